@@ -1,0 +1,30 @@
+"""ganzoo: a GAN model zoo. `ganzoo.load("dcgan-mnist").sample(16)`.
+
+`import ganzoo` is light: torch loads on first use of `load`, and torchvision, onnx,
+onnxruntime and huggingface_hub only when a feature needs them.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import GanzooError, LabelError, ModelFolderError, UnknownModelError  # noqa: E402
+from .registry import info, list_models  # noqa: E402
+
+__all__ = ["load", "list_models", "info", "GanzooError", "LabelError", "ModelFolderError",
+           "UnknownModelError", "__version__"]
+
+
+def load(name_or_path, *, device: str = "cpu", revision: str | None = None, discriminator: bool = False):
+    """Load a generator by zoo name, local folder or Hub repo id ("OWNER/NAME").
+
+    Weights are loaded strictly, to CPU first, then moved to `device`, in eval mode.
+    Returns a `ganzoo.model.GANModel`.
+    """
+    from .folder import load_modules
+    from .hub import resolve
+    from .model import GANModel, resolve_device
+
+    dev = resolve_device(device)  # fail before any download
+    folder, source = resolve(name_or_path, revision=revision)
+    conf, gen, disc = load_modules(folder, discriminator=discriminator)
+    return GANModel(gen, conf, source=source, folder=folder, discriminator=disc).to(dev)

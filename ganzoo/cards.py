@@ -1,0 +1,99 @@
+"""Model cards generated from a template and the eval JSON, so no number is typed by hand.
+
+Card sources live in the repository's model_cards/: NAME.eval.json (output of `ganzoo eval --json`),
+NAME.train.json (the training run's run.json) and the generated NAME.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import GanzooError
+
+MODEL_CARDS = Path(__file__).resolve().parent.parent / "model_cards"
+HF_DATASET_TYPE = {"mnist": "mnist", "fashion-mnist": "fashion_mnist"}
+
+
+def card_paths(name: str) -> dict[str, Path]:
+    return {k: MODEL_CARDS / f"{name}{suffix}" for k, suffix in
+            (("card", ".md"), ("eval", ".eval.json"), ("train", ".train.json"))}
+
+
+def card_metrics(eval_res: dict) -> dict[str, float]:
+    """The scalar metrics a card reports (the model-index)."""
+    return {k: v for k, v in eval_res["metrics"].items() if isinstance(v, (int, float))}
+
+
+def build_card(name: str, eval_res: dict, run: dict | None):
+    """A huggingface_hub ModelCard for a zoo entry."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    from . import load
+    from .models import ARCHITECTURES
+    from .registry import DATASETS, get_entry
+
+    entry = get_entry(name)
+    m = load(name)
+    dataset = entry.dataset
+    metrics = card_metrics(eval_res)
+    results = [EvalResult(task_type="unconditional-image-generation" if not m.conditional else "image-generation",
+                          dataset_type=HF_DATASET_TYPE[dataset], dataset_name=dataset, dataset_split="test",
+                          metric_type=k, metric_name=k, metric_value=v) for k, v in metrics.items()]
+    data = ModelCardData(library_name="ganzoo", license="mit", datasets=[DATASETS[dataset]["hf_dataset"]],
+                         tags=["gan", entry.arch, dataset, "image-generation", "ganzoo", "onnx"],
+                         pipeline_tag="unconditional-image-generation", model_name=name, eval_results=results)
+    arch = ARCHITECTURES[entry.arch]
+    run = run or {}
+    proto = eval_res["protocol"]
+    rows = "\n".join(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items())
+    rows += f"\n| class_share (0..9) | {', '.join(f'{s:.3f}' for s in eval_res['metrics']['class_share'])} |"
+    cond = m.conditional
+    recipe = run.get("recipe", {})
+    card = ModelCard.from_template(
+        data, template_path=str(MODEL_CARDS / "template.md"),
+        name=name, hub_repo=entry.hub_repo,
+        description=(f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {dataset} "
+                     f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"
+                     f"{' and a class label' if cond else ''} to a {m.image_shape[1]}×{m.image_shape[2]} image."),
+        labels_example=', labels="Sneaker"' if cond and dataset == "fashion-mnist" else (", labels=7" if cond else ""),
+        cli_labels=" --labels 7" if cond else "",
+        image_shape=", ".join(map(str, m.image_shape)), arch=entry.arch, paper=arch.paper, latent_dim=m.latent_dim,
+        num_params=f"{sum(p.numel() for p in m.generator.parameters()):,}", config=json.dumps(m.config["config"]),
+        dataset=dataset, command=run.get("command", "n/a"),
+        wall_time=f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a",
+        hardware=run.get("hardware", "n/a"), steps=run.get("steps", "n/a"), best_step=run.get("best_step", "n/a"),
+        eval_n=recipe.get("eval_n", "n/a"), eval_every=recipe.get("eval_every", "n/a"),
+        recipe=json.dumps(recipe), eval_command=f"ganzoo eval {name} --n {proto['n_generated']} --seed {proto['seed']}",
+        n_generated=proto["n_generated"], n_real=proto["n_real"], real_split=proto["real_split"],
+        clf_accuracy=proto.get("feature_network_test_accuracy"), clf_sha=proto["feature_network_sha256"][:16],
+        seed=proto["seed"], ganzoo_version=proto["ganzoo_version"], metrics_table=rows,
+    )
+    return card
+
+
+def write_card(name: str, *, eval_json: str | None = None, run_json: str | None = None,
+               out: str | os.PathLike | None = None) -> Path:
+    p = card_paths(name)
+    ev = Path(eval_json) if eval_json else p["eval"]
+    if not ev.is_file():
+        raise GanzooError(f"no eval JSON at {ev}: run `ganzoo eval {name} --json {p['eval']}` first")
+    rj = Path(run_json) if run_json else p["train"]
+    run = json.loads(rj.read_text()) if rj.is_file() else None
+    card = build_card(name, json.loads(ev.read_text()), run)
+    out = Path(out) if out else p["card"]
+    out.write_text(str(card))
+    return out
+
+
+def check_card_against_eval(card_path: Path, eval_res: dict) -> None:
+    """Raise if the card's model-index metrics differ from the eval JSON's."""
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(card_path)
+    got = {r.metric_type: r.metric_value for r in (card.data.eval_results or [])}
+    want = card_metrics(eval_res)
+    bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+    if bad or not got:
+        raise GanzooError(f"model card {card_path} disagrees with the eval JSON: {bad or 'no metrics in card'} "
+                          "(card, eval). Regenerate it with `ganzoo card NAME`.")

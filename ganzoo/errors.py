@@ -1,0 +1,18 @@
+"""ganzoo's exceptions: every one says what was wrong and what to do."""
+
+
+class GanzooError(ValueError):
+    """Base class for ganzoo errors about bad input."""
+
+
+class UnknownModelError(GanzooError, KeyError):
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class ModelFolderError(GanzooError):
+    """A folder that is not a valid ganzoo model (missing, corrupt or mismatched files)."""
+
+
+class LabelError(GanzooError):
+    pass

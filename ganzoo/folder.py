@@ -1,0 +1,163 @@
+"""The model folder format, shared by bundled zoo weights, local folders and Hub repos.
+
+    config.json               architecture, its config, output range, latent size, classes, version
+    model.safetensors         generator weights
+    discriminator.safetensors (optional) discriminator / critic weights
+    README.md                 (optional) model card
+    samples.png               (optional) sample grid
+
+No pickle anywhere. Loading is strict and goes to CPU first.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import __version__
+from .errors import ModelFolderError
+from .models import ARCHITECTURES, build, make_config
+
+CONFIG = "config.json"
+GENERATOR = "model.safetensors"
+DISCRIMINATOR = "discriminator.safetensors"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def make_config_dict(arch: str, cfg, *, dataset: str | None = None, class_names: list[str] | None = None,
+                     **extra: Any) -> dict:
+    cfg_dict = dataclasses.asdict(cfg)
+    num_classes = cfg_dict.get("num_classes", 0)
+    if class_names is None:
+        class_names = [str(i) for i in range(num_classes)]
+    return {
+        "ganzoo_version": __version__,
+        "architecture": arch,
+        "config": cfg_dict,
+        "latent_dim": cfg.latent_dim,
+        "image_shape": [cfg.channels, cfg.image_size, cfg.image_size],
+        "output_range": [-1.0, 1.0],
+        "num_classes": num_classes,
+        "class_names": list(class_names) if num_classes else [],
+        "dataset": dataset,
+        **extra,
+    }
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def save_folder(path: str | os.PathLike, arch: str, cfg, generator: nn.Module,
+                discriminator: nn.Module | None = None, **meta: Any) -> Path:
+    """Write a model folder; returns its path. `meta` goes into config.json (dataset, class_names, ...)."""
+    from safetensors.torch import save
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    conf = make_config_dict(arch, cfg, **meta)
+    _atomic_write_bytes(path / GENERATOR, save(_cpu_state(generator), metadata={"format": "pt"}))
+    if discriminator is not None:
+        _atomic_write_bytes(path / DISCRIMINATOR, save(_cpu_state(discriminator), metadata={"format": "pt"}))
+    _atomic_write_bytes(path / CONFIG, (json.dumps(conf, indent=2) + "\n").encode())
+    return path
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    module = getattr(module, "module", module)  # unwrap DDP
+    return {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+
+
+def read_config(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelFolderError(f"{path} is not a folder. A ganzoo model is a folder with {CONFIG} and {GENERATOR}.")
+    cfile = path / CONFIG
+    if not cfile.is_file():
+        raise ModelFolderError(
+            f"{path} has no {CONFIG}: it is not a ganzoo model folder. "
+            f"A model folder holds {CONFIG} and {GENERATOR} (see `ganzoo info` and the README).")
+    try:
+        conf = json.loads(cfile.read_text())
+    except json.JSONDecodeError as e:
+        raise ModelFolderError(f"{cfile} is not valid JSON ({e}). Re-download or re-export the model.") from e
+    for key in ("architecture", "config"):
+        if key not in conf:
+            raise ModelFolderError(f"{cfile} lacks the {key!r} key; it was not written by ganzoo.")
+    if conf["architecture"] not in ARCHITECTURES:
+        import difflib
+
+        close = difflib.get_close_matches(conf["architecture"], ARCHITECTURES, n=2)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ModelFolderError(
+            f"{cfile} names unknown architecture {conf['architecture']!r}.{hint} "
+            f"Known: {', '.join(ARCHITECTURES)}. A newer ganzoo may be needed (this is {__version__}).")
+    return conf
+
+
+def load_state_file(file: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not file.is_file():
+        raise ModelFolderError(f"{file.parent} has no {file.name}: the weights are missing. "
+                               "Re-download the model or re-run the training recipe.")
+    try:
+        return load_file(str(file), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ModelFolderError(f"{file} is corrupt or not a safetensors file ({e}). Re-download it.") from e
+
+
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -> None:
+    """load_state_dict(strict=True) with an error that names the offending keys and shapes."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs config {tuple(expected[k].shape)}"
+             for k in expected if k in state and state[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
+        if wrong:
+            parts.append(f"shape mismatches {wrong[:5]}{' ...' if len(wrong) > 5 else ''}")
+        raise ModelFolderError(
+            f"{file} does not match the architecture in config.json: {'; '.join(parts)}. "
+            "The weights and config.json come from different models; re-download or re-export the folder.")
+    module.load_state_dict(state, strict=True)
+
+
+def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tuple[dict, nn.Module, nn.Module | None]:
+    """(config dict, generator, discriminator or None) on CPU, in eval mode."""
+    path = Path(path)
+    conf = read_config(path)
+    try:
+        cfg = make_config(conf["architecture"], conf["config"])
+    except (TypeError, ValueError) as e:
+        raise ModelFolderError(f"{path / CONFIG} has an invalid config: {e}") from e
+    gen, disc = build(conf["architecture"], cfg)
+    load_strict(gen, load_state_file(path / GENERATOR), path / GENERATOR)
+    gen.eval()
+    if discriminator:
+        load_strict(disc, load_state_file(path / DISCRIMINATOR), path / DISCRIMINATOR)
+        disc.eval()
+    else:
+        disc = None
+    return conf, gen, disc

@@ -1,0 +1,90 @@
+"""Resolve a zoo name, local folder or Hugging Face Hub repo id to a model folder."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import GanzooError, ModelFolderError, UnknownModelError
+from .registry import ZOO, close_matches, get_entry
+
+REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+HUB_FILES = ["config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png",
+             "*.onnx"]
+
+
+def is_repo_id(name: str) -> bool:
+    return bool(REPO_ID.match(name)) and ".." not in name
+
+
+def resolve(name: str | os.PathLike, *, revision: str | None = None, cache_dir: str | None = None) -> tuple[Path, str]:
+    """(folder, source description) for a zoo name, an existing folder or an OWNER/NAME repo id."""
+    if isinstance(name, os.PathLike) or Path(str(name)).is_dir():
+        return Path(name), str(name)
+    if not isinstance(name, str):
+        raise GanzooError(f"expected a model name, folder or Hub repo id as a str, got {type(name).__name__}")
+    if name in ZOO:
+        return zoo_folder(name), name
+    if is_repo_id(name) and not name.startswith((".", "/")) and not Path(name).exists():
+        return download(name, revision=revision, cache_dir=cache_dir), f"hf://{name}"
+    if os.sep in name or name.startswith("."):
+        raise ModelFolderError(f"folder {name!r} does not exist. Check the path, or pass a zoo name "
+                               "(`ganzoo list`) or an OWNER/NAME Hub repo id.")
+    get_entry(name)  # raises UnknownModelError with close matches
+    raise UnknownModelError(name)  # unreachable
+
+
+def zoo_folder(name: str) -> Path:
+    """The bundled folder of a zoo entry, its weights checked against the registry's sha256."""
+    from .folder import GENERATOR, sha256_file
+
+    entry = get_entry(name)
+    if not entry.has_weights:
+        trained = [n for n, e in ZOO.items() if e.has_weights]
+        raise ModelFolderError(
+            f"zoo entry {name!r} has no trained weights bundled in this ganzoo version. "
+            f"Train them with `python -m training.train {name}`, or load the Hub repo {entry.hub_repo!r}. "
+            f"Entries with weights: {', '.join(trained) or 'none'}.")
+    file = entry.folder / GENERATOR
+    if not file.is_file():
+        raise ModelFolderError(f"bundled weights {file} are missing: the ganzoo install is incomplete; reinstall it.")
+    digest = sha256_file(file)
+    if digest != entry.sha256:
+        raise ModelFolderError(f"bundled weights {file} fail their sha256 check ({digest[:12]}... != "
+                               f"{entry.sha256[:12]}...): the file is corrupt or was modified; reinstall ganzoo.")
+    return entry.folder
+
+
+def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None = None) -> Path:
+    """snapshot_download a ganzoo folder through the Hub cache (honours HF_HUB_OFFLINE)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError,
+                                        RevisionNotFoundError)
+
+    from . import __version__
+
+    try:
+        path = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=HUB_FILES,
+                                      library_name="ganzoo", library_version=__version__))
+    except RevisionNotFoundError as e:
+        raise GanzooError(f"Hub repo {repo_id!r} has no revision {revision!r}. Check the branch, tag or "
+                          "commit name on the repo's page.") from e
+    except GatedRepoError as e:
+        raise GanzooError(f"Hub repo {repo_id!r} is gated: accept its terms on the Hub and log in "
+                          "(`hf auth login` or HF_TOKEN).") from e
+    except RepositoryNotFoundError as e:
+        close = close_matches(repo_id.split("/")[-1])
+        hint = f" Zoo names close to it: {', '.join(close)}." if close else ""
+        raise UnknownModelError(f"Hub repo {repo_id!r} does not exist (or is private and you are not logged "
+                                f"in: `hf auth login` or HF_TOKEN).{hint}") from e
+    except LocalEntryNotFoundError as e:
+        offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+        why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline else \
+            "the Hub cannot be reached and it is not in the local cache"
+        rev = f" at revision {revision!r}" if revision else ""
+        raise GanzooError(f"cannot load Hub repo {repo_id!r}{rev}: {why}. Connect once to download it, "
+                          "or pass a local folder.") from e
+    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+        raise ModelFolderError(f"Hub repo {repo_id!r} is not a ganzoo model: it lacks config.json and/or "
+                               "model.safetensors. Publish it with `ganzoo publish`.")
+    return path

@@ -1,0 +1,203 @@
+"""The loaded model: a generator plus what is needed to sample from it well."""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Sequence, Union
+
+import torch
+from torch import nn
+
+from .errors import GanzooError, LabelError
+
+Labels = Union[int, str, Sequence[Union[int, str]], torch.Tensor, None]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise GanzooError(f"device={str(device)!r} was requested but CUDA is not available on this machine; "
+                          "use device='cpu' (or install a CUDA build of torch on a machine with a GPU).")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise GanzooError("device='mps' was requested but MPS is not available; use device='cpu'.")
+    return dev
+
+
+class GANModel:
+    """A trained generator. Images come out as float tensors N x C x H x W in [0, 1]."""
+
+    def __init__(self, generator: nn.Module, config: dict, *, source: str = "", folder: Path | None = None,
+                 discriminator: nn.Module | None = None):
+        self.generator = generator.eval()
+        self.discriminator = discriminator.eval() if discriminator is not None else None
+        self.config = config
+        self.source = source
+        self.folder = folder
+
+    # -- properties ---------------------------------------------------------------------------
+    @property
+    def architecture(self) -> str:
+        return self.config["architecture"]
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config["latent_dim"])
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.config["image_shape"])  # type: ignore[return-value]
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.config.get("num_classes", 0))
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.config.get("class_names", []))
+
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    def to(self, device: str | torch.device) -> "GANModel":
+        dev = resolve_device(device)
+        self.generator.to(dev)
+        if self.discriminator is not None:
+            self.discriminator.to(dev)
+        return self
+
+    def __repr__(self) -> str:
+        cls = f", classes={self.num_classes}" if self.conditional else ""
+        return f"GANModel({self.source or self.architecture!r}, latent={self.latent_dim}, image={self.image_shape}{cls})"
+
+    # -- latents ------------------------------------------------------------------------------
+    def sample_latent(self, n: int, seed: int | None = None, truncation: float | None = None) -> torch.Tensor:
+        """n standard-normal latents (n, latent_dim) on the model's device.
+
+        Drawn on the CPU with a seeded generator, so a seed gives the same latents on every
+        device. `truncation` t resamples entries with |z| > t (the truncation trick).
+        """
+        _check_n(n)
+        if truncation is not None and not (isinstance(truncation, (int, float)) and truncation > 0):
+            raise GanzooError(f"truncation must be a positive number (e.g. 0.7), got {truncation!r}")
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        z = torch.randn(n, self.latent_dim, generator=gen)
+        if truncation is not None:
+            for _ in range(1000):
+                bad = z.abs() > truncation
+                if not bad.any():
+                    break
+                z[bad] = torch.randn(int(bad.sum()), generator=gen)
+            z.clamp_(-truncation, truncation)
+        return z.to(self.device)
+
+    def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "slerp") -> torch.Tensor:
+        """(steps, latent_dim) latents from z0 to z1, both ends included.
+
+        slerp follows the great circle, which keeps the norm typical of Gaussian latents
+        (lerp's midpoints have a smaller norm and often look washed out).
+        """
+        if not isinstance(steps, int) or steps < 2:
+            raise GanzooError(f"steps must be an int >= 2, got {steps!r}")
+        z0, z1 = z0.reshape(-1).float(), z1.reshape(-1).float()
+        if z0.numel() != self.latent_dim or z1.numel() != self.latent_dim:
+            raise GanzooError(f"z0 and z1 must each hold {self.latent_dim} values (one latent), "
+                              f"got {z0.numel()} and {z1.numel()}")
+        t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
+        if method == "lerp":
+            return (1 - t) * z0 + t * z1
+        if method != "slerp":
+            raise GanzooError(f"method must be 'slerp' or 'lerp', got {method!r}")
+        cos = torch.dot(z0 / z0.norm(), z1 / z1.norm()).clamp(-1, 1)
+        omega = torch.arccos(cos)
+        if omega.abs() < 1e-6:
+            return (1 - t) * z0 + t * z1
+        so = torch.sin(omega)
+        return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
+
+    # -- labels -------------------------------------------------------------------------------
+    def labels_tensor(self, labels: Labels, n: int) -> torch.Tensor | None:
+        """Validate labels (ints or class names; one value or one per sample) into int64 (n,)."""
+        if not self.conditional:
+            if labels is not None:
+                raise LabelError(f"{self.source or self.architecture} is unconditional: it takes no labels. "
+                                 "Drop `labels`, or load a conditional model such as cgan-mnist.")
+            return None
+        if labels is None:  # balanced: 0, 1, ..., K-1, 0, 1, ...
+            return torch.arange(n, device=self.device) % self.num_classes
+        if isinstance(labels, torch.Tensor):
+            labels = labels.tolist()
+        if isinstance(labels, (int, str)):
+            labels = [labels] * n
+        labels = list(labels)
+        if len(labels) != n:
+            raise LabelError(f"got {len(labels)} labels for {n} samples; give one label or exactly {n}.")
+        return torch.tensor([self._label_index(l) for l in labels], dtype=torch.long, device=self.device)
+
+    def _label_index(self, label: int | str) -> int:
+        if isinstance(label, str):
+            if label in self.class_names:
+                return self.class_names.index(label)
+            if label.lstrip("-").isdigit():
+                label = int(label)
+            else:
+                import difflib
+
+                close = difflib.get_close_matches(label, self.class_names, n=2)
+                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise LabelError(f"unknown class name {label!r}.{hint} Valid: {', '.join(self.class_names)} "
+                                 f"(or an int 0..{self.num_classes - 1}).")
+        if isinstance(label, bool) or not isinstance(label, int):
+            raise LabelError(f"labels must be ints or class names, got {label!r} ({type(label).__name__})")
+        if not 0 <= label < self.num_classes:
+            raise LabelError(f"label {label} is out of range: this model has {self.num_classes} classes, "
+                             f"0..{self.num_classes - 1} ({', '.join(self.class_names)}).")
+        return label
+
+    # -- images -------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def generate(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
+        """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim)."""
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
+            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise GanzooError(f"z must be a tensor of shape (N, {self.latent_dim}), got {shape}")
+        y = self.labels_tensor(labels, z.shape[0])
+        x = self.generator(z.to(self.device, torch.float32), y)
+        return ((x + 1) / 2).clamp_(0, 1)
+
+    def sample(self, n: int, *, labels: Labels = None, seed: int | None = None,
+               truncation: float | None = None) -> torch.Tensor:
+        """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call."""
+        _check_n(n)
+        y = self.labels_tensor(labels, n)  # validate before drawing
+        return self.generate(self.sample_latent(n, seed=seed, truncation=truncation), y)
+
+    def to_pil(self, images: torch.Tensor):
+        from .images import to_pil
+
+        return to_pil(images)
+
+    def save_grid(self, images: torch.Tensor, path: str | os.PathLike, nrow: int | None = None) -> Path:
+        from .images import save_grid
+
+        return save_grid(images, path, nrow=nrow)
+
+    def export_onnx(self, path: str | os.PathLike, **kwargs) -> Path:
+        """Export the generator to ONNX (see `ganzoo.export.export_onnx`)."""
+        from .export import export_onnx
+
+        return export_onnx(self, path, **kwargs)
+
+
+def _check_n(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise GanzooError(f"n must be a positive int, got {n!r}")
+
+
+def default_nrow(n: int) -> int:
+    return max(1, int(math.ceil(math.sqrt(n))))

@@ -1,0 +1,84 @@
+"""DCGAN (Radford et al. 2015): transposed-conv generator, strided-conv discriminator.
+
+Generator: z is projected to a small feature map by a transposed conv, then doubled in
+size with stride-2 transposed convs (BatchNorm + ReLU), last layer Tanh.
+Discriminator: stride-2 convs with LeakyReLU(0.2), BatchNorm on all but the first layer,
+and a final conv over the whole remaining map giving one logit.
+28x28 starts from 7x7 (two doublings); 32/64 start from 4x4 (three/four doublings).
+`d_norm` lets the WGAN-GP critic reuse this network without BatchNorm.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .gan import num_upsamples
+
+
+@dataclass(frozen=True)
+class DCGANConfig:
+    latent_dim: int = 64
+    channels: int = 1
+    image_size: int = 28
+    g_width: int = 32  # channels of the last hidden generator layer; doubles going back
+    d_width: int = 32  # channels of the first discriminator layer; doubles going deeper
+    d_norm: str = "batch"  # "batch" | "layer" | "none"
+    num_classes: int = 0
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        start, steps = num_upsamples(cfg.image_size)
+        width = cfg.g_width * 2 ** (steps - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(cfg.latent_dim, width, start, 1, 0, bias=False),  # (B, W, start, start)
+            nn.BatchNorm2d(width),
+            nn.ReLU(True),
+        ]
+        for _ in range(steps - 1):
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),  # (B, W/2, 2s, 2s)
+                nn.BatchNorm2d(width // 2),
+                nn.ReLU(True),
+            ]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, cfg.channels, 4, 2, 1), nn.Tanh()]  # (B, C, H, W)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z[:, :, None, None])
+
+
+def _norm(kind: str, ch: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(ch)
+    if kind == "layer":  # per-sample normalisation: keeps the gradient penalty per-sample
+        return nn.GroupNorm(1, ch)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"d_norm must be 'batch', 'layer' or 'none', got {kind!r}")
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, cfg: DCGANConfig):
+        super().__init__()
+        self.cfg = cfg
+        start, steps = num_upsamples(cfg.image_size)
+        width = cfg.d_width
+        layers: list[nn.Module] = [nn.Conv2d(cfg.channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # (B, W, H/2, W/2)
+        for _ in range(steps - 1):
+            layers += [
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=cfg.d_norm == "none"),  # (B, 2W, s/2, s/2)
+                _norm(cfg.d_norm, width * 2),
+                nn.LeakyReLU(0.2, True),
+            ]
+            width *= 2
+        self.features = nn.Sequential(*layers)  # (B, W_last, start, start)
+        self.head = nn.Conv2d(width, 1, start, 1, 0)  # (B, 1, 1, 1) logit / critic value
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x)).flatten()  # (B,)

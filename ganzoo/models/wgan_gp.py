@@ -1,0 +1,34 @@
+"""WGAN-GP (Gulrajani et al. 2017): a DCGAN generator and a critic without BatchNorm.
+
+The gradient penalty is taken per sample, so the critic must not mix samples in a batch:
+the paper drops BatchNorm and suggests layer normalisation instead, which we use
+(GroupNorm with one group = LayerNorm over C, H, W).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .dcgan import DCGANDiscriminator, DCGANGenerator
+
+
+@dataclass(frozen=True)
+class WGANGPConfig:
+    latent_dim: int = 64
+    channels: int = 1
+    image_size: int = 28
+    g_width: int = 32
+    d_width: int = 32
+    d_norm: str = "layer"  # never "batch": it would break the per-sample penalty
+    num_classes: int = 0
+
+    def __post_init__(self):
+        if self.d_norm == "batch":
+            raise ValueError("WGAN-GP's critic must not use BatchNorm (use 'layer' or 'none')")
+
+
+class WGANGPGenerator(DCGANGenerator):
+    """Same network as DCGAN's generator: (B, latent) -> (B, C, H, W) in [-1, 1]."""
+
+
+class WGANGPCritic(DCGANDiscriminator):
+    """(B, C, H, W) -> (B,) unbounded critic score, no BatchNorm."""

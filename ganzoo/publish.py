@@ -1,0 +1,131 @@
+"""Publish a model folder to the Hugging Face Hub: assemble, validate, then upload.
+
+    ganzoo publish dcgan-mnist --repo-id ganzoo/dcgan-mnist [--dry-run]
+    ganzoo publish runs/dcgan-mnist --repo-id me/my-dcgan --private
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import GanzooError, ModelFolderError
+from .hub import is_repo_id
+
+EXTRAS = Path(__file__).resolve().parent.parent / "zoo_extras"  # discriminators of zoo entries
+MAX_FILE_BYTES = 100 * 1024 * 1024  # well under the Hub's limits for non-LFS-tracked files via upload_folder
+
+
+def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: str | None = None) -> dict:
+    """Copy the Hub folder's files into `staging`; returns a description of what went in."""
+    from .cards import card_paths
+    from .folder import CONFIG, DISCRIMINATOR, GENERATOR
+    from .registry import ZOO
+
+    name = None
+    if source in ZOO and not Path(source).exists():
+        from .hub import zoo_folder
+
+        name, folder = source, zoo_folder(source)
+        d = EXTRAS / f"{source}.discriminator.safetensors"
+        disc = d if d.is_file() else None
+    else:
+        folder = Path(source)
+        if (folder / "model").is_dir() and not (folder / CONFIG).exists():  # a training run folder
+            folder = folder / "model"
+        if not (folder / CONFIG).is_file():
+            raise ModelFolderError(f"{source} is not a ganzoo model: no {CONFIG} (nor model/{CONFIG} of a "
+                                   "training run). Pass a zoo name, a model folder or a run folder.")
+        disc = folder / DISCRIMINATOR if (folder / DISCRIMINATOR).is_file() else None
+    for f in (CONFIG, GENERATOR, "samples.png"):
+        if (folder / f).is_file():
+            shutil.copy2(folder / f, staging / f)
+    if disc is not None:
+        shutil.copy2(disc, staging / DISCRIMINATOR)
+    card_src = Path(card) if card else (card_paths(name)["card"] if name else folder / "README.md")
+    if card_src.is_file():
+        shutil.copy2(card_src, staging / "README.md")
+    elif card or name:
+        raise GanzooError(f"model card {card_src} not found; generate it with `ganzoo card {name or 'NAME'}`")
+    if include_onnx:
+        from . import load
+
+        load(str(staging)).export_onnx(staging / "generator.onnx")
+    return {"name": name, "folder": str(folder)}
+
+
+def validate(staging: Path, *, eval_json: str | None = None, name: str | None = None) -> dict:
+    """Check the staged folder before anything is sent: weights load strictly, card parses, sizes."""
+    from .cards import card_metrics, card_paths, check_card_against_eval
+    from .folder import DISCRIMINATOR, load_modules
+
+    load_modules(staging, discriminator=(staging / DISCRIMINATOR).is_file())
+    report = {"files": {p.name: p.stat().st_size for p in sorted(staging.iterdir())}, "metrics": {}}
+    big = [f for f, s in report["files"].items() if s > MAX_FILE_BYTES]
+    if big:
+        raise GanzooError(f"files over {MAX_FILE_BYTES // 2**20} MiB: {big}")
+    readme = staging / "README.md"
+    if readme.is_file():
+        from huggingface_hub import ModelCard
+
+        try:
+            card = ModelCard.load(readme)
+        except Exception as e:  # noqa: BLE001 - any parse failure is a bad card
+            raise GanzooError(f"the model card's YAML metadata does not parse: {e}") from e
+        if card.data.library_name != "ganzoo":
+            raise GanzooError("the model card's metadata must say `library_name: ganzoo`")
+        ev = Path(eval_json) if eval_json else (card_paths(name)["eval"] if name else None)
+        if ev is not None and ev.is_file():
+            eval_res = json.loads(ev.read_text())
+            check_card_against_eval(readme, eval_res)
+            report["metrics"] = card_metrics(eval_res)
+        elif eval_json:
+            raise GanzooError(f"eval JSON {eval_json} not found")
+    return report
+
+
+def get_token() -> str:
+    from huggingface_hub import get_token as hf_token
+
+    token = os.environ.get("HF_TOKEN") or hf_token()
+    if not token:
+        raise GanzooError("no Hugging Face token: run `hf auth login` (or `huggingface-cli login`), "
+                          "or set HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens).")
+    return token
+
+
+def publish(source: str, repo_id: str, *, private: bool = False, revision: str | None = None,
+            create_pr: bool = False, dry_run: bool = False, include_onnx: bool = False,
+            eval_json: str | None = None, card: str | None = None, api=None) -> dict:
+    """Assemble, validate and upload; returns the report (and the commit URL when uploaded)."""
+    if not is_repo_id(repo_id):
+        raise GanzooError(f"--repo-id must look like OWNER/NAME (e.g. ganzoo/dcgan-mnist), got {repo_id!r}")
+    with tempfile.TemporaryDirectory(prefix="ganzoo-publish-") as tmp:
+        staging = Path(tmp)
+        info = assemble(source, staging, include_onnx=include_onnx, card=card)
+        report = validate(staging, eval_json=eval_json, name=info["name"])
+        report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private)
+        print(f"{'would upload' if dry_run else 'uploading'} to https://huggingface.co/{repo_id}"
+              f"{' (branch ' + revision + ')' if revision else ''}{' as a PR' if create_pr else ''}:")
+        for f, s in report["files"].items():
+            print(f"  {f:<28} {s / 1e6:8.2f} MB")
+        for k, v in report["metrics"].items():
+            print(f"  card metric {k:<22} {v:.4f}" if isinstance(v, float) else f"  card metric {k:<22} {v}")
+        if dry_run:
+            return report
+        token = get_token()
+        if api is None:
+            from huggingface_hub import HfApi
+
+            api = HfApi(token=token)
+        api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        if revision:
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        commit = api.upload_folder(repo_id=repo_id, folder_path=str(staging), revision=revision,
+                                   create_pr=create_pr or None, repo_type="model",
+                                   commit_message=f"Upload {info['name'] or 'model'} with ganzoo")
+        report["commit"] = str(getattr(commit, "commit_url", commit))
+        print(f"done: {report['commit']}")
+        return report

@@ -1,0 +1,53 @@
+"""The Inception FID/IS/KID code path, run with randomly initialised Inception weights.
+
+The real TF-FID Inception weights cannot be downloaded here; everything but the weights values is real.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import ganzoo
+
+from .conftest import make_tiny_folder
+
+torch_fidelity = pytest.importorskip("torch_fidelity")
+
+
+@pytest.fixture(scope="module")
+def random_inception(tmp_path_factory):
+    import torch_fidelity.feature_extractor_inceptionv3 as fe
+
+    cls = fe.FeatureExtractorInceptionV3
+    orig_load, orig_url = cls.load_state_dict, fe.load_state_dict_from_url
+    cls.load_state_dict = lambda self, sd, *a, **k: None
+    fe.load_state_dict_from_url = lambda *a, **k: None
+    try:
+        torch.manual_seed(0)
+        net = cls("inception-v3-compat", ["2048"])
+    finally:
+        cls.load_state_dict, fe.load_state_dict_from_url = orig_load, orig_url
+    path = tmp_path_factory.mktemp("inc") / "random-inception.pth"
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def test_inception_metrics_code_path(tmp_path, random_inception, data_root):
+    from ganzoo.inception import inception_metrics
+
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan", dataset="mnist"))
+    res = inception_metrics(m, random_inception, n=16, root=data_root, kid_subset_size=8)
+    met = res["metrics"]
+    assert set(met) == {"inception_fid", "inception_score", "inception_score_std", "inception_kid",
+                        "inception_kid_std"}
+    assert all(isinstance(v, float) and v == v for v in met.values())  # finite numbers, no NaN
+    assert met["inception_fid"] > 0
+    assert res["protocol"]["n_generated"] == 16 and "replicated to RGB" in res["protocol"]["preprocessing"]
+
+
+def test_missing_inception_weights(tmp_path):
+    from ganzoo.inception import inception_metrics
+
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan", dataset="mnist"))
+    with pytest.raises(ganzoo.GanzooError, match="weights-inception-2015-12-05"):
+        inception_metrics(m, tmp_path / "nope.pth", n=4)

@@ -1,0 +1,90 @@
+"""Bad input to `ganzoo.load` gets a clear error that says what to do."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import ganzoo
+
+from .conftest import make_tiny_folder
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(ganzoo.UnknownModelError, match=r"Did you mean: dcgan-mnist.*ganzoo list"):
+        ganzoo.load("dcgan-mnst")
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ganzoo.ModelFolderError, match="does not exist"):
+        ganzoo.load(str(tmp_path / "nothing" / "here"))
+
+
+def test_folder_without_config(tmp_path):
+    (tmp_path / "m").mkdir()
+    with pytest.raises(ganzoo.ModelFolderError, match="no config.json"):
+        ganzoo.load(tmp_path / "m")
+
+
+def test_folder_without_weights(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    (f / "model.safetensors").unlink()
+    with pytest.raises(ganzoo.ModelFolderError, match="weights are missing"):
+        ganzoo.load(f)
+
+
+def test_corrupt_safetensors(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    data = (f / "model.safetensors").read_bytes()
+    (f / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ganzoo.ModelFolderError, match="corrupt"):
+        ganzoo.load(f)
+
+
+def test_mismatched_weights_name_keys_and_shapes(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    conf = json.loads((f / "config.json").read_text())
+    conf["config"]["g_width"] = 16
+    (f / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError, match=r"shape mismatches.*net\.0\.weight"):
+        ganzoo.load(f)
+    conf["architecture"] = "gan"
+    conf["config"] = {"latent_dim": 8}
+    (f / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError, match="missing keys"):
+        ganzoo.load(f)
+
+
+def test_unknown_architecture(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    conf = json.loads((f / "config.json").read_text())
+    conf["architecture"] = "dcgann"
+    (f / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError, match="unknown architecture 'dcgann'.*Did you mean dcgan"):
+        ganzoo.load(f)
+
+
+def test_unknown_config_key(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    conf = json.loads((f / "config.json").read_text())
+    conf["config"]["widht"] = 3
+    (f / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError, match="widht"):
+        ganzoo.load(f)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
+def test_cuda_unavailable(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "gan")
+    with pytest.raises(ganzoo.GanzooError, match="CUDA is not available.*device='cpu'"):
+        ganzoo.load(f, device="cuda")
+
+
+def test_import_is_light():
+    code = ("import sys, ganzoo; ganzoo.list_models(); heavy = [m for m in "
+            "('torch', 'torchvision', 'onnx', 'onnxruntime', 'huggingface_hub') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,139 @@
+"""The inference API over every registered architecture."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.models import ARCHITECTURES, build, make_config
+
+from .conftest import TINY
+
+
+def test_round_trip_identical_outputs(tiny):
+    arch, folder = tiny
+    m = ganzoo.load(folder)
+    cfg = make_config(arch, TINY[arch])
+    G, _ = build(arch, cfg)
+    from safetensors.torch import load_file
+
+    G.load_state_dict(load_file(folder / "model.safetensors"))
+    G.eval()
+    z = torch.randn(5, cfg.latent_dim)
+    y = torch.arange(5) if m.conditional else None
+    with torch.no_grad():
+        ref = (G(z, y) + 1) / 2
+    assert torch.equal(m.generate(z, y), ref.clamp(0, 1))
+    assert not m.generator.training
+
+
+def test_seed_determinism_shape_range(tiny):
+    arch, folder = tiny
+    m = ganzoo.load(folder)
+    a, b = m.sample(6, seed=3), m.sample(6, seed=3)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, m.sample(6, seed=4))
+    assert a.shape == (6, 1, 28, 28) == (6, *m.image_shape)
+    assert a.dtype == torch.float32 and a.min() >= 0 and a.max() <= 1
+
+
+def test_batch_independence(tiny):
+    _, folder = tiny
+    m = ganzoo.load(folder)
+    z = m.sample_latent(9, seed=1)
+    y = torch.arange(9) % 10 if m.conditional else None
+    full = m.generate(z, y)
+    torch.testing.assert_close(full[:1], m.generate(z[:1], None if y is None else y[:1]), rtol=1e-5, atol=1e-6)
+
+
+def test_properties(tiny):
+    arch, folder = tiny
+    m = ganzoo.load(folder)
+    assert m.latent_dim == 8 and m.image_shape == (1, 28, 28) and m.architecture == arch
+    assert m.conditional == ARCHITECTURES[arch].conditional
+    assert m.num_classes == (10 if arch == "cgan" else 0)
+    assert m.class_names == ([] if arch != "cgan" else m.config["class_names"])
+
+
+def test_interpolate(tiny):
+    _, folder = tiny
+    m = ganzoo.load(folder)
+    z = m.sample_latent(2, seed=0)
+    for method in ("slerp", "lerp"):
+        path = m.interpolate(z[0], z[1], 5, method=method)
+        assert path.shape == (5, 8)
+        torch.testing.assert_close(path[0], z[0])
+        torch.testing.assert_close(path[-1], z[1])
+    s = m.interpolate(z[0], z[1], 5)
+    l = m.interpolate(z[0], z[1], 5, method="lerp")
+    assert s[2].norm() > l[2].norm()  # slerp keeps the norm up; lerp's midpoint shrinks
+    # latent arithmetic on sample_latent output feeds generate
+    imgs = m.generate((z[:1] + z[1:] - z[:1]) * 1.0, torch.tensor([0]) if m.conditional else None)
+    assert imgs.shape == (1, 1, 28, 28)
+    with pytest.raises(ganzoo.GanzooError, match="slerp"):
+        m.interpolate(z[0], z[1], 5, method="cubic")
+
+
+def test_truncation_bounds_latents(tiny):
+    _, folder = tiny
+    m = ganzoo.load(folder)
+    z = m.sample_latent(100, seed=0, truncation=0.5)
+    assert z.abs().max() <= 0.5
+    assert torch.equal(z, m.sample_latent(100, seed=0, truncation=0.5))
+
+
+def test_pil_and_grid(tiny, tmp_path):
+    _, folder = tiny
+    m = ganzoo.load(folder)
+    imgs = m.sample(5, seed=0)
+    pils = m.to_pil(imgs)
+    assert len(pils) == 5 and pils[0].size == (28, 28) and pils[0].mode == "L"
+    path = m.save_grid(imgs, tmp_path / "g.png", nrow=5)
+    from PIL import Image
+
+    assert Image.open(path).size == (5 * 30 + 2, 32)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        m.save_grid(imgs, tmp_path / "nope" / "g.png")
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "4", True])
+def test_n_must_be_positive_int(tiny, bad):
+    m = ganzoo.load(tiny[1])
+    with pytest.raises(ganzoo.GanzooError, match="positive int"):
+        m.sample(bad)
+
+
+def test_generate_checks_z_shape(tiny):
+    m = ganzoo.load(tiny[1])
+    with pytest.raises(ganzoo.GanzooError, match=r"shape \(N, 8\)"):
+        m.generate(torch.randn(2, 7))
+
+
+def test_labels_on_unconditional_models(tiny):
+    arch, folder = tiny
+    m = ganzoo.load(folder)
+    if m.conditional:
+        pytest.skip("conditional")
+    with pytest.raises(ganzoo.LabelError, match="unconditional"):
+        m.sample(2, labels=[1, 2])
+
+
+def test_conditional_labels(tmp_path):
+    from .conftest import make_tiny_folder
+
+    m = ganzoo.load(make_tiny_folder(tmp_path / "c", "cgan"))
+    assert m.labels_tensor(None, 12).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert m.labels_tensor("Sneaker", 3).tolist() == [7, 7, 7]
+    assert m.labels_tensor(["Bag", 0, "3"], 3).tolist() == [8, 0, 3]
+    assert torch.equal(m.sample(3, labels="Sneaker", seed=0), m.sample(3, labels=7, seed=0))
+    assert not torch.equal(m.sample(3, labels=1, seed=0), m.sample(3, labels=7, seed=0))
+    with pytest.raises(ganzoo.LabelError, match=r"out of range.*0\.\.9.*Sneaker"):
+        m.sample(2, labels=10)
+    with pytest.raises(ganzoo.LabelError, match="out of range"):
+        m.sample(2, labels=-1)
+    with pytest.raises(ganzoo.LabelError, match="Did you mean 'Sneaker'.*Valid: T-shirt/top"):
+        m.sample(2, labels="Sneakers")
+    with pytest.raises(ganzoo.LabelError, match="3 labels for 2 samples"):
+        m.sample(2, labels=[1, 2, 3])
+    with pytest.raises(ganzoo.LabelError, match="ints or class names"):
+        m.sample(1, labels=[1.5])

@@ -1,0 +1,1 @@
+"""ganzoo training recipes (outside the inference package; ganzoo never imports this)."""

@@ -1,0 +1,108 @@
+"""GAN objectives, kept apart from the networks and the loop.
+
+Each objective gives the discriminator/critic loss for a real and a fake batch, the
+generator loss for a fake batch, and the statistics the log records.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class Objective:
+    name: str = "bce"
+    clip: float = 0.0  # WGAN weight clipping bound c
+    gp_weight: float = 0.0  # WGAN-GP lambda
+
+    def d_loss(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y, rng: torch.Generator) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def g_loss(self, D: nn.Module, fake: torch.Tensor, y) -> torch.Tensor:
+        raise NotImplementedError
+
+    def after_d_step(self, D: nn.Module) -> None:
+        pass
+
+
+class BCE(Objective):
+    """Goodfellow's objective. D maximises log D(x) + log(1 - D(G(z))).
+
+    The generator either minimises log(1 - D(G(z))) ("minimax", the paper's equation, which
+    saturates early on) or maximises log D(G(z)) ("non-saturating", the paper's practical
+    advice and everyone's default). D returns logits; sigmoid lives here via softplus.
+    """
+
+    def __init__(self, non_saturating: bool = True):
+        super().__init__("bce" if non_saturating else "minimax")
+        self.non_saturating = non_saturating
+
+    def d_loss(self, D, real, fake, y, rng):
+        dr, df = D(real, y), D(fake, y)
+        loss = F.softplus(-dr).mean() + F.softplus(df).mean()  # -log s(dr) - log(1 - s(df))
+        return loss, {"d_real": torch.sigmoid(dr).mean().item(), "d_fake": torch.sigmoid(df).mean().item()}
+
+    def g_loss(self, D, fake, y):
+        df = D(fake, y)
+        return F.softplus(-df).mean() if self.non_saturating else -F.softplus(df).mean()
+
+
+class WassersteinClip(Objective):
+    """WGAN (Arjovsky 2017): critic maximises E[D(x)] - E[D(G(z))], weights clipped to [-c, c]."""
+
+    def __init__(self, clip: float = 0.01):
+        super().__init__("wgan-clip", clip=clip)
+
+    def d_loss(self, D, real, fake, y, rng):
+        dr, df = D(real, y).mean(), D(fake, y).mean()
+        return df - dr, {"d_real": dr.item(), "d_fake": df.item(), "wasserstein": (dr - df).item()}
+
+    def g_loss(self, D, fake, y):
+        return -D(fake, y).mean()
+
+    @torch.no_grad()
+    def after_d_step(self, D):
+        for p in D.parameters():
+            p.clamp_(-self.clip, self.clip)
+
+
+class WassersteinGP(Objective):
+    """WGAN-GP (Gulrajani 2017): Wasserstein loss + lambda * (||grad D(x_hat)|| - 1)^2.
+
+    Real, fake and interpolates go through the critic in one forward call: the critic has
+    no BatchNorm so this equals three calls, and under DDP one forward per backward is the
+    supported pattern.
+    """
+
+    def __init__(self, gp_weight: float = 10.0):
+        super().__init__("wgan-gp", gp_weight=gp_weight)
+
+    def d_loss(self, D, real, fake, y, rng):
+        b = real.shape[0]
+        eps = torch.rand(b, 1, 1, 1, generator=rng).to(real.device)
+        x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        yy = torch.cat([y, y, y]) if y is not None else None
+        out = D(torch.cat([real, fake, x_hat]), yy)
+        dr, df, dh = out[:b].mean(), out[b:2 * b].mean(), out[2 * b:]
+        (grad,) = torch.autograd.grad(dh.sum(), x_hat, create_graph=True)
+        gp = (grad.flatten(1).norm(dim=1) - 1).square().mean()
+        return df - dr + self.gp_weight * gp, {"d_real": dr.item(), "d_fake": df.item(),
+                                               "wasserstein": (dr - df).item(), "gp": gp.item()}
+
+    def g_loss(self, D, fake, y):
+        return -D(fake, y).mean()
+
+
+def make_objective(name: str, *, clip: float = 0.01, gp_weight: float = 10.0) -> Objective:
+    if name == "bce":
+        return BCE(non_saturating=True)
+    if name == "minimax":
+        return BCE(non_saturating=False)
+    if name == "wgan-clip":
+        return WassersteinClip(clip)
+    if name == "wgan-gp":
+        return WassersteinGP(gp_weight)
+    raise ValueError(f"unknown objective {name!r}; choose bce, minimax, wgan-clip or wgan-gp")

@@ -1,0 +1,455 @@
+"""Train a zoo entry from its recipe.
+
+    python -m training.train dcgan-mnist [--data-root ../shared/data] [--out runs/dcgan-mnist]
+                             [--steps=200 --model.g_width=64 ...] [--resume]
+    torchrun --nproc_per_node=2 -m training.train dcgan-mnist ...   # data-parallel
+
+Writes OUT/log.csv (losses, D(x), D(G(z)), Wasserstein estimate, gradient norms), OUT/eval.csv,
+OUT/samples/step_*.png (a fixed latent batch), OUT/ckpt.pt (atomic, every ckpt_every steps and on
+Ctrl-C) and at the end OUT/model: a ganzoo model folder holding the best checkpoint by the
+evaluation metric.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ganzoo.folder import save_folder
+from ganzoo.images import save_grid
+from ganzoo.models import build, make_config
+from ganzoo.registry import DATASETS
+
+from .data import load_images, to_model_range
+from .objectives import make_objective
+from .recipes import RECIPES, Recipe, apply_overrides, get_recipe
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+# -- distributed -----------------------------------------------------------------------------
+def dist_info() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment; (0, 1, 0) when run plainly."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+
+
+def setup_distributed(device_arg: str | None) -> tuple[int, int, torch.device]:
+    rank, world, local = dist_info()
+    if device_arg:
+        device = torch.device(device_arg)
+    elif torch.cuda.is_available():
+        device = torch.device("cuda", local)
+    else:
+        device = torch.device("cpu")
+    if world > 1:
+        import torch.distributed as dist
+
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, world, device
+
+
+# -- data ------------------------------------------------------------------------------------
+class Batches:
+    """Infinite shuffled batches from an in-memory uint8 tensor, sharded per rank.
+
+    Uses DistributedSampler (seeded, set_epoch) for the index order, so the order is the same
+    for any run of the recipe and can be resumed from a count of batches consumed.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch: int, seed: int, rank: int, world: int):
+        from torch.utils.data import DistributedSampler
+
+        self.x, self.y, self.batch = x, y, batch
+        self.sampler = DistributedSampler(range(len(x)), num_replicas=world, rank=rank, shuffle=True, seed=seed,
+                                          drop_last=True)
+        self.per_epoch = len(self.sampler) // batch
+        if self.per_epoch < 1:
+            raise ValueError(f"data set of {len(x)} images is smaller than one batch per rank ({batch})")
+        self.consumed = 0
+        self._epoch, self._order = -1, None
+
+    def next(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch, i = divmod(self.consumed, self.per_epoch)
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._order, self._epoch = torch.tensor(list(iter(self.sampler))), epoch
+        idx = self._order[i * self.batch:(i + 1) * self.batch]
+        self.consumed += 1
+        return to_model_range(self.x[idx]).to(device), self.y[idx].to(device)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def grad_norm(module: nn.Module) -> float:
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.stack(norms).norm()) if norms else 0.0
+
+
+def unwrap(m: nn.Module) -> nn.Module:
+    return getattr(m, "module", m)
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # a crash leaves either the old or the new checkpoint, never half of one
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    old = dst.with_name(dst.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dst.exists():
+        os.replace(dst, old)
+    os.replace(src, dst)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class CSVLog:
+    def __init__(self, path: Path, fields: list[str], resume_step: int | None):
+        self.path, self.fields = path, fields
+        rows = []
+        if resume_step is not None and path.exists():  # drop rows logged after the checkpoint
+            with open(path) as f:
+                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fields)
+            w.writeheader()
+            w.writerows(rows)
+
+    def write(self, row: dict) -> None:
+        with open(self.path, "a", newline="") as f:
+            csv.DictWriter(f, self.fields, extrasaction="ignore").writerow(row)
+
+
+# -- the run ---------------------------------------------------------------------------------
+class Trainer:
+    def __init__(self, recipe: Recipe, out: Path, *, data_root=None, download=False, device: str | None = None,
+                 threads: int | None = None, quiet: bool = False):
+        self.r, self.out = recipe, Path(out)
+        self.rank, self.world, self.device = setup_distributed(device)
+        self.main = self.rank == 0
+        self.quiet = quiet or not self.main
+        if threads:
+            torch.set_num_threads(threads)
+        if recipe.batch_size % self.world:
+            raise SystemExit(f"error: batch_size {recipe.batch_size} must be divisible by the number of "
+                             f"processes ({self.world}); the global batch is kept equal to the recipe's.")
+        torch.manual_seed(recipe.seed)
+        ds = DATASETS[recipe.dataset]
+        defaults = {"channels": ds["channels"], "image_size": ds["image_size"]}
+        if recipe.arch == "cgan":
+            defaults["num_classes"] = len(ds["class_names"])
+        self.cfg = make_config(recipe.arch, {**defaults, **recipe.model})
+        G, D = build(recipe.arch, self.cfg)
+        self.G, self.D = G.to(self.device), D.to(self.device)
+        self.G_ema = copy.deepcopy(self.G).eval() if recipe.ema > 0 else None
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            if self.device.type == "cuda":  # SyncBatchNorm has no CPU kernel
+                self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+                self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            # broadcast_buffers=False: D runs twice (real, fake) per step; re-broadcasting its
+            # BatchNorm buffers between the calls would modify tensors autograd still needs.
+            self.G = DDP(self.G, device_ids=ids, broadcast_buffers=False)
+            self.D = DDP(self.D, device_ids=ids, broadcast_buffers=False)
+        self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight)
+        if recipe.optimizer == "adam":
+            self.opt_g = torch.optim.Adam(self.G.parameters(), recipe.lr_g, betas=tuple(recipe.betas))
+            self.opt_d = torch.optim.Adam(self.D.parameters(), recipe.lr_d, betas=tuple(recipe.betas))
+        elif recipe.optimizer == "rmsprop":
+            self.opt_g = torch.optim.RMSprop(self.G.parameters(), recipe.lr_g)
+            self.opt_d = torch.optim.RMSprop(self.D.parameters(), recipe.lr_d)
+        else:
+            raise SystemExit(f"error: optimizer must be adam or rmsprop, got {recipe.optimizer!r}")
+        x, y = load_images(recipe.dataset, data_root, train=True, download=download and self.main,
+                           image_size=self.cfg.image_size)
+        if recipe.subset:
+            x, y = x[:recipe.subset], y[:recipe.subset]
+        self.data_root = data_root
+        self.batches = Batches(x, y, recipe.batch_size // self.world, recipe.seed, self.rank, self.world)
+        # Noise, labels and GP epsilons come from our own generator, so its state can be checkpointed.
+        self.noise = torch.Generator().manual_seed(recipe.seed * 7919 + 1 + self.rank)
+        fixed = torch.Generator().manual_seed(recipe.seed + 12345)
+        self.fixed_z = torch.randn(64, self.cfg.latent_dim, generator=fixed).to(self.device)
+        self.fixed_y = (torch.arange(64) % self.cfg.num_classes).to(self.device) if self.cfg.num_classes else None
+        self.step, self.best, self.best_step = 0, float("inf"), -1
+        self.warnings: list[str] = []
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "samples").mkdir(exist_ok=True)
+        self.can_eval = recipe.dataset in ("mnist", "fashion-mnist") and recipe.eval_every > 0
+
+    # -- checkpoints --------------------------------------------------------------------------
+    @property
+    def ckpt_path(self) -> Path:
+        return self.out / "ckpt.pt"
+
+    def state(self) -> dict:
+        return {
+            "step": self.step, "batches": self.batches.consumed, "best": self.best, "best_step": self.best_step,
+            "G": unwrap(self.G).state_dict(), "D": unwrap(self.D).state_dict(),
+            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else {},
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
+            "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
+        }
+
+    def save_checkpoint(self) -> None:
+        if self.main:
+            atomic_torch_save(self.state(), self.ckpt_path)
+
+    def load_checkpoint(self, path: Path) -> None:
+        if not path.is_file():
+            raise SystemExit(f"error: --resume given but no checkpoint at {path}; run without --resume to start.")
+        try:
+            ck = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
+            raise SystemExit(f"error: checkpoint {path} is corrupt or not a ganzoo checkpoint ({e})") from e
+        if ck["recipe"]["arch"] != self.r.arch:
+            raise SystemExit(f"error: checkpoint {path} is for {ck['recipe']['arch']}, not {self.r.arch}")
+        unwrap(self.G).load_state_dict(ck["G"])
+        unwrap(self.D).load_state_dict(ck["D"])
+        if self.G_ema is not None and ck["G_ema"]:
+            self.G_ema.load_state_dict(ck["G_ema"])
+        self.opt_g.load_state_dict(ck["opt_g"])
+        self.opt_d.load_state_dict(ck["opt_d"])
+        torch.set_rng_state(ck["torch_rng"])
+        self.noise.set_state(ck["noise_rng"])
+        # The noise stream is per rank: a resume under another world size re-seeds it from the step.
+        if ck.get("world_size", 1) != self.world or self.rank:
+            self.noise.manual_seed(self.r.seed * 7919 + 1 + self.rank + 104729 * ck["step"])
+        self.step, self.best, self.best_step = ck["step"], ck["best"], ck["best_step"]
+        # batches consumed per rank scale with world size: keep the global position
+        self.batches.consumed = ck["batches"] * ck.get("world_size", 1) // self.world
+
+    # -- one step -----------------------------------------------------------------------------
+    def z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.cfg.latent_dim, generator=self.noise).to(self.device)
+
+    def train_step(self) -> dict:
+        G, D = self.G, self.D
+        stats: dict = {}
+        for _ in range(self.r.n_critic):
+            real, y = self.batches.next(self.device)
+            y = y if self.cfg.num_classes else None
+            with torch.no_grad():
+                fake = unwrap(G)(self.z(real.shape[0]), y)
+            loss_d, s = self.obj.d_loss(D, real, fake, y, self.noise)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            stats["grad_norm_d"] = grad_norm(D)
+            self.opt_d.step()
+            self.obj.after_d_step(D)
+            stats.update(s, loss_d=loss_d.item())
+        n = self.r.batch_size // self.world
+        y = (torch.randint(0, self.cfg.num_classes, (n,), generator=self.noise).to(self.device)
+             if self.cfg.num_classes else None)
+        # G's update goes through the bare D: D is not being updated, so there is nothing to sync.
+        loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        stats["grad_norm_g"] = grad_norm(G)
+        self.opt_g.step()
+        if self.G_ema is not None:
+            # warm-up (as in many EMA implementations): early averages must not be dominated by the init
+            decay = min(self.r.ema, (1 + self.step) / (10 + self.step))
+            with torch.no_grad():
+                for pe, p in zip(self.G_ema.parameters(), unwrap(G).parameters()):
+                    pe.lerp_(p, 1 - decay)
+                for be, b in zip(self.G_ema.buffers(), unwrap(G).buffers()):
+                    be.copy_(b)
+        stats["loss_g"] = loss_g.item()
+        for k in ("loss_d", "loss_g"):
+            if not torch.isfinite(torch.tensor(stats[k])):
+                raise TrainingDiverged(
+                    f"{k} became {stats[k]} at step {self.step + 1}: training diverged. Lower the learning "
+                    f"rates (--lr_d, --lr_g), or resume from the last checkpoint ({self.ckpt_path}) with a change.")
+        return stats
+
+    # -- evaluation & outputs -----------------------------------------------------------------
+    def eval_generator(self) -> nn.Module:
+        return self.G_ema if self.G_ema is not None else unwrap(self.G)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, y) -> torch.Tensor:
+        G = self.eval_generator()
+        was = G.training
+        G.eval()
+        x = torch.cat([G(z[i:i + 500], None if y is None else y[i:i + 500]) for i in range(0, len(z), 500)])
+        G.train(was)
+        return ((x + 1) / 2).clamp(0, 1).cpu()
+
+    def save_samples(self) -> Path:
+        path = self.out / "samples" / f"step_{self.step:06d}.png"
+        save_grid(self.generate(self.fixed_z, self.fixed_y), path, nrow=8)
+        return path
+
+    def evaluate(self) -> dict:
+        """Checkpoint selection metric: classifier FD against 10k *train* images (the test split is
+        kept for the reported numbers)."""
+        from ganzoo.metrics import compare
+
+        g = torch.Generator().manual_seed(999)
+        n = self.r.eval_n
+        z = torch.randn(n, self.cfg.latent_dim, generator=g).to(self.device)
+        y = (torch.arange(n) % self.cfg.num_classes).to(self.device) if self.cfg.num_classes else None
+        imgs = self.generate(z, y)
+        m = compare(imgs, self.r.dataset, root=self.data_root, labels=None if y is None else y.cpu(), full=False,
+                    split="train", n_real=10000)
+        fd = m[f"fd_{self.r.dataset}_classifier"]
+        if m["min_class_share"] < 0.02:
+            self.warn(f"step {self.step}: possible mode collapse: only {m['classes_over_5pct']} classes over 5% "
+                      f"of samples (shares {m['class_share']})")
+        pix = imgs.flatten(1)
+        diversity = float(torch.pdist(pix[:200]).mean())
+        if diversity < 1.0:
+            self.warn(f"step {self.step}: samples are nearly identical (mean pairwise L2 {diversity:.2f}): "
+                      "mode collapse")
+        return {"step": self.step, "fd": fd, "min_class_share": m["min_class_share"],
+                "label_accuracy": m.get("label_accuracy", ""), "diversity": diversity}
+
+    def warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+        if self.main:
+            tqdm.write(f"WARNING: {msg}")
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
+
+    def write_model(self, dst: Path, extra: dict) -> None:
+        tmp = dst.with_name(dst.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        ds = DATASETS[self.r.dataset]
+        save_folder(tmp, self.r.arch, self.cfg, self.eval_generator(), unwrap(self.D), dataset=self.r.dataset,
+                    class_names=ds["class_names"], training=extra)
+        save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
+        replace_dir(tmp, dst)
+
+    # -- loop ---------------------------------------------------------------------------------
+    def run(self) -> dict:
+        r = self.r
+        log_fields = ["step", "loss_d", "loss_g", "d_real", "d_fake", "wasserstein", "gp", "grad_norm_d",
+                      "grad_norm_g", "images_per_s"]
+        resume_step = self.step if self.step else None
+        log = CSVLog(self.out / "log.csv", log_fields, resume_step) if self.main else None
+        elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity"],
+                      resume_step) if self.main and self.can_eval else None
+        t0, t_log, imgs = time.time(), time.time(), 0
+        winning = 0
+        bar = tqdm(total=r.steps, initial=self.step, desc=r.name, disable=self.quiet, dynamic_ncols=True)
+        try:
+            while self.step < r.steps:
+                stats = self.train_step()
+                self.step += 1
+                imgs += r.batch_size * r.n_critic
+                bar.update(1)
+                if self.main and (self.step % r.log_every == 0 or self.step == r.steps):
+                    now = time.time()
+                    stats["images_per_s"] = round(imgs / max(now - t_log, 1e-9), 1)
+                    t_log, imgs = now, 0
+                    log.write({"step": self.step, **stats})
+                    bar.set_postfix(d=f"{stats['loss_d']:.3f}", g=f"{stats['loss_g']:.3f}")
+                    if r.objective in ("bce", "minimax"):
+                        winning = winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
+                        if winning == 5:
+                            self.warn(f"step {self.step}: the discriminator is winning outright "
+                                      f"(D(x)={stats['d_real']:.3f}, D(G(z))={stats['d_fake']:.3f}); the generator "
+                                      "gets no gradient. Try a lower --lr_d or a smaller discriminator.")
+                if self.main and r.sample_every and self.step % r.sample_every == 0:
+                    self.save_samples()
+                if self.main and self.can_eval and (self.step % r.eval_every == 0 or self.step == r.steps):
+                    e = self.evaluate()
+                    elog.write(e)
+                    bar.set_postfix(fd=f"{e['fd']:.2f}", best=f"{min(self.best, e['fd']):.2f}")
+                    if e["fd"] < self.best:
+                        self.best, self.best_step = e["fd"], self.step
+                        self.write_model(self.out / "best", {"step": self.step, "selection_fd_train": e["fd"]})
+                if r.ckpt_every and self.step % r.ckpt_every == 0:
+                    self.save_checkpoint()
+        except KeyboardInterrupt:
+            self.save_checkpoint()
+            bar.close()
+            if self.main:
+                print(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt_path}. "
+                      f"Continue with --resume.", file=sys.stderr)
+            raise
+        bar.close()
+        self.save_checkpoint()
+        result = {"name": r.name, "steps": self.step, "world_size": self.world,
+                  "best_step": self.best_step, "best_selection_fd": self.best, "warnings": self.warnings}
+        if self.main:
+            final = self.out / "model"
+            if self.can_eval and (self.out / "best").exists():
+                shutil.rmtree(final, ignore_errors=True)
+                shutil.copytree(self.out / "best", final)
+            else:
+                self.write_model(final, {"step": self.step})
+            result["train_seconds_this_process"] = round(time.time() - t0, 1)
+            (self.out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        return result
+
+
+def hardware() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} thread(s), torch {torch.__version__}"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    argv = sys.argv[1:] if argv is None else argv
+    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("recipe", help=f"one of: {', '.join(RECIPES)}")
+    p.add_argument("--out", help="run folder (default runs/RECIPE)")
+    p.add_argument("--data-root", help="data root (default $GANZOO_DATA or ./data)")
+    p.add_argument("--download", action="store_true", help="download the data set if missing (needs internet)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args, overrides = p.parse_known_args(argv)
+    recipe = apply_overrides(get_recipe(args.recipe), overrides)
+    out = Path(args.out or f"runs/{recipe.name}")
+    t0 = time.time()
+    try:
+        trainer = Trainer(recipe, out, data_root=args.data_root, download=args.download, device=args.device,
+                          threads=args.threads, quiet=args.quiet)
+    except FileNotFoundError as e:
+        raise SystemExit(f"error: {e}") from None
+    if args.resume:
+        trainer.load_checkpoint(trainer.ckpt_path)
+    result = trainer.run()
+    if trainer.main:
+        run = {"command": "python -m training.train " + " ".join(argv), "wall_seconds": round(time.time() - t0, 1),
+               "hardware": hardware(), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), **result}
+        (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    if trainer.world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    return result
+
+
+if __name__ == "__main__":
+    main()
