@@ -1,6 +1,8 @@
-"""Print the zoo's results table (markdown) from model_cards/*.eval.json and *.train.json.
+"""Print the zoo's results table (markdown) from model_cards/*.eval.json and *.train.json, and
+the comparison with the PyTorch-GAN reference scripts from training/reference/*.json.
 
-    python -m training.report > /tmp/table.md
+    python -m training.report                           # print
+    python -m training.report --update training/README.md   # rewrite the part between the markers
 
 Every number comes from those files: nothing is typed by hand.
 """
@@ -12,6 +14,7 @@ from pathlib import Path
 from ganzoo.registry import ZOO
 
 CARDS = Path(__file__).resolve().parent.parent / "model_cards"
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 def rows() -> list[dict]:
@@ -32,6 +35,30 @@ def rows() -> list[dict]:
 
 
 def main() -> None:
+    import argparse
+    import contextlib
+    import io
+    import re
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--update", help="markdown file whose <!-- results begin/end --> section is replaced")
+    a = p.parse_args()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        tables()
+    if not a.update:
+        print(buf.getvalue(), end="")
+        return
+    path = Path(a.update)
+    text = path.read_text()
+    new = re.sub(r"(<!-- results begin -->\n).*?(<!-- results end -->)",
+                 lambda m: m.group(1) + buf.getvalue() + m.group(2), text, flags=re.S)
+    if new == text and "<!-- results begin -->" not in text:
+        raise SystemExit(f"error: {path} has no <!-- results begin --> / <!-- results end --> markers")
+    path.write_text(new)
+
+
+def tables() -> None:
     print("| entry | FD (classifier) | KID | precision | recall | coverage | min class share | label acc. "
           "| steps (best) | wall time | command |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -43,6 +70,38 @@ def main() -> None:
     hw = {r["hardware"] for r in rows()}
     print(f"\nHardware: {'; '.join(sorted(hw))}. Evaluation: `ganzoo eval NAME --n 10000 --seed 0` against "
           "the 10,000-image test split.")
+
+    ref = reference_rows()
+    if ref:
+        print("\n| entry | ours: FD | ours: min class share | ours: label acc. | ours: CPU budget | reference script "
+              "| ref: FD | ref: min class share | ref: label acc. | ref: G steps in that budget |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in ref:
+            print(f"| {r['name']} | {r['fd']:.2f} | {r['min_class_share']:.3f} | {_acc(r['label_accuracy'])} "
+                  f"| {r['budget'] / 60:.1f} min | `{r['script']}` | {r['ref_fd']:.2f} | {r['ref_min_class_share']:.3f} "
+                  f"| {_acc(r['ref_label_accuracy'])} | {r['ref_g_steps']} |")
+
+
+def _acc(v) -> str:
+    return f"{v:.4f}" if v is not None else "-"
+
+
+def reference_rows() -> list[dict]:
+    """Our entries next to PyTorch-GAN's scripts re-run with the same CPU time (better of its
+    train-mode and eval-mode sampling, so the comparison favours the reference)."""
+    ours = {r["name"]: r for r in rows()}
+    out = []
+    for f in sorted(REFERENCE.glob("*.json")):
+        ref = json.loads(f.read_text())
+        name = f"{ref['arch']}-{ref['dataset']}"
+        if name not in ours:
+            continue
+        key = f"fd_{ref['dataset']}_classifier"
+        best = min(ref["metrics"].values(), key=lambda m: m[key])
+        out.append({**ours[name], "budget": ref["budget_cpu_s"], "script": ref["script"], "ref_fd": best[key],
+                    "ref_min_class_share": best["min_class_share"], "ref_label_accuracy": best.get("label_accuracy"),
+                    "ref_g_steps": ref["g_steps"]})
+    return sorted(out, key=lambda r: list(ZOO).index(r["name"]))
 
 
 if __name__ == "__main__":

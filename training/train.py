@@ -431,7 +431,7 @@ def main(argv: list[str] | None = None) -> dict:
     args, overrides = p.parse_known_args(argv)
     recipe = apply_overrides(get_recipe(args.recipe), overrides)
     out = Path(args.out or f"runs/{recipe.name}")
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     try:
         trainer = Trainer(recipe, out, data_root=args.data_root, download=args.download, device=args.device,
                           threads=args.threads, quiet=args.quiet)
@@ -442,6 +442,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = trainer.run()
     if trainer.main:
         run = {"command": "python -m training.train " + " ".join(argv), "wall_seconds": round(time.time() - t0, 1),
+               "cpu_seconds": round(time.process_time() - c0, 1),
                "hardware": hardware(), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), **result}
         (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     if trainer.world > 1:
