@@ -243,7 +243,8 @@ class Trainer:
     def z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.latent_dim, generator=self.noise).to(self.device)
 
-    def train_step(self) -> dict:
+    def train_step(self, log: bool = True) -> dict:
+        """One generator update after n_critic discriminator updates; gradient norms only when logged."""
         G, D = self.G, self.D
         stats: dict = {}
         for _ in range(self.r.n_critic):
@@ -254,7 +255,8 @@ class Trainer:
             loss_d, s = self.obj.d_loss(D, real, fake, y, self.noise)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
-            stats["grad_norm_d"] = grad_norm(D)
+            if log:
+                stats["grad_norm_d"] = grad_norm(D)
             self.opt_d.step()
             self.obj.after_d_step(D)
             stats.update(s, loss_d=loss_d.item())
@@ -265,7 +267,8 @@ class Trainer:
         loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        stats["grad_norm_g"] = grad_norm(G)
+        if log:
+            stats["grad_norm_g"] = grad_norm(G)
         self.opt_g.step()
         if self.G_ema is not None:
             # warm-up (as in many EMA implementations): early averages must not be dominated by the init
@@ -354,11 +357,12 @@ class Trainer:
         bar = tqdm(total=r.steps, initial=self.step, desc=r.name, disable=self.quiet, dynamic_ncols=True)
         try:
             while self.step < r.steps:
-                stats = self.train_step()
+                logging = self.main and ((self.step + 1) % r.log_every == 0 or self.step + 1 == r.steps)
+                stats = self.train_step(log=logging)
                 self.step += 1
                 imgs += r.batch_size * r.n_critic
                 bar.update(1)
-                if self.main and (self.step % r.log_every == 0 or self.step == r.steps):
+                if logging:
                     now = time.time()
                     stats["images_per_s"] = round(imgs / max(now - t_log, 1e-9), 1)
                     t_log, imgs = now, 0
