@@ -61,7 +61,8 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         image_shape=", ".join(map(str, m.image_shape)), arch=entry.arch, paper=arch.paper, latent_dim=m.latent_dim,
         num_params=f"{sum(p.numel() for p in m.generator.parameters()):,}", config=json.dumps(m.config["config"]),
         dataset=dataset, command=run.get("command", "n/a"),
-        wall_time=f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a",
+        wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
+        + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
         hardware=run.get("hardware", "n/a"), steps=run.get("steps", "n/a"), best_step=run.get("best_step", "n/a"),
         eval_n=recipe.get("eval_n", "n/a"), eval_every=recipe.get("eval_every", "n/a"),
         recipe=json.dumps(recipe), eval_command=f"ganzoo eval {name} --n {proto['n_generated']} --seed {proto['seed']}",

@@ -31,6 +31,8 @@ DATASETS: dict[str, dict] = {
 SHA256: dict[str, str] = {
     "gan-mnist": "0fe9ce25e7e0ee9fba32a4adc4e175d49ed29535bc99a4c50db808ae51e820cb",
     "gan-fashion-mnist": "e6f7012cea768db8b15d484c9005b926ad57a259f93086f599047a0285927195",
+    "dcgan-mnist": "bd0edf984cca5e4fb86b2bac152ea006a24647191286dc653479797e1887667e",
+    "dcgan-fashion-mnist": "e7fd9b90c4ad18594cfdaabf72321948976842139a910aa6600cb041e33d917f",
 }
 # --- SHA256 end ---
 

@@ -28,7 +28,8 @@ def rows() -> list[dict]:
         out.append({"name": name, "fd": m[f"fd_{e.dataset}_classifier"], "kid": m["kid"],
                     "precision": m["precision"], "recall": m["recall"], "coverage": m["coverage"],
                     "min_class_share": m["min_class_share"], "label_accuracy": m.get("label_accuracy"),
-                    "minutes": run.get("wall_seconds", 0) / 60, "steps": run.get("steps"),
+                    "minutes": run.get("wall_seconds", 0) / 60,
+                    "cpu_minutes": run.get("cpu_seconds", run.get("wall_seconds", 0)) / 60, "steps": run.get("steps"),
                     "best_step": run.get("best_step"), "command": run.get("command", ""),
                     "hardware": run.get("hardware", "")})
     return out
@@ -60,13 +61,13 @@ def main() -> None:
 
 def tables() -> None:
     print("| entry | FD (classifier) | KID | precision | recall | coverage | min class share | label acc. "
-          "| steps (best) | wall time | command |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| steps (best) | wall time | CPU time | command |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows():
         la = f"{r['label_accuracy']:.4f}" if r["label_accuracy"] is not None else "-"
         print(f"| {r['name']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} "
               f"| {r['coverage']:.3f} | {r['min_class_share']:.3f} | {la} | {r['steps']} ({r['best_step']}) "
-              f"| {r['minutes']:.1f} min | `{r['command']}` |")
+              f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min | `{r['command']}` |")
     hw = {r["hardware"] for r in rows()}
     print(f"\nHardware: {'; '.join(sorted(hw))}. Evaluation: `ganzoo eval NAME --n 10000 --seed 0` against "
           "the 10,000-image test split.")

@@ -60,9 +60,12 @@ class CGANDiscriminator(nn.Module):
         width = body.head.in_channels
         self.linear = nn.Linear(width, 1)
         self.embed = nn.Embedding(cfg.num_classes, width)
+        # Zero init: D starts unconditional and learns the class term. With the default N(0, 1) init
+        # and no spectral norm, <embed(y), h> starts in the hundreds and training blows up.
+        nn.init.zeros_(self.embed.weight)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if labels is None:
             raise ValueError("cgan discriminator needs labels")
-        h = self.features(x).sum(dim=(2, 3))  # (B, F)
+        h = self.features(x).mean(dim=(2, 3))  # (B, F); mean, not sum: keeps logits O(1) without spectral norm
         return self.linear(h).squeeze(1) + (self.embed(labels) * h).sum(1)  # (B,)
