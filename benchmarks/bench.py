@@ -271,6 +271,8 @@ def main() -> None:
     p.add_argument("--train-steps", type=int, default=60)
     p.add_argument("--data-root", default=os.environ.get("GANZOO_DATA"))
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--update-readme", action="store_true",
+                   help="also replace the README's <!-- bench begin/end --> section with the tables")
     args = p.parse_args()
     parts = args.only or ["sampling", "compile", "cold", "training"]
     entries = args.entries or ganzoo.list_models(with_weights=True)
@@ -297,6 +299,13 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
     (out / "results.md").write_text(markdown(res))
     print(markdown(res))
+    if args.update_readme:
+        import re
+
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        readme.write_text(re.sub(r"(<!-- bench begin -->\n).*?(<!-- bench end -->)",
+                                 lambda m: m.group(1) + markdown(res) + m.group(2), text, flags=re.S))
 
 
 if __name__ == "__main__":

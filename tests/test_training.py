@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -62,6 +63,11 @@ def test_resume_reproduces_uninterrupted_run(name, tmp_path, data_root):
     sa = ganzoo.load(tmp_path / "a" / "model").generator.state_dict()
     sb = ganzoo.load(tmp_path / "b" / "model").generator.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    # run.json adds up both sessions and records the command that reproduces the run in one go
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert len(run["sessions"]) == 2 and "--resume" in run["sessions"][1]["command"]
+    assert "--resume" not in run["command"] and "--steps=6" in run["command"]
+    assert run["wall_seconds"] == pytest.approx(sum(x["wall_seconds"] for x in run["sessions"]), abs=0.11)
 
 
 def test_checkpoint_is_weights_only_loadable(tmp_path, data_root):

@@ -441,12 +441,23 @@ def main(argv: list[str] | None = None) -> dict:
                           threads=args.threads, quiet=args.quiet)
     except FileNotFoundError as e:
         raise SystemExit(f"error: {e}") from None
+    prior: dict = {}
     if args.resume:
         trainer.load_checkpoint(trainer.ckpt_path)
+        if (out / "run.json").is_file():  # times of the sessions before this one add up
+            prior = json.loads((out / "run.json").read_text())
     result = trainer.run()
     if trainer.main:
-        run = {"command": "python -m training.train " + " ".join(argv), "wall_seconds": round(time.time() - t0, 1),
-               "cpu_seconds": round(time.process_time() - c0, 1),
+        command = "python -m training.train " + " ".join(argv)
+        sessions = prior.get("sessions", [{"command": prior["command"], "wall_seconds": prior["wall_seconds"],
+                                            "cpu_seconds": prior.get("cpu_seconds")}] if prior else [])
+        sessions.append({"command": command, "wall_seconds": round(time.time() - t0, 1),
+                         "cpu_seconds": round(time.process_time() - c0, 1)})
+        # the resumed run equals an uninterrupted one, so the command to reproduce it drops --resume
+        run = {"command": command.replace(" --resume", ""),
+               "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
+               "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
+               "sessions": sessions,
                "hardware": hardware(), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), **result}
         (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     if trainer.world > 1:
