@@ -33,6 +33,7 @@ SHA256: dict[str, str] = {
     "gan-fashion-mnist": "e6f7012cea768db8b15d484c9005b926ad57a259f93086f599047a0285927195",
     "dcgan-mnist": "5812c48db030caa653717e7130c255a4e605d096c1d09434a91aeeec3e8e142c",
     "dcgan-fashion-mnist": "e7fd9b90c4ad18594cfdaabf72321948976842139a910aa6600cb041e33d917f",
+    "cgan-mnist": "02a714d0bb04976ac9b26b31237d5cec669cf661f93d150ba5430340a181e1b7",
     "cgan-fashion-mnist": "a6f16be818b2fb6174846575b0ad12547c4d3c34b3da3c78daf6dec4f9fc4378",
     "wgan-mnist": "0da7a865b844bb0cb9a290e87a545b3e9c23974f466deeaa0aa40394c17d2eba",
     "wgan-fashion-mnist": "f7bb28482aa98998c9c2a6b45b9bd25224d097826d5aa7ea7e46488e8684e5bc",

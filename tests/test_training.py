@@ -67,6 +67,7 @@ def test_resume_reproduces_uninterrupted_run(name, tmp_path, data_root):
     run = json.loads((tmp_path / "b" / "run.json").read_text())
     assert len(run["sessions"]) == 2 and "--resume" in run["sessions"][1]["command"]
     assert "--resume" not in run["command"] and "--steps=6" in run["command"]
+    assert run["train_cpu_seconds"] > 0 and run["train_wall_seconds"] > 0  # carried through the checkpoint
     assert run["wall_seconds"] == pytest.approx(sum(x["wall_seconds"] for x in run["sessions"]), abs=0.11)
 
 

@@ -191,6 +191,9 @@ class Trainer:
         self.fixed_z = torch.randn(64, self.cfg.latent_dim, generator=fixed).to(self.device)
         self.fixed_y = (torch.arange(64) % self.cfg.num_classes).to(self.device) if self.cfg.num_classes else None
         self.step, self.best, self.best_step = 0, float("inf"), -1
+        # training time so far, carried in checkpoints so a killed and resumed run still adds up
+        self.elapsed = {"wall": 0.0, "cpu": 0.0}
+        self._t0, self._c0 = time.time(), time.process_time()
         self.warnings: list[str] = []
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "samples").mkdir(exist_ok=True)
@@ -209,7 +212,12 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
             "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
+            "elapsed": self.elapsed_now(),
         }
+
+    def elapsed_now(self) -> dict:
+        return {"wall": self.elapsed["wall"] + time.time() - self._t0,
+                "cpu": self.elapsed["cpu"] + time.process_time() - self._c0}
 
     def save_checkpoint(self) -> None:
         if self.main:
@@ -236,6 +244,7 @@ class Trainer:
         if ck.get("world_size", 1) != self.world or self.rank:
             self.noise.manual_seed(self.r.seed * 7919 + 1 + self.rank + 104729 * ck["step"])
         self.step, self.best, self.best_step = ck["step"], ck["best"], ck["best_step"]
+        self.elapsed = dict(ck.get("elapsed", {"wall": 0.0, "cpu": 0.0}))
         # batches consumed per rank scale with world size: keep the global position
         self.batches.consumed = ck["batches"] * ck.get("world_size", 1) // self.world
 
@@ -353,6 +362,7 @@ class Trainer:
         elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity"],
                       resume_step) if self.main and self.can_eval else None
         t0, t_log, imgs = time.time(), time.time(), 0
+        self._t0, self._c0 = time.time(), time.process_time()
         winning = 0
         bar = tqdm(total=r.steps, initial=self.step, desc=r.name, disable=self.quiet, dynamic_ncols=True)
         try:
@@ -404,6 +414,8 @@ class Trainer:
             else:
                 self.write_model(final, {"step": self.step})
             result["train_seconds_this_process"] = round(time.time() - t0, 1)
+            total = self.elapsed_now()  # every session's training loop, from the checkpoints
+            result["train_wall_seconds"], result["train_cpu_seconds"] = round(total["wall"], 1), round(total["cpu"], 1)
             (self.out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
         return result
 
