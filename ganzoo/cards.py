@@ -50,6 +50,18 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     rows += f"\n| class_share (0..9) | {', '.join(f'{s:.3f}' for s in eval_res['metrics']['class_share'])} |"
     cond = m.conditional
     recipe = run.get("recipe", {})
+    # entry-specific limitations, read off the eval JSON (never typed in)
+    shares = eval_res["metrics"]["class_share"]
+    names = m.class_names or DATASETS[dataset]["class_names"]
+    low = [f"class {names[i]} ({s:.1%} of samples)" for i, s in enumerate(shares) if s < 0.05]
+    known = ""
+    if low:
+        known += (f"- By the classifier's count this model under-generates {', '.join(low)}; a uniform share is 10 %"
+                  f"{'. Asked for such a class it often draws something else' if cond else ''}.\n")
+    if cond and "label_accuracy" in eval_res["metrics"]:
+        known += (f"- Asked for a class, it draws one the classifier recognises as that class "
+                  f"{eval_res['metrics']['label_accuracy']:.1%} of the time (the classifier itself is "
+                  f"{proto.get('feature_network_test_accuracy', float('nan')):.1%} accurate on real test images).\n")
     card = ModelCard.from_template(
         data, template_path=str(MODEL_CARDS / "template.md"),
         name=name, hub_repo=entry.hub_repo,
@@ -68,7 +80,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         recipe=json.dumps(recipe), eval_command=f"ganzoo eval {name} --n {proto['n_generated']} --seed {proto['seed']}",
         n_generated=proto["n_generated"], n_real=proto["n_real"], real_split=proto["real_split"],
         clf_accuracy=proto.get("feature_network_test_accuracy"), clf_sha=proto["feature_network_sha256"][:16],
-        seed=proto["seed"], ganzoo_version=proto["ganzoo_version"], metrics_table=rows,
+        seed=proto["seed"], ganzoo_version=proto["ganzoo_version"], metrics_table=rows, known_issues=known,
     )
     return card
 
