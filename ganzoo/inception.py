@@ -32,8 +32,8 @@ def _to_uint8(x: torch.Tensor) -> torch.Tensor:
 
 
 def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000, seed: int = 0, root=None,
-                      split: str = "test", kid_subset_size: int = 1000) -> dict:
-    """Inception FID/IS/KID of n samples against a real split; returns metrics and protocol."""
+                      split: str = "test", kid_subset_size: int = 1000, n_real: int | None = None) -> dict:
+    """Inception FID/IS/KID of n samples against a real split (all of it, or its first n_real images)."""
     try:
         import torch_fidelity
     except ImportError:
@@ -48,7 +48,7 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
                           "internet and pass its path.")
     dataset = model.config.get("dataset")
     x, _ = load_idx_split(dataset, split, root)
-    real = torch.from_numpy(x.copy())[:, None]
+    real = torch.from_numpy(x[:n_real].copy())[:, None]
     fake = []
     for i in range(0, n, 500):
         m = min(500, n - i)

@@ -36,13 +36,14 @@ def test_inception_metrics_code_path(tmp_path, random_inception, data_root):
     from ganzoo.inception import inception_metrics
 
     m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan", dataset="mnist"))
-    res = inception_metrics(m, random_inception, n=16, root=data_root, kid_subset_size=8)
+    # a few images each way: Inception at 299x299 on a CPU costs ~0.1 s per image
+    res = inception_metrics(m, random_inception, n=16, root=data_root, kid_subset_size=8, n_real=16)
     met = res["metrics"]
     assert set(met) == {"inception_fid", "inception_score", "inception_score_std", "inception_kid",
                         "inception_kid_std"}
     assert all(isinstance(v, float) and v == v for v in met.values())  # finite numbers, no NaN
     assert met["inception_fid"] > 0
-    assert res["protocol"]["n_generated"] == 16 and "replicated to RGB" in res["protocol"]["preprocessing"]
+    assert res["protocol"]["n_generated"] == 16 and res["protocol"]["n_real"] == 16 and "replicated to RGB" in res["protocol"]["preprocessing"]
 
 
 def test_missing_inception_weights(tmp_path):
