@@ -37,6 +37,8 @@ SHA256: dict[str, str] = {
     "cgan-fashion-mnist": "a6f16be818b2fb6174846575b0ad12547c4d3c34b3da3c78daf6dec4f9fc4378",
     "wgan-mnist": "0da7a865b844bb0cb9a290e87a545b3e9c23974f466deeaa0aa40394c17d2eba",
     "wgan-fashion-mnist": "f7bb28482aa98998c9c2a6b45b9bd25224d097826d5aa7ea7e46488e8684e5bc",
+    "wgan-gp-mnist": "d697882b759652d479e6d5655ea92008a2c40f05916403b1849ad4b468cd8b60",
+    "wgan-gp-fashion-mnist": "fd6855144e136a352783910131250b5fca776c596761a54418380f180ebce796",
 }
 # --- SHA256 end ---
 
