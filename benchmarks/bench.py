@@ -273,7 +273,8 @@ def main() -> None:
     p.add_argument("--entries", nargs="*", help="zoo entries (default: every entry with weights)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--train-steps", type=int, default=60)
-    p.add_argument("--data-root", default=os.environ.get("GANZOO_DATA"))
+    p.add_argument("--data-root", default=os.environ.get("GANZOO_DATA") or str(ROOT.parent / "shared" / "data"),
+                   help="MNIST for the training part (default $GANZOO_DATA, else ../shared/data)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--update-readme", action="store_true",
                    help="also replace the README's <!-- bench begin/end --> section with the tables")
@@ -285,23 +286,30 @@ def main() -> None:
     res = {"date": datetime.date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(),
            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "repeats": args.repeats,
            "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:])}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every part, so a failure late in the run keeps what was measured
+        (out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
+        (out / "results.md").write_text(markdown(res))
+
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if "sampling" in parts:
             res["sampling"] = bench_sampling(entries, args.repeats, tmp)
+            save()
         if "compile" in parts:
             res["compile"] = bench_compile("dcgan-mnist" if "dcgan-mnist" in entries else entries[0], args.repeats)
+            save()
         if "cold" in parts:
             res["cold"] = bench_cold(args.repeats, tmp, "dcgan-mnist" if "dcgan-mnist" in entries else entries[0])
+            save()
         if "training" in parts:
             from training.recipes import RECIPES
 
             recipes = [n for n in RECIPES if n.endswith("-mnist") and not n.endswith("fashion-mnist")]
             res["training"] = bench_training(recipes, args.train_steps, min(args.repeats, 3), args.data_root, tmp)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
-    (out / "results.md").write_text(markdown(res))
+            save()
     print(markdown(res))
     if args.update_readme:
         import re
