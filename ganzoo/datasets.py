@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import DataNotFoundError
+
 # data set name -> torchvision folder under the data root
 FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
@@ -14,10 +16,6 @@ FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """The data root: the argument, else $GANZOO_DATA, else ./data."""
     return Path(root or os.environ.get("GANZOO_DATA") or "data")
-
-
-class DataNotFoundError(FileNotFoundError):
-    pass
 
 
 def _read_idx(path: Path) -> np.ndarray:

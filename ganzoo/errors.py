@@ -16,3 +16,11 @@ class ModelFolderError(GanzooError):
 
 class LabelError(GanzooError):
     pass
+
+
+class TrainingError(GanzooError):
+    """A training run that cannot start or go on as asked (bad recipe, run folder, checkpoint)."""
+
+
+class DataNotFoundError(GanzooError, FileNotFoundError):
+    """A data set that is not under the data root; the message says where to put it."""

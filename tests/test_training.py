@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.errors import DataNotFoundError, TrainingError
 from training.recipes import RECIPES, apply_overrides, get_recipe
 from training.train import TrainingDiverged, main
 
@@ -87,19 +89,19 @@ def test_nan_detection(tmp_path, data_root):
 
 def test_bad_override_keys():
     r = get_recipe("dcgan-mnist")
-    with pytest.raises(SystemExit, match="unknown recipe key 'stpes'.*Did you mean: steps"):
+    with pytest.raises(TrainingError, match="unknown recipe key 'stpes'.*Did you mean: steps"):
         apply_overrides(r, ["--stpes=3"])
-    with pytest.raises(SystemExit, match="unknown model key 'g_widht'.*model.g_width"):
+    with pytest.raises(TrainingError, match="unknown model key 'g_widht'.*model.g_width"):
         apply_overrides(r, ["--model.g_widht=3"])
-    with pytest.raises(SystemExit, match="--key=value"):
+    with pytest.raises(TrainingError, match="--key=value"):
         apply_overrides(r, ["--steps"])
-    with pytest.raises(SystemExit, match="unknown recipe 'dcgan-mnst'.*dcgan-mnist"):
+    with pytest.raises(TrainingError, match="unknown recipe 'dcgan-mnst'.*dcgan-mnist"):
         get_recipe("dcgan-mnst")
     assert apply_overrides(r, ["--steps=7", "--model.g_width=4", "--betas=0,0.9"]).steps == 7
 
 
 def test_missing_data_set_says_where(tmp_path):
-    with pytest.raises(SystemExit, match=r"mnist was not found under .*MNIST.*--data-root or GANZOO_DATA.*--download"):
+    with pytest.raises(DataNotFoundError, match=r"mnist was not found under .*MNIST.*--data-root or GANZOO_DATA.*--download"):
         main(["dcgan-mnist", "--out", str(tmp_path / "o"), "--data-root", str(tmp_path / "empty"), "--quiet"])
 
 
@@ -117,3 +119,125 @@ def test_mode_collapse_warning_fires_on_untrained_generator(tmp_path, data_root)
         res = main(["dcgan-mnist", "--out", str(tmp_path), "--data-root", str(data_root), "--quiet", "--steps=2",
                     "--eval_every=2", *FAST, *small("dcgan")])
     assert any("mode collapse" in w for w in res["warnings"])
+
+
+# -- reliability: runs are never lost or silently changed ------------------------------------------------
+TINY_ARGS = ["--quiet", "--eval_every=0", "--sample_every=0", *FAST, *small("dcgan")]
+
+
+def train_cmd(out, data_root, *extra) -> list[str]:
+    return [sys.executable, "-m", "training.train", "dcgan-mnist", "--out", str(out), "--data-root", str(data_root),
+            *TINY_ARGS, *extra]
+
+
+def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_path, data_root):
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    # ckpt_every=0: the only checkpoint is the one Ctrl-C writes
+    proc = subprocess.Popen(train_cmd(run, data_root, "--steps=100000", "--ckpt_every=0"),
+                            stderr=subprocess.PIPE, text=True)
+    log = run / "log.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or len(read_log(log)) < 30):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    ck = torch.load(run / "ckpt.pt", weights_only=True)
+    step = ck["step"]
+    assert f"stopped after step {step}; checkpoint saved" in err and "--resume" in err
+    assert ck["batches"] == step  # n_critic = 1: one batch per step, none consumed by a half step
+    # resume to a few steps past the interruption; an uninterrupted run to the same step must match exactly
+    main(["dcgan-mnist", "--out", str(run), "--data-root", str(data_root), "--resume", f"--steps={step + 5}",
+          *TINY_ARGS])
+    main(["dcgan-mnist", "--out", str(tmp_path / "ref"), "--data-root", str(data_root), f"--steps={step + 5}",
+          *TINY_ARGS])
+    a = ganzoo.load(run / "model").generator.state_dict()
+    b = ganzoo.load(tmp_path / "ref" / "model").generator.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["loss_d"] for r in read_log(run / "log.csv")] == [r["loss_d"] for r in read_log(tmp_path / "ref" / "log.csv")]
+
+
+def test_rerun_without_resume_refuses_and_overwrite_moves_the_run_aside(tmp_path, data_root):
+    run = tmp_path / "run"
+    base = ["dcgan-mnist", "--out", str(run), "--data-root", str(data_root), *TINY_ARGS]
+    main([*base, "--steps=4"])
+    before = (run / "ckpt.pt").read_bytes()
+    with pytest.raises(TrainingError, match=r"already holds a run \(ckpt.pt, log.csv, run.json, result.json, model\)"
+                                            r"\. Continue it with --resume, start over with --overwrite"):
+        main([*base, "--steps=2"])
+    assert (run / "ckpt.pt").read_bytes() == before  # untouched
+    main([*base, "--steps=2", "--overwrite"])
+    (old,) = tmp_path.glob("run.replaced-*")
+    assert (old / "ckpt.pt").read_bytes() == before
+    assert torch.load(run / "ckpt.pt", weights_only=True)["step"] == 2
+
+
+def test_resume_uses_the_saved_recipe_and_refuses_changes(tmp_path, data_root):
+    run = tmp_path / "run"
+    base = ["--out", str(run), "--data-root", str(data_root), "--quiet"]
+    main(["dcgan-mnist", *base, *TINY_ARGS, "--steps=3", "--model.g_width=4"])
+    # resuming without any of the first command's overrides continues the saved recipe (no size mismatch)
+    main(["dcgan-mnist", *base, "--steps=5", "--resume"])
+    assert ganzoo.load(run / "model").config["config"]["g_width"] == 4
+    rec = json.loads((run / "run.json").read_text())
+    assert rec["recipe"]["steps"] == 5 and rec["recipe"]["subset"] == 256
+    assert "--steps=5" in rec["command"] and "--model.g_width=4" in rec["command"] and "--resume" not in rec["command"]
+    with pytest.raises(TrainingError, match=r"--resume cannot change lr_g, lr_d: the checkpoint was trained with "
+                                            r"lr_g=0.0002, lr_d=0.0002"):
+        main(["dcgan-mnist", *base, "--steps=7", "--resume", "--lr_g=0", "--lr_d=0"])
+    with pytest.raises(TrainingError, match=r"--resume cannot change model"):
+        main(["dcgan-mnist", *base, "--steps=7", "--resume", "--model.g_width=8"])
+    with pytest.raises(TrainingError, match=r"checkpoint of recipe 'dcgan-mnist' \(dcgan on mnist\), not "
+                                            r"'dcgan-fashion-mnist'"):
+        main(["dcgan-fashion-mnist", *base, "--steps=7", "--resume"])
+    with pytest.raises(TrainingError, match=r"no checkpoint at .*nowhere.*run without --resume"):
+        main(["dcgan-mnist", "--out", str(tmp_path / "nowhere"), "--resume"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("--steps=-5", "steps must be a finite number >= 1, got -5"),
+    ("--batch_size=0", "batch_size must be a finite number >= 1, got 0"),
+    ("--log_every=0", "log_every must be a finite number >= 1, got 0"),
+    ("--n_critic=0", "n_critic must be a finite number >= 1, got 0"),
+    ("--lr_d=nan", "lr_d must be a finite number >= 0, got nan"),
+    ("--model.g_width=abc", "bad value for --model.g_width: invalid literal for int()"),
+    ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
+    ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
+])
+def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, data_root):
+    out = tmp_path / "run"
+    with pytest.raises(TrainingError, match=re.escape(message)):
+        main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet", override])
+    assert not out.exists()
+
+
+def test_cli_prints_one_error_line_and_exits_2(tmp_path, data_root):
+    p = subprocess.run([sys.executable, "-m", "training.train", "dcgan-mnist", "--out", str(tmp_path / "o"),
+                        "--steps=-5"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr == "error: steps must be a finite number >= 1, got -5\n"
+
+
+def test_leftovers_are_cleaned_logs_rewritten_atomically_and_warnings_kept(tmp_path, data_root):
+    run = tmp_path / "run"
+    base = ["dcgan-mnist", "--out", str(run), "--data-root", str(data_root), "--quiet", *FAST, *small("dcgan")]
+    with pytest.warns(RuntimeWarning, match="mode collapse"):
+        first = main([*base, "--steps=2", "--eval_every=2"])
+    assert first["warnings"]
+    (run / "ckpt.pt.tmp").write_bytes(b"half a checkpoint")
+    (run / "model.tmp").mkdir()
+    with open(run / "log.csv", "a") as f:  # a line torn by a kill
+        f.write("3,0.5,0.")
+    main([*base, "--steps=4", "--eval_every=0", "--resume"])
+    assert not list(run.glob("*.tmp"))
+    assert [int(r["step"]) for r in read_log(run / "log.csv")] == [1, 2, 3, 4]
+    res = json.loads((run / "result.json").read_text())
+    assert res["warnings"][:len(first["warnings"])] == first["warnings"]
+
+
+def test_result_has_no_infinity_without_evaluation(tmp_path, data_root):
+    main(["dcgan-mnist", "--out", str(tmp_path), "--data-root", str(data_root), "--steps=2", *TINY_ARGS])
+    text = (tmp_path / "result.json").read_text()
+    assert "Infinity" not in text and json.loads(text)["best_selection_fd"] is None

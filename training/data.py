@@ -10,15 +10,10 @@ from pathlib import Path
 
 import torch
 
+from ganzoo.datasets import data_root
+from ganzoo.errors import DataNotFoundError
+
 TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
-
-
-class DataNotFoundError(FileNotFoundError):
-    pass
-
-
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    return Path(root or os.environ.get("GANZOO_DATA") or "data")
 
 
 def load_images(dataset: str, root: str | os.PathLike | None = None, *, train: bool = True,

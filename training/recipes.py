@@ -10,6 +10,21 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ganzoo.errors import TrainingError
+from ganzoo.registry import DATASETS
+
+OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp")
+OPTIMIZERS = ("adam", "rmsprop")
+# What --resume may change: the schedule around the optimisation, never the optimisation itself.
+RESUMABLE = ("steps", "log_every", "sample_every", "eval_every", "eval_n", "ckpt_every")
+
+
+def _one_of(what: str, value: str, valid) -> None:
+    if value not in valid:
+        close = difflib.get_close_matches(str(value), list(valid), n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise TrainingError(f"unknown {what} {value!r}.{hint} Valid: {', '.join(valid)}.")
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -27,6 +42,7 @@ class Recipe:
     betas: tuple = (0.5, 0.999)
     clip: float = 0.01
     gp_weight: float = 10.0
+    gp_every: int = 1  # WGAN-GP: penalty on every k-th critic update, weighted by k (lazy regularisation)
     ema: float = 0.999  # generator EMA decay; 0 disables
     seed: int = 0
     log_every: int = 50
@@ -35,6 +51,45 @@ class Recipe:
     eval_n: int = 2000  # samples per checkpoint-selection evaluation
     ckpt_every: int = 500
     subset: int = 0  # use only the first N training images (0 = all); for tests
+
+    def __post_init__(self):
+        """Every number checked before any work: a bad value is an error that names it."""
+        from ganzoo.models import ARCHITECTURES
+
+        _one_of("architecture", self.arch, ARCHITECTURES)
+        _one_of("data set", self.dataset, DATASETS)
+        _one_of("objective", self.objective, OBJECTIVES)
+        _one_of("optimizer", self.optimizer, OPTIMIZERS)
+        at_least = {"steps": 1, "batch_size": 1, "n_critic": 1, "log_every": 1, "gp_every": 1, "sample_every": 0,
+                    "eval_every": 0, "ckpt_every": 0, "subset": 0, "lr_g": 0, "lr_d": 0, "gp_weight": 0}
+        for key, low in at_least.items():
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low or v != v or v == float("inf"):
+                raise TrainingError(f"{key} must be a finite number >= {low}, got {v!r}")
+        if self.eval_every and self.eval_n < 10:
+            raise TrainingError(f"eval_n must be >= 10 to measure FD, got {self.eval_n} (or set --eval_every=0)")
+        if not 0 <= self.ema < 1:
+            raise TrainingError(f"ema must be in [0, 1) (0 disables the EMA generator), got {self.ema!r}")
+        if not self.clip > 0:
+            raise TrainingError(f"clip must be > 0, got {self.clip!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise TrainingError(f"betas must be two numbers in [0, 1), e.g. --betas=0.5,0.999, got {self.betas!r}")
+        if self.subset and self.subset < self.batch_size:
+            raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
+        self.model_config()  # a bad --model.key is an error now, not after the data has loaded
+
+    def model_config(self):
+        """The architecture's config: the data set's shape and classes under the recipe's `model` values."""
+        from ganzoo.models import ARCHITECTURES, make_config
+
+        ds = DATASETS[self.dataset]
+        defaults = {"channels": ds["channels"], "image_size": ds["image_size"]}
+        if ARCHITECTURES[self.arch].conditional:
+            defaults["num_classes"] = len(ds["class_names"])
+        try:
+            return make_config(self.arch, {**defaults, **self.model})
+        except (TypeError, ValueError) as e:
+            raise TrainingError(f"bad model settings for {self.name}: {e}") from None
 
 
 # Sized so each MNIST/Fashion-MNIST entry trains in about 10-20 minutes on one CPU core.
@@ -75,11 +130,32 @@ RECIPES["dcgan-celeba"] = Recipe("dcgan-celeba", "dcgan", "celeba", model={"chan
 
 
 def get_recipe(name: str) -> Recipe:
-    if name not in RECIPES:
-        close = difflib.get_close_matches(name, RECIPES, n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise SystemExit(f"error: unknown recipe {name!r}.{hint} Recipes: {', '.join(RECIPES)}")
+    _one_of("recipe", name, RECIPES)
     return RECIPES[name]
+
+
+def recipe_from_dict(d: dict) -> Recipe:
+    """The recipe saved in a checkpoint (JSON turned tuples into lists; fields added since get defaults)."""
+    known = {f.name for f in dataclasses.fields(Recipe)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise TrainingError(f"the checkpoint's recipe has keys this version does not know: {unknown}; "
+                            "resume it with the ganzoo version that wrote it.")
+    return Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def resume_overrides(saved: Recipe, overrides: list[str]) -> Recipe:
+    """A resumed run keeps its saved recipe; only the schedule (RESUMABLE) may change, others are refused."""
+    new = apply_overrides(saved, overrides)
+    changed = [f.name for f in dataclasses.fields(Recipe) if getattr(new, f.name) != getattr(saved, f.name)]
+    refused = [k for k in changed if k not in RESUMABLE]
+    if refused:
+        was = ", ".join(f"{k}={getattr(saved, k)!r}" for k in refused)
+        raise TrainingError(
+            f"--resume cannot change {', '.join(refused)}: the checkpoint was trained with {was}, and the run "
+            f"goes on with its saved recipe. Resume without those overrides (only {', '.join(RESUMABLE)} may "
+            "change), or start a new run in another --out folder.")
+    return new
 
 
 def _parse_value(text: str, like: Any) -> Any:
@@ -110,23 +186,26 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
     for item in overrides:
         key, sep, value = item.lstrip("-").partition("=")
         if not sep:
-            raise SystemExit(f"error: override {item!r} must look like --key=value")
+            raise TrainingError(f"override {item!r} must look like --key=value")
         if key.startswith("model."):
             sub = key[6:]
             if sub not in model_keys:
                 close = difflib.get_close_matches(sub, model_keys, n=3)
-                raise SystemExit(f"error: unknown model key {sub!r} for {recipe.arch}."
-                                 f"{' Did you mean: ' + ', '.join('model.' + c for c in close) + '?' if close else ''}"
-                                 f" Valid: {', '.join('model.' + k for k in model_keys)}")
-            model[sub] = _parse_value(value, model.get(sub, model_keys[sub]))
+                raise TrainingError(f"unknown model key {sub!r} for {recipe.arch}."
+                                    f"{' Did you mean: ' + ', '.join('model.' + c for c in close) + '?' if close else ''}"
+                                    f" Valid: {', '.join('model.' + k for k in model_keys)}")
+            try:
+                model[sub] = _parse_value(value, model.get(sub, model_keys[sub]))
+            except ValueError as e:
+                raise TrainingError(f"bad value for --{key}: {e}") from None
         elif key in top and key not in ("name", "model"):
             try:
                 changes[key] = _parse_value(value, getattr(recipe, key))
             except ValueError as e:
-                raise SystemExit(f"error: bad value for {key}: {e}") from None
+                raise TrainingError(f"bad value for --{key}: {e}") from None
         else:
             close = difflib.get_close_matches(key, [*top, *("model." + k for k in model_keys)], n=3)
-            raise SystemExit(f"error: unknown recipe key {key!r}."
-                             f"{' Did you mean: ' + ', '.join(close) + '?' if close else ''}"
-                             f" Valid: {', '.join(k for k in top if k not in ('name', 'model'))}, model.<key>")
+            raise TrainingError(f"unknown recipe key {key!r}."
+                                f"{' Did you mean: ' + ', '.join(close) + '?' if close else ''}"
+                                f" Valid: {', '.join(k for k in top if k not in ('name', 'model'))}, model.<key>")
     return dataclasses.replace(recipe, model=model, **changes)

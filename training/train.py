@@ -19,7 +19,9 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -28,18 +30,37 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.folder import save_folder
 from ganzoo.images import save_grid
-from ganzoo.models import build, make_config
+from ganzoo.models import build
 from ganzoo.registry import DATASETS
 
 from .data import load_images, to_model_range
 from .objectives import make_objective
-from .recipes import RECIPES, Recipe, apply_overrides, get_recipe
+from .recipes import RECIPES, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
 
 
-class TrainingDiverged(RuntimeError):
-    pass
+class TrainingDiverged(TrainingError):
+    """A loss became NaN or inf; the message points at the last checkpoint."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C / SIGTERM: the run stopped at a step boundary and saved its checkpoint (if it could)."""
+
+
+def read_checkpoint(path: Path) -> dict:
+    """A checkpoint as a dict, loaded with weights_only=True (no pickle code runs)."""
+    if not path.is_file():
+        raise TrainingError(f"--resume given but there is no checkpoint at {path}; run without --resume to start "
+                            "a new run there, or point --out at the run folder.")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise TrainingError(f"checkpoint {path} is corrupt or not a ganzoo checkpoint ({e})") from e
+    if not isinstance(ck, dict) or not {"recipe", "step", "G", "D"} <= set(ck):
+        raise TrainingError(f"checkpoint {path} is not a ganzoo training checkpoint")
+    return ck
 
 
 # -- distributed -----------------------------------------------------------------------------
@@ -111,6 +132,18 @@ def atomic_torch_save(obj, path: Path) -> None:
     os.replace(tmp, path)  # a crash leaves either the old or the new checkpoint, never half of one
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove what a killed run left half-written (*.tmp files and folders, *.old folders)."""
+    for p in [*out.glob("*.tmp"), *out.glob("*.old")]:
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+
 def replace_dir(src: Path, dst: Path) -> None:
     old = dst.with_name(dst.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -121,16 +154,26 @@ def replace_dir(src: Path, dst: Path) -> None:
 
 
 class CSVLog:
+    """Append-only CSV. On resume the rows logged after the checkpoint are dropped by an atomic rewrite
+    (a kill during the rewrite leaves the old file), and a line torn by a kill is skipped."""
+
     def __init__(self, path: Path, fields: list[str], resume_step: int | None):
         self.path, self.fields = path, fields
         rows = []
-        if resume_step is not None and path.exists():  # drop rows logged after the checkpoint
-            with open(path) as f:
-                rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
-        with open(path, "w", newline="") as f:
-            w = csv.DictWriter(f, fields)
+        if resume_step is not None and path.exists():
+            with open(path, newline="") as f:
+                for r in csv.DictReader(f):
+                    try:
+                        if int(r["step"]) <= resume_step:
+                            rows.append(r)
+                    except (TypeError, ValueError):
+                        continue
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fields, extrasaction="ignore")
             w.writeheader()
             w.writerows(rows)
+        os.replace(tmp, path)
 
     def write(self, row: dict) -> None:
         with open(self.path, "a", newline="") as f:
@@ -140,22 +183,19 @@ class CSVLog:
 # -- the run ---------------------------------------------------------------------------------
 class Trainer:
     def __init__(self, recipe: Recipe, out: Path, *, data_root=None, download=False, device: str | None = None,
-                 threads: int | None = None, quiet: bool = False):
+                 threads: int | None = None, quiet: bool = False, max_cpu_minutes: float = 0.0):
         self.r, self.out = recipe, Path(out)
+        self.max_cpu_minutes = max_cpu_minutes
         self.rank, self.world, self.device = setup_distributed(device)
         self.main = self.rank == 0
         self.quiet = quiet or not self.main
         if threads:
             torch.set_num_threads(threads)
         if recipe.batch_size % self.world:
-            raise SystemExit(f"error: batch_size {recipe.batch_size} must be divisible by the number of "
-                             f"processes ({self.world}); the global batch is kept equal to the recipe's.")
+            raise TrainingError(f"batch_size {recipe.batch_size} must be divisible by the number of "
+                                f"processes ({self.world}); the global batch is kept equal to the recipe's.")
         torch.manual_seed(recipe.seed)
-        ds = DATASETS[recipe.dataset]
-        defaults = {"channels": ds["channels"], "image_size": ds["image_size"]}
-        if recipe.arch == "cgan":
-            defaults["num_classes"] = len(ds["class_names"])
-        self.cfg = make_config(recipe.arch, {**defaults, **recipe.model})
+        self.cfg = recipe.model_config()
         G, D = build(recipe.arch, self.cfg)
         self.G, self.D = G.to(self.device), D.to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval() if recipe.ema > 0 else None
@@ -170,15 +210,14 @@ class Trainer:
             # BatchNorm buffers between the calls would modify tensors autograd still needs.
             self.G = DDP(self.G, device_ids=ids, broadcast_buffers=False)
             self.D = DDP(self.D, device_ids=ids, broadcast_buffers=False)
-        self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight)
+        self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight,
+                                  gp_every=recipe.gp_every)
         if recipe.optimizer == "adam":
             self.opt_g = torch.optim.Adam(self.G.parameters(), recipe.lr_g, betas=tuple(recipe.betas))
             self.opt_d = torch.optim.Adam(self.D.parameters(), recipe.lr_d, betas=tuple(recipe.betas))
-        elif recipe.optimizer == "rmsprop":
+        else:  # rmsprop (the recipe validated the name)
             self.opt_g = torch.optim.RMSprop(self.G.parameters(), recipe.lr_g)
             self.opt_d = torch.optim.RMSprop(self.D.parameters(), recipe.lr_d)
-        else:
-            raise SystemExit(f"error: optimizer must be adam or rmsprop, got {recipe.optimizer!r}")
         x, y = load_images(recipe.dataset, data_root, train=True, download=download and self.main,
                            image_size=self.cfg.image_size)
         if recipe.subset:
@@ -190,12 +229,17 @@ class Trainer:
         fixed = torch.Generator().manual_seed(recipe.seed + 12345)
         self.fixed_z = torch.randn(64, self.cfg.latent_dim, generator=fixed).to(self.device)
         self.fixed_y = (torch.arange(64) % self.cfg.num_classes).to(self.device) if self.cfg.num_classes else None
-        self.step, self.best, self.best_step = 0, float("inf"), -1
+        self.step, self.saved_step, self.best, self.best_step = 0, 0, float("inf"), -1
         # training time so far, carried in checkpoints so a killed and resumed run still adds up
         self.elapsed = {"wall": 0.0, "cpu": 0.0}
         self._t0, self._c0 = time.time(), time.process_time()
         self.warnings: list[str] = []
+        # each process that trained this run: command, wall and CPU seconds (carried in checkpoints)
+        self.sessions: list[dict] = []
+        self.command, self._session_t0, self._session_c0 = "", time.time(), time.process_time()
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.main:
+            remove_leftovers(self.out)
         (self.out / "samples").mkdir(exist_ok=True)
         self.can_eval = recipe.dataset in ("mnist", "fashion-mnist") and recipe.eval_every > 0
 
@@ -212,8 +256,16 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
             "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
-            "elapsed": self.elapsed_now(),
+            "elapsed": self.elapsed_now(), "warnings": list(self.warnings), "sessions": self.all_sessions(),
         }
+
+    def all_sessions(self) -> list[dict]:
+        return [*self.sessions, {"command": self.command, "wall_seconds": round(time.time() - self._session_t0, 1),
+                                 "cpu_seconds": round(time.process_time() - self._session_c0, 1)}]
+
+    def over_budget(self) -> bool:
+        """True once --max-cpu-minutes (proxy runs compared at equal CPU time) is spent."""
+        return bool(self.max_cpu_minutes) and self.elapsed_now()["cpu"] >= 60 * self.max_cpu_minutes
 
     def elapsed_now(self) -> dict:
         return {"wall": self.elapsed["wall"] + time.time() - self._t0,
@@ -222,16 +274,10 @@ class Trainer:
     def save_checkpoint(self) -> None:
         if self.main:
             atomic_torch_save(self.state(), self.ckpt_path)
+        self.saved_step = self.step
 
-    def load_checkpoint(self, path: Path) -> None:
-        if not path.is_file():
-            raise SystemExit(f"error: --resume given but no checkpoint at {path}; run without --resume to start.")
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
-            raise SystemExit(f"error: checkpoint {path} is corrupt or not a ganzoo checkpoint ({e})") from e
-        if ck["recipe"]["arch"] != self.r.arch:
-            raise SystemExit(f"error: checkpoint {path} is for {ck['recipe']['arch']}, not {self.r.arch}")
+    def load_checkpoint(self, ck: dict) -> None:
+        """Continue from a checkpoint read by `read_checkpoint` (its recipe equals this run's)."""
         unwrap(self.G).load_state_dict(ck["G"])
         unwrap(self.D).load_state_dict(ck["D"])
         if self.G_ema is not None and ck["G_ema"]:
@@ -244,7 +290,10 @@ class Trainer:
         if ck.get("world_size", 1) != self.world or self.rank:
             self.noise.manual_seed(self.r.seed * 7919 + 1 + self.rank + 104729 * ck["step"])
         self.step, self.best, self.best_step = ck["step"], ck["best"], ck["best_step"]
+        self.saved_step = self.step
+        self.sessions = list(ck.get("sessions", []))
         self.elapsed = dict(ck.get("elapsed", {"wall": 0.0, "cpu": 0.0}))
+        self.warnings = list(ck.get("warnings", []))  # a resumed run's result keeps the earlier warnings
         # batches consumed per rank scale with world size: keep the global position
         self.batches.consumed = ck["batches"] * ck.get("world_size", 1) // self.world
 
@@ -256,12 +305,12 @@ class Trainer:
         """One generator update after n_critic discriminator updates; gradient norms only when logged."""
         G, D = self.G, self.D
         stats: dict = {}
-        for _ in range(self.r.n_critic):
+        for i in range(self.r.n_critic):
             real, y = self.batches.next(self.device)
             y = y if self.cfg.num_classes else None
             with torch.no_grad():
                 fake = unwrap(G)(self.z(real.shape[0]), y)
-            loss_d, s = self.obj.d_loss(D, real, fake, y, self.noise)
+            loss_d, s = self.obj.d_loss(D, real, fake, y, self.noise, d_iter=self.step * self.r.n_critic + i)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             if log:
@@ -334,8 +383,10 @@ class Trainer:
         if diversity < 1.0:
             self.warn(f"step {self.step}: samples are nearly identical (mean pairwise L2 {diversity:.2f}): "
                       "mode collapse")
+        spent = self.elapsed_now()
         return {"step": self.step, "fd": fd, "min_class_share": m["min_class_share"],
-                "label_accuracy": m.get("label_accuracy", ""), "diversity": diversity}
+                "label_accuracy": m.get("label_accuracy", ""), "diversity": diversity,
+                "cpu_seconds": round(spent["cpu"], 1), "wall_seconds": round(spent["wall"], 1)}
 
     def warn(self, msg: str) -> None:
         self.warnings.append(msg)
@@ -359,65 +410,111 @@ class Trainer:
                       "grad_norm_g", "images_per_s"]
         resume_step = self.step if self.step else None
         log = CSVLog(self.out / "log.csv", log_fields, resume_step) if self.main else None
-        elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity"],
-                      resume_step) if self.main and self.can_eval else None
+        elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity",
+                                              "cpu_seconds", "wall_seconds"], resume_step) if self.main and self.can_eval else None
         t0, t_log, imgs = time.time(), time.time(), 0
-        self._t0, self._c0 = time.time(), time.process_time()
         winning = 0
         bar = tqdm(total=r.steps, initial=self.step, desc=r.name, disable=self.quiet, dynamic_ncols=True)
-        try:
-            while self.step < r.steps:
-                logging = self.main and ((self.step + 1) % r.log_every == 0 or self.step + 1 == r.steps)
-                stats = self.train_step(log=logging)
-                self.step += 1
-                imgs += r.batch_size * r.n_critic
-                bar.update(1)
-                if logging:
-                    now = time.time()
-                    stats["images_per_s"] = round(imgs / max(now - t_log, 1e-9), 1)
-                    t_log, imgs = now, 0
-                    log.write({"step": self.step, **stats})
-                    bar.set_postfix(d=f"{stats['loss_d']:.3f}", g=f"{stats['loss_g']:.3f}")
-                    if r.objective in ("bce", "minimax"):
-                        winning = winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
-                        if winning == 5:
-                            self.warn(f"step {self.step}: the discriminator is winning outright "
-                                      f"(D(x)={stats['d_real']:.3f}, D(G(z))={stats['d_fake']:.3f}); the generator "
-                                      "gets no gradient. Try a lower --lr_d or a smaller discriminator.")
-                if self.main and r.sample_every and self.step % r.sample_every == 0:
-                    self.save_samples()
-                if self.main and self.can_eval and (self.step % r.eval_every == 0 or self.step == r.steps):
-                    e = self.evaluate()
-                    elog.write(e)
-                    bar.set_postfix(fd=f"{e['fd']:.2f}", best=f"{min(self.best, e['fd']):.2f}")
-                    if e["fd"] < self.best:
-                        self.best, self.best_step = e["fd"], self.step
-                        self.write_model(self.out / "best", {"step": self.step, "selection_fd_train": e["fd"]})
-                if r.ckpt_every and self.step % r.ckpt_every == 0:
-                    self.save_checkpoint()
-        except KeyboardInterrupt:
-            self.save_checkpoint()
+        with StopOnSignal(self) as stop:
+            try:
+                while self.step < r.steps and not self.over_budget() and not stop.requested():
+                    logging = self.main and ((self.step + 1) % r.log_every == 0 or self.step + 1 == r.steps)
+                    stats = self.train_step(log=logging)
+                    self.step += 1
+                    imgs += r.batch_size * r.n_critic
+                    bar.update(1)
+                    if logging:
+                        now = time.time()
+                        stats["images_per_s"] = round(imgs / max(now - t_log, 1e-9), 1)
+                        t_log, imgs = now, 0
+                        log.write({"step": self.step, **stats})
+                        bar.set_postfix(d=f"{stats['loss_d']:.3f}", g=f"{stats['loss_g']:.3f}")
+                        if r.objective in ("bce", "minimax"):
+                            winning = winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
+                            if winning == 5:
+                                self.warn(f"step {self.step}: the discriminator is winning outright "
+                                          f"(D(x)={stats['d_real']:.3f}, D(G(z))={stats['d_fake']:.3f}); the "
+                                          "generator gets no gradient. Try a lower --lr_d or a smaller discriminator.")
+                    if self.main and r.sample_every and self.step % r.sample_every == 0:
+                        self.save_samples()
+                    if self.main and self.can_eval and (self.step % r.eval_every == 0 or self.step == r.steps
+                                                        or self.over_budget()):
+                        e = self.evaluate()
+                        elog.write(e)
+                        bar.set_postfix(fd=f"{e['fd']:.2f}", best=f"{min(self.best, e['fd']):.2f}")
+                        if e["fd"] < self.best:
+                            self.best, self.best_step = e["fd"], self.step
+                            self.write_model(self.out / "best", {"step": self.step, "selection_fd_train": e["fd"]})
+                    if r.ckpt_every and self.step % r.ckpt_every == 0:
+                        self.save_checkpoint()
+            except KeyboardInterrupt:  # a second Ctrl-C: mid-step, so the state is not saved
+                bar.close()
+                if self.main:
+                    print(f"\nstopped at once in step {self.step + 1}; the last checkpoint ({self.ckpt_path}, step "
+                          f"{self.saved_step}) is kept. Continue with --resume.", file=sys.stderr)
+                raise Interrupted(self.saved_step) from None
             bar.close()
-            if self.main:
-                print(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt_path}. "
-                      f"Continue with --resume.", file=sys.stderr)
-            raise
-        bar.close()
-        self.save_checkpoint()
-        result = {"name": r.name, "steps": self.step, "world_size": self.world,
-                  "best_step": self.best_step, "best_selection_fd": self.best, "warnings": self.warnings}
+            self.save_checkpoint()  # at a step boundary: a resumed run equals an uninterrupted one
+            if stop.signal:
+                if self.main:
+                    print(f"\n{stop.signal}: stopped after step {self.step}; checkpoint saved to {self.ckpt_path}. "
+                          "Continue with --resume.", file=sys.stderr)
+                raise Interrupted(self.step)
+        result = {"name": r.name, "steps": self.step, "world_size": self.world, "best_step": self.best_step,
+                  "best_selection_fd": self.best if self.best_step >= 0 else None, "warnings": self.warnings}
         if self.main:
             final = self.out / "model"
             if self.can_eval and (self.out / "best").exists():
-                shutil.rmtree(final, ignore_errors=True)
-                shutil.copytree(self.out / "best", final)
+                tmp = self.out / "model.tmp"
+                shutil.rmtree(tmp, ignore_errors=True)
+                shutil.copytree(self.out / "best", tmp)
+                replace_dir(tmp, final)
             else:
                 self.write_model(final, {"step": self.step})
             result["train_seconds_this_process"] = round(time.time() - t0, 1)
             total = self.elapsed_now()  # every session's training loop, from the checkpoints
             result["train_wall_seconds"], result["train_cpu_seconds"] = round(total["wall"], 1), round(total["cpu"], 1)
-            (self.out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+            atomic_write_text(self.out / "result.json", json.dumps(result, indent=2) + "\n")
         return result
+
+
+class StopOnSignal:
+    """Ctrl-C (SIGINT) or SIGTERM asks the loop to stop at the next step boundary; a second one stops at once.
+
+    Under torchrun every rank must stop at the same step, so `requested` agrees across ranks.
+    """
+
+    def __init__(self, trainer: "Trainer"):
+        self.trainer, self.signal, self._old = trainer, None, {}
+
+    def _handle(self, signum, frame):
+        if self.signal:
+            raise KeyboardInterrupt
+        self.signal = signal.Signals(signum).name
+        if self.trainer.main:
+            tqdm.write(f"{self.signal}: finishing step {self.trainer.step + 1}, then saving a checkpoint "
+                       "(press Ctrl-C again to stop at once)")
+
+    def requested(self) -> bool:
+        if self.trainer.world == 1:
+            return self.signal is not None
+        import torch.distributed as dist
+
+        flag = torch.tensor([float(self.signal is not None)], device=self.trainer.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() and not self.signal:
+            self.signal = "SIGINT (another rank)"
+        return bool(flag.item())
+
+    def __enter__(self) -> "StopOnSignal":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 def hardware() -> str:
@@ -432,7 +529,37 @@ def hardware() -> str:
     return f"{cpu}, {torch.get_num_threads()} thread(s), torch {torch.__version__}"
 
 
+RUN_FILES = ("ckpt.pt", "log.csv", "run.json", "result.json", "model")
+
+
+def reproduce_command(recipe: Recipe, argv: list[str], overrides: list[str]) -> str:
+    """The one command that trains this run from scratch: the CLI options it was run with (without
+    --resume/--overwrite) and every recipe value that differs from the registered recipe."""
+    base = RECIPES[recipe.name]
+    skip = {"--resume", "--overwrite", *overrides}
+    opts = [a for a in argv[1:] if a not in skip]
+    diff = [f"--{f.name}={_fmt(getattr(recipe, f.name))}" for f in dataclasses.fields(Recipe)
+            if f.name not in ("name", "model") and getattr(recipe, f.name) != getattr(base, f.name)]
+    diff += [f"--model.{k}={_fmt(v)}" for k, v in recipe.model.items() if base.model.get(k, object()) != v]
+    return " ".join(["python -m training.train", recipe.name, *opts, *diff])
+
+
+def _fmt(v) -> str:
+    return ",".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
+
+
+def set_aside(out: Path) -> Path:
+    """Move an existing run folder out of the way (nothing is deleted); returns where it went."""
+    dst = out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while dst.exists():
+        dst, n = out.with_name(f"{out.name}.replaced-{time.strftime('%Y%m%d-%H%M%S')}-{n}"), n + 1
+    os.replace(out, dst)
+    return dst
+
+
 def main(argv: list[str] | None = None) -> dict:
+    """Train (or resume) a recipe; returns the result dict. Bad input raises GanzooError (see `cli`)."""
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -440,44 +567,71 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", help="run folder (default runs/RECIPE)")
     p.add_argument("--data-root", help="data root (default $GANZOO_DATA or ./data)")
     p.add_argument("--download", action="store_true", help="download the data set if missing (needs internet)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/ckpt.pt")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true", help="continue OUT/ckpt.pt with the recipe saved in it")
+    g.add_argument("--overwrite", action="store_true",
+                   help="start over in OUT: an existing run there is moved to OUT.replaced-<time>, not deleted")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--max-cpu-minutes", type=float, default=0.0,
+                   help="stop once the run has used this much CPU time (for proxy runs at equal CPU budget)")
     args, overrides = p.parse_known_args(argv)
-    recipe = apply_overrides(get_recipe(args.recipe), overrides)
-    out = Path(args.out or f"runs/{recipe.name}")
-    t0, c0 = time.time(), time.process_time()
-    try:
-        trainer = Trainer(recipe, out, data_root=args.data_root, download=args.download, device=args.device,
-                          threads=args.threads, quiet=args.quiet)
-    except FileNotFoundError as e:
-        raise SystemExit(f"error: {e}") from None
-    prior: dict = {}
+    if args.threads is not None and args.threads < 1:
+        raise TrainingError(f"--threads must be >= 1, got {args.threads}")
+    out = Path(args.out or f"runs/{args.recipe}")
+    ck = None
     if args.resume:
-        trainer.load_checkpoint(trainer.ckpt_path)
-        if (out / "run.json").is_file():  # times of the sessions before this one add up
-            prior = json.loads((out / "run.json").read_text())
-    result = trainer.run()
+        ck = read_checkpoint(out / "ckpt.pt")
+        saved = recipe_from_dict(ck["recipe"])
+        if saved.name != args.recipe:
+            raise TrainingError(f"{out / 'ckpt.pt'} is a checkpoint of recipe {saved.name!r} ({saved.arch} on "
+                                f"{saved.dataset}), not {args.recipe!r}: resume it as `python -m training.train "
+                                f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}.")
+        recipe = resume_overrides(saved, overrides)
+    else:
+        recipe = apply_overrides(get_recipe(args.recipe), overrides)
+        existing = [f for f in RUN_FILES if (out / f).exists()]
+        if existing and not args.overwrite:
+            raise TrainingError(f"{out} already holds a run ({', '.join(existing)}). Continue it with --resume, "
+                                "start over with --overwrite (the old run is moved aside, not deleted), or "
+                                "choose another --out.")
+        if existing and dist_info()[0] == 0:
+            print(f"moved the previous run to {set_aside(out)}", file=sys.stderr)
+    trainer = Trainer(recipe, out, data_root=args.data_root, download=args.download, device=args.device,
+                      threads=args.threads, quiet=args.quiet, max_cpu_minutes=args.max_cpu_minutes)
+    trainer.command = "python -m training.train " + " ".join(argv)
+    if ck is not None:
+        trainer.load_checkpoint(ck)
+    try:
+        result = trainer.run()
+    finally:
+        if trainer.world > 1:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
     if trainer.main:
-        command = "python -m training.train " + " ".join(argv)
-        sessions = prior.get("sessions", [{"command": prior["command"], "wall_seconds": prior["wall_seconds"],
-                                            "cpu_seconds": prior.get("cpu_seconds")}] if prior else [])
-        sessions.append({"command": command, "wall_seconds": round(time.time() - t0, 1),
-                         "cpu_seconds": round(time.process_time() - c0, 1)})
-        # the resumed run equals an uninterrupted one, so the command to reproduce it drops --resume
-        run = {"command": command.replace(" --resume", ""),
+        sessions = trainer.all_sessions()
+        run = {"command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),
                "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
                "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
                "sessions": sessions,
                "hardware": hardware(), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), **result}
-        (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
-    if trainer.world > 1:
-        import torch.distributed as dist
-
-        dist.destroy_process_group()
+        atomic_write_text(out / "run.json", json.dumps(run, indent=2) + "\n")
     return result
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """`python -m training.train`: a user's mistake is one `error:` line and exit code 2; Ctrl-C is 130."""
+    try:
+        main(argv)
+    except GanzooError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Interrupted:
+        return 130
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

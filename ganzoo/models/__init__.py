@@ -57,10 +57,30 @@ def make_config(arch: str, values: dict[str, Any] | None = None):
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise ValueError(f"Unknown {arch} config keys {unknown}; valid keys: {sorted(fields)}")
-    for k, v in values.items():  # JSON turns tuples into lists
-        if isinstance(v, list):
-            values[k] = tuple(v)
+    defaults = spec.config()
+    for k, v in values.items():  # types follow the defaults'; JSON turns tuples into lists
+        like = getattr(defaults, k)
+        if isinstance(like, tuple) and isinstance(v, list):
+            v = values[k] = tuple(v)
+        ok = (isinstance(v, str) if isinstance(like, str) else
+              isinstance(v, tuple) and all(_is_int(e) and e >= 1 for e in v) if isinstance(like, tuple) else
+              _is_int(v) and v >= 0 if isinstance(like, int) else
+              isinstance(v, (int, float)) and not isinstance(v, bool))
+        if not ok:
+            raise ValueError(f"{arch} config key {k!r} must be {_kind(like)}, got {v!r}")
     return spec.config(**values)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _kind(like: Any) -> str:
+    if isinstance(like, str):
+        return "a string"
+    if isinstance(like, tuple):
+        return "a list of positive ints"
+    return "an int >= 0" if isinstance(like, int) else "a number"
 
 
 def build(arch: str, cfg=None) -> tuple[nn.Module, nn.Module]:

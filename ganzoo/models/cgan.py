@@ -9,6 +9,7 @@ same compute, which is what the zoo's >= 97 % label-accuracy target needs on a C
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -18,24 +19,20 @@ from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 
 
 @dataclass(frozen=True)
-class CGANConfig:
-    latent_dim: int = 64
-    channels: int = 1
-    image_size: int = 28
-    g_width: int = 32
-    d_width: int = 32
-    d_norm: str = "batch"
+class CGANConfig(DCGANConfig):
     num_classes: int = 10
     embed_dim: int = 16
 
     def __post_init__(self):
+        super().__post_init__()
         if self.num_classes < 2:
             raise ValueError(f"cgan needs num_classes >= 2, got {self.num_classes}")
 
 
 def _dcgan_cfg(cfg: CGANConfig, extra_latent: int) -> DCGANConfig:
-    return DCGANConfig(cfg.latent_dim + extra_latent, cfg.channels, cfg.image_size,
-                       cfg.g_width, cfg.d_width, cfg.d_norm)
+    """The unconditional body's config: the same widths, z widened by the label embedding."""
+    shared = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(DCGANConfig)}
+    return DCGANConfig(**{**shared, "latent_dim": cfg.latent_dim + extra_latent, "num_classes": 0})
 
 
 class CGANGenerator(nn.Module):

@@ -24,8 +24,16 @@ class DCGANConfig:
     image_size: int = 28
     g_width: int = 32  # channels of the last hidden generator layer; doubles going back
     d_width: int = 32  # channels of the first discriminator layer; doubles going deeper
-    d_norm: str = "batch"  # "batch" | "layer" | "none"
+    d_norm: str = "batch"  # "batch" | "layer" | "spectral" | "none"
     num_classes: int = 0
+
+    def __post_init__(self):
+        for k in ("latent_dim", "channels", "g_width", "d_width"):
+            if getattr(self, k) < 1:
+                raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.d_norm not in ("batch", "layer", "spectral", "none"):
+            raise ValueError(f"d_norm must be 'batch', 'layer', 'spectral' or 'none', got {self.d_norm!r}")
+        num_upsamples(self.image_size)  # raises for sizes the network cannot make
 
 
 class DCGANGenerator(nn.Module):
@@ -54,13 +62,20 @@ class DCGANGenerator(nn.Module):
 
 
 def _norm(kind: str, ch: int) -> nn.Module:
+    """The normalisation after a discriminator conv ("spectral" wraps the conv itself instead)."""
     if kind == "batch":
         return nn.BatchNorm2d(ch)
     if kind == "layer":  # per-sample normalisation: keeps the gradient penalty per-sample
         return nn.GroupNorm(1, ch)
-    if kind == "none":
+    if kind in ("none", "spectral"):
         return nn.Identity()
-    raise ValueError(f"d_norm must be 'batch', 'layer' or 'none', got {kind!r}")
+    raise ValueError(f"d_norm must be 'batch', 'layer', 'spectral' or 'none', got {kind!r}")
+
+
+def _sn(conv: nn.Module, kind: str) -> nn.Module:
+    # Spectral norm (Miyato 2018) bounds every layer's Lipschitz constant without mixing the samples
+    # of a batch (see the ablation in training/README.md for what it does to FD here).
+    return nn.utils.parametrizations.spectral_norm(conv) if kind == "spectral" else conv
 
 
 class DCGANDiscriminator(nn.Module):
@@ -69,16 +84,18 @@ class DCGANDiscriminator(nn.Module):
         self.cfg = cfg
         start, steps = num_upsamples(cfg.image_size)
         width = cfg.d_width
-        layers: list[nn.Module] = [nn.Conv2d(cfg.channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # (B, W, H/2, W/2)
+        norm = cfg.d_norm
+        layers: list[nn.Module] = [_sn(nn.Conv2d(cfg.channels, width, 4, 2, 1), norm),
+                                   nn.LeakyReLU(0.2, True)]  # (B, W, H/2, W/2)
         for _ in range(steps - 1):
             layers += [
-                nn.Conv2d(width, width * 2, 4, 2, 1, bias=cfg.d_norm == "none"),  # (B, 2W, s/2, s/2)
+                _sn(nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm in ("none", "spectral")), norm),  # (B, 2W, s/2, s/2)
                 _norm(cfg.d_norm, width * 2),
                 nn.LeakyReLU(0.2, True),
             ]
             width *= 2
         self.features = nn.Sequential(*layers)  # (B, W_last, start, start)
-        self.head = nn.Conv2d(width, 1, start, 1, 0)  # (B, 1, 1, 1) logit / critic value
+        self.head = _sn(nn.Conv2d(width, 1, start, 1, 0), norm)  # (B, 1, 1, 1) logit / critic value
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.features(x)).flatten()  # (B,)

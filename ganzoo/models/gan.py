@@ -23,6 +23,11 @@ class GANConfig:
     d_hidden: tuple[int, ...] = (512, 256)
     num_classes: int = 0  # unconditional
 
+    def __post_init__(self):
+        if self.latent_dim < 1 or self.channels < 1 or self.image_size < 1:
+            raise ValueError(f"latent_dim, channels and image_size must be >= 1, got {self.latent_dim}, "
+                             f"{self.channels}, {self.image_size}")
+
 
 class GANGenerator(nn.Module):
     def __init__(self, cfg: GANConfig):

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dcgan import DCGANDiscriminator, DCGANGenerator
+from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 
 
 @dataclass(frozen=True)
-class WGANGPConfig:
-    latent_dim: int = 64
-    channels: int = 1
-    image_size: int = 28
-    g_width: int = 32
-    d_width: int = 32
+class WGANGPConfig(DCGANConfig):
     d_norm: str = "layer"  # never "batch": it would break the per-sample penalty
-    num_classes: int = 0
 
     def __post_init__(self):
+        super().__post_init__()
         if self.d_norm == "batch":
             raise ValueError("WGAN-GP's critic must not use BatchNorm (use 'layer' or 'none')")
 
