@@ -14,9 +14,12 @@ __all__ = ["load", "list_models", "info", "GanzooError", "LabelError", "ModelFol
            "UnknownModelError", "__version__"]
 
 
-def load(name_or_path, *, device: str = "cpu", revision: str | None = None, discriminator: bool = False):
+def load(name_or_path, *, device: str = "cpu", revision: str | None = None, discriminator: bool = False,
+         cache_dir: str | None = None, token: str | bool | None = None):
     """Load a generator by zoo name, local folder or Hub repo id ("OWNER/NAME").
 
+    A bare zoo name always means the bundled entry; pass a path ("./NAME" or a Path) for a local
+    folder. `revision`, `cache_dir` and `token` go to the Hub download as in huggingface_hub.
     Weights are loaded strictly, to CPU first, then moved to `device`, in eval mode.
     Returns a `ganzoo.model.GANModel`.
     """
@@ -25,6 +28,6 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
     from .model import GANModel, resolve_device
 
     dev = resolve_device(device)  # fail before any download
-    folder, source = resolve(name_or_path, revision=revision)
+    folder, source = resolve(name_or_path, revision=revision, cache_dir=cache_dir, token=token)
     conf, gen, disc = load_modules(folder, discriminator=discriminator)
     return GANModel(gen, conf, source=source, folder=folder, discriminator=disc).to(dev)

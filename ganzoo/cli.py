@@ -3,11 +3,63 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from .errors import GanzooError
+from .errors import GanzooError, MissingDependencyError
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+
+
+def output_path(path: str, exts: tuple[str, ...], what: str) -> Path:
+    """Check an output file path before any work: known extension, an existing writable folder, not a folder."""
+    p = Path(path)
+    if p.suffix.lower() not in exts:
+        got = f"{p.suffix!r}" if p.suffix else "no extension"
+        raise GanzooError(f"-o {path}: {what} needs a file name ending in {', '.join(exts)} (got {got})")
+    if p.is_dir():
+        raise GanzooError(f"-o {path} is an existing folder; give a file name such as {p / ('out' + exts[0])}")
+    parent = p.parent
+    if not parent.is_dir():
+        raise GanzooError(f"-o {path}: folder {parent} does not exist; create it first or choose another path")
+    if not os.access(parent, os.W_OK):
+        raise GanzooError(f"-o {path}: folder {parent} is not writable; choose another path")
+    return p
+
+
+def _needs(module: str, extra: str, feature: str) -> None:
+    """A clear error naming the extra to install when an optional dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(f"{feature} needs {module}, which is not installed: pip install 'ganzoo[{extra}]'")
+
+
+def positive(kind: str, low: int = 1):
+    """argparse type: an int >= low, with a clear message."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{kind} must be an int, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{kind} must be >= {low}, got {v}")
+        return v
+    return parse
+
+
+def seed_type(text: str) -> int:
+    from .runtime import MAX_SEED
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an int, got {text!r}") from None
+    if not 0 <= v < MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed must be in [0, 2**64), got {v}")
+    return v
 
 
 def _labels(text: str | None):
@@ -50,9 +102,10 @@ def cmd_info(a) -> None:
 def cmd_sample(a) -> None:
     from . import load
 
+    out = output_path(a.output, IMAGE_EXTS, "a sample grid")
     m = load(a.name, device=a.device, revision=a.revision)
     imgs = m.sample(a.n, labels=_labels(a.labels), seed=a.seed, truncation=a.truncation)
-    path = m.save_grid(imgs, a.output, nrow=a.nrow)
+    path = m.save_grid(imgs, out, nrow=a.nrow)
     print(f"wrote {a.n} samples of {m.source} to {path}")
 
 
@@ -60,6 +113,8 @@ def cmd_eval(a) -> None:
     from . import load
     from .metrics import evaluate
 
+    if a.json:
+        output_path(a.json, (".json",), "--json")
     m = load(a.name, revision=a.revision)
     if a.inception_weights:
         from .inception import inception_metrics
@@ -85,8 +140,11 @@ def cmd_export(a) -> None:
     from . import load
     from .export import verify_onnx
 
+    _needs("onnx", "onnx", "ONNX export")
+    _needs("onnxruntime", "onnx", "ONNX export")
+    out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
-    path = m.export_onnx(a.output, opset=a.opset, uint8=a.uint8, check=False)
+    path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False)
     diffs = verify_onnx(m, path, uint8=a.uint8)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); checked with onnx.checker and onnxruntime: "
           + ", ".join(f"batch {b}: max|diff| {d:.1e}" for b, d in diffs.items()))
@@ -106,18 +164,28 @@ def cmd_card(a) -> None:
     print(f"wrote {path}")
 
 
-def cmd_train(a, rest: list[str]) -> None:
-    try:
-        import training  # noqa: F401 - only to give a clear error; the run is a subprocess
-    except ImportError:
-        raise GanzooError("the training recipes are not installed: run from a ganzoo checkout, "
-                          "or `pip install ganzoo[train]`.") from None
-    sys.exit(subprocess.call([sys.executable, "-m", "training.train", *rest]))
+def cmd_train(rest: list[str]) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("training.train") is None:
+        raise GanzooError("the training recipes live in a ganzoo checkout, not in the installed package: "
+                          "git clone the ganzoo repository, `pip install -e '.[train]'` in it, and run "
+                          "`ganzoo train ...` (or `python -m training.train ...`) from there.")
+    _needs("torchvision", "train", "training")
+    _needs("tqdm", "train", "training")
+    return subprocess.call([sys.executable, "-m", "training.train", *rest])
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose mistakes are a GanzooError: one `error:` line (and `-h` for the usage)."""
+
+    def error(self, message: str):
+        raise GanzooError(f"{self.prog}: {message} (see `{self.prog} -h`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ganzoo", description="GAN model zoo: list, sample, evaluate, export, publish.")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = Parser(prog="ganzoo", description="GAN model zoo: list, sample, evaluate, export, publish.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     s = sub.add_parser("list", help="list zoo entries")
     s.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*-mnist'")
     s.add_argument("--all", action="store_true", help="include entries without bundled weights")
@@ -126,18 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--revision")
     s = sub.add_parser("sample", help="write a grid of samples to a PNG")
     s.add_argument("name", help="zoo name, model folder or OWNER/NAME Hub repo")
-    s.add_argument("-n", type=int, default=64)
-    s.add_argument("--seed", type=int)
+    s.add_argument("-n", type=positive("-n"), default=64)
+    s.add_argument("--seed", type=seed_type)
     s.add_argument("--labels", help="ints or class names, comma separated: 3,3,7 or Sneaker")
     s.add_argument("--truncation", type=float)
-    s.add_argument("--nrow", type=int)
+    s.add_argument("--nrow", type=positive("--nrow"))
     s.add_argument("--device", default="cpu")
     s.add_argument("--revision")
     s.add_argument("-o", "--output", default="samples.png")
     s = sub.add_parser("eval", help="measure a model (classifier FD, KID, precision/recall, coverage)")
     s.add_argument("name")
-    s.add_argument("--n", type=int, default=10000)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n", type=positive("--n", 10), default=10000, help="samples to measure (>= 10)")
+    s.add_argument("--seed", type=seed_type, default=0)
     s.add_argument("--data-root", help="data root holding MNIST/ FashionMNIST/ (default $GANZOO_DATA or ./data)")
     s.add_argument("--json", help="write every number and the protocol here")
     s.add_argument("--inception-weights", help="local FID Inception weights (pt_inception-2015-12-05) for "
@@ -146,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="export the generator to ONNX and verify it")
     s.add_argument("name")
     s.add_argument("-o", "--output", required=True)
-    s.add_argument("--opset", type=int, default=18)
+    s.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 or newer")
     s.add_argument("--uint8", action="store_true", help="output uint8 N x H x W x C")
     s.add_argument("--revision")
     s = sub.add_parser("publish", help="validate and upload a model folder to the Hugging Face Hub")
@@ -170,16 +238,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user's mistake is one `error:` line and exit code 2, never a traceback."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["train"]:
-        cmd_train(None, argv[1:])
-    a = build_parser().parse_args(argv)
     try:
+        if argv[:1] == ["train"]:
+            return cmd_train(argv[1:])
+        a = build_parser().parse_args(argv)
         {"list": cmd_list, "info": cmd_info, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export,
          "publish": cmd_publish, "card": cmd_card}[a.cmd](a)
-    except (GanzooError, FileNotFoundError) as e:
+        sys.stdout.flush()
+    except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `ganzoo list | head`: the reader left; that is not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return 0
 
 

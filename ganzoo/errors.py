@@ -24,3 +24,7 @@ class TrainingError(GanzooError):
 
 class DataNotFoundError(GanzooError, FileNotFoundError):
     """A data set that is not under the data root; the message says where to put it."""
+
+
+class MissingDependencyError(GanzooError, ImportError):
+    """An optional dependency a feature needs is not installed; the message names the extra."""

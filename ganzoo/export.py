@@ -8,9 +8,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .errors import GanzooError
+from .errors import GanzooError, MissingDependencyError
 
 DEFAULT_OPSET = 18
+MIN_OPSET = 18  # torch's ONNX exporter emits opset 18 or newer (older requests were silently raised)
 
 
 class _Exportable(nn.Module):
@@ -36,11 +37,19 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     uint8=True uint8 N x H x W x C. Verification: onnx.checker (full) and onnxruntime vs torch
     at each of `batch_sizes`, max abs difference <= atol (uint8: <= 1 grey level).
     """
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise MissingDependencyError("ONNX export needs onnx and onnxruntime: pip install 'ganzoo[onnx]'") from None
 
     path = Path(path)
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
+    if path.is_dir():
+        raise GanzooError(f"{path} is an existing folder; give a file name such as {path / 'generator.onnx'}")
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise GanzooError(f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
+                          f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}")
     gen = model.generator.to("cpu").eval()
     wrapper = _Exportable(gen, uint8, model.conditional).eval()
     z = torch.randn(2, model.latent_dim)
@@ -69,8 +78,11 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
     tmp = path.with_name(path.name + ".tmp")
-    onnx.save_model(proto, str(tmp), save_as_external_data=False)
-    os.replace(tmp, path)
+    try:
+        onnx.save_model(proto, str(tmp), save_as_external_data=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
     if check:
         verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol, uint8=uint8)
     return path

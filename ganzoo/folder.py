@@ -123,13 +123,12 @@ def load_state_file(file: Path) -> dict[str, torch.Tensor]:
         raise ModelFolderError(f"{file} is corrupt or not a safetensors file ({e}). Re-download it.") from e
 
 
-def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -> None:
-    """load_state_dict(strict=True) with an error that names the offending keys and shapes."""
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = [f"{k}: file {tuple(state[k].shape)} vs config {tuple(expected[k].shape)}"
-             for k in expected if k in state and state[k].shape != expected[k].shape]
+def mismatch_error(module: nn.Module, shapes: dict[str, tuple], file: Path) -> None:
+    """Raise an error naming the missing, unexpected and mis-shaped keys of `shapes` against `module`."""
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
+    wrong = [f"{k}: file {shapes[k]} vs config {expected[k]}" for k in expected if k in shapes and shapes[k] != expected[k]]
     if missing or unexpected or wrong:
         parts = []
         if missing:
@@ -141,7 +140,53 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -
         raise ModelFolderError(
             f"{file} does not match the architecture in config.json: {'; '.join(parts)}. "
             "The weights and config.json come from different models; re-download or re-export the folder.")
+
+
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -> None:
+    """load_state_dict(strict=True) with an error that names the offending keys and shapes."""
+    mismatch_error(module, {k: tuple(v.shape) for k, v in state.items()}, file)
     module.load_state_dict(state, strict=True)
+
+
+def validate_config(conf: dict, file: Path) -> None:
+    """The top-level fields every consumer reads, present and consistent with the architecture config."""
+    cfg = conf["config"]
+    if not isinstance(cfg, dict):
+        raise ModelFolderError(f"{file}: 'config' must be an object of architecture settings, got {cfg!r}")
+    expected = {"latent_dim": cfg.get("latent_dim"),
+                "image_shape": [cfg.get("channels"), cfg.get("image_size"), cfg.get("image_size")],
+                "num_classes": cfg.get("num_classes", 0)}
+    for key, want in expected.items():
+        if key not in conf:
+            raise ModelFolderError(f"{file} lacks {key!r}; a ganzoo config.json holds latent_dim, image_shape, "
+                                   "num_classes and class_names. Re-export or re-download the folder.")
+        if conf[key] != want:
+            raise ModelFolderError(f"{file}: {key} is {conf[key]!r} but the architecture config says {want!r}; "
+                                   "the file was edited or is damaged. Re-export or re-download the folder.")
+    names = conf.get("class_names")
+    k = conf["num_classes"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != k \
+            or len(set(names)) != len(names):
+        raise ModelFolderError(f"{file}: class_names must be {k} distinct strings (one per class), got {names!r}")
+
+
+def check_header(module: nn.Module, file: Path) -> None:
+    """Compare the weights file's header (names, shapes) with the module before any tensor is read.
+
+    `module` is built on the meta device, so a config.json that declares huge sizes costs nothing
+    here and fails with the mismatch instead of exhausting memory.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    if not file.is_file():
+        raise ModelFolderError(f"{file.parent} has no {file.name}: the weights are missing. "
+                               "Re-download the model or re-run the training recipe.")
+    try:
+        with safe_open(str(file), framework="pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ModelFolderError(f"{file} is corrupt or not a safetensors file ({e}). Re-download it.") from e
+    mismatch_error(module, shapes, file)
 
 
 def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tuple[dict, nn.Module, nn.Module | None]:
@@ -152,6 +197,12 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
         cfg = make_config(conf["architecture"], conf["config"])
     except (TypeError, ValueError) as e:
         raise ModelFolderError(f"{path / CONFIG} has an invalid config: {e}") from e
+    validate_config(conf, path / CONFIG)
+    with torch.device("meta"):  # shapes only: nothing is allocated until the files agree with config.json
+        gen, disc = build(conf["architecture"], cfg)
+    check_header(gen, path / GENERATOR)
+    if discriminator:
+        check_header(disc, path / DISCRIMINATOR)
     gen, disc = build(conf["architecture"], cfg)
     load_strict(gen, load_state_file(path / GENERATOR), path / GENERATOR)
     gen.eval()

@@ -5,7 +5,7 @@ import os
 import re
 from pathlib import Path
 
-from .errors import GanzooError, ModelFolderError, UnknownModelError
+from .errors import GanzooError, MissingDependencyError, ModelFolderError, UnknownModelError
 from .registry import ZOO, close_matches, get_entry
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -17,26 +17,51 @@ def is_repo_id(name: str) -> bool:
     return bool(REPO_ID.match(name)) and ".." not in name
 
 
-def resolve(name: str | os.PathLike, *, revision: str | None = None, cache_dir: str | None = None) -> tuple[Path, str]:
-    """(folder, source description) for a zoo name, an existing folder or an OWNER/NAME repo id."""
-    if isinstance(name, os.PathLike) or Path(str(name)).is_dir():
-        return Path(name), str(name)
+def resolve(name: str | os.PathLike, *, revision: str | None = None, cache_dir: str | None = None,
+            token: str | bool | None = None) -> tuple[Path, str]:
+    """(folder, source description) for a zoo name, a local folder or an OWNER/NAME repo id.
+
+    A bare zoo name always means the bundled entry (checked against its sha256), even when a folder
+    of that name exists here: pass a path ("./dcgan-mnist" or a Path) to load such a folder.
+    """
+    if isinstance(name, os.PathLike):
+        return local_folder(Path(name)), str(name)
     if not isinstance(name, str):
         raise GanzooError(f"expected a model name, folder or Hub repo id as a str, got {type(name).__name__}")
     if name in ZOO:
         return zoo_folder(name), name
-    if is_repo_id(name) and not name.startswith((".", "/")) and not Path(name).exists():
-        return download(name, revision=revision, cache_dir=cache_dir), f"hf://{name}"
+    if Path(name).exists():
+        return local_folder(Path(name)), name
+    if is_repo_id(name) and not name.startswith((".", "/")):
+        return download(name, revision=revision, cache_dir=cache_dir, token=token), f"hf://{name}"
     if os.sep in name or name.startswith("."):
         raise ModelFolderError(f"folder {name!r} does not exist. Check the path, or pass a zoo name "
                                "(`ganzoo list`) or an OWNER/NAME Hub repo id.")
     get_entry(name)  # raises UnknownModelError with close matches
-    raise UnknownModelError(name)  # unreachable
+    raise AssertionError("unreachable: get_entry raises for names outside the zoo")
+
+
+def local_folder(path: Path) -> Path:
+    """A local model folder, with a pointed error for the near misses: a file, a training run folder."""
+    from .folder import CONFIG
+
+    if path.is_file():
+        hint = (f" Pass the folder that holds it: {str(path.parent)!r}."
+                if path.suffix in (".safetensors", ".json") else "")
+        raise ModelFolderError(f"{path} is a file, but a ganzoo model is a folder with {CONFIG} and "
+                               f"model.safetensors.{hint}")
+    if path.is_dir() and not (path / CONFIG).exists() and (path / "model" / CONFIG).is_file():
+        raise ModelFolderError(f"{path} is a training run folder; its model is in {str(path / 'model')!r}: "
+                               f"load that folder.")
+    if not path.exists():
+        raise ModelFolderError(f"folder {str(path)!r} does not exist. Check the path, or pass a zoo name "
+                               "(`ganzoo list`) or an OWNER/NAME Hub repo id.")
+    return path
 
 
 def zoo_folder(name: str) -> Path:
-    """The bundled folder of a zoo entry, its weights checked against the registry's sha256."""
-    from .folder import GENERATOR, sha256_file
+    """The bundled folder of a zoo entry, every file checked against the registry's sha256."""
+    from .folder import sha256_file
 
     entry = get_entry(name)
     if not entry.has_weights:
@@ -45,19 +70,25 @@ def zoo_folder(name: str) -> Path:
             f"zoo entry {name!r} has no trained weights bundled in this ganzoo version. "
             f"Train them with `python -m training.train {name}`, or load the Hub repo {entry.hub_repo!r}. "
             f"Entries with weights: {', '.join(trained) or 'none'}.")
-    file = entry.folder / GENERATOR
-    if not file.is_file():
-        raise ModelFolderError(f"bundled weights {file} are missing: the ganzoo install is incomplete; reinstall it.")
-    digest = sha256_file(file)
-    if digest != entry.sha256:
-        raise ModelFolderError(f"bundled weights {file} fail their sha256 check ({digest[:12]}... != "
-                               f"{entry.sha256[:12]}...): the file is corrupt or was modified; reinstall ganzoo.")
+    for fname, expected in entry.sha256.items():
+        file = entry.folder / fname
+        if not file.is_file():
+            raise ModelFolderError(f"bundled file {file} is missing: the ganzoo install is incomplete; reinstall it.")
+        digest = sha256_file(file)
+        if digest != expected:
+            raise ModelFolderError(f"bundled file {file} fails its sha256 check ({digest[:12]}... != "
+                                   f"{expected[:12]}...): the file is corrupt or was modified; reinstall ganzoo.")
     return entry.folder
 
 
-def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None = None) -> Path:
+def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None = None,
+             token: str | bool | None = None) -> Path:
     """snapshot_download a ganzoo folder through the Hub cache (honours HF_HUB_OFFLINE)."""
-    from huggingface_hub import snapshot_download
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise MissingDependencyError(f"loading the Hub repo {repo_id!r} needs huggingface_hub: "
+                                     "pip install 'ganzoo[hub]'") from None
     from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                         RevisionNotFoundError)
 
@@ -65,7 +96,7 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None
 
     try:
         path = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=HUB_FILES,
-                                      library_name="ganzoo", library_version=__version__))
+                                      token=token, library_name="ganzoo", library_version=__version__))
     except RevisionNotFoundError as e:
         raise GanzooError(f"Hub repo {repo_id!r} has no revision {revision!r}. Check the branch, tag or "
                           "commit name on the repo's page.") from e

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import GanzooError
+
 
 def _to_uint8_nhwc(images) -> np.ndarray:
     arr = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
@@ -27,6 +29,8 @@ def to_pil(images) -> list:
 
 def make_grid(images, nrow: int | None = None, padding: int = 2) -> np.ndarray:
     """A uint8 H x W x C grid with `nrow` images per row."""
+    if nrow is not None and (isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1):
+        raise GanzooError(f"nrow must be a positive int (images per row), got {nrow!r}")
     arr = _to_uint8_nhwc(images)
     n, h, w, c = arr.shape
     nrow = nrow or max(1, int(math.ceil(math.sqrt(n))))
@@ -44,8 +48,13 @@ def save_grid(images, path: str | os.PathLike, nrow: int | None = None) -> Path:
     from PIL import Image
 
     path = Path(path)
-    if not path.parent.exists():
-        raise FileNotFoundError(f"folder {path.parent} does not exist; create it or choose another output path")
+    if not path.parent.is_dir():
+        raise GanzooError(f"folder {path.parent} does not exist; create it or choose another output path")
     g = make_grid(images, nrow)
-    Image.fromarray(g[..., 0] if g.shape[-1] == 1 else g).save(path)
+    try:
+        Image.fromarray(g[..., 0] if g.shape[-1] == 1 else g).save(path)
+    except (KeyError, ValueError) as e:  # PIL: unknown extension
+        raise GanzooError(f"cannot write {path}: {e}; use a .png or .jpg file name") from None
+    except OSError as e:
+        raise GanzooError(f"cannot write {path}: {e}") from None
     return path

@@ -8,13 +8,13 @@ density/coverage (Naeem 2020); its predictions give class coverage and label acc
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
+
+from .errors import GanzooError
 
 CLASSIFIER_DIR = Path(__file__).parent / "weights" / "classifiers"
 
@@ -45,7 +45,7 @@ def load_classifier(dataset: str) -> Classifier:
 
     path = classifier_path(dataset)
     if not path.is_file():
-        raise FileNotFoundError(f"no evaluation classifier for {dataset!r} at {path}; "
+        raise GanzooError(f"no evaluation classifier for {dataset!r} at {path}; "
                                 f"train one with `python -m training.train_classifier {dataset}`.")
     net = Classifier()
     load_strict(net, load_state_file(path), path)
@@ -179,7 +179,7 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, batch: int = 50
 
     dataset = model.config.get("dataset")
     if dataset not in ("mnist", "fashion-mnist"):
-        raise ValueError(f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
+        raise GanzooError(f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
                          "use the Inception path (`ganzoo eval --inception-weights`).")
     imgs, labels = [], []
     for i in range(0, n, batch):

@@ -1,7 +1,6 @@
 """The loaded model: a generator plus what is needed to sample from it well."""
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Sequence, Union
@@ -9,13 +8,18 @@ from typing import Sequence, Union
 import torch
 from torch import nn
 
-from .errors import GanzooError, LabelError
+from .errors import GanzooError
+from .runtime import check_n, check_seed, label_indices, nonfinite_error
 
 Labels = Union[int, str, Sequence[Union[int, str]], torch.Tensor, None]
+CHUNK = 4096  # images generated per forward call: bounds working memory for any n
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise GanzooError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise GanzooError(f"device={str(device)!r} was requested but CUDA is not available on this machine; "
                           "use device='cpu' (or install a CUDA build of torch on a machine with a GPU).")
@@ -82,10 +86,12 @@ class GANModel:
         Drawn on the CPU with a seeded generator, so a seed gives the same latents on every
         device. `truncation` t resamples entries with |z| > t (the truncation trick).
         """
-        _check_n(n)
-        if truncation is not None and not (isinstance(truncation, (int, float)) and truncation > 0):
+        n, seed = check_n(n), check_seed(seed)
+        if truncation is not None and (isinstance(truncation, bool) or not isinstance(truncation, (int, float))
+                                       or not 0 < truncation < float("inf")):
             raise GanzooError(f"truncation must be a positive number (e.g. 0.7), got {truncation!r}")
-        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+        ensure_fits(n * self.latent_dim * 4, f"{n} latents of size {self.latent_dim}")
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.latent_dim, generator=gen)
         if truncation is not None:
             for _ in range(1000):
@@ -120,60 +126,40 @@ class GANModel:
         so = torch.sin(omega)
         return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
 
-    # -- labels -------------------------------------------------------------------------------
+    # -- labels ---------------------------------------------------------------------------------
     def labels_tensor(self, labels: Labels, n: int) -> torch.Tensor | None:
         """Validate labels (ints or class names; one value or one per sample) into int64 (n,)."""
-        if not self.conditional:
-            if labels is not None:
-                raise LabelError(f"{self.source or self.architecture} is unconditional: it takes no labels. "
-                                 "Drop `labels`, or load a conditional model such as cgan-mnist.")
-            return None
-        if labels is None:  # balanced: 0, 1, ..., K-1, 0, 1, ...
-            return torch.arange(n, device=self.device) % self.num_classes
-        if isinstance(labels, torch.Tensor):
-            labels = labels.tolist()
-        if isinstance(labels, (int, str)):
-            labels = [labels] * n
-        labels = list(labels)
-        if len(labels) != n:
-            raise LabelError(f"got {len(labels)} labels for {n} samples; give one label or exactly {n}.")
-        return torch.tensor([self._label_index(l) for l in labels], dtype=torch.long, device=self.device)
-
-    def _label_index(self, label: int | str) -> int:
-        if isinstance(label, str):
-            if label in self.class_names:
-                return self.class_names.index(label)
-            if label.lstrip("-").isdigit():
-                label = int(label)
-            else:
-                import difflib
-
-                close = difflib.get_close_matches(label, self.class_names, n=2)
-                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise LabelError(f"unknown class name {label!r}.{hint} Valid: {', '.join(self.class_names)} "
-                                 f"(or an int 0..{self.num_classes - 1}).")
-        if isinstance(label, bool) or not isinstance(label, int):
-            raise LabelError(f"labels must be ints or class names, got {label!r} ({type(label).__name__})")
-        if not 0 <= label < self.num_classes:
-            raise LabelError(f"label {label} is out of range: this model has {self.num_classes} classes, "
-                             f"0..{self.num_classes - 1} ({', '.join(self.class_names)}).")
-        return label
+        y = label_indices(labels, n, self.class_names if self.conditional else [],
+                          self.source or self.architecture)
+        return None if y is None else torch.from_numpy(y).to(self.device)
 
     # -- images -------------------------------------------------------------------------------
     @torch.inference_mode()
     def generate(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
-        """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim)."""
+        """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time."""
         if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise GanzooError(f"z must be a tensor of shape (N, {self.latent_dim}), got {shape}")
+        if not z.is_floating_point():
+            raise GanzooError(f"z must hold floats, got {z.dtype}")
+        bad = int((~torch.isfinite(z)).sum())
+        if bad:
+            raise nonfinite_error(bad, z.numel())
         y = self.labels_tensor(labels, z.shape[0])
-        x = self.generator(z.to(self.device, torch.float32), y)
-        return ((x + 1) / 2).clamp_(0, 1)
+        c, h, w = self.image_shape
+        ensure_fits(z.shape[0] * c * h * w * 4, f"{z.shape[0]} images of {c}x{h}x{w}")
+        out = torch.empty(z.shape[0], c, h, w, device=self.device)
+        for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
+            zi = z[i:i + CHUNK].to(self.device, torch.float32)
+            out[i:i + CHUNK] = to_unit_range(self.generator(zi, None if y is None else y[i:i + CHUNK]))
+        return out
 
     def sample(self, n: int, *, labels: Labels = None, seed: int | None = None,
                truncation: float | None = None) -> torch.Tensor:
         """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call."""
-        _check_n(n)
+        n = check_n(n)
+        c, h, w = self.image_shape
+        ensure_fits(n * c * h * w * 4, f"{n} images of {c}x{h}x{w}")
         y = self.labels_tensor(labels, n)  # validate before drawing
         return self.generate(self.sample_latent(n, seed=seed, truncation=truncation), y)
 
@@ -194,10 +180,26 @@ class GANModel:
         return export_onnx(self, path, **kwargs)
 
 
-def _check_n(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise GanzooError(f"n must be a positive int, got {n!r}")
+def to_unit_range(x: torch.Tensor) -> torch.Tensor:
+    """Generator output in [-1, 1] to images in [0, 1]."""
+    return ((x + 1) / 2).clamp_(0, 1)
 
 
-def default_nrow(n: int) -> int:
-    return max(1, int(math.ceil(math.sqrt(n))))
+def available_memory() -> int | None:
+    """Bytes of memory the OS can give us now (Linux MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def ensure_fits(nbytes: int, what: str) -> None:
+    """Refuse, before allocating, a result larger than the memory available."""
+    free = available_memory()
+    if free is not None and nbytes > free:
+        raise GanzooError(f"{what} need {nbytes / 1e9:.1f} GB as float32, but only {free / 1e9:.1f} GB of memory "
+                          "is available: ask for fewer at a time (e.g. a loop of sample(10000, seed=i)).")

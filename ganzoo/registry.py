@@ -26,19 +26,60 @@ DATASETS: dict[str, dict] = {
     "celeba": {"class_names": [], "channels": 3, "image_size": 64, "hf_dataset": "celeba"},
 }
 
-# sha256 of each bundled model.safetensors, written by `python -m training.bundle`.
+# sha256 of every file of each bundled entry, written by `python -m training.bundle`: a changed
+# config.json (say, reordered class names) is caught like changed weights.
 # --- SHA256 begin ---
-SHA256: dict[str, str] = {
-    "gan-mnist": "0fe9ce25e7e0ee9fba32a4adc4e175d49ed29535bc99a4c50db808ae51e820cb",
-    "gan-fashion-mnist": "e6f7012cea768db8b15d484c9005b926ad57a259f93086f599047a0285927195",
-    "dcgan-mnist": "5812c48db030caa653717e7130c255a4e605d096c1d09434a91aeeec3e8e142c",
-    "dcgan-fashion-mnist": "e7fd9b90c4ad18594cfdaabf72321948976842139a910aa6600cb041e33d917f",
-    "cgan-mnist": "02a714d0bb04976ac9b26b31237d5cec669cf661f93d150ba5430340a181e1b7",
-    "cgan-fashion-mnist": "a6f16be818b2fb6174846575b0ad12547c4d3c34b3da3c78daf6dec4f9fc4378",
-    "wgan-mnist": "0da7a865b844bb0cb9a290e87a545b3e9c23974f466deeaa0aa40394c17d2eba",
-    "wgan-fashion-mnist": "f7bb28482aa98998c9c2a6b45b9bd25224d097826d5aa7ea7e46488e8684e5bc",
-    "wgan-gp-mnist": "d697882b759652d479e6d5655ea92008a2c40f05916403b1849ad4b468cd8b60",
-    "wgan-gp-fashion-mnist": "fd6855144e136a352783910131250b5fca776c596761a54418380f180ebce796",
+SHA256: dict[str, dict[str, str]] = {
+    "gan-mnist": {
+        "config.json": "6a11f5177500996093c95bf4a4cb3e4fd4d61290494482176074ec6c9df10825",
+        "model.safetensors": "0fe9ce25e7e0ee9fba32a4adc4e175d49ed29535bc99a4c50db808ae51e820cb",
+        "samples.png": "7d1ded486724f68ba7ea0665c8850ccbe0f7f34504bbd7e2939b6074888218ba",
+    },
+    "gan-fashion-mnist": {
+        "config.json": "8c21ff69fed82b39bf0ab5a247bd75e00ec296545d87c0c8cc9b768ede66e92e",
+        "model.safetensors": "e6f7012cea768db8b15d484c9005b926ad57a259f93086f599047a0285927195",
+        "samples.png": "eb933ef82eb2b083452a70479308a66e77704c31bd823fd0a0b623e1d27d61bc",
+    },
+    "dcgan-mnist": {
+        "config.json": "9d855b6be37ef39840562d33c4c9e711b241d8d2f0e64374508b863d1cc3176d",
+        "model.safetensors": "5812c48db030caa653717e7130c255a4e605d096c1d09434a91aeeec3e8e142c",
+        "samples.png": "f511e9527f9a2e3735dc05b20cb4cb3eb913766da2681d686fcba8167508f1de",
+    },
+    "dcgan-fashion-mnist": {
+        "config.json": "e6781cc5bd883d163c9c87d624adf215f793d8b83a9e5de25ee636dc663230c4",
+        "model.safetensors": "e7fd9b90c4ad18594cfdaabf72321948976842139a910aa6600cb041e33d917f",
+        "samples.png": "d8df07df8c450740e4c3ef1a4de1dae5f3dee109c596471112c25a3c8997c2e4",
+    },
+    "cgan-mnist": {
+        "config.json": "33596750c9f3537ee1bc23ae8dddb296560a8ae241bc15cce7db95bfd4d0fb01",
+        "model.safetensors": "02a714d0bb04976ac9b26b31237d5cec669cf661f93d150ba5430340a181e1b7",
+        "samples.png": "4852f62f175ddcb951e42705320c78e012cfb8269fb2b1ac5f0bf0cf993c5af3",
+    },
+    "cgan-fashion-mnist": {
+        "config.json": "1bff951567d48cb26cd758f560b1be3a7b325c5fe63ed7ff5d64f05ab7e8d070",
+        "model.safetensors": "a6f16be818b2fb6174846575b0ad12547c4d3c34b3da3c78daf6dec4f9fc4378",
+        "samples.png": "eccceca17630ebe54df1f1c408b409d628e9a75fc2ba63626f42aa998a1267b5",
+    },
+    "wgan-mnist": {
+        "config.json": "c82a4015d79586a87329f5d9aa1119fabc63b32725863c8fc2188066295e6301",
+        "model.safetensors": "0da7a865b844bb0cb9a290e87a545b3e9c23974f466deeaa0aa40394c17d2eba",
+        "samples.png": "b6f8f1e67bca0226c6112408f9005c5cfe10ab9c9177598f82922bbbb028a6e1",
+    },
+    "wgan-fashion-mnist": {
+        "config.json": "85dfa57b6fe897c2719cdd909be6b1b63184e52042c93b52e77564e3a544026b",
+        "model.safetensors": "f7bb28482aa98998c9c2a6b45b9bd25224d097826d5aa7ea7e46488e8684e5bc",
+        "samples.png": "b7a2909e252b3d0e65e7d6283694823fd42c3e8f022b02730e2e06aa8e77b008",
+    },
+    "wgan-gp-mnist": {
+        "config.json": "7060a12c9afa3974a870eed0c1504213057b89e22a61298f98bc507a8ace043e",
+        "model.safetensors": "d697882b759652d479e6d5655ea92008a2c40f05916403b1849ad4b468cd8b60",
+        "samples.png": "6859227549f2f714f4dbd622c7452278ba13203f4827386ed880d83efeee87d8",
+    },
+    "wgan-gp-fashion-mnist": {
+        "config.json": "7a13af27a684591c5f9c3641a3c9309f8a17c167d2f87b6992f426d326436c63",
+        "model.safetensors": "fd6855144e136a352783910131250b5fca776c596761a54418380f180ebce796",
+        "samples.png": "216dc9908ee2383258d45efaf42cb0e28842ac472684ae8ddcf1fd9f5bd1cfc3",
+    },
 }
 # --- SHA256 end ---
 
@@ -54,7 +95,8 @@ class ZooEntry:
         return f"{HUB_ORG}/{self.name}"
 
     @property
-    def sha256(self) -> str | None:
+    def sha256(self) -> dict[str, str] | None:
+        """{file name: sha256} of the bundled files, or None when no weights are bundled."""
         return SHA256.get(self.name)
 
     @property
@@ -99,5 +141,5 @@ def info(name: str) -> dict:
     """A plain-dict description of a zoo entry."""
     e = get_entry(name)
     return {"name": e.name, "architecture": e.arch, "dataset": e.dataset, "hub_repo": e.hub_repo,
-            "bundled_weights": e.has_weights, "sha256": e.sha256,
+            "bundled_weights": e.has_weights, "sha256": e.sha256 or {},
             "class_names": DATASETS[e.dataset]["class_names"] if e.arch == "cgan" else []}

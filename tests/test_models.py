@@ -92,7 +92,7 @@ def test_pil_and_grid(tiny, tmp_path):
     from PIL import Image
 
     assert Image.open(path).size == (5 * 30 + 2, 32)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(ganzoo.GanzooError, match="does not exist"):
         m.save_grid(imgs, tmp_path / "nope" / "g.png")
 
 

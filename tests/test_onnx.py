@@ -68,19 +68,19 @@ def test_runtime_bad_inputs(tmp_path):
         rt.generate(z[:, :5], [0, 1])
     with pytest.raises(OnnxGeneratorError, match="float32"):
         rt.generate(z.astype(np.int64), [0, 1])
-    with pytest.raises(OnnxGeneratorError, match="out of range"):
+    with pytest.raises(ganzoo.LabelError, match="out of range"):
         rt.generate(z, [-1, 0])  # onnxruntime itself would wrap -1 to the last class
-    with pytest.raises(OnnxGeneratorError, match="out of range"):
+    with pytest.raises(ganzoo.LabelError, match="out of range"):
         rt.generate(z, [0, 10])
     with pytest.raises(OnnxGeneratorError, match="conditional: pass labels"):
         rt.generate(z)
-    with pytest.raises(OnnxGeneratorError, match="unknown class name"):
+    with pytest.raises(ganzoo.LabelError, match="unknown class name"):
         rt.sample(2, labels="Sneakers")
-    with pytest.raises(OnnxGeneratorError, match="positive int"):
+    with pytest.raises(ganzoo.GanzooError, match="positive int"):
         rt.sample(0)
     with pytest.raises(OnnxGeneratorError, match="providers"):
         OnnxGenerator(tmp_path / "c.onnx", providers=["NoSuchExecutionProvider"])
-    with pytest.raises(FileNotFoundError, match="ganzoo export"):
+    with pytest.raises(ganzoo.GanzooError, match="ganzoo export"):
         OnnxGenerator(tmp_path / "none.onnx")
     assert np.array_equal(rt.sample(3, seed=5), rt.sample(3, seed=5))
 
