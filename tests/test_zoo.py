@@ -46,8 +46,8 @@ def test_bundled_entry_loads_and_samples(name):
 def test_bundled_weights_sha_checked(name, monkeypatch):
     from ganzoo import registry
 
-    monkeypatch.setitem(registry.SHA256, name, "0" * 64)
-    with pytest.raises(ganzoo.ModelFolderError, match="sha256"):
+    monkeypatch.setitem(registry.SHA256, name, {**registry.SHA256[name], "model.safetensors": "0" * 64})
+    with pytest.raises(ganzoo.ModelFolderError, match="model.safetensors fails its sha256 check"):
         ganzoo.load(name)
 
 

@@ -1,0 +1,213 @@
+"""Bad or hostile input never returns a wrong model or result, and never ends in a traceback."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.cli import main as cli
+
+from .conftest import make_tiny_folder
+
+
+# -- loading never returns the wrong model ------------------------------------------------------------------
+def test_bare_zoo_name_beats_a_folder_of_that_name(tmp_path, monkeypatch):
+    make_tiny_folder(tmp_path / "dcgan-mnist", "dcgan")  # latent_dim 8; the zoo entry's is 64
+    monkeypatch.chdir(tmp_path)
+    zoo = ganzoo.load("dcgan-mnist")
+    assert zoo.latent_dim == 64 and zoo.source == "dcgan-mnist"
+    local = ganzoo.load("./dcgan-mnist")
+    assert local.latent_dim == 8 and local.source == "./dcgan-mnist"
+
+
+def test_run_folder_and_weights_file_get_pointed_errors(tmp_path):
+    make_tiny_folder(tmp_path / "run" / "model", "dcgan")
+    with pytest.raises(ganzoo.ModelFolderError, match=r"is a training run folder; its model is in .*run/model"):
+        ganzoo.load(tmp_path / "run")
+    with pytest.raises(ganzoo.ModelFolderError, match=r"is a file, but a ganzoo model is a folder.*Pass the folder "
+                                                      r"that holds it: '.*model'"):
+        ganzoo.load(str(tmp_path / "run" / "model" / "model.safetensors"))
+
+
+def copy_zoo_entry(name: str, tmp_path, monkeypatch):
+    from ganzoo import registry
+
+    shutil.copytree(registry.ZOO[name].folder, tmp_path / name)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    return tmp_path / name
+
+
+def test_every_bundled_file_is_hash_checked(tmp_path, monkeypatch):
+    folder = copy_zoo_entry("cgan-fashion-mnist", tmp_path, monkeypatch)
+    assert ganzoo.load("cgan-fashion-mnist").class_names[7] == "Sneaker"  # the copy loads as is
+    conf = json.loads((folder / "config.json").read_text())
+    conf["class_names"].reverse()  # labels="Sneaker" would silently draw class 2
+    (folder / "config.json").write_text(json.dumps(conf, indent=2) + "\n")
+    with pytest.raises(ganzoo.ModelFolderError, match=r"config.json fails its sha256 check.*reinstall ganzoo"):
+        ganzoo.load("cgan-fashion-mnist")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c.pop("latent_dim"), "lacks 'latent_dim'"),
+    (lambda c: c.update(latent_dim=9), "latent_dim is 9 but the architecture config says 8"),
+    (lambda c: c.update(image_shape=[1, 32, 32]), r"image_shape is \[1, 32, 32\] but the architecture config says"),
+    (lambda c: c.update(num_classes=3), "num_classes is 3 but the architecture config says 10"),
+    (lambda c: c.update(class_names=["a"] * 10), "class_names must be 10 distinct strings"),
+    (lambda c: c.pop("class_names"), "class_names must be 10 distinct strings"),
+    (lambda c: c["config"].update(g_width="wide"), "g_width' must be an int >= 0, got 'wide'"),
+])
+def test_config_json_is_validated_at_load(edit, message, tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "cgan")
+    conf = json.loads((f / "config.json").read_text())
+    edit(conf)
+    (f / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError, match=message):
+        ganzoo.load(f)
+
+
+@pytest.mark.parametrize("width", [3000, 100000])  # 1.7 GB and 1.28 TB if allocated before the check
+def test_declared_sizes_are_checked_against_the_header_before_allocating(width, tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    conf = json.loads((f / "config.json").read_text())
+    conf["config"]["g_width"] = width
+    (f / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError, match=r"shape mismatches \['net\.0\.weight: file \(8, 16, 7, 7\) vs "
+                                                      rf"config \(8, {2 * width}, 7, 7\)"):
+        ganzoo.load(f)
+
+
+# -- sampling: same checks in torch and in the torch-free runtime ------------------------------------------
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pair")
+    from ganzoo.runtime import OnnxGenerator
+
+    m = ganzoo.load(make_tiny_folder(tmp / "m", "cgan"))
+    return m, OnnxGenerator(m.export_onnx(tmp / "c.onnx", check=False))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_latents_are_refused(bad, pair):
+    m, rt = pair
+    z = np.zeros((2, m.latent_dim), np.float32)
+    z[1, 3] = bad
+    for gen, zz in ((m.generate, torch.from_numpy(z)), (rt.generate, z)):
+        with pytest.raises(ganzoo.GanzooError, match=r"z holds 1 NaN or infinite value\(s\) out of 16"):
+            gen(zz, [0, 1])
+
+
+def test_same_label_and_seed_rules_in_torch_and_runtime(pair):
+    m, rt = pair
+    for labels in (np.int64(3), np.array([1, 2]), [np.int32(1), 2], "Sneaker", ["3", "Bag"]):
+        a = m.labels_tensor(labels, 2).numpy()
+        assert np.array_equal(a, rt.labels_array(labels, 2))
+    for labels, msg in (([1.9, 2.2], "got 1.9 .float."), (True, "got True .bool."), ([True, 1], "got True"),
+                        (np.array([1.0, 2.0]), "got 1.0 .float."), (np.zeros((2, 1), np.int64), "flat sequence")):
+        for f in (m.labels_tensor, rt.labels_array):
+            with pytest.raises(ganzoo.LabelError, match=msg):
+                f(labels, 2)
+    for seed in (-1, 2**64, 1.5, True, "3"):
+        for f in (m.sample_latent, rt.sample_latent):
+            with pytest.raises(ganzoo.GanzooError, match=r"seed must be an int in \[0, 2\*\*64\)"):
+                f(2, seed=seed)
+    assert torch.equal(m.sample_latent(2, seed=np.int64(7)), m.sample_latent(2, seed=7))
+    assert np.array_equal(rt.sample_latent(2, seed=2**64 - 1), rt.sample_latent(2, seed=2**64 - 1))
+
+
+def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, monkeypatch):
+    from ganzoo import model as model_mod
+
+    m, _ = pair
+    whole = m.sample(10, seed=3)
+    monkeypatch.setattr(model_mod, "CHUNK", 3)  # 4 forward calls of at most 3 images
+    calls = []
+    real_forward = m.generator.forward
+    monkeypatch.setattr(m.generator, "forward", lambda z, y=None: calls.append(len(z)) or real_forward(z, y))
+    chunked = m.sample(10, seed=3)  # batch size changes float rounding in the convolutions, nothing more
+    assert torch.allclose(chunked, whole, atol=1e-6) and calls == [3, 3, 3, 1]
+    with pytest.raises(ganzoo.GanzooError, match=r"10000000000 images of 1x28x28 need 31360\.0 GB as float32, but "
+                                                 r"only .* GB of memory is available"):
+        m.sample(10**10)
+
+
+# -- the command line: one error line, exit code 2 ------------------------------------------------------------
+def run_cli(capsys, *argv) -> tuple[int, str]:
+    code = cli(list(argv))
+    err = capsys.readouterr().err
+    return code, err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "{tmp}/missing/x.png"], "folder {tmp}/missing does not exist"),
+    (["-o", "{tmp}/x.pdf"], "a sample grid needs a file name ending in .png"),
+    (["-o", "{tmp}/x"], "(got no extension)"),
+    (["-o", "{tmp}"], "ending in .png"),
+    (["-o", "/proc/ganzoo-test.png"], "cannot write /proc/ganzoo-test.png"),
+    (["--device", "foo", "-o", "{tmp}/x.png"], "unknown device 'foo': use 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+    (["--seed", str(2**64), "-o", "{tmp}/x.png"], "seed must be in [0, 2**64)"),
+    (["--nrow", "-3", "-o", "{tmp}/x.png"], "--nrow must be >= 1, got -3"),
+    (["-n", "abc", "-o", "{tmp}/x.png"], "-n must be an int, got 'abc'"),
+])
+def test_sample_mistakes(args, message, tmp_path, capsys):
+    args = [a.format(tmp=tmp_path) for a in args]
+    code, err = run_cli(capsys, "sample", "dcgan-mnist", "-n", "4", *args)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert message.format(tmp=tmp_path) in err
+
+
+@pytest.mark.parametrize("n", ["0", "1", "2"])
+def test_eval_needs_enough_samples(n, capsys):
+    code, err = run_cli(capsys, "eval", "dcgan-mnist", "--n", n)
+    assert code == 2 and f"--n must be >= 10, got {n}" in err
+
+
+def test_export_mistakes(tmp_path, capsys):
+    (tmp_path / "d.onnx").mkdir()
+    code, err = run_cli(capsys, "export", "dcgan-mnist", "-o", str(tmp_path / "d.onnx"))
+    assert code == 2 and "is an existing folder" in err
+    assert not list(tmp_path.glob("*.tmp"))
+    code, err = run_cli(capsys, "export", "dcgan-mnist", "-o", str(tmp_path / "g.onnx"), "--opset", "5")
+    assert code == 2 and "opset must be an int from 18" in err and not (tmp_path / "g.onnx").exists()
+    code, err = run_cli(capsys, "export", "dcgan-mnist", "-o", str(tmp_path / "g.txt"))
+    assert code == 2 and "an ONNX export needs a file name ending in .onnx" in err
+
+
+@pytest.mark.parametrize("argv, module, extra", [
+    (["export", "dcgan-mnist", "-o", "x.onnx"], "onnx", "onnx"),
+    (["sample", "someone/some-model", "-o", "x.png"], "huggingface_hub", "hub"),
+    (["train", "dcgan-mnist"], "tqdm", "train"),
+])
+def test_missing_optional_dependency_names_the_extra(argv, module, extra, tmp_path, capsys, monkeypatch):
+    import builtins
+    import importlib.util
+
+    real_find, real_import = importlib.util.find_spec, builtins.__import__
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real_find(name, *a))
+
+    def fake_import(name, *a, **k):
+        if name == module or name.startswith(module + "."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(capsys, *argv)
+    assert code == 2 and f"pip install 'ganzoo[{extra}]'" in err, err
+
+
+def test_list_into_a_closed_pipe_is_quiet(tmp_path):
+    p = subprocess.run(f"{sys.executable} -m ganzoo list --all | head -n 1", shell=True, capture_output=True,
+                       text=True)
+    assert p.returncode == 0 and p.stdout.startswith("name") and p.stderr == ""
+
+
+def test_train_mistake_through_ganzoo_cli(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "ganzoo", "train", "dcgan-mnist", "--out", str(tmp_path / "o"),
+                        "--batch_size=0"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr == "error: batch_size must be a finite number >= 1, got 0\n"
