@@ -312,12 +312,9 @@ def main() -> None:
             save()
     print(markdown(res))
     if args.update_readme:
-        import re
+        from training.markers import replace_section
 
-        readme = ROOT / "README.md"
-        text = readme.read_text()
-        readme.write_text(re.sub(r"(<!-- bench begin -->\n).*?(<!-- bench end -->)",
-                                 lambda m: m.group(1) + markdown(res) + m.group(2), text, flags=re.S))
+        replace_section(ROOT / "README.md", "bench", markdown(res))
 
 
 if __name__ == "__main__":

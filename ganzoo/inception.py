@@ -2,17 +2,48 @@
 
 The weights cannot be downloaded by ganzoo (and not at all on offline machines): pass the path of
 torch-fidelity's `weights-inception-2015-12-05-6726825d.pth` (the TF FID Inception converted to
-PyTorch). Note that torch-fidelity reads that file with torch.load (pickle): use a file you trust.
-Greyscale images are replicated to 3 channels; torch-fidelity resizes to 299x299 with its
+PyTorch), or that file converted once to safetensors:
+
+    python -m ganzoo.inception convert weights-inception-2015-12-05-6726825d.pth -o inception.safetensors
+
+No user file is ever unpickled: a .safetensors file holds tensors only, and a .pth file is read with
+torch.load(weights_only=True), which refuses pickled code; torch-fidelity then gets a copy that
+ganzoo wrote itself from the checked tensors. Greyscale images are replicated to 3 channels; torch-fidelity resizes to 299x299 with its
 TF1.x-compatible bilinear resize, so numbers match the original TF FID implementation.
 """
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+import tempfile
+from pathlib import Path
 
 import torch
 
 from .errors import GanzooError
+
+HOW_TO_GET = ("Download weights-inception-2015-12-05-6726825d.pth (torch-fidelity's release) on a machine with "
+              "internet and pass its path, or its safetensors conversion (`python -m ganzoo.inception convert`).")
+
+
+def load_inception_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The Inception state dict from .safetensors, or from .pth with weights_only=True (never full pickle)."""
+    if not os.path.isfile(path):
+        raise GanzooError(f"Inception weights {path} not found. {HOW_TO_GET}")
+    if str(path).endswith(".safetensors"):
+        from .folder import load_state_file
+
+        return load_state_file(Path(path))
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - UnpicklingError and friends: refuse, never fall back to pickle
+        raise GanzooError(f"refusing to load {path}: it is not a plain tensor file that loads with "
+                          f"weights_only=True ({type(e).__name__}); files that need full unpickling can run code. "
+                          f"{HOW_TO_GET}") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise GanzooError(f"{path} is not a state dict of tensors. {HOW_TO_GET}")
+    return state
 
 
 class _Uint8RGB(torch.utils.data.Dataset):
@@ -42,10 +73,7 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
     from .datasets import load_idx_split
     from .folder import sha256_file
 
-    if not os.path.isfile(weights_path):
-        raise GanzooError(f"Inception weights {weights_path} not found. Download "
-                          "weights-inception-2015-12-05-6726825d.pth (torch-fidelity's release) on a machine with "
-                          "internet and pass its path.")
+    state = load_inception_weights(weights_path)
     dataset = model.config.get("dataset")
     x, _ = load_idx_split(dataset, split, root)
     real = torch.from_numpy(x[:n_real].copy())[:, None]
@@ -56,10 +84,13 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
         fake.append(_to_uint8(model.generate(model.sample_latent(m, seed=seed * 1_000_003 + i), y).cpu()))
     fake = torch.cat(fake)
     sub = min(kid_subset_size, len(fake), len(real))
-    res = torch_fidelity.calculate_metrics(
-        input1=_Uint8RGB(fake), input2=_Uint8RGB(real), cuda=torch.cuda.is_available(), isc=True, fid=True,
-        kid=True, feature_extractor_weights_path=str(weights_path), kid_subset_size=sub, verbose=False,
-        cache=False, batch_size=64)
+    with tempfile.TemporaryDirectory(prefix="ganzoo-inception-") as tmp:
+        checked = os.path.join(tmp, "inception.pth")  # torch-fidelity unpickles this, so it gets our own copy
+        torch.save(state, checked)
+        res = torch_fidelity.calculate_metrics(
+            input1=_Uint8RGB(fake), input2=_Uint8RGB(real), cuda=torch.cuda.is_available(), isc=True, fid=True,
+            kid=True, feature_extractor_weights_path=checked, kid_subset_size=sub, verbose=False,
+            cache=False, batch_size=64)
     metrics = {"inception_fid": float(res["frechet_inception_distance"]),
                "inception_score": float(res["inception_score_mean"]),
                "inception_score_std": float(res["inception_score_std"]),
@@ -72,3 +103,27 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
                 "preprocessing": "uint8, greyscale replicated to RGB, TF1.x-compatible bilinear resize to 299x299",
                 "kid_subset_size": sub, "ganzoo_version": __version__, "model": model.source}
     return {"metrics": metrics, "protocol": protocol}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ganzoo.inception convert IN.pth -o OUT.safetensors`: a one-time, pickle-free conversion."""
+    from safetensors.torch import save_file
+
+    p = argparse.ArgumentParser(prog="python -m ganzoo.inception")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("convert", help="convert torch-fidelity's Inception .pth to .safetensors")
+    c.add_argument("weights")
+    c.add_argument("-o", "--output", required=True)
+    a = p.parse_args(argv)
+    try:
+        state = load_inception_weights(a.weights)
+    except GanzooError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    save_file({k: v.contiguous() for k, v in state.items()}, a.output)
+    print(f"wrote {a.output} ({len(state)} tensors)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,9 @@ The real TF-FID Inception weights cannot be downloaded here; everything but the 
 """
 from __future__ import annotations
 
+import math
+import pickle
+
 import pytest
 import torch
 
@@ -41,7 +44,7 @@ def test_inception_metrics_code_path(tmp_path, random_inception, data_root):
     met = res["metrics"]
     assert set(met) == {"inception_fid", "inception_score", "inception_score_std", "inception_kid",
                         "inception_kid_std"}
-    assert all(isinstance(v, float) and v == v for v in met.values())  # finite numbers, no NaN
+    assert all(isinstance(v, float) and math.isfinite(v) for v in met.values())
     assert met["inception_fid"] > 0
     assert res["protocol"]["n_generated"] == 16 and res["protocol"]["n_real"] == 16 and "replicated to RGB" in res["protocol"]["preprocessing"]
 
@@ -52,3 +55,40 @@ def test_missing_inception_weights(tmp_path):
     m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan", dataset="mnist"))
     with pytest.raises(ganzoo.GanzooError, match="weights-inception-2015-12-05"):
         inception_metrics(m, tmp_path / "nope.pth", n=4)
+
+
+class _Payload:
+    """Unpickling this runs code: it would create the file named by `marker`."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_crafted_pickle_is_refused_and_never_runs(tmp_path):
+    from ganzoo.inception import load_inception_weights
+
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pth"
+    evil.write_bytes(pickle.dumps({"w": _Payload(marker)}))
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan", dataset="mnist"))
+    with pytest.raises(ganzoo.GanzooError, match=r"refusing to load .*evil.pth.*weights_only=True"):
+        load_inception_weights(evil)
+    from ganzoo.cli import main
+
+    assert main(["eval", str(tmp_path / "m"), "--n", "16", "--inception-weights", str(evil)]) == 2
+    assert not marker.exists() and m is not None
+
+
+def test_converted_safetensors_weights_give_the_same_metrics(tmp_path, random_inception, data_root):
+    from ganzoo.inception import inception_metrics, main
+
+    st = tmp_path / "inception.safetensors"
+    assert main(["convert", str(random_inception), "-o", str(st)]) == 0
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan", dataset="mnist"))
+    kw = dict(n=16, root=data_root, kid_subset_size=8, n_real=16)
+    a = inception_metrics(m, random_inception, **kw)["metrics"]
+    b = inception_metrics(m, st, **kw)["metrics"]
+    assert a == pytest.approx(b, rel=1e-6)

@@ -39,7 +39,8 @@ def main() -> None:
     import argparse
     import contextlib
     import io
-    import re
+
+    from .markers import replace_section
 
     p = argparse.ArgumentParser()
     p.add_argument("--update", help="markdown file whose <!-- results begin/end --> section is replaced")
@@ -50,13 +51,7 @@ def main() -> None:
     if not a.update:
         print(buf.getvalue(), end="")
         return
-    path = Path(a.update)
-    text = path.read_text()
-    new = re.sub(r"(<!-- results begin -->\n).*?(<!-- results end -->)",
-                 lambda m: m.group(1) + buf.getvalue() + m.group(2), text, flags=re.S)
-    if new == text and "<!-- results begin -->" not in text:
-        raise SystemExit(f"error: {path} has no <!-- results begin --> / <!-- results end --> markers")
-    path.write_text(new)
+    replace_section(a.update, "results", buf.getvalue())
 
 
 def tables() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import dataclasses
 import json
 import os
@@ -32,12 +31,14 @@ from tqdm import tqdm
 
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.folder import save_folder
-from ganzoo.images import save_grid
+from ganzoo.images import make_grid, save_grid
 from ganzoo.models import build
 from ganzoo.registry import DATASETS
 
 from .data import load_images, to_model_range
 from .objectives import make_objective
+from .plots import plot_run
+from .runlog import CSVLog, TensorBoardLog, atomic_torch_save, atomic_write_text, remove_leftovers, replace_dir
 from .recipes import RECIPES, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
 
 
@@ -126,60 +127,6 @@ def unwrap(m: nn.Module) -> nn.Module:
     return getattr(m, "module", m)
 
 
-def atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a crash leaves either the old or the new checkpoint, never half of one
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def remove_leftovers(out: Path) -> None:
-    """Remove what a killed run left half-written (*.tmp files and folders, *.old folders)."""
-    for p in [*out.glob("*.tmp"), *out.glob("*.old")]:
-        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-
-
-def replace_dir(src: Path, dst: Path) -> None:
-    old = dst.with_name(dst.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if dst.exists():
-        os.replace(dst, old)
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-class CSVLog:
-    """Append-only CSV. On resume the rows logged after the checkpoint are dropped by an atomic rewrite
-    (a kill during the rewrite leaves the old file), and a line torn by a kill is skipped."""
-
-    def __init__(self, path: Path, fields: list[str], resume_step: int | None):
-        self.path, self.fields = path, fields
-        rows = []
-        if resume_step is not None and path.exists():
-            with open(path, newline="") as f:
-                for r in csv.DictReader(f):
-                    try:
-                        if int(r["step"]) <= resume_step:
-                            rows.append(r)
-                    except (TypeError, ValueError):
-                        continue
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, fields, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-        os.replace(tmp, path)
-
-    def write(self, row: dict) -> None:
-        with open(self.path, "a", newline="") as f:
-            csv.DictWriter(f, self.fields, extrasaction="ignore").writerow(row)
-
-
 # -- the run ---------------------------------------------------------------------------------
 class Trainer:
     def __init__(self, recipe: Recipe, out: Path, *, data_root=None, download=False, device: str | None = None,
@@ -234,6 +181,7 @@ class Trainer:
         self.elapsed = {"wall": 0.0, "cpu": 0.0}
         self._t0, self._c0 = time.time(), time.process_time()
         self.warnings: list[str] = []
+        self.tb: TensorBoardLog | None = None  # set by run() on the main rank
         # each process that trained this run: command, wall and CPU seconds (carried in checkpoints)
         self.sessions: list[dict] = []
         self.command, self._session_t0, self._session_c0 = "", time.time(), time.process_time()
@@ -359,7 +307,10 @@ class Trainer:
 
     def save_samples(self) -> Path:
         path = self.out / "samples" / f"step_{self.step:06d}.png"
-        save_grid(self.generate(self.fixed_z, self.fixed_y), path, nrow=8)
+        images = self.generate(self.fixed_z, self.fixed_y)
+        save_grid(images, path, nrow=8)
+        if self.tb is not None:
+            self.tb.image("samples", make_grid(images, nrow=8), self.step)
         return path
 
     def evaluate(self) -> dict:
@@ -412,6 +363,8 @@ class Trainer:
         log = CSVLog(self.out / "log.csv", log_fields, resume_step) if self.main else None
         elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity",
                                               "cpu_seconds", "wall_seconds"], resume_step) if self.main and self.can_eval else None
+        tb = TensorBoardLog(self.out / "tensorboard", resume_step) if self.main else None
+        self.tb = tb
         t0, t_log, imgs = time.time(), time.time(), 0
         winning = 0
         bar = tqdm(total=r.steps, initial=self.step, desc=r.name, disable=self.quiet, dynamic_ncols=True)
@@ -428,6 +381,7 @@ class Trainer:
                         stats["images_per_s"] = round(imgs / max(now - t_log, 1e-9), 1)
                         t_log, imgs = now, 0
                         log.write({"step": self.step, **stats})
+                        tb.scalars(self.step, stats, "train/")
                         bar.set_postfix(d=f"{stats['loss_d']:.3f}", g=f"{stats['loss_g']:.3f}")
                         if r.objective in ("bce", "minimax"):
                             winning = winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
@@ -441,6 +395,8 @@ class Trainer:
                                                         or self.over_budget()):
                         e = self.evaluate()
                         elog.write(e)
+                        tb.scalars(self.step, e, "eval/")
+                        plot_run(self.out)
                         bar.set_postfix(fd=f"{e['fd']:.2f}", best=f"{min(self.best, e['fd']):.2f}")
                         if e["fd"] < self.best:
                             self.best, self.best_step = e["fd"], self.step
@@ -454,6 +410,8 @@ class Trainer:
                           f"{self.saved_step}) is kept. Continue with --resume.", file=sys.stderr)
                 raise Interrupted(self.saved_step) from None
             bar.close()
+            if tb is not None:
+                tb.close()
             self.save_checkpoint()  # at a step boundary: a resumed run equals an uninterrupted one
             if stop.signal:
                 if self.main:
@@ -471,6 +429,7 @@ class Trainer:
                 replace_dir(tmp, final)
             else:
                 self.write_model(final, {"step": self.step})
+            shutil.copy2(plot_run(self.out), final / "curves.png")
             result["train_seconds_this_process"] = round(time.time() - t0, 1)
             total = self.elapsed_now()  # every session's training loop, from the checkpoints
             result["train_wall_seconds"], result["train_cpu_seconds"] = round(total["wall"], 1), round(total["cpu"], 1)

@@ -1,0 +1,81 @@
+"""The ablation table: recipe variants compared at equal CPU time.
+
+    # a proxy run: one thread, stopped at a CPU budget, evaluated every 250 steps
+    python -m training.train dcgan-mnist --out runs/ablation/dcgan-mnist-sn --threads 1 --quiet \\
+        --max-cpu-minutes 12 --steps=100000 --eval_every=250 --model.d_norm=spectral
+    python -m training.ablation collect runs/ablation/dcgan-mnist-sn --note "spectral norm in D, no BatchNorm"
+    python -m training.ablation table --update training/README.md
+
+`collect` keeps only the measurements (command, FD over CPU time) in training/ablation/NAME.json;
+`table` reads those files and writes the markdown table between the README's ablation markers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .markers import replace_section
+from .plots import column, read_csv
+
+HERE = Path(__file__).resolve().parent / "ablation"
+BUDGETS = (3, 6, 10)  # CPU minutes at which the table reads each curve
+
+
+def collect(run: Path, note: str) -> Path:
+    """Write training/ablation/NAME.json from a finished proxy run folder."""
+    rec = json.loads((run / "run.json").read_text())
+    cpu, fd = column(read_csv(run / "eval.csv"), "cpu_seconds", "fd")
+    steps, _ = column(read_csv(run / "eval.csv"), "step", "fd")
+    # the full recipe is the truth: the command's overrides are relative to the recipe registered when it ran
+    out = {"name": run.name, "recipe": rec["recipe"]["name"], "note": note, "command": rec["command"],
+           "full_recipe": rec["recipe"], "hardware": rec["hardware"],
+           "curve": [{"cpu_seconds": c, "step": int(s), "fd": f} for c, s, f in zip(cpu, steps, fd)]}
+    HERE.mkdir(exist_ok=True)
+    path = HERE / f"{run.name}.json"
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    return path
+
+
+def fd_at(curve: list[dict], minutes: float) -> dict | None:
+    """The last evaluation within a CPU budget, or None if the run never got there."""
+    within = [p for p in curve if p["cpu_seconds"] <= minutes * 60 + 5]  # 5 s: the final eval's overshoot
+    if not within or curve[-1]["cpu_seconds"] < minutes * 60 - 30:
+        return None
+    return within[-1]
+
+
+def table(records: list[dict]) -> str:
+    head = "| recipe | variant | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS) + " | full recipe |"
+    rows = [head, "|" + "---|" * (len(BUDGETS) + 3)]
+    for r in sorted(records, key=lambda r: (r["recipe"], r["name"])):
+        cells = []
+        for b in BUDGETS:
+            p = fd_at(r["curve"], b)
+            cells.append(f"{p['fd']:.1f} ({p['step']})" if p else "-")
+        rows.append(f"| {r['recipe']} | {r['note']} | " + " | ".join(cells)
+                    + f" | [{r['name']}.json](ablation/{r['name']}.json) |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("run", type=Path)
+    c.add_argument("--note", required=True, help="what this variant changes, in words")
+    t = sub.add_parser("table")
+    t.add_argument("--update", type=Path, help="README whose <!-- ablation begin/end --> section to rewrite")
+    a = p.parse_args(argv)
+    if a.cmd == "collect":
+        print(collect(a.run, a.note))
+        return
+    text = table([json.loads(f.read_text()) for f in sorted(HERE.glob("*.json"))])
+    if a.update:
+        replace_section(a.update, "ablation", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
