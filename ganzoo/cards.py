@@ -11,12 +11,19 @@ from pathlib import Path
 
 from .errors import GanzooError
 
-MODEL_CARDS = Path(__file__).resolve().parent.parent / "model_cards"
 HF_DATASET_TYPE = {"mnist": "mnist", "fashion-mnist": "fashion_mnist"}
 
 
+def model_cards_dir() -> Path:
+    """The checkout's model_cards/ (cards, eval and train JSON of the zoo entries); an error elsewhere."""
+    from .registry import checkout_dir
+
+    return checkout_dir("model_cards", "a zoo entry's model card")
+
+
 def card_paths(name: str) -> dict[str, Path]:
-    return {k: MODEL_CARDS / f"{name}{suffix}" for k, suffix in
+    folder = model_cards_dir()
+    return {k: folder / f"{name}{suffix}" for k, suffix in
             (("card", ".md"), ("eval", ".eval.json"), ("train", ".train.json"))}
 
 
@@ -63,7 +70,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
                   f"{eval_res['metrics']['label_accuracy']:.1%} of the time (the classifier itself is "
                   f"{proto.get('feature_network_test_accuracy', float('nan')):.1%} accurate on real test images).\n")
     card = ModelCard.from_template(
-        data, template_path=str(MODEL_CARDS / "template.md"),
+        data, template_path=str(model_cards_dir() / "template.md"),
         name=name, hub_repo=entry.hub_repo,
         description=(f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {dataset} "
                      f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"

@@ -14,32 +14,48 @@ from pathlib import Path
 from .errors import GanzooError, ModelFolderError
 from .hub import is_repo_id
 
-EXTRAS = Path(__file__).resolve().parent.parent / "zoo_extras"  # discriminators of zoo entries
 MAX_FILE_BYTES = 100 * 1024 * 1024  # well under the Hub's limits for non-LFS-tracked files via upload_folder
 
 
+def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
+    """(zoo name or None, model folder, discriminator file or None), every file checked where it lies,
+    so an error names the user's folder (never a staging copy)."""
+    from .folder import CONFIG, DISCRIMINATOR, load_modules
+    from .hub import local_folder, zoo_folder
+    from .registry import DISCRIMINATOR_SHA256, ZOO, checkout_dir
+
+    if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load
+        folder = zoo_folder(source)  # every bundled file hash-checked
+        disc = checkout_dir("zoo_extras", f"publishing {source}") / f"{source}.discriminator.safetensors"
+        if not disc.is_file():
+            raise ModelFolderError(f"{disc} is missing: `python -m training.bundle {source}` writes it.")
+        from .folder import sha256_file
+
+        digest, expected = sha256_file(disc), DISCRIMINATOR_SHA256.get(source)
+        if digest != expected:
+            raise ModelFolderError(f"{disc} fails its sha256 check ({digest[:12]}... != {str(expected)[:12]}...): "
+                                   "it was modified or belongs to other weights; restore it with git.")
+        load_modules(folder)
+        return source, folder, disc
+    folder = Path(source)
+    if folder.is_dir() and not (folder / CONFIG).exists() and (folder / "model" / CONFIG).is_file():
+        folder = folder / "model"  # a training run folder: publish its model
+    if folder.is_dir() and not (folder / CONFIG).exists():
+        raise ModelFolderError(f"{source} is not a ganzoo model: no {CONFIG} (nor model/{CONFIG} of a training "
+                               "run). Pass a zoo name, a model folder or a run folder.")
+    folder = local_folder(folder)
+    disc = folder / DISCRIMINATOR if (folder / DISCRIMINATOR).is_file() else None
+    load_modules(folder, discriminator=disc is not None)
+    return None, folder, disc
+
+
 def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: str | None = None) -> dict:
-    """Copy the Hub folder's files into `staging`; returns a description of what went in."""
+    """Check the source, then copy the Hub folder's files into `staging`; returns what went in."""
     from .cards import card_paths
     from .folder import CONFIG, DISCRIMINATOR, GENERATOR
-    from .registry import ZOO
 
-    name = None
-    if source in ZOO and not Path(source).exists():
-        from .hub import zoo_folder
-
-        name, folder = source, zoo_folder(source)
-        d = EXTRAS / f"{source}.discriminator.safetensors"
-        disc = d if d.is_file() else None
-    else:
-        folder = Path(source)
-        if (folder / "model").is_dir() and not (folder / CONFIG).exists():  # a training run folder
-            folder = folder / "model"
-        if not (folder / CONFIG).is_file():
-            raise ModelFolderError(f"{source} is not a ganzoo model: no {CONFIG} (nor model/{CONFIG} of a "
-                                   "training run). Pass a zoo name, a model folder or a run folder.")
-        disc = folder / DISCRIMINATOR if (folder / DISCRIMINATOR).is_file() else None
-    for f in (CONFIG, GENERATOR, "samples.png"):
+    name, folder, disc = source_folder(source)
+    for f in (CONFIG, GENERATOR, "samples.png", "curves.png"):
         if (folder / f).is_file():
             shutil.copy2(folder / f, staging / f)
     if disc is not None:
@@ -52,16 +68,14 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
     if include_onnx:
         from . import load
 
-        load(str(staging)).export_onnx(staging / "generator.onnx")
+        load(staging).export_onnx(staging / "generator.onnx")
     return {"name": name, "folder": str(folder)}
 
 
 def validate(staging: Path, *, eval_json: str | None = None, name: str | None = None) -> dict:
     """Check the staged folder before anything is sent: weights load strictly, card parses, sizes."""
     from .cards import card_metrics, card_paths, check_card_against_eval
-    from .folder import DISCRIMINATOR, load_modules
 
-    load_modules(staging, discriminator=(staging / DISCRIMINATOR).is_file())
     report = {"files": {p.name: p.stat().st_size for p in sorted(staging.iterdir())}, "metrics": {}}
     big = [f for f, s in report["files"].items() if s > MAX_FILE_BYTES]
     if big:
@@ -107,7 +121,7 @@ def publish(source: str, repo_id: str, *, private: bool = False, revision: str |
         info = assemble(source, staging, include_onnx=include_onnx, card=card)
         report = validate(staging, eval_json=eval_json, name=info["name"])
         report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private)
-        print(f"{'would upload' if dry_run else 'uploading'} to https://huggingface.co/{repo_id}"
+        print(f"{'would upload' if dry_run else 'uploading'} {info['folder']} to https://huggingface.co/{repo_id}"
               f"{' (branch ' + revision + ')' if revision else ''}{' as a PR' if create_pr else ''}:")
         for f, s in report["files"].items():
             print(f"  {f:<28} {s / 1e6:8.2f} MB")

@@ -83,6 +83,24 @@ SHA256: dict[str, dict[str, str]] = {
 }
 # --- SHA256 end ---
 
+# sha256 of each entry's discriminator. Discriminators are not in the installed package (it stays
+# lean: inference needs only generators); they live in the checkout's zoo_extras/ and go to the Hub
+# folder, which is complete. `ganzoo publish` checks them against these hashes.
+# --- DISCRIMINATOR SHA256 begin ---
+DISCRIMINATOR_SHA256: dict[str, str] = {
+    "gan-mnist": "df24656c118073971a12fb34896d70a40b92a59284a8734f98b6e0893b754193",
+    "gan-fashion-mnist": "fbeba712e6aae98996eb8e164643348185ce91f1fa989020c13068c9a292785d",
+    "dcgan-mnist": "94ff942e38e866bf278258a5c1e2e1b3b17cb472526e89a1f06fcb972791b5ee",
+    "dcgan-fashion-mnist": "650aee99b088c4a586c8c8f0aa7982befdad6dd6048a767a1c393b6392971875",
+    "cgan-mnist": "b5b3698661e3b9bd6a7751d2dbbf36b5f26e18c0b5458f52f2b0c83f07503bbb",
+    "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",
+    "wgan-mnist": "68347d36dec50f42f1dd8a898c0b7d633e54f8ad69ef2b97a50ee5bbfc20b96c",
+    "wgan-fashion-mnist": "ca0b012fa072002be6b1ed089974965c4b664eb9079c8e580a6610ffbabf5b65",
+    "wgan-gp-mnist": "48b046946d5f6f8fa4d5e00b3cd1cfb6f43463f9264817156afae907b30788ba",
+    "wgan-gp-fashion-mnist": "df2f5e3561cb98409ceb050620a344d5dec5552e671a9951808b05561b12d32c",
+}
+# --- DISCRIMINATOR SHA256 end ---
+
 
 @dataclass(frozen=True)
 class ZooEntry:
@@ -113,6 +131,18 @@ ZOO_DATASETS = ["mnist", "fashion-mnist"]
 ZOO: dict[str, ZooEntry] = {
     f"{a}-{d}": ZooEntry(f"{a}-{d}", a, d) for a in ARCHS for d in ZOO_DATASETS
 }
+
+
+def checkout_dir(sub: str, purpose: str) -> Path:
+    """A folder of the ganzoo git checkout (model_cards/, zoo_extras/): an installed wheel has none."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / sub).is_dir():
+        return root / sub
+    from .errors import GanzooError
+
+    raise GanzooError(f"{purpose} needs the ganzoo repository's {sub}/ folder, which the installed package does "
+                      "not include: git clone the ganzoo repository, `pip install -e .` in it and run this there "
+                      "(or, to publish your own model, pass its folder instead of a zoo name).")
 
 
 def list_models(pattern: str = "*", *, with_weights: bool = False) -> list[str]:

@@ -171,3 +171,40 @@ def test_publish_bad_inputs(tmp_path, monkeypatch):
     (run / "model" / "config.json").write_text(json.dumps(conf))
     with pytest.raises(ganzoo.ModelFolderError, match="does not match"):
         publish(str(run), "me/x", dry_run=True)
+
+
+def test_publish_dry_run_checks_the_users_folder_and_names_it(tmp_path, capsys):
+    run = _run_folder(tmp_path)
+    publish(str(run), "me/tiny", dry_run=True)
+    assert f"would upload {run / 'model'} to" in capsys.readouterr().out
+    conf = json.loads((run / "model" / "config.json").read_text())
+    conf["latent_dim"] = 3  # config.json validated as at load
+    (run / "model" / "config.json").write_text(json.dumps(conf))
+    with pytest.raises(ganzoo.ModelFolderError) as e:
+        publish(str(run), "me/tiny", dry_run=True)
+    assert str(run / "model" / "config.json") in str(e.value) and "ganzoo-publish-" not in str(e.value)
+
+
+def test_publish_zoo_entry_checks_every_file_and_the_discriminator(tmp_path, monkeypatch, capsys):
+    from ganzoo import registry
+
+    publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
+    assert "discriminator.safetensors" in capsys.readouterr().out
+    monkeypatch.setitem(registry.DISCRIMINATOR_SHA256, "dcgan-mnist", "0" * 64)
+    with pytest.raises(ganzoo.ModelFolderError, match=r"dcgan-mnist.discriminator.safetensors fails its sha256"):
+        publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
+    monkeypatch.setitem(registry.SHA256, "dcgan-mnist", {**registry.SHA256["dcgan-mnist"], "config.json": "0" * 64})
+    with pytest.raises(ganzoo.ModelFolderError, match=r"config.json fails its sha256 check"):
+        publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
+
+
+def test_zoo_publish_and_card_outside_a_checkout_say_so(monkeypatch):
+    from ganzoo import registry
+
+    monkeypatch.setattr(registry, "__file__", "/nonexistent/site-packages/ganzoo/registry.py")
+    with pytest.raises(ganzoo.GanzooError, match=r"needs the ganzoo repository's zoo_extras/ folder.*git clone"):
+        publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
+    from ganzoo.cards import card_paths
+
+    with pytest.raises(ganzoo.GanzooError, match=r"needs the ganzoo repository's model_cards/ folder"):
+        card_paths("dcgan-mnist")
