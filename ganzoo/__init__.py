@@ -23,6 +23,13 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
     Weights are loaded strictly, to CPU first, then moved to `device`, in eval mode.
     Returns a `ganzoo.model.GANModel`.
     """
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        from .errors import MissingDependencyError
+
+        raise MissingDependencyError("ganzoo.load needs PyTorch: pip install 'ganzoo[torch]' (or the torch build for "
+                                     "your platform). Exported ONNX files run without it: ganzoo.runtime.OnnxGenerator.")
     from .folder import load_modules
     from .hub import resolve
     from .model import GANModel, resolve_device

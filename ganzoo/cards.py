@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .errors import GanzooError
 
-HF_DATASET_TYPE = {"mnist": "mnist", "fashion-mnist": "fashion_mnist"}
 
 
 def model_cards_dir() -> Path:
@@ -37,17 +36,16 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     from . import load
-    from .models import ARCHITECTURES
-    from .registry import DATASETS, get_entry
+    from .registry import ARCHITECTURES, DATASETS, get_entry
 
     entry = get_entry(name)
     m = load(name)
     dataset = entry.dataset
     metrics = card_metrics(eval_res)
     results = [EvalResult(task_type="unconditional-image-generation" if not m.conditional else "image-generation",
-                          dataset_type=HF_DATASET_TYPE[dataset], dataset_name=dataset, dataset_split="test",
+                          dataset_type=DATASETS[dataset].hf_dataset, dataset_name=dataset, dataset_split="test",
                           metric_type=k, metric_name=k, metric_value=v) for k, v in metrics.items()]
-    data = ModelCardData(library_name="ganzoo", license="mit", datasets=[DATASETS[dataset]["hf_dataset"]],
+    data = ModelCardData(library_name="ganzoo", license="mit", datasets=[DATASETS[dataset].hf_dataset],
                          tags=["gan", entry.arch, dataset, "image-generation", "ganzoo", "onnx"],
                          pipeline_tag="unconditional-image-generation", model_name=name, eval_results=results)
     arch = ARCHITECTURES[entry.arch]
@@ -59,7 +57,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     recipe = run.get("recipe", {})
     # entry-specific limitations, read off the eval JSON (never typed in)
     shares = eval_res["metrics"]["class_share"]
-    names = m.class_names or DATASETS[dataset]["class_names"]
+    names = m.class_names or list(DATASETS[dataset].class_names)
     low = [f"class {names[i]} ({s:.1%} of samples)" for i, s in enumerate(shares) if s < 0.05]
     known = ""
     if low:

@@ -165,15 +165,14 @@ def cmd_card(a) -> None:
 
 
 def cmd_train(rest: list[str]) -> int:
-    import importlib.util
+    """`python -m training.train ...` of the checkout this ganzoo is installed from (pip install -e)."""
+    from .registry import checkout_dir
 
-    if importlib.util.find_spec("training.train") is None:
-        raise GanzooError("the training recipes live in a ganzoo checkout, not in the installed package: "
-                          "git clone the ganzoo repository, `pip install -e '.[train]'` in it, and run "
-                          "`ganzoo train ...` (or `python -m training.train ...`) from there.")
+    root = checkout_dir("training", "`ganzoo train`").parent
     _needs("torchvision", "train", "training")
     _needs("tqdm", "train", "training")
-    return subprocess.call([sys.executable, "-m", "training.train", *rest])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    return subprocess.call([sys.executable, "-m", "training.train", *rest], env=env)
 
 
 class Parser(argparse.ArgumentParser):

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataNotFoundError
+from .errors import DataNotFoundError, GanzooError
 
-# data set name -> torchvision folder under the data root
-FOLDERS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -29,9 +27,13 @@ def _read_idx(path: Path) -> np.ndarray:
 
 def load_idx_split(dataset: str, split: str = "test", root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 28, 28), labels int64 (N,)) of an MNIST-format data set split."""
-    if dataset not in FOLDERS:
-        raise ValueError(f"no IDX reader for data set {dataset!r}; known: {', '.join(FOLDERS)}")
-    raw = data_root(root) / FOLDERS[dataset] / "raw"
+    from .registry import DATASETS
+
+    if dataset not in DATASETS or not DATASETS[dataset].zoo:
+        raise GanzooError(f"no IDX reader for data set {dataset!r}; known: "
+                          f"{', '.join(n for n, d in DATASETS.items() if d.zoo)}")
+    folder = DATASETS[dataset].folder
+    raw = data_root(root) / folder / "raw"
     prefix = "t10k" if split == "test" else "train"
     out = []
     for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
@@ -40,8 +42,8 @@ def load_idx_split(dataset: str, split: str = "test", root: str | os.PathLike | 
         if not path.exists():
             raise DataNotFoundError(
                 f"{dataset} {split} split not found: expected {base} (or .gz). Put torchvision's "
-                f"{FOLDERS[dataset]}/raw files under the data root ({data_root(root)}), set GANZOO_DATA or "
+                f"{folder}/raw files under the data root ({data_root(root)}), set GANZOO_DATA or "
                 "--data-root to the folder that holds them, or download them with "
-                f"`python -m training.train ... --download` / torchvision.datasets.{FOLDERS[dataset]}(root, download=True).")
+                f"`python -m training.train ... --download` / torchvision.datasets.{folder}(root, download=True).")
         out.append(_read_idx(path))
     return out[0], out[1].astype(np.int64)

@@ -22,7 +22,8 @@ from torch import nn
 
 from . import __version__
 from .errors import ModelFolderError
-from .models import ARCHITECTURES, build, make_config
+from .models import build, make_config
+from .registry import ARCHITECTURES, did_you_mean
 
 CONFIG = "config.json"
 GENERATOR = "model.safetensors"
@@ -100,12 +101,9 @@ def read_config(path: str | os.PathLike) -> dict:
         if key not in conf:
             raise ModelFolderError(f"{cfile} lacks the {key!r} key; it was not written by ganzoo.")
     if conf["architecture"] not in ARCHITECTURES:
-        import difflib
-
-        close = difflib.get_close_matches(conf["architecture"], ARCHITECTURES, n=2)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ModelFolderError(
-            f"{cfile} names unknown architecture {conf['architecture']!r}.{hint} "
+            f"{cfile} names unknown architecture {conf['architecture']!r}."
+            f"{did_you_mean(conf['architecture'], ARCHITECTURES)} "
             f"Known: {', '.join(ARCHITECTURES)}. A newer ganzoo may be needed (this is {__version__}).")
     return conf
 
@@ -148,14 +146,10 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -
     module.load_state_dict(state, strict=True)
 
 
-def validate_config(conf: dict, file: Path) -> None:
-    """The top-level fields every consumer reads, present and consistent with the architecture config."""
-    cfg = conf["config"]
-    if not isinstance(cfg, dict):
-        raise ModelFolderError(f"{file}: 'config' must be an object of architecture settings, got {cfg!r}")
-    expected = {"latent_dim": cfg.get("latent_dim"),
-                "image_shape": [cfg.get("channels"), cfg.get("image_size"), cfg.get("image_size")],
-                "num_classes": cfg.get("num_classes", 0)}
+def validate_config(conf: dict, cfg, file: Path) -> None:
+    """The top-level fields every consumer reads, present and consistent with the architecture config `cfg`."""
+    expected = {"latent_dim": cfg.latent_dim, "image_shape": [cfg.channels, cfg.image_size, cfg.image_size],
+                "num_classes": cfg.num_classes}
     for key, want in expected.items():
         if key not in conf:
             raise ModelFolderError(f"{file} lacks {key!r}; a ganzoo config.json holds latent_dim, image_shape, "
@@ -193,11 +187,13 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
     """(config dict, generator, discriminator or None) on CPU, in eval mode."""
     path = Path(path)
     conf = read_config(path)
+    if not isinstance(conf["config"], dict):
+        raise ModelFolderError(f"{path / CONFIG}: 'config' must be an object of architecture settings")
     try:
         cfg = make_config(conf["architecture"], conf["config"])
     except (TypeError, ValueError) as e:
         raise ModelFolderError(f"{path / CONFIG} has an invalid config: {e}") from e
-    validate_config(conf, path / CONFIG)
+    validate_config(conf, cfg, path / CONFIG)
     with torch.device("meta"):  # shapes only: nothing is allocated until the files agree with config.json
         gen, disc = build(conf["architecture"], cfg)
     check_header(gen, path / GENERATOR)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from .errors import GanzooError, MissingDependencyError, ModelFolderError, UnknownModelError
-from .registry import ZOO, close_matches, get_entry
+from .registry import ZOO, did_you_mean, get_entry
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 HUB_FILES = ["config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png",
@@ -104,10 +104,9 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None
         raise GanzooError(f"Hub repo {repo_id!r} is gated: accept its terms on the Hub and log in "
                           "(`hf auth login` or HF_TOKEN).") from e
     except RepositoryNotFoundError as e:
-        close = close_matches(repo_id.split("/")[-1])
-        hint = f" Zoo names close to it: {', '.join(close)}." if close else ""
         raise UnknownModelError(f"Hub repo {repo_id!r} does not exist (or is private and you are not logged "
-                                f"in: `hf auth login` or HF_TOKEN).{hint}") from e
+                                f"in: `hf auth login` or HF_TOKEN)."
+                                f"{did_you_mean(repo_id.split('/')[-1], ZOO, cutoff=0.5)}") from e
     except LocalEntryNotFoundError as e:
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
         why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline else \

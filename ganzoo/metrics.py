@@ -178,7 +178,9 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, batch: int = 50
     from .folder import sha256_file
 
     dataset = model.config.get("dataset")
-    if dataset not in ("mnist", "fashion-mnist"):
+    from .registry import DATASETS
+
+    if dataset not in DATASETS or not DATASETS[dataset].zoo:
         raise GanzooError(f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
                          "use the Inception path (`ganzoo eval --inception-weights`).")
     imgs, labels = [], []

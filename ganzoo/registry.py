@@ -1,30 +1,104 @@
-"""The zoo registry: the single source of truth for entry names.
+"""The registry: the single source of truth for every name ganzoo knows.
 
-Each entry names an architecture, a data set, the Hub repo it is published to and the
-sha256 of its bundled generator weights (None until trained weights are shipped).
-This module imports nothing heavy so `ganzoo list` is instant.
+Three tables, torch-free so `ganzoo list` is instant: ARCHITECTURES (name, paper, conditional or
+not, and "module:Class" of its config and networks, imported on first use), DATASETS (channels,
+size, class names, where to find them) and the ZOO entries (architecture x data set) with the
+sha256 of every bundled file. A new architecture or data set is one row here plus its file.
 """
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 HUB_ORG = "ganzoo"
 
-DATASETS: dict[str, dict] = {
-    "mnist": {"class_names": [str(i) for i in range(10)], "channels": 1, "image_size": 28,
-              "hf_dataset": "ylecun/mnist"},
-    "fashion-mnist": {"class_names": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-                      "channels": 1, "image_size": 28, "hf_dataset": "zalando-datasets/fashion_mnist"},
-    "cifar10": {"class_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
-                                "horse", "ship", "truck"], "channels": 3, "image_size": 32,
-                "hf_dataset": "uoft-cs/cifar10"},
-    "celeba": {"class_names": [], "channels": 3, "image_size": 64, "hf_dataset": "celeba"},
-}
+
+def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.6) -> str:
+    """" Did you mean: a, b?" for the close matches of `name`, or "" (the one close-match helper)."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
+def _resolve(spec: str):
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    paper: str
+    conditional: bool
+    config: str  # "module:Class" of the config dataclass
+    generator: str  # "module:Class"
+    discriminator: str  # "module:Class"
+
+    def classes(self) -> tuple[type, type, type]:
+        """(config, generator, discriminator) classes, imported now (this imports torch)."""
+        return _resolve(self.config), _resolve(self.generator), _resolve(self.discriminator)
+
+
+def _arch(name: str, paper: str, conditional: bool, module: str, cfg: str, gen: str, disc: str) -> Architecture:
+    m = f"ganzoo.models.{module}"
+    return Architecture(name, paper, conditional, f"{m}:{cfg}", f"{m}:{gen}", f"{m}:{disc}")
+
+
+ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in [
+    _arch("gan", "Goodfellow et al. 2014, Generative Adversarial Nets", False,
+          "gan", "GANConfig", "GANGenerator", "GANDiscriminator"),
+    _arch("dcgan", "Radford et al. 2015, Unsupervised Representation Learning with DCGANs", False,
+          "dcgan", "DCGANConfig", "DCGANGenerator", "DCGANDiscriminator"),
+    _arch("cgan", "Mirza & Osindero 2014, Conditional Generative Adversarial Nets", True,
+          "cgan", "CGANConfig", "CGANGenerator", "CGANDiscriminator"),
+    _arch("wgan", "Arjovsky et al. 2017, Wasserstein GAN", False,
+          "wgan", "WGANConfig", "WGANGenerator", "WGANCritic"),
+    _arch("wgan-gp", "Gulrajani et al. 2017, Improved Training of Wasserstein GANs", False,
+          "wgan_gp", "WGANGPConfig", "WGANGPGenerator", "WGANGPCritic"),
+]}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    channels: int
+    image_size: int
+    class_names: tuple[str, ...]
+    hf_dataset: str  # the Hub data set the cards link to
+    folder: str  # under the data root: torchvision's folder name, or the image folder (celeba)
+    zoo: bool = False  # the zoo has entries for it, and ganzoo ships its evaluation classifier
+
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in [
+    Dataset("mnist", 1, 28, tuple(str(i) for i in range(10)), "ylecun/mnist", "MNIST", zoo=True),
+    Dataset("fashion-mnist", 1, 28, ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                                     "Sneaker", "Bag", "Ankle boot"), "zalando-datasets/fashion_mnist",
+            "FashionMNIST", zoo=True),
+    Dataset("cifar10", 3, 32, ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                               "truck"), "uoft-cs/cifar10", "CIFAR10"),
+    Dataset("celeba", 3, 64, (), "celeba", "celeba"),
+]}
+
+
+def get_architecture(name: str) -> Architecture:
+    if name not in ARCHITECTURES:
+        from .errors import GanzooError
+
+        raise GanzooError(f"unknown architecture {name!r}.{did_you_mean(name, ARCHITECTURES)} "
+                          f"Known: {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[name]
+
+
+def get_dataset(name: str) -> Dataset:
+    if name not in DATASETS:
+        from .errors import GanzooError
+
+        raise GanzooError(f"unknown data set {name!r}.{did_you_mean(name, DATASETS)} Known: {', '.join(DATASETS)}.")
+    return DATASETS[name]
+
 
 # sha256 of every file of each bundled entry, written by `python -m training.bundle`: a changed
 # config.json (say, reordered class names) is caught like changed weights.
@@ -126,10 +200,8 @@ class ZooEntry:
         return WEIGHTS_DIR / self.name
 
 
-ARCHS = ["gan", "dcgan", "cgan", "wgan", "wgan-gp"]
-ZOO_DATASETS = ["mnist", "fashion-mnist"]
 ZOO: dict[str, ZooEntry] = {
-    f"{a}-{d}": ZooEntry(f"{a}-{d}", a, d) for a in ARCHS for d in ZOO_DATASETS
+    f"{a}-{d}": ZooEntry(f"{a}-{d}", a, d) for a in ARCHITECTURES for d, ds in DATASETS.items() if ds.zoo
 }
 
 
@@ -150,18 +222,13 @@ def list_models(pattern: str = "*", *, with_weights: bool = False) -> list[str]:
     return [n for n, e in ZOO.items() if fnmatch.fnmatch(n, pattern) and (e.has_weights or not with_weights)]
 
 
-def close_matches(name: str) -> list[str]:
-    return difflib.get_close_matches(name, list(ZOO), n=3, cutoff=0.5)
-
-
 def get_entry(name: str) -> ZooEntry:
     if name not in ZOO:
         from .errors import UnknownModelError
 
-        close = close_matches(name)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UnknownModelError(
-            f"Unknown model {name!r}: not a zoo name, an existing folder or an OWNER/NAME Hub repo id.{hint}"
+            f"Unknown model {name!r}: not a zoo name, an existing folder or an OWNER/NAME Hub repo id."
+            f"{did_you_mean(name, ZOO, cutoff=0.5)}"
             " Run `ganzoo list` to see the zoo."
         )
     return ZOO[name]
@@ -172,4 +239,4 @@ def info(name: str) -> dict:
     e = get_entry(name)
     return {"name": e.name, "architecture": e.arch, "dataset": e.dataset, "hub_repo": e.hub_repo,
             "bundled_weights": e.has_weights, "sha256": e.sha256 or {},
-            "class_names": DATASETS[e.dataset]["class_names"] if e.arch == "cgan" else []}
+            "class_names": list(DATASETS[e.dataset].class_names) if ARCHITECTURES[e.arch].conditional else []}

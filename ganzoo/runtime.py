@@ -18,6 +18,7 @@ import numpy as np
 
 try:
     from .errors import GanzooError, LabelError
+    from .registry import did_you_mean
 except ImportError:  # runtime.py copied alone into an app: the same names, as plain ValueErrors
 
     class GanzooError(ValueError):  # type: ignore[no-redef]
@@ -25,6 +26,12 @@ except ImportError:  # runtime.py copied alone into an app: the same names, as p
 
     class LabelError(GanzooError):  # type: ignore[no-redef]
         pass
+
+    def did_you_mean(name, choices, n=3, cutoff=0.6):  # type: ignore[no-redef]
+        import difflib
+
+        close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
+        return f" Did you mean: {', '.join(close)}?" if close else ""
 
 
 class OnnxGeneratorError(GanzooError):
@@ -84,11 +91,8 @@ def _label_index(label, class_names: Sequence[str]) -> int:
         if label in class_names:
             return list(class_names).index(label)
         if not label.strip().lstrip("-").isdigit():
-            import difflib
-
-            close = difflib.get_close_matches(label, list(class_names), n=2)
-            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise LabelError(f"unknown class name {label!r}.{hint} Valid: {', '.join(class_names)} "
+            raise LabelError(f"unknown class name {label!r}.{did_you_mean(label, class_names, n=2)} "
+                             f"Valid: {', '.join(class_names)} "
                              f"(or an int 0..{k - 1}).")
         label = int(label)
     if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):

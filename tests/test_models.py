@@ -131,7 +131,7 @@ def test_conditional_labels(tmp_path):
         m.sample(2, labels=10)
     with pytest.raises(ganzoo.LabelError, match="out of range"):
         m.sample(2, labels=-1)
-    with pytest.raises(ganzoo.LabelError, match="Did you mean 'Sneaker'.*Valid: T-shirt/top"):
+    with pytest.raises(ganzoo.LabelError, match="Did you mean: Sneaker.*Valid: T-shirt/top"):
         m.sample(2, labels="Sneakers")
     with pytest.raises(ganzoo.LabelError, match="3 labels for 2 samples"):
         m.sample(2, labels=[1, 2, 3])

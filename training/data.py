@@ -12,8 +12,8 @@ import torch
 
 from ganzoo.datasets import data_root
 from ganzoo.errors import DataNotFoundError
+from ganzoo.registry import get_dataset
 
-TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
 
 
 def load_images(dataset: str, root: str | os.PathLike | None = None, *, train: bool = True,
@@ -22,22 +22,21 @@ def load_images(dataset: str, root: str | os.PathLike | None = None, *, train: b
     import torchvision
 
     root = data_root(root)
-    if dataset in TORCHVISION:
-        cls = getattr(torchvision.datasets, TORCHVISION[dataset])
+    folder = get_dataset(dataset).folder
+    if hasattr(torchvision.datasets, folder):  # the table's folder is torchvision's class name
+        cls = getattr(torchvision.datasets, folder)
         try:
             ds = cls(str(root), train=train, download=download)
         except RuntimeError as e:
             raise DataNotFoundError(
-                f"{dataset} was not found under {root}: expected {root / TORCHVISION[dataset]} in torchvision's "
+                f"{dataset} was not found under {root}: expected {root / folder} in torchvision's "
                 f"layout ({'raw/*-ubyte' if dataset != 'cifar10' else 'cifar-10-batches-py/'}). Put the files "
                 "there, point --data-root or GANZOO_DATA at the folder that holds them, or add --download "
                 f"to fetch them (needs internet). ({e})") from e
         x = torch.as_tensor(ds.data)
         x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)  # (N, C, H, W)
         return x.contiguous(), torch.as_tensor(ds.targets, dtype=torch.long)
-    if dataset == "celeba":
-        return _image_folder(root / "celeba", image_size or 64)
-    raise ValueError(f"unknown data set {dataset!r}; known: {', '.join([*TORCHVISION, 'celeba'])}")
+    return _image_folder(root / folder, image_size or get_dataset(dataset).image_size)  # e.g. celeba/*.jpg
 
 
 def _image_folder(folder: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,3 +56,32 @@ def _image_folder(folder: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 def to_model_range(x: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] -> float [-1, 1]."""
     return x.float().div_(127.5).sub_(1)
+
+
+class Batches:
+    """Infinite shuffled batches from an in-memory uint8 tensor, sharded per rank.
+
+    Uses DistributedSampler (seeded, set_epoch) for the index order, so the order is the same
+    for any run of the recipe and can be resumed from a count of batches consumed.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch: int, seed: int, rank: int, world: int):
+        from torch.utils.data import DistributedSampler
+
+        self.x, self.y, self.batch = x, y, batch
+        self.sampler = DistributedSampler(range(len(x)), num_replicas=world, rank=rank, shuffle=True, seed=seed,
+                                          drop_last=True)
+        self.per_epoch = len(self.sampler) // batch
+        if self.per_epoch < 1:
+            raise ValueError(f"data set of {len(x)} images is smaller than one batch per rank ({batch})")
+        self.consumed = 0
+        self._epoch, self._order = -1, None
+
+    def next(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        epoch, i = divmod(self.consumed, self.per_epoch)
+        if epoch != self._epoch:
+            self.sampler.set_epoch(epoch)
+            self._order, self._epoch = torch.tensor(list(iter(self.sampler))), epoch
+        idx = self._order[i * self.batch:(i + 1) * self.batch]
+        self.consumed += 1
+        return to_model_range(self.x[idx]).to(device), self.y[idx].to(device)

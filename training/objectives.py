@@ -29,6 +29,10 @@ class Objective:
     def after_d_step(self, D: nn.Module) -> None:
         pass
 
+    def diagnose(self, stats: dict, step: int) -> str | None:
+        """A warning about the dynamics this objective can read off a logged step's statistics, or None."""
+        return None
+
 
 class BCE(Objective):
     """Goodfellow's objective. D maximises log D(x) + log(1 - D(G(z))).
@@ -41,6 +45,15 @@ class BCE(Objective):
     def __init__(self, non_saturating: bool = True):
         super().__init__("bce" if non_saturating else "minimax")
         self.non_saturating = non_saturating
+        self._winning = 0  # consecutive logged steps with D(x) > 0.99 and D(G(z)) < 0.01
+
+    def diagnose(self, stats, step):
+        self._winning = self._winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
+        if self._winning == 5:
+            return (f"step {step}: the discriminator is winning outright (D(x)={stats['d_real']:.3f}, "
+                    f"D(G(z))={stats['d_fake']:.3f}); the generator gets no gradient. Try a lower --lr_d or a "
+                    "smaller discriminator.")
+        return None
 
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
         dr, df = D(real, y), D(fake, y)

@@ -6,12 +6,11 @@ reproduces the entry, and `--key=value` overrides (e.g. `--steps=100 --model.g_w
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from ganzoo.errors import TrainingError
-from ganzoo.registry import DATASETS
+from ganzoo.registry import ARCHITECTURES, DATASETS, did_you_mean
 
 OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp")
 OPTIMIZERS = ("adam", "rmsprop")
@@ -21,9 +20,7 @@ RESUMABLE = ("steps", "log_every", "sample_every", "eval_every", "eval_n", "ckpt
 
 def _one_of(what: str, value: str, valid) -> None:
     if value not in valid:
-        close = difflib.get_close_matches(str(value), list(valid), n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise TrainingError(f"unknown {what} {value!r}.{hint} Valid: {', '.join(valid)}.")
+        raise TrainingError(f"unknown {what} {value!r}.{did_you_mean(value, valid)} Valid: {', '.join(valid)}.")
 
 
 @dataclass(frozen=True)
@@ -54,8 +51,6 @@ class Recipe:
 
     def __post_init__(self):
         """Every number checked before any work: a bad value is an error that names it."""
-        from ganzoo.models import ARCHITECTURES
-
         _one_of("architecture", self.arch, ARCHITECTURES)
         _one_of("data set", self.dataset, DATASETS)
         _one_of("objective", self.objective, OBJECTIVES)
@@ -80,12 +75,12 @@ class Recipe:
 
     def model_config(self):
         """The architecture's config: the data set's shape and classes under the recipe's `model` values."""
-        from ganzoo.models import ARCHITECTURES, make_config
+        from ganzoo.models import make_config
 
         ds = DATASETS[self.dataset]
-        defaults = {"channels": ds["channels"], "image_size": ds["image_size"]}
+        defaults = {"channels": ds.channels, "image_size": ds.image_size}
         if ARCHITECTURES[self.arch].conditional:
-            defaults["num_classes"] = len(ds["class_names"])
+            defaults["num_classes"] = len(ds.class_names)
         try:
             return make_config(self.arch, {**defaults, **self.model})
         except (TypeError, ValueError) as e:
@@ -184,10 +179,10 @@ def _parse_value(text: str, like: Any) -> Any:
 
 def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
     """Apply `key=value` / `model.key=value` overrides; unknown keys are an error with close matches."""
-    from ganzoo.models import ARCHITECTURES
+    from ganzoo.models import config_class
 
     top = {f.name: f for f in dataclasses.fields(Recipe)}
-    model_keys = {f.name: f.default for f in dataclasses.fields(ARCHITECTURES[recipe.arch].config)}
+    model_keys = {f.name: f.default for f in dataclasses.fields(config_class(recipe.arch))}
     changes: dict[str, Any] = {}
     model = dict(recipe.model)
     for item in overrides:
@@ -197,9 +192,8 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
         if key.startswith("model."):
             sub = key[6:]
             if sub not in model_keys:
-                close = difflib.get_close_matches(sub, model_keys, n=3)
                 raise TrainingError(f"unknown model key {sub!r} for {recipe.arch}."
-                                    f"{' Did you mean: ' + ', '.join('model.' + c for c in close) + '?' if close else ''}"
+                                    f"{did_you_mean('model.' + sub, ['model.' + k for k in model_keys])}"
                                     f" Valid: {', '.join('model.' + k for k in model_keys)}")
             try:
                 model[sub] = _parse_value(value, model.get(sub, model_keys[sub]))
@@ -211,8 +205,7 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
             except ValueError as e:
                 raise TrainingError(f"bad value for --{key}: {e}") from None
         else:
-            close = difflib.get_close_matches(key, [*top, *("model." + k for k in model_keys)], n=3)
             raise TrainingError(f"unknown recipe key {key!r}."
-                                f"{' Did you mean: ' + ', '.join(close) + '?' if close else ''}"
+                                f"{did_you_mean(key, [*top, *('model.' + k for k in model_keys)])}"
                                 f" Valid: {', '.join(k for k in top if k not in ('name', 'model'))}, model.<key>")
     return dataclasses.replace(recipe, model=model, **changes)

@@ -12,7 +12,6 @@ evaluation metric.
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import json
 import os
@@ -32,11 +31,15 @@ from tqdm import tqdm
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.folder import save_folder
 from ganzoo.images import make_grid, save_grid
+from ganzoo.model import to_unit_range
 from ganzoo.models import build
 from ganzoo.registry import DATASETS
 
-from .data import load_images, to_model_range
+from .data import Batches, load_images
+from .distributed import destroy, dist_info, setup_distributed, unwrap, wrap_ddp
+from .ema import EMA
 from .objectives import make_objective
+from .optim import make_optimizers
 from .plots import plot_run
 from .runlog import CSVLog, TensorBoardLog, atomic_torch_save, atomic_write_text, remove_leftovers, replace_dir
 from .recipes import RECIPES, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
@@ -64,67 +67,10 @@ def read_checkpoint(path: Path) -> dict:
     return ck
 
 
-# -- distributed -----------------------------------------------------------------------------
-def dist_info() -> tuple[int, int, int]:
-    """(rank, world size, local rank) from torchrun's environment; (0, 1, 0) when run plainly."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
-
-
-def setup_distributed(device_arg: str | None) -> tuple[int, int, torch.device]:
-    rank, world, local = dist_info()
-    if device_arg:
-        device = torch.device(device_arg)
-    elif torch.cuda.is_available():
-        device = torch.device("cuda", local)
-    else:
-        device = torch.device("cpu")
-    if world > 1:
-        import torch.distributed as dist
-
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return rank, world, device
-
-
-# -- data ------------------------------------------------------------------------------------
-class Batches:
-    """Infinite shuffled batches from an in-memory uint8 tensor, sharded per rank.
-
-    Uses DistributedSampler (seeded, set_epoch) for the index order, so the order is the same
-    for any run of the recipe and can be resumed from a count of batches consumed.
-    """
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch: int, seed: int, rank: int, world: int):
-        from torch.utils.data import DistributedSampler
-
-        self.x, self.y, self.batch = x, y, batch
-        self.sampler = DistributedSampler(range(len(x)), num_replicas=world, rank=rank, shuffle=True, seed=seed,
-                                          drop_last=True)
-        self.per_epoch = len(self.sampler) // batch
-        if self.per_epoch < 1:
-            raise ValueError(f"data set of {len(x)} images is smaller than one batch per rank ({batch})")
-        self.consumed = 0
-        self._epoch, self._order = -1, None
-
-    def next(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        epoch, i = divmod(self.consumed, self.per_epoch)
-        if epoch != self._epoch:
-            self.sampler.set_epoch(epoch)
-            self._order, self._epoch = torch.tensor(list(iter(self.sampler))), epoch
-        idx = self._order[i * self.batch:(i + 1) * self.batch]
-        self.consumed += 1
-        return to_model_range(self.x[idx]).to(device), self.y[idx].to(device)
-
-
 # -- helpers ---------------------------------------------------------------------------------
 def grad_norm(module: nn.Module) -> float:
     norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
     return float(torch.stack(norms).norm()) if norms else 0.0
-
-
-def unwrap(m: nn.Module) -> nn.Module:
-    return getattr(m, "module", m)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -145,26 +91,12 @@ class Trainer:
         self.cfg = recipe.model_config()
         G, D = build(recipe.arch, self.cfg)
         self.G, self.D = G.to(self.device), D.to(self.device)
-        self.G_ema = copy.deepcopy(self.G).eval() if recipe.ema > 0 else None
+        self.ema = EMA(self.G, recipe.ema) if recipe.ema > 0 else None
         if self.world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
-
-            if self.device.type == "cuda":  # SyncBatchNorm has no CPU kernel
-                self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
-                self.D = nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            # broadcast_buffers=False: D runs twice (real, fake) per step; re-broadcasting its
-            # BatchNorm buffers between the calls would modify tensors autograd still needs.
-            self.G = DDP(self.G, device_ids=ids, broadcast_buffers=False)
-            self.D = DDP(self.D, device_ids=ids, broadcast_buffers=False)
+            self.G, self.D = wrap_ddp(self.G, self.D, self.device)
         self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight,
                                   gp_every=recipe.gp_every)
-        if recipe.optimizer == "adam":
-            self.opt_g = torch.optim.Adam(self.G.parameters(), recipe.lr_g, betas=tuple(recipe.betas))
-            self.opt_d = torch.optim.Adam(self.D.parameters(), recipe.lr_d, betas=tuple(recipe.betas))
-        else:  # rmsprop (the recipe validated the name)
-            self.opt_g = torch.optim.RMSprop(self.G.parameters(), recipe.lr_g)
-            self.opt_d = torch.optim.RMSprop(self.D.parameters(), recipe.lr_d)
+        self.opt_g, self.opt_d = make_optimizers(recipe, self.G, self.D)
         x, y = load_images(recipe.dataset, data_root, train=True, download=download and self.main,
                            image_size=self.cfg.image_size)
         if recipe.subset:
@@ -189,7 +121,7 @@ class Trainer:
         if self.main:
             remove_leftovers(self.out)
         (self.out / "samples").mkdir(exist_ok=True)
-        self.can_eval = recipe.dataset in ("mnist", "fashion-mnist") and recipe.eval_every > 0
+        self.can_eval = DATASETS[recipe.dataset].zoo and recipe.eval_every > 0  # ganzoo has its classifier
 
     # -- checkpoints --------------------------------------------------------------------------
     @property
@@ -200,7 +132,7 @@ class Trainer:
         return {
             "step": self.step, "batches": self.batches.consumed, "best": self.best, "best_step": self.best_step,
             "G": unwrap(self.G).state_dict(), "D": unwrap(self.D).state_dict(),
-            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else {},
+            "G_ema": self.ema.module.state_dict() if self.ema is not None else {},
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
             "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
@@ -228,8 +160,8 @@ class Trainer:
         """Continue from a checkpoint read by `read_checkpoint` (its recipe equals this run's)."""
         unwrap(self.G).load_state_dict(ck["G"])
         unwrap(self.D).load_state_dict(ck["D"])
-        if self.G_ema is not None and ck["G_ema"]:
-            self.G_ema.load_state_dict(ck["G_ema"])
+        if self.ema is not None and ck["G_ema"]:
+            self.ema.module.load_state_dict(ck["G_ema"])
         self.opt_g.load_state_dict(ck["opt_g"])
         self.opt_d.load_state_dict(ck["opt_d"])
         torch.set_rng_state(ck["torch_rng"])
@@ -276,14 +208,8 @@ class Trainer:
         if log:
             stats["grad_norm_g"] = grad_norm(G)
         self.opt_g.step()
-        if self.G_ema is not None:
-            # warm-up (as in many EMA implementations): early averages must not be dominated by the init
-            decay = min(self.r.ema, (1 + self.step) / (10 + self.step))
-            with torch.no_grad():
-                for pe, p in zip(self.G_ema.parameters(), unwrap(G).parameters()):
-                    pe.lerp_(p, 1 - decay)
-                for be, b in zip(self.G_ema.buffers(), unwrap(G).buffers()):
-                    be.copy_(b)
+        if self.ema is not None:
+            self.ema.update(unwrap(G), self.step)
         stats["loss_g"] = loss_g.item()
         for k in ("loss_d", "loss_g"):
             if not torch.isfinite(torch.tensor(stats[k])):
@@ -294,7 +220,7 @@ class Trainer:
 
     # -- evaluation & outputs -----------------------------------------------------------------
     def eval_generator(self) -> nn.Module:
-        return self.G_ema if self.G_ema is not None else unwrap(self.G)
+        return self.ema.module if self.ema is not None else unwrap(self.G)
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, y) -> torch.Tensor:
@@ -303,7 +229,7 @@ class Trainer:
         G.eval()
         x = torch.cat([G(z[i:i + 500], None if y is None else y[i:i + 500]) for i in range(0, len(z), 500)])
         G.train(was)
-        return ((x + 1) / 2).clamp(0, 1).cpu()
+        return to_unit_range(x).cpu()
 
     def save_samples(self) -> Path:
         path = self.out / "samples" / f"step_{self.step:06d}.png"
@@ -348,9 +274,8 @@ class Trainer:
     def write_model(self, dst: Path, extra: dict) -> None:
         tmp = dst.with_name(dst.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        ds = DATASETS[self.r.dataset]
         save_folder(tmp, self.r.arch, self.cfg, self.eval_generator(), unwrap(self.D), dataset=self.r.dataset,
-                    class_names=ds["class_names"], training=extra)
+                    class_names=list(DATASETS[self.r.dataset].class_names), training=extra)
         save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
         replace_dir(tmp, dst)
 
@@ -366,7 +291,6 @@ class Trainer:
         tb = TensorBoardLog(self.out / "tensorboard", resume_step) if self.main else None
         self.tb = tb
         t0, t_log, imgs = time.time(), time.time(), 0
-        winning = 0
         bar = tqdm(total=r.steps, initial=self.step, desc=r.name, disable=self.quiet, dynamic_ncols=True)
         with StopOnSignal(self) as stop:
             try:
@@ -383,12 +307,9 @@ class Trainer:
                         log.write({"step": self.step, **stats})
                         tb.scalars(self.step, stats, "train/")
                         bar.set_postfix(d=f"{stats['loss_d']:.3f}", g=f"{stats['loss_g']:.3f}")
-                        if r.objective in ("bce", "minimax"):
-                            winning = winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
-                            if winning == 5:
-                                self.warn(f"step {self.step}: the discriminator is winning outright "
-                                          f"(D(x)={stats['d_real']:.3f}, D(G(z))={stats['d_fake']:.3f}); the "
-                                          "generator gets no gradient. Try a lower --lr_d or a smaller discriminator.")
+                        note = self.obj.diagnose(stats, self.step)
+                        if note:
+                            self.warn(note)
                     if self.main and r.sample_every and self.step % r.sample_every == 0:
                         self.save_samples()
                     if self.main and self.can_eval and (self.step % r.eval_every == 0 or self.step == r.steps
@@ -566,9 +487,7 @@ def main(argv: list[str] | None = None) -> dict:
         result = trainer.run()
     finally:
         if trainer.world > 1:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
+            destroy()
     if trainer.main:
         sessions = trainer.all_sessions()
         run = {"command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),

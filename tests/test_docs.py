@@ -1,0 +1,88 @@
+"""Every shell and Python block of README.md and training/README.md runs, so an example that breaks fails CI.
+
+A block may be preceded by directive comments:
+    <!-- docs-test: skip REASON -->         not run (needs the network, a GPU or hours); the reason is required
+    <!-- docs-test: sub OLD => NEW -->      run with OLD replaced by NEW (a smaller n or fewer steps)
+`pip install` lines are not run: the test environment is the installed one. The blocks of one file
+run in order in one temporary folder, so a later block may use an earlier block's output.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA_ROOT, ROOT
+
+DOCS = ["README.md", "training/README.md"]
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+DIRECTIVE = re.compile(r"<!-- docs-test: (skip|sub) (.*?) -->")
+
+
+@dataclass
+class Block:
+    doc: str
+    line: int
+    lang: str
+    code: str
+    skip: str | None = None
+    subs: list[tuple[str, str]] = field(default_factory=list)
+
+    def runnable(self) -> str:
+        code = self.code
+        for old, new in self.subs:
+            assert old in code, f"{self.doc}:{self.line}: sub target {old!r} not in the block"
+            code = code.replace(old, new)
+        if self.lang == "bash":
+            code = "\n".join(line for line in code.splitlines() if not line.startswith("pip install"))
+        return code.replace("../shared/data", str(DATA_ROOT))
+
+
+def blocks(doc: str) -> list[Block]:
+    text = (ROOT / doc).read_text()
+    out = []
+    for m in FENCE.finditer(text):
+        lang = m.group(1)
+        if lang not in ("bash", "python"):
+            continue
+        b = Block(doc, text[:m.start()].count("\n") + 1, lang, m.group(2))
+        before = text[:m.start()].rstrip("\n").splitlines()
+        while before and DIRECTIVE.search(before[-1]):  # directive lines right above the fence
+            kind, arg = DIRECTIVE.search(before.pop()).groups()
+            if kind == "skip":
+                b.skip = arg
+            else:
+                old, _, new = arg.partition(" => ")
+                b.subs.append((old, new))
+        out.append(b)
+    return out
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_block_is_run_or_skipped_with_a_reason(doc):
+    found = blocks(doc)
+    assert found, f"{doc} has no code blocks"
+    for b in found:
+        assert b.skip is None or len(b.skip) > 10, f"{doc}:{b.line}: a skipped block needs a reason"
+        if b.skip is None:
+            b.runnable()  # sub targets exist
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("doc", DOCS)
+def test_doc_blocks_run(doc, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GANZOO_DATA": str(DATA_ROOT), "HF_HUB_OFFLINE": "1"}
+    # training/README's commands run from a checkout: training/ must be reachable as in the repository
+    (tmp_path / "training").symlink_to(ROOT / "training")
+    for b in blocks(doc):
+        if b.skip:
+            continue
+        cmd = ["bash", "-euo", "pipefail", "-c", b.runnable()] if b.lang == "bash" else \
+            [sys.executable, "-c", b.runnable()]
+        r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, f"{doc}:{b.line} ({b.lang}) failed:\n{b.runnable()}\n--- stderr ---\n{r.stderr[-3000:]}"
