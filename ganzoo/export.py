@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .errors import GanzooError, MissingDependencyError
+from .model import to_unit_range
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 18  # torch's ONNX exporter emits opset 18 or newer (older requests were silently raised)
@@ -22,7 +23,7 @@ class _Exportable(nn.Module):
         self.g, self.uint8, self.conditional = generator, uint8, conditional
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        x = ((self.g(z, labels) + 1) / 2).clamp(0, 1)  # (B, C, H, W) in [0, 1]
+        x = to_unit_range(self.g(z, labels))  # (B, C, H, W) in [0, 1]
         if self.uint8:
             return (x * 255).round().to(torch.uint8).permute(0, 2, 3, 1)  # (B, H, W, C) uint8
         return x

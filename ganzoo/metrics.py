@@ -158,7 +158,7 @@ def compare(fake_images: torch.Tensor, dataset: str, *, root=None, labels: torch
     net = load_classifier(dataset)
     ff, pred = features(net, fake_images)
     rf, _, _ = real_features(dataset, split, root, n_real)
-    out = {f"fd_{dataset}_classifier": frechet_distance(ff, rf)}
+    out = {fd_key(dataset): frechet_distance(ff, rf)}
     out.update(class_stats(pred))
     if labels is not None:
         out["label_accuracy"] = float((pred == labels.cpu()).double().mean())
@@ -168,7 +168,8 @@ def compare(fake_images: torch.Tensor, dataset: str, *, root=None, labels: torch
     return out
 
 
-def fd_metric_name(dataset: str) -> str:
+def fd_key(dataset: str) -> str:
+    """The name of the classifier-FD metric of a data set in eval JSONs and cards."""
     return f"fd_{dataset}_classifier"
 
 

@@ -173,6 +173,46 @@ class GANModel:
 
         return save_grid(images, path, nrow=nrow)
 
+    # -- folders and the Hub (as huggingface_hub's PyTorchModelHubMixin) -------------------------
+    def save_pretrained(self, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write this model as a ganzoo folder: config.json, model.safetensors, the discriminator when it
+        was loaded, and a samples.png grid. Written to FOLDER.tmp and renamed, so a crash leaves no
+        half folder; an existing non-empty folder is refused unless `overwrite=True`."""
+        import shutil
+
+        from .folder import save_folder
+        from .models import make_config
+
+        path = Path(folder)
+        if path.is_file() or (path.is_dir() and any(path.iterdir()) and not overwrite):
+            raise GanzooError(f"{path} already exists and is not empty; choose another folder or pass overwrite=True")
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        derived = {"ganzoo_version", "architecture", "config", "latent_dim", "image_shape", "output_range",
+                   "num_classes"}  # make_config_dict writes these from the architecture config
+        meta = {k: v for k, v in self.config.items() if k not in derived}
+        save_folder(tmp, self.architecture, make_config(self.architecture, self.config["config"]), self.generator,
+                    self.discriminator, **meta)
+        self.save_grid(self.sample(64, seed=0), tmp / "samples.png", nrow=8)
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+        return path
+
+    def push_to_hub(self, repo_id: str, *, private: bool = False, revision: str | None = None,
+                    create_pr: bool = False, card: str | None = None, eval_json: str | None = None,
+                    dry_run: bool = False) -> dict:
+        """save_pretrained into a temporary folder, then `ganzoo publish` it (validated before any upload;
+        the token comes from HF_TOKEN or `hf auth login`). Returns publish's report."""
+        import tempfile
+
+        from .publish import publish
+
+        with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
+            folder = self.save_pretrained(Path(tmp) / "model")
+            return publish(str(folder), repo_id, private=private, revision=revision, create_pr=create_pr,
+                           dry_run=dry_run, card=card, eval_json=eval_json)
+
     def export_onnx(self, path: str | os.PathLike, **kwargs) -> Path:
         """Export the generator to ONNX (see `ganzoo.export.export_onnx`)."""
         from .export import export_onnx
@@ -182,7 +222,7 @@ class GANModel:
 
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:
     """Generator output in [-1, 1] to images in [0, 1]."""
-    return ((x + 1) / 2).clamp_(0, 1)
+    return ((x + 1) / 2).clamp(0, 1)
 
 
 def available_memory() -> int | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+import torch
 
 import ganzoo
 from ganzoo.publish import publish
@@ -208,3 +209,30 @@ def test_zoo_publish_and_card_outside_a_checkout_say_so(monkeypatch):
 
     with pytest.raises(ganzoo.GanzooError, match=r"needs the ganzoo repository's model_cards/ folder"):
         card_paths("dcgan-mnist")
+
+
+def test_save_pretrained_round_trip_and_push_to_hub(tmp_path, monkeypatch):
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan"), discriminator=True)
+    out = m.save_pretrained(tmp_path / "saved")
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "discriminator.safetensors", "model.safetensors",
+                                                      "samples.png"]
+    m2 = ganzoo.load(out, discriminator=True)
+    assert m2.config == m.config
+    assert torch.equal(m2.sample(5, seed=3, labels="Bag"), m.sample(5, seed=3, labels="Bag"))
+    with pytest.raises(ganzoo.GanzooError, match="already exists and is not empty.*overwrite=True"):
+        m.save_pretrained(out)
+    assert not list(tmp_path.glob("*.tmp"))
+    monkeypatch.setenv("HF_TOKEN", "hf_test")
+    seen = {}
+
+    def upload_folder(**kw):
+        seen["files"] = sorted(p.name for p in Path(kw["folder_path"]).iterdir())
+        return mock.Mock(commit_url="https://huggingface.co/me/tiny/commit/2")
+
+    api = mock.Mock()
+    api.upload_folder.side_effect = upload_folder
+    with mock.patch("huggingface_hub.HfApi", return_value=api):
+        rep = m.push_to_hub("me/tiny", private=True)
+    api.create_repo.assert_called_once_with("me/tiny", private=True, exist_ok=True, repo_type="model")
+    assert seen["files"] == ["config.json", "discriminator.safetensors", "model.safetensors", "samples.png"]
+    assert rep["commit"].endswith("/commit/2")

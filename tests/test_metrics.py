@@ -9,7 +9,6 @@ import torch
 import ganzoo
 from ganzoo import metrics
 from ganzoo.datasets import load_idx_split
-from ganzoo.registry import ZOO
 
 
 @pytest.fixture(scope="module")

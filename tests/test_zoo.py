@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.metrics import fd_key
 from ganzoo.registry import ZOO
 
 WITH_WEIGHTS = [n for n, e in ZOO.items() if e.has_weights]
@@ -65,5 +66,5 @@ def test_card_exists_parses_and_matches_eval(name):
     got = {r.metric_type: r.metric_value for r in card.data.eval_results}
     assert got == card_metrics(ev)
     check_card_against_eval(p["card"], ev)
-    fd = f"fd_{ZOO[name].dataset}_classifier"
+    fd = fd_key(ZOO[name].dataset)
     assert f"{ev['metrics'][fd]:.4f}" in card.text  # the table shows the same number

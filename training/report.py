@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ganzoo.metrics import fd_key
 from ganzoo.registry import ZOO
 
 CARDS = Path(__file__).resolve().parent.parent / "model_cards"
@@ -25,7 +26,7 @@ def rows() -> list[dict]:
             continue
         m = json.loads(ev.read_text())["metrics"]
         run = json.loads(tr.read_text()) if tr.is_file() else {}
-        out.append({"name": name, "fd": m[f"fd_{e.dataset}_classifier"], "kid": m["kid"],
+        out.append({"name": name, "fd": m[fd_key(e.dataset)], "kid": m["kid"],
                     "precision": m["precision"], "recall": m["recall"], "coverage": m["coverage"],
                     "min_class_share": m["min_class_share"], "label_accuracy": m.get("label_accuracy"),
                     "minutes": run.get("wall_seconds", 0) / 60,
@@ -92,7 +93,7 @@ def reference_rows() -> list[dict]:
         name = f"{ref['arch']}-{ref['dataset']}"
         if name not in ours:
             continue
-        key = f"fd_{ref['dataset']}_classifier"
+        key = fd_key(ref["dataset"])
         best = min(ref["metrics"].values(), key=lambda m: m[key])
         out.append({**ours[name], "budget": ref["budget_cpu_s"], "script": ref["script"], "ref_fd": best[key],
                     "ref_min_class_share": best["min_class_share"], "ref_label_accuracy": best.get("label_accuracy"),

@@ -242,7 +242,7 @@ class Trainer:
     def evaluate(self) -> dict:
         """Checkpoint selection metric: classifier FD against 10k *train* images (the test split is
         kept for the reported numbers)."""
-        from ganzoo.metrics import compare
+        from ganzoo.metrics import compare, fd_key
 
         g = torch.Generator().manual_seed(999)
         n = self.r.eval_n
@@ -251,7 +251,7 @@ class Trainer:
         imgs = self.generate(z, y)
         m = compare(imgs, self.r.dataset, root=self.data_root, labels=None if y is None else y.cpu(), full=False,
                     split="train", n_real=10000)
-        fd = m[f"fd_{self.r.dataset}_classifier"]
+        fd = m[fd_key(self.r.dataset)]
         if m["min_class_share"] < 0.02:
             self.warn(f"step {self.step}: possible mode collapse: only {m['classes_over_5pct']} classes over 5% "
                       f"of samples (shares {m['class_share']})")
