@@ -16,6 +16,9 @@ FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--ckpt_every=2", "-
         "--model.latent_dim=8", "--model.g_width=8", "--model.d_width=8"]
 
 
+pytestmark = pytest.mark.slow  # multi-process training / Inception at 299x299: minutes
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

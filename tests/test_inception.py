@@ -17,6 +17,9 @@ from .conftest import make_tiny_folder
 torch_fidelity = pytest.importorskip("torch_fidelity")
 
 
+pytestmark = pytest.mark.slow  # multi-process training / Inception at 299x299: minutes
+
+
 @pytest.fixture(scope="module")
 def random_inception(tmp_path_factory):
     import torch_fidelity.feature_extractor_inceptionv3 as fe

@@ -63,7 +63,7 @@ def test_unknown_architecture(tmp_path):
     conf = json.loads((f / "config.json").read_text())
     conf["architecture"] = "dcgann"
     (f / "config.json").write_text(json.dumps(conf))
-    with pytest.raises(ganzoo.ModelFolderError, match="unknown architecture .dcgann.\.\s*Did you mean: dcgan"):
+    with pytest.raises(ganzoo.ModelFolderError, match=r"unknown architecture .dcgann.\.\s*Did you mean: dcgan"):
         ganzoo.load(f)
 
 

@@ -24,6 +24,7 @@ def data_root_module():
     return DATA_ROOT
 
 
+@pytest.mark.slow
 def test_train_vs_test_small_noise_and_blank_large(mnist, data_root_module):
     real = metrics.compare(mnist, "mnist", root=data_root_module)
     noise = metrics.compare(torch.rand(3000, 1, 28, 28), "mnist", root=data_root_module)
@@ -57,6 +58,7 @@ def test_precision_recall_extremes():
     assert apart["precision"] == 0.0 and apart["recall"] == 0.0 and apart["coverage"] == 0.0
 
 
+@pytest.mark.slow
 def test_distance_falls_as_a_model_trains(tmp_path, data_root_module):
     """A few hundred steps of training lower the FD a lot compared with the initial generator."""
     from training.train import main
@@ -68,10 +70,14 @@ def test_distance_falls_as_a_model_trains(tmp_path, data_root_module):
     rows = [l.split(",") for l in (out / "eval.csv").read_text().splitlines()[1:]]
     fds = [float(r[1]) for r in rows]
     assert fds[-1] < 0.9 * fds[0]
-    untrained = tmp_path / "untrained"
-    from .conftest import make_tiny_folder
+    # the same architecture and initialisation, untrained: only the training differs
+    from ganzoo.folder import save_folder
+    from ganzoo.models import build, make_config
 
-    make_tiny_folder(untrained, "dcgan", dataset="mnist")
+    trained = ganzoo.load(out / "model")
+    cfg = make_config("dcgan", trained.config["config"])
+    torch.manual_seed(0)
+    untrained = save_folder(tmp_path / "untrained", "dcgan", cfg, *build("dcgan", cfg), dataset="mnist")
     res_trained = metrics.evaluate(ganzoo.load(out / "model"), n=1000, root=data_root_module)
     res_untrained = metrics.evaluate(ganzoo.load(untrained), n=1000, root=data_root_module)
     # 300 tiny-model steps reach roughly half the untrained distance; CPUs differ in float rounding,
@@ -80,6 +86,7 @@ def test_distance_falls_as_a_model_trains(tmp_path, data_root_module):
     assert res_trained["protocol"]["n_generated"] == 1000 and res_trained["protocol"]["real_split"] == "test"
 
 
+@pytest.mark.slow
 def test_eval_cli_writes_json(tmp_path, data_root_module, capsys):
     from ganzoo.cli import main
 

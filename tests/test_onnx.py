@@ -36,6 +36,7 @@ def test_export_matches_torch(tiny, tmp_path):
                                m.generate(z, y).numpy(), atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n, e in ZOO.items() if e.has_weights])
 def test_export_zoo_entry(name, tmp_path):
     m = ganzoo.load(name)
@@ -43,6 +44,7 @@ def test_export_zoo_entry(name, tmp_path):
     assert OnnxGenerator(path).metadata["source"] == name
 
 
+@pytest.mark.slow
 def test_uint8_export(tmp_path):
     m = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan"))
     path = m.export_onnx(tmp_path / "u.onnx", uint8=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import json
 import subprocess
@@ -30,6 +31,7 @@ def read_log(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO_RECIPES)
 def test_recipe_runs_and_output_loads(name, tmp_path, data_root):
     r = RECIPES[name]
@@ -44,15 +46,31 @@ def test_recipe_runs_and_output_loads(name, tmp_path, data_root):
     assert (out / "samples" / "step_000002.png").is_file()
     rows = read_log(out / "log.csv")
     assert [int(x["step"]) for x in rows] == [1, 2, 3]
-    assert all(x["grad_norm_d"] and x["grad_norm_g"] and x["d_real"] for x in rows)
-    if r.objective.startswith("wgan"):
-        assert all(x["wasserstein"] for x in rows)
-    assert read_log(out / "eval.csv")[0]["fd"]
+    for x in rows:
+        norms = [float(x["grad_norm_d"]), float(x["grad_norm_g"])]
+        assert all(math.isfinite(v) and v > 0 for v in norms)
+        if r.objective == "bce":
+            assert 0 < float(x["d_real"]) < 1 and 0 < float(x["d_fake"]) < 1
+        else:
+            assert math.isfinite(float(x["wasserstein"]))
+    fd = float(read_log(out / "eval.csv")[0]["fd"])
+    assert math.isfinite(fd) and fd > 0
+    # the curves PNG (in the run and the model folder) and the TensorBoard events are written and readable
+    from PIL import Image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert Image.open(out / "curves.png").size == (1260, 300)
+    assert (out / "model" / "curves.png").read_bytes() == (out / "curves.png").read_bytes()
+    ea = EventAccumulator(str(out / "tensorboard"))
+    ea.Reload()
+    assert [e.step for e in ea.Scalars("train/loss_d")] == [1, 2, 3]
+    assert ea.Scalars("eval/fd")[0].value == pytest.approx(fd, rel=1e-6)  # stored as float32
     if r.objective == "wgan-clip":  # clipping holds after training
         assert all(p.abs().max() <= r.clip + 1e-7 for p in ganzoo.load(out / "model", discriminator=True)
                    .discriminator.parameters())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "cgan-mnist"])
 def test_resume_reproduces_uninterrupted_run(name, tmp_path, data_root):
     args = ["--data-root", str(data_root), "--quiet", "--eval_every=0", *FAST, *small(RECIPES[name].arch)]
@@ -105,6 +123,7 @@ def test_missing_data_set_says_where(tmp_path):
         main(["dcgan-mnist", "--out", str(tmp_path / "o"), "--data-root", str(tmp_path / "empty"), "--quiet"])
 
 
+@pytest.mark.slow
 def test_training_cli_entry(tmp_path, data_root):
     out = subprocess.run([sys.executable, "-m", "ganzoo", "train", "gan-mnist", "--out", str(tmp_path),
                           "--data-root", str(data_root), "--quiet", "--steps=2", "--eval_every=0", *FAST,
@@ -113,6 +132,7 @@ def test_training_cli_entry(tmp_path, data_root):
     assert ganzoo.load(tmp_path / "model").architecture == "gan"
 
 
+@pytest.mark.slow
 def test_mode_collapse_warning_fires_on_untrained_generator(tmp_path, data_root):
     # after 2 steps the generator draws near-identical images: the diagnostics must say so
     with pytest.warns(RuntimeWarning, match="mode collapse"):
@@ -130,6 +150,7 @@ def train_cmd(out, data_root, *extra) -> list[str]:
             *TINY_ARGS, *extra]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_path, data_root):
     import signal
     import time
@@ -242,3 +263,26 @@ def test_result_has_no_infinity_without_evaluation(tmp_path, data_root):
     main(["dcgan-mnist", "--out", str(tmp_path), "--data-root", str(data_root), "--steps=2", *TINY_ARGS])
     text = (tmp_path / "result.json").read_text()
     assert "Infinity" not in text and json.loads(text)["best_selection_fd"] is None
+
+
+@pytest.mark.slow
+def test_the_model_folder_holds_the_best_evaluation_not_the_last(tmp_path, data_root, monkeypatch):
+    from training.train import Trainer
+
+    fds = iter([50.0, 20.0, 35.0, 40.0])  # best at step 2 of 4
+    real = Trainer.evaluate
+
+    def fake_evaluate(self):
+        e = real(self)
+        return {**e, "fd": next(fds)}
+
+    monkeypatch.setattr(Trainer, "evaluate", fake_evaluate)
+    out = tmp_path / "run"
+    res = main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet", "--steps=4",
+                "--eval_every=1", "--eval_n=50", *FAST[:-1], *small("dcgan")])
+    assert res["best_step"] == 2 and res["best_selection_fd"] == 20.0
+    model = ganzoo.load(out / "model")
+    assert model.config["training"] == {"step": 2, "selection_fd_train": 20.0}
+    last = torch.load(out / "ckpt.pt", weights_only=True)["G_ema"]
+    best = model.generator.state_dict()
+    assert not all(torch.equal(best[k], last[k]) for k in best)  # the shipped weights are not the last ones
