@@ -69,7 +69,9 @@ def build_card(name: str, eval_res: dict, run: dict | None):
                   f"{proto.get('feature_network_test_accuracy', float('nan')):.1%} accurate on real test images).\n")
     card = ModelCard.from_template(
         data, template_path=str(model_cards_dir() / "template.md"),
-        name=name, hub_repo=entry.hub_repo,
+        name=name,
+        hub_line=(f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
+                  if entry.hub_repo else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"),
         description=(f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {dataset} "
                      f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"
                      f"{' and a class label' if cond else ''} to a {m.image_shape[1]}×{m.image_shape[2]} image."),

@@ -77,7 +77,8 @@ def cmd_list(a) -> None:
     print(f"{'name':<22} {'architecture':<9} {'dataset':<14} {'weights':<8} hub repo")
     for n in names:
         e = ZOO[n]
-        print(f"{n:<22} {e.arch:<9} {e.dataset:<14} {'bundled' if e.has_weights else '-':<8} {e.hub_repo}")
+        print(f"{n:<22} {e.arch:<9} {e.dataset:<14} {'bundled' if e.has_weights else '-':<8} "
+              f"{e.hub_repo or 'not published yet'}")
     if not names:
         print("(no entries match; try `ganzoo list --all`)")
 

@@ -68,7 +68,8 @@ def zoo_folder(name: str) -> Path:
         trained = [n for n, e in ZOO.items() if e.has_weights]
         raise ModelFolderError(
             f"zoo entry {name!r} has no trained weights bundled in this ganzoo version. "
-            f"Train them with `python -m training.train {name}`, or load the Hub repo {entry.hub_repo!r}. "
+            f"Train them with `python -m training.train {name}`"
+            f"{f', or load the Hub repo {entry.hub_repo!r}' if entry.hub_repo else ''}. "
             f"Entries with weights: {', '.join(trained) or 'none'}.")
     for fname, expected in entry.sha256.items():
         file = entry.folder / fname

@@ -15,6 +15,9 @@ from pathlib import Path
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 HUB_ORG = "ganzoo"
+# Zoo entries whose Hub repo HUB_ORG/NAME has been uploaded and checked. None yet: until a name is
+# here, `ganzoo list`, `info` and the cards say the entry is not on the Hub instead of naming a repo.
+PUBLISHED: frozenset[str] = frozenset()
 
 
 def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.6) -> str:
@@ -183,8 +186,9 @@ class ZooEntry:
     dataset: str
 
     @property
-    def hub_repo(self) -> str:
-        return f"{HUB_ORG}/{self.name}"
+    def hub_repo(self) -> str | None:
+        """The entry's Hub repo id once it is published (see PUBLISHED), else None."""
+        return f"{HUB_ORG}/{self.name}" if self.name in PUBLISHED else None
 
     @property
     def sha256(self) -> dict[str, str] | None:

@@ -3,6 +3,7 @@ the comparison with the PyTorch-GAN reference scripts from training/reference/*.
 
     python -m training.report                           # print
     python -m training.report --update training/README.md   # rewrite the part between the markers
+    python -m training.report --update-zoo README.md         # the main README's zoo table (FD + thumbnails)
 
 Every number comes from those files: nothing is typed by hand.
 """
@@ -45,7 +46,10 @@ def main() -> None:
 
     p = argparse.ArgumentParser()
     p.add_argument("--update", help="markdown file whose <!-- results begin/end --> section is replaced")
+    p.add_argument("--update-zoo", help="markdown file whose <!-- zoo begin/end --> section gets the zoo table")
     a = p.parse_args()
+    if a.update_zoo:
+        replace_section(a.update_zoo, "zoo", zoo_table())
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         tables()
@@ -53,6 +57,25 @@ def main() -> None:
         print(buf.getvalue(), end="")
         return
     replace_section(a.update, "results", buf.getvalue())
+
+
+def zoo_table() -> str:
+    """One row per architecture, one column per data set: a sample thumbnail and the entry's FD."""
+    from ganzoo.registry import ARCHITECTURES, DATASETS
+
+    datasets = [d for d, ds in DATASETS.items() if ds.zoo]
+    fds = {r["name"]: r for r in rows()}
+    out = ["| architecture | paper | " + " | ".join(datasets) + " |", "|---|---|" + "---|" * len(datasets)]
+    for arch, spec in ARCHITECTURES.items():
+        cells = []
+        for d in datasets:
+            name = f"{arch}-{d}"
+            r = fds.get(name)
+            fd = f"FD {r['fd']:.1f}" + (f", label acc. {r['label_accuracy']:.3f}" if r["label_accuracy"] else "") \
+                if r else "no eval yet"
+            cells.append(f'<img src="ganzoo/weights/{name}/samples.png" width="110"><br>`{name}`<br>{fd}')
+        out.append(f"| `{arch}` | {spec.paper} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 def tables() -> None:
