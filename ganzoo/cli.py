@@ -151,6 +151,55 @@ def cmd_export(a) -> None:
           + ", ".join(f"batch {b}: max|diff| {d:.1e}" for b, d in diffs.items()))
 
 
+def cmd_steer(a) -> None:
+    import torch
+
+    from . import load
+
+    out = output_path(a.output, IMAGE_EXTS, "a morph grid")
+    m = load(a.name, device=a.device, revision=a.revision)
+    rows = []
+    for seed in a.seed or [0]:
+        z = m.sample_latent(1, seed=seed)[0]
+        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=_labels(a.labels) if m.conditional else None)
+        rows.append(m.generate(path, _labels(a.labels) if m.conditional else None))
+    m.save_grid(torch.cat(rows), out, nrow=a.steps)
+    print(f"wrote {len(rows)} morph(s) of {a.steps} steps toward {a.toward} to {out}")
+
+
+def cmd_invert(a) -> None:
+    import numpy as np
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    from . import load
+
+    out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid")
+    if a.save_latents:
+        output_path(a.save_latents, (".npy",), "--save-latents")
+    m = load(a.name, device=a.device, revision=a.revision)
+    images = []
+    for f in a.images:
+        try:
+            with Image.open(f) as im:
+                images.append(im.copy())
+        except (OSError, UnidentifiedImageError) as e:
+            raise GanzooError(f"cannot read image {f}: {e}") from None
+    z, mse = m.invert(images, labels=_labels(a.labels) if m.conditional else None, steps=a.steps,
+                      return_error=True)
+    from .control import to_image_tensor
+
+    originals = to_image_tensor(m, images)
+    recon = m.generate(z, _labels(a.labels) if m.conditional else None)
+    m.save_grid(torch.cat([originals, recon]), out, nrow=len(images))
+    if a.save_latents:
+        np.save(a.save_latents, z.cpu().numpy(), allow_pickle=False)
+    for f, e in zip(a.images, mse.tolist()):
+        print(f"{f}: reconstruction MSE {e:.5f}")
+    print(f"wrote originals (top) and reconstructions (bottom) to {out}"
+          + (f"; latents to {a.save_latents}" if a.save_latents else ""))
+
+
 def cmd_publish(a) -> None:
     from .publish import publish
 
@@ -202,6 +251,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="cpu")
     s.add_argument("--revision")
     s.add_argument("-o", "--output", default="samples.png")
+    s = sub.add_parser("steer", help="morph samples toward a class with the data set's classifier")
+    s.add_argument("name")
+    s.add_argument("--seed", type=seed_type, action="append", help="one row per seed (repeat the flag); default 0")
+    s.add_argument("--toward", required=True, help="target class: int or class name")
+    s.add_argument("--steps", type=positive("--steps", 2), default=8)
+    s.add_argument("--labels", help="conditional models: the label held while z is steered")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--revision")
+    s.add_argument("-o", "--output", default="morph.png")
+    s = sub.add_parser("invert", help="find latents whose images match given images")
+    s.add_argument("name")
+    s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
+    s.add_argument("--steps", type=positive("--steps"), default=300)
+    s.add_argument("--labels", help="conditional models: the images' labels")
+    s.add_argument("--save-latents", help="write the latents as a .npy array (N, latent_dim)")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--revision")
+    s.add_argument("-o", "--output", default="recon.png")
     s = sub.add_parser("eval", help="measure a model (classifier FD, KID, precision/recall, coverage)")
     s.add_argument("name")
     s.add_argument("--n", type=positive("--n", 10), default=10000, help="samples to measure (>= 10)")
@@ -245,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(argv[1:])
         a = build_parser().parse_args(argv)
         {"list": cmd_list, "info": cmd_info, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export,
-         "publish": cmd_publish, "card": cmd_card}[a.cmd](a)
+         "publish": cmd_publish, "card": cmd_card, "steer": cmd_steer, "invert": cmd_invert}[a.cmd](a)
         sys.stdout.flush()
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)

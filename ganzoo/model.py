@@ -173,6 +173,32 @@ class GANModel:
 
         return save_grid(images, path, nrow=nrow)
 
+    # -- controllable generation (ganzoo.control) ------------------------------------------------
+    def steer(self, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels: Labels = None,
+              **kwargs) -> torch.Tensor:
+        """(steps, latent_dim) latents from z (exactly) to one the data set's classifier assigns to class
+        `toward`, moving as little as needed; `generate(path)` draws the morph. A conditional model
+        holds `labels` while z is steered."""
+        from .control import steer
+
+        return steer(self, z, toward, steps=steps, labels=labels, **kwargs)
+
+    def class_directions(self, n: int = 2000, *, seed: int = 0) -> torch.Tensor:
+        """(num_classes, latent_dim) mean latent per class of n classified samples: z + d[7] - d[1]
+        turns a 1 toward a 7."""
+        from .control import class_directions
+
+        return class_directions(self, n, seed=seed)
+
+    def invert(self, images, *, labels: Labels = None, steps: int = 300, seed: int = 0, return_error: bool = False,
+               **kwargs):
+        """Latents (N, latent_dim) whose images match `images` (a tensor in [0, 1] or PIL images);
+        with return_error=True also the per-image reconstruction MSE."""
+        from .control import invert
+
+        z, mse = invert(self, images, labels=labels, steps=steps, seed=seed, **kwargs)
+        return (z, mse) if return_error else z
+
     # -- folders and the Hub (as huggingface_hub's PyTorchModelHubMixin) -------------------------
     def save_pretrained(self, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write this model as a ganzoo folder: config.json, model.safetensors, the discriminator when it

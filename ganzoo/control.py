@@ -1,0 +1,227 @@
+"""Controllable generation with the data set's classifier: steer a latent toward a class, class
+directions for latent arithmetic, and inversion of real images into latents.
+
+A generated image is a deterministic function of z, so everything here is gradient descent on z
+through the frozen generator and ganzoo's frozen classifier (the one the metrics use):
+
+- steer: raise log p(class | G(z')) while keeping z' close to the start (||z' - z||^2) and in the
+  typical set of the prior (||z'|| near sqrt(latent_dim)); each latent stops as soon as the classifier
+  gives the target class `confidence`, so it moves as little as needed.
+- class_directions: the mean latent of the samples the classifier puts in each class, so that
+  z + d[7] - d[1] moves a 1 toward a 7 (the lectures' vector arithmetic).
+- invert: the latent whose image matches a given image in pixels and in classifier features, with
+  a prior term; started from the best of several seeded random latents.
+
+All of it is deterministic for a given input (no random draws but seeded ones) and runs on the
+model's device. On a conditional model steer and invert hold the labels you give; class_directions
+is refused there, because the class is the label input: change `labels` instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from .errors import GanzooError, LabelError
+
+
+def classifier_for(model):
+    """ganzoo's classifier of the model's data set, on the model's device, frozen."""
+    from .metrics import classifier_path, load_classifier
+    from .registry import DATASETS
+
+    dataset = model.config.get("dataset")
+    if dataset not in DATASETS or not classifier_path(dataset).is_file():
+        have = [d for d in DATASETS if classifier_path(d).is_file()]
+        raise GanzooError(f"steering and inversion need ganzoo's classifier for the model's data set, and there is "
+                          f"none for {dataset!r} (classifiers: {', '.join(have)}).")
+    net = load_classifier(dataset).to(model.device)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def _class_index(model, toward: int | str) -> int:
+    from .registry import DATASETS
+
+    names = list(model.class_names or DATASETS[model.config["dataset"]].class_names)
+    if isinstance(toward, str) and toward in names:
+        return names.index(toward)
+    if isinstance(toward, str) and toward.strip().isdigit():
+        toward = int(toward)
+    if isinstance(toward, bool) or not isinstance(toward, int) or not 0 <= toward < len(names):
+        from .registry import did_you_mean
+
+        hint = did_you_mean(toward, names) if isinstance(toward, str) else ""
+        raise LabelError(f"toward must be a class of {model.config['dataset']}: an int 0..{len(names) - 1} or one "
+                         f"of {', '.join(names)}; got {toward!r}.{hint}")
+    return toward
+
+
+@contextlib.contextmanager
+def frozen(model):
+    """The generator's weights take no gradient while z does (and their .grad stays untouched)."""
+    params = list(model.generator.parameters())
+    was = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, w in zip(params, was):
+            p.requires_grad_(w)
+
+
+def _images(model, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """Images in [0, 1] with gradients flowing to z (the generator itself stays frozen, in eval mode)."""
+    return (model.generator(z, y) + 1) / 2
+
+
+def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, iters: int = 200, lr: float = 0.05,
+                  distance_weight: float = 0.02, prior_weight: float = 0.01,
+                  confidence: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:
+    """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
+
+    Each latent is optimised with Adam until the classifier gives `toward` probability >= confidence
+    (then it is frozen) or `iters` steps have passed.
+    """
+    net = classifier_for(model)
+    target = _class_index(model, toward)
+    z0 = _check_latents(model, z)
+    y = model.labels_tensor(labels, len(z0))
+    d = model.latent_dim
+    zz = z0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([zz], lr=lr)
+    done = torch.zeros(len(z0), dtype=torch.bool, device=z0.device)
+    tgt = torch.full((len(z0),), target, device=z0.device)
+    with torch.enable_grad(), frozen(model):
+        for it in range(iters + 1):
+            logits = net(_images(model, zz, y))[1]
+            p = logits.softmax(1)[:, target]
+            done |= (logits.argmax(1) == target) & (p >= confidence)
+            if bool(done.all()) or it == iters:
+                break
+            loss_cls = F.cross_entropy(logits, tgt, reduction="none")
+            loss = loss_cls + distance_weight * (zz - z0).square().sum(1) \
+                + prior_weight * (zz.norm(dim=1) - math.sqrt(d)).square()
+            opt.zero_grad()
+            (loss * (~done)).sum().backward()  # reached latents get no gradient...
+            kept = zz.detach()[done].clone()
+            opt.step()
+            with torch.no_grad():
+                zz[done] = kept  # ...and Adam's momentum must not move them either
+    return zz.detach(), done
+
+
+def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=None, **kwargs) -> torch.Tensor:
+    """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
+        raise GanzooError(f"steps must be an int >= 2 (the path's length, both ends included), got {steps!r}")
+    z0 = _check_latents(model, z.reshape(1, -1) if isinstance(z, torch.Tensor) and z.ndim == 1 else z)
+    if len(z0) != 1:
+        raise GanzooError(f"steer takes one latent (latent_dim,) or (1, latent_dim), got {tuple(z.shape)}; "
+                          "steer several with a loop or ganzoo.control.steer_latents")
+    end, _ = steer_latents(model, z0, toward, labels=labels, **kwargs)
+    t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
+    path = (1 - t) * z0 + t * end  # straight: the optimisation already kept the end near the start
+    path[0] = z0[0]
+    return path
+
+
+def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -> torch.Tensor:
+    """Mean latent per class (num_classes, latent_dim), classes read off the generated images."""
+    from .registry import DATASETS
+
+    if model.conditional:
+        raise GanzooError("class_directions is for unconditional models: a conditional model's class is its label "
+                          "input, so change `labels` instead of adding a direction to z.")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 10:
+        raise GanzooError(f"n must be an int >= 10 (samples to classify), got {n!r}")
+    net = classifier_for(model)
+    k = len(DATASETS[model.config["dataset"]].class_names)
+    z = model.sample_latent(n, seed=seed)
+    preds = []
+    with torch.inference_mode():
+        for i in range(0, n, batch):
+            preds.append(net(model.generate(z[i:i + batch]))[1].argmax(1))
+    pred = torch.cat(preds)
+    counts = torch.bincount(pred, minlength=k)
+    if int(counts.min()) == 0:
+        missing = [DATASETS[model.config["dataset"]].class_names[i] for i in range(k) if counts[i] == 0]
+        raise GanzooError(f"no sample of class(es) {', '.join(missing)} among {n}: raise n (the generator rarely "
+                          "draws them)")
+    out = torch.zeros(k, model.latent_dim, device=z.device)
+    out.index_add_(0, pred, z)
+    return out / counts[:, None].to(out.dtype)
+
+
+def to_image_tensor(model, images) -> torch.Tensor:
+    """Images as float (N, C, H, W) in [0, 1] from a tensor (N, C, H, W) / (C, H, W), a PIL image or a list of them."""
+    import numpy as np
+
+    c, h, w = model.image_shape
+    if not isinstance(images, torch.Tensor):
+        items = list(images) if isinstance(images, (list, tuple)) else [images]
+        if not items or not all(hasattr(im, "convert") for im in items):
+            raise GanzooError("images must be a tensor in [0, 1] (N, C, H, W) or PIL images")
+        mode = "L" if c == 1 else "RGB"
+        arrs = []
+        for im in items:
+            if im.size != (w, h):
+                raise GanzooError(f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "
+                                  "it first (e.g. PIL's img.resize)")
+            a = np.asarray(im.convert(mode), dtype=np.float32) / 255
+            arrs.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+        images = torch.from_numpy(np.stack(arrs))
+    x = images[None] if images.ndim == 3 else images
+    if x.ndim != 4 or tuple(x.shape[1:]) != (c, h, w):
+        raise GanzooError(f"images must have shape (N, {c}, {h}, {w}) like the model's samples, got {tuple(images.shape)}")
+    if not x.is_floating_point() or not bool(torch.isfinite(x).all()) or x.min() < 0 or x.max() > 1:
+        raise GanzooError("images must be finite floats in [0, 1] (divide uint8 images by 255)")
+    return x.float().to(model.device)
+
+
+def invert(model, images, *, labels=None, steps: int = 300, lr: float = 0.05, feature_weight: float = 0.1,
+           prior_weight: float = 0.001, starts: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(latents (N, latent_dim), reconstruction MSE per image (N,)) for images in [0, 1]."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise GanzooError(f"steps must be a positive int, got {steps!r}")
+    x = to_image_tensor(model, images)
+    n, d = len(x), model.latent_dim
+    y = model.labels_tensor(labels, n)
+    net = classifier_for(model)
+    with torch.no_grad():
+        fx = net(x)[0]
+        # start from the best of `starts` seeded latents per image (inversion is non-convex)
+        cand = model.sample_latent(n * starts, seed=seed).reshape(starts, n, d)
+        err = torch.stack([(_images(model, cand[s], y) - x).square().flatten(1).mean(1) for s in range(starts)])
+        z = cand[err.argmin(0), torch.arange(n)].clone()
+    z.requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    with torch.enable_grad(), frozen(model):
+        for _ in range(steps):
+            g = _images(model, z, y)
+            loss = (g - x).square().flatten(1).mean(1) + feature_weight * (net(g)[0] - fx).square().mean(1) \
+                + prior_weight * (z.square().sum(1) / d - 1).square()
+            opt.zero_grad()
+            loss.sum().backward()
+            opt.step()
+    z = z.detach()
+    with torch.no_grad():
+        mse = (_images(model, z, y).clamp(0, 1) - x).square().flatten(1).mean(1)
+    return z, mse
+
+
+def _check_latents(model, z) -> torch.Tensor:
+    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != model.latent_dim or not z.is_floating_point():
+        shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise GanzooError(f"z must be a float tensor of shape (N, {model.latent_dim}), got {shape}")
+    if not bool(torch.isfinite(z).all()):
+        raise GanzooError("z holds NaN or infinite values; latents must be finite")
+    return z.detach().float().to(model.device)
+
+
+__all__: Sequence[str] = ["steer", "steer_latents", "class_directions", "invert", "to_image_tensor"]

@@ -1,0 +1,127 @@
+"""Controllable generation: steering toward a class, class directions, inversion (ganzoo.control)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.cli import main as cli
+from ganzoo.control import classifier_for
+
+from .conftest import make_tiny_folder
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory):
+    m = ganzoo.load(make_tiny_folder(tmp_path_factory.mktemp("c") / "m", "dcgan", seed=3, dataset="mnist"))
+    with torch.no_grad():  # an untrained tiny G draws near-uniform grey: scale its last layer so z matters
+        m.generator.net[-2].weight.mul_(30)
+    return m
+
+
+def p_class(model, z, c):
+    with torch.no_grad():
+        return classifier_for(model)(model.generate(z))[1].softmax(1)[:, c]
+
+
+def test_steer_path_starts_at_z_and_moves_the_prediction_toward_the_target(tiny_mnist):
+    m = tiny_mnist
+    z = m.sample_latent(1, seed=0)[0]
+    path = m.steer(z, 4, steps=6, iters=60)
+    assert path.shape == (6, m.latent_dim) and torch.equal(path[0], z)
+    logp = p_class(m, path, 4).log()
+    assert logp[-1] > logp[0] + 1.0 and (logp.diff() > 0).all(), logp  # up along the whole path
+    assert torch.equal(path, m.steer(z, 4, steps=6, iters=60))  # deterministic
+    assert torch.equal(path, m.steer(z, "4", steps=6, iters=60))  # class names work as for labels
+
+
+def test_steered_latents_stop_once_the_target_is_reached(tiny_mnist):
+    from ganzoo.control import steer_latents
+
+    m = tiny_mnist
+    z = m.sample_latent(8, seed=1)
+    start_pred = classifier_for(m)(m.generate(z))[1].argmax(1)
+    c = int(start_pred[0])  # latent 0 already shows class c
+    end, done = steer_latents(m, z, c, confidence=0.0, iters=20)
+    assert bool(done[0]) and torch.equal(end[0], z[0])  # nothing to do: it does not move
+
+
+@pytest.mark.slow
+def test_class_directions_are_class_means_of_classified_samples(tiny_mnist):
+    m = tiny_mnist
+    with pytest.raises(ganzoo.GanzooError, match=r"no sample of class\(es\)"):  # an untrained G draws few classes
+        m.class_directions(200, seed=0)
+    real = ganzoo.load("dcgan-mnist")
+    d = real.class_directions(500, seed=0)
+    z = real.sample_latent(500, seed=0)
+    with torch.no_grad():
+        pred = classifier_for(real)(real.generate(z))[1].argmax(1)
+    assert d.shape == (10, real.latent_dim)
+    for c in range(10):
+        assert torch.allclose(d[c], z[pred == c].mean(0), atol=1e-5)
+    # the lectures' arithmetic: from the mean "1" latent, + d[7] - d[1] lands on the mean "7" latent
+    assert torch.allclose(d[1] + d[7] - d[1], d[7])
+
+
+@pytest.mark.slow
+def test_invert_recovers_a_generated_image(tiny_mnist):
+    m = tiny_mnist
+    target = m.generate(m.sample_latent(2, seed=7))
+    z, mse = m.invert(target, steps=150, return_error=True)
+    assert z.shape == (2, m.latent_dim) and mse.shape == (2,)
+    start = m.invert(target, steps=1, return_error=True)[1]
+    assert (mse < 0.5 * start).all() and (mse < 2e-3).all(), (mse, start)
+    assert torch.allclose(m.generate(z), target, atol=0.1)
+    pils = m.to_pil(target)  # PIL images work the same
+    assert torch.allclose(m.invert(pils, steps=5), m.invert(torch.from_numpy(
+        np.stack([np.asarray(p, np.float32) / 255 for p in pils]))[:, None], steps=5), atol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: m.steer(m.sample_latent(1)[0], 12), r"toward must be a class of mnist: an int 0..9"),
+    (lambda m: m.steer(m.sample_latent(1)[0], "seven"), r"toward must be a class of mnist"),
+    (lambda m: m.steer(m.sample_latent(2), 3), r"steer takes one latent"),
+    (lambda m: m.steer(m.sample_latent(1)[0], 3, steps=1), r"steps must be an int >= 2"),
+    (lambda m: m.steer(torch.full((m.latent_dim,), float("nan")), 3), r"NaN or infinite"),
+    (lambda m: m.invert(torch.rand(2, 1, 32, 32)), r"images must have shape \(N, 1, 28, 28\)"),
+    (lambda m: m.invert(torch.rand(2, 3, 28, 28)), r"images must have shape \(N, 1, 28, 28\)"),
+    (lambda m: m.invert(torch.rand(2, 1, 28, 28) * 255), r"finite floats in \[0, 1\]"),
+    (lambda m: m.invert(m.to_pil(torch.rand(1, 1, 32, 32))), r"image size 32x32 does not match the model's 28x28"),
+])
+def test_bad_input(call, message, tiny_mnist):
+    with pytest.raises(ganzoo.GanzooError, match=message):
+        call(tiny_mnist)
+
+
+def test_no_classifier_and_conditional_directions_are_refused(tmp_path):
+    m = ganzoo.load(make_tiny_folder(tmp_path / "celeba", "dcgan", dataset="celeba"))
+    with pytest.raises(ganzoo.GanzooError, match=r"need ganzoo's classifier .* none for 'celeba'"):
+        m.steer(m.sample_latent(1)[0], 1)
+    c = ganzoo.load(make_tiny_folder(tmp_path / "cgan", "cgan", dataset="mnist"))
+    with pytest.raises(ganzoo.GanzooError, match="class_directions is for unconditional models"):
+        c.class_directions()
+    path = c.steer(c.sample_latent(1)[0], 3, labels=3, steps=3, iters=3)  # a cGAN holds its label
+    assert path.shape == (3, c.latent_dim)
+
+
+@pytest.mark.slow
+def test_cli_steer_and_invert(tmp_path, capsys):
+    assert cli(["steer", "dcgan-mnist", "--seed", "0", "--seed", "1", "--toward", "7", "--steps", "4",
+                "-o", str(tmp_path / "m.png")]) == 0
+    from PIL import Image
+
+    assert Image.open(tmp_path / "m.png").size == (4 * 30 + 2, 2 * 30 + 2)  # one row per seed
+    m = ganzoo.load("dcgan-mnist")
+    files = []
+    for i, im in enumerate(m.to_pil(m.sample(2, seed=4))):
+        im.save(tmp_path / f"d{i}.png")
+        files.append(str(tmp_path / f"d{i}.png"))
+    assert cli(["invert", "dcgan-mnist", *files, "--steps", "20", "-o", str(tmp_path / "r.png"),
+                "--save-latents", str(tmp_path / "z.npy")]) == 0
+    assert np.load(tmp_path / "z.npy", allow_pickle=False).shape == (2, 64)
+    assert "reconstruction MSE" in capsys.readouterr().out
+    assert cli(["steer", "dcgan-mnist", "--toward", "Sneaker", "-o", str(tmp_path / "x.png")]) == 2
+    assert cli(["invert", "dcgan-mnist", str(tmp_path / "m.png"), "-o", str(tmp_path / "y.png")]) == 2
+    err = capsys.readouterr().err
+    assert "toward must be a class of mnist" in err and "does not match the model's 28x28" in err
