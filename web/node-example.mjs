@@ -1,0 +1,49 @@
+// ganzoo generators in a Node app, no browser: onnxruntime-node runs an exported file and we write a PNG.
+//   ganzoo export cgan-fashion-mnist -o cgan.onnx
+//   node web/node-example.mjs cgan.onnx out.png [label]
+import fs from "node:fs";
+import zlib from "node:zlib";
+import * as ort from "onnxruntime-node";
+
+const [file = "dist/models/dcgan-mnist.onnx", out = "samples.png", label] = process.argv.slice(2);
+const session = await ort.InferenceSession.create(file);
+const latent = session.inputMetadata.find((i) => i.name === "z").shape[1];  // z: float32 [batch, latent_dim]
+const n = 16;
+const z = new Float32Array(n * latent);
+let seed = 1;
+for (let i = 0; i < z.length; i += 2) {  // seeded Box-Muller normals (a small LCG is enough for an example)
+  const u = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 1) / 4294967297;
+  const r = Math.sqrt(-2 * Math.log(u())), t = 2 * Math.PI * u();
+  z[i] = r * Math.cos(t);
+  z[i + 1] = r * Math.sin(t);
+}
+const feeds = { z: new ort.Tensor("float32", z, [n, latent]) };
+if (session.inputNames.includes("labels")) {
+  feeds.labels = new ort.Tensor("int64", BigInt64Array.from({ length: n }, (_, i) => BigInt(label ?? i % 10)), [n]);
+}
+const { images } = await session.run(feeds);
+const [, c, h, w] = images.dims;  // float32 N x C x H x W in [0, 1]
+const cols = 4, rows = Math.ceil(n / cols), W = cols * w, H = rows * h;
+const raw = Buffer.alloc(H * (1 + W));  // greyscale PNG scanlines, each with filter byte 0
+for (let k = 0; k < n; k++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+  const v = images.data[((k * c) * h + y) * w + x];
+  const Y = Math.floor(k / cols) * h + y, X = (k % cols) * w + x;
+  raw[Y * (1 + W) + 1 + X] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+}
+const crcTable = Array.from({ length: 256 }, (_, i) => {
+  let c2 = i;
+  for (let j = 0; j < 8; j++) c2 = c2 & 1 ? 0xedb88320 ^ (c2 >>> 1) : c2 >>> 1;
+  return c2 >>> 0;
+});
+const crc = (buf) => { let c2 = 0xffffffff; for (const b of buf) c2 = crcTable[(c2 ^ b) & 255] ^ (c2 >>> 8); return (c2 ^ 0xffffffff) >>> 0; };
+const chunk = (type, data) => {
+  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type), data]);
+  const c3 = Buffer.alloc(4); c3.writeUInt32BE(crc(td));
+  return Buffer.concat([len, td, c3]);
+};
+const ihdr = Buffer.alloc(13);
+ihdr.writeUInt32BE(W, 0); ihdr.writeUInt32BE(H, 4); ihdr[8] = 8; ihdr[9] = 0;  // 8-bit greyscale
+fs.writeFileSync(out, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr),
+  chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]));
+console.log(`wrote ${out}: ${n} images of ${file} (${c}x${h}x${w}) made by onnxruntime-node`);
