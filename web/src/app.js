@@ -3,14 +3,18 @@
 import * as ort from "./ort.min.mjs";
 
 ort.env.wasm.wasmPaths = new URL("./", import.meta.url).href;
-// wasm threads need a cross-origin isolated page (COOP/COEP headers); a plain static server gives one thread
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+// wasm threads need a cross-origin isolated page (COOP/COEP headers); a plain static server gives one thread.
+// ?threads=N asks for N (benchmarks), ?backend=wasm skips WebGPU.
+const params = new URLSearchParams(location.search);
+const maxThreads = self.crossOriginIsolated ? navigator.hardwareConcurrency || 1 : 1;
+ort.env.wasm.numThreads = Math.min(maxThreads, Number(params.get("threads")) || Math.min(4, maxThreads));
 
 const $ = (id) => document.getElementById(id);
 const sessions = new Map();
 let backend = "wasm";
 
 async function pickBackend() {
+  if (params.get("backend") === "wasm") return "wasm";
   if (navigator.gpu) {
     try {
       if (await navigator.gpu.requestAdapter()) return "webgpu";
