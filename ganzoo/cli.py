@@ -145,7 +145,7 @@ def cmd_export(a) -> None:
     _needs("onnxruntime", "onnx", "ONNX export")
     out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
-    path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False)
+    path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False, optimize=a.optimize)
     diffs = verify_onnx(m, path, uint8=a.uint8)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); checked with onnx.checker and onnxruntime: "
           + ", ".join(f"batch {b}: max|diff| {d:.1e}" for b, d in diffs.items()))
@@ -283,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 or newer")
     s.add_argument("--uint8", action="store_true", help="output uint8 N x H x W x C")
+    s.add_argument("--optimize", action="store_true",
+                   help="export with BatchNorm folded into the layer before it (same images, fewer nodes)")
     s.add_argument("--revision")
     s = sub.add_parser("publish", help="validate and upload a model folder to the Hugging Face Hub")
     s.add_argument("source", help="run folder (with model/), model folder or zoo name")

@@ -30,13 +30,16 @@ class _Exportable(nn.Module):
 
 
 def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, uint8: bool = False,
-                check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float = 1e-4) -> Path:
+                check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float = 1e-4,
+                optimize: bool = False) -> Path:
     """Export a loaded GANModel to one self-contained ONNX file and verify it.
 
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
     the batch axis is dynamic. Output `images`: float32 N x C x H x W in [0, 1], or with
     uint8=True uint8 N x H x W x C. Verification: onnx.checker (full) and onnxruntime vs torch
     at each of `batch_sizes`, max abs difference <= atol (uint8: <= 1 grey level).
+    `optimize=True` exports `ganzoo.fast.optimize(generator)` (BatchNorm folded into the layer before
+    it); the check still compares with the original generator.
     """
     try:
         import onnx
@@ -52,6 +55,10 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         raise GanzooError(f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
                           f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}")
     gen = model.generator.to("cpu").eval()
+    if optimize:
+        from .fast import optimize as fast
+
+        gen = fast(gen)
     wrapper = _Exportable(gen, uint8, model.conditional).eval()
     z = torch.randn(2, model.latent_dim)
     batch = torch.export.Dim("batch", min=1, max=65536)

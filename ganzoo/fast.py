@@ -1,0 +1,140 @@
+"""Inference-only rewrites of a generator that give the same images to float tolerance, faster.
+
+- fold_batchnorm: a BatchNorm in eval mode is an affine map per channel, so it folds into the
+  Linear / ConvTranspose2d before it (scale the weights, shift the bias) and disappears.
+- subpixel: a stride-2, kernel-4, padding-1 ConvTranspose2d equals a 3x3 Conv2d with 4x the
+  output channels followed by PixelShuffle(2) (the "sub-pixel convolution" form), a plain
+  convolution, which onnxruntime runs on more threads than its transposed convolution. It costs
+  2.25x the multiply-adds (9 taps per output parity where 4 are non-zero), so it pays only where
+  the back end's Conv is that much faster: measure before turning it on (benchmarks/bench.py).
+  A ConvTranspose2d on a 1x1 input (DCGAN's first layer) becomes a Linear followed by a reshape.
+
+`optimize(generator)` returns a rewritten deep copy in eval mode; the original is not touched (the
+zoo's files, steering and training keep using it). The tests check every rewrite against the
+original on every architecture.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def _fold(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> nn.Module:
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)  # (C,)
+    shift = bn.bias - bn.running_mean * scale
+    if isinstance(layer, nn.Linear):  # weight (out, in)
+        new = nn.Linear(layer.in_features, layer.out_features, bias=True)
+        new.weight.copy_(layer.weight * scale[:, None])
+    elif isinstance(layer, nn.ConvTranspose2d):  # weight (in, out, kh, kw)
+        new = nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
+                                 layer.padding, layer.output_padding, layer.groups, True, layer.dilation)
+        new.weight.copy_(layer.weight * scale[None, :, None, None])
+    elif isinstance(layer, nn.Conv2d):  # weight (out, in, kh, kw)
+        new = copy.deepcopy(layer)
+        new.bias = nn.Parameter(torch.zeros(layer.out_channels))
+        new.weight.copy_(layer.weight * scale[:, None, None, None])
+    else:
+        raise TypeError(f"cannot fold BatchNorm into {type(layer).__name__}")
+    bias = layer.bias if layer.bias is not None else torch.zeros_like(scale)
+    new.bias.copy_(bias * scale + shift)
+    return new
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold every (Linear | Conv2d | ConvTranspose2d, BatchNorm) pair of every nn.Sequential, in place."""
+    for child in module.children():
+        fold_batchnorm(child)
+    if isinstance(module, nn.Sequential):
+        layers = list(module)
+        for i in range(len(layers) - 1):
+            if isinstance(layers[i + 1], nn.modules.batchnorm._BatchNorm) and \
+                    isinstance(layers[i], (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                module[i] = _fold(layers[i], layers[i + 1])
+                module[i + 1] = nn.Identity()
+    return module
+
+
+class LinearToMap(nn.Module):
+    """ConvTranspose2d(latent, C, k) on a (B, latent, 1, 1) input as Linear + reshape to (B, C, k, k)."""
+
+    def __init__(self, conv: nn.ConvTranspose2d):
+        super().__init__()
+        cin, cout, kh, kw = conv.weight.shape
+        self.shape = (cout, kh, kw)
+        self.linear = nn.Linear(cin, cout * kh * kw)
+        with torch.no_grad():
+            self.linear.weight.copy_(conv.weight.reshape(cin, -1).T)
+            b = conv.bias if conv.bias is not None else torch.zeros(cout)
+            self.linear.bias.copy_(b[:, None].expand(cout, kh * kw).reshape(-1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, latent, 1, 1)
+        return self.linear(x.flatten(1)).view(x.shape[0], *self.shape)  # (B, C, k, k)
+
+
+# For output row parity a (0 or 1) and input offset d in {-1, 0, +1}: the ConvTranspose kernel row
+# that connects them (k=4, stride 2, padding 1), or None. Derived from oy = 2*iy - 1 + ky.
+_TAP = {0: {-1: 3, 0: 1, 1: None}, 1: {-1: None, 0: 2, 1: 0}}
+
+
+def subpixel_conv(conv: nn.ConvTranspose2d) -> nn.Sequential:
+    """ConvTranspose2d(k=4, s=2, p=1) as Conv2d(3x3, 4x channels, padding 1) + PixelShuffle(2)."""
+    cin, cout = conv.in_channels, conv.out_channels
+    new = nn.Conv2d(cin, 4 * cout, 3, 1, 1, bias=True)
+    w = torch.zeros(cout, 2, 2, cin, 3, 3)  # (out, a, b, in, dy, dx)
+    with torch.no_grad():
+        for a in (0, 1):
+            for b in (0, 1):
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        ky, kx = _TAP[a][dy], _TAP[b][dx]
+                        if ky is not None and kx is not None:
+                            w[:, a, b, :, dy + 1, dx + 1] = conv.weight[:, :, ky, kx].T
+        new.weight.copy_(w.reshape(4 * cout, cin, 3, 3))
+        bias = conv.bias if conv.bias is not None else torch.zeros(cout)
+        new.bias.copy_(bias[:, None].expand(cout, 4).reshape(-1))
+    return nn.Sequential(new, nn.PixelShuffle(2))
+
+
+def _is_subpixel_able(m: nn.Module) -> bool:
+    return isinstance(m, nn.ConvTranspose2d) and m.kernel_size == (4, 4) and m.stride == (2, 2) \
+        and m.padding == (1, 1) and m.output_padding == (0, 0) and m.groups == 1 and m.dilation == (1, 1)
+
+
+def _is_first_layer(m: nn.Module) -> bool:  # ConvTranspose2d(latent, C, k, stride 1, padding 0) on 1x1 inputs
+    return isinstance(m, nn.ConvTranspose2d) and m.stride == (1, 1) and m.padding == (0, 0) and m.groups == 1
+
+
+def rewrite_convtranspose(module: nn.Module) -> nn.Module:
+    """Replace stride-2 ConvTranspose2d by sub-pixel convolutions and the first 1x1 -> kxk one by a Linear, in place.
+
+    The first layer is only rewritten when it opens an nn.Sequential whose input is (B, latent, 1, 1),
+    as in ganzoo's conv generators (their forward reshapes z to that).
+    """
+    for name, child in module.named_children():
+        if _is_subpixel_able(child):
+            setattr(module, name, subpixel_conv(child))
+        else:
+            rewrite_convtranspose(child)
+    if isinstance(module, nn.Sequential) and len(module) and _is_first_layer(module[0]) \
+            and getattr(module, "_ganzoo_input_1x1", False):
+        module[0] = LinearToMap(module[0])
+    return module
+
+
+def optimize(generator: nn.Module, *, subpixel: bool = False) -> nn.Module:
+    """A faster copy of `generator` for inference (eval mode, BatchNorm folded, optionally sub-pixel convs)."""
+    from .models.dcgan import DCGANGenerator
+
+    g = copy.deepcopy(generator).eval()
+    fold_batchnorm(g)
+    if subpixel:
+        for m in g.modules():
+            if isinstance(m, DCGANGenerator):
+                m.net._ganzoo_input_1x1 = True  # its forward feeds z as (B, latent, 1, 1)
+        rewrite_convtranspose(g)
+    for p in g.parameters():
+        p.requires_grad_(False)
+    return g
