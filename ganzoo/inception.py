@@ -77,12 +77,9 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
     dataset = model.config.get("dataset")
     x, _ = load_idx_split(dataset, split, root)
     real = torch.from_numpy(x[:n_real].copy())[:, None]
-    fake = []
-    for i in range(0, n, 500):
-        m = min(500, n - i)
-        y = model.labels_tensor(None, m) if model.conditional else None
-        fake.append(_to_uint8(model.generate(model.sample_latent(m, seed=seed * 1_000_003 + i), y).cpu()))
-    fake = torch.cat(fake)
+    from .metrics import sample_for_eval
+
+    fake = _to_uint8(sample_for_eval(model, n, seed)[0])
     sub = min(kid_subset_size, len(fake), len(real))
     with tempfile.TemporaryDirectory(prefix="ganzoo-inception-") as tmp:
         checked = os.path.join(tmp, "inception.pth")  # torch-fidelity unpickles this, so it gets our own copy

@@ -173,7 +173,27 @@ def fd_key(dataset: str) -> str:
     return f"fd_{dataset}_classifier"
 
 
-def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, batch: int = 500, split: str = "test") -> dict:
+def eval_latents(n: int, latent_dim: int, num_classes: int, seed: int, batch: int = 500):
+    """The one sampling rule of every evaluation (ganzoo eval, Inception, training's checkpoint selection):
+    chunks of `batch` standard-normal latents, chunk i seeded with seed * 1_000_003 + i, and balanced
+    labels 0, 1, ..., K-1, 0, ... for conditional models. Yields CPU (z, labels or None)."""
+    for i in range(0, n, batch):
+        m = min(batch, n - i)
+        z = torch.randn(m, latent_dim, generator=torch.Generator().manual_seed(seed * 1_000_003 + i))
+        yield z, (torch.arange(m) % num_classes if num_classes else None)
+
+
+def sample_for_eval(model, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(images in [0, 1] on the CPU, labels or None) of a GANModel under `eval_latents`."""
+    imgs, labels = [], []
+    for z, y in eval_latents(n, model.latent_dim, model.num_classes, seed):
+        imgs.append(model.generate(z, y).cpu())
+        if y is not None:
+            labels.append(y)
+    return torch.cat(imgs), (torch.cat(labels) if labels else None)
+
+
+def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "test") -> dict:
     """Sample n images from a GANModel and measure them; returns metrics plus the protocol."""
     from . import __version__
     from .folder import sha256_file
@@ -184,16 +204,8 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, batch: int = 50
     if dataset not in DATASETS or not DATASETS[dataset].zoo:
         raise GanzooError(f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
                          "use the Inception path (`ganzoo eval --inception-weights`).")
-    imgs, labels = [], []
-    for i in range(0, n, batch):
-        m = min(batch, n - i)
-        y = model.labels_tensor(None, m) if model.conditional else None
-        z = model.sample_latent(m, seed=seed * 1_000_003 + i)
-        imgs.append(model.generate(z, y).cpu())
-        if y is not None:
-            labels.append(y.cpu())
-    fake = torch.cat(imgs)
-    metrics = compare(fake, dataset, root=root, labels=torch.cat(labels) if labels else None, split=split)
+    fake, labels = sample_for_eval(model, n, seed)
+    metrics = compare(fake, dataset, root=root, labels=labels, split=split)
     rf, _, _ = real_features(dataset, split, root)
     meta = classifier_meta(dataset)
     protocol = {

@@ -242,15 +242,13 @@ class Trainer:
     def evaluate(self) -> dict:
         """Checkpoint selection metric: classifier FD against 10k *train* images (the test split is
         kept for the reported numbers)."""
-        from ganzoo.metrics import compare, fd_key
+        from ganzoo.metrics import compare, eval_latents, fd_key
 
-        g = torch.Generator().manual_seed(999)
-        n = self.r.eval_n
-        z = torch.randn(n, self.cfg.latent_dim, generator=g).to(self.device)
-        y = (torch.arange(n) % self.cfg.num_classes).to(self.device) if self.cfg.num_classes else None
-        imgs = self.generate(z, y)
-        m = compare(imgs, self.r.dataset, root=self.data_root, labels=None if y is None else y.cpu(), full=False,
-                    split="train", n_real=10000)
+        batches = list(eval_latents(self.r.eval_n, self.cfg.latent_dim, self.cfg.num_classes, seed=999))
+        imgs = torch.cat([self.generate(z.to(self.device), None if y is None else y.to(self.device))
+                          for z, y in batches])
+        y = torch.cat([y for _, y in batches]) if self.cfg.num_classes else None
+        m = compare(imgs, self.r.dataset, root=self.data_root, labels=y, full=False, split="train", n_real=10000)
         fd = m[fd_key(self.r.dataset)]
         if m["min_class_share"] < 0.02:
             self.warn(f"step {self.step}: possible mode collapse: only {m['classes_over_5pct']} classes over 5% "
