@@ -87,7 +87,7 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
         res = torch_fidelity.calculate_metrics(
             input1=_Uint8RGB(fake), input2=_Uint8RGB(real), cuda=torch.cuda.is_available(), isc=True, fid=True,
             kid=True, feature_extractor_weights_path=checked, kid_subset_size=sub, verbose=False,
-            cache=False, batch_size=64)
+            cache=False, batch_size=64, save_cpu_ram=True)  # no DataLoader workers: the images are in memory
     metrics = {"inception_fid": float(res["frechet_inception_distance"]),
                "inception_score": float(res["inception_score_mean"]),
                "inception_score_std": float(res["inception_score_std"]),

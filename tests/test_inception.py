@@ -70,6 +70,8 @@ class _Payload:
         return (open, (self.marker, "w"))
 
 
+# torch notes that the crafted file uses pickle protocol 4; refusing it is the point of the test
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_crafted_pickle_is_refused_and_never_runs(tmp_path):
     from ganzoo.inception import load_inception_weights
 
