@@ -225,6 +225,13 @@ def cmd_train(rest: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "training.train", *rest], env=env)
 
 
+def _load_and_output(s: argparse.ArgumentParser, output: str) -> None:
+    """The options of the commands that load a model and write one picture."""
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--revision")
+    s.add_argument("-o", "--output", default=output)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose mistakes are a GanzooError: one `error:` line (and `-h` for the usage)."""
 
@@ -248,27 +255,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--labels", help="ints or class names, comma separated: 3,3,7 or Sneaker")
     s.add_argument("--truncation", type=float)
     s.add_argument("--nrow", type=positive("--nrow"))
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--revision")
-    s.add_argument("-o", "--output", default="samples.png")
+    _load_and_output(s, "samples.png")
     s = sub.add_parser("steer", help="morph samples toward a class with the data set's classifier")
     s.add_argument("name")
     s.add_argument("--seed", type=seed_type, action="append", help="one row per seed (repeat the flag); default 0")
     s.add_argument("--toward", required=True, help="target class: int or class name")
     s.add_argument("--steps", type=positive("--steps", 2), default=8)
     s.add_argument("--labels", help="conditional models: the label held while z is steered")
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--revision")
-    s.add_argument("-o", "--output", default="morph.png")
+    _load_and_output(s, "morph.png")
     s = sub.add_parser("invert", help="find latents whose images match given images")
     s.add_argument("name")
     s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
     s.add_argument("--steps", type=positive("--steps"), default=300)
     s.add_argument("--labels", help="conditional models: the images' labels")
     s.add_argument("--save-latents", help="write the latents as a .npy array (N, latent_dim)")
-    s.add_argument("--device", default="cpu")
-    s.add_argument("--revision")
-    s.add_argument("-o", "--output", default="recon.png")
+    _load_and_output(s, "recon.png")
     s = sub.add_parser("eval", help="measure a model (classifier FD, KID, precision/recall, coverage)")
     s.add_argument("name")
     s.add_argument("--n", type=positive("--n", 10), default=10000, help="samples to measure (>= 10)")

@@ -112,20 +112,26 @@ def _run_folder(tmp_path: Path) -> Path:
     return tmp_path / "run"
 
 
+def mock_hub(monkeypatch, commit: str):
+    """An HfApi stand-in (the boundary to the Hub) that records the uploaded file names in `seen`."""
+    monkeypatch.setenv("HF_TOKEN", "hf_test")
+    seen: dict = {}
+
+    def upload_folder(**kw):
+        seen["files"] = sorted(p.name for p in Path(kw["folder_path"]).iterdir())
+        return mock.Mock(commit_url=f"https://huggingface.co/me/tiny/commit/{commit}")
+
+    api = mock.Mock()
+    api.upload_folder.side_effect = upload_folder
+    return api, seen
+
+
 def test_publish_calls_hfapi_exactly(tmp_path, monkeypatch):
     run = _run_folder(tmp_path)
     card = _card(tmp_path / "card.md", 12.5)
     ev = tmp_path / "eval.json"
     ev.write_text(json.dumps({"metrics": {"fd_mnist_classifier": 12.5}, "protocol": {}}))
-    monkeypatch.setenv("HF_TOKEN", "hf_test")
-    seen = {}
-
-    def upload_folder(**kw):
-        seen["files"] = sorted(p.name for p in Path(kw["folder_path"]).iterdir())
-        return mock.Mock(commit_url="https://huggingface.co/me/tiny/commit/1")
-
-    api = mock.Mock()
-    api.upload_folder.side_effect = upload_folder
+    api, seen = mock_hub(monkeypatch, "1")
     with mock.patch("huggingface_hub.HfApi", return_value=api) as cls:
         rep = publish(str(run), "me/tiny", private=True, revision="dev", card=str(card), eval_json=str(ev))
     cls.assert_called_once_with(token="hf_test")
@@ -222,15 +228,7 @@ def test_save_pretrained_round_trip_and_push_to_hub(tmp_path, monkeypatch):
     with pytest.raises(ganzoo.GanzooError, match="already exists and is not empty.*overwrite=True"):
         m.save_pretrained(out)
     assert not list(tmp_path.glob("*.tmp"))
-    monkeypatch.setenv("HF_TOKEN", "hf_test")
-    seen = {}
-
-    def upload_folder(**kw):
-        seen["files"] = sorted(p.name for p in Path(kw["folder_path"]).iterdir())
-        return mock.Mock(commit_url="https://huggingface.co/me/tiny/commit/2")
-
-    api = mock.Mock()
-    api.upload_folder.side_effect = upload_folder
+    api, seen = mock_hub(monkeypatch, "2")
     with mock.patch("huggingface_hub.HfApi", return_value=api):
         rep = m.push_to_hub("me/tiny", private=True)
     api.create_repo.assert_called_once_with("me/tiny", private=True, exist_ok=True, repo_type="model")
