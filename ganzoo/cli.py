@@ -151,6 +151,17 @@ def cmd_export(a) -> None:
           + ", ".join(f"batch {b}: max|diff| {d:.1e}" for b, d in diffs.items()))
 
 
+def _model_labels(m, text: str | None, what: str):
+    """--labels for a conditional model (required: one label or one per image), None otherwise."""
+    if not m.conditional:
+        if text is not None:
+            raise GanzooError(f"{m.source} is unconditional: drop --labels")
+        return None
+    if text is None:
+        raise GanzooError(f"{m.source} is conditional: give --labels, {what} (ints or class names)")
+    return _labels(text)
+
+
 def cmd_steer(a) -> None:
     import torch
 
@@ -158,11 +169,12 @@ def cmd_steer(a) -> None:
 
     out = output_path(a.output, IMAGE_EXTS, "a morph grid")
     m = load(a.name, device=a.device, revision=a.revision)
+    labels = _model_labels(m, a.labels, "the label held while z is steered")
     rows = []
     for seed in a.seed or [0]:
         z = m.sample_latent(1, seed=seed)[0]
-        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=_labels(a.labels) if m.conditional else None)
-        rows.append(m.generate(path, _labels(a.labels) if m.conditional else None))
+        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels)
+        rows.append(m.generate(path, labels))
     m.save_grid(torch.cat(rows), out, nrow=a.steps)
     print(f"wrote {len(rows)} morph(s) of {a.steps} steps toward {a.toward} to {out}")
 
@@ -185,12 +197,12 @@ def cmd_invert(a) -> None:
                 images.append(im.copy())
         except (OSError, UnidentifiedImageError) as e:
             raise GanzooError(f"cannot read image {f}: {e}") from None
-    z, mse = m.invert(images, labels=_labels(a.labels) if m.conditional else None, steps=a.steps,
-                      return_error=True)
+    labels = _model_labels(m, a.labels, "the images' labels")
+    z, mse = m.invert(images, labels=labels, steps=a.steps, return_error=True)
     from .control import to_image_tensor
 
     originals = to_image_tensor(m, images)
-    recon = m.generate(z, _labels(a.labels) if m.conditional else None)
+    recon = m.generate(z, labels)
     m.save_grid(torch.cat([originals, recon]), out, nrow=len(images))
     if a.save_latents:
         np.save(a.save_latents, z.cpu().numpy(), allow_pickle=False)
