@@ -219,6 +219,26 @@ def test_resume_uses_the_saved_recipe_and_refuses_changes(tmp_path, data_root):
         main(["dcgan-mnist", "--out", str(tmp_path / "nowhere"), "--resume"])
 
 
+def test_lr_decay_added_on_resume_equals_a_fresh_run_with_it(tmp_path, data_root):
+    base = ["--data-root", str(data_root), "--quiet", "--eval_every=0", *TINY_ARGS]
+    main(["dcgan-mnist", "--out", str(tmp_path / "a"), *base, "--steps=6", "--decay_from=3"])
+    main(["dcgan-mnist", "--out", str(tmp_path / "b"), *base, "--steps=3"])  # trained with constant rates
+    main(["dcgan-mnist", "--out", str(tmp_path / "b"), *base[:3], "--resume", "--steps=6", "--decay_from=3"])
+    sa = ganzoo.load(tmp_path / "a" / "model").generator.state_dict()
+    sb = ganzoo.load(tmp_path / "b" / "model").generator.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    r = RECIPES["dcgan-mnist"]
+    ck = torch.load(tmp_path / "b" / "ckpt.pt", weights_only=True)
+    # the last update (index 5) ran at 1/3 of the rates: linear decay from step 3 towards 0 at step 6
+    assert ck["opt_g"]["param_groups"][0]["lr"] == pytest.approx(r.lr_g / 3)
+    assert ck["opt_d"]["param_groups"][0]["lr"] == pytest.approx(r.lr_d / 3)
+    # a decay that would have changed the rates of steps already taken is refused
+    with pytest.raises(TrainingError, match=re.escape("--resume cannot change the learning-rate decay of steps "
+                                                      "already taken (step 5 of the checkpoint's 6 ran with "
+                                                      "decay_from=3, steps=6). Choose decay_from >= 6")):
+        main(["dcgan-mnist", "--out", str(tmp_path / "b"), *base[:3], "--resume", "--steps=9"])
+
+
 @pytest.mark.parametrize("override, message", [
     ("--steps=-5", "steps must be a finite number >= 1, got -5"),
     ("--batch_size=0", "batch_size must be a finite number >= 1, got 0"),
@@ -228,6 +248,7 @@ def test_resume_uses_the_saved_recipe_and_refuses_changes(tmp_path, data_root):
     ("--model.g_width=abc", "bad value for --model.g_width: invalid literal for int()"),
     ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
     ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
+    ("--decay_from=40000", "decay_from (40000) must be below steps (30000), or 0 for constant learning rates"),
 ])
 def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, data_root):
     out = tmp_path / "run"

@@ -15,7 +15,8 @@ from ganzoo.registry import ARCHITECTURES, DATASETS, did_you_mean
 OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp")
 OPTIMIZERS = ("adam", "rmsprop")
 # What --resume may change: the schedule around the optimisation, never the optimisation itself.
-RESUMABLE = ("steps", "log_every", "sample_every", "eval_every", "eval_n", "ckpt_every")
+# steps and decay_from only while the learning rates of the steps already taken stay the same.
+RESUMABLE = ("steps", "decay_from", "log_every", "sample_every", "eval_every", "eval_n", "ckpt_every")
 
 
 def _one_of(what: str, value: str, valid) -> None:
@@ -41,6 +42,7 @@ class Recipe:
     gp_weight: float = 10.0
     gp_every: int = 1  # WGAN-GP: penalty on every k-th critic update, weighted by k (lazy regularisation)
     ema: float = 0.999  # generator EMA decay; 0 disables
+    decay_from: int = 0  # from this step on both learning rates fall linearly towards 0 at `steps`; 0: constant
     seed: int = 0
     log_every: int = 50
     sample_every: int = 500
@@ -56,13 +58,17 @@ class Recipe:
         _one_of("objective", self.objective, OBJECTIVES)
         _one_of("optimizer", self.optimizer, OPTIMIZERS)
         at_least = {"steps": 1, "batch_size": 1, "n_critic": 1, "log_every": 1, "gp_every": 1, "sample_every": 0,
-                    "eval_every": 0, "ckpt_every": 0, "subset": 0, "lr_g": 0, "lr_d": 0, "gp_weight": 0}
+                    "eval_every": 0, "ckpt_every": 0, "decay_from": 0, "subset": 0, "lr_g": 0, "lr_d": 0,
+                    "gp_weight": 0}
         for key, low in at_least.items():
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low or v != v or v == float("inf"):
                 raise TrainingError(f"{key} must be a finite number >= {low}, got {v!r}")
         if self.eval_every and self.eval_n < 10:
             raise TrainingError(f"eval_n must be >= 10 to measure FD, got {self.eval_n} (or set --eval_every=0)")
+        if self.decay_from and not self.decay_from < self.steps:
+            raise TrainingError(f"decay_from ({self.decay_from}) must be below steps ({self.steps}), or 0 for "
+                                "constant learning rates")
         if not 0 <= self.ema < 1:
             raise TrainingError(f"ema must be in [0, 1) (0 disables the EMA generator), got {self.ema!r}")
         if not self.clip > 0:
@@ -72,6 +78,12 @@ class Recipe:
         if self.subset and self.subset < self.batch_size:
             raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
         self.model_config()  # a bad --model.key is an error now, not after the data has loaded
+
+    def lr_factor(self, step: int) -> float:
+        """Multiplier of both learning rates for update `step` (0-based): 1, then linear decay from decay_from."""
+        if not self.decay_from or step < self.decay_from:
+            return 1.0
+        return 1.0 - (step - self.decay_from) / (self.steps - self.decay_from)
 
     def model_config(self):
         """The architecture's config: the data set's shape and classes under the recipe's `model` values."""
@@ -154,9 +166,20 @@ def recipe_from_dict(d: dict) -> Recipe:
     return Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
-def resume_overrides(saved: Recipe, overrides: list[str]) -> Recipe:
-    """A resumed run keeps its saved recipe; only the schedule (RESUMABLE) may change, others are refused."""
+def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Recipe:
+    """A resumed run keeps its saved recipe; only the schedule (RESUMABLE) may change, others are refused.
+
+    `step` is the checkpoint's: a new steps/decay_from must keep the learning rates of updates 0..step-1,
+    so the resumed run equals a fresh run of the new recipe.
+    """
     new = apply_overrides(saved, overrides)
+    if saved.decay_from or new.decay_from:
+        past = next((s for s in range(step) if saved.lr_factor(s) != new.lr_factor(s)), None)
+        if past is not None:
+            raise TrainingError(
+                f"--resume cannot change the learning-rate decay of steps already taken (step {past + 1} of the "
+                f"checkpoint's {step} ran with decay_from={saved.decay_from}, steps={saved.steps}). Choose "
+                f"decay_from >= {step}, or keep steps and decay_from as they were.")
     changed = [f.name for f in dataclasses.fields(Recipe) if getattr(new, f.name) != getattr(saved, f.name)]
     refused = [k for k in changed if k not in RESUMABLE]
     if refused:

@@ -185,6 +185,11 @@ class Trainer:
         """One generator update after n_critic discriminator updates; gradient norms only when logged."""
         G, D = self.G, self.D
         stats: dict = {}
+        # Set from the recipe every step (not a stateful scheduler), so resume needs no extra state.
+        f = self.r.lr_factor(self.step)
+        for opt, lr in ((self.opt_g, self.r.lr_g), (self.opt_d, self.r.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * f
         for i in range(self.r.n_critic):
             real, y = self.batches.next(self.device)
             y = y if self.cfg.num_classes else None
@@ -466,7 +471,7 @@ def main(argv: list[str] | None = None) -> dict:
             raise TrainingError(f"{out / 'ckpt.pt'} is a checkpoint of recipe {saved.name!r} ({saved.arch} on "
                                 f"{saved.dataset}), not {args.recipe!r}: resume it as `python -m training.train "
                                 f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}.")
-        recipe = resume_overrides(saved, overrides)
+        recipe = resume_overrides(saved, overrides, ck["step"])
     else:
         recipe = apply_overrides(get_recipe(args.recipe), overrides)
         existing = [f for f in RUN_FILES if (out / f).exists()]
