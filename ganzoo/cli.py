@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .errors import GanzooError, MissingDependencyError
+from .registry import CONVT_FORMS, DEFAULT_CONVT
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
@@ -139,16 +140,19 @@ def format_table(res: dict) -> str:
 
 def cmd_export(a) -> None:
     from . import load
-    from .export import verify_onnx
+    from .export import precision_of, verify_onnx
 
     _needs("onnx", "onnx", "ONNX export")
     _needs("onnxruntime", "onnx", "ONNX export")
     out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
-    path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False, optimize=a.optimize)
+    path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False, convt=a.convt, fp16=a.fp16,
+                         quantize=a.quantize)
     diffs = verify_onnx(m, path, uint8=a.uint8)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); checked with onnx.checker and onnxruntime: "
-          + ", ".join(f"batch {b}: max|diff| {d:.1e}" for b, d in diffs.items()))
+    kind = "mean" if a.quantize else "max"
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
+          "onnx.checker and onnxruntime against the fp32 torch generator: "
+          + ", ".join(f"batch {b}: {kind}|diff| {d:.1e}" for b, d in diffs.items()))
 
 
 def _model_labels(m, text: str | None, what: str):
@@ -296,8 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 or newer")
     s.add_argument("--uint8", action="store_true", help="output uint8 N x H x W x C")
-    s.add_argument("--optimize", action="store_true",
-                   help="export with BatchNorm folded into the layer before it (same images, fewer nodes)")
+    s.add_argument("--convt", choices=CONVT_FORMS, default=DEFAULT_CONVT,
+                   help="form of the stride-2 transposed convolutions in the graph (same images; speed differs, "
+                        "see the README's performance section)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--fp16", action="store_true", help="fp16 weights and compute, float32 in/out (for GPU apps)")
+    g.add_argument("--quantize", choices=["int8"],
+                   help="int8: onnxruntime static QDQ quantisation calibrated on the model's own latents")
     s.add_argument("--revision")
     s = sub.add_parser("publish", help="validate and upload a model folder to the Hugging Face Hub")
     s.add_argument("source", help="run folder (with model/), model folder or zoo name")

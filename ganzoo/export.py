@@ -10,41 +10,68 @@ from torch import nn
 
 from .errors import GanzooError, MissingDependencyError
 from .model import to_unit_range
+from .registry import CONVT_FORMS, DEFAULT_CONVT
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 18  # torch's ONNX exporter emits opset 18 or newer (older requests were silently raised)
+QUANTIZE = ("int8",)
+# How far each precision may be from the fp32 torch generator in the export check (images in [0, 1]):
+# fp32: max |diff|; fp16 (10-bit mantissa): max |diff|; int8: mean |diff| (a few pixels at edges may be
+# off by more; the FD change is what benchmarks/bench.py --only precision reports).
+TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2, "int8": 2e-2}
+CALIBRATION_SEED, CALIBRATION_BATCHES, CALIBRATION_BATCH = 1234, 8, 64
 
 
 class _Exportable(nn.Module):
     """Generator + the [-1, 1] -> [0, 1] (or uint8 NHWC) conversion, so the graph matches .sample()."""
 
-    def __init__(self, generator: nn.Module, uint8: bool, conditional: bool):
+    def __init__(self, generator: nn.Module, uint8: bool, conditional: bool, fp16: bool = False):
         super().__init__()
-        self.g, self.uint8, self.conditional = generator, uint8, conditional
+        self.g, self.uint8, self.conditional, self.fp16 = generator, uint8, conditional, fp16
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        x = to_unit_range(self.g(z, labels))  # (B, C, H, W) in [0, 1]
+        if self.fp16:  # fp16 weights and activations inside; float32 z in and images out, as every file
+            x = to_unit_range(self.g(z.half(), labels).float())
+        else:
+            x = to_unit_range(self.g(z, labels))  # (B, C, H, W) in [0, 1]
         if self.uint8:
             return (x * 255).round().to(torch.uint8).permute(0, 2, 3, 1)  # (B, H, W, C) uint8
         return x
 
 
+def precision_of(fp16: bool, quantize: str | None) -> str:
+    if fp16 and quantize:
+        raise GanzooError("choose one of fp16 and quantize='int8', not both: an int8 file already stores "
+                          "8-bit weights")
+    if quantize is not None and quantize not in QUANTIZE:
+        raise GanzooError(f"quantize must be one of {', '.join(QUANTIZE)} or None, got {quantize!r}")
+    return quantize or ("fp16" if fp16 else "fp32")
+
+
 def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, uint8: bool = False,
-                check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float = 1e-4,
-                optimize: bool = False) -> Path:
+                check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float | None = None,
+                convt: str = DEFAULT_CONVT, fp16: bool = False, quantize: str | None = None) -> Path:
     """Export a loaded GANModel to one self-contained ONNX file and verify it.
 
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
     the batch axis is dynamic. Output `images`: float32 N x C x H x W in [0, 1], or with
-    uint8=True uint8 N x H x W x C. Verification: onnx.checker (full) and onnxruntime vs torch
-    at each of `batch_sizes`, max abs difference <= atol (uint8: <= 1 grey level).
-    `optimize=True` exports `ganzoo.fast.optimize(generator)` (BatchNorm folded into the layer before
-    it); the check still compares with the original generator.
+    uint8=True uint8 N x H x W x C. The graph is `ganzoo.fast.optimize(generator, convt=convt)`:
+    BatchNorm folded, transposed convolutions in the form `convt` (same images to float tolerance).
+    `fp16=True` stores fp16 weights and computes in fp16 (for GPU apps; inputs and outputs stay float32);
+    `quantize="int8"` applies onnxruntime's static QDQ quantisation, calibrated on the model's own
+    latents (8 x 64 standard-normal draws, seed 1234). Verification: onnx.checker (full) and onnxruntime
+    vs the fp32 torch generator at each of `batch_sizes`, within `atol` (default TOLERANCE[precision];
+    max |diff|, int8: mean |diff|; uint8 outputs: one grey level more).
     """
     try:
         import onnx
     except ImportError:
         raise MissingDependencyError("ONNX export needs onnx and onnxruntime: pip install 'ganzoo[onnx]'") from None
+    from .fast import optimize
+
+    precision = precision_of(fp16, quantize)
+    if convt not in CONVT_FORMS:
+        raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {convt!r}")
 
     path = Path(path)
     if not path.parent.is_dir():
@@ -54,12 +81,10 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise GanzooError(f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
                           f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}")
-    gen = model.generator.to("cpu").eval()
-    if optimize:
-        from .fast import optimize as fast
-
-        gen = fast(gen)
-    wrapper = _Exportable(gen, uint8, model.conditional).eval()
+    gen = optimize(model.generator.to("cpu"), convt=convt)
+    if fp16:
+        gen = gen.half()
+    wrapper = _Exportable(gen, uint8, model.conditional, fp16).eval()
     z = torch.randn(2, model.latent_dim)
     batch = torch.export.Dim("batch", min=1, max=65536)
     if model.conditional:
@@ -79,14 +104,18 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         "num_classes": str(model.num_classes),
         "class_names": json.dumps(model.class_names),
         "output_format": "uint8 NHWC [0, 255]" if uint8 else "float32 NCHW [0, 1]",
+        "precision": precision,
+        "convt": convt,
         "inputs": "z: float32 [batch, latent_dim] standard normal" + (
             "; labels: int64 [batch] in [0, num_classes)" if model.conditional else ""),
     }
-    del proto.metadata_props[:]
-    for k, v in meta.items():
-        proto.metadata_props.add(key=k, value=v)
     tmp = path.with_name(path.name + ".tmp")
     try:
+        if quantize:
+            proto = _quantize_int8(proto, model, tmp)
+        del proto.metadata_props[:]
+        for k, v in meta.items():
+            proto.metadata_props.add(key=k, value=v)
         onnx.save_model(proto, str(tmp), save_as_external_data=False)
         os.replace(tmp, path)
     finally:
@@ -96,9 +125,49 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     return path
 
 
-def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol: float = 1e-4,
+def calibration_feeds(model) -> list[dict]:
+    """The int8 calibration inputs: the model's own latents (and balanced labels), fixed seed."""
+    import numpy as np
+
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    feeds = []
+    for _ in range(CALIBRATION_BATCHES):
+        f = {"z": rng.standard_normal((CALIBRATION_BATCH, model.latent_dim), dtype=np.float32)}
+        if model.conditional:
+            f["labels"] = np.arange(CALIBRATION_BATCH, dtype=np.int64) % model.num_classes
+        feeds.append(f)
+    return feeds
+
+
+def _quantize_int8(proto, model, scratch: Path):
+    """onnxruntime static quantisation (QDQ: int8 weights per channel, uint8 activations) of the fp32 graph."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter(calibration_feeds(model))
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    src, dst = scratch.with_suffix(".fp32.onnx"), scratch.with_suffix(".int8.onnx")
+    try:
+        onnx.save_model(proto, str(src))
+        # Only the layers with weights: the image conversion at the end (Tanh, scale, clamp) stays fp32.
+        quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["Conv", "ConvTranspose", "Gemm", "MatMul"])
+        return onnx.load(str(dst))
+    finally:
+        for f in (src, dst):
+            f.unlink(missing_ok=True)
+
+
+def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol: float | None = None,
                 uint8: bool = False) -> dict:
-    """onnx.checker (full check) + onnxruntime vs torch; returns {batch: max abs diff}."""
+    """onnx.checker (full check) + onnxruntime vs the fp32 torch generator; returns {batch: difference}
+    (max |diff|; for int8 files mean |diff|), within atol (default TOLERANCE of the file's precision)."""
     import numpy as np
     import onnx
 
@@ -106,6 +175,9 @@ def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol:
 
     onnx.checker.check_model(str(path), full_check=True)
     rt = OnnxGenerator(path)
+    mean = rt.precision == "int8"
+    if atol is None:
+        atol = TOLERANCE[rt.precision]
     gen = model.generator.to("cpu").eval()
     wrapper = _Exportable(gen, uint8, model.conditional).eval()
     diffs = {}
@@ -115,9 +187,11 @@ def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol:
         with torch.inference_mode():
             ref = wrapper(z, y).numpy()
         got = rt.generate(z.numpy(), None if y is None else y.numpy())
-        diff = float(np.abs(got.astype(np.float64) - ref.astype(np.float64)).max())
+        err = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+        diff = float(err.mean() if mean else err.max())
         diffs[b] = diff
-        limit = 1.0 if uint8 else atol
+        limit = atol * 255 + 1 if uint8 else atol
         if diff > limit:
-            raise GanzooError(f"ONNX export check failed at batch {b}: max abs difference {diff:.2e} > {limit}")
+            raise GanzooError(f"ONNX export check failed at batch {b}: {'mean' if mean else 'max'} abs difference "
+                              f"{diff:.2e} > {limit:g} ({rt.precision} file)")
     return diffs

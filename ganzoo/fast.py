@@ -7,7 +7,11 @@
   convolution, which onnxruntime runs on more threads than its transposed convolution. It costs
   2.25x the multiply-adds (9 taps per output parity where 4 are non-zero), so it pays only where
   the back end's Conv is that much faster: measure before turning it on (benchmarks/bench.py).
-  A ConvTranspose2d on a 1x1 input (DCGAN's first layer) becomes a Linear followed by a reshape.
+- phase: the same ConvTranspose2d as one 2x2 Conv2d (padding 1) with 4x the output channels, one
+  group of channels per output parity: each parity reads a 2x2 input window, offset by one row/column
+  between parities, so each group is sliced at its own offset and the four are interleaved. No zero
+  taps: it costs (H+1)(W+1)/(HW) of the multiply-adds (1.31x at 7x7, 1.15x at 14x14).
+  With either form a ConvTranspose2d on a 1x1 input (DCGAN's first layer) becomes a Linear + reshape.
 
 `optimize(generator)` returns a rewritten deep copy in eval mode; the original is not touched (the
 zoo's files, steering and training keep using it). The tests check every rewrite against the
@@ -19,6 +23,8 @@ import copy
 
 import torch
 from torch import nn
+
+from .registry import CONVT_FORMS
 
 
 @torch.no_grad()
@@ -98,6 +104,36 @@ def subpixel_conv(conv: nn.ConvTranspose2d) -> nn.Sequential:
     return nn.Sequential(new, nn.PixelShuffle(2))
 
 
+class PhaseConvTranspose(nn.Module):
+    """ConvTranspose2d(k=4, s=2, p=1) as one Conv2d(2x2, 4x channels, padding 1) and a parity interleave."""
+
+    def __init__(self, conv: nn.ConvTranspose2d):
+        super().__init__()
+        cin, cout = conv.in_channels, conv.out_channels
+        self.cout = cout
+        self.conv = nn.Conv2d(cin, 4 * cout, 2, 1, 1, bias=True)
+        w = torch.zeros(2, 2, cout, cin, 2, 2)  # (a, b, out, in, r, s)
+        with torch.no_grad():
+            # Output row 2i+a reads input rows i-1+a and i+a: conv row r <-> input offset r - 1 + a.
+            for a in (0, 1):
+                for b in (0, 1):
+                    for r in (0, 1):
+                        for c in (0, 1):
+                            w[a, b, :, :, r, c] = conv.weight[:, :, _TAP[a][r - 1 + a], _TAP[b][c - 1 + b]].T
+            self.conv.weight.copy_(w.reshape(4 * cout, cin, 2, 2))
+            bias = conv.bias if conv.bias is not None else torch.zeros(cout)
+            self.conv.bias.copy_(bias.repeat(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, Cin, H, W)
+        B, _, H, W = x.shape
+        y = self.conv(x)  # (B, 4*Cout, H+1, W+1), groups ordered (a, b)
+        k = self.cout
+        # parity (a, b) lives at rows a..a+H, columns b..b+W of its group
+        p = [y[:, (2 * a + b) * k:(2 * a + b + 1) * k, a:a + H, b:b + W] for a in (0, 1) for b in (0, 1)]
+        y = torch.stack(p, 2).view(B, k, 2, 2, H, W)  # (B, Cout, a, b, H, W)
+        return y.permute(0, 1, 4, 2, 5, 3).reshape(B, k, 2 * H, 2 * W)  # (B, Cout, 2H, 2W)
+
+
 def _is_subpixel_able(m: nn.Module) -> bool:
     return isinstance(m, nn.ConvTranspose2d) and m.kernel_size == (4, 4) and m.stride == (2, 2) \
         and m.padding == (1, 1) and m.output_padding == (0, 0) and m.groups == 1 and m.dilation == (1, 1)
@@ -107,34 +143,39 @@ def _is_first_layer(m: nn.Module) -> bool:  # ConvTranspose2d(latent, C, k, stri
     return isinstance(m, nn.ConvTranspose2d) and m.stride == (1, 1) and m.padding == (0, 0) and m.groups == 1
 
 
-def rewrite_convtranspose(module: nn.Module) -> nn.Module:
-    """Replace stride-2 ConvTranspose2d by sub-pixel convolutions and the first 1x1 -> kxk one by a Linear, in place.
+def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Module:
+    """Replace stride-2 ConvTranspose2d by `form` ("subpixel" or "phase") and the first 1x1 -> kxk one by a
+    Linear, in place.
 
     The first layer is only rewritten when it opens an nn.Sequential whose input is (B, latent, 1, 1),
     as in ganzoo's conv generators (their forward reshapes z to that).
     """
     for name, child in module.named_children():
         if _is_subpixel_able(child):
-            setattr(module, name, subpixel_conv(child))
+            setattr(module, name, subpixel_conv(child) if form == "subpixel" else PhaseConvTranspose(child))
         else:
-            rewrite_convtranspose(child)
+            rewrite_convtranspose(child, form)
     if isinstance(module, nn.Sequential) and len(module) and _is_first_layer(module[0]) \
             and getattr(module, "_ganzoo_input_1x1", False):
         module[0] = LinearToMap(module[0])
     return module
 
 
-def optimize(generator: nn.Module, *, subpixel: bool = False) -> nn.Module:
-    """A faster copy of `generator` for inference (eval mode, BatchNorm folded, optionally sub-pixel convs)."""
+def optimize(generator: nn.Module, *, convt: str = "native") -> nn.Module:
+    """A faster copy of `generator` for inference: eval mode, BatchNorm folded, and the stride-2 transposed
+    convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring)."""
+    from .errors import GanzooError
     from .models.dcgan import DCGANGenerator
 
+    if convt not in CONVT_FORMS:
+        raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {convt!r}")
     g = copy.deepcopy(generator).eval()
     fold_batchnorm(g)
-    if subpixel:
+    if convt != "native":
         for m in g.modules():
             if isinstance(m, DCGANGenerator):
                 m.net._ganzoo_input_1x1 = True  # its forward feeds z as (B, latent, 1, 1)
-        rewrite_convtranspose(g)
+        rewrite_convtranspose(g, convt)
     for p in g.parameters():
         p.requires_grad_(False)
     return g

@@ -38,6 +38,7 @@ class GANModel:
         self.config = config
         self.source = source
         self.folder = folder
+        self._fast: tuple[tuple, nn.Module] | None = None
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -134,6 +135,24 @@ class GANModel:
         return None if y is None else torch.from_numpy(y).to(self.device)
 
     # -- images -------------------------------------------------------------------------------
+    def inference_generator(self) -> nn.Module:
+        """The generator as `generate` runs it: `ganzoo.fast.optimize` (BatchNorm folded, same images to
+        float tolerance) in channels_last for conv nets. Rebuilt whenever the generator's weights change
+        (in-place edits, load_state_dict, .to) or it is replaced; a generator in training mode runs as is."""
+        g = self.generator
+        if g.training:
+            return g
+        tensors = [*g.parameters(), *g.buffers()]
+        key = (id(g), tuple((id(t), t._version, t.device) for t in tensors))
+        if self._fast is None or self._fast[0] != key:
+            from .fast import optimize
+
+            fast = optimize(g)
+            if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in fast.modules()):
+                fast = fast.to(memory_format=torch.channels_last)
+            self._fast = (key, fast)
+        return self._fast[1]
+
     @torch.inference_mode()
     def generate(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
         """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time."""
@@ -149,9 +168,10 @@ class GANModel:
         c, h, w = self.image_shape
         ensure_fits(z.shape[0] * c * h * w * 4, f"{z.shape[0]} images of {c}x{h}x{w}")
         out = torch.empty(z.shape[0], c, h, w, device=self.device)
+        g = self.inference_generator()
         for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
             zi = z[i:i + CHUNK].to(self.device, torch.float32)
-            out[i:i + CHUNK] = to_unit_range(self.generator(zi, None if y is None else y[i:i + CHUNK]))
+            out[i:i + CHUNK] = to_unit_range(g(zi, None if y is None else y[i:i + CHUNK]))
         return out
 
     def sample(self, n: int, *, labels: Labels = None, seed: int | None = None,

@@ -17,6 +17,11 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 HUB_ORG = "ganzoo"
 # Zoo entries whose Hub repo HUB_ORG/NAME has been uploaded and checked. None yet: until a name is
 # here, `ganzoo list`, `info` and the cards say the entry is not on the Hub instead of naming a repo.
+# Forms of a generator's stride-2 transposed convolutions for inference (ganzoo.fast) and ONNX export.
+# Same images to float tolerance; the default export form is chosen by measurement (benchmarks/bench.py).
+CONVT_FORMS = ("native", "subpixel", "phase")
+DEFAULT_CONVT = "native"
+
 PUBLISHED: frozenset[str] = frozenset()
 
 

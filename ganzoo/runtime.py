@@ -136,6 +136,7 @@ class OnnxGenerator:
         self.num_classes = int(meta.get("num_classes", 0))
         self.class_names = json.loads(meta.get("class_names", "[]"))
         self.output_format = meta.get("output_format", "")
+        self.precision = meta.get("precision", "fp32")  # fp32 | fp16 | int8 (ganzoo export --fp16/--quantize)
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     @property

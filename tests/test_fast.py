@@ -5,16 +5,16 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.fast import optimize
+from ganzoo.fast import CONVT_FORMS, optimize
 
 
-@pytest.mark.parametrize("subpixel", [False, True])
-def test_rewrites_are_exact_on_every_architecture(tiny, subpixel):
+@pytest.mark.parametrize("convt", CONVT_FORMS)
+def test_rewrites_are_exact_on_every_architecture(tiny, convt):
     _, folder = tiny
     m = ganzoo.load(folder)
-    fast = optimize(m.generator, subpixel=subpixel)
+    fast = optimize(m.generator, convt=convt)
     assert not any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in fast.modules())
-    if subpixel:
+    if convt != "native":
         assert not any(isinstance(x, torch.nn.ConvTranspose2d) for x in fast.modules())
     z = m.sample_latent(9, seed=0)
     y = torch.arange(9) % 10 if m.conditional else None
@@ -23,10 +23,71 @@ def test_rewrites_are_exact_on_every_architecture(tiny, subpixel):
     assert any(p.requires_grad for p in m.generator.parameters())  # the original is untouched
 
 
-def test_optimized_export_matches_the_original(tmp_path):
-    m = ganzoo.load("cgan-fashion-mnist")
-    m.export_onnx(tmp_path / "o.onnx", optimize=True)  # check=True: onnxruntime vs the original, <= 1e-4
+@pytest.mark.parametrize("convt", CONVT_FORMS)
+def test_every_export_form_matches_the_original(tmp_path, convt):
     import onnx
 
-    ops = {n.op_type for n in onnx.load(str(tmp_path / "o.onnx")).graph.node}
+    m = ganzoo.load("cgan-fashion-mnist")
+    m.export_onnx(tmp_path / "o.onnx", convt=convt)  # check=True: onnxruntime vs the original, <= 1e-4
+    proto = onnx.load(str(tmp_path / "o.onnx"))
+    ops = {n.op_type for n in proto.graph.node}
     assert "BatchNormalization" not in ops
+    assert ("ConvTranspose" in ops) == (convt == "native")
+    assert {p.key: p.value for p in proto.metadata_props}["convt"] == convt
+
+
+def test_fp16_and_int8_files_are_smaller_close_and_load_in_the_runtime(tmp_path):
+    import numpy as np
+    import onnx
+
+    from ganzoo.export import TOLERANCE, calibration_feeds, verify_onnx
+    from ganzoo.runtime import OnnxGenerator
+
+    m = ganzoo.load("dcgan-mnist")
+    paths = {"fp32": m.export_onnx(tmp_path / "a.onnx"), "fp16": m.export_onnx(tmp_path / "b.onnx", fp16=True),
+             "int8": m.export_onnx(tmp_path / "c.onnx", quantize="int8", convt="phase")}
+    size = {k: p.stat().st_size for k, p in paths.items()}
+    assert size["fp16"] < 0.55 * size["fp32"] and size["int8"] < 0.4 * size["fp32"]
+    for precision, path in paths.items():
+        rt = OnnxGenerator(path)
+        assert rt.precision == precision
+        diffs = verify_onnx(m, path)
+        assert 0 < max(diffs.values()) <= TOLERANCE[precision]
+    ops = {n.op_type for n in onnx.load(str(paths["int8"])).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    f16 = [t for t in onnx.load(str(paths["fp16"])).graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]
+    assert len(f16) >= 3  # the conv weights
+    # the calibration latents are the model's own: standard normal, fixed seed
+    feeds = calibration_feeds(m)
+    z = np.concatenate([f["z"] for f in feeds])
+    assert z.shape == (512, 64) and abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
+    assert np.array_equal(z, np.concatenate([f["z"] for f in calibration_feeds(m)]))
+
+
+def test_bad_precision_requests_are_refused(tmp_path):
+    from ganzoo.errors import GanzooError
+
+    m = ganzoo.load("dcgan-mnist")
+    with pytest.raises(GanzooError, match="choose one of fp16 and quantize='int8', not both"):
+        m.export_onnx(tmp_path / "x.onnx", fp16=True, quantize="int8")
+    with pytest.raises(GanzooError, match="quantize must be one of int8 or None, got 'int4'"):
+        m.export_onnx(tmp_path / "x.onnx", quantize="int4")
+    with pytest.raises(GanzooError, match="convt must be one of native, subpixel, phase, got 'fast'"):
+        m.export_onnx(tmp_path / "x.onnx", convt="fast")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_default_sampling_path_is_optimized_and_follows_weight_changes():
+    m = ganzoo.load("dcgan-mnist")
+    z = m.sample_latent(8, seed=0)
+    fast = m.inference_generator()
+    assert not any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in fast.modules())
+    assert m.inference_generator() is fast  # cached while the weights stay the same
+    with torch.no_grad():
+        ref = ((m.generator(z) + 1) / 2).clamp(0, 1)
+    assert torch.allclose(m.generate(z), ref, atol=1e-5)
+    with torch.no_grad():
+        m.generator.net[0].weight.mul_(0.5)  # an in-place edit: the next call must see it
+        ref = ((m.generator(z) + 1) / 2).clamp(0, 1)
+    assert m.inference_generator() is not fast
+    assert torch.allclose(m.generate(z), ref, atol=1e-5)

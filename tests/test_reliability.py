@@ -176,6 +176,20 @@ def test_export_mistakes(tmp_path, capsys):
     assert code == 2 and "opset must be an int from 18" in err and not (tmp_path / "g.onnx").exists()
     code, err = run_cli(capsys, "export", "dcgan-mnist", "-o", str(tmp_path / "g.txt"))
     assert code == 2 and "an ONNX export needs a file name ending in .onnx" in err
+    code, err = run_cli(capsys, "export", "dcgan-mnist", "-o", str(tmp_path / "g.onnx"), "--fp16", "--quantize", "int8")
+    assert code == 2 and "argument --quantize: not allowed with argument --fp16" in err
+    code, err = run_cli(capsys, "export", "dcgan-mnist", "-o", str(tmp_path / "g.onnx"), "--quantize", "int4")
+    assert code == 2 and "argument --quantize: invalid choice: 'int4'" in err
+    assert not (tmp_path / "g.onnx").exists()
+
+
+def test_cli_exports_an_int8_file_and_says_so(tmp_path, capsys):
+    from ganzoo.cli import main
+
+    assert main(["export", "dcgan-mnist", "-o", str(tmp_path / "q.onnx"), "--quantize", "int8", "--convt", "phase"]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'q.onnx'}" in out and ", int8); checked with onnx.checker" in out
+    assert "batch 64: mean|diff|" in out
 
 
 @pytest.mark.parametrize("argv, module, extra", [
