@@ -30,6 +30,7 @@ import ganzoo  # noqa: E402
 from ganzoo.runtime import OnnxGenerator  # noqa: E402
 
 BATCHES = (1, 16, 64, 256)
+PARTS = ("sampling", "forms", "profile", "precision", "compile", "cold", "training")
 
 
 def cpu_model() -> str:
@@ -76,45 +77,153 @@ def flops_per_image(model) -> float:
     return fc.get_total_flops() / 8
 
 
-# -- sampling --------------------------------------------------------------------------------
-def bench_sampling(entries: list[str], repeats: int, tmp: Path) -> dict:
-    peak = matmul_peak(repeats)
-    out = {"matmul_peak_gflops": round(peak / 1e9, 1), "threads": torch.get_num_threads(), "entries": {}}
+# -- sampling ----------------------------------------------------------------------------------
+def is_conv(model) -> bool:
+    return any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in model.generator.modules())
+
+
+def inputs(model, b: int):
+    z = torch.randn(b, model.latent_dim, generator=torch.Generator().manual_seed(b))
+    y = torch.arange(b) % model.num_classes if model.conditional else None
+    return z, y, z.numpy(), None if y is None else y.numpy()
+
+
+def row(fl: float, b: int, sec: float, peak: float) -> dict:
+    return {"ms_per_batch": round(sec * 1e3, 3), "images_per_s": round(b / sec, 1),
+            "peak_fraction": round(fl * b / sec / peak, 4)}
+
+
+def bench_sampling(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> dict:
+    """Per thread count: torch eager (the raw generator, as sample() ran before), ganzoo's default path
+    (model.generate) and the default ONNX export in onnxruntime, at every batch size."""
+    out = {"threads": {}}
+    models = {name: ganzoo.load(name) for name in entries}
+    files = {name: m.export_onnx(tmp / f"{name}.onnx", check=False) for name, m in models.items()}
+    flops = {name: flops_per_image(m) for name, m in models.items()}
+    for t in threads:
+        torch.set_num_threads(t)
+        peak = matmul_peak(repeats)
+        res = {"matmul_peak_gflops": round(peak / 1e9, 1), "entries": {}}
+        for name, model in models.items():
+            rt = OnnxGenerator(files[name], intra_op_threads=t)
+            g = model.generator
+            rows = {}
+            for b in BATCHES:
+                z, y, zn, yn = inputs(model, b)
+
+                def eager():
+                    with torch.inference_mode():
+                        return ((g(z, y) + 1) / 2).clamp(0, 1)
+
+                tm = {"eager": timeit(eager, repeats), "default": timeit(lambda: model.generate(z, y), repeats),
+                      "onnxruntime": timeit(lambda: rt.generate(zn, yn), repeats)}
+                rows[b] = {k: row(flops[name], b, v, peak) for k, v in tm.items()}
+            res["entries"][name] = {"gflops_per_image": round(flops[name] / 1e9, 5), "conv": is_conv(model),
+                                    "batches": rows}
+            print(f"sampling {t}t {name}: " + ", ".join(
+                f"b{b} eager {r['eager']['ms_per_batch']:.2f} default {r['default']['ms_per_batch']:.2f} "
+                f"ort {r['onnxruntime']['ms_per_batch']:.2f} ms" for b, r in rows.items()), flush=True)
+        out["threads"][t] = res
+    torch.set_num_threads(max(threads))
+    return out
+
+
+def bench_forms(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> dict:
+    """The transposed-convolution forms (ganzoo.fast) in torch and in onnxruntime: which one to default to."""
+    from ganzoo.fast import optimize
+    from ganzoo.registry import CONVT_FORMS
+
+    out = {}
     for name in entries:
         model = ganzoo.load(name)
-        fl = flops_per_image(model)
-        onnx_path = tmp / f"{name}.onnx"
-        model.export_onnx(onnx_path, check=False)
-        rt = OnnxGenerator(onnx_path)
-        # the cheap tricks: channels_last for conv nets, raw generator call under inference_mode, 1 thread at batch 1
-        fast = ganzoo.load(name)
-        conv = any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in fast.generator.modules())
-        if conv:
-            fast.generator.to(memory_format=torch.channels_last)
-        g = fast.generator
-        rows = {}
-        for b in BATCHES:
-            z = torch.randn(b, model.latent_dim)
-            y = torch.arange(b) % model.num_classes if model.conditional else None
-            zn, yn = z.numpy(), None if y is None else y.numpy()
+        if not is_conv(model):
+            continue
+        res = out[name] = {}
+        for form in CONVT_FORMS:
+            path = model.export_onnx(tmp / f"{name}-{form}.onnx", convt=form, check=False)
+            g = optimize(model.generator, convt=form).to(memory_format=torch.channels_last)
+            for t in threads:
+                torch.set_num_threads(t)
+                rt = OnnxGenerator(path, intra_op_threads=t)
+                for b in BATCHES:
+                    z, y, zn, yn = inputs(model, b)
 
-            def tricks():
-                with torch.inference_mode():
-                    return g(z, y).add_(1).mul_(0.5).clamp_(0, 1)
+                    def torch_path():
+                        with torch.inference_mode():
+                            return g(z, y)
 
-            t = {"eager": timeit(lambda: model.generate(z, y), repeats)}
-            # thread setting: one image is too little work to split across cores
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1 if b == 1 else threads)
-            t["tricks"] = timeit(tricks, repeats)
-            torch.set_num_threads(threads)
-            t["onnxruntime"] = timeit(lambda: rt.generate(zn, yn), repeats)
-            rows[b] = {k: {"ms_per_batch": round(v * 1e3, 3), "images_per_s": round(b / v, 1),
-                           "peak_fraction": round(fl * b / v / peak, 4)} for k, v in t.items()}
-        out["entries"][name] = {"gflops_per_image": round(fl / 1e9, 5), "batches": rows}
-        print(f"sampling {name}: " + ", ".join(
-            f"b{b} eager {r['eager']['ms_per_batch']:.2f} tricks {r['tricks']['ms_per_batch']:.2f} "
-            f"ort {r['onnxruntime']['ms_per_batch']:.2f} ms" for b, r in rows.items()), flush=True)
+                    res.setdefault(form, {}).setdefault(str(t), {})[b] = {
+                        "torch_ms": round(timeit(torch_path, repeats) * 1e3, 3),
+                        "onnxruntime_ms": round(timeit(lambda: rt.generate(zn, yn), repeats) * 1e3, 3)}
+            print(f"forms {name} {form}: {res[form]}", flush=True)
+    torch.set_num_threads(max(threads))
+    return out
+
+
+def bench_profile(entry: str, tmp: Path, batch: int = 64, runs: int = 30) -> dict:
+    """Where onnxruntime's time goes: its profiler's per-operator-type share of kernel time, per export form
+    and thread count."""
+    import onnxruntime as ort
+
+    from ganzoo.registry import CONVT_FORMS
+
+    model = ganzoo.load(entry)
+    _, _, zn, yn = inputs(model, batch)
+    feeds = {"z": zn, **({"labels": yn} if yn is not None else {})}
+    out = {"entry": entry, "batch": batch}
+    for form in CONVT_FORMS:
+        path = model.export_onnx(tmp / f"prof-{form}.onnx", convt=form, check=False)
+        for t in (1, 2):
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads, opts.inter_op_num_threads = t, 1
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            opts.enable_profiling = True
+            opts.profile_file_prefix = str(tmp / f"prof-{form}-{t}")
+            sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            for _ in range(5):
+                sess.run(None, feeds)  # warm-up, then the profiled runs
+            for _ in range(runs):
+                sess.run(None, feeds)
+            events = json.loads(Path(sess.end_profiling()).read_text())
+            by_op: dict[str, float] = {}
+            for e in events:
+                if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+                    op = e["args"].get("op_name", "?")
+                    by_op[op] = by_op.get(op, 0.0) + e["dur"]
+            total = sum(by_op.values())
+            out[f"{form}/{t}t"] = {"kernel_ms_per_run": round(total / 1e3 / (runs + 5), 3),
+                                   "share": {k: round(v / total, 3) for k, v in
+                                             sorted(by_op.items(), key=lambda kv: -kv[1])}}
+            print(f"profile {entry} {form} {t}t: {out[f'{form}/{t}t']}", flush=True)
+    return out
+
+
+def bench_precision(entries: list[str], repeats: int, tmp: Path, data_root: str | None, n_fd: int = 10000) -> dict:
+    """fp32 vs fp16 vs int8 files: size, onnxruntime speed at batch 64 (1 and 2 threads) and classifier FD
+    of n_fd samples (the eval sampling rule, seed 0) against the test split."""
+    from ganzoo.metrics import compare, eval_latents, fd_key
+    from ganzoo.registry import DEFAULT_CONVT
+
+    out = {}
+    for name in entries:
+        model = ganzoo.load(name)
+        variants = {"fp32": dict(convt=DEFAULT_CONVT), "fp16": dict(fp16=True, convt=DEFAULT_CONVT),
+                    "int8 native": dict(quantize="int8", convt="native"),
+                    "int8 phase": dict(quantize="int8", convt="phase")}
+        res = out[name] = {}
+        _, _, zn, yn = inputs(model, 64)
+        for label, kw in variants.items():
+            path = model.export_onnx(tmp / f"{name}-{label.replace(' ', '-')}.onnx", check=False, **kw)
+            r = res[label] = {"mb": round(path.stat().st_size / 1e6, 3)}
+            for t in (1, 2):
+                rt = OnnxGenerator(path, intra_op_threads=t)
+                r[f"b64_{t}t_ms"] = round(timeit(lambda: rt.generate(zn, yn), repeats) * 1e3, 3)
+            rt = OnnxGenerator(path)
+            imgs = [torch.from_numpy(rt.generate(z.numpy(), None if y is None else y.numpy()))
+                    for z, y in eval_latents(n_fd, model.latent_dim, model.num_classes, seed=0)]
+            ds = model.config["dataset"]
+            r["fd"] = round(compare(torch.cat(imgs), ds, root=data_root, full=False)[fd_key(ds)], 3)
+            print(f"precision {name} {label}: {r}", flush=True)
     return out
 
 
@@ -236,17 +345,62 @@ def markdown(res: dict) -> str:
              f"{res['repeats']} timings."]
     s = res.get("sampling")
     if s:
-        lines += ["", f"**Sampling** ({s['threads']} threads; fp32 matmul peak measured at "
-                  f"{s['matmul_peak_gflops']} GFLOP/s). ms per batch (images/s), share of that peak in brackets.",
-                  "", "| entry | GFLOP/img | batch | torch eager | torch + tricks | onnxruntime | ort / eager |",
-                  "|---|---|---|---|---|---|---|"]
-        for name, e in s["entries"].items():
-            for b, r in e["batches"].items():
-                cells = [f"{r[k]['ms_per_batch']:.2f} ({r[k]['images_per_s']:.0f}/s) [{r[k]['peak_fraction']:.1%}]"
-                         for k in ("eager", "tricks", "onnxruntime")]
-                speed = r["eager"]["ms_per_batch"] / r["onnxruntime"]["ms_per_batch"]
-                lines.append(f"| {name} | {e['gflops_per_image']:.4f} | {b} | " + " | ".join(cells)
-                             + f" | {speed:.2f}x |")
+        paths = ("eager", "default", "onnxruntime")
+        for t, st in s["threads"].items():
+            lines += ["", f"**Sampling, {t} thread(s)** (fp32 matmul peak measured at {st['matmul_peak_gflops']} "
+                      "GFLOP/s). ms per batch, share of that peak in brackets. eager: the raw generator under "
+                      "inference_mode; default: `model.generate` (BatchNorm folded, channels_last); onnxruntime: "
+                      "the default `ganzoo export` file.", "",
+                      "| entry | GFLOP/img | batch | torch eager | ganzoo default | onnxruntime | ort / eager speed |",
+                      "|---|---|---|---|---|---|---|"]
+            for name, e in st["entries"].items():
+                for b, r in e["batches"].items():
+                    cells = [f"{r[k]['ms_per_batch']:.2f} [{r[k]['peak_fraction']:.1%}]" for k in paths]
+                    speed = r["eager"]["ms_per_batch"] / r["onnxruntime"]["ms_per_batch"]
+                    lines.append(f"| {name} | {e['gflops_per_image']:.4f} | {b} | " + " | ".join(cells)
+                                 + f" | {speed:.2f}x |")
+        ts = sorted(s["threads"], key=int)
+        if len(ts) == 2:
+            lo, hi = (s["threads"][t] for t in ts)
+            lines += ["", f"**Thread scaling**: speed-up from {ts[0]} to {ts[1]} threads.", "",
+                      "| entry | batch | torch eager | ganzoo default | onnxruntime |", "|---|---|---|---|---|"]
+            for name, e in hi["entries"].items():
+                for b, r in e["batches"].items():
+                    r1 = lo["entries"][name]["batches"][b]
+                    lines.append(f"| {name} | {b} | " + " | ".join(
+                        f"{r1[k]['ms_per_batch'] / r[k]['ms_per_batch']:.2f}x" for k in paths) + " |")
+    f = res.get("forms")
+    if f:
+        lines += ["", "**Transposed-convolution forms** (`ganzoo.fast`, `ganzoo export --convt`): ms per batch, "
+                  "torch (channels_last, inference_mode) / onnxruntime.", "",
+                  "| entry | form | threads | " + " | ".join(f"batch {b}" for b in BATCHES) + " |",
+                  "|---|---|---|" + "---|" * len(BATCHES)]
+        for name, forms in f.items():
+            for form, by_t in forms.items():
+                for t, rows in by_t.items():
+                    lines.append(f"| {name} | {form} | {t} | " + " | ".join(
+                        f"{r['torch_ms']:.2f} / {r['onnxruntime_ms']:.2f}" for r in rows.values()) + " |")
+    pr = res.get("profile")
+    if pr:
+        lines += ["", f"**Where onnxruntime's time goes** ({pr['entry']}, batch {pr['batch']}, its profiler): "
+                  "kernel time per run and each operator type's share.", "",
+                  "| form, threads | kernel ms/run | operator shares |", "|---|---|---|"]
+        for k, v in pr.items():
+            if isinstance(v, dict):
+                shares = ", ".join(f"{op} {x:.0%}" for op, x in list(v["share"].items())[:4])
+                lines.append(f"| {k} | {v['kernel_ms_per_run']:.2f} | {shares} |")
+    q = res.get("precision")
+    if q:
+        lines += ["", "**fp32, fp16 and int8 files** (onnxruntime CPU, batch 64; FD: classifier FD of 10,000 "
+                  "samples from the file against the test split).", "",
+                  "| entry | file | MB | ms 1 thread | ms 2 threads | speed vs fp32 (1t / 2t) | FD | FD change |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, variants in q.items():
+            base = variants["fp32"]
+            for label, r in variants.items():
+                lines.append(f"| {name} | {label} | {r['mb']:.2f} | {r['b64_1t_ms']:.2f} | {r['b64_2t_ms']:.2f} | "
+                             f"{base['b64_1t_ms'] / r['b64_1t_ms']:.2f}x / {base['b64_2t_ms'] / r['b64_2t_ms']:.2f}x"
+                             f" | {r['fd']:.2f} | {(r['fd'] - base['fd']) / base['fd']:+.1%} |")
     c = res.get("compile")
     if c:
         lines += ["", f"**torch.compile** on {c['entry']}: " + (
@@ -269,7 +423,7 @@ def markdown(res: dict) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", choices=["sampling", "compile", "cold", "training"], action="append")
+    p.add_argument("--only", choices=PARTS, action="append")
     p.add_argument("--entries", nargs="*", help="zoo entries (default: every entry with weights)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--train-steps", type=int, default=60)
@@ -279,7 +433,7 @@ def main() -> None:
     p.add_argument("--update-readme", action="store_true",
                    help="also replace the README's <!-- bench begin/end --> section with the tables")
     args = p.parse_args()
-    parts = args.only or ["sampling", "compile", "cold", "training"]
+    parts = args.only or list(PARTS)
     entries = args.entries or ganzoo.list_models(with_weights=True)
     import onnxruntime
 
@@ -297,6 +451,17 @@ def main() -> None:
         tmp = Path(d)
         if "sampling" in parts:
             res["sampling"] = bench_sampling(entries, args.repeats, tmp)
+            save()
+        conv = [e for e in ("dcgan-mnist", "cgan-fashion-mnist") if e in entries]
+        if "forms" in parts:
+            res["forms"] = bench_forms(conv, args.repeats, tmp)
+            save()
+        if "profile" in parts:
+            res["profile"] = bench_profile(conv[0] if conv else entries[0], tmp)
+            save()
+        if "precision" in parts:
+            res["precision"] = bench_precision(
+                [e for e in ("dcgan-mnist", "dcgan-fashion-mnist") if e in entries], args.repeats, tmp, args.data_root)
             save()
         if "compile" in parts:
             res["compile"] = bench_compile("dcgan-mnist" if "dcgan-mnist" in entries else entries[0], args.repeats)

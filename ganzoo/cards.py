@@ -67,6 +67,9 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         known += (f"- Asked for a class, it draws one the classifier recognises as that class "
                   f"{eval_res['metrics']['label_accuracy']:.1%} of the time (the classifier itself is "
                   f"{proto.get('feature_network_test_accuracy', float('nan')):.1%} accurate on real test images).\n")
+    has_curves = m.folder is not None and (Path(m.folder) / "curves.png").is_file()
+    curves_line = ("\n\n![training curves: D and G losses, mean D(x) and D(G(z)), selection FD over CPU minutes]"
+                   "(curves.png)" if has_curves else "")
     card = ModelCard.from_template(
         data, template_path=str(model_cards_dir() / "template.md"),
         name=name,
@@ -88,6 +91,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         n_generated=proto["n_generated"], n_real=proto["n_real"], real_split=proto["real_split"],
         clf_accuracy=proto.get("feature_network_test_accuracy"), clf_sha=proto["feature_network_sha256"][:16],
         seed=proto["seed"], ganzoo_version=proto["ganzoo_version"], metrics_table=rows, known_issues=known,
+        curves_line=curves_line,
     )
     return card
 

@@ -123,9 +123,10 @@ SHA256: dict[str, dict[str, str]] = {
         "samples.png": "eb933ef82eb2b083452a70479308a66e77704c31bd823fd0a0b623e1d27d61bc",
     },
     "dcgan-mnist": {
-        "config.json": "9d855b6be37ef39840562d33c4c9e711b241d8d2f0e64374508b863d1cc3176d",
-        "model.safetensors": "5812c48db030caa653717e7130c255a4e605d096c1d09434a91aeeec3e8e142c",
-        "samples.png": "f511e9527f9a2e3735dc05b20cb4cb3eb913766da2681d686fcba8167508f1de",
+        "config.json": "61315614d00aa67e2e982663c903eaa73f4234007f78e3e5c1a714265b6030de",
+        "model.safetensors": "40799314029590d3789cd1035ff1e35bd701a5cdbc63ff362271de3576ef6a08",
+        "samples.png": "6c705e7945a1ed2de8937e32d37ebc36f54da753e85b04145ec863f91575ea95",
+        "curves.png": "b2d52d92b2c3c230d1833bc6ffce0466d540a13e3f9c5adcde90fcba3710204b",
     },
     "dcgan-fashion-mnist": {
         "config.json": "e6781cc5bd883d163c9c87d624adf215f793d8b83a9e5de25ee636dc663230c4",
@@ -172,7 +173,7 @@ SHA256: dict[str, dict[str, str]] = {
 DISCRIMINATOR_SHA256: dict[str, str] = {
     "gan-mnist": "df24656c118073971a12fb34896d70a40b92a59284a8734f98b6e0893b754193",
     "gan-fashion-mnist": "fbeba712e6aae98996eb8e164643348185ce91f1fa989020c13068c9a292785d",
-    "dcgan-mnist": "94ff942e38e866bf278258a5c1e2e1b3b17cb472526e89a1f06fcb972791b5ee",
+    "dcgan-mnist": "c12c3d3d409483a915421d871cd4eb6a5262d9a608d7f15eea888cca28a98a70",
     "dcgan-fashion-mnist": "650aee99b088c4a586c8c8f0aa7982befdad6dd6048a767a1c393b6392971875",
     "cgan-mnist": "b5b3698661e3b9bd6a7751d2dbbf36b5f26e18c0b5458f52f2b0c83f07503bbb",
     "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",

@@ -28,7 +28,9 @@ def test_round_trip_identical_outputs(tiny):
     y = torch.arange(5) if m.conditional else None
     with torch.no_grad():
         ref = (G(z, y) + 1) / 2
-    assert torch.equal(m.generate(z, y), ref.clamp(0, 1))
+        assert torch.equal(m.generator(z, y), G(z, y))  # the weights round-trip bit for bit
+    # sampling runs the BatchNorm-folded copy (ganzoo.fast): equal to float tolerance
+    assert torch.allclose(m.generate(z, y), ref.clamp(0, 1), atol=1e-5)
     assert not m.generator.training
 
 

@@ -127,8 +127,9 @@ def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, mon
     whole = m.sample(10, seed=3)
     monkeypatch.setattr(model_mod, "CHUNK", 3)  # 4 forward calls of at most 3 images
     calls = []
-    real_forward = m.generator.forward
-    monkeypatch.setattr(m.generator, "forward", lambda z, y=None: calls.append(len(z)) or real_forward(z, y))
+    g = m.inference_generator()  # what sample() runs (cached while the weights stay the same)
+    real_forward = g.forward
+    monkeypatch.setattr(g, "forward", lambda z, y=None: calls.append(len(z)) or real_forward(z, y))
     chunked = m.sample(10, seed=3)  # batch size changes float rounding in the convolutions, nothing more
     assert torch.allclose(chunked, whole, atol=1e-6) and calls == [3, 3, 3, 1]
     with pytest.raises(ganzoo.GanzooError, match=r"10000000000 images of 1x28x28 need 31360\.0 GB as float32, but "
