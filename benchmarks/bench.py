@@ -1,7 +1,15 @@
-"""ganzoo benchmarks: sampling throughput, cold start and training throughput on this machine.
+"""ganzoo benchmarks: sampling throughput, export forms and precisions, cold start, training throughput.
 
-    python benchmarks/bench.py                       # everything; ~10 minutes on 2 cores
+    python benchmarks/bench.py --update-readme       # everything; ~15 minutes on 2 cores
     python benchmarks/bench.py --only sampling --entries dcgan-mnist --repeats 3
+
+Parts (--only, repeatable):
+- sampling: torch eager, ganzoo's default `model.generate` path and the default ONNX file in onnxruntime,
+  with 1 and 2 threads, batch 1-256, each as ms and as a share of the measured fp32 matmul peak;
+- forms: the transposed-convolution forms of ganzoo.fast (native, subpixel, phase) in torch and onnxruntime;
+- profile: onnxruntime's own profiler, per operator type, for each form (where its time goes);
+- precision: fp32 vs fp16 vs int8 files: size, speed at batch 64, classifier FD of 10,000 samples;
+- compile, cold (fresh-process start), training (s/step of the recipes, 1 thread).
 
 Writes OUT/results.json (every timing) and OUT/results.md (the README's tables); OUT defaults
 to benchmarks/results. Each number is the median of --repeats timings. Run it on an idle machine:

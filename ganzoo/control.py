@@ -86,7 +86,8 @@ def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, ite
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
     Each latent is optimised with Adam until the classifier gives `toward` probability >= confidence
-    (then it is frozen) or `iters` steps have passed.
+    (then it is frozen) or `iters` steps have passed. The distance and prior penalties fade linearly to
+    zero over the `iters` steps, so a latent that has not arrived is pulled by the classifier alone.
     """
     net = classifier_for(model)
     target = _class_index(model, toward)
@@ -105,8 +106,11 @@ def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, ite
             if bool(done.all()) or it == iters:
                 break
             loss_cls = F.cross_entropy(logits, tgt, reduction="none")
-            loss = loss_cls + distance_weight * (zz - z0).square().sum(1) \
-                + prior_weight * (zz.norm(dim=1) - math.sqrt(d)).square()
+            # The penalties fade linearly to zero: with fixed weights a latent can settle where their pull
+            # balances the classifier's just short of `confidence`, and never arrive.
+            fade = 1 - it / iters
+            loss = loss_cls + fade * (distance_weight * (zz - z0).square().sum(1)
+                                      + prior_weight * (zz.norm(dim=1) - math.sqrt(d)).square())
             opt.zero_grad()
             (loss * (~done)).sum().backward()  # reached latents get no gradient...
             kept = zz.detach()[done].clone()
