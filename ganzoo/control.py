@@ -6,7 +6,8 @@ through the frozen generator and ganzoo's frozen classifier (the one the metrics
 
 - steer: raise log p(class | G(z')) while keeping z' close to the start (||z' - z||^2) and in the
   typical set of the prior (||z'|| near sqrt(latent_dim)); each latent stops as soon as the classifier
-  gives the target class `confidence`, so it moves as little as needed.
+  gives the target class `confidence`, so it moves as little as needed. The penalties fade over the
+  iterations; a latent that stalls anyway restarts halfway toward the nearest seeded sample of the class.
 - class_directions: the mean latent of the samples the classifier puts in each class, so that
   z + d[7] - d[1] moves a 1 toward a 7 (the lectures' vector arithmetic).
 - invert: the latent whose image matches a given image in pixels and in classifier features, with
@@ -80,24 +81,50 @@ def _images(model, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     return (model.generator(z, y) + 1) / 2
 
 
+ANCHOR_SEED = 20_251_125  # the seeded pool of latents the restarts aim at (any fixed value)
+
+
 def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, iters: int = 200, lr: float = 0.05,
-                  distance_weight: float = 0.02, prior_weight: float = 0.01,
-                  confidence: float = 0.9) -> tuple[torch.Tensor, torch.Tensor]:
+                  distance_weight: float = 0.02, prior_weight: float = 0.01, confidence: float = 0.9,
+                  anchors: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
     Each latent is optimised with Adam until the classifier gives `toward` probability >= confidence
     (then it is frozen) or `iters` steps have passed. The distance and prior penalties fade linearly to
     zero over the `iters` steps, so a latent that has not arrived is pulled by the classifier alone.
+    Gradient steps alone can stall in a local optimum of the classifier (a 1 that becomes a thin 0-ish
+    loop, never a 0): such latents restart halfway toward their nearest *anchor*, the closest of
+    `anchors` seeded samples that the classifier already gives the class with that confidence, and
+    descend again (the distance penalty still measured from the start); if that fails too, they end on
+    the anchor itself. `anchors=0` turns the restarts off.
     """
     net = classifier_for(model)
     target = _class_index(model, toward)
     z0 = _check_latents(model, z)
     y = model.labels_tensor(labels, len(z0))
+    kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight, confidence=confidence)
+    end, done = _descend(model, net, z0, z0, target, y, **kw)
+    if anchors and not bool(done.all()):
+        idx = (~done).nonzero().flatten()
+        anchor = _nearest_anchors(model, net, z0[idx], target, None if y is None else y[idx], anchors, confidence)
+        found = ~torch.isnan(anchor[:, 0])
+        idx, anchor = idx[found], anchor[found]
+        if len(idx):
+            yi = None if y is None else y[idx]
+            e2, d2 = _descend(model, net, z0[idx] + 0.5 * (anchor - z0[idx]), z0[idx], target, yi, **kw)
+            end[idx] = torch.where(d2[:, None], e2, anchor)  # the anchor itself is confident by construction
+            done[idx] = True
+    return end, done
+
+
+def _descend(model, net, start: torch.Tensor, z0: torch.Tensor, target: int, y, *, iters: int, lr: float,
+             distance_weight: float, prior_weight: float, confidence: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Adam on z from `start` toward class `target`, penalised by the distance to `z0` and off the prior."""
     d = model.latent_dim
-    zz = z0.clone().requires_grad_(True)
+    zz = start.clone().requires_grad_(True)
     opt = torch.optim.Adam([zz], lr=lr)
-    done = torch.zeros(len(z0), dtype=torch.bool, device=z0.device)
-    tgt = torch.full((len(z0),), target, device=z0.device)
+    done = torch.zeros(len(zz), dtype=torch.bool, device=zz.device)
+    tgt = torch.full((len(zz),), target, device=zz.device)
     with torch.enable_grad(), frozen(model):
         for it in range(iters + 1):
             logits = net(_images(model, zz, y))[1]
@@ -118,6 +145,23 @@ def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, ite
             with torch.no_grad():
                 zz[done] = kept  # ...and Adam's momentum must not move them either
     return zz.detach(), done
+
+
+@torch.no_grad()
+def _nearest_anchors(model, net, z: torch.Tensor, target: int, y, n: int, confidence: float) -> torch.Tensor:
+    """For each latent, the nearest of n seeded latents whose image (under the same label, for a conditional
+    model) the classifier gives `target` with >= confidence; NaN rows where none of the n qualifies."""
+    pool = model.sample_latent(n, seed=ANCHOR_SEED).to(z.device)
+    out = torch.full_like(z, float("nan"))
+    for label in ([None] if y is None else y.unique().tolist()):
+        rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
+        yl = None if label is None else torch.full((n,), label, device=z.device)
+        probs = torch.cat([net(_images(model, pool[i:i + 500], None if yl is None else yl[i:i + 500]))[1]
+                           .softmax(1) for i in range(0, n, 500)])
+        good = pool[(probs.argmax(1) == target) & (probs[:, target] >= confidence)]
+        if len(good):
+            out[rows] = good[torch.cdist(z[rows], good).argmin(1)]
+    return out
 
 
 def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=None, **kwargs) -> torch.Tensor:

@@ -48,6 +48,24 @@ def test_steered_latents_stop_once_the_target_is_reached(tiny_mnist):
 
 
 @pytest.mark.slow
+def test_stalled_latents_restart_toward_the_nearest_confident_sample():
+    from ganzoo.control import steer_latents
+
+    m = ganzoo.load("dcgan-mnist")
+    net = classifier_for(m)
+    z = m.sample_latent(12, seed=5)
+    # iters=0: no gradient step at all, so only the restarts can get a latent to class 0
+    end, done = steer_latents(m, z, 0, iters=0)
+    assert done.all()
+    with torch.no_grad():
+        p = net(m.generate(end))[1].softmax(1)
+    assert (p.argmax(1) == 0).all() and (p[:, 0] >= 0.9).all()
+    _, alone = steer_latents(m, z, 0, iters=0, anchors=0)
+    assert not alone.all()  # without restarts the same latents stay where they are
+    again, _ = steer_latents(m, z, 0, iters=0)
+    assert torch.equal(again, end)  # the anchor pool is seeded
+
+
 def test_class_directions_are_class_means_of_classified_samples(tiny_mnist):
     m = tiny_mnist
     with pytest.raises(ganzoo.GanzooError, match=r"no sample of class\(es\)"):  # an untrained G draws few classes
