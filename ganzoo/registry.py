@@ -129,9 +129,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "b2d52d92b2c3c230d1833bc6ffce0466d540a13e3f9c5adcde90fcba3710204b",
     },
     "dcgan-fashion-mnist": {
-        "config.json": "e6781cc5bd883d163c9c87d624adf215f793d8b83a9e5de25ee636dc663230c4",
-        "model.safetensors": "e7fd9b90c4ad18594cfdaabf72321948976842139a910aa6600cb041e33d917f",
-        "samples.png": "d8df07df8c450740e4c3ef1a4de1dae5f3dee109c596471112c25a3c8997c2e4",
+        "config.json": "e4c714b0212fae3a45ad8fff5958a8bdeda938b095c22db8fcf2ec6c6f8b91e9",
+        "model.safetensors": "8b33f6d46d10188855ec3eace74e3cd6589b9c63124ace44275299a209df0604",
+        "samples.png": "8d544acaf8908e72a4a12ef49a709f9a371d092071f958417f6c83e81e1cea8f",
+        "curves.png": "c8e60daad82efcc67767975aabdcf25da9d7f00cb44705eefb44397bc0140c36",
     },
     "cgan-mnist": {
         "config.json": "33596750c9f3537ee1bc23ae8dddb296560a8ae241bc15cce7db95bfd4d0fb01",
@@ -174,7 +175,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "gan-mnist": "df24656c118073971a12fb34896d70a40b92a59284a8734f98b6e0893b754193",
     "gan-fashion-mnist": "fbeba712e6aae98996eb8e164643348185ce91f1fa989020c13068c9a292785d",
     "dcgan-mnist": "c12c3d3d409483a915421d871cd4eb6a5262d9a608d7f15eea888cca28a98a70",
-    "dcgan-fashion-mnist": "650aee99b088c4a586c8c8f0aa7982befdad6dd6048a767a1c393b6392971875",
+    "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "b5b3698661e3b9bd6a7751d2dbbf36b5f26e18c0b5458f52f2b0c83f07503bbb",
     "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",
     "wgan-mnist": "68347d36dec50f42f1dd8a898c0b7d633e54f8ad69ef2b97a50ee5bbfc20b96c",
