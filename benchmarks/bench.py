@@ -357,8 +357,8 @@ def markdown(res: dict) -> str:
         for t, st in s["threads"].items():
             lines += ["", f"**Sampling, {t} thread(s)** (fp32 matmul peak measured at {st['matmul_peak_gflops']} "
                       "GFLOP/s). ms per batch, share of that peak in brackets. eager: the raw generator under "
-                      "inference_mode; default: `model.generate` (BatchNorm folded, channels_last); onnxruntime: "
-                      "the default `ganzoo export` file.", "",
+                      "inference_mode; default: `model.generate` (BatchNorm folded, transposed convs in the "
+                      "phase form); onnxruntime: the default `ganzoo export` file.", "",
                       "| entry | GFLOP/img | batch | torch eager | ganzoo default | onnxruntime | ort / eager speed |",
                       "|---|---|---|---|---|---|---|"]
             for name, e in st["entries"].items():

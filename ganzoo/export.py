@@ -152,12 +152,16 @@ def _quantize_int8(proto, model, scratch: Path):
             return next(self.feeds, None)
 
     src, dst = scratch.with_suffix(".fp32.onnx"), scratch.with_suffix(".int8.onnx")
+    weighted = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
+    # The layer that draws the pixels stays fp32 (it holds ~3 % of the multiply-adds): quantised, it cost
+    # dcgan-fashion-mnist 36 % in FD (15.2 -> 20.6); kept in fp32, 5 % (16.0). The image conversion after
+    # it (Tanh, scale, clamp) is never quantised either.
+    last = [n.name for n in proto.graph.node if n.op_type in weighted][-1:]
     try:
         onnx.save_model(proto, str(src))
-        # Only the layers with weights: the image conversion at the end (Tanh, scale, clamp) stays fp32.
         quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=["Conv", "ConvTranspose", "Gemm", "MatMul"])
+                        op_types_to_quantize=weighted, nodes_to_exclude=last)
         return onnx.load(str(dst))
     finally:
         for f in (src, dst):

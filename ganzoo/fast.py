@@ -131,7 +131,7 @@ class PhaseConvTranspose(nn.Module):
         # parity (a, b) lives at rows a..a+H, columns b..b+W of its group
         p = [y[:, (2 * a + b) * k:(2 * a + b + 1) * k, a:a + H, b:b + W] for a in (0, 1) for b in (0, 1)]
         # channel c*4 + 2a + b, so that PixelShuffle (ONNX DepthToSpace) does the interleave
-        return nn.functional.pixel_shuffle(torch.stack(p, 2).view(B, 4 * k, H, W), 2)  # (B, Cout, 2H, 2W)
+        return nn.functional.pixel_shuffle(torch.stack(p, 2).reshape(B, 4 * k, H, W), 2)  # (B, Cout, 2H, 2W)
 
 
 def _is_subpixel_able(m: nn.Module) -> bool:

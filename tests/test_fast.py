@@ -20,6 +20,8 @@ def test_rewrites_are_exact_on_every_architecture(tiny, convt):
     y = torch.arange(9) % 10 if m.conditional else None
     with torch.no_grad():
         assert torch.allclose(fast(z, y), m.generator(z, y), atol=1e-5)
+        if any(isinstance(x, torch.nn.Conv2d) for x in fast.modules()):  # any memory format
+            assert torch.allclose(fast.to(memory_format=torch.channels_last)(z, y), m.generator(z, y), atol=1e-5)
     assert any(p.requires_grad for p in m.generator.parameters())  # the original is untouched
 
 
