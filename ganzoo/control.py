@@ -147,6 +147,13 @@ def _descend(model, net, start: torch.Tensor, z0: torch.Tensor, target: int, y, 
     return zz.detach(), done
 
 
+@torch.inference_mode()
+def _class_probs(model, net, z: torch.Tensor, y, batch: int = 500) -> torch.Tensor:
+    """The classifier's class probabilities (N, K) for the images of latents z (and labels y), batch at a time."""
+    return torch.cat([net(model.generate(z[i:i + batch], None if y is None else y[i:i + batch]))[1].softmax(1)
+                      for i in range(0, len(z), batch)])
+
+
 @torch.no_grad()
 def _nearest_anchors(model, net, z: torch.Tensor, target: int, y, n: int, confidence: float) -> torch.Tensor:
     """For each latent, the nearest of n seeded latents whose image (under the same label, for a conditional
@@ -155,9 +162,7 @@ def _nearest_anchors(model, net, z: torch.Tensor, target: int, y, n: int, confid
     out = torch.full_like(z, float("nan"))
     for label in ([None] if y is None else y.unique().tolist()):
         rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
-        yl = None if label is None else torch.full((n,), label, device=z.device)
-        probs = torch.cat([net(_images(model, pool[i:i + 500], None if yl is None else yl[i:i + 500]))[1]
-                           .softmax(1) for i in range(0, n, 500)])
+        probs = _class_probs(model, net, pool, None if label is None else torch.full((n,), label, device=z.device))
         good = pool[(probs.argmax(1) == target) & (probs[:, target] >= confidence)]
         if len(good):
             out[rows] = good[torch.cdist(z[rows], good).argmin(1)]
@@ -191,11 +196,7 @@ def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -
     net = classifier_for(model)
     k = len(DATASETS[model.config["dataset"]].class_names)
     z = model.sample_latent(n, seed=seed)
-    preds = []
-    with torch.inference_mode():
-        for i in range(0, n, batch):
-            preds.append(net(model.generate(z[i:i + batch]))[1].argmax(1))
-    pred = torch.cat(preds)
+    pred = _class_probs(model, net, z, None, batch).argmax(1)
     counts = torch.bincount(pred, minlength=k)
     if int(counts.min()) == 0:
         missing = [DATASETS[model.config["dataset"]].class_names[i] for i in range(k) if counts[i] == 0]

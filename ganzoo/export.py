@@ -10,7 +10,7 @@ from torch import nn
 
 from .errors import GanzooError, MissingDependencyError
 from .model import to_unit_range
-from .registry import CONVT_FORMS, DEFAULT_CONVT
+from .registry import DEFAULT_CONVT
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 18  # torch's ONNX exporter emits opset 18 or newer (older requests were silently raised)
@@ -69,9 +69,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         raise MissingDependencyError("ONNX export needs onnx and onnxruntime: pip install 'ganzoo[onnx]'") from None
     from .fast import optimize
 
-    precision = precision_of(fp16, quantize)
-    if convt not in CONVT_FORMS:
-        raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {convt!r}")
+    precision = precision_of(fp16, quantize)  # a bad convt is refused by optimize(), before anything is written
 
     path = Path(path)
     if not path.parent.is_dir():

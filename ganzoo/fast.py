@@ -24,6 +24,7 @@ import copy
 import torch
 from torch import nn
 
+from .errors import GanzooError
 from .registry import CONVT_FORMS
 
 
@@ -164,7 +165,6 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Modul
 def optimize(generator: nn.Module, *, convt: str = "native") -> nn.Module:
     """A faster copy of `generator` for inference: eval mode, BatchNorm folded, and the stride-2 transposed
     convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring)."""
-    from .errors import GanzooError
     from .models.dcgan import DCGANGenerator
 
     if convt not in CONVT_FORMS:
