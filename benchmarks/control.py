@@ -1,22 +1,30 @@
 """Controllable generation, measured: steering success per target class and inversion of test images.
 
-    python benchmarks/control.py --seeds 1000 --images 1000 --update-readme     # the issue's protocol
-    python benchmarks/control.py --seeds 50 --images 200 --no-timing            # a quick look
+    python benchmarks/control.py --seeds 1000 --images 1000 --update-readme     # the issue's protocol, every part
+    python benchmarks/control.py --seeds 50 --images 200 --only steer           # a quick look
+
+The parts (--only, repeatable; default all) are merged into benchmarks/results/control.json, each with
+its own date and command, so the long untimed parts (steer, invert, pictures) may run beside other work
+while `--only timing` runs on a quiet machine:
+    python benchmarks/control.py --only steer --only invert --only pictures
+    python benchmarks/control.py --only timing --update-readme                   # nothing else running
 
 For each entry (default dcgan-mnist, dcgan-fashion-mnist):
 - steering: the latents of seeds 0..S-1 (sample_latent(S, seed=0)) are steered toward every class;
   per class: the share that reaches it (classifier p >= 0.9, the default), and the mean absolute pixel
   change between the start and end images of those that did;
-- wall time per steer (batched, 1 thread), unless --no-timing (timings need a quiet machine);
+- timing: wall time per steer (batched, --threads), over the first --timing-seeds seeds toward every class;
 - inversion: the first N test images; mean squared error of the reconstruction and how often the
   classifier gives the reconstruction the original's (true) label.
-Writes benchmarks/results/control.json, the pictures benchmarks/results/control-NAME.png (a morph
-per row, then originals above reconstructions) and, with --update-readme, the README's section.
+- pictures: benchmarks/results/control-NAME.png (a morph per row, then test images above their
+  reconstructions) and arithmetic-NAME.png (the README's latent arithmetic example).
+With --update-readme, the README's <!-- control --> section is rewritten from control.json.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -34,19 +42,20 @@ from ganzoo.datasets import load_idx_split  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def steer_stats(m, seeds: int, batch: int, timing: bool) -> dict:
+def class_names(m) -> list[str]:
+    return m.class_names or ganzoo.registry.DATASETS[m.config["dataset"]].class_names
+
+
+def steer_stats(m, seeds: int, batch: int) -> dict:
     z = m.sample_latent(seeds, seed=0)
     with torch.no_grad():
         start = m.generate(z)
     net = classifier_for(m)
-    per_class, seconds, n = {}, 0.0, 0
-    for c, name in enumerate(m.class_names or ganzoo.registry.DATASETS[m.config["dataset"]].class_names):
+    per_class = {}
+    for c, name in enumerate(class_names(m)):
         reached, assigned, change = [], [], []
         for i in range(0, seeds, batch):
-            t = time.perf_counter()
             end, done = steer_latents(m, z[i:i + batch], c)
-            seconds += time.perf_counter() - t
-            n += len(end)
             with torch.no_grad():
                 img = m.generate(end)
                 diff = (img - start[i:i + batch]).abs().flatten(1).mean(1)
@@ -57,11 +66,22 @@ def steer_stats(m, seeds: int, batch: int, timing: bool) -> dict:
         per_class[name] = {"reached": float(done.float().mean()),
                            "assigned": float(torch.cat(assigned).float().mean()),
                            "mean_abs_pixel_change": float(torch.cat(change).mean()) if done.any() else None}
-    out = {"seeds": seeds, "per_class": per_class, "min_reached": min(v["reached"] for v in per_class.values()),
-           "min_assigned": min(v["assigned"] for v in per_class.values())}
-    if timing:
-        out["ms_per_steer"] = round(1e3 * seconds / n, 2)
-    return out
+    return {"seeds": seeds, "per_class": per_class, "min_reached": min(v["reached"] for v in per_class.values()),
+            "min_assigned": min(v["assigned"] for v in per_class.values())}
+
+
+def timing_stats(m, seeds: int, batch: int) -> dict:
+    """Wall time per steer: the first `seeds` seeds toward every class, `batch` latents per call."""
+    z = m.sample_latent(seeds, seed=0)
+    steer_latents(m, z[:2], 0)  # warm-up: the classifier's first load and the anchor pool's first use
+    seconds = 0.0
+    for c in range(len(class_names(m))):
+        for i in range(0, seeds, batch):
+            t = time.perf_counter()
+            steer_latents(m, z[i:i + batch], c)
+            seconds += time.perf_counter() - t
+    n = seeds * len(class_names(m))
+    return {"seeds": seeds, "steers": n, "batch": min(batch, seeds), "ms_per_steer": round(1e3 * seconds / n, 2)}
 
 
 def invert_stats(m, images: int, batch: int, data_root) -> dict:
@@ -89,67 +109,104 @@ def picture(m, path: Path, data_root) -> None:
     m.save_grid(torch.cat(rows), path, nrow=8)
 
 
+def arithmetic_picture(m, path: Path) -> None:
+    """The README's example, as written there: eight samples steered to class 1 (top), then + d[7] - d[1]."""
+    d = m.class_directions(n=2000)  # (10, latent_dim)
+    ones = torch.stack([m.steer(z, 1)[-1] for z in m.sample_latent(8, seed=0)])
+    m.save_grid(torch.cat([m.generate(ones), m.generate(ones + d[7] - d[1])]), path, nrow=8)
+
+
 def markdown(res: dict) -> str:
-    lines = [f"Measured {res['date']} on {res['cpu']}, torch {res['torch']}, {res['threads']} thread(s). "
-             f"Regenerate with `{res['command']}`.", ""]
+    lines = [f"On {res['cpu']}, torch {res['torch']}; each part's date and command are in "
+             "`benchmarks/results/control.json`.", ""]
     for name, r in res["entries"].items():
-        s, inv = r["steer"], r["invert"]
-        timing = f"; {s['ms_per_steer']} ms per steer (batched)" if "ms_per_steer" in s else \
-            "; wall time not measured (--no-timing: the machine was busy)"
-        lines.append(f"**{name}**: steering {s['seeds']} seeds toward each class reaches it (classifier p >= 0.9, "
-                     f"steer's default) for {s['min_reached']:.1%} of seeds in the worst class, and ends on an image "
-                     f"the classifier assigns to it (its top class) for {s['min_assigned']:.1%}{timing}. "
-                     f"Inverting {inv['images']} test "
-                     f"images: MSE {inv['mse']:.4f}, the classifier keeps the true label for {inv['label_kept']:.1%}.")
-        lines.append("")
-        lines.append("| target class | " + " | ".join(s["per_class"]) + " |")
-        lines.append("|---|" + "---|" * len(s["per_class"]))
-        lines.append("| reached (p >= 0.9) | " + " | ".join(f"{v['reached']:.1%}" for v in s["per_class"].values())
-                     + " |")
-        lines.append("| assigned (top class) | " + " | ".join(f"{v['assigned']:.1%}" for v in s["per_class"].values())
-                     + " |")
-        lines.append("| mean abs. pixel change | " + " | ".join(
-            f"{v['mean_abs_pixel_change']:.3f}" if v["mean_abs_pixel_change"] is not None else "-"
-            for v in s["per_class"].values()) + " |")
-        lines.append("")
-        lines.append(f"![{name}: morphs toward 7, 3, 1, 8; test images above their reconstructions]"
-                     f"(benchmarks/results/control-{name}.png)")
-        lines.append("")
+        s, inv, t = r.get("steer"), r.get("invert"), r.get("timing")
+        text = [f"**{name}**:"]
+        if s:
+            text.append(f"steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class "
+                        f"reaches it (classifier p >= 0.9, steer's default) for {s['min_reached']:.1%} of seeds in "
+                        f"the worst class, and ends on an image the classifier assigns to it (its top class) for "
+                        f"{s['min_assigned']:.1%} (`{s['command']}`, {s['date']}).")
+        if t:
+            text.append(f"Wall time: {t['ms_per_steer']} ms per steer ({t['threads']} thread(s), {t['batch']} "
+                        f"latents per call, {t['steers']} steers, nothing else running: `{t['command']}`, "
+                        f"{t['date']}).")
+        if inv:
+            text.append(f"Inverting the first {inv['images']} test images: mean squared error {inv['mse']:.4f}; "
+                        f"the classifier gives the reconstruction the original's label for {inv['label_kept']:.1%}.")
+        lines += [" ".join(text), ""]
+        if s:
+            lines.append("| target class | " + " | ".join(s["per_class"]) + " |")
+            lines.append("|---|" + "---|" * len(s["per_class"]))
+            for key, label in (("reached", "reached (p >= 0.9)"), ("assigned", "assigned (top class)")):
+                lines.append(f"| {label} | " + " | ".join(f"{v[key]:.1%}" for v in s["per_class"].values()) + " |")
+            lines.append("| mean abs. pixel change | " + " | ".join(
+                f"{v['mean_abs_pixel_change']:.3f}" if v["mean_abs_pixel_change"] is not None else "-"
+                for v in s["per_class"].values()) + " |")
+            lines.append("")
+        if (RESULTS / f"control-{name}.png").exists():
+            lines += [f"![{name}: morphs toward classes 7, 3, 1, 8; test images above their reconstructions]"
+                      f"(benchmarks/results/control-{name}.png)", ""]
     return "\n".join(lines)
+
+
+PARTS = ("steer", "invert", "timing", "pictures")
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
+    p.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
     p.add_argument("--seeds", type=int, default=1000)
+    p.add_argument("--timing-seeds", type=int, default=250)
     p.add_argument("--images", type=int, default=1000)
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--data-root")
-    p.add_argument("--no-timing", action="store_true", help="skip wall times (the machine is busy)")
+    p.add_argument("--data-root", default=os.environ.get("GANZOO_DATA") or str(ROOT.parent / "shared" / "data"),
+                   help="test images for inversion (default $GANZOO_DATA, else ../shared/data)")
     p.add_argument("--update-readme", action="store_true")
     a = p.parse_args(argv)
+    for flag in ("seeds", "timing_seeds", "images", "batch", "threads"):
+        if getattr(a, flag) < 1:
+            p.error(f"--{flag.replace('_', '-')} must be >= 1")
+    parts = a.only or list(PARTS)
     torch.set_num_threads(a.threads)
     cpu = platform.processor() or platform.machine()
     for line in open("/proc/cpuinfo") if Path("/proc/cpuinfo").exists() else []:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    res = {"date": time.strftime("%Y-%m-%d"), "cpu": cpu, "torch": torch.__version__, "threads": a.threads,
-           "command": "python benchmarks/control.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "entries": {}}
     RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "control.json"
+    res = json.loads(path.read_text()) if path.exists() else {"entries": {}}
+    res.update(cpu=cpu, torch=torch.__version__)
+    stamp = {"date": time.strftime("%Y-%m-%d"), "threads": a.threads,
+             "command": "python benchmarks/control.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+
+    def save() -> None:  # after every part, so a late failure keeps what was measured (atomically)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(res, indent=2) + "\n")
+        tmp.replace(path)
+
     for name in a.entries:
         m = ganzoo.load(name)
-        res["entries"][name] = {"steer": steer_stats(m, a.seeds, a.batch, not a.no_timing),
-                                "invert": invert_stats(m, a.images, a.batch, a.data_root)}
-        picture(m, RESULTS / f"control-{name}.png", a.data_root)
-        print(json.dumps(res["entries"][name]), flush=True)
-    (RESULTS / "control.json").write_text(json.dumps(res, indent=2) + "\n")
+        r = res["entries"].setdefault(name, {})
+        if "steer" in parts:
+            r["steer"] = {**steer_stats(m, a.seeds, a.batch), **stamp}
+            save()
+        if "invert" in parts:
+            r["invert"] = {**invert_stats(m, a.images, a.batch, a.data_root), **stamp}
+            save()
+        if "timing" in parts:
+            r["timing"] = {**timing_stats(m, a.timing_seeds, a.batch), **stamp}
+            save()
+        if "pictures" in parts:
+            picture(m, RESULTS / f"control-{name}.png", a.data_root)
+            arithmetic_picture(m, RESULTS / f"arithmetic-{name}.png")
+        print(json.dumps({name: r}), flush=True)
     text = markdown(res)
     print(text)
     if a.update_readme:
-        sys.path.insert(0, str(ROOT))
         from training.markers import replace_section
 
         replace_section(ROOT / "README.md", "control", text)
