@@ -9,8 +9,9 @@
   the back end's Conv is that much faster: measure before turning it on (benchmarks/bench.py).
 - phase: the same ConvTranspose2d as one 2x2 Conv2d (padding 1) with 4x the output channels, one
   group of channels per output parity: each parity reads a 2x2 input window, offset by one row/column
-  between parities, so each group is sliced at its own offset and the four are interleaved. No zero
-  taps: it costs (H+1)(W+1)/(HW) of the multiply-adds (1.31x at 7x7, 1.15x at 14x14).
+  between parities. The groups are ordered so that PixelShuffle(2) followed by a one-pixel crop does the
+  interleave, and the activation after the layer moves before the shuffle (onnxruntime fuses it into the
+  Conv). No zero taps: it costs (H+1)(W+1)/(HW) of the multiply-adds (1.31x at 7x7, 1.15x at 14x14).
   With either form a ConvTranspose2d on a 1x1 input (DCGAN's first layer) becomes a Linear + reshape.
 
 `optimize(generator)` returns a rewritten deep copy in eval mode; the original is not touched (the
@@ -67,18 +68,19 @@ def fold_batchnorm(module: nn.Module) -> nn.Module:
 class LinearToMap(nn.Module):
     """ConvTranspose2d(latent, C, k) on a (B, latent, 1, 1) input as Linear + reshape to (B, C, k, k)."""
 
-    def __init__(self, conv: nn.ConvTranspose2d):
+    def __init__(self, conv: nn.ConvTranspose2d, act: nn.Module | None = None):
         super().__init__()
         cin, cout, kh, kw = conv.weight.shape
         self.shape = (cout, kh, kw)
         self.linear = nn.Linear(cin, cout * kh * kw)
+        self.act = act if act is not None else nn.Identity()  # elementwise: fused into the Gemm by onnxruntime
         with torch.no_grad():
             self.linear.weight.copy_(conv.weight.reshape(cin, -1).T)
             b = conv.bias if conv.bias is not None else torch.zeros(cout)
             self.linear.bias.copy_(b[:, None].expand(cout, kh * kw).reshape(-1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, latent, 1, 1)
-        return self.linear(x.flatten(1)).view(x.shape[0], *self.shape)  # (B, C, k, k)
+        return self.act(self.linear(x.flatten(1))).view(x.shape[0], *self.shape)  # (B, C, k, k)
 
 
 # For output row parity a (0 or 1) and input offset d in {-1, 0, +1}: the ConvTranspose kernel row
@@ -106,33 +108,43 @@ def subpixel_conv(conv: nn.ConvTranspose2d) -> nn.Sequential:
 
 
 class PhaseConvTranspose(nn.Module):
-    """ConvTranspose2d(k=4, s=2, p=1) as one Conv2d(2x2, 4x channels, padding 1) and a parity interleave."""
+    """ConvTranspose2d(k=4, s=2, p=1) [+ an elementwise activation] as one Conv2d(2x2, 4x channels,
+    padding 1), the activation, PixelShuffle(2) and a one-pixel crop: in ONNX Conv, DepthToSpace and Pad,
+    with the activation fused into the Conv by onnxruntime."""
 
-    def __init__(self, conv: nn.ConvTranspose2d):
+    def __init__(self, conv: nn.ConvTranspose2d, act: nn.Module | None = None):
         super().__init__()
         cin, cout = conv.in_channels, conv.out_channels
-        self.cout = cout
         self.conv = nn.Conv2d(cin, 4 * cout, 2, 1, 1, bias=True)
-        w = torch.zeros(2, 2, cout, cin, 2, 2)  # (a, b, out, in, r, s)
+        # The activation is elementwise, so it commutes with the interleave and the crop; applied right
+        # after the conv it is fused into it instead of being one more pass over the output.
+        self.act = act if act is not None else nn.Identity()
+        # Output parity (a, b) reads conv rows a..a+H and columns b..b+W (the (H+1)x(W+1) map of the
+        # padded 2x2 conv). Its channels go to PixelShuffle's slot (1-a, 1-b), i.e. channel c*4 +
+        # 2(1-a) + (1-b): then conv row i+a lands on shuffled row 2(i+a) + 1-a = 2i+a + 1, one row
+        # below output row 2i+a for both parities, so a single crop of one pixel finishes the job.
+        w = torch.zeros(cout, 2, 2, cin, 2, 2)  # (out, slot row, slot col, in, r, s)
         with torch.no_grad():
             # Output row 2i+a reads input rows i-1+a and i+a: conv row r <-> input offset r - 1 + a.
             for a in (0, 1):
                 for b in (0, 1):
                     for r in (0, 1):
                         for c in (0, 1):
-                            w[a, b, :, :, r, c] = conv.weight[:, :, _TAP[a][r - 1 + a], _TAP[b][c - 1 + b]].T
+                            w[:, 1 - a, 1 - b, :, r, c] = conv.weight[:, :, _TAP[a][r - 1 + a], _TAP[b][c - 1 + b]].T
             self.conv.weight.copy_(w.reshape(4 * cout, cin, 2, 2))
             bias = conv.bias if conv.bias is not None else torch.zeros(cout)
-            self.conv.bias.copy_(bias.repeat(4))
+            self.conv.bias.copy_(bias[:, None].expand(cout, 4).reshape(-1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, Cin, H, W)
-        B, _, H, W = x.shape
-        y = self.conv(x)  # (B, 4*Cout, H+1, W+1), groups ordered (a, b)
-        k = self.cout
-        # parity (a, b) lives at rows a..a+H, columns b..b+W of its group
-        p = [y[:, (2 * a + b) * k:(2 * a + b + 1) * k, a:a + H, b:b + W] for a in (0, 1) for b in (0, 1)]
-        # channel c*4 + 2a + b, so that PixelShuffle (ONNX DepthToSpace) does the interleave
-        return nn.functional.pixel_shuffle(torch.stack(p, 2).reshape(B, 4 * k, H, W), 2)  # (B, Cout, 2H, 2W)
+        y = self.act(self.conv(x))  # (B, 4*Cout, H+1, W+1)
+        y = nn.functional.pixel_shuffle(y, 2)  # (B, Cout, 2H+2, 2W+2)
+        # The crop as a negative pad: one ONNX Pad (indexing exports as one Slice per axis) and, in torch, a
+        # contiguous result for the next conv.
+        return nn.functional.pad(y, (-1, -1, -1, -1))  # (B, Cout, 2H, 2W)
+
+
+# Elementwise activations that may move from after a (folded) transposed conv into PhaseConvTranspose.
+_ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)
 
 
 def _is_subpixel_able(m: nn.Module) -> bool:
@@ -146,7 +158,8 @@ def _is_first_layer(m: nn.Module) -> bool:  # ConvTranspose2d(latent, C, k, stri
 
 def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Module:
     """Replace stride-2 ConvTranspose2d by `form` ("subpixel" or "phase") and the first 1x1 -> kxk one by a
-    Linear, in place.
+    Linear, in place. With "phase", an elementwise activation that follows such a layer (after a folded
+    BatchNorm) moves into it.
 
     The first layer is only rewritten when it opens an nn.Sequential whose input is (B, latent, 1, 1),
     as in ganzoo's conv generators (their forward reshapes z to that).
@@ -159,6 +172,14 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Modul
     if isinstance(module, nn.Sequential) and len(module) and _is_first_layer(module[0]) \
             and getattr(module, "_ganzoo_input_1x1", False):
         module[0] = LinearToMap(module[0])
+    if form == "phase" and isinstance(module, nn.Sequential):  # (layer, Identity*, activation) -> layer(act)
+        for i, layer in enumerate(module):
+            if isinstance(layer, (PhaseConvTranspose, LinearToMap)) and isinstance(layer.act, nn.Identity):
+                j = i + 1
+                while j < len(module) and type(module[j]) is nn.Identity:  # a folded BatchNorm
+                    j += 1
+                if j < len(module) and isinstance(module[j], _ELEMENTWISE):
+                    layer.act, module[j] = module[j], nn.Identity()
     return module
 
 

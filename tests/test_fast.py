@@ -36,6 +36,12 @@ def test_every_export_form_matches_the_original(tmp_path, convt):
     assert "BatchNormalization" not in ops
     assert ("ConvTranspose" in ops) == (convt == "native")
     assert {p.key: p.value for p in proto.metadata_props}["convt"] == convt
+    if convt == "phase":  # per layer: Conv, its activation (onnxruntime fuses the pair), DepthToSpace, Pad
+        nodes = [n.op_type for n in proto.graph.node]
+        assert "Slice" not in nodes and nodes.count("DepthToSpace") == nodes.count("Pad") == 2
+        for i, op in enumerate(nodes):
+            if op == "Conv":
+                assert nodes[i + 1:i + 3] in (["Relu", "DepthToSpace"], ["Tanh", "DepthToSpace"]), nodes
 
 
 def test_fp16_and_int8_files_are_smaller_close_and_load_in_the_runtime(tmp_path):
