@@ -174,3 +174,20 @@ def test_cgan_with_conditional_batchnorm_round_trips_and_exports(tmp_path, convt
     assert np.allclose(OnnxGenerator(path).generate(z.numpy(), y.numpy()), out.numpy(), atol=1e-4)
     with pytest.raises(ValueError, match="g_cond must be 'concat' or 'cbn', got 'film'"):
         make_config("cgan", {"g_cond": "film"})
+
+
+def test_packed_gan_discriminator_judges_packs_and_keeps_its_keys():
+    from ganzoo.models.gan import GANConfig, GANDiscriminator
+
+    plain, packed = GANDiscriminator(GANConfig()), GANDiscriminator(GANConfig(d_pack=2))
+    assert list(plain.state_dict()) == list(packed.state_dict())  # same keys: old discriminator files load
+    assert packed.net[1].in_features == 2 * plain.net[1].in_features
+    x = torch.randn(6, 1, 28, 28)
+    assert plain(x).shape == (6,) and packed(x).shape == (3,)
+    # a pack is its samples side by side: the packed D on (a, b) is the plain MLP on their concatenation
+    with torch.no_grad():
+        assert torch.allclose(packed(x)[1], packed.net(torch.cat([x[2].flatten(), x[3].flatten()])[None])[0, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="batch size 5 is not a multiple of d_pack=2"):
+        packed(x[:5])
+    with pytest.raises(ValueError, match="d_pack must be >= 1, got 0"):
+        GANConfig(d_pack=0)

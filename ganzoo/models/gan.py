@@ -21,12 +21,15 @@ class GANConfig:
     image_size: int = 28
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (512, 256)
+    d_pack: int = 1  # PacGAN: D judges packs of this many samples at once (1 = one sample, as in the paper)
     num_classes: int = 0  # unconditional
 
     def __post_init__(self):
         if self.latent_dim < 1 or self.channels < 1 or self.image_size < 1:
             raise ValueError(f"latent_dim, channels and image_size must be >= 1, got {self.latent_dim}, "
                              f"{self.channels}, {self.image_size}")
+        if self.d_pack < 1:
+            raise ValueError(f"d_pack must be >= 1, got {self.d_pack}")
 
 
 class GANGenerator(nn.Module):
@@ -51,11 +54,16 @@ class GANGenerator(nn.Module):
 
 
 class GANDiscriminator(nn.Module):
+    """(B, C, H, W) -> (B / d_pack,) logits. With d_pack > 1 (PacGAN, Lin et al. 2018) each logit judges
+    d_pack samples of the same kind side by side: a generator that drops a mode makes packs that look
+    less varied than real ones, which a one-sample D cannot see."""
+
     def __init__(self, cfg: GANConfig):
         super().__init__()
         self.cfg = cfg
-        layers: list[nn.Module] = [nn.Flatten()]  # (B, C*H*W)
-        width = cfg.channels * cfg.image_size**2
+        # The Flatten is a no-op after forward's reshape; it stays so the state-dict keys (net.1, ...) do too.
+        layers: list[nn.Module] = [nn.Flatten()]  # (B / d_pack, d_pack*C*H*W)
+        width = cfg.d_pack * cfg.channels * cfg.image_size**2
         for h in cfg.d_hidden:
             layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]  # (B, h)
             width = h
@@ -63,7 +71,10 @@ class GANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # (B,)
+        k = self.cfg.d_pack
+        if x.shape[0] % k:
+            raise ValueError(f"batch size {x.shape[0]} is not a multiple of d_pack={k}")
+        return self.net(x.reshape(x.shape[0] // k, -1)).squeeze(1)  # (B / k,)
 
 
 def num_upsamples(image_size: int) -> tuple[int, int]:
