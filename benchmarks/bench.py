@@ -149,7 +149,7 @@ def bench_forms(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> 
         res = out[name] = {}
         for form in CONVT_FORMS:
             path = model.export_onnx(tmp / f"{name}-{form}.onnx", convt=form, check=False)
-            g = optimize(model.generator, convt=form).to(memory_format=torch.channels_last)
+            g = optimize(model.generator, convt=form, channels_last=True)
             for t in threads:
                 torch.set_num_threads(t)
                 rt = OnnxGenerator(path, intra_op_threads=t)

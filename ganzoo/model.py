@@ -136,20 +136,19 @@ class GANModel:
 
     # -- images -------------------------------------------------------------------------------
     def inference_generator(self) -> nn.Module:
-        """The generator as `generate` runs it: `ganzoo.fast.optimize` (BatchNorm folded, transposed convs in
-        the measured-fastest form; the same images to float tolerance). Rebuilt whenever the generator's
-        weights change (in-place edits, load_state_dict, .to) or it is replaced; a generator in training
-        mode runs as is. (channels_last was measured too: faster at batch 256, slower at 16-64.)"""
+        """The generator as `generate` runs it: `ganzoo.fast.fast_generator` (BatchNorm folded, channels_last,
+        transposed convs in the form measured fastest for the batch size; the same images to float
+        tolerance). Rebuilt whenever the generator's weights change (in-place edits, load_state_dict, .to)
+        or it is replaced; a generator in training mode runs as is."""
         g = self.generator
         if g.training:
             return g
         tensors = [*g.parameters(), *g.buffers()]
         key = (id(g), tuple((id(t), t._version, t.device) for t in tensors))
         if self._fast is None or self._fast[0] != key:
-            from .fast import optimize
-            from .registry import DEFAULT_CONVT
+            from .fast import fast_generator
 
-            self._fast = (key, optimize(g, convt=DEFAULT_CONVT))
+            self._fast = (key, fast_generator(g))
         return self._fast[1]
 
     @torch.inference_mode()

@@ -85,11 +85,39 @@ def test_bad_precision_requests_are_refused(tmp_path):
     assert not (tmp_path / "x.onnx").exists()
 
 
+@pytest.mark.parametrize("name", ["dcgan-mnist", "cgan-fashion-mnist", "gan-mnist"])
+def test_default_sampling_path_picks_its_form_by_batch_size(name):
+    from ganzoo.fast import LARGE_BATCH, BatchSizeDispatch, PhaseConvTranspose
+
+    m = ganzoo.load(name)
+    g = m.inference_generator()
+    assert not any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in g.modules())
+    if name == "gan-mnist":  # an MLP: folded only
+        assert not isinstance(g, BatchSizeDispatch)
+        return
+    assert any(isinstance(x, PhaseConvTranspose) for x in g.small.modules())
+    assert any(isinstance(x, torch.nn.ConvTranspose2d) for x in g.large.modules())
+    for part in (g.small, g.large):
+        w = next(x.weight for x in part.modules() if isinstance(x, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
+        assert w.is_contiguous(memory_format=torch.channels_last)
+    for n in (1, LARGE_BATCH - 1, LARGE_BATCH):  # both sides of the threshold: the original's images
+        z = m.sample_latent(n, seed=n)
+        y = torch.arange(n) % 10 if m.conditional else None
+        with torch.no_grad():
+            ref = ((m.generator(z, y) + 1) / 2).clamp(0, 1)
+        assert torch.allclose(m.generate(z, y), ref, atol=1e-5)
+    calls = []
+    for part, label in ((g.small, "small"), (g.large, "large")):
+        part.register_forward_hook(lambda *_, label=label: calls.append(label))
+    m.sample(LARGE_BATCH - 1, labels=[1] * (LARGE_BATCH - 1) if m.conditional else None)
+    m.sample(LARGE_BATCH, labels=[1] * LARGE_BATCH if m.conditional else None)
+    assert calls == ["small", "large"]
+
+
 def test_default_sampling_path_is_optimized_and_follows_weight_changes():
     m = ganzoo.load("dcgan-mnist")
     z = m.sample_latent(8, seed=0)
     fast = m.inference_generator()
-    assert not any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in fast.modules())
     assert m.inference_generator() is fast  # cached while the weights stay the same
     with torch.no_grad():
         ref = ((m.generator(z) + 1) / 2).clamp(0, 1)
