@@ -137,9 +137,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "c8e60daad82efcc67767975aabdcf25da9d7f00cb44705eefb44397bc0140c36",
     },
     "cgan-mnist": {
-        "config.json": "33596750c9f3537ee1bc23ae8dddb296560a8ae241bc15cce7db95bfd4d0fb01",
-        "model.safetensors": "02a714d0bb04976ac9b26b31237d5cec669cf661f93d150ba5430340a181e1b7",
-        "samples.png": "4852f62f175ddcb951e42705320c78e012cfb8269fb2b1ac5f0bf0cf993c5af3",
+        "config.json": "f0b2fd9fd474c946209da02721e9b191ca4e9d5a4569b536b329bd520e1a5b95",
+        "model.safetensors": "145302fa36b423e01c65f90a3988e96ff6ecd0d108943998e49fa91a2f596b9e",
+        "samples.png": "eacb68eca380d1fc040c0cc379f13e6edea9fca1cce197a04ecf8208bfa2abb4",
+        "curves.png": "97045f0fd11a01b1238893b7645cab52cc4d43776755b615ba390b15c3b49522",
     },
     "cgan-fashion-mnist": {
         "config.json": "1bff951567d48cb26cd758f560b1be3a7b325c5fe63ed7ff5d64f05ab7e8d070",
@@ -178,7 +179,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "gan-fashion-mnist": "fbeba712e6aae98996eb8e164643348185ce91f1fa989020c13068c9a292785d",
     "dcgan-mnist": "c12c3d3d409483a915421d871cd4eb6a5262d9a608d7f15eea888cca28a98a70",
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
-    "cgan-mnist": "b5b3698661e3b9bd6a7751d2dbbf36b5f26e18c0b5458f52f2b0c83f07503bbb",
+    "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",
     "wgan-mnist": "68347d36dec50f42f1dd8a898c0b7d633e54f8ad69ef2b97a50ee5bbfc20b96c",
     "wgan-fashion-mnist": "ca0b012fa072002be6b1ed089974965c4b664eb9079c8e580a6610ffbabf5b65",
