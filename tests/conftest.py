@@ -10,7 +10,7 @@ from ganzoo.folder import save_folder
 from ganzoo.models import ARCHITECTURES, build, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_ROOT = Path(os.environ.get("GANZOO_DATA") or ROOT.parent / "shared" / "data")
+DATA_ROOT = Path(os.environ.get("GANZOO_DATA") or ROOT.parent / "shared" / "data").resolve()  # absolute: doc blocks run elsewhere
 
 # Small widths so every architecture builds and runs in milliseconds.
 TINY = {
