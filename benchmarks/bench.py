@@ -41,6 +41,11 @@ BATCHES = (1, 16, 64, 256)
 PARTS = ("sampling", "forms", "profile", "precision", "compile", "cold", "training")
 
 
+def default_data_root() -> str:
+    """Where the benchmarks read MNIST / Fashion-MNIST: $GANZOO_DATA, else ../shared/data beside the checkout."""
+    return os.environ.get("GANZOO_DATA") or str(ROOT.parent / "shared" / "data")
+
+
 def cpu_model() -> str:
     try:
         for line in open("/proc/cpuinfo"):
@@ -435,7 +440,7 @@ def main() -> None:
     p.add_argument("--entries", nargs="*", help="zoo entries (default: every entry with weights)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--train-steps", type=int, default=60)
-    p.add_argument("--data-root", default=os.environ.get("GANZOO_DATA") or str(ROOT.parent / "shared" / "data"),
+    p.add_argument("--data-root", default=default_data_root(),
                    help="MNIST for the training part (default $GANZOO_DATA, else ../shared/data)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--update-readme", action="store_true",

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -36,14 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ganzoo  # noqa: E402
-from ganzoo.control import classifier_for, invert, steer_latents  # noqa: E402
+from ganzoo.control import class_names, classifier_for, invert, steer_latents  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
+from training.runlog import atomic_write_text  # noqa: E402
+
+from bench import cpu_model, default_data_root  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def class_names(m) -> list[str]:
-    return m.class_names or ganzoo.registry.DATASETS[m.config["dataset"]].class_names
 
 
 def steer_stats(m, seeds: int, batch: int) -> dict:
@@ -162,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--images", type=int, default=1000)
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--data-root", default=os.environ.get("GANZOO_DATA") or str(ROOT.parent / "shared" / "data"),
+    p.add_argument("--data-root", default=default_data_root(),
                    help="test images for inversion (default $GANZOO_DATA, else ../shared/data)")
     p.add_argument("--update-readme", action="store_true")
     a = p.parse_args(argv)
@@ -171,22 +168,15 @@ def main(argv: list[str] | None = None) -> None:
             p.error(f"--{flag.replace('_', '-')} must be >= 1")
     parts = a.only or list(PARTS)
     torch.set_num_threads(a.threads)
-    cpu = platform.processor() or platform.machine()
-    for line in open("/proc/cpuinfo") if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "control.json"
     res = json.loads(path.read_text()) if path.exists() else {"entries": {}}
-    res.update(cpu=cpu, torch=torch.__version__)
+    res.update(cpu=cpu_model(), torch=torch.__version__)
     stamp = {"date": time.strftime("%Y-%m-%d"), "threads": a.threads,
              "command": "python benchmarks/control.py " + " ".join(argv if argv is not None else sys.argv[1:])}
 
-    def save() -> None:  # after every part, so a late failure keeps what was measured (atomically)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(res, indent=2) + "\n")
-        tmp.replace(path)
+    def save() -> None:  # after every part, so a late failure keeps what was measured
+        atomic_write_text(path, json.dumps(res, indent=2) + "\n")
 
     for name in a.entries:
         m = ganzoo.load(name)

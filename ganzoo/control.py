@@ -45,10 +45,15 @@ def classifier_for(model):
     return net
 
 
-def _class_index(model, toward: int | str) -> int:
+def class_names(model) -> list[str]:
+    """The classes of the model's data set (its own for a conditional model; the data set's otherwise)."""
     from .registry import DATASETS
 
-    names = list(model.class_names or DATASETS[model.config["dataset"]].class_names)
+    return list(model.class_names or DATASETS[model.config["dataset"]].class_names)
+
+
+def _class_index(model, toward: int | str) -> int:
+    names = class_names(model)
     if isinstance(toward, str) and toward in names:
         return names.index(toward)
     if isinstance(toward, str) and toward.strip().isdigit():
@@ -186,20 +191,19 @@ def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=N
 
 def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -> torch.Tensor:
     """Mean latent per class (num_classes, latent_dim), classes read off the generated images."""
-    from .registry import DATASETS
-
     if model.conditional:
         raise GanzooError("class_directions is for unconditional models: a conditional model's class is its label "
                           "input, so change `labels` instead of adding a direction to z.")
     if isinstance(n, bool) or not isinstance(n, int) or n < 10:
         raise GanzooError(f"n must be an int >= 10 (samples to classify), got {n!r}")
     net = classifier_for(model)
-    k = len(DATASETS[model.config["dataset"]].class_names)
+    names = class_names(model)
+    k = len(names)
     z = model.sample_latent(n, seed=seed)
     pred = _class_probs(model, net, z, None, batch).argmax(1)
     counts = torch.bincount(pred, minlength=k)
     if int(counts.min()) == 0:
-        missing = [DATASETS[model.config["dataset"]].class_names[i] for i in range(k) if counts[i] == 0]
+        missing = [names[i] for i in range(k) if counts[i] == 0]
         raise GanzooError(f"no sample of class(es) {', '.join(missing)} among {n}: raise n (the generator rarely "
                           "draws them)")
     out = torch.zeros(k, model.latent_dim, device=z.device)
@@ -273,4 +277,4 @@ def _check_latents(model, z) -> torch.Tensor:
     return z.detach().float().to(model.device)
 
 
-__all__: Sequence[str] = ["steer", "steer_latents", "class_directions", "invert", "to_image_tensor"]
+__all__: Sequence[str] = ["steer", "steer_latents", "class_directions", "class_names", "invert", "to_image_tensor"]
