@@ -55,7 +55,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
 
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
     the batch axis is dynamic. Output `images`: float32 N x C x H x W in [0, 1], or with
-    uint8=True uint8 N x H x W x C. The graph is `ganzoo.fast.optimize(generator, convt=convt)`:
+    uint8=True uint8 N x H x W x C. The graph is `ganzoo.fast.optimize(generator, convt=convt, onnx=True)`:
     BatchNorm folded, transposed convolutions in the form `convt` (same images to float tolerance).
     `fp16=True` stores fp16 weights and computes in fp16 (for GPU apps; inputs and outputs stay float32);
     `quantize="int8"` applies onnxruntime's static QDQ quantisation, calibrated on the model's own
@@ -79,7 +79,7 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise GanzooError(f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
                           f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}")
-    gen = optimize(model.generator.to("cpu"), convt=convt)
+    gen = optimize(model.generator.to("cpu"), convt=convt, onnx=True)
     if fp16:
         gen = gen.half()
     wrapper = _Exportable(gen, uint8, model.conditional, fp16).eval()
@@ -151,10 +151,11 @@ def _quantize_int8(proto, model, scratch: Path):
 
     src, dst = scratch.with_suffix(".fp32.onnx"), scratch.with_suffix(".int8.onnx")
     weighted = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
-    # The layer that draws the pixels stays fp32 (it holds ~3 % of the multiply-adds): quantised, it cost
-    # dcgan-fashion-mnist 36 % in FD (15.2 -> 20.6); kept in fp32, 5 % (16.0). The image conversion after
-    # it (Tanh, scale, clamp) is never quantised either.
-    last = [n.name for n in proto.graph.node if n.op_type in weighted][-1:]
+    # The layer that draws the pixels stays fp32: quantised, it cost dcgan-fashion-mnist 36 % in FD (15.2 ->
+    # 20.6); kept in fp32, 5 % (16.0). In the phase form it is a PhasePair's four `draw` convs; otherwise the
+    # last weighted node. The image conversion after it (Tanh, scale, clamp) is never quantised either.
+    draw = [n.name for n in proto.graph.node if n.op_type in weighted and any(".draw." in i for i in n.input)]
+    last = draw or [n.name for n in proto.graph.node if n.op_type in weighted][-1:]
     try:
         onnx.save_model(proto, str(src))
         quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,

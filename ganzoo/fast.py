@@ -13,11 +13,14 @@
   interleave, and the activation after the layer moves before the shuffle (onnxruntime fuses it into the
   Conv). No zero taps: it costs (H+1)(W+1)/(HW) of the multiply-adds (1.31x at 7x7, 1.15x at 14x14).
   With either form a ConvTranspose2d on a 1x1 input (DCGAN's first layer) becomes a Linear + reshape.
+  The last two phase layers (a wide one, then the narrow one that draws the image) become a PhasePair:
+  the second layer is rewritten to read the first one's conv output directly (one 2x2 conv, 16x its
+  channels, then PixelShuffle(4)), so the wide map is never interleaved or cropped. That copy was a third
+  of onnxruntime's time with 2 threads (DepthToSpace and Pad run on one thread there).
 
 `optimize(generator)` returns a rewritten deep copy in eval mode; the original is not touched (the
-zoo's files, steering and training keep using it). `fast_generator` is what sampling runs: the form
-and memory format measured fastest for each batch size. The tests check every rewrite against the
-original on every architecture.
+zoo's files, steering and training keep using it). `fast_generator` is what sampling runs. The tests
+check every rewrite against the original on every architecture.
 """
 from __future__ import annotations
 
@@ -144,6 +147,93 @@ class PhaseConvTranspose(nn.Module):
         return nn.functional.pad(y, (-1, -1, -1, -1))  # (B, Cout, 2H, 2W)
 
 
+# Output row 4q+s of two phase layers in a row, s = 0..3, from the first layer's conv rows (before its
+# interleave and crop): ((parity a of that row, row offset from q, tap row r of the second conv), ...).
+# Worked out from X[2j - a] = U_a[j] (first layer, after crop) and Y[2j - a'] = V_a'[j] (second layer):
+# every output row in block q reads first-layer conv rows q and q+1 only, i.e. one 2x2 conv, no padding.
+_PAIR_READS = {0: ((1, 0, 0), (0, 0, 1)), 1: ((0, 0, 0), (1, 1, 1)), 2: ((0, 0, 0), (1, 1, 1)),
+               3: ((1, 1, 0), (0, 1, 1))}
+# A pair fuses only when the second layer is this narrow (an image layer): its fused conv costs 4x its
+# own phase conv, cheap next to a wide layer, while it saves the interleave and crop of the wide map.
+PAIR_MAX_CHANNELS = 4
+
+
+class PhasePair(nn.Module):
+    """Two PhaseConvTranspose layers in a row, the second narrow (<= PAIR_MAX_CHANNELS outputs, the image):
+    the first conv and its activation, a mask that zeroes the border rows/columns its crop would drop, one
+    2x2 Conv2d with 16x the second layer's channels, its activation and PixelShuffle(4). The wide map in
+    between is never interleaved or cropped: in ONNX Conv, Mul, Conv, DepthToSpace on the narrow output."""
+
+    def __init__(self, first: PhaseConvTranspose, second: PhaseConvTranspose, size: tuple[int, int],
+                 split: bool = False):
+        """`size`: the (H, W) of the first layer's input, which the mask is made for. `split`: the form for
+        onnxruntime (see `forward`)."""
+        super().__init__()
+        self.split = split
+        self.conv1, self.act1, self.act2 = first.conv, first.act, second.act
+        c1, c2 = first.conv.out_channels // 4, second.conv.out_channels // 4
+        self.conv2 = nn.Conv2d(4 * c1, 16 * c2, 2, 1, 0, bias=True)
+        w2 = second.conv.weight.view(c2, 2, 2, c1, 2, 2)  # (out, slot row 1-a', slot col 1-b', in, r, c)
+        w = torch.zeros(c2, 4, 4, c1, 2, 2, 2, 2)  # (out, s row, s col, in, slot row 1-a, slot col 1-b, dy, dx)
+        with torch.no_grad():
+            for sr in range(4):
+                for sc in range(4):
+                    for a, dy, r in _PAIR_READS[sr]:
+                        for b, dx, c in _PAIR_READS[sc]:
+                            w[:, sr, sc, :, 1 - a, 1 - b, dy, dx] += w2[:, 1 - sr % 2, 1 - sc % 2, :, r, c]
+            self.conv2.weight.copy_(w.reshape(16 * c2, 4 * c1, 2, 2))
+            self.conv2.bias.copy_(second.conv.bias.view(c2, 4)[:, :1].expand(c2, 16).reshape(-1))
+        # 0 where the first layer's crop would drop a conv output (slot row 0 at row 0, slot row 1 at row H,
+        # likewise for columns): there the second layer's padding reads zeros. A buffer, so ONNX gets a constant.
+        h, w_ = size[0] + 1, size[1] + 1
+        mask = torch.ones(c1, 2, 2, h, w_)
+        mask[:, 0, :, 0, :] = 0
+        mask[:, 1, :, h - 1, :] = 0
+        mask[:, :, 0, :, 0] = 0
+        mask[:, :, 1, :, w_ - 1] = 0
+        self.register_buffer("mask", mask.reshape(1, 4 * c1, h, w_), persistent=False)
+        if split:  # the split form replaces the two convs and the mask
+            self.wide, self.draw = self._split(c1)
+            del self.conv1, self.conv2, self.mask
+
+    def _split(self, c1: int) -> tuple[nn.ModuleList, nn.ModuleList]:
+        """Per parity group (slot row, slot col) of the first layer: its own conv, padded so that it never
+        computes the rows/columns the mask zeroes, and its share of the second conv (padded to match)."""
+        cin, out2 = self.conv1.in_channels, self.conv2.out_channels
+        w1, b1 = self.conv1.weight.view(c1, 2, 2, cin, 2, 2), self.conv1.bias.view(c1, 2, 2)
+        w2 = self.conv2.weight.view(out2, c1, 2, 2, 2, 2)
+        wide, draw = nn.ModuleList(), nn.ModuleList()
+        with torch.no_grad():
+            for sr in (0, 1):
+                for sc in (0, 1):
+                    a, b = nn.Conv2d(cin, c1, 2), nn.Conv2d(c1, out2, 2, bias=(sr, sc) == (0, 0))
+                    a.weight.copy_(w1[:, sr, sc])
+                    a.bias.copy_(b1[:, sr, sc])
+                    b.weight.copy_(w2[:, :, sr, sc])
+                    if b.bias is not None:  # the second conv's bias, once
+                        b.bias.copy_(self.conv2.bias)
+                    wide.append(a)
+                    draw.append(b)
+        return wide, draw
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, Cin, H, W)
+        if self.split:
+            # Slot row 0 keeps conv rows 1..H of the padded conv (pad bottom only), slot row 1 rows 0..H-1 (pad
+            # top only); the second conv reads rows q, q+1 of the uncropped map, so q-1, q for slot row 0
+            # (pad top) and q, q+1 for slot row 1 (pad bottom). Columns likewise. onnxruntime gets 8 Convs
+            # (the pads become the Convs' own) whose sum it fuses, all in its blocked layout: no mask, no
+            # reorder of the wide map. In torch the pads are copies, so sampling runs the masked form.
+            y = 0
+            for k, (a, b) in enumerate(zip(self.wide, self.draw)):
+                sr, sc = divmod(k, 2)
+                u = self.act1(a(nn.functional.pad(x, (sc, 1 - sc, sr, 1 - sr))))  # (B, C1, H, W)
+                y = y + b(nn.functional.pad(u, (1 - sc, sc, 1 - sr, sr)))  # (B, 16*C2, H, W)
+        else:
+            u = self.act1(self.conv1(x)) * self.mask  # (B, 4*C1, H+1, W+1)
+            y = self.conv2(u)  # (B, 16*C2, H, W)
+        return nn.functional.pixel_shuffle(self.act2(y), 4)  # (B, C2, 4H, 4W)
+
+
 # Elementwise activations that may move from after a (folded) transposed conv into PhaseConvTranspose.
 _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)
 
@@ -157,10 +247,11 @@ def _is_first_layer(m: nn.Module) -> bool:  # ConvTranspose2d(latent, C, k, stri
     return isinstance(m, nn.ConvTranspose2d) and m.stride == (1, 1) and m.padding == (0, 0) and m.groups == 1
 
 
-def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Module:
+def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs: bool = False) -> nn.Module:
     """Replace stride-2 ConvTranspose2d by `form` ("subpixel" or "phase") and the first 1x1 -> kxk one by a
     Linear, in place. With "phase", an elementwise activation that follows such a layer (after a folded
-    BatchNorm) moves into it.
+    BatchNorm) moves into it, and the last two stride-2 layers become a PhasePair (`split_pairs`: its
+    onnxruntime form).
 
     The first layer is only rewritten when it opens an nn.Sequential whose input is (B, latent, 1, 1),
     as in ganzoo's conv generators (their forward reshapes z to that).
@@ -169,7 +260,7 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Modul
         if _is_subpixel_able(child):
             setattr(module, name, subpixel_conv(child) if form == "subpixel" else PhaseConvTranspose(child))
         else:
-            rewrite_convtranspose(child, form)
+            rewrite_convtranspose(child, form, split_pairs)
     if isinstance(module, nn.Sequential) and len(module) and _is_first_layer(module[0]) \
             and getattr(module, "_ganzoo_input_1x1", False):
         module[0] = LinearToMap(module[0])
@@ -181,13 +272,30 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel") -> nn.Modul
                     j += 1
                 if j < len(module) and isinstance(module[j], _ELEMENTWISE):
                     layer.act, module[j] = module[j], nn.Identity()
+    if form == "phase" and isinstance(module, nn.Sequential) and len(module) and isinstance(module[0], LinearToMap):
+        # (wide phase layer, Identity*, narrow phase layer) -> PhasePair. Only where the map sizes are known:
+        # after the first layer's k x k map, each stride-2 layer doubles them.
+        size = module[0].shape[1:]
+        for i, layer in enumerate(module):
+            if not isinstance(layer, PhaseConvTranspose):
+                continue
+            j = i + 1
+            while j < len(module) and type(module[j]) is nn.Identity:
+                j += 1
+            if j < len(module) and isinstance(module[j], PhaseConvTranspose) \
+                    and module[j].conv.out_channels // 4 <= PAIR_MAX_CHANNELS:
+                module[i], module[j] = PhasePair(layer, module[j], size, split_pairs), nn.Identity()
+                break
+            size = (2 * size[0], 2 * size[1])
     return module
 
 
-def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool = False) -> nn.Module:
+def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool = False,
+             onnx: bool = False) -> nn.Module:
     """A faster copy of `generator` for inference: eval mode, BatchNorm folded, the stride-2 transposed
     convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring),
-    and with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC)."""
+    with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC), and with
+    `onnx` the graph meant for export (PhasePair split per parity group, which onnxruntime runs fastest)."""
     from .models.dcgan import DCGANGenerator
 
     if convt not in CONVT_FORMS:
@@ -198,7 +306,7 @@ def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool
         for m in g.modules():
             if isinstance(m, DCGANGenerator):
                 m.net._ganzoo_input_1x1 = True  # its forward feeds z as (B, latent, 1, 1)
-        rewrite_convtranspose(g, convt)
+        rewrite_convtranspose(g, convt, split_pairs=onnx)
     if channels_last:
         g = g.to(memory_format=torch.channels_last)
     for p in g.parameters():
@@ -206,27 +314,14 @@ def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool
     return g
 
 
-# Measured on the 2-core CPU (2026-11-25, dcgan-mnist and cgan-fashion-mnist, 1 and 2 threads): with
-# channels_last the phase form is the fastest up to batch 64 and native ConvTranspose from batch 128
-# (at 2 threads 17-20 ms vs 19-22 at batch 128, 35-38 ms vs 43-44 at 256), so sampling uses both.
-LARGE_BATCH = 128
-
-
-class BatchSizeDispatch(nn.Module):
-    """Two exact rewrites of one generator: batches of `threshold` or more run `large`, smaller ones `small`."""
-
-    def __init__(self, small: nn.Module, large: nn.Module, threshold: int = LARGE_BATCH):
-        super().__init__()
-        self.small, self.large, self.threshold = small, large, threshold
-
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return (self.large if z.shape[0] >= self.threshold else self.small)(z, labels)
-
-
 def fast_generator(generator: nn.Module) -> nn.Module:
-    """The copy that `model.generate` runs: for a conv generator the phase form below LARGE_BATCH and native
-    ConvTranspose from there, both channels_last; an MLP generator is only folded."""
+    """The copy that `model.generate` runs: a conv generator in the phase form (last two layers as a
+    PhasePair) with channels_last weights; an MLP generator is only folded.
+
+    Measured on the 2-core CPU (2026-11-25, dcgan-mnist and cgan-fashion-mnist, batch 1-256, 1 and 2
+    threads, quiet): this form was the fastest or within noise of it at every batch size; native
+    ConvTranspose (the choice from batch 128 before the PhasePair) was slower everywhere, e.g. 32.5 against
+    25.8 ms at batch 256 with 2 threads."""
     if not any(isinstance(m, nn.ConvTranspose2d) for m in generator.modules()):
         return optimize(generator)
-    return BatchSizeDispatch(optimize(generator, convt="phase", channels_last=True),
-                             optimize(generator, convt="native", channels_last=True))
+    return optimize(generator, convt="phase", channels_last=True)

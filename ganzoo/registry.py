@@ -19,8 +19,8 @@ HUB_ORG = "ganzoo"
 # here, `ganzoo list`, `info` and the cards say the entry is not on the Hub instead of naming a repo.
 # Forms of a generator's stride-2 transposed convolutions for inference (ganzoo.fast) and ONNX export.
 # Same images to float tolerance. The export default was chosen by measurement (benchmarks/bench.py
-# --only forms): "phase" runs onnxruntime's 2-thread batches 1.4x faster than native ConvTranspose
-# (2026-11-25, dcgan-mnist, batch 16-256). Sampling in torch picks a form per batch size (fast.fast_generator).
+# --only forms): "phase" runs onnxruntime's 2-thread batches faster than native ConvTranspose
+# (2026-11-25, dcgan-mnist, batch 16-256). Sampling in torch uses it too (fast.fast_generator).
 CONVT_FORMS = ("native", "subpixel", "phase")
 DEFAULT_CONVT = "phase"
 

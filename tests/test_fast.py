@@ -36,12 +36,12 @@ def test_every_export_form_matches_the_original(tmp_path, convt):
     assert "BatchNormalization" not in ops
     assert ("ConvTranspose" in ops) == (convt == "native")
     assert {p.key: p.value for p in proto.metadata_props}["convt"] == convt
-    if convt == "phase":  # per layer: Conv, its activation (onnxruntime fuses the pair), DepthToSpace, Pad
-        nodes = [n.op_type for n in proto.graph.node]
-        assert "Slice" not in nodes and nodes.count("DepthToSpace") == nodes.count("Pad") == 2
-        for i, op in enumerate(nodes):
-            if op == "Conv":
-                assert nodes[i + 1:i + 3] in (["Relu", "DepthToSpace"], ["Tanh", "DepthToSpace"]), nodes
+    if convt == "phase":  # the two stride-2 layers as one split PhasePair: per parity group Conv, Relu, Conv;
+        nodes = [n.op_type for n in proto.graph.node]  # the four summed, Tanh, one DepthToSpace on the image
+        assert not {"Slice", "Pad", "Mul"} & set(nodes) and nodes.count("DepthToSpace") == 1
+        first = nodes.index("Conv")
+        assert nodes[first:first + 3] == ["Conv", "Relu", "Conv"] and nodes.count("Conv") == 8, nodes
+        assert nodes[nodes.index("Tanh") - 1:nodes.index("Tanh") + 2] == ["Add", "Tanh", "DepthToSpace"], nodes
 
 
 def test_fp16_and_int8_files_are_smaller_close_and_load_in_the_runtime(tmp_path):
@@ -86,32 +86,23 @@ def test_bad_precision_requests_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["dcgan-mnist", "cgan-fashion-mnist", "gan-mnist"])
-def test_default_sampling_path_picks_its_form_by_batch_size(name):
-    from ganzoo.fast import LARGE_BATCH, BatchSizeDispatch, PhaseConvTranspose
+def test_default_sampling_path_is_the_phase_pair_in_channels_last(name):
+    from ganzoo.fast import PhasePair
 
     m = ganzoo.load(name)
     g = m.inference_generator()
     assert not any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in g.modules())
     if name == "gan-mnist":  # an MLP: folded only
-        assert not isinstance(g, BatchSizeDispatch)
-        return
-    assert any(isinstance(x, PhaseConvTranspose) for x in g.small.modules())
-    assert any(isinstance(x, torch.nn.ConvTranspose2d) for x in g.large.modules())
-    for part in (g.small, g.large):
-        w = next(x.weight for x in part.modules() if isinstance(x, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
-        assert w.is_contiguous(memory_format=torch.channels_last)
-    for n in (1, LARGE_BATCH - 1, LARGE_BATCH):  # both sides of the threshold: the original's images
+        assert not any(isinstance(x, torch.nn.Conv2d) for x in g.modules())
+    else:
+        pair = next(x for x in g.modules() if isinstance(x, PhasePair))
+        assert not pair.split and pair.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    for n in (1, 64, 200):
         z = m.sample_latent(n, seed=n)
         y = torch.arange(n) % 10 if m.conditional else None
         with torch.no_grad():
             ref = ((m.generator(z, y) + 1) / 2).clamp(0, 1)
         assert torch.allclose(m.generate(z, y), ref, atol=1e-5)
-    calls = []
-    for part, label in ((g.small, "small"), (g.large, "large")):
-        part.register_forward_hook(lambda *_, label=label: calls.append(label))
-    m.sample(LARGE_BATCH - 1, labels=[1] * (LARGE_BATCH - 1) if m.conditional else None)
-    m.sample(LARGE_BATCH, labels=[1] * LARGE_BATCH if m.conditional else None)
-    assert calls == ["small", "large"]
 
 
 def test_default_sampling_path_is_optimized_and_follows_weight_changes():
@@ -127,3 +118,31 @@ def test_default_sampling_path_is_optimized_and_follows_weight_changes():
         ref = ((m.generator(z) + 1) / 2).clamp(0, 1)
     assert m.inference_generator() is not fast
     assert torch.allclose(m.generate(z), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("size,channels", [(28, 1), (32, 3), (64, 3)])
+def test_phase_pair_is_exact_for_every_depth(size, channels):
+    from ganzoo.fast import PhaseConvTranspose, PhasePair
+    from ganzoo.models import build, make_config
+
+    torch.manual_seed(0)
+    g, _ = build("dcgan", make_config("dcgan", {"latent_dim": 8, "g_width": 8, "d_width": 8, "image_size": size,
+                                                "channels": channels}))
+    for m in g.modules():  # BatchNorm statistics away from identity, so the fold matters
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    g.eval()
+    z = torch.randn(5, 8)
+    with torch.no_grad():
+        want = g(z)
+    for onnx_form in (False, True):  # the masked form (torch) and the split one (ONNX)
+        fast = optimize(g, convt="phase", onnx=onnx_form)
+        kinds = [type(m) for m in fast.modules()]
+        # Only the last two stride-2 layers fuse (the second draws the image); earlier ones stay phase layers.
+        assert kinds.count(PhasePair) == 1 and kinds.count(PhaseConvTranspose) == {28: 0, 32: 1, 64: 2}[size]
+        assert next(m for m in fast.modules() if isinstance(m, PhasePair)).split == onnx_form
+        with torch.no_grad():
+            assert fast(z).shape == want.shape == (5, channels, size, size)
+            assert torch.allclose(fast(z), want, atol=1e-5)
+            assert torch.allclose(fast.to(memory_format=torch.channels_last)(z), want, atol=1e-5)
