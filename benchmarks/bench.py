@@ -80,6 +80,24 @@ def matmul_peak(repeats: int) -> float:
     return 2 * n ** 3 / timeit(lambda: a @ b, repeats, min_time=0.2)
 
 
+def ort_matmul_rate(repeats: int, threads: int) -> float:
+    """onnxruntime's fp32 MatMul rate (FLOP/s) on the same 1024 x 1024 product: a cross-check of the peak, since
+    onnxruntime's kernels (MLAS) are not torch's (MKL)."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    n = 1024
+    io = [helper.make_tensor_value_info(k, TensorProto.FLOAT, [n, n]) for k in "abc"]
+    graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "matmul", io[:2], io[2:])
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    sess = ort.InferenceSession(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+                                .SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    feed = {k: np.random.default_rng(0).standard_normal((n, n), dtype=np.float32) for k in "ab"}
+    return 2 * n ** 3 / timeit(lambda: sess.run(None, feed), repeats, min_time=0.2)
+
+
 def flops_per_image(model) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -116,7 +134,8 @@ def bench_sampling(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) 
     for t in threads:
         torch.set_num_threads(t)
         peak = matmul_peak(repeats)
-        res = {"matmul_peak_gflops": round(peak / 1e9, 1), "entries": {}}
+        res = {"matmul_peak_gflops": round(peak / 1e9, 1),
+               "ort_matmul_gflops": round(ort_matmul_rate(repeats, t) / 1e9, 1), "entries": {}}
         for name, model in models.items():
             rt = OnnxGenerator(files[name], intra_op_threads=t)
             g = model.generator
@@ -360,10 +379,13 @@ def markdown(res: dict) -> str:
     if s:
         paths = ("eager", "default", "onnxruntime")
         for t, st in s["threads"].items():
+            ort_mm = f"; onnxruntime's MatMul: {st['ort_matmul_gflops']}" if "ort_matmul_gflops" in st else ""
             lines += ["", f"**Sampling, {t} thread(s)** (fp32 matmul peak measured at {st['matmul_peak_gflops']} "
-                      "GFLOP/s). ms per batch, share of that peak in brackets. eager: the raw generator under "
+                      f"GFLOP/s with torch, 1024 x 1024{ort_mm}). ms per batch, share of that peak in brackets. "
+                      "eager: the raw generator under "
                       "inference_mode; default: `model.generate` (BatchNorm folded, transposed convs in the "
-                      "phase form); onnxruntime: the default `ganzoo export` file.", "",
+                      "phase form, output range folded into the last layer); onnxruntime: the default "
+                      "`ganzoo export` file.", "",
                       "| entry | GFLOP/img | batch | torch eager | ganzoo default | onnxruntime | ort / eager speed |",
                       "|---|---|---|---|---|---|---|"]
             for name, e in st["entries"].items():

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from .errors import GanzooError
+from .model import to_unit_range
 from .registry import CONVT_FORMS
 
 
@@ -83,8 +84,26 @@ class LinearToMap(nn.Module):
             b = conv.bias if conv.bias is not None else torch.zeros(cout)
             self.linear.bias.copy_(b[:, None].expand(cout, kh * kw).reshape(-1))
 
+        self.nhwc = False
+
+    @torch.no_grad()
+    def to_nhwc(self) -> "LinearToMap":
+        """Reorder the Linear's outputs to (k, k, C), so that the map comes out channels_last without a copy
+        (the conv after it would otherwise convert it: one more pass over the map)."""
+        if not self.nhwc:
+            c, kh, kw = self.shape
+            order = torch.arange(c * kh * kw).view(c, kh, kw).permute(1, 2, 0).reshape(-1)
+            self.linear.weight.copy_(self.linear.weight[order])
+            self.linear.bias.copy_(self.linear.bias[order])
+            self.nhwc = True
+        return self
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, latent, 1, 1)
-        return self.act(self.linear(x.flatten(1))).view(x.shape[0], *self.shape)  # (B, C, k, k)
+        y = self.act(self.linear(x.flatten(1)))  # (B, C*k*k), or (B, k*k*C) when nhwc
+        if self.nhwc:
+            c, kh, kw = self.shape
+            return y.view(x.shape[0], kh, kw, c).permute(0, 3, 1, 2)  # (B, C, k, k), channels_last strides
+        return y.view(x.shape[0], *self.shape)  # (B, C, k, k)
 
 
 # For output row parity a (0 or 1) and input offset d in {-1, 0, +1}: the ConvTranspose kernel row
@@ -160,14 +179,12 @@ PAIR_MAX_CHANNELS = 4
 
 class PhasePair(nn.Module):
     """Two PhaseConvTranspose layers in a row, the second narrow (<= PAIR_MAX_CHANNELS outputs, the image):
-    the first conv and its activation, a mask that zeroes the border rows/columns its crop would drop, one
-    2x2 Conv2d with 16x the second layer's channels, its activation and PixelShuffle(4). The wide map in
-    between is never interleaved or cropped: in ONNX Conv, Mul, Conv, DepthToSpace on the narrow output."""
+    the first conv and its activation, the border rows/columns its crop would drop set to zero, one 2x2
+    Conv2d with 16x the second layer's channels, its activation and PixelShuffle(4). The wide map in
+    between is never interleaved or cropped."""
 
-    def __init__(self, first: PhaseConvTranspose, second: PhaseConvTranspose, size: tuple[int, int],
-                 split: bool = False):
-        """`size`: the (H, W) of the first layer's input, which the mask is made for. `split`: the form for
-        onnxruntime (see `forward`)."""
+    def __init__(self, first: PhaseConvTranspose, second: PhaseConvTranspose, split: bool = False):
+        """`split`: the form for onnxruntime (see `forward`)."""
         super().__init__()
         self.split = split
         self.conv1, self.act1, self.act2 = first.conv, first.act, second.act
@@ -183,18 +200,9 @@ class PhasePair(nn.Module):
                             w[:, sr, sc, :, 1 - a, 1 - b, dy, dx] += w2[:, 1 - sr % 2, 1 - sc % 2, :, r, c]
             self.conv2.weight.copy_(w.reshape(16 * c2, 4 * c1, 2, 2))
             self.conv2.bias.copy_(second.conv.bias.view(c2, 4)[:, :1].expand(c2, 16).reshape(-1))
-        # 0 where the first layer's crop would drop a conv output (slot row 0 at row 0, slot row 1 at row H,
-        # likewise for columns): there the second layer's padding reads zeros. A buffer, so ONNX gets a constant.
-        h, w_ = size[0] + 1, size[1] + 1
-        mask = torch.ones(c1, 2, 2, h, w_)
-        mask[:, 0, :, 0, :] = 0
-        mask[:, 1, :, h - 1, :] = 0
-        mask[:, :, 0, :, 0] = 0
-        mask[:, :, 1, :, w_ - 1] = 0
-        self.register_buffer("mask", mask.reshape(1, 4 * c1, h, w_), persistent=False)
-        if split:  # the split form replaces the two convs and the mask
+        if split:  # the split form replaces the two convs
             self.wide, self.draw = self._split(c1)
-            del self.conv1, self.conv2, self.mask
+            del self.conv1, self.conv2
 
     def _split(self, c1: int) -> tuple[nn.ModuleList, nn.ModuleList]:
         """Per parity group (slot row, slot col) of the first layer: its own conv, padded so that it never
@@ -222,14 +230,22 @@ class PhasePair(nn.Module):
             # top only); the second conv reads rows q, q+1 of the uncropped map, so q-1, q for slot row 0
             # (pad top) and q, q+1 for slot row 1 (pad bottom). Columns likewise. onnxruntime gets 8 Convs
             # (the pads become the Convs' own) whose sum it fuses, all in its blocked layout: no mask, no
-            # reorder of the wide map. In torch the pads are copies, so sampling runs the masked form.
+            # reorder of the wide map. In torch the pads are copies, so sampling runs the other form.
             y = 0
             for k, (a, b) in enumerate(zip(self.wide, self.draw)):
                 sr, sc = divmod(k, 2)
                 u = self.act1(a(nn.functional.pad(x, (sc, 1 - sc, sr, 1 - sr))))  # (B, C1, H, W)
                 y = y + b(nn.functional.pad(u, (1 - sc, sc, 1 - sr, sr)))  # (B, 16*C2, H, W)
         else:
-            u = self.act1(self.conv1(x)) * self.mask  # (B, 4*C1, H+1, W+1)
+            u = self.act1(self.conv1(x))  # (B, 4*C1, H+1, W+1), channel c*4 + 2*(slot row) + (slot col)
+            # Where the first layer's crop would drop a conv output (slot row 0 at row 0, slot row 1 at row H,
+            # likewise for columns) the second layer's padding reads zeros. Zeroing those strips in place
+            # touches a fraction of the map, where multiplying by a mask was one more pass over all of it.
+            v = u.view(u.shape[0], -1, 2, 2, u.shape[2], u.shape[3])  # (B, C1, slot row, slot col, H+1, W+1)
+            v[:, :, 0, :, 0].zero_()
+            v[:, :, 1, :, -1].zero_()
+            v[:, :, :, 0, :, 0].zero_()
+            v[:, :, :, 1, :, -1].zero_()
             y = self.conv2(u)  # (B, 16*C2, H, W)
         return nn.functional.pixel_shuffle(self.act2(y), 4)  # (B, C2, 4H, 4W)
 
@@ -273,9 +289,7 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs
                 if j < len(module) and isinstance(module[j], _ELEMENTWISE):
                     layer.act, module[j] = module[j], nn.Identity()
     if form == "phase" and isinstance(module, nn.Sequential) and len(module) and isinstance(module[0], LinearToMap):
-        # (wide phase layer, Identity*, narrow phase layer) -> PhasePair. Only where the map sizes are known:
-        # after the first layer's k x k map, each stride-2 layer doubles them.
-        size = module[0].shape[1:]
+        # (wide phase layer, Identity*, narrow phase layer) -> PhasePair.
         for i, layer in enumerate(module):
             if not isinstance(layer, PhaseConvTranspose):
                 continue
@@ -284,24 +298,64 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs
                 j += 1
             if j < len(module) and isinstance(module[j], PhaseConvTranspose) \
                     and module[j].conv.out_channels // 4 <= PAIR_MAX_CHANNELS:
-                module[i], module[j] = PhasePair(layer, module[j], size, split_pairs), nn.Identity()
+                module[i], module[j] = PhasePair(layer, module[j], split_pairs), nn.Identity()
                 break
-            size = (2 * size[0], 2 * size[1])
     return module
 
 
+class ToUnitRange(nn.Module):
+    """A generator (output in [-1, 1]) whose images come out in [0, 1], as `model.generate` returns them."""
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return to_unit_range(self.generator(z, labels))
+
+
+def _output_layers(generator: nn.Module) -> nn.Sequential | None:
+    """The nn.Sequential whose output is the generator's, if it ends in (Linear | ConvTranspose2d, Tanh)."""
+    from .models.cgan import CGANGenerator
+
+    body = generator.body if isinstance(generator, CGANGenerator) else generator
+    net = getattr(body, "net", None)  # ganzoo's MLP and DCGAN generators return net(...), reshaped at most
+    if isinstance(net, nn.Sequential) and len(net) >= 2 and type(net[-1]) is nn.Tanh \
+            and isinstance(net[-2], (nn.Linear, nn.ConvTranspose2d)):
+        return net
+    return None
+
+
+@torch.no_grad()
+def fold_unit_range(generator: nn.Module) -> nn.Module:
+    """The generator with images in [0, 1] out, in place where it can: (tanh(x) + 1) / 2 = sigmoid(2x), so
+    the last layer's weights and bias double and its Tanh becomes a Sigmoid (one pass instead of four, and
+    no clamp: a sigmoid stays in [0, 1]). A generator of another shape is wrapped in ToUnitRange."""
+    net = _output_layers(generator)
+    if net is None:
+        return ToUnitRange(generator)
+    net[-2].weight.mul_(2)
+    if net[-2].bias is not None:
+        net[-2].bias.mul_(2)
+    net[-1] = nn.Sigmoid()
+    return generator
+
+
 def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool = False,
-             onnx: bool = False) -> nn.Module:
+             onnx: bool = False, unit_range: bool = False) -> nn.Module:
     """A faster copy of `generator` for inference: eval mode, BatchNorm folded, the stride-2 transposed
     convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring),
-    with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC), and with
-    `onnx` the graph meant for export (PhasePair split per parity group, which onnxruntime runs fastest)."""
+    with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC), with
+    `onnx` the graph meant for export (PhasePair split per parity group, which onnxruntime runs fastest),
+    and with `unit_range` images in [0, 1] out (`fold_unit_range`) instead of the generator's [-1, 1]."""
     from .models.dcgan import DCGANGenerator
 
     if convt not in CONVT_FORMS:
         raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {convt!r}")
     g = copy.deepcopy(generator).eval()
     fold_batchnorm(g)
+    if unit_range:
+        g = fold_unit_range(g)
     if convt != "native":
         for m in g.modules():
             if isinstance(m, DCGANGenerator):
@@ -309,19 +363,22 @@ def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool
         rewrite_convtranspose(g, convt, split_pairs=onnx)
     if channels_last:
         g = g.to(memory_format=torch.channels_last)
+        for m in g.modules():
+            if isinstance(m, LinearToMap):
+                m.to_nhwc()
     for p in g.parameters():
         p.requires_grad_(False)
     return g
 
 
 def fast_generator(generator: nn.Module) -> nn.Module:
-    """The copy that `model.generate` runs: a conv generator in the phase form (last two layers as a
-    PhasePair) with channels_last weights; an MLP generator is only folded.
+    """The copy that `model.generate` runs, images in [0, 1] out: a conv generator in the phase form (last
+    two layers as a PhasePair) with channels_last weights; an MLP generator is only folded.
 
     Measured on the 2-core CPU (2026-11-25, dcgan-mnist and cgan-fashion-mnist, batch 1-256, 1 and 2
     threads, quiet): this form was the fastest or within noise of it at every batch size; native
     ConvTranspose (the choice from batch 128 before the PhasePair) was slower everywhere, e.g. 32.5 against
     25.8 ms at batch 256 with 2 threads."""
     if not any(isinstance(m, nn.ConvTranspose2d) for m in generator.modules()):
-        return optimize(generator)
-    return optimize(generator, convt="phase", channels_last=True)
+        return optimize(generator, unit_range=True)
+    return optimize(generator, convt="phase", channels_last=True, unit_range=True)

@@ -136,18 +136,18 @@ class GANModel:
 
     # -- images -------------------------------------------------------------------------------
     def inference_generator(self) -> nn.Module:
-        """The generator as `generate` runs it: `ganzoo.fast.fast_generator` (BatchNorm folded, channels_last,
-        transposed convs in the form measured fastest for the batch size; the same images to float
+        """The generator as `generate` runs it, images in [0, 1] out: `ganzoo.fast.fast_generator` (BatchNorm
+        folded, channels_last, transposed convs in the form measured fastest; the same images to float
         tolerance). Rebuilt whenever the generator's weights change (in-place edits, load_state_dict, .to)
         or it is replaced; a generator in training mode runs as is."""
+        from .fast import ToUnitRange, fast_generator
+
         g = self.generator
         if g.training:
-            return g
+            return ToUnitRange(g)
         tensors = [*g.parameters(), *g.buffers()]
         key = (id(g), tuple((id(t), t._version, t.device) for t in tensors))
         if self._fast is None or self._fast[0] != key:
-            from .fast import fast_generator
-
             self._fast = (key, fast_generator(g))
         return self._fast[1]
 
@@ -169,7 +169,7 @@ class GANModel:
         g = self.inference_generator()
         for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
             zi = z[i:i + CHUNK].to(self.device, torch.float32)
-            out[i:i + CHUNK] = to_unit_range(g(zi, None if y is None else y[i:i + CHUNK]))
+            out[i:i + CHUNK] = g(zi, None if y is None else y[i:i + CHUNK])
         return out
 
     def sample(self, n: int, *, labels: Labels = None, seed: int | None = None,

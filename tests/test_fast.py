@@ -26,6 +26,54 @@ def test_rewrites_are_exact_on_every_architecture(tiny, convt):
 
 
 @pytest.mark.parametrize("convt", CONVT_FORMS)
+def test_unit_range_is_folded_into_the_last_layer_on_every_architecture(tiny, convt):
+    from ganzoo.fast import ToUnitRange
+    from ganzoo.model import to_unit_range
+
+    _, folder = tiny
+    m = ganzoo.load(folder)
+    fast = optimize(m.generator, convt=convt, channels_last=True, unit_range=True)
+    # (tanh(x) + 1) / 2 = sigmoid(2x): no Tanh and no wrapper left, one Sigmoid at the end
+    assert not isinstance(fast, ToUnitRange) and not any(isinstance(x, torch.nn.Tanh) for x in fast.modules())
+    assert sum(isinstance(x, torch.nn.Sigmoid) for x in fast.modules()) == 1
+    z = m.sample_latent(9, seed=0) * 3  # far into tanh's flat tails too
+    y = torch.arange(9) % 10 if m.conditional else None
+    with torch.no_grad():
+        got, want = fast(z, y), to_unit_range(m.generator(z, y))
+    assert got.min() >= 0 and got.max() <= 1 and torch.allclose(got, want, atol=1e-5)
+
+
+def test_unit_range_wraps_a_generator_it_cannot_fold():
+    from ganzoo.fast import ToUnitRange
+    from ganzoo.model import to_unit_range
+    from ganzoo.models import build, make_config
+
+    torch.manual_seed(0)  # conditional BatchNorm ends in torch.tanh inside forward: nothing to fold
+    g, _ = build("cgan", make_config("cgan", {"latent_dim": 8, "g_width": 8, "d_width": 8, "num_classes": 10,
+                                              "g_cond": "cbn"}))
+    fast = optimize(g.eval(), convt="phase", unit_range=True)
+    assert isinstance(fast, ToUnitRange)
+    z, y = torch.randn(4, 8), torch.arange(4)
+    with torch.no_grad():
+        assert torch.allclose(fast(z, y), to_unit_range(g(z, y)), atol=1e-6)
+
+
+def test_first_layer_writes_its_map_channels_last_without_a_copy():
+    from ganzoo.fast import LinearToMap
+
+    m = ganzoo.load("dcgan-mnist")
+    plain = next(x for x in optimize(m.generator, convt="phase").modules() if isinstance(x, LinearToMap))
+    nhwc = next(x for x in optimize(m.generator, convt="phase", channels_last=True).modules()
+                if isinstance(x, LinearToMap))
+    z = torch.randn(3, m.latent_dim, 1, 1)
+    with torch.no_grad():
+        a, b = plain(z), nhwc(z)
+    assert not plain.nhwc and nhwc.nhwc and a.is_contiguous()
+    assert b.is_contiguous(memory_format=torch.channels_last) and not b.is_contiguous()
+    assert torch.allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("convt", CONVT_FORMS)
 def test_every_export_form_matches_the_original(tmp_path, convt):
     import onnx
 
