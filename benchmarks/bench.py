@@ -373,7 +373,8 @@ def bench_training(recipes: list[str], steps: int, repeats: int, data_root: str 
 # -- report ----------------------------------------------------------------------------------
 def markdown(res: dict) -> str:
     lines = [f"Measured {res['date']} on {res['cpu']} ({res['cores']} cores), torch {res['torch']}, "
-             f"onnxruntime {res['onnxruntime']}. Regenerate with `{res['command']}`. Medians of "
+             f"onnxruntime {res['onnxruntime']}. Regenerate with `{res['command']}`"
+             + "".join(f", then `{c}` ({d})" for d, c in res.get("reruns", [])) + ". Medians of "
              f"{res['repeats']} timings."]
     s = res.get("sampling")
     if s:
@@ -465,6 +466,8 @@ def main() -> None:
     p.add_argument("--data-root", default=default_data_root(),
                    help="MNIST for the training part (default $GANZOO_DATA, else ../shared/data)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--merge", action="store_true",
+                   help="re-measure only the --only parts (each replaced whole) and keep the others of OUT/results.json")
     p.add_argument("--update-readme", action="store_true",
                    help="also replace the README's <!-- bench begin/end --> section with the tables")
     args = p.parse_args()
@@ -477,6 +480,12 @@ def main() -> None:
            "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:])}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.merge:  # the earlier run's header stays; this re-run is listed after its command
+        if not args.only or not (out / "results.json").is_file():
+            p.error(f"--merge needs --only and an earlier {out / 'results.json'} to merge into")
+        rerun = [res["date"], res["command"]]
+        res = json.loads((out / "results.json").read_text())
+        res["reruns"] = [r for r in res.get("reruns", []) if r[1] != rerun[1]] + [rerun]
 
     def save() -> None:  # after every part, so a failure late in the run keeps what was measured
         (out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
