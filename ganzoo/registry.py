@@ -115,9 +115,10 @@ def get_dataset(name: str) -> Dataset:
 # --- SHA256 begin ---
 SHA256: dict[str, dict[str, str]] = {
     "gan-mnist": {
-        "config.json": "6a11f5177500996093c95bf4a4cb3e4fd4d61290494482176074ec6c9df10825",
-        "model.safetensors": "0fe9ce25e7e0ee9fba32a4adc4e175d49ed29535bc99a4c50db808ae51e820cb",
-        "samples.png": "7d1ded486724f68ba7ea0665c8850ccbe0f7f34504bbd7e2939b6074888218ba",
+        "config.json": "58334cdb0a015f005906af4440bb5df07963d638a57e86da8cf2196b85bfdbbc",
+        "model.safetensors": "36b8b6f86a75109758c73afee6733ae9188019ac4f0bac9b9a7e1752f239d1f8",
+        "samples.png": "1ddccd189cc34c0a394d0d64fcf56209a3f3d77274d6325b186246db57c4198f",
+        "curves.png": "5faf17e5686f14ade93394d9f96d7d3a403d15a1b7ff8d98933689d263e5a886",
     },
     "gan-fashion-mnist": {
         "config.json": "8c21ff69fed82b39bf0ab5a247bd75e00ec296545d87c0c8cc9b768ede66e92e",
@@ -175,7 +176,7 @@ SHA256: dict[str, dict[str, str]] = {
 # folder, which is complete. `ganzoo publish` checks them against these hashes.
 # --- DISCRIMINATOR SHA256 begin ---
 DISCRIMINATOR_SHA256: dict[str, str] = {
-    "gan-mnist": "df24656c118073971a12fb34896d70a40b92a59284a8734f98b6e0893b754193",
+    "gan-mnist": "1a8226583d9962804e5e43343e38f1268734b3359c850ad739feeca586a02f36",
     "gan-fashion-mnist": "fbeba712e6aae98996eb8e164643348185ce91f1fa989020c13068c9a292785d",
     "dcgan-mnist": "c12c3d3d409483a915421d871cd4eb6a5262d9a608d7f15eea888cca28a98a70",
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
