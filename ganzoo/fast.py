@@ -83,8 +83,7 @@ class LinearToMap(nn.Module):
             self.linear.weight.copy_(conv.weight.reshape(cin, -1).T)
             b = conv.bias if conv.bias is not None else torch.zeros(cout)
             self.linear.bias.copy_(b[:, None].expand(cout, kh * kw).reshape(-1))
-
-        self.nhwc = False
+        self.nhwc = False  # output order (C, k, k); to_nhwc() makes it (k, k, C)
 
     @torch.no_grad()
     def to_nhwc(self) -> "LinearToMap":
