@@ -149,9 +149,10 @@ SHA256: dict[str, dict[str, str]] = {
         "samples.png": "eccceca17630ebe54df1f1c408b409d628e9a75fc2ba63626f42aa998a1267b5",
     },
     "wgan-mnist": {
-        "config.json": "c82a4015d79586a87329f5d9aa1119fabc63b32725863c8fc2188066295e6301",
-        "model.safetensors": "0da7a865b844bb0cb9a290e87a545b3e9c23974f466deeaa0aa40394c17d2eba",
-        "samples.png": "b6f8f1e67bca0226c6112408f9005c5cfe10ab9c9177598f82922bbbb028a6e1",
+        "config.json": "6d0ebf877945ffe41ffbdc0bd0952820cbd054c37323a3cb48c5aeeca9c10eda",
+        "model.safetensors": "b4bb2b0332c097215c311604c85774193ee82932d1c0ff5c08b916dc829267bc",
+        "samples.png": "942ad0d8fe2a0140b18a44df55975f53c38a28a3db820a709b126c93b15936fa",
+        "curves.png": "bc87ebd0fd4fa33a72d0d445f8ef466ddfd5fe03f461b4274aa2abee111ed451",
     },
     "wgan-fashion-mnist": {
         "config.json": "85dfa57b6fe897c2719cdd909be6b1b63184e52042c93b52e77564e3a544026b",
@@ -182,7 +183,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",
-    "wgan-mnist": "68347d36dec50f42f1dd8a898c0b7d633e54f8ad69ef2b97a50ee5bbfc20b96c",
+    "wgan-mnist": "5a4bd4dca83061de625069278017d05a0b6933fd1828545594a5536e65156dc3",
     "wgan-fashion-mnist": "ca0b012fa072002be6b1ed089974965c4b664eb9079c8e580a6610ffbabf5b65",
     "wgan-gp-mnist": "48b046946d5f6f8fa4d5e00b3cd1cfb6f43463f9264817156afae907b30788ba",
     "wgan-gp-fashion-mnist": "df2f5e3561cb98409ceb050620a344d5dec5552e671a9951808b05561b12d32c",
