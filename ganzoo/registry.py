@@ -121,9 +121,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "5faf17e5686f14ade93394d9f96d7d3a403d15a1b7ff8d98933689d263e5a886",
     },
     "gan-fashion-mnist": {
-        "config.json": "8c21ff69fed82b39bf0ab5a247bd75e00ec296545d87c0c8cc9b768ede66e92e",
-        "model.safetensors": "e6f7012cea768db8b15d484c9005b926ad57a259f93086f599047a0285927195",
-        "samples.png": "eb933ef82eb2b083452a70479308a66e77704c31bd823fd0a0b623e1d27d61bc",
+        "config.json": "b9905883cfe2acc793fd48dc9e9d80991323e64104de08549900f4828e01024c",
+        "model.safetensors": "b54b89b85df1b6fdfa26c6f8dd59680bcd1a69f4d96c74228fd2d5f10b1b4b93",
+        "samples.png": "789a4700f806caf221038f859c762dcb63bc1fc964e1315c048bb4b746ffa428",
+        "curves.png": "5c303c51a7ed469fec73b9f6ba3452c5e793e73f4890a57ffd868326b3b179ad",
     },
     "dcgan-mnist": {
         "config.json": "61315614d00aa67e2e982663c903eaa73f4234007f78e3e5c1a714265b6030de",
@@ -155,9 +156,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "bc87ebd0fd4fa33a72d0d445f8ef466ddfd5fe03f461b4274aa2abee111ed451",
     },
     "wgan-fashion-mnist": {
-        "config.json": "85dfa57b6fe897c2719cdd909be6b1b63184e52042c93b52e77564e3a544026b",
-        "model.safetensors": "f7bb28482aa98998c9c2a6b45b9bd25224d097826d5aa7ea7e46488e8684e5bc",
-        "samples.png": "b7a2909e252b3d0e65e7d6283694823fd42c3e8f022b02730e2e06aa8e77b008",
+        "config.json": "9de79550154f4e4e2286a0b3c92639de843ce7d924a79f3c3e54620ea9fe88e0",
+        "model.safetensors": "8fd9dc20714ede051d01f9d0982b0cb422a7ce9abf7c4f93fa437b46494d804a",
+        "samples.png": "24a853ee63679e18bd800020f5b1c141f4ab0db2a81a9e3557b42e902bf8f08a",
+        "curves.png": "dd3267cdd5e3ccd0c1b89369b9f44f4db97ffa2b50ccade09d580005b610a817",
     },
     "wgan-gp-mnist": {
         "config.json": "7060a12c9afa3974a870eed0c1504213057b89e22a61298f98bc507a8ace043e",
@@ -165,9 +167,10 @@ SHA256: dict[str, dict[str, str]] = {
         "samples.png": "6859227549f2f714f4dbd622c7452278ba13203f4827386ed880d83efeee87d8",
     },
     "wgan-gp-fashion-mnist": {
-        "config.json": "7a13af27a684591c5f9c3641a3c9309f8a17c167d2f87b6992f426d326436c63",
-        "model.safetensors": "fd6855144e136a352783910131250b5fca776c596761a54418380f180ebce796",
-        "samples.png": "216dc9908ee2383258d45efaf42cb0e28842ac472684ae8ddcf1fd9f5bd1cfc3",
+        "config.json": "a3feb76dccc60eb72a441e8113eb5bdf0c5abfaf98af2021a50e1caaf163e18e",
+        "model.safetensors": "4f3c7cc1d111f333e2bce304c9a78f9af6df1c4feed0f87dc02660727c984fb4",
+        "samples.png": "d0136d57e85eadb885d325e6b7c22299e97390dba85197ed1fa5959d38c7046f",
+        "curves.png": "3f0076ca4bb685a971d6152b904e43f9209f6d10ee533b8a1b42db79f6bb0ebe",
     },
 }
 # --- SHA256 end ---
@@ -178,15 +181,15 @@ SHA256: dict[str, dict[str, str]] = {
 # --- DISCRIMINATOR SHA256 begin ---
 DISCRIMINATOR_SHA256: dict[str, str] = {
     "gan-mnist": "1a8226583d9962804e5e43343e38f1268734b3359c850ad739feeca586a02f36",
-    "gan-fashion-mnist": "fbeba712e6aae98996eb8e164643348185ce91f1fa989020c13068c9a292785d",
+    "gan-fashion-mnist": "1dbc0f7c955bb566dac9bfe1dacb7f533b3924fd09a915ceba39b3de569786cb",
     "dcgan-mnist": "c12c3d3d409483a915421d871cd4eb6a5262d9a608d7f15eea888cca28a98a70",
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",
     "wgan-mnist": "5a4bd4dca83061de625069278017d05a0b6933fd1828545594a5536e65156dc3",
-    "wgan-fashion-mnist": "ca0b012fa072002be6b1ed089974965c4b664eb9079c8e580a6610ffbabf5b65",
+    "wgan-fashion-mnist": "b91790b65d98a65712e76a127b466fdbacb66df952717bff5a42f45fedb928e3",
     "wgan-gp-mnist": "48b046946d5f6f8fa4d5e00b3cd1cfb6f43463f9264817156afae907b30788ba",
-    "wgan-gp-fashion-mnist": "df2f5e3561cb98409ceb050620a344d5dec5552e671a9951808b05561b12d32c",
+    "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",
 }
 # --- DISCRIMINATOR SHA256 end ---
 
