@@ -205,7 +205,8 @@ class PhasePair(nn.Module):
 
     def _split(self, c1: int) -> tuple[nn.ModuleList, nn.ModuleList]:
         """Per parity group (slot row, slot col) of the first layer: its own conv, padded so that it never
-        computes the rows/columns the mask zeroes, and its share of the second conv (padded to match)."""
+        computes the border rows/columns that the other form zeroes, and its share of the second conv (padded
+        to match)."""
         cin, out2 = self.conv1.in_channels, self.conv2.out_channels
         w1, b1 = self.conv1.weight.view(c1, 2, 2, cin, 2, 2), self.conv1.bias.view(c1, 2, 2)
         w2 = self.conv2.weight.view(out2, c1, 2, 2, 2, 2)
@@ -228,7 +229,7 @@ class PhasePair(nn.Module):
             # Slot row 0 keeps conv rows 1..H of the padded conv (pad bottom only), slot row 1 rows 0..H-1 (pad
             # top only); the second conv reads rows q, q+1 of the uncropped map, so q-1, q for slot row 0
             # (pad top) and q, q+1 for slot row 1 (pad bottom). Columns likewise. onnxruntime gets 8 Convs
-            # (the pads become the Convs' own) whose sum it fuses, all in its blocked layout: no mask, no
+            # (the pads become the Convs' own) whose sum it fuses, all in its blocked layout: no zeroing, no
             # reorder of the wide map. In torch the pads are copies, so sampling runs the other form.
             y = 0
             for k, (a, b) in enumerate(zip(self.wide, self.draw)):
