@@ -137,6 +137,20 @@ def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, mon
         m.sample(10**10)
 
 
+def test_memory_is_checked_only_for_results_that_might_not_fit(pair, monkeypatch):
+    from ganzoo import model as model_mod
+
+    m, _ = pair
+    reads = []
+    monkeypatch.setattr(model_mod, "available_memory", lambda: reads.append(1) or 10**6)  # 1 MB free
+    assert m.sample(4, seed=0).shape == (4, 1, 28, 28) and reads == []  # 12.5 KB: under ALWAYS_FITS, no read
+    n = model_mod.ALWAYS_FITS // (28 * 28 * 4) + 1
+    with pytest.raises(ganzoo.GanzooError, match=rf"{n} images of 1x28x28 need 0\.1 GB as float32, but only "
+                                                 r"0\.0 GB of memory is available"):
+        m.sample(n)
+    assert reads  # a result of ALWAYS_FITS or more is measured against the memory available
+
+
 # -- the command line: one error line, exit code 2 ------------------------------------------------------------
 def run_cli(capsys, *argv) -> tuple[int, str]:
     code = cli(list(argv))
