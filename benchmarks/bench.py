@@ -373,9 +373,8 @@ def bench_training(recipes: list[str], steps: int, repeats: int, data_root: str 
 # -- report ----------------------------------------------------------------------------------
 def markdown(res: dict) -> str:
     lines = [f"Measured {res['date']} on {res['cpu']} ({res['cores']} cores), torch {res['torch']}, "
-             f"onnxruntime {res['onnxruntime']}. Regenerate with `{res['command']}`"
-             + "".join(f", then `{c}` ({d})" for d, c in res.get("reruns", [])) + ". Medians of "
-             f"{res['repeats']} timings."]
+             f"onnxruntime {res['onnxruntime']}. Regenerate with `{res['command']}` (medians of {res['repeats']} "
+             "timings)" + "".join(f", then `{c}` ({d})" for d, c in res.get("reruns", [])) + "."]
     s = res.get("sampling")
     if s:
         paths = ("eager", "default", "onnxruntime")
@@ -480,10 +479,10 @@ def main() -> None:
            "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:])}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if args.merge:  # the earlier run's header stays; this re-run is listed after its command
+    if args.merge:  # the earlier run's header stays; this re-run is listed after its command, with its repeats
         if not args.only or not (out / "results.json").is_file():
             p.error(f"--merge needs --only and an earlier {out / 'results.json'} to merge into")
-        rerun = [res["date"], res["command"]]
+        rerun = [f"{res['date']}, medians of {args.repeats} timings", res["command"]]  # its own repeats
         res = json.loads((out / "results.json").read_text())
         res["reruns"] = [r for r in res.get("reruns", []) if r[1] != rerun[1]] + [rerun]
 
