@@ -97,6 +97,10 @@ def tables() -> None:
               "| ref: FD | ref: min class share | ref: label acc. | ref: G steps in that budget |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for r in ref:
+            if r["budget"] is None:
+                print(f"| {r['name']} | {r['fd']:.2f} | {r['min_class_share']:.3f} | {_acc(r['label_accuracy'])} "
+                      f"| {r['cpu_minutes']:.1f} / - min | `{r['script']}` | not run yet | - | - | - |")
+                continue
             # a reference run at another budget than the shipped entry's is not a fair comparison any more
             stale = abs(r["cpu_minutes"] * 60 - r["budget"]) > 0.05 * r["budget"]
             cpu = f"{r['cpu_minutes']:.1f} / {r['budget'] / 60:.1f} min" + (" (ref. to re-run)" if stale else "")
@@ -109,11 +113,17 @@ def _acc(v) -> str:
     return f"{v:.4f}" if v is not None else "-"
 
 
+def reference_script(arch: str) -> str:
+    """PyTorch-GAN's script for one of our architectures."""
+    return f"implementations/{arch.replace('-', '_')}/{arch.replace('-', '_')}.py"
+
+
 def reference_rows() -> list[dict]:
     """Our entries next to PyTorch-GAN's scripts re-run with the same CPU time (better of its
     train-mode and eval-mode sampling, so the comparison favours the reference)."""
     ours = {r["name"]: r for r in rows()}
-    out = []
+    out = [{**r, "budget": None, "script": reference_script(ZOO[r["name"]].arch)} for r in ours.values()
+           if not (REFERENCE / f"{r['name']}.json").is_file()]  # listed too, so no entry goes unmentioned
     for f in sorted(REFERENCE.glob("*.json")):
         ref = json.loads(f.read_text())
         name = f"{ref['arch']}-{ref['dataset']}"
