@@ -145,9 +145,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "97045f0fd11a01b1238893b7645cab52cc4d43776755b615ba390b15c3b49522",
     },
     "cgan-fashion-mnist": {
-        "config.json": "1bff951567d48cb26cd758f560b1be3a7b325c5fe63ed7ff5d64f05ab7e8d070",
-        "model.safetensors": "a6f16be818b2fb6174846575b0ad12547c4d3c34b3da3c78daf6dec4f9fc4378",
-        "samples.png": "eccceca17630ebe54df1f1c408b409d628e9a75fc2ba63626f42aa998a1267b5",
+        "config.json": "dc45f703ec88cb60f2134c42d6665a1c4e76a56526388db1ffb80751d949189b",
+        "model.safetensors": "3caae9e95fda715295872138bef2e28500001ab994ba904227e1992494ed2237",
+        "samples.png": "0af8af324d5789e6c5109ececb92152d27c49e9ba63931f577f862d5868bbf92",
+        "curves.png": "9d2e9ef18fc879a677759b362b5590a97085d18d3ef7e85e62d82ff1a5ba7913",
     },
     "wgan-mnist": {
         "config.json": "6d0ebf877945ffe41ffbdc0bd0952820cbd054c37323a3cb48c5aeeca9c10eda",
@@ -162,9 +163,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "dd3267cdd5e3ccd0c1b89369b9f44f4db97ffa2b50ccade09d580005b610a817",
     },
     "wgan-gp-mnist": {
-        "config.json": "7060a12c9afa3974a870eed0c1504213057b89e22a61298f98bc507a8ace043e",
-        "model.safetensors": "d697882b759652d479e6d5655ea92008a2c40f05916403b1849ad4b468cd8b60",
-        "samples.png": "6859227549f2f714f4dbd622c7452278ba13203f4827386ed880d83efeee87d8",
+        "config.json": "c20f63ace095164b97342d20719cb2d51aff94cd39f968ae0421015223b8a126",
+        "model.safetensors": "3c7571c021a47c0095bc5ab11893fa31605c2131cee8341116fa570d85329456",
+        "samples.png": "b82b0dc27ca2d6da2c738c2cbe4414f843dd6a33f6612717d4fc677f39b4200f",
+        "curves.png": "0fbd062305c17c1a2578821dec966ab204408ea26f0ffa56a3aa787073193465",
     },
     "wgan-gp-fashion-mnist": {
         "config.json": "a3feb76dccc60eb72a441e8113eb5bdf0c5abfaf98af2021a50e1caaf163e18e",
@@ -185,10 +187,10 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "dcgan-mnist": "c12c3d3d409483a915421d871cd4eb6a5262d9a608d7f15eea888cca28a98a70",
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
-    "cgan-fashion-mnist": "1975730e2a7d9c2cce9847d9cae99a169228364ba236ff5aa3e32770b3898e9d",
+    "cgan-fashion-mnist": "9d5253470de048a4a5cd88a89596ed69d7213f90e4e922b8be54c40fd64367c6",
     "wgan-mnist": "5a4bd4dca83061de625069278017d05a0b6933fd1828545594a5536e65156dc3",
     "wgan-fashion-mnist": "b91790b65d98a65712e76a127b466fdbacb66df952717bff5a42f45fedb928e3",
-    "wgan-gp-mnist": "48b046946d5f6f8fa4d5e00b3cd1cfb6f43463f9264817156afae907b30788ba",
+    "wgan-gp-mnist": "4259e81d2a132715f8cb9b8f78f0cf031e4aead4c7b7cede2fbb11c89471c0db",
     "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",
 }
 # --- DISCRIMINATOR SHA256 end ---
