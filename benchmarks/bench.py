@@ -482,7 +482,7 @@ def main() -> None:
     if args.merge:  # the earlier run's header stays; this re-run is listed after its command, with its repeats
         if not args.only or not (out / "results.json").is_file():
             p.error(f"--merge needs --only and an earlier {out / 'results.json'} to merge into")
-        rerun = [f"{res['date']}, medians of {args.repeats} timings", res["command"]]  # its own repeats
+        rerun = [f"{res['date']}, medians of {args.repeats} timings", res["command"]]
         res = json.loads((out / "results.json").read_text())
         res["reruns"] = [r for r in res.get("reruns", []) if r[1] != rerun[1]] + [rerun]
 

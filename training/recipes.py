@@ -139,8 +139,8 @@ _WGANGP_V2 = dict(n_critic=1, lr_d=4e-4, lr_g=1e-4, betas=(0.0, 0.9), gp_every=4
                   sample_every=1000, ckpt_every=500)
 for _ds in ("mnist", "fashion-mnist"):
     RECIPES[f"wgan-gp-{_ds}"] = dataclasses.replace(RECIPES[f"wgan-gp-{_ds}"], **_WGANGP_V2)
-# On MNIST the selection FD still fell at 20,000 steps (22.2 -> 21.7 over the last 1,000): 25,000 steps (about
-# 89 CPU-minutes, the 90-minute budget).
+# On MNIST the selection FD still fell at 20,000 steps (22.2 -> 21.7 over the last 1,000): 25,000 steps (87.9
+# CPU-minutes in the shipped run, inside the 90-minute budget).
 RECIPES["wgan-gp-mnist"] = dataclasses.replace(RECIPES["wgan-gp-mnist"], steps=25000)
 # cGAN v2 (ablation): the v1 recipe (concat conditioning, BatchNorm projection D, Adam 2e-4 (0.5, 0.999)) reached
 # selection FD 32 in 10 CPU-minutes and was still falling fast; conditional BatchNorm and SN + TTUR were worse
