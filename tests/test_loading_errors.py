@@ -44,34 +44,33 @@ def test_corrupt_safetensors(tmp_path):
         ganzoo.load(f)
 
 
+def edit_config(folder, edit) -> None:
+    """Rewrite the folder's config.json after `edit(conf)` changed the parsed dict in place."""
+    conf = json.loads((folder / "config.json").read_text())
+    edit(conf)
+    (folder / "config.json").write_text(json.dumps(conf))
+
+
 def test_mismatched_weights_name_keys_and_shapes(tmp_path):
     f = make_tiny_folder(tmp_path / "m", "dcgan")
-    conf = json.loads((f / "config.json").read_text())
-    conf["config"]["g_width"] = 16
-    (f / "config.json").write_text(json.dumps(conf))
+    edit_config(f, lambda conf: conf["config"].update(g_width=16))
     with pytest.raises(ganzoo.ModelFolderError, match=r"shape mismatches.*net\.0\.weight"):
         ganzoo.load(f)
-    conf["architecture"] = "gan"
-    conf["config"] = {"latent_dim": 8}
-    (f / "config.json").write_text(json.dumps(conf))
+    edit_config(f, lambda conf: conf.update(architecture="gan", config={"latent_dim": 8}))
     with pytest.raises(ganzoo.ModelFolderError, match="missing keys"):
         ganzoo.load(f)
 
 
 def test_unknown_architecture(tmp_path):
     f = make_tiny_folder(tmp_path / "m", "dcgan")
-    conf = json.loads((f / "config.json").read_text())
-    conf["architecture"] = "dcgann"
-    (f / "config.json").write_text(json.dumps(conf))
+    edit_config(f, lambda conf: conf.update(architecture="dcgann"))
     with pytest.raises(ganzoo.ModelFolderError, match=r"unknown architecture .dcgann.\.\s*Did you mean: dcgan"):
         ganzoo.load(f)
 
 
 def test_unknown_config_key(tmp_path):
     f = make_tiny_folder(tmp_path / "m", "dcgan")
-    conf = json.loads((f / "config.json").read_text())
-    conf["config"]["widht"] = 3
-    (f / "config.json").write_text(json.dumps(conf))
+    edit_config(f, lambda conf: conf["config"].update(widht=3))
     with pytest.raises(ganzoo.ModelFolderError, match="widht"):
         ganzoo.load(f)
 
