@@ -249,6 +249,7 @@ def test_lr_decay_added_on_resume_equals_a_fresh_run_with_it(tmp_path, data_root
     ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
     ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
     ("--decay_from=40000", "decay_from (40000) must be below steps (30000), or 0 for constant learning rates"),
+    ("--d_joint_batch=true", "d_joint_batch applies to the wgan-clip objective only; dcgan-mnist trains with bce"),
 ])
 def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, data_root):
     out = tmp_path / "run"
@@ -307,3 +308,28 @@ def test_the_model_folder_holds_the_best_evaluation_not_the_last(tmp_path, data_
     last = torch.load(out / "ckpt.pt", weights_only=True)["G_ema"]
     best = model.generator.state_dict()
     assert not all(torch.equal(best[k], last[k]) for k in best)  # the shipped weights are not the last ones
+
+
+def test_joint_batch_critic_scores_real_and_fake_as_one_batchnorm_batch():
+    from ganzoo.models import make_config
+    from ganzoo.models.wgan import WGANCritic
+    from training.objectives import make_objective
+
+    torch.manual_seed(0)
+    D = WGANCritic(make_config("wgan", {"d_width": 8}))
+    real, fake = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
+    apart, joint = make_objective("wgan-clip"), make_objective("wgan-clip", joint=True)
+    with torch.no_grad():
+        _, s_apart = apart.d_loss(D, real, fake, None, None)
+        _, s_joint = joint.d_loss(D, real, fake, None, None)
+        together = D(torch.cat([real, fake]))  # BatchNorm statistics of all 12 images
+        assert s_joint["d_real"] == pytest.approx(together[:6].mean().item(), rel=1e-5)
+        assert s_joint["d_fake"] == pytest.approx(together[6:].mean().item(), rel=1e-5)
+        assert s_apart["d_real"] == pytest.approx(D(real).mean().item(), rel=1e-5)
+        assert abs(s_apart["d_real"] - s_joint["d_real"]) > 1e-4  # per-batch statistics do change the scores
+        assert joint.g_loss(D, fake, None, real=(real, None)).item() == pytest.approx(-s_joint["d_fake"], rel=1e-5)
+        D.eval()  # with running statistics the critic is per-sample, and both ways agree
+        assert joint.d_loss(D, real, fake, None, None)[0].item() == pytest.approx(
+            apart.d_loss(D, real, fake, None, None)[0].item(), rel=1e-5)
+        assert joint.g_loss(D, fake, None, real=(real, None)).item() == pytest.approx(
+            apart.g_loss(D, fake, None).item(), rel=1e-5)

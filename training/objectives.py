@@ -23,7 +23,8 @@ class Objective:
         """Loss for the d_iter-th discriminator update of the run (0, 1, 2, ...)."""
         raise NotImplementedError
 
-    def g_loss(self, D: nn.Module, fake: torch.Tensor, y) -> torch.Tensor:
+    def g_loss(self, D: nn.Module, fake: torch.Tensor, y, real: tuple | None = None) -> torch.Tensor:
+        """`real` = (images, labels) of the last critic step, for objectives that score batches jointly."""
         raise NotImplementedError
 
     def after_d_step(self, D: nn.Module) -> None:
@@ -60,23 +61,37 @@ class BCE(Objective):
         loss = F.softplus(-dr).mean() + F.softplus(df).mean()  # -log s(dr) - log(1 - s(df))
         return loss, {"d_real": torch.sigmoid(dr).mean().item(), "d_fake": torch.sigmoid(df).mean().item()}
 
-    def g_loss(self, D, fake, y):
+    def g_loss(self, D, fake, y, real=None):
         df = D(fake, y)
         return F.softplus(-df).mean() if self.non_saturating else -F.softplus(df).mean()
 
 
 class WassersteinClip(Objective):
-    """WGAN (Arjovsky 2017): critic maximises E[D(x)] - E[D(G(z))], weights clipped to [-c, c]."""
+    """WGAN (Arjovsky 2017): critic maximises E[D(x)] - E[D(G(z))], weights clipped to [-c, c].
 
-    def __init__(self, clip: float = 0.01):
+    `joint`: real and fake go through the critic as one batch, in the critic's steps and in the
+    generator's (with the last critic step's real batch). A BatchNorm critic that sees them apart
+    normalises each batch by its own statistics, so it cannot see how their feature means differ.
+    """
+
+    def __init__(self, clip: float = 0.01, joint: bool = False):
         super().__init__("wgan-clip", clip=clip)
+        self.joint = joint
 
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
-        dr, df = D(real, y).mean(), D(fake, y).mean()
+        if self.joint:
+            dr, df = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y])).split(real.shape[0])
+            dr, df = dr.mean(), df.mean()
+        else:
+            dr, df = D(real, y).mean(), D(fake, y).mean()
         return df - dr, {"d_real": dr.item(), "d_fake": df.item(), "wasserstein": (dr - df).item()}
 
-    def g_loss(self, D, fake, y):
-        return -D(fake, y).mean()
+    def g_loss(self, D, fake, y, real=None):
+        if not self.joint:
+            return -D(fake, y).mean()
+        x, y_real = real
+        yy = None if y is None else torch.cat([y_real, y])
+        return -D(torch.cat([x, fake]), yy)[x.shape[0]:].mean()
 
     @torch.no_grad()
     def after_d_step(self, D):
@@ -113,17 +128,18 @@ class WassersteinGP(Objective):
         return df - dr + self.gp_weight * self.gp_every * gp, {"d_real": dr.item(), "d_fake": df.item(),
                                                "wasserstein": (dr - df).item(), "gp": gp.item()}
 
-    def g_loss(self, D, fake, y):
+    def g_loss(self, D, fake, y, real=None):
         return -D(fake, y).mean()
 
 
-def make_objective(name: str, *, clip: float = 0.01, gp_weight: float = 10.0, gp_every: int = 1) -> Objective:
+def make_objective(name: str, *, clip: float = 0.01, gp_weight: float = 10.0, gp_every: int = 1,
+                   joint: bool = False) -> Objective:
     if name == "bce":
         return BCE(non_saturating=True)
     if name == "minimax":
         return BCE(non_saturating=False)
     if name == "wgan-clip":
-        return WassersteinClip(clip)
+        return WassersteinClip(clip, joint)
     if name == "wgan-gp":
         return WassersteinGP(gp_weight, gp_every)
     raise ValueError(f"unknown objective {name!r}; choose bce, minimax, wgan-clip or wgan-gp")

@@ -40,6 +40,7 @@ class Recipe:
     betas: tuple = (0.5, 0.999)
     clip: float = 0.01
     gp_weight: float = 10.0
+    d_joint_batch: bool = False  # WGAN: the critic scores real and fake as one (BatchNorm) batch
     gp_every: int = 1  # WGAN-GP: penalty on every k-th critic update, weighted by k (lazy regularisation)
     ema: float = 0.999  # generator EMA decay; 0 disables
     decay_from: int = 0  # from this step on both learning rates fall linearly towards 0 at `steps`; 0: constant
@@ -75,6 +76,9 @@ class Recipe:
             raise TrainingError(f"clip must be > 0, got {self.clip!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise TrainingError(f"betas must be two numbers in [0, 1), e.g. --betas=0.5,0.999, got {self.betas!r}")
+        if self.d_joint_batch and self.objective != "wgan-clip":
+            raise TrainingError(f"d_joint_batch applies to the wgan-clip objective only; {self.name} trains with "
+                                f"{self.objective} (the wgan-gp critic always scores one batch). Leave it false.")
         if self.subset and self.subset < self.batch_size:
             raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
         self.model_config()  # a bad --model.key is an error now, not after the data has loaded

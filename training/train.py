@@ -95,7 +95,7 @@ class Trainer:
         if self.world > 1:
             self.G, self.D = wrap_ddp(self.G, self.D, self.device)
         self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight,
-                                  gp_every=recipe.gp_every)
+                                  gp_every=recipe.gp_every, joint=recipe.d_joint_batch)
         self.opt_g, self.opt_d = make_optimizers(recipe, self.G, self.D)
         x, y = load_images(recipe.dataset, data_root, train=True, download=download and self.main,
                            image_size=self.cfg.image_size)
@@ -203,11 +203,12 @@ class Trainer:
             self.opt_d.step()
             self.obj.after_d_step(D)
             stats.update(s, loss_d=loss_d.item())
+        last_real = (real, y)  # what a joint-batch objective scores the fakes beside
         n = self.r.batch_size // self.world
         y = (torch.randint(0, self.cfg.num_classes, (n,), generator=self.noise).to(self.device)
              if self.cfg.num_classes else None)
         # G's update goes through the bare D: D is not being updated, so there is nothing to sync.
-        loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y)
+        loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y, real=last_real)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         if log:
