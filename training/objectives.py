@@ -35,6 +35,16 @@ class Objective:
         return None
 
 
+def _joint_scores(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean critic scores of real and fake, both through one forward call (fakes carry the reals' labels)."""
+    dr, df = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y])).split(real.shape[0])
+    return dr.mean(), df.mean()
+
+
+def _wasserstein_stats(dr: torch.Tensor, df: torch.Tensor) -> dict:
+    return {"d_real": dr.item(), "d_fake": df.item(), "wasserstein": (dr - df).item()}
+
+
 class BCE(Objective):
     """Goodfellow's objective. D maximises log D(x) + log(1 - D(G(z))).
 
@@ -79,12 +89,8 @@ class WassersteinClip(Objective):
         self.joint = joint
 
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
-        if self.joint:
-            dr, df = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y])).split(real.shape[0])
-            dr, df = dr.mean(), df.mean()
-        else:
-            dr, df = D(real, y).mean(), D(fake, y).mean()
-        return df - dr, {"d_real": dr.item(), "d_fake": df.item(), "wasserstein": (dr - df).item()}
+        dr, df = _joint_scores(D, real, fake, y) if self.joint else (D(real, y).mean(), D(fake, y).mean())
+        return df - dr, _wasserstein_stats(dr, df)
 
     def g_loss(self, D, fake, y, real=None):
         if not self.joint:
@@ -114,9 +120,8 @@ class WassersteinGP(Objective):
 
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
         if d_iter % self.gp_every:
-            dr, df = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y])).split(real.shape[0])
-            dr, df = dr.mean(), df.mean()
-            return df - dr, {"d_real": dr.item(), "d_fake": df.item(), "wasserstein": (dr - df).item()}
+            dr, df = _joint_scores(D, real, fake, y)
+            return df - dr, _wasserstein_stats(dr, df)
         b = real.shape[0]
         eps = torch.rand(b, 1, 1, 1, generator=rng).to(real.device)
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
@@ -125,8 +130,7 @@ class WassersteinGP(Objective):
         dr, df, dh = out[:b].mean(), out[b:2 * b].mean(), out[2 * b:]
         (grad,) = torch.autograd.grad(dh.sum(), x_hat, create_graph=True)
         gp = (grad.flatten(1).norm(dim=1) - 1).square().mean()
-        return df - dr + self.gp_weight * self.gp_every * gp, {"d_real": dr.item(), "d_fake": df.item(),
-                                               "wasserstein": (dr - df).item(), "gp": gp.item()}
+        return df - dr + self.gp_weight * self.gp_every * gp, {**_wasserstein_stats(dr, df), "gp": gp.item()}
 
     def g_loss(self, D, fake, y, real=None):
         return -D(fake, y).mean()
