@@ -157,10 +157,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "bc87ebd0fd4fa33a72d0d445f8ef466ddfd5fe03f461b4274aa2abee111ed451",
     },
     "wgan-fashion-mnist": {
-        "config.json": "9de79550154f4e4e2286a0b3c92639de843ce7d924a79f3c3e54620ea9fe88e0",
-        "model.safetensors": "8fd9dc20714ede051d01f9d0982b0cb422a7ce9abf7c4f93fa437b46494d804a",
-        "samples.png": "24a853ee63679e18bd800020f5b1c141f4ab0db2a81a9e3557b42e902bf8f08a",
-        "curves.png": "dd3267cdd5e3ccd0c1b89369b9f44f4db97ffa2b50ccade09d580005b610a817",
+        "config.json": "d18d5a5c77309da381a4f0e4af8d852437d5d2e1bdd2e6668a90cc0adc3eb388",
+        "model.safetensors": "6758423ca03186d1673ea74095c66f06c2f0d0c7867dd8addca8fd677d9d1899",
+        "samples.png": "7e36bc4c183a166e2fc349ea1a44d21b7d1d069a2daf98540cf97a8761ff88a7",
+        "curves.png": "e597c508f09823561f01b4c5903d6e8fc1aa6eae5b05b19cf165ad8e76b9701a",
     },
     "wgan-gp-mnist": {
         "config.json": "c20f63ace095164b97342d20719cb2d51aff94cd39f968ae0421015223b8a126",
@@ -189,7 +189,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "9d5253470de048a4a5cd88a89596ed69d7213f90e4e922b8be54c40fd64367c6",
     "wgan-mnist": "5a4bd4dca83061de625069278017d05a0b6933fd1828545594a5536e65156dc3",
-    "wgan-fashion-mnist": "b91790b65d98a65712e76a127b466fdbacb66df952717bff5a42f45fedb928e3",
+    "wgan-fashion-mnist": "d5557bf048f526f13721dc51927576b80ccb913af6404101d657ea8fc37cdc4e",
     "wgan-gp-mnist": "4259e81d2a132715f8cb9b8f78f0cf031e4aead4c7b7cede2fbb11c89471c0db",
     "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",
 }

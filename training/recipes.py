@@ -165,6 +165,9 @@ for _ds in ("mnist", "fashion-mnist"):
 for _ds in ("mnist", "fashion-mnist"):
     RECIPES[f"wgan-{_ds}"] = dataclasses.replace(RECIPES[f"wgan-{_ds}"], lr_g=2e-4, lr_d=2e-4, n_critic=2,
                                                   steps=9000, eval_every=500, sample_every=500, ckpt_every=500)
+# On Fashion-MNIST the selection FD still fell at 9,000 steps (42.6) and T-shirts were 7.8 % of the test samples:
+# 15,000 steps (61.4 CPU-minutes in the shipped run) took it to 31.5 and every class to >= 8.1 %.
+RECIPES["wgan-fashion-mnist"] = dataclasses.replace(RECIPES["wgan-fashion-mnist"], steps=15000)
 
 # GPU recipes (not trained for the zoo here: CPU-only machine). 32x32 RGB, DCGAN-paper widths.
 _RGB32 = {"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64}
