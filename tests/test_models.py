@@ -191,3 +191,22 @@ def test_packed_gan_discriminator_judges_packs_and_keeps_its_keys():
         packed(x[:5])
     with pytest.raises(ValueError, match="d_pack must be >= 1, got 0"):
         GANConfig(d_pack=0)
+
+
+def test_wgan_gp_critic_families_keep_their_keys_and_refuse_batchnorm():
+    from ganzoo.models.wgan import WGANCritic
+    from ganzoo.models.wgan_gp import WGANGPConfig, WGANGPCritic
+
+    conv = WGANGPCritic(WGANGPConfig(d_width=8))
+    assert list(conv.state_dict()) == ["features.0.weight", "features.0.bias", "features.2.weight",
+                                       "features.3.weight", "features.3.bias", "head.weight", "head.bias"]
+    mlp = WGANGPCritic(WGANGPConfig(critic="mlp", d_hidden=(32, 16)))
+    assert list(mlp.state_dict()) == list(WGANCritic(make_config("wgan", {"critic": "mlp", "d_hidden": (32, 16)}))
+                                          .state_dict())
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():  # per sample: a sample's score does not depend on the rest of the batch
+        assert torch.allclose(mlp(x)[:1], mlp(x[:1]), atol=1e-6) and mlp(x).shape == (4,)
+    with pytest.raises(ValueError, match="WGAN-GP's critic must not use BatchNorm"):
+        WGANGPConfig(d_norm="batch")
+    with pytest.raises(ValueError, match="critic must be 'conv' or 'mlp', got 'resnet'"):
+        WGANGPConfig(critic="resnet")

@@ -2,17 +2,19 @@
 
 The gradient penalty is taken per sample, so the critic must not mix samples in a batch:
 the paper drops BatchNorm and suggests layer normalisation instead, which we use
-(GroupNorm with one group = LayerNorm over C, H, W).
+(GroupNorm with one group = LayerNorm over C, H, W). The critic is WGAN's: conv (default)
+or an MLP (`critic="mlp"`), the family PyTorch-GAN's reference script trains.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from .dcgan import DCGANGenerator
+from .wgan import WGANConfig, WGANCritic
 
 
 @dataclass(frozen=True)
-class WGANGPConfig(DCGANConfig):
+class WGANGPConfig(WGANConfig):
     d_norm: str = "layer"  # never "batch": it would break the per-sample penalty
 
     def __post_init__(self):
@@ -25,5 +27,5 @@ class WGANGPGenerator(DCGANGenerator):
     """Same network as DCGAN's generator: (B, latent) -> (B, C, H, W) in [-1, 1]."""
 
 
-class WGANGPCritic(DCGANDiscriminator):
+class WGANGPCritic(WGANCritic):
     """(B, C, H, W) -> (B,) unbounded critic score, no BatchNorm."""
