@@ -35,9 +35,12 @@ class Objective:
         return None
 
 
-def _joint_scores(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean critic scores of real and fake, both through one forward call (fakes carry the reals' labels)."""
-    dr, df = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y])).split(real.shape[0])
+def _joint_scores(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y,
+                  y_fake=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean critic scores of real and fake, both through one forward call (fakes carry the reals' labels
+    unless `y_fake` is given)."""
+    yy = None if y is None else torch.cat([y, y if y_fake is None else y_fake])
+    dr, df = D(torch.cat([real, fake]), yy).split([real.shape[0], fake.shape[0]])
     return dr.mean(), df.mean()
 
 
@@ -96,8 +99,7 @@ class WassersteinClip(Objective):
         if not self.joint:
             return -D(fake, y).mean()
         x, y_real = real
-        yy = None if y is None else torch.cat([y_real, y])
-        return -D(torch.cat([x, fake]), yy)[x.shape[0]:].mean()
+        return -_joint_scores(D, x, fake, y_real, y)[1]
 
     @torch.no_grad()
     def after_d_step(self, D):

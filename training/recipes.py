@@ -39,8 +39,8 @@ class Recipe:
     lr_d: float = 2e-4
     betas: tuple = (0.5, 0.999)
     clip: float = 0.01
-    gp_weight: float = 10.0
     d_joint_batch: bool = False  # WGAN: the critic scores real and fake as one (BatchNorm) batch
+    gp_weight: float = 10.0
     gp_every: int = 1  # WGAN-GP: penalty on every k-th critic update, weighted by k (lazy regularisation)
     ema: float = 0.999  # generator EMA decay; 0 disables
     decay_from: int = 0  # from this step on both learning rates fall linearly towards 0 at `steps`; 0: constant
