@@ -210,3 +210,29 @@ def test_wgan_gp_critic_families_keep_their_keys_and_refuse_batchnorm():
         WGANGPConfig(d_norm="batch")
     with pytest.raises(ValueError, match="critic must be 'conv' or 'mlp', got 'resnet'"):
         WGANGPConfig(critic="resnet")
+
+
+def test_wgan_generator_families_are_the_dcgan_and_gan_networks(tmp_path):
+    from ganzoo.folder import save_folder
+    from ganzoo.models.dcgan import DCGANGenerator
+    from ganzoo.models.gan import GANConfig, GANGenerator
+
+    for arch in ("wgan", "wgan-gp"):
+        assert type(build(arch, make_config(arch, {"latent_dim": 8, "g_width": 8}))[0]) is DCGANGenerator
+        cfg = make_config(arch, {"latent_dim": 8, "generator": "mlp", "g_hidden": [16, 32], "critic": "mlp"})
+        G, D = build(arch, cfg)
+        torch.manual_seed(0)
+        ref = GANGenerator(GANConfig(latent_dim=8, g_hidden=(16, 32)))
+        assert type(G) is GANGenerator and list(G.state_dict()) == list(ref.state_dict())
+        G.load_state_dict(ref.state_dict())
+        z = torch.randn(3, 8)
+        G.eval(), ref.eval()
+        with torch.no_grad():
+            assert torch.equal(G(z), ref(z)) and G(z).shape == (3, 1, 28, 28)
+        # a model folder with the MLP generator loads strictly and samples through the fast path
+        m = ganzoo.load(save_folder(tmp_path / arch, arch, cfg, G, D, dataset="fashion-mnist", class_names=FASHION))
+        assert m.config["config"]["generator"] == "mlp" and type(m.generator) is GANGenerator
+        with torch.no_grad():
+            assert torch.allclose(m.generate(z), (ref(z) + 1) / 2, atol=1e-5)
+        with pytest.raises(ValueError, match="generator must be 'conv' or 'mlp', got 'resnet'"):
+            make_config(arch, {"generator": "resnet"})

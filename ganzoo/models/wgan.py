@@ -1,10 +1,11 @@
-"""WGAN (Arjovsky et al. 2017): a DCGAN generator and a critic trained with weight clipping.
+"""WGAN (Arjovsky et al. 2017): a generator and a critic trained with weight clipping.
 
-The critic is read as an unbounded score (no sigmoid anywhere). It is either the DCGAN
-discriminator (`critic="conv"`; the paper keeps BatchNorm in the critic, which is
-compatible with clipping) or an MLP (`critic="mlp"`, hidden sizes `d_hidden`), which the
-paper also trains and which learns faster per CPU second here. The clipping itself lives
-in the training objective (`training/objectives.py`), not in the network.
+The generator is DCGAN's (`generator="conv"`) or the GAN's MLP (`generator="mlp"`, hidden
+sizes `g_hidden`); both keep their own state-dict keys. The critic is read as an unbounded
+score (no sigmoid anywhere). It is either the DCGAN discriminator (`critic="conv"`; the paper
+keeps BatchNorm in the critic, which is compatible with clipping) or an MLP (`critic="mlp"`,
+hidden sizes `d_hidden`), which the paper also trains. The clipping itself lives in the
+training objective (`training/objectives.py`), not in the network.
 """
 from __future__ import annotations
 
@@ -14,21 +15,29 @@ import torch
 from torch import nn
 
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from .gan import GANGenerator
 
 
 @dataclass(frozen=True)
 class WGANConfig(DCGANConfig):
+    generator: str = "conv"  # "conv" | "mlp"
+    g_hidden: tuple[int, ...] = (256, 512, 1024)  # MLP generator only
     critic: str = "conv"  # "conv" | "mlp"
     d_hidden: tuple[int, ...] = (512, 256)  # MLP critic only
 
     def __post_init__(self):
         super().__post_init__()
-        if self.critic not in ("conv", "mlp"):
-            raise ValueError(f"critic must be 'conv' or 'mlp', got {self.critic!r}")
+        for key in ("generator", "critic"):
+            if getattr(self, key) not in ("conv", "mlp"):
+                raise ValueError(f"{key} must be 'conv' or 'mlp', got {getattr(self, key)!r}")
 
 
-class WGANGenerator(DCGANGenerator):
-    """Same network as DCGAN's generator: (B, latent) -> (B, C, H, W) in [-1, 1]."""
+def WGANGenerator(cfg: WGANConfig) -> nn.Module:
+    """(B, latent) -> (B, C, H, W) in [-1, 1]: DCGAN's generator, or the GAN's MLP with generator="mlp".
+
+    A factory, not a subclass, so the network is exactly that class (and `ganzoo.fast` optimises it as such).
+    """
+    return GANGenerator(cfg) if cfg.generator == "mlp" else DCGANGenerator(cfg)
 
 
 class WGANCritic(nn.Module):

@@ -1,16 +1,16 @@
-"""WGAN-GP (Gulrajani et al. 2017): a DCGAN generator and a critic without BatchNorm.
+"""WGAN-GP (Gulrajani et al. 2017): WGAN's generator and a critic without BatchNorm.
 
 The gradient penalty is taken per sample, so the critic must not mix samples in a batch:
 the paper drops BatchNorm and suggests layer normalisation instead, which we use
-(GroupNorm with one group = LayerNorm over C, H, W). The critic is WGAN's: conv (default)
-or an MLP (`critic="mlp"`), the family PyTorch-GAN's reference script trains.
+(GroupNorm with one group = LayerNorm over C, H, W). Generator and critic are WGAN's: conv
+(default) or MLPs (`generator="mlp"`, `critic="mlp"`), the family PyTorch-GAN's reference
+script trains.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dcgan import DCGANGenerator
-from .wgan import WGANConfig, WGANCritic
+from .wgan import WGANConfig, WGANCritic, WGANGenerator
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,7 @@ class WGANGPConfig(WGANConfig):
             raise ValueError("WGAN-GP's critic must not use BatchNorm (use 'layer' or 'none')")
 
 
-class WGANGPGenerator(DCGANGenerator):
-    """Same network as DCGAN's generator: (B, latent) -> (B, C, H, W) in [-1, 1]."""
+WGANGPGenerator = WGANGenerator  # DCGAN's generator, or the GAN's MLP with generator="mlp"
 
 
 class WGANGPCritic(WGANCritic):
