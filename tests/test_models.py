@@ -236,3 +236,21 @@ def test_wgan_generator_families_are_the_dcgan_and_gan_networks(tmp_path):
             assert torch.allclose(m.generate(z), (ref(z) + 1) / 2, atol=1e-5)
         with pytest.raises(ValueError, match="generator must be 'conv' or 'mlp', got 'resnet'"):
             make_config(arch, {"generator": "resnet"})
+
+
+def test_dcgan_pooled_head_is_position_free_and_keeps_conv_keys():
+    from ganzoo.models.dcgan import DCGANConfig, DCGANDiscriminator
+
+    conv = DCGANDiscriminator(DCGANConfig(d_width=8))
+    assert [k for k in conv.state_dict() if k.startswith("head")] == ["head.weight", "head.bias"]
+    for norm in ("none", "spectral"):
+        torch.manual_seed(0)
+        d = DCGANDiscriminator(DCGANConfig(d_width=8, d_norm=norm, d_head="pool"))
+        d.eval()
+        x = torch.randn(2, 1, 28, 28)
+        with torch.no_grad():
+            h = d.features(x).mean(dim=(2, 3))  # (B, 16): the pooled features, by hand
+            lin = d.head[2]
+            assert torch.allclose(d(x), lin(h).squeeze(1), atol=1e-6) and d(x).shape == (2,)
+    with pytest.raises(ValueError, match="d_head must be 'conv' or 'pool', got 'attention'"):
+        make_config("dcgan", {"d_head": "attention"})

@@ -99,7 +99,7 @@ class CGANDiscriminator(nn.Module):
         self.cfg = cfg
         body = DCGANDiscriminator(_dcgan_cfg(cfg, 0))
         self.features = body.features  # (B, F, s, s)
-        width = body.head.in_channels
+        width = body.feature_width
         self.linear = nn.Linear(width, 1)
         self.embed = nn.Embedding(cfg.num_classes, width)
         # Zero init: D starts unconditional and learns the class term. With the default N(0, 1) init

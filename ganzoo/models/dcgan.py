@@ -3,7 +3,8 @@
 Generator: z is projected to a small feature map by a transposed conv, then doubled in
 size with stride-2 transposed convs (BatchNorm + ReLU), last layer Tanh.
 Discriminator: stride-2 convs with LeakyReLU(0.2), BatchNorm on all but the first layer,
-and a final conv over the whole remaining map giving one logit.
+and a final conv over the whole remaining map giving one logit (`d_head="conv"`), or global
+average pooling and a linear layer (`d_head="pool"`, as in the cGAN's projection discriminator).
 28x28 starts from 7x7 (two doublings); 32/64 start from 4x4 (three/four doublings).
 `d_norm` lets the WGAN-GP critic reuse this network without BatchNorm.
 """
@@ -25,6 +26,7 @@ class DCGANConfig:
     g_width: int = 32  # channels of the last hidden generator layer; doubles going back
     d_width: int = 32  # channels of the first discriminator layer; doubles going deeper
     d_norm: str = "batch"  # "batch" | "layer" | "spectral" | "none"
+    d_head: str = "conv"  # "conv": a conv over the whole last map | "pool": average pooling, then linear
     num_classes: int = 0
 
     def __post_init__(self):
@@ -33,6 +35,8 @@ class DCGANConfig:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         if self.d_norm not in ("batch", "layer", "spectral", "none"):
             raise ValueError(f"d_norm must be 'batch', 'layer', 'spectral' or 'none', got {self.d_norm!r}")
+        if self.d_head not in ("conv", "pool"):
+            raise ValueError(f"d_head must be 'conv' or 'pool', got {self.d_head!r}")
         num_upsamples(self.image_size)  # raises for sizes the network cannot make
 
 
@@ -95,7 +99,11 @@ class DCGANDiscriminator(nn.Module):
             ]
             width *= 2
         self.features = nn.Sequential(*layers)  # (B, W_last, start, start)
-        self.head = _sn(nn.Conv2d(width, 1, start, 1, 0), norm)  # (B, 1, 1, 1) logit / critic value
+        self.feature_width = width
+        if cfg.d_head == "pool":  # position-free: every location's features count the same
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), _sn(nn.Linear(width, 1), norm))  # (B, 1)
+        else:
+            self.head = _sn(nn.Conv2d(width, 1, start, 1, 0), norm)  # (B, 1, 1, 1) logit / critic value
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.features(x)).flatten()  # (B,)
