@@ -163,10 +163,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "e597c508f09823561f01b4c5903d6e8fc1aa6eae5b05b19cf165ad8e76b9701a",
     },
     "wgan-gp-mnist": {
-        "config.json": "c20f63ace095164b97342d20719cb2d51aff94cd39f968ae0421015223b8a126",
-        "model.safetensors": "3c7571c021a47c0095bc5ab11893fa31605c2131cee8341116fa570d85329456",
-        "samples.png": "b82b0dc27ca2d6da2c738c2cbe4414f843dd6a33f6612717d4fc677f39b4200f",
-        "curves.png": "0fbd062305c17c1a2578821dec966ab204408ea26f0ffa56a3aa787073193465",
+        "config.json": "1fba0b8f16d866396842258d2784bfc11c46e1c1a3bbcb53f45ecd5b44c42d99",
+        "model.safetensors": "384d9c9f278de0348db72ffe0998ba9025cdf49bb2a092042dcf8f7689c0a949",
+        "samples.png": "fd3d9f9100d7228e24bc047d7e39636ee80ae401eeb84b7273c32ad2be15cf36",
+        "curves.png": "49e7b0c805b67620b84891b6f83b5ff7a1f1e40be627c467cc546cf94ec41576",
     },
     "wgan-gp-fashion-mnist": {
         "config.json": "a3feb76dccc60eb72a441e8113eb5bdf0c5abfaf98af2021a50e1caaf163e18e",
@@ -190,7 +190,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "cgan-fashion-mnist": "9d5253470de048a4a5cd88a89596ed69d7213f90e4e922b8be54c40fd64367c6",
     "wgan-mnist": "5a4bd4dca83061de625069278017d05a0b6933fd1828545594a5536e65156dc3",
     "wgan-fashion-mnist": "d5557bf048f526f13721dc51927576b80ccb913af6404101d657ea8fc37cdc4e",
-    "wgan-gp-mnist": "4259e81d2a132715f8cb9b8f78f0cf031e4aead4c7b7cede2fbb11c89471c0db",
+    "wgan-gp-mnist": "78e19dd1166ac9e0df706c25a26f3841c1f812929bf39838ae94e320135de7bc",
     "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",
 }
 # --- DISCRIMINATOR SHA256 end ---
