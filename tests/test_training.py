@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 import json
@@ -333,3 +334,31 @@ def test_joint_batch_critic_scores_real_and_fake_as_one_batchnorm_batch():
             apart.d_loss(D, real, fake, None, None)[0].item(), rel=1e-5)
         assert joint.g_loss(D, fake, None, real=(real, None)).item() == pytest.approx(
             apart.g_loss(D, fake, None).item(), rel=1e-5)
+
+
+def test_r1_penalty_is_the_lazy_squared_gradient_norm_on_real_images():
+    from ganzoo.models import make_config
+    from ganzoo.models.dcgan import DCGANDiscriminator
+    from training.objectives import make_objective
+    from training.recipes import get_recipe
+
+    torch.manual_seed(0)
+    D = DCGANDiscriminator(make_config("dcgan", {"d_width": 8, "d_norm": "spectral"}))
+    D(torch.zeros(1, 1, 28, 28))
+    D.eval()  # spectral norm's power iteration stands still: every call below sees the same weights
+    real, fake = torch.rand(4, 1, 28, 28) * 2 - 1, torch.rand(4, 1, 28, 28) * 2 - 1
+    plain, r1 = make_objective("bce"), make_objective("bce", r1_gamma=2.0, gp_every=4)
+    base, _ = plain.d_loss(D, real, fake, None, None)
+    x = real.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(D(x).sum(), x)  # per-sample gradients: D scores each image alone
+    by_hand = g.square().flatten(1).sum(1).mean()
+    loss, stats = r1.d_loss(D, real, fake, None, None, d_iter=8)
+    assert stats["gp"] == pytest.approx(by_hand.item(), rel=1e-4)
+    assert loss.item() == pytest.approx(base.item() + 2.0 / 2 * 4 * by_hand.item(), rel=1e-4)
+    loss.backward()  # the penalty trains D through a double backward
+    assert all(p.grad is not None for p in D.parameters())
+    off, stats = r1.d_loss(D, real, fake, None, None, d_iter=9)  # lazy: only every 4th update
+    assert "gp" not in stats and off.item() == pytest.approx(base.item(), rel=1e-5)
+    with pytest.raises(TrainingError, match="r1_gamma applies to the bce and minimax objectives only; "
+                                            "wgan-gp-mnist trains with wgan-gp. Leave it 0."):
+        dataclasses.replace(get_recipe("wgan-gp-mnist"), r1_gamma=1.0)

@@ -56,9 +56,12 @@ class BCE(Objective):
     advice and everyone's default). D returns logits; sigmoid lives here via softplus.
     """
 
-    def __init__(self, non_saturating: bool = True):
+    def __init__(self, non_saturating: bool = True, r1_gamma: float = 0.0, r1_every: int = 1):
         super().__init__("bce" if non_saturating else "minimax")
         self.non_saturating = non_saturating
+        # R1 (Mescheder et al. 2018): gamma/2 * E||grad_x D(x)||^2 on real images pulls D's gradient to zero on
+        # the data, which is what lets the game settle instead of circling. Lazy like WGAN-GP's penalty.
+        self.r1_gamma, self.r1_every = r1_gamma, r1_every
         self._winning = 0  # consecutive logged steps with D(x) > 0.99 and D(G(z)) < 0.01
 
     def diagnose(self, stats, step):
@@ -70,9 +73,18 @@ class BCE(Objective):
         return None
 
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
+        r1 = self.r1_gamma > 0 and d_iter % self.r1_every == 0
+        if r1:
+            real = real.detach().requires_grad_(True)
         dr, df = D(real, y), D(fake, y)
         loss = F.softplus(-dr).mean() + F.softplus(df).mean()  # -log s(dr) - log(1 - s(df))
-        return loss, {"d_real": torch.sigmoid(dr).mean().item(), "d_fake": torch.sigmoid(df).mean().item()}
+        stats = {"d_real": torch.sigmoid(dr).mean().item(), "d_fake": torch.sigmoid(df).mean().item()}
+        if r1:
+            (grad,) = torch.autograd.grad(dr.sum(), real, create_graph=True)  # (B, C, H, W)
+            penalty = grad.square().flatten(1).sum(1).mean()
+            loss = loss + self.r1_gamma / 2 * self.r1_every * penalty
+            stats["gp"] = penalty.item()
+        return loss, stats
 
     def g_loss(self, D, fake, y, real=None):
         df = D(fake, y)
@@ -139,11 +151,10 @@ class WassersteinGP(Objective):
 
 
 def make_objective(name: str, *, clip: float = 0.01, gp_weight: float = 10.0, gp_every: int = 1,
-                   joint: bool = False) -> Objective:
-    if name == "bce":
-        return BCE(non_saturating=True)
-    if name == "minimax":
-        return BCE(non_saturating=False)
+                   joint: bool = False, r1_gamma: float = 0.0) -> Objective:
+    """`gp_every` spaces out the penalty of either kind: WGAN-GP's, or R1 (`r1_gamma` > 0) for bce/minimax."""
+    if name in ("bce", "minimax"):
+        return BCE(non_saturating=name == "bce", r1_gamma=r1_gamma, r1_every=gp_every)
     if name == "wgan-clip":
         return WassersteinClip(clip, joint)
     if name == "wgan-gp":

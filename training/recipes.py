@@ -41,7 +41,8 @@ class Recipe:
     clip: float = 0.01
     d_joint_batch: bool = False  # WGAN: the critic scores real and fake as one (BatchNorm) batch
     gp_weight: float = 10.0
-    gp_every: int = 1  # WGAN-GP: penalty on every k-th critic update, weighted by k (lazy regularisation)
+    gp_every: int = 1  # WGAN-GP's penalty or R1: on every k-th D update, weighted by k (lazy regularisation)
+    r1_gamma: float = 0.0  # bce/minimax: R1 penalty gamma/2 * E||grad_x D(real)||^2 (Mescheder 2018); 0: off
     ema: float = 0.999  # generator EMA decay; 0 disables
     decay_from: int = 0  # from this step on both learning rates fall linearly towards 0 at `steps`; 0: constant
     seed: int = 0
@@ -60,7 +61,7 @@ class Recipe:
         _one_of("optimizer", self.optimizer, OPTIMIZERS)
         at_least = {"steps": 1, "batch_size": 1, "n_critic": 1, "log_every": 1, "gp_every": 1, "sample_every": 0,
                     "eval_every": 0, "ckpt_every": 0, "decay_from": 0, "subset": 0, "lr_g": 0, "lr_d": 0,
-                    "gp_weight": 0}
+                    "gp_weight": 0, "r1_gamma": 0}
         for key, low in at_least.items():
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low or v != v or v == float("inf"):
@@ -79,6 +80,9 @@ class Recipe:
         if self.d_joint_batch and self.objective != "wgan-clip":
             raise TrainingError(f"d_joint_batch applies to the wgan-clip objective only; {self.name} trains with "
                                 f"{self.objective} (the wgan-gp critic always scores one batch). Leave it false.")
+        if self.r1_gamma and self.objective not in ("bce", "minimax"):
+            raise TrainingError(f"r1_gamma applies to the bce and minimax objectives only; {self.name} trains with "
+                                f"{self.objective}. Leave it 0.")
         if self.subset and self.subset < self.batch_size:
             raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
         self.model_config()  # a bad --model.key is an error now, not after the data has loaded

@@ -95,7 +95,7 @@ class Trainer:
         if self.world > 1:
             self.G, self.D = wrap_ddp(self.G, self.D, self.device)
         self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight,
-                                  gp_every=recipe.gp_every, joint=recipe.d_joint_batch)
+                                  gp_every=recipe.gp_every, joint=recipe.d_joint_batch, r1_gamma=recipe.r1_gamma)
         self.opt_g, self.opt_d = make_optimizers(recipe, self.G, self.D)
         x, y = load_images(recipe.dataset, data_root, train=True, download=download and self.main,
                            image_size=self.cfg.image_size)
