@@ -254,3 +254,23 @@ def test_dcgan_pooled_head_is_position_free_and_keeps_conv_keys():
             assert torch.allclose(d(x), lin(h).squeeze(1), atol=1e-6) and d(x).shape == (2,)
     with pytest.raises(ValueError, match="d_head must be 'conv' or 'pool', got 'attention'"):
         make_config("dcgan", {"d_head": "attention"})
+
+
+def test_gan_discriminator_dropout_acts_in_training_only_and_keeps_default_keys():
+    from ganzoo.models.gan import GANConfig, GANDiscriminator
+
+    plain = GANDiscriminator(GANConfig(d_hidden=(32, 16)))
+    drop = GANDiscriminator(GANConfig(d_hidden=(32, 16), d_dropout=0.5))
+    assert list(plain.state_dict()) == ["net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias",
+                                        "net.5.weight", "net.5.bias"]  # no dropout: the keys of earlier folders
+    drop.load_state_dict({k.replace("net.3.", "net.4.").replace("net.5.", "net.7."): v
+                          for k, v in plain.state_dict().items()})
+    x = torch.randn(8, 1, 28, 28)
+    plain.eval(), drop.eval()
+    with torch.no_grad():
+        assert torch.equal(plain(x), drop(x))  # eval: dropout is the identity
+        drop.train()
+        torch.manual_seed(0)
+        assert not torch.allclose(plain(x), drop(x))  # training: units are dropped
+    with pytest.raises(ValueError, match=r"d_dropout must be in \[0, 1\), got 1.0"):
+        make_config("gan", {"d_dropout": 1.0})

@@ -5,9 +5,9 @@ generator (Mirza's "feed y to both networks" on the generator side). With g_cond
 BatchNorm of the generator is also class-conditional: a per-class gain and bias after the
 normalisation (de Vries et al. 2017; Miyato & Koyama 2018), so the label steers every layer.
 Discriminator: a projection discriminator (Miyato & Koyama 2018): score =
-linear(h) + <embed(y), h>, with h the pooled conv features (so it always pools: `d_head` is not used). We chose projection over
-concatenating a one-hot to the input because it conditions much more strongly for the
-same compute, which is what the zoo's >= 97 % label-accuracy target needs on a CPU budget.
+linear(h) + <embed(y), h>, with h the pooled conv features (so it always pools: `d_head` is not
+used). We chose projection over concatenating a one-hot to the input because it conditions much
+more strongly for the same compute, which is what the zoo's >= 97 % label-accuracy target needs on a CPU budget.
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ class GANConfig:
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (512, 256)
     d_pack: int = 1  # PacGAN: D judges packs of this many samples at once (1 = one sample, as in the paper)
+    d_dropout: float = 0.0  # dropout after each hidden D layer (the paper's D used it); 0 = none
     num_classes: int = 0  # unconditional
 
     def __post_init__(self):
@@ -30,6 +31,8 @@ class GANConfig:
                              f"{self.channels}, {self.image_size}")
         if self.d_pack < 1:
             raise ValueError(f"d_pack must be >= 1, got {self.d_pack}")
+        if not 0 <= self.d_dropout < 1:
+            raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout}")
 
 
 class GANGenerator(nn.Module):
@@ -66,6 +69,8 @@ class GANDiscriminator(nn.Module):
         width = cfg.d_pack * cfg.channels * cfg.image_size**2
         for h in cfg.d_hidden:
             layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]  # (B, h)
+            if cfg.d_dropout:  # only when used, so the keys of dropout-free folders stay net.1, net.3, ...
+                layers.append(nn.Dropout(cfg.d_dropout))
             width = h
         layers.append(nn.Linear(width, 1))  # (B, 1) logit
         self.net = nn.Sequential(*layers)
