@@ -7,7 +7,8 @@ normalisation (de Vries et al. 2017; Miyato & Koyama 2018), so the label steers 
 Discriminator: a projection discriminator (Miyato & Koyama 2018): score =
 linear(h) + <embed(y), h>, with h the pooled conv features (so it always pools: `d_head` is not
 used). We chose projection over concatenating a one-hot to the input because it conditions much
-more strongly for the same compute, which is what the zoo's >= 97 % label-accuracy target needs on a CPU budget.
+more strongly for the same compute, which is what the zoo's >= 97 % label-accuracy target needs on
+a CPU budget.
 """
 from __future__ import annotations
 

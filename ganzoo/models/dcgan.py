@@ -101,7 +101,8 @@ class DCGANDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers)  # (B, W_last, start, start)
         self.feature_width = width
         if cfg.d_head == "pool":  # position-free: every location's features count the same
-            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), _sn(nn.Linear(width, 1), norm))  # (B, 1)
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),  # (B, W_last)
+                                      _sn(nn.Linear(width, 1), norm))  # (B, 1)
         else:
             self.head = _sn(nn.Conv2d(width, 1, start, 1, 0), norm)  # (B, 1, 1, 1) logit / critic value
 
