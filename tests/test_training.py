@@ -37,8 +37,9 @@ def read_log(path) -> list[dict]:
 def test_recipe_runs_and_output_loads(name, tmp_path, data_root):
     r = RECIPES[name]
     out = tmp_path / "run"
+    decay = ["--decay_from=2"] if r.decay_from else []  # a recipe that decays its rates does so here too
     res = main([name, "--out", str(out), "--data-root", str(data_root), "--quiet", "--steps=3", "--eval_every=3",
-                *FAST, *small(r.arch)])
+                *decay, *FAST, *small(r.arch)])
     assert res["steps"] == 3 and res["best_step"] == 3
     m = ganzoo.load(out / "model")
     assert m.architecture == r.arch and m.config["dataset"] == r.dataset
@@ -249,7 +250,9 @@ def test_lr_decay_added_on_resume_equals_a_fresh_run_with_it(tmp_path, data_root
     ("--model.g_width=abc", "bad value for --model.g_width: invalid literal for int()"),
     ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
     ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
-    ("--decay_from=40000", "decay_from (40000) must be below steps (30000), or 0 for constant learning rates"),
+    ("--decay_from=40000", "decay_from (40000) must be below steps (30000), or 0 for constant learning rates. "
+                           "For a run shorter than the recipe's decay, also pass --decay_from=0 or a step below "
+                           "--steps."),
     ("--d_joint_batch=true", "d_joint_batch applies to the wgan-clip objective only; dcgan-mnist trains with bce"),
 ])
 def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, data_root):

@@ -70,7 +70,8 @@ class Recipe:
             raise TrainingError(f"eval_n must be >= 10 to measure FD, got {self.eval_n} (or set --eval_every=0)")
         if self.decay_from and not self.decay_from < self.steps:
             raise TrainingError(f"decay_from ({self.decay_from}) must be below steps ({self.steps}), or 0 for "
-                                "constant learning rates")
+                                "constant learning rates. For a run shorter than the recipe's decay, also pass "
+                                "--decay_from=0 or a step below --steps.")
         if not 0 <= self.ema < 1:
             raise TrainingError(f"ema must be in [0, 1) (0 disables the EMA generator), got {self.ema!r}")
         if not self.clip > 0:
