@@ -151,10 +151,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "9d2e9ef18fc879a677759b362b5590a97085d18d3ef7e85e62d82ff1a5ba7913",
     },
     "wgan-mnist": {
-        "config.json": "e6db938659d00008e074498f03402e1202545ef5af6a1efefdf43009a8117638",
-        "model.safetensors": "2a4f21c07b42fd05171bb8e4210e3dd789b0da3e825fc0a1c01135cd3968f35b",
-        "samples.png": "8109e35d37bb647c4f016c326f46f3a7f8b4d4ea722045f18c98a550d3f54e63",
-        "curves.png": "9e65bc4a30ad882f92ddd50e0f9b118d17eba9b4eebe7a89dd47ba9eff2d59d8",
+        "config.json": "3b7440db04a5c37e3e597d8f2e6ee192f96135e929af5dcc131d0d4807444cdd",
+        "model.safetensors": "ac9ceef2efe052a62b80b0f0692f23f59cbca2520e5ad53f8b1bf789324cbf82",
+        "samples.png": "99cdec86a97297d6bfa2e4c25c37379c8236c65604bca62e586f6de12777bcca",
+        "curves.png": "943c4876e6956a15fc48df12d06e5f7146276d957938d184df08108e6894147f",
     },
     "wgan-fashion-mnist": {
         "config.json": "d18d5a5c77309da381a4f0e4af8d852437d5d2e1bdd2e6668a90cc0adc3eb388",
@@ -188,7 +188,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "9d5253470de048a4a5cd88a89596ed69d7213f90e4e922b8be54c40fd64367c6",
-    "wgan-mnist": "5bfea7f0bfd80ad5b17f6cd6987a711a357744c0bd7f9357d39e710caa8379df",
+    "wgan-mnist": "d8bcc4ba4f06970cfd48ccf518ac406d3a6d688fd364c792df5d3fda6051d67a",
     "wgan-fashion-mnist": "d5557bf048f526f13721dc51927576b80ccb913af6404101d657ea8fc37cdc4e",
     "wgan-gp-mnist": "78e19dd1166ac9e0df706c25a26f3841c1f812929bf39838ae94e320135de7bc",
     "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",
