@@ -121,10 +121,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "5faf17e5686f14ade93394d9f96d7d3a403d15a1b7ff8d98933689d263e5a886",
     },
     "gan-fashion-mnist": {
-        "config.json": "6ba60d8424d925da787b69af019e4c06ffc7df8519905b47375349dbdbf30c64",
-        "model.safetensors": "3effc033c13a34269a10765699cab87cd0c4d505ef7798bbd60bb092959941e7",
-        "samples.png": "561443f5ec392a2b6727b8a2bbe5f72cfdf50f4d0d0d52f773e7d778e845241a",
-        "curves.png": "5f8a7d3beee1d91c5f90ccf74dffaeff9929b6d9ac731e24e9e1c4a5fe863d86",
+        "config.json": "209a1f36858d1c5e97dd6176b0c0502ad4869c3217819f29c555a82a231766b2",
+        "model.safetensors": "dd84192e6cd5717d83b8a2596cf76c3e7e109bb183e1d14bcd62c39b797328f0",
+        "samples.png": "830a6ff5c2fed892b53ec3b62b64cac85fc1d6853f0411eee9f752dd97c6c66d",
+        "curves.png": "d31e4ecad874914e9499ac033be1658f75f1c415b9e2d3155a0511c164737ebc",
     },
     "dcgan-mnist": {
         "config.json": "79a29195c82e7814135edbc5b887d204c16b16739e7894bdad15f40c0d09d6a7",
@@ -183,7 +183,7 @@ SHA256: dict[str, dict[str, str]] = {
 # --- DISCRIMINATOR SHA256 begin ---
 DISCRIMINATOR_SHA256: dict[str, str] = {
     "gan-mnist": "1a8226583d9962804e5e43343e38f1268734b3359c850ad739feeca586a02f36",
-    "gan-fashion-mnist": "6dc7270d4f69d5f654f3d26cb0aed757d2f70e04af2a9428b479b828c722a211",
+    "gan-fashion-mnist": "7e8d2d1401ec2b541b8eab53049119dfb284218d0305dcc5fd4f794bef75dbc0",
     "dcgan-mnist": "47034ef235f26ae0f395bea75f6283524d7fd03836102aef01efcef3622c2d20",
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
