@@ -14,7 +14,7 @@ from .conftest import DATA_ROOT, ROOT
 
 FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--ckpt_every=2", "--eval_every=0", "--sample_every=0",
         "--model.latent_dim=8", "--model.g_width=8", "--model.d_width=8",
-        "--decay_from=0"]  # wgan-mnist decays from step 9,000: constant rates for a 4-step run
+        "--decay_from=0"]  # wgan-mnist's recipe decays its rates late in the run: constant rates for a 4-step run
 
 
 pytestmark = pytest.mark.slow  # multi-process training / Inception at 299x299: minutes
