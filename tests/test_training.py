@@ -365,3 +365,16 @@ def test_r1_penalty_is_the_lazy_squared_gradient_norm_on_real_images():
     with pytest.raises(TrainingError, match="r1_gamma applies to the bce and minimax objectives only; "
                                             "wgan-gp-mnist trains with wgan-gp. Leave it 0."):
         dataclasses.replace(get_recipe("wgan-gp-mnist"), r1_gamma=1.0)
+
+
+def test_ablation_table_reads_each_curve_at_its_cpu_budgets_and_names_the_processor():
+    from training.ablation import fd_at, table
+
+    curve = [{"cpu_seconds": s, "step": 100 * i, "fd": 300.0 - i} for i, s in enumerate(range(60, 661, 60), 1)]
+    assert fd_at(curve, 3)["step"] == 300  # the last evaluation within 180 s
+    assert fd_at(curve, 12) is None  # the run stopped at 660 s, well before 12 minutes
+    rec = {"name": "x", "recipe": "dcgan-mnist", "note": "a variant", "hardware": "Intel(R) Xeon(R) Processor, "
+           "1 thread(s), torch 2.14.1", "curve": curve}
+    row = table([rec]).splitlines()[2]
+    assert row == ("| dcgan-mnist | a variant | Intel Xeon Processor | 297.0 (300) | 294.0 (600) | 292.0 (800) "
+                   "| 290.0 (1000) | [x.json](ablation/x.json) |")

@@ -46,14 +46,17 @@ def fd_at(curve: list[dict], minutes: float) -> dict | None:
 
 
 def table(records: list[dict]) -> str:
-    head = "| recipe | variant | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS) + " | full recipe |"
-    rows = [head, "|" + "---|" * (len(BUDGETS) + 3)]
+    # CPU-minutes compare only on one processor model, so each row names its own
+    head = ("| recipe | variant | CPU | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS)
+            + " | full recipe |")
+    rows = [head, "|" + "---|" * (len(BUDGETS) + 4)]
     for r in sorted(records, key=lambda r: (r["recipe"], r["name"])):
         cells = []
         for b in BUDGETS:
             p = fd_at(r["curve"], b)
             cells.append(f"{p['fd']:.1f} ({p['step']})" if p else "-")
-        rows.append(f"| {r['recipe']} | {r['note']} | " + " | ".join(cells)
+        cpu = r["hardware"].split(",")[0].replace("(R)", "")
+        rows.append(f"| {r['recipe']} | {r['note']} | {cpu} | " + " | ".join(cells)
                     + f" | [{r['name']}.json](ablation/{r['name']}.json) |")
     return "\n".join(rows)
 
