@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .markers import replace_section
 from .plots import column, read_csv
+from .report import processor
 
 HERE = Path(__file__).resolve().parent / "ablation"
 BUDGETS = (3, 6, 8, 10)  # CPU minutes at which the table reads each curve (8: the wgan proxies' budget)
@@ -46,7 +47,6 @@ def fd_at(curve: list[dict], minutes: float) -> dict | None:
 
 
 def table(records: list[dict]) -> str:
-    # CPU-minutes compare only on one processor model, so each row names its own
     head = ("| recipe | variant | CPU | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS)
             + " | full recipe |")
     rows = [head, "|" + "---|" * (len(BUDGETS) + 4)]
@@ -55,8 +55,7 @@ def table(records: list[dict]) -> str:
         for b in BUDGETS:
             p = fd_at(r["curve"], b)
             cells.append(f"{p['fd']:.1f} ({p['step']})" if p else "-")
-        cpu = r["hardware"].split(",")[0].replace("(R)", "")
-        rows.append(f"| {r['recipe']} | {r['note']} | {cpu} | " + " | ".join(cells)
+        rows.append(f"| {r['recipe']} | {r['note']} | {processor(r['hardware'])} | " + " | ".join(cells)
                     + f" | [{r['name']}.json](ablation/{r['name']}.json) |")
     return "\n".join(rows)
 

@@ -37,6 +37,12 @@ def rows() -> list[dict]:
     return out
 
 
+def processor(hardware: str) -> str:
+    """"Intel(R) Xeon(R) Processor, 1 thread(s), torch ..." -> "Intel Xeon Processor": CPU-minutes compare only
+    on one processor model, so every table that shows them names it."""
+    return hardware.split(",")[0].replace("(R)", "").strip()
+
+
 def main() -> None:
     import argparse
     import contextlib
@@ -86,7 +92,7 @@ def tables() -> None:
         la = f"{r['label_accuracy']:.4f}" if r["label_accuracy"] is not None else "-"
         print(f"| {r['name']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} "
               f"| {r['coverage']:.3f} | {r['min_class_share']:.3f} | {la} | {r['steps']} ({r['best_step']}) "
-              f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min | `{r['command']}` |")
+              f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min ({processor(r['hardware'])}) | `{r['command']}` |")
     hw = {r["hardware"] for r in rows()}
     print(f"\nHardware: {'; '.join(sorted(hw))}. Evaluation: `ganzoo eval NAME --n 10000 --seed 0` against "
           "the 10,000-image test split.")
@@ -105,7 +111,7 @@ def tables() -> None:
                 ours = r["cpu_minutes"] * 60
                 note = (" (ref. to re-run)" if r["budget"] < 0.95 * ours else
                         " (ref. had more)" if r["budget"] > 1.05 * ours else "")
-                cpu = f"{r['cpu_minutes']:.1f} / {r['budget'] / 60:.1f} min" + note
+                cpu = f"{r['cpu_minutes']:.1f} / {r['budget'] / 60:.1f} min" + note + f", {processor(r['ref_hardware'])}"
                 theirs = (f"{r['ref_fd']:.2f} | {r['ref_min_class_share']:.3f} | {_acc(r['ref_label_accuracy'])} "
                           f"| {r['ref_g_steps']}")
             print(f"| {r['name']} | {r['fd']:.2f} | {r['min_class_share']:.3f} | {_acc(r['label_accuracy'])} "
@@ -138,7 +144,7 @@ def reference_rows() -> list[dict]:
         best = min(ref["metrics"].values(), key=lambda m: m[key])
         out.append({**r, "budget": ref["budget_cpu_s"], "script": ref["script"], "ref_fd": best[key],
                     "ref_min_class_share": best["min_class_share"], "ref_label_accuracy": best.get("label_accuracy"),
-                    "ref_g_steps": ref["g_steps"]})
+                    "ref_g_steps": ref["g_steps"], "ref_hardware": ref["hardware"]})
     return out  # rows() already follows the zoo's order
 
 
