@@ -378,3 +378,18 @@ def test_ablation_table_reads_each_curve_at_its_cpu_budgets_and_names_the_proces
     row = table([rec]).splitlines()[2]
     assert row == ("| dcgan-mnist | a variant | Intel Xeon Processor | 297.0 (300) | 294.0 (600) | 292.0 (800) "
                    "| 290.0 (1000) | [x.json](ablation/x.json) |")
+
+
+@pytest.mark.parametrize("ours, ref, note", [
+    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2500, "Intel(R) Xeon(R) Processor, 1 thread"), ""),
+    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2000, "Intel(R) Xeon(R) Processor, 1 thread"),
+     " (ref. to re-run)"),
+    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (3000, "Intel(R) Xeon(R) Processor, 1 thread"),
+     " (ref. had more)"),
+    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (3000, "AMD EPYC, 1 thread"),
+     " (ref. to re-run: other processor)"),
+])
+def test_reference_budget_note_compares_cpu_seconds_on_one_processor_only(ours, ref, note):
+    from training.report import budget_note
+
+    assert budget_note(*ours, *ref) == note
