@@ -151,10 +151,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "9d2e9ef18fc879a677759b362b5590a97085d18d3ef7e85e62d82ff1a5ba7913",
     },
     "wgan-mnist": {
-        "config.json": "3b7440db04a5c37e3e597d8f2e6ee192f96135e929af5dcc131d0d4807444cdd",
-        "model.safetensors": "ac9ceef2efe052a62b80b0f0692f23f59cbca2520e5ad53f8b1bf789324cbf82",
-        "samples.png": "99cdec86a97297d6bfa2e4c25c37379c8236c65604bca62e586f6de12777bcca",
-        "curves.png": "943c4876e6956a15fc48df12d06e5f7146276d957938d184df08108e6894147f",
+        "config.json": "d96d616906193130dbcca68fc122393474f5ca95d3580b1f3c6890dc6737534e",
+        "model.safetensors": "299daffdd8fdf66d1bdc0f66613b4a0c5e223b8afd22f1a4a6ab6879b691797d",
+        "samples.png": "e0788b30c1bf72c9ffa3a10b9ac19b358bc24bc8979b11ee972df815c71c4dd0",
+        "curves.png": "c2527015a745c8bf48bb752d2ffe30b4fdc43d9017ae0f8e11dd96544c311680",
     },
     "wgan-fashion-mnist": {
         "config.json": "d18d5a5c77309da381a4f0e4af8d852437d5d2e1bdd2e6668a90cc0adc3eb388",
@@ -188,7 +188,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "9d5253470de048a4a5cd88a89596ed69d7213f90e4e922b8be54c40fd64367c6",
-    "wgan-mnist": "d8bcc4ba4f06970cfd48ccf518ac406d3a6d688fd364c792df5d3fda6051d67a",
+    "wgan-mnist": "c23cc9880295f5d956e91baf3958f3a0143bb934e108729241b169846bd2314a",
     "wgan-fashion-mnist": "d5557bf048f526f13721dc51927576b80ccb913af6404101d657ea8fc37cdc4e",
     "wgan-gp-mnist": "78e19dd1166ac9e0df706c25a26f3841c1f812929bf39838ae94e320135de7bc",
     "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",
