@@ -380,6 +380,17 @@ def test_ablation_table_reads_each_curve_at_its_cpu_budgets_and_names_the_proces
                    "| 290.0 (1000) | [x.json](ablation/x.json) |")
 
 
+
+def test_ablation_collect_of_an_unfinished_run_says_how_to_finish_it(tmp_path, capsys):
+    from training.ablation import main
+
+    (tmp_path / "eval.csv").write_text("step,fd,cpu_seconds\n250,300.0,60.0\n")  # stopped: no run.json yet
+    with pytest.raises(SystemExit) as e:
+        main(["collect", str(tmp_path), "--note", "a variant"])
+    assert e.value.code == (f"error: {tmp_path} has no run.json: the run has not finished. Finish it (`python -m "
+                            f"training.train NAME --out {tmp_path} --resume`, with --steps=STEP to end it at its last "
+                            "checkpoint's step), then collect it.")
+
 @pytest.mark.parametrize("ours, ref, note", [
     ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2500, 2500, "Intel(R) Xeon(R) Processor, 1 thread"), ""),
     ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2000, 2000, "Intel(R) Xeon(R) Processor, 1 thread"),

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+
+from ganzoo.errors import TrainingError
 
 from .markers import replace_section
 from .plots import column, read_csv
@@ -25,6 +28,10 @@ BUDGETS = (3, 6, 8, 10)  # CPU minutes at which the table reads each curve (8: t
 
 def collect(run: Path, note: str) -> Path:
     """Write training/ablation/NAME.json from a finished proxy run folder."""
+    if not (run / "run.json").is_file():
+        raise TrainingError(f"{run} has no run.json: the run has not finished. Finish it (`python -m training.train "
+                            f"NAME --out {run} --resume`, with --steps=STEP to end it at its last checkpoint's step), "
+                            "then collect it.")
     rec = json.loads((run / "run.json").read_text())
     cpu, fd = column(read_csv(run / "eval.csv"), "cpu_seconds", "fd")
     steps, _ = column(read_csv(run / "eval.csv"), "step", "fd")
@@ -71,7 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--update", type=Path, help="README whose <!-- ablation begin/end --> section to rewrite")
     a = p.parse_args(argv)
     if a.cmd == "collect":
-        print(collect(a.run, a.note))
+        try:
+            print(collect(a.run, a.note))
+        except TrainingError as e:
+            sys.exit(f"error: {e}")
         return
     text = table([json.loads(f.read_text()) for f in sorted(HERE.glob("*.json"))])
     if a.update:
