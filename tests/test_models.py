@@ -193,6 +193,40 @@ def test_packed_gan_discriminator_judges_packs_and_keeps_its_keys():
         GANConfig(d_pack=0)
 
 
+@pytest.mark.parametrize("critic", ["conv", "mlp"])
+def test_packed_wgan_critic_scores_packs_and_keeps_its_keys(critic):
+    from ganzoo.models.wgan import WGANConfig, WGANCritic
+    from ganzoo.models.wgan_gp import WGANGPConfig
+
+    torch.manual_seed(0)
+    plain, packed = WGANCritic(WGANConfig(critic=critic)), WGANCritic(WGANConfig(critic=critic, d_pack=2))
+    assert list(plain.state_dict()) == list(packed.state_dict())  # same keys: old critic files load
+    x = torch.randn(6, 1, 28, 28)
+    assert plain(x).shape == (6,) and packed(x).shape == (3,)
+    # a pack is its samples stacked along channels: pack 1 is samples 2 and 3 as one 2-channel image
+    packed.eval()
+    with torch.no_grad():
+        alone = packed.net(x[2:4].reshape(1, -1)) if critic == "mlp" else packed.head(packed.features(x[2:4].reshape(1, 2, 28, 28)))
+        assert torch.allclose(packed(x)[1], alone.flatten()[0], atol=1e-6)
+    with pytest.raises(ValueError, match="batch size 5 is not a multiple of d_pack=2"):
+        packed(x[:5])
+    with pytest.raises(ValueError, match="d_pack must be >= 1, got 0"):
+        WGANConfig(d_pack=0)
+    with pytest.raises(ValueError, match=r"WGAN-GP's critic scores one sample at a time \(d_pack 1\), got d_pack=2"):
+        WGANGPConfig(d_pack=2)
+
+
+def test_joint_batch_scores_split_real_and_fake_packs():
+    from ganzoo.models.wgan import WGANConfig, WGANCritic
+    from training.objectives import _joint_scores
+
+    D = WGANCritic(WGANConfig(critic="mlp", d_pack=2))
+    real, fake = torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        dr, df = _joint_scores(D, real, fake, None)
+        assert torch.allclose(dr, D(real).mean()) and torch.allclose(df, D(fake).mean())
+
+
 def test_wgan_gp_critic_families_keep_their_keys_and_refuse_batchnorm():
     from ganzoo.models.wgan import WGANCritic
     from ganzoo.models.wgan_gp import WGANGPConfig, WGANGPCritic

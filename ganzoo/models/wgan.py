@@ -4,12 +4,14 @@ The generator is DCGAN's (`generator="conv"`) or the GAN's MLP (`generator="mlp"
 sizes `g_hidden`); both keep their own state-dict keys. The critic is read as an unbounded
 score (no sigmoid anywhere). It is either the DCGAN discriminator (`critic="conv"`; the paper
 keeps BatchNorm in the critic, which is compatible with clipping) or an MLP (`critic="mlp"`,
-hidden sizes `d_hidden`), which the paper also trains. The clipping itself lives in the
-training objective (`training/objectives.py`), not in the network.
+hidden sizes `d_hidden`), which the paper also trains. With `d_pack` > 1 the critic scores packs of
+that many samples (PacGAN, Lin et al. 2018): the conv critic stacks them along channels, the MLP
+critic side by side. The clipping itself lives in the training objective (`training/objectives.py`),
+not in the network.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -24,12 +26,15 @@ class WGANConfig(DCGANConfig):
     g_hidden: tuple[int, ...] = (256, 512, 1024)  # MLP generator only
     critic: str = "conv"  # "conv" | "mlp"
     d_hidden: tuple[int, ...] = (512, 256)  # MLP critic only
+    d_pack: int = 1  # the critic scores packs of this many samples (1 = one sample, as in the paper)
 
     def __post_init__(self):
         super().__post_init__()
         for key in ("generator", "critic"):
             if getattr(self, key) not in ("conv", "mlp"):
                 raise ValueError(f"{key} must be 'conv' or 'mlp', got {getattr(self, key)!r}")
+        if self.d_pack < 1:
+            raise ValueError(f"d_pack must be >= 1, got {self.d_pack}")
 
 
 def WGANGenerator(cfg: WGANConfig) -> nn.Module:
@@ -41,23 +46,28 @@ def WGANGenerator(cfg: WGANConfig) -> nn.Module:
 
 
 class WGANCritic(nn.Module):
-    """(B, C, H, W) -> (B,) unbounded critic score."""
+    """(B, C, H, W) -> (B / d_pack,) unbounded critic score."""
 
     def __init__(self, cfg: WGANConfig):
         super().__init__()
         self.cfg = cfg
         if cfg.critic == "mlp":
-            layers: list[nn.Module] = [nn.Flatten()]  # (B, C*H*W)
-            width = cfg.channels * cfg.image_size**2
+            layers: list[nn.Module] = [nn.Flatten()]  # (B / d_pack, d_pack*C*H*W)
+            width = cfg.d_pack * cfg.channels * cfg.image_size**2
             for h in cfg.d_hidden:
                 layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]  # (B, h)
                 width = h
             self.net = nn.Sequential(*layers, nn.Linear(width, 1))  # (B, 1)
         else:  # the DCGAN discriminator's layers, under the same state-dict keys
-            body = DCGANDiscriminator(cfg)
+            body = DCGANDiscriminator(replace(cfg, channels=cfg.d_pack * cfg.channels))  # a pack in its channels
             self.features, self.head = body.features, body.head
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        k = self.cfg.d_pack
+        if x.shape[0] % k:
+            raise ValueError(f"batch size {x.shape[0]} is not a multiple of d_pack={k}")
+        b, c, h, w = x.shape
+        x = x.reshape(b // k, k * c, h, w)  # (B / k, k*C, H, W): samples i*k .. i*k+k-1 form pack i
         if self.cfg.critic == "mlp":
-            return self.net(x).squeeze(1)  # (B,)
-        return self.head(self.features(x)).flatten()  # (B,)
+            return self.net(x).squeeze(1)  # (B / k,)
+        return self.head(self.features(x)).flatten()  # (B / k,)

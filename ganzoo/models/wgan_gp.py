@@ -21,6 +21,8 @@ class WGANGPConfig(WGANConfig):
         super().__post_init__()
         if self.d_norm == "batch":
             raise ValueError("WGAN-GP's critic must not use BatchNorm (use 'layer' or 'none')")
+        if self.d_pack != 1:  # the penalty's gradient norm is per sample; a pack would need it per pack
+            raise ValueError(f"WGAN-GP's critic scores one sample at a time (d_pack 1), got d_pack={self.d_pack}")
 
 
 WGANGPGenerator = WGANGenerator  # DCGAN's generator, or the GAN's MLP with generator="mlp"
