@@ -40,7 +40,8 @@ def _joint_scores(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y,
     """Mean critic scores of real and fake, both through one forward call (fakes carry the reals' labels
     unless `y_fake` is given)."""
     yy = None if y is None else torch.cat([y, y if y_fake is None else y_fake])
-    out = D(torch.cat([real, fake]), yy)  # (B_real + B_fake) / d_pack scores: packs never mix real and fake
+    # (B_real + B_fake) / d_pack scores; both batches are whole packs, so no pack mixes real and fake
+    out = D(torch.cat([real, fake]), yy)
     n_real = out.shape[0] * real.shape[0] // (real.shape[0] + fake.shape[0])
     dr, df = out.split([n_real, out.shape[0] - n_real])
     return dr.mean(), df.mean()

@@ -55,9 +55,9 @@ class WGANCritic(nn.Module):
             layers: list[nn.Module] = [nn.Flatten()]  # (B / d_pack, d_pack*C*H*W)
             width = cfg.d_pack * cfg.channels * cfg.image_size**2
             for h in cfg.d_hidden:
-                layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]  # (B, h)
+                layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]  # (B / d_pack, h)
                 width = h
-            self.net = nn.Sequential(*layers, nn.Linear(width, 1))  # (B, 1)
+            self.net = nn.Sequential(*layers, nn.Linear(width, 1))  # (B / d_pack, 1)
         else:  # the DCGAN discriminator's layers, under the same state-dict keys
             body = DCGANDiscriminator(replace(cfg, channels=cfg.d_pack * cfg.channels))  # a pack in its channels
             self.features, self.head = body.features, body.head
