@@ -387,9 +387,10 @@ def test_ablation_collect_of_an_unfinished_run_says_how_to_finish_it(tmp_path, c
     (tmp_path / "eval.csv").write_text("step,fd,cpu_seconds\n250,300.0,60.0\n")  # stopped: no run.json yet
     with pytest.raises(SystemExit) as e:
         main(["collect", str(tmp_path), "--note", "a variant"])
-    assert e.value.code == (f"error: {tmp_path} has no run.json: the run has not finished. Finish it (`python -m "
-                            f"training.train NAME --out {tmp_path} --resume`, with --steps=STEP to end it at its last "
-                            "checkpoint's step), then collect it.")
+    assert e.value.code == 2
+    assert capsys.readouterr().err == (f"error: {tmp_path} has no run.json: the run has not finished. Finish it "
+                                       f"(`python -m training.train NAME --out {tmp_path} --resume`, with --steps=STEP "
+                                       "to end it at its last checkpoint's step), then collect it.\n")
 
 @pytest.mark.parametrize("ours, ref, note", [
     ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2500, 2500, "Intel(R) Xeon(R) Processor, 1 thread"), ""),

@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     if a.cmd == "collect":
         try:
             print(collect(a.run, a.note))
-        except TrainingError as e:
-            sys.exit(f"error: {e}")
+        except TrainingError as e:  # a user's mistake: one line and exit code 2, as training.train
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(2)
         return
     text = table([json.loads(f.read_text()) for f in sorted(HERE.glob("*.json"))])
     if a.update:
