@@ -33,8 +33,9 @@ def collect(run: Path, note: str) -> Path:
                             f"NAME --out {run} --resume`, with --steps=STEP to end it at its last checkpoint's step), "
                             "then collect it.")
     rec = json.loads((run / "run.json").read_text())
-    cpu, fd = column(read_csv(run / "eval.csv"), "cpu_seconds", "fd")
-    steps, _ = column(read_csv(run / "eval.csv"), "step", "fd")
+    evals = read_csv(run / "eval.csv")
+    cpu, fd = column(evals, "cpu_seconds", "fd")
+    steps, _ = column(evals, "step", "fd")
     # the full recipe is the truth: the command's overrides are relative to the recipe registered when it ran
     out = {"name": run.name, "recipe": rec["recipe"]["name"], "note": note, "command": rec["command"],
            "full_recipe": rec["recipe"], "hardware": rec["hardware"],

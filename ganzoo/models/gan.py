@@ -64,7 +64,6 @@ class GANDiscriminator(nn.Module):
     def __init__(self, cfg: GANConfig):
         super().__init__()
         self.cfg = cfg
-        # The Flatten is a no-op after forward's reshape; it stays so the state-dict keys (net.1, ...) do too.
         layers: list[nn.Module] = [nn.Flatten()]  # (B / d_pack, d_pack*C*H*W)
         width = cfg.d_pack * cfg.channels * cfg.image_size**2
         for h in cfg.d_hidden:
@@ -76,10 +75,15 @@ class GANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        k = self.cfg.d_pack
-        if x.shape[0] % k:
-            raise ValueError(f"batch size {x.shape[0]} is not a multiple of d_pack={k}")
-        return self.net(x.reshape(x.shape[0] // k, -1)).squeeze(1)  # (B / k,)
+        return self.net(pack_samples(x, self.cfg.d_pack)).squeeze(1)  # (B / d_pack,)
+
+
+def pack_samples(x: torch.Tensor, k: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B / k, k*C, H, W): samples i*k .. i*k+k-1 form pack i (PacGAN), stacked along channels."""
+    if x.shape[0] % k:
+        raise ValueError(f"batch size {x.shape[0]} is not a multiple of d_pack={k}")
+    b, c, h, w = x.shape
+    return x.reshape(b // k, k * c, h, w)
 
 
 def num_upsamples(image_size: int) -> tuple[int, int]:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
-from .gan import GANGenerator
+from .gan import GANGenerator, pack_samples
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,7 @@ class WGANCritic(nn.Module):
             self.features, self.head = body.features, body.head
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        k = self.cfg.d_pack
-        if x.shape[0] % k:
-            raise ValueError(f"batch size {x.shape[0]} is not a multiple of d_pack={k}")
-        b, c, h, w = x.shape
-        x = x.reshape(b // k, k * c, h, w)  # (B / k, k*C, H, W): samples i*k .. i*k+k-1 form pack i
+        x = pack_samples(x, self.cfg.d_pack)  # (B / d_pack, d_pack*C, H, W)
         if self.cfg.critic == "mlp":
-            return self.net(x).squeeze(1)  # (B / k,)
-        return self.head(self.features(x)).flatten()  # (B / k,)
+            return self.net(x).squeeze(1)  # (B / d_pack,)
+        return self.head(self.features(x)).flatten()  # (B / d_pack,)
