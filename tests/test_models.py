@@ -193,6 +193,25 @@ def test_packed_gan_discriminator_judges_packs_and_keeps_its_keys():
         GANConfig(d_pack=0)
 
 
+def test_minibatch_std_feature_reads_only_its_own_group():
+    from ganzoo.models.gan import GANConfig, GANDiscriminator, minibatch_std
+
+    h = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 4.0], [3.0, 3.0]])  # groups of 2: rows (0, 2) and (1, 3)
+    assert minibatch_std(h, 2).squeeze(1).tolist() == [1.5, 1.0, 1.5, 1.0]  # std (1, 2) -> 1.5; (1, 1) -> 1
+    assert minibatch_std(h, 8).shape == (4, 1)  # a group larger than the batch is the whole batch
+    with pytest.raises(ValueError, match="3 D inputs do not split into groups of d_mbstd=2"):
+        minibatch_std(h[:3], 2)
+    D = GANDiscriminator(GANConfig(d_mbstd=2)).eval()
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        before = D(x)
+        x[0] += 1.0  # sample 0 shares its group with sample 2 only
+        after = D(x)
+    assert not torch.isclose(after[2], before[2]) and torch.equal(after[[1, 3]], before[[1, 3]])
+    with pytest.raises(ValueError, match=r"d_mbstd must be 0 \(off\) or a group size >= 2, got 1"):
+        GANConfig(d_mbstd=1)
+
+
 @pytest.mark.parametrize("critic", ["conv", "mlp"])
 def test_packed_wgan_critic_scores_packs_and_keeps_its_keys(critic):
     from ganzoo.models.wgan import WGANConfig, WGANCritic

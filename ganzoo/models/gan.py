@@ -23,6 +23,7 @@ class GANConfig:
     d_hidden: tuple[int, ...] = (512, 256)
     d_pack: int = 1  # PacGAN: D judges packs of this many samples at once (1 = one sample, as in the paper)
     d_dropout: float = 0.0  # dropout after each hidden D layer (the paper's D used it); 0 = none
+    d_mbstd: int = 0  # minibatch standard deviation (ProGAN) over groups of this many D inputs; 0 = none
     num_classes: int = 0  # unconditional
 
     def __post_init__(self):
@@ -33,6 +34,8 @@ class GANConfig:
             raise ValueError(f"d_pack must be >= 1, got {self.d_pack}")
         if not 0 <= self.d_dropout < 1:
             raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout}")
+        if self.d_mbstd < 0 or self.d_mbstd == 1:
+            raise ValueError(f"d_mbstd must be 0 (off) or a group size >= 2, got {self.d_mbstd}")
 
 
 class GANGenerator(nn.Module):
@@ -59,7 +62,8 @@ class GANGenerator(nn.Module):
 class GANDiscriminator(nn.Module):
     """(B, C, H, W) -> (B / d_pack,) logits. With d_pack > 1 (PacGAN, Lin et al. 2018) each logit judges
     d_pack samples of the same kind side by side: a generator that drops a mode makes packs that look
-    less varied than real ones, which a one-sample D cannot see."""
+    less varied than real ones, which a one-sample D cannot see. With d_mbstd > 0 (Karras et al. 2018) the last
+    hidden layer also gets one feature: how much the D inputs of a group differ, averaged over features."""
 
     def __init__(self, cfg: GANConfig):
         super().__init__()
@@ -71,11 +75,24 @@ class GANDiscriminator(nn.Module):
             if cfg.d_dropout:  # only when used, so the keys of dropout-free folders stay net.1, net.3, ...
                 layers.append(nn.Dropout(cfg.d_dropout))
             width = h
-        layers.append(nn.Linear(width, 1))  # (B, 1) logit
+        layers.append(nn.Linear(width + (1 if cfg.d_mbstd else 0), 1))  # (B, 1) logit
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(pack_samples(x, self.cfg.d_pack)).squeeze(1)  # (B / d_pack,)
+        h = self.net[:-1](pack_samples(x, self.cfg.d_pack))  # (B / d_pack, h)
+        if self.cfg.d_mbstd:
+            h = torch.cat([h, minibatch_std(h, self.cfg.d_mbstd)], 1)  # (B / d_pack, h + 1)
+        return self.net[-1](h).squeeze(1)  # (B / d_pack,)
+
+
+def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
+    """(B, F) -> (B, 1): per group of `group` rows (rows i, i + B/group, ...), the standard deviation of each
+    feature across the group, averaged over features. A generator that collapses makes groups with less spread."""
+    g = min(group, h.shape[0])
+    if h.shape[0] % g:
+        raise ValueError(f"{h.shape[0]} D inputs do not split into groups of d_mbstd={group}")
+    std = h.view(g, -1, h.shape[1]).std(0, unbiased=False).mean(1)  # (B / g,)
+    return std.repeat(g).unsqueeze(1)  # (B, 1): row i gets its group's value
 
 
 def pack_samples(x: torch.Tensor, k: int) -> torch.Tensor:
