@@ -151,10 +151,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "9d2e9ef18fc879a677759b362b5590a97085d18d3ef7e85e62d82ff1a5ba7913",
     },
     "wgan-mnist": {
-        "config.json": "c0f08d902126fce993288e274c40fd04c9e2fc9209a5377dfef78c2fb3013b83",
-        "model.safetensors": "9296131b15f3a1b5d99577dc6d14c5746979dcb8845c26706a9c74aef7296d12",
-        "samples.png": "a1c8e675091d74eb4c675d2ae9ba41ba3e48500a8d563f56db24174962347e2f",
-        "curves.png": "a713465ef3275d5b252b851caa2e890c0bce5bb847f0f22e9d3e82614fa1eb1a",
+        "config.json": "5cc1a9f7cd70fe63c1b1f00ba0429fd669aaae3b52ad22c01fcd2d5562e16011",
+        "model.safetensors": "2a222331cde6c9c78511a91cece31f78c5ee4fd93aa24c467d2a272e3341f921",
+        "samples.png": "70b55b89e6401f6b4af9de9eb4b3e22f9f86c9ef1661ec839b1a3a4c055b2acb",
+        "curves.png": "5229bfa165fc6f0fcb34adbdb2e930181c447d8b471b5c1b679f898ce633e9c0",
     },
     "wgan-fashion-mnist": {
         "config.json": "d18d5a5c77309da381a4f0e4af8d852437d5d2e1bdd2e6668a90cc0adc3eb388",
@@ -188,7 +188,7 @@ DISCRIMINATOR_SHA256: dict[str, str] = {
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
     "cgan-fashion-mnist": "9d5253470de048a4a5cd88a89596ed69d7213f90e4e922b8be54c40fd64367c6",
-    "wgan-mnist": "392a90a450d7202491762f9ff3bc1f026de7d51f009d07ca759dfcbfe3ff653a",
+    "wgan-mnist": "affc1abdcc6ea9c86f77ddbb54c032883957c2b8c889af5a7b8193e80420f6d5",
     "wgan-fashion-mnist": "d5557bf048f526f13721dc51927576b80ccb913af6404101d657ea8fc37cdc4e",
     "wgan-gp-mnist": "78e19dd1166ac9e0df706c25a26f3841c1f812929bf39838ae94e320135de7bc",
     "wgan-gp-fashion-mnist": "27ca1fea0db188717b4391be1bf4d33ce2f2288a7126cee9bf42196029a3fae7",

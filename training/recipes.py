@@ -205,8 +205,11 @@ RECIPES["wgan-fashion-mnist"] = dataclasses.replace(RECIPES["wgan-fashion-mnist"
 # and 49.6 at 30,000; on 10,000 train-split selection samples (seed 999) 45.3 with digit 3 at 7.7 % (v6: 52.8,
 # 7.5 %): test FD 49.3, digit 3 at 7.3 % (64.8 CPU-minutes, two runs side by side). A per-sample LayerNorm critic
 # (test 63.8) and a critic on pairs of samples (PacGAN; behind at every reading) did worse.
+# v8 is v7 with seed 1, chosen between the two seeds on the train-split selection samples (seed 999): 44.1 with
+# digit 3 at 7.9 % against seed 0's 45.3 and 7.7 %. Test FD 47.5, digit 3 at 8.1 % (65.8 CPU-minutes). The seed
+# matters here: at step 16,500 seed 1 read selection FD 52.4 where seed 0 read 62.5.
 RECIPES["wgan-mnist"] = dataclasses.replace(RECIPES["wgan-mnist"], n_critic=1, lr_g=8e-4, steps=30000,
-                                            decay_from=22000, ema=0.9997)
+                                            decay_from=22000, ema=0.9997, seed=1)
 
 # GPU recipes (not trained for the zoo here: CPU-only machine). 32x32 RGB, DCGAN-paper widths.
 _RGB32 = {"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64}
