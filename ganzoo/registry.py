@@ -121,10 +121,10 @@ SHA256: dict[str, dict[str, str]] = {
         "curves.png": "5faf17e5686f14ade93394d9f96d7d3a403d15a1b7ff8d98933689d263e5a886",
     },
     "gan-fashion-mnist": {
-        "config.json": "209a1f36858d1c5e97dd6176b0c0502ad4869c3217819f29c555a82a231766b2",
-        "model.safetensors": "dd84192e6cd5717d83b8a2596cf76c3e7e109bb183e1d14bcd62c39b797328f0",
-        "samples.png": "830a6ff5c2fed892b53ec3b62b64cac85fc1d6853f0411eee9f752dd97c6c66d",
-        "curves.png": "d31e4ecad874914e9499ac033be1658f75f1c415b9e2d3155a0511c164737ebc",
+        "config.json": "d98db3fc3f646d5945e92834dbf537be0f5b05de4365a5d01256bbc2834202e7",
+        "model.safetensors": "fe54074d65fcbd0e94f0f6b33214507c73a982ff5287203df82b66cbd64360ae",
+        "samples.png": "4769ffacca7c17a2cca840bf56e57a7912f692bdca31dff7f781d95be732ada3",
+        "curves.png": "47475a05405f47b684d1534a44ed701b785377fa6473c8df37a0d4a2ae6049fd",
     },
     "dcgan-mnist": {
         "config.json": "79a29195c82e7814135edbc5b887d204c16b16739e7894bdad15f40c0d09d6a7",
@@ -183,7 +183,7 @@ SHA256: dict[str, dict[str, str]] = {
 # --- DISCRIMINATOR SHA256 begin ---
 DISCRIMINATOR_SHA256: dict[str, str] = {
     "gan-mnist": "1a8226583d9962804e5e43343e38f1268734b3359c850ad739feeca586a02f36",
-    "gan-fashion-mnist": "7e8d2d1401ec2b541b8eab53049119dfb284218d0305dcc5fd4f794bef75dbc0",
+    "gan-fashion-mnist": "c0589af4fb33bb46024afb3a3d8b6373f23200b46b2f90cdd590580a71c3454c",
     "dcgan-mnist": "47034ef235f26ae0f395bea75f6283524d7fd03836102aef01efcef3622c2d20",
     "dcgan-fashion-mnist": "7eaff6b8545baefc3f5c4aee86ea005784c808a3876d34f57596ac12d2202a42",
     "cgan-mnist": "3cf22bf0e84e49095b444a513dcfa5fe6b42b14c330543eb258222f0e878b778",
