@@ -392,6 +392,25 @@ def test_ablation_collect_of_an_unfinished_run_says_how_to_finish_it(tmp_path, c
                                        f"(`python -m training.train NAME --out {tmp_path} --resume`, with --steps=STEP "
                                        "to end it at its last checkpoint's step), then collect it.\n")
 
+def test_ablation_collect_names_the_record_after_the_run_or_its_name_flag(tmp_path, monkeypatch):
+    import json
+
+    from training import ablation
+
+    monkeypatch.setattr(ablation, "HERE", tmp_path / "records")
+    run = tmp_path / "gfm-x"
+    run.mkdir()
+    (run / "eval.csv").write_text("step,fd,cpu_seconds\n250,300.0,60.0\n500,200.0,120.0\n")
+    (run / "run.json").write_text(json.dumps({"recipe": {"name": "gan-mnist"}, "command": "python -m training.train",
+                                              "hardware": "Intel(R) Xeon(R) Processor, 1 thread(s)"}))
+    assert ablation.collect(run, "a variant") == tmp_path / "records" / "gfm-x.json"
+    path = ablation.collect(run, "a variant", name="gan-mnist-x")
+    rec = json.loads(path.read_text())
+    assert path.name == "gan-mnist-x.json" and rec["name"] == "gan-mnist-x"
+    assert rec["curve"] == [{"cpu_seconds": 60.0, "step": 250, "fd": 300.0},
+                            {"cpu_seconds": 120.0, "step": 500, "fd": 200.0}]
+
+
 @pytest.mark.parametrize("ours, ref, note", [
     ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2500, 2500, "Intel(R) Xeon(R) Processor, 1 thread"), ""),
     ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2000, 2000, "Intel(R) Xeon(R) Processor, 1 thread"),

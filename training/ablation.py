@@ -6,7 +6,8 @@
     python -m training.ablation collect runs/ablation/dcgan-mnist-sn --note "spectral norm in D, no BatchNorm"
     python -m training.ablation table --update training/README.md
 
-`collect` keeps only the measurements (command, FD over CPU time) in training/ablation/NAME.json;
+`collect` keeps only the measurements (command, FD over CPU time) in training/ablation/NAME.json (NAME: the run
+folder's name, or `--name` for a short folder such as runs/gfm-x);
 `table` reads those files and writes the markdown table between the README's ablation markers.
 """
 from __future__ import annotations
@@ -26,8 +27,8 @@ HERE = Path(__file__).resolve().parent / "ablation"
 BUDGETS = (3, 6, 8, 10)  # CPU minutes at which the table reads each curve (8: the wgan proxies' budget)
 
 
-def collect(run: Path, note: str) -> Path:
-    """Write training/ablation/NAME.json from a finished proxy run folder."""
+def collect(run: Path, note: str, name: str | None = None) -> Path:
+    """Write training/ablation/NAME.json from a finished proxy run folder (NAME: `name`, else the folder's name)."""
     if not (run / "run.json").is_file():
         raise TrainingError(f"{run} has no run.json: the run has not finished. Finish it (`python -m training.train "
                             f"NAME --out {run} --resume`, with --steps=STEP to end it at its last checkpoint's step), "
@@ -37,11 +38,12 @@ def collect(run: Path, note: str) -> Path:
     cpu, fd = column(evals, "cpu_seconds", "fd")
     steps, _ = column(evals, "step", "fd")
     # the full recipe is the truth: the command's overrides are relative to the recipe registered when it ran
-    out = {"name": run.name, "recipe": rec["recipe"]["name"], "note": note, "command": rec["command"],
+    name = name or run.name
+    out = {"name": name, "recipe": rec["recipe"]["name"], "note": note, "command": rec["command"],
            "full_recipe": rec["recipe"], "hardware": rec["hardware"],
            "curve": [{"cpu_seconds": c, "step": int(s), "fd": f} for c, s, f in zip(cpu, steps, fd)]}
     HERE.mkdir(exist_ok=True)
-    path = HERE / f"{run.name}.json"
+    path = HERE / f"{name}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
     return path
 
@@ -75,12 +77,13 @@ def main(argv: list[str] | None = None) -> None:
     c = sub.add_parser("collect")
     c.add_argument("run", type=Path)
     c.add_argument("--note", required=True, help="what this variant changes, in words")
+    c.add_argument("--name", help="the record's name (default: the run folder's name), e.g. RECIPE-VARIANT")
     t = sub.add_parser("table")
     t.add_argument("--update", type=Path, help="README whose <!-- ablation begin/end --> section to rewrite")
     a = p.parse_args(argv)
     if a.cmd == "collect":
         try:
-            print(collect(a.run, a.note))
+            print(collect(a.run, a.note, a.name))
         except TrainingError as e:  # a user's mistake: one line and exit code 2, as training.train
             print(f"error: {e}", file=sys.stderr)
             sys.exit(2)
