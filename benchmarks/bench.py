@@ -1,6 +1,6 @@
 """ganzoo benchmarks: sampling throughput, export forms and precisions, cold start, training throughput.
 
-    python benchmarks/bench.py --update-readme       # everything; ~15 minutes on 2 cores
+    python benchmarks/bench.py --update-docs         # everything; ~15 minutes on 2 cores
     python benchmarks/bench.py --only sampling --entries dcgan-mnist --repeats 3
 
 Parts (--only, repeatable):
@@ -11,7 +11,7 @@ Parts (--only, repeatable):
 - precision: fp32 vs fp16 vs int8 files: size, speed at batch 64, classifier FD of 10,000 samples;
 - compile, cold (fresh-process start), training (s/step of the recipes, 1 thread).
 
-Writes OUT/results.json (every timing) and OUT/results.md (the README's tables); OUT defaults
+Writes OUT/results.json (every timing) and OUT/results.md (the tables of docs/performance.md); OUT defaults
 to benchmarks/results. Each number is the median of --repeats timings. Run it on an idle machine:
 the other core busy makes every number worse and the ratios unreliable.
 """
@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import ganzoo  # noqa: E402
 from ganzoo.runtime import OnnxGenerator  # noqa: E402
 
+DOC = ROOT / "docs" / "performance.md"  # its <!-- bench begin/end --> section holds the tables
 BATCHES = (1, 16, 64, 256)
 PARTS = ("sampling", "forms", "profile", "precision", "compile", "cold", "training")
 
@@ -467,8 +468,9 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--merge", action="store_true",
                    help="re-measure only the --only parts (each replaced whole) and keep the others of OUT/results.json")
-    p.add_argument("--update-readme", action="store_true",
-                   help="also replace the README's <!-- bench begin/end --> section with the tables")
+    p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
+                   help="also replace the <!-- bench begin/end --> section of docs/performance.md with the tables "
+                        "(--update-readme: its old name, in the recorded commands)")
     args = p.parse_args()
     parts = args.only or list(PARTS)
     entries = args.entries or ganzoo.list_models(with_weights=True)
@@ -519,10 +521,10 @@ def main() -> None:
             res["training"] = bench_training(recipes, args.train_steps, min(args.repeats, 3), args.data_root, tmp)
             save()
     print(markdown(res))
-    if args.update_readme:
+    if args.update_docs:
         from training.markers import replace_section
 
-        replace_section(ROOT / "README.md", "bench", markdown(res))
+        replace_section(DOC, "bench", markdown(res))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Controllable generation, measured: steering success per target class and inversion of test images.
 
-    python benchmarks/control.py --seeds 1000 --images 1000 --update-readme     # the issue's protocol, every part
+    python benchmarks/control.py --seeds 1000 --images 1000 --update-docs       # the issue's protocol, every part
     python benchmarks/control.py --seeds 50 --images 200 --only steer           # a quick look
 
 The parts (--only, repeatable; default all) are merged into benchmarks/results/control.json, each with
 its own date and command, so the long untimed parts (steer, invert, pictures) may run beside other work
 while `--only timing` runs on a quiet machine:
     python benchmarks/control.py --only steer --only invert --only pictures
-    python benchmarks/control.py --only timing --update-readme                   # nothing else running
+    python benchmarks/control.py --only timing --update-docs                     # nothing else running
 
 For each entry (default dcgan-mnist, dcgan-fashion-mnist):
 - steering: the latents of seeds 0..S-1 (sample_latent(S, seed=0)) are steered toward every class;
@@ -17,13 +17,14 @@ For each entry (default dcgan-mnist, dcgan-fashion-mnist):
 - inversion: the first N test images; mean squared error of the reconstruction and how often the
   classifier gives the reconstruction the original's (true) label.
 - pictures: benchmarks/results/control-NAME.png (a morph per row, then test images above their
-  reconstructions) and arithmetic-NAME.png (the README's latent arithmetic example).
-With --update-readme, the README's <!-- control --> section is rewritten from control.json.
+  reconstructions) and arithmetic-NAME.png (the latent arithmetic example of docs/control.md and the README).
+With --update-docs, the <!-- control --> section of docs/control.md is rewritten from control.json.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,7 @@ from training.runlog import atomic_write_text  # noqa: E402
 from bench import cpu_model, default_data_root  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "control.md"  # its <!-- control begin/end --> section holds the results
 
 
 def steer_stats(m, seeds: int, batch: int) -> dict:
@@ -107,7 +109,7 @@ def picture(m, path: Path, data_root) -> None:
 
 
 def arithmetic_picture(m, path: Path) -> None:
-    """The README's example, as written there: eight samples steered to class 1 (top), then + d[7] - d[1]."""
+    """The example of docs/control.md, as written there: eight samples steered to class 1 (top), then + d[7] - d[1]."""
     d = m.class_directions(n=2000)  # (10, latent_dim)
     ones = torch.stack([m.steer(z, 1)[-1] for z in m.sample_latent(8, seed=0)])
     m.save_grid(torch.cat([m.generate(ones), m.generate(ones + d[7] - d[1])]), path, nrow=8)
@@ -143,7 +145,7 @@ def markdown(res: dict) -> str:
             lines.append("")
         if (RESULTS / f"control-{name}.png").exists():
             lines += [f"![{name}: morphs toward classes 7, 3, 1, 8; test images above their reconstructions]"
-                      f"(benchmarks/results/control-{name}.png)", ""]
+                      f"({os.path.relpath(RESULTS / f'control-{name}.png', DOC.parent)})", ""]
     return "\n".join(lines)
 
 
@@ -161,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data-root", default=default_data_root(),
                    help="test images for inversion (default $GANZOO_DATA, else ../shared/data)")
-    p.add_argument("--update-readme", action="store_true")
+    p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
+                   help="rewrite the <!-- control --> section of docs/control.md (--update-readme: its old name)")
     a = p.parse_args(argv)
     for flag in ("seeds", "timing_seeds", "images", "batch", "threads"):
         if getattr(a, flag) < 1:
@@ -196,10 +199,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({name: r}), flush=True)
     text = markdown(res)
     print(text)
-    if a.update_readme:
+    if a.update_docs:
         from training.markers import replace_section
 
-        replace_section(ROOT / "README.md", "control", text)
+        replace_section(DOC, "control", text)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Images per second in the browser (onnxruntime-web, wasm, 1 and several threads) next to
 onnxruntime-python and torch eager, at batch 1 and 16. Run it on a quiet machine (no training).
 
-    npm --prefix web ci && python benchmarks/web.py --update-readme
+    npm --prefix web ci && python benchmarks/web.py --update-docs
 
 The page is served on 127.0.0.1 with COOP/COEP headers, which wasm threads need; `?threads=N` picks
 the thread count. Browser timings are session.run calls timed inside the page (performance.now).
-Writes benchmarks/results/web.json and, with --update-readme, the README's web-bench section.
+Writes benchmarks/results/web.json and, with --update-docs, the web-bench section of docs/performance.md.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "performance.md"  # its <!-- web-bench begin/end --> section holds the table
 
 
 class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--entries", default="dcgan-mnist,cgan-fashion-mnist,gan-mnist")
     p.add_argument("--repeats", type=int, default=20)
-    p.add_argument("--update-readme", action="store_true")
+    p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
+                   help="rewrite the <!-- web-bench --> section of docs/performance.md (--update-readme: its old name)")
     a = p.parse_args(argv)
     batches = (1, 16)
     dist = RESULTS / "web-dist"
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     (RESULTS / "web.json").write_text(json.dumps(res, indent=2) + "\n")
     cols = list(next(iter(res["rows"].values())))
     lines = [f"Measured {res['date']}, {cores} cores, torch {res['torch']}, browser: headless Chromium "
-             f"({', '.join(res['browser_backend'].values())}). `python benchmarks/web.py --update-readme`. "
+             f"({', '.join(res['browser_backend'].values())}). `python benchmarks/web.py --update-docs`. "
              "Images per second (median of the timed runs):", "",
              "| entry, batch | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for k, row in res["rows"].items():
@@ -130,10 +132,10 @@ def main(argv: list[str] | None = None) -> None:
     text = "\n".join(lines)
     print(text)
     shutil.rmtree(dist, ignore_errors=True)
-    if a.update_readme:
+    if a.update_docs:
         from training.markers import replace_section
 
-        replace_section(ROOT / "README.md", "web-bench", text)
+        replace_section(DOC, "web-bench", text)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Every shell and Python block of README.md and training/README.md runs, so an example that breaks fails CI.
+"""Every shell and Python block of the docs (README.md, training/README.md, docs/*.md, training/records/*.md)
+runs, so an example that breaks fails CI; every relative link and image between them resolves.
 
 A block may be preceded by directive comments:
     <!-- docs-test: skip REASON -->         not run (needs the network, a GPU or hours); the reason is required
@@ -8,6 +9,7 @@ run in order in one temporary folder, so a later block may use an earlier block'
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -18,7 +20,11 @@ import pytest
 
 from .conftest import DATA_ROOT, ROOT
 
-DOCS = ["README.md", "training/README.md"]
+MAIN_DOCS = ["README.md", "training/README.md"]
+DOCS = MAIN_DOCS + sorted(str(p.relative_to(ROOT)) for d in ("docs", "training/records") for p in (ROOT / d).glob("*.md"))
+# the sections a generator rewrites, by the file that holds them (see each generator's docstring)
+GENERATED = {"README.md": ["zoo"], "training/README.md": ["results", "ablation"],
+             "docs/performance.md": ["bench", "web-bench"], "docs/control.md": ["control"]}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: (skip|sub) (.*?) -->")
 
@@ -65,7 +71,7 @@ def blocks(doc: str) -> list[Block]:
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_block_is_run_or_skipped_with_a_reason(doc):
     found = blocks(doc)
-    assert found, f"{doc} has no code blocks"
+    assert found or doc not in MAIN_DOCS, f"{doc} has no code blocks"
     for b in found:
         assert b.skip is None or len(b.skip) > 10, f"{doc}:{b.line}: a skipped block needs a reason"
         if b.skip is None:
@@ -86,3 +92,45 @@ def test_doc_blocks_run(doc, tmp_path):
             [sys.executable, "-c", b.runnable()]
         r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, f"{doc}:{b.line} ({b.lang}) failed:\n{b.runnable()}\n--- stderr ---\n{r.stderr[-3000:]}"
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|<img src=\"([^\"]+)\"")
+
+
+def anchors(path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation other than '-' dropped, spaces as '-'."""
+    text = FENCE.sub("", path.read_text())
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_relative_links_resolve(doc):
+    path = ROOT / doc
+    for m in LINK.finditer(FENCE.sub("", path.read_text())):
+        target = m.group(1) or m.group(2)
+        if re.match(r"[a-z]+:", target):  # http(s), mailto: not checked offline
+            continue
+        file, _, anchor = target.partition("#")
+        dest = (path.parent / file).resolve() if file else path
+        assert dest.exists(), f"{doc}: link {target!r} points at a missing file"
+        if anchor and dest.suffix == ".md":
+            assert anchor in anchors(dest), f"{doc}: link {target!r}: no heading with that anchor"
+
+
+def test_generated_sections_are_where_their_generators_write():
+    """Moving a generated section without its generator (or the reverse) fails here, not at the next benchmark."""
+    for doc, sections in GENERATED.items():
+        text = (ROOT / doc).read_text()
+        for name in sections:
+            assert f"<!-- {name} begin -->" in text and f"<!-- {name} end -->" in text, f"{doc}: no {name} markers"
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # control.py imports bench.py as a sibling
+    try:
+        for script, section in (("bench", "bench"), ("web", "web-bench"), ("control", "control")):
+            spec = importlib.util.spec_from_file_location(f"_doc_{script}", ROOT / "benchmarks" / f"{script}.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            doc = str(module.DOC.relative_to(ROOT))
+            assert section in GENERATED.get(doc, []), f"benchmarks/{script}.py writes its {section} section into {doc}"
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
