@@ -19,7 +19,10 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
     """Load a generator by zoo name, local folder or Hub repo id ("OWNER/NAME").
 
     A bare zoo name always means the bundled entry; pass a path ("./NAME" or a Path) for a local
-    folder. `revision`, `cache_dir` and `token` go to the Hub download as in huggingface_hub.
+    folder. `revision` pins a version: for a zoo name, "v3" gives exactly that version's weights (the bundled
+    ones when they are that version, else the entry's Hub repo at tag "v3"); for a Hub repo id, any branch,
+    tag or commit. `cache_dir` and `token` go to the Hub download as in huggingface_hub. `model.version`
+    says which version was loaded (None for folders without a manifest).
     Weights are loaded strictly, to CPU first, then moved to `device`, in eval mode.
     Returns a `ganzoo.model.GANModel`.
     """
@@ -31,10 +34,11 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
         raise MissingDependencyError("ganzoo.load needs PyTorch: pip install 'ganzoo[torch]' (or the torch build for "
                                      "your platform). Exported ONNX files run without it: ganzoo.runtime.OnnxGenerator.")
     from .folder import load_modules
-    from .hub import resolve
+    from .hub import folder_version, resolve
     from .model import GANModel, resolve_device
 
     dev = resolve_device(device)  # fail before any download
     folder, source = resolve(name_or_path, revision=revision, cache_dir=cache_dir, token=token)
     conf, gen, disc = load_modules(folder, discriminator=discriminator)
-    return GANModel(gen, conf, source=source, folder=folder, discriminator=disc).to(dev)
+    return GANModel(gen, conf, source=source, folder=folder, discriminator=disc,
+                    version=folder_version(folder)).to(dev)

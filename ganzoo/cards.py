@@ -1,7 +1,7 @@
-"""Model cards generated from a template and the eval JSON, so no number is typed by hand.
+"""Model cards generated from a template and the entry's manifest, so no number is typed by hand.
 
-Card sources live in the repository's model_cards/: NAME.eval.json (output of `ganzoo eval --json`),
-NAME.train.json (the training run's run.json) and the generated NAME.md.
+A zoo entry's facts (version, evaluation, training run, recipe) live in its manifest.json next to the bundled
+weights; the repository's model_cards/ holds the template and the generated NAME.md.
 """
 from __future__ import annotations
 
@@ -21,9 +21,18 @@ def model_cards_dir() -> Path:
 
 
 def card_paths(name: str) -> dict[str, Path]:
-    folder = model_cards_dir()
-    return {k: folder / f"{name}{suffix}" for k, suffix in
-            (("card", ".md"), ("eval", ".eval.json"), ("train", ".train.json"))}
+    return {"card": model_cards_dir() / f"{name}.md"}
+
+
+def entry_records(name: str) -> tuple[dict, dict]:
+    """(evaluation, training run with its recipe) of a zoo entry's bundled version, from its manifest."""
+    from .registry import get_entry
+
+    entry = get_entry(name)
+    if not entry.has_weights:
+        raise GanzooError(f"zoo entry {name!r} has no bundled weights, so no manifest to build its card from")
+    m = entry.manifest
+    return m["evaluation"], {**m["training"], "recipe": m["recipe"], "version": m["version"]}
 
 
 def card_metrics(eval_res: dict) -> dict[str, float]:
@@ -82,7 +91,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         cli_labels=" --labels 7" if cond else "",
         image_shape=", ".join(map(str, m.image_shape)), arch=entry.arch, paper=arch.paper, latent_dim=m.latent_dim,
         num_params=f"{sum(p.numel() for p in m.generator.parameters()):,}", config=json.dumps(m.config["config"]),
-        dataset=dataset, command=run.get("command", "n/a"),
+        dataset=dataset, command=run.get("command", "n/a"), version=run.get("version") or entry.version or "n/a",
         wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
         + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
         hardware=run.get("hardware", "n/a"), steps=run.get("steps", "n/a"), best_step=run.get("best_step", "n/a"),
@@ -99,12 +108,15 @@ def build_card(name: str, eval_res: dict, run: dict | None):
 def write_card(name: str, *, eval_json: str | None = None, run_json: str | None = None,
                out: str | os.PathLike | None = None) -> Path:
     p = card_paths(name)
-    ev = Path(eval_json) if eval_json else p["eval"]
-    if not ev.is_file():
-        raise GanzooError(f"no eval JSON at {ev}: run `ganzoo eval {name} --json {p['eval']}` first")
-    rj = Path(run_json) if run_json else p["train"]
-    run = json.loads(rj.read_text()) if rj.is_file() else None
-    card = build_card(name, json.loads(ev.read_text()), run)
+    eval_res, run = entry_records(name)
+    if eval_json:
+        ev = Path(eval_json)
+        if not ev.is_file():
+            raise GanzooError(f"no eval JSON at {ev}: run `ganzoo eval {name} --json {ev}` first")
+        eval_res = json.loads(ev.read_text())
+    if run_json:
+        run = json.loads(Path(run_json).read_text())
+    card = build_card(name, eval_res, run)
     out = Path(out) if out else p["card"]
     out.write_text(str(card))
     return out

@@ -72,13 +72,16 @@ def _labels(text: str | None):
 
 
 def cmd_list(a) -> None:
-    from .registry import ZOO, list_models
+    from .registry import ZOO, list_models, listing
 
     names = list_models(a.pattern, with_weights=not a.all)
-    print(f"{'name':<22} {'architecture':<9} {'dataset':<14} {'weights':<8} hub repo")
+    if a.json:  # for scripts (web/build.mjs): one object per entry, torch-free
+        print(json.dumps([listing(n) for n in names], indent=1))
+        return
+    print(f"{'name':<22} {'architecture':<9} {'dataset':<14} {'version':<8} {'weights':<8} hub repo")
     for n in names:
         e = ZOO[n]
-        print(f"{n:<22} {e.arch:<9} {e.dataset:<14} {'bundled' if e.has_weights else '-':<8} "
+        print(f"{n:<22} {e.arch:<9} {e.dataset:<14} {e.version or '-':<8} {'bundled' if e.has_weights else '-':<8} "
               f"{e.hub_repo or 'not published yet'}")
     if not names:
         print("(no entries match; try `ganzoo list --all`)")
@@ -92,7 +95,7 @@ def cmd_info(a) -> None:
         from . import load
 
         m = load(a.name, revision=a.revision)
-        out.update({"latent_dim": m.latent_dim, "image_shape": list(m.image_shape), "num_classes": m.num_classes,
+        out.update({"version": m.version, "latent_dim": m.latent_dim, "image_shape": list(m.image_shape), "num_classes": m.num_classes,
                     "class_names": m.class_names, "config": m.config})
     except GanzooError as e:
         if not out:
@@ -261,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("list", help="list zoo entries")
     s.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*-mnist'")
     s.add_argument("--all", action="store_true", help="include entries without bundled weights")
+    s.add_argument("--json", action="store_true", help="print the entries as JSON (for scripts)")
     s = sub.add_parser("info", help="describe a model")
     s.add_argument("name")
     s.add_argument("--revision")
@@ -317,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--create-pr", action="store_true")
     s.add_argument("--dry-run", action="store_true")
     s.add_argument("--include-onnx", action="store_true")
-    s.add_argument("--eval-json", help="eval JSON the card's metrics must equal (default: model_cards/NAME.eval.json)")
+    s.add_argument("--eval-json", help="eval JSON the card's metrics must equal (default: a zoo entry's manifest)")
     s.add_argument("--card", help="model card (default: model_cards/NAME.md for zoo entries)")
     s = sub.add_parser("card", help="generate a zoo entry's model card from its eval JSON")
     s.add_argument("name")

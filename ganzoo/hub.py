@@ -1,6 +1,7 @@
 """Resolve a zoo name, local folder or Hugging Face Hub repo id to a model folder."""
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -29,7 +30,7 @@ def resolve(name: str | os.PathLike, *, revision: str | None = None, cache_dir: 
     if not isinstance(name, str):
         raise GanzooError(f"expected a model name, folder or Hub repo id as a str, got {type(name).__name__}")
     if name in ZOO:
-        return zoo_folder(name), name
+        return zoo_version(name, revision=revision, cache_dir=cache_dir, token=token)
     if Path(name).exists():
         return local_folder(Path(name)), name
     if is_repo_id(name) and not name.startswith((".", "/")):
@@ -57,6 +58,23 @@ def local_folder(path: Path) -> Path:
         raise ModelFolderError(f"folder {str(path)!r} does not exist. Check the path, or pass a zoo name "
                                "(`ganzoo list`) or an OWNER/NAME Hub repo id.")
     return path
+
+
+def zoo_version(name: str, *, revision: str | None = None, cache_dir: str | None = None,
+                token: str | bool | None = None) -> tuple[Path, str]:
+    """(folder, source) of a zoo entry at `revision`: the bundled weights when the revision is None or their
+    version, else that version's tag of the entry's Hub repo (torchvision's pinned weights, the Hub's tags)."""
+    entry = get_entry(name)
+    if revision is None or (entry.has_weights and revision == entry.version):
+        return zoo_folder(name), name
+    have = f"this ganzoo bundles {entry.version}" if entry.has_weights else "this ganzoo bundles no weights for it"
+    if entry.hub_repo is None:
+        raise ModelFolderError(
+            f"{name} version {revision!r} is not available: {have}, and the entry is not on the Hugging Face Hub "
+            f"yet. Load the bundled version (revision=None{f' or {entry.version!r}' if entry.has_weights else ''}),"
+            f" or install the ganzoo release that bundled {revision!r}.")
+    return download(entry.hub_repo, revision=revision, cache_dir=cache_dir, token=token), \
+        f"hf://{entry.hub_repo}@{revision}"
 
 
 def zoo_folder(name: str) -> Path:
@@ -119,3 +137,22 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None
         raise ModelFolderError(f"Hub repo {repo_id!r} is not a ganzoo model: it lacks config.json and/or "
                                "model.safetensors. Publish it with `ganzoo publish`.")
     return path
+
+
+VERSION_RE = re.compile(r"^v[0-9]{1,6}$")
+
+
+def folder_version(folder: Path) -> str | None:
+    """The version a model folder declares in its manifest.json (bundled entries, published Hub folders), or None."""
+    file = Path(folder) / "manifest.json"
+    if not file.is_file():
+        return None
+    try:
+        if file.stat().st_size > 1 << 22:
+            raise ValueError("over 4 MiB")
+        version = json.loads(file.read_text(encoding="utf-8")).get("version")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, RecursionError) as e:
+        raise ModelFolderError(f"{file} is not a valid ganzoo manifest ({e}); re-download the folder.") from None
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise ModelFolderError(f"{file}: 'version' must look like v1, v2, ...; got {version!r}. Re-download the folder.")
+    return version

@@ -32,11 +32,12 @@ class GANModel:
     """A trained generator. Images come out as float tensors N x C x H x W in [0, 1]."""
 
     def __init__(self, generator: nn.Module, config: dict, *, source: str = "", folder: Path | None = None,
-                 discriminator: nn.Module | None = None):
+                 discriminator: nn.Module | None = None, version: str | None = None):
         self.generator = generator.eval()
         self.discriminator = discriminator.eval() if discriminator is not None else None
         self.config = config
         self.source = source
+        self.version = version  # the zoo / Hub version loaded ("v3"), None for a folder without a manifest
         self.folder = folder
         self._fast: tuple[tuple, nn.Module] | None = None
 
@@ -78,7 +79,8 @@ class GANModel:
 
     def __repr__(self) -> str:
         cls = f", classes={self.num_classes}" if self.conditional else ""
-        return f"GANModel({self.source or self.architecture!r}, latent={self.latent_dim}, image={self.image_shape}{cls})"
+        ver = f" {self.version}" if self.version else ""
+        return f"GANModel({(self.source or self.architecture) + ver!r}, latent={self.latent_dim}, image={self.image_shape}{cls})"
 
     # -- latents ------------------------------------------------------------------------------
     def sample_latent(self, n: int, seed: int | None = None, truncation: float | None = None) -> torch.Tensor:

@@ -22,16 +22,16 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
     so an error names the user's folder (never a staging copy)."""
     from .folder import CONFIG, DISCRIMINATOR, load_modules
     from .hub import local_folder, zoo_folder
-    from .registry import DISCRIMINATOR_SHA256, ZOO, checkout_dir
+    from .registry import ZOO, checkout_dir
 
     if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load
         folder = zoo_folder(source)  # every bundled file hash-checked
         disc = checkout_dir("zoo_extras", f"publishing {source}") / f"{source}.discriminator.safetensors"
         if not disc.is_file():
-            raise ModelFolderError(f"{disc} is missing: `python -m training.bundle {source}` writes it.")
+            raise ModelFolderError(f"{disc} is missing: `python -m training.release {source} ...` writes it.")
         from .folder import sha256_file
 
-        digest, expected = sha256_file(disc), DISCRIMINATOR_SHA256.get(source)
+        digest, expected = sha256_file(disc), ZOO[source].discriminator_sha256
         if digest != expected:
             raise ModelFolderError(f"{disc} fails its sha256 check ({digest[:12]}... != {str(expected)[:12]}...): "
                                    "it was modified or belongs to other weights; restore it with git.")
@@ -55,7 +55,7 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
     from .folder import CONFIG, DISCRIMINATOR, GENERATOR
 
     name, folder, disc = source_folder(source)
-    for f in (CONFIG, GENERATOR, "samples.png", "curves.png"):
+    for f in (CONFIG, GENERATOR, "samples.png", "curves.png", "manifest.json"):
         if (folder / f).is_file():
             shutil.copy2(folder / f, staging / f)
     if disc is not None:
@@ -74,7 +74,7 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
 
 def validate(staging: Path, *, eval_json: str | None = None, name: str | None = None) -> dict:
     """Check the staged folder before anything is sent: weights load strictly, card parses, sizes."""
-    from .cards import card_metrics, card_paths, check_card_against_eval
+    from .cards import card_metrics, check_card_against_eval, entry_records
 
     report = {"files": {p.name: p.stat().st_size for p in sorted(staging.iterdir())}, "metrics": {}}
     big = [f for f, s in report["files"].items() if s > MAX_FILE_BYTES]
@@ -90,13 +90,14 @@ def validate(staging: Path, *, eval_json: str | None = None, name: str | None = 
             raise GanzooError(f"the model card's YAML metadata does not parse: {e}") from e
         if card.data.library_name != "ganzoo":
             raise GanzooError("the model card's metadata must say `library_name: ganzoo`")
-        ev = Path(eval_json) if eval_json else (card_paths(name)["eval"] if name else None)
-        if ev is not None and ev.is_file():
-            eval_res = json.loads(ev.read_text())
+        eval_res = entry_records(name)[0] if name else None  # a zoo entry's manifest holds its evaluation
+        if eval_json:
+            if not Path(eval_json).is_file():
+                raise GanzooError(f"eval JSON {eval_json} not found")
+            eval_res = json.loads(Path(eval_json).read_text())
+        if eval_res is not None:
             check_card_against_eval(readme, eval_res)
             report["metrics"] = card_metrics(eval_res)
-        elif eval_json:
-            raise GanzooError(f"eval JSON {eval_json} not found")
     return report
 
 
@@ -120,9 +121,14 @@ def publish(source: str, repo_id: str, *, private: bool = False, revision: str |
         staging = Path(tmp)
         info = assemble(source, staging, include_onnx=include_onnx, card=card)
         report = validate(staging, eval_json=eval_json, name=info["name"])
-        report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private)
+        from .hub import folder_version
+
+        # zoo entries (and folders with a manifest) uploaded to main are tagged with their version
+        version = folder_version(staging) if not (revision or create_pr) else None
+        report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private, version=version)
         print(f"{'would upload' if dry_run else 'uploading'} {info['folder']} to https://huggingface.co/{repo_id}"
-              f"{' (branch ' + revision + ')' if revision else ''}{' as a PR' if create_pr else ''}:")
+              f"{' (branch ' + revision + ')' if revision else ''}{' as a PR' if create_pr else ''}"
+              f"{', tagged ' + version if version else ''}:")
         for f, s in report["files"].items():
             print(f"  {f:<28} {s / 1e6:8.2f} MB")
         for k, v in report["metrics"].items():
@@ -135,11 +141,23 @@ def publish(source: str, repo_id: str, *, private: bool = False, revision: str |
 
             api = HfApi(token=token)
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        if version:
+            # A published version never changes (the tag is what `ganzoo.load(name, revision=version)` pins):
+            # an existing tag refuses the upload before anything is sent.
+            tags = {t.name for t in api.list_repo_refs(repo_id, repo_type="model").tags}
+            if version in tags:
+                raise GanzooError(f"{repo_id} already has a tag {version!r}: a published version never changes. "
+                                  "Release the new weights as a new version (python -m training.release), or "
+                                  "upload to a branch with --revision for a test.")
         if revision:
             api.create_branch(repo_id, branch=revision, exist_ok=True)
         commit = api.upload_folder(repo_id=repo_id, folder_path=str(staging), revision=revision,
                                    create_pr=create_pr or None, repo_type="model",
                                    commit_message=f"Upload {info['name'] or 'model'} with ganzoo")
         report["commit"] = str(getattr(commit, "commit_url", commit))
+        if version:
+            api.create_tag(repo_id, tag=version, revision=getattr(commit, "oid", None) or revision,
+                           tag_message=f"{info['name'] or 'model'} {version}", repo_type="model")
+            report["tag"] = version
         print(f"done: {report['commit']}")
         return report

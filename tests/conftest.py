@@ -45,3 +45,15 @@ def data_root() -> Path:
     if not (DATA_ROOT / "MNIST" / "raw").is_dir():
         pytest.fail(f"test data missing: expected MNIST under {DATA_ROOT} (set GANZOO_DATA)")
     return DATA_ROOT
+
+
+def patch_manifest(monkeypatch, name: str, manifest: dict | None) -> None:
+    """Make the registry see `manifest` (None: no bundled weights) for zoo entry `name`, files untouched."""
+    from ganzoo import registry
+
+    real = registry._read_manifest
+
+    def read(path):
+        return manifest if path.parent.name == name else real(path)
+
+    monkeypatch.setattr(registry, "_read_manifest", read)

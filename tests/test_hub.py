@@ -16,7 +16,7 @@ import torch
 import ganzoo
 from ganzoo.publish import publish
 
-from .conftest import ROOT, make_tiny_folder
+from .conftest import ROOT, make_tiny_folder, patch_manifest
 
 COMMIT_MAIN = "a" * 40
 COMMIT_V1 = "b" * 40
@@ -197,10 +197,11 @@ def test_publish_zoo_entry_checks_every_file_and_the_discriminator(tmp_path, mon
 
     publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
     assert "discriminator.safetensors" in capsys.readouterr().out
-    monkeypatch.setitem(registry.DISCRIMINATOR_SHA256, "dcgan-mnist", "0" * 64)
+    m = registry.ZOO["dcgan-mnist"].manifest
+    patch_manifest(monkeypatch, "dcgan-mnist", {**m, "discriminator_sha256": "0" * 64})
     with pytest.raises(ganzoo.ModelFolderError, match=r"dcgan-mnist.discriminator.safetensors fails its sha256"):
         publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
-    monkeypatch.setitem(registry.SHA256, "dcgan-mnist", {**registry.SHA256["dcgan-mnist"], "config.json": "0" * 64})
+    patch_manifest(monkeypatch, "dcgan-mnist", {**m, "files": {**m["files"], "config.json": "0" * 64}})
     with pytest.raises(ganzoo.ModelFolderError, match=r"config.json fails its sha256 check"):
         publish("dcgan-mnist", "ganzoo/dcgan-mnist", dry_run=True)
 
@@ -234,3 +235,25 @@ def test_save_pretrained_round_trip_and_push_to_hub(tmp_path, monkeypatch):
     api.create_repo.assert_called_once_with("me/tiny", private=True, exist_ok=True, repo_type="model")
     assert seen["files"] == ["config.json", "discriminator.safetensors", "model.safetensors", "samples.png"]
     assert rep["commit"].endswith("/commit/2")
+
+
+def test_publish_zoo_entry_tags_its_version_and_never_moves_a_tag(monkeypatch):
+    from ganzoo.registry import ZOO
+
+    version = ZOO["dcgan-mnist"].version
+    api, seen = mock_hub(monkeypatch, "3")
+    record = api.upload_folder.side_effect
+    api.upload_folder.side_effect = lambda **kw: (record(**kw), mock.Mock(commit_url="u", oid="abc123"))[1]
+    api.list_repo_refs.return_value = mock.Mock(tags=[mock.Mock(name="t")])
+    api.list_repo_refs.return_value.tags[0].name = "v0"
+    with mock.patch("huggingface_hub.HfApi", return_value=api):
+        rep = publish("dcgan-mnist", "ganzoo/dcgan-mnist")
+    assert "manifest.json" in seen["files"] and rep["tag"] == version
+    api.create_tag.assert_called_once_with("ganzoo/dcgan-mnist", tag=version, revision="abc123",
+                                           tag_message=f"dcgan-mnist {version}", repo_type="model")
+    api.list_repo_refs.return_value.tags[0].name = version  # the version is already published
+    api.upload_folder.reset_mock()
+    with mock.patch("huggingface_hub.HfApi", return_value=api), \
+            pytest.raises(ganzoo.GanzooError, match=f"already has a tag '{version}': a published version never"):
+        publish("dcgan-mnist", "ganzoo/dcgan-mnist")
+    api.upload_folder.assert_not_called()

@@ -1,6 +1,7 @@
 """Every zoo entry in the registry: recipe, weights, card."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -9,6 +10,8 @@ import torch
 import ganzoo
 from ganzoo.metrics import fd_key
 from ganzoo.registry import ZOO
+
+from .conftest import patch_manifest
 
 WITH_WEIGHTS = [n for n, e in ZOO.items() if e.has_weights]
 
@@ -26,10 +29,7 @@ def test_list_models():
 
 
 def test_entry_without_weights_says_how_to_get_them(monkeypatch):
-    from ganzoo import registry
-
-    monkeypatch.setitem(registry.SHA256, "gan-mnist", None)
-    monkeypatch.delitem(registry.SHA256, "gan-mnist")
+    patch_manifest(monkeypatch, "gan-mnist", None)
     with pytest.raises(ganzoo.ModelFolderError, match="training.train gan-mnist"):
         ganzoo.load("gan-mnist")
 
@@ -47,7 +47,8 @@ def test_bundled_entry_loads_and_samples(name):
 def test_bundled_weights_sha_checked(name, monkeypatch):
     from ganzoo import registry
 
-    monkeypatch.setitem(registry.SHA256, name, {**registry.SHA256[name], "model.safetensors": "0" * 64})
+    m = registry.ZOO[name].manifest
+    patch_manifest(monkeypatch, name, {**m, "files": {**m["files"], "model.safetensors": "0" * 64}})
     with pytest.raises(ganzoo.ModelFolderError, match="model.safetensors fails its sha256 check"):
         ganzoo.load(name)
 
@@ -56,15 +57,83 @@ def test_bundled_weights_sha_checked(name, monkeypatch):
 def test_card_exists_parses_and_matches_eval(name):
     from huggingface_hub import ModelCard
 
-    from ganzoo.cards import card_metrics, card_paths, check_card_against_eval
+    from ganzoo.cards import card_metrics, card_paths, check_card_against_eval, entry_records
 
     p = card_paths(name)
-    assert p["card"].is_file() and p["eval"].is_file(), f"{name} needs model_cards/{name}.md and .eval.json"
+    assert p["card"].is_file(), f"{name} needs model_cards/{name}.md (`ganzoo card {name}`)"
     card = ModelCard.load(p["card"])
     assert card.data.library_name == "ganzoo" and card.data.license
-    ev = json.loads(p["eval"].read_text())
+    assert card.data.pipeline_tag == "unconditional-image-generation"
+    ev, run = entry_records(name)
     got = {r.metric_type: r.metric_value for r in card.data.eval_results}
     assert got == card_metrics(ev)
     check_card_against_eval(p["card"], ev)
     fd = fd_key(ZOO[name].dataset)
     assert f"{ev['metrics'][fd]:.4f}" in card.text  # the table shows the same number
+    assert f'revision="{ZOO[name].version}"' in card.text and run["command"] in card.text
+
+
+@pytest.mark.parametrize("name", WITH_WEIGHTS)
+def test_manifest_covers_every_file_and_matches_the_registry(name):
+    from ganzoo.folder import sha256_file
+    from ganzoo.registry import MANIFEST
+
+    from .conftest import ROOT
+
+    e = ZOO[name]
+    m = e.manifest
+    assert (m["name"], m["architecture"], m["dataset"]) == (name, e.arch, e.dataset)
+    assert sorted(m["files"]) == sorted(p.name for p in e.folder.iterdir() if p.name != MANIFEST)
+    assert m["discriminator_sha256"] == sha256_file(ROOT / "zoo_extras" / f"{name}.discriminator.safetensors")
+    proto = m["evaluation"]["protocol"]
+    assert (proto["n_generated"], proto["real_split"], proto["seed"], proto["dataset"]) == (10000, "test", 0, e.dataset)
+    assert m["training"]["cpu_seconds"] > 0 and m["training"]["hardware"] and m["training"]["command"]
+
+
+@pytest.mark.parametrize("name", WITH_WEIGHTS)
+def test_bundled_recipe_is_the_code_recipe_of_its_version(name):
+    """The recipe a bundled entry was trained with is, field for field, training/recipes.py's literal for its
+    version, and that literal builds the architecture config the weights were saved with."""
+    from ganzoo.models import make_config
+    from training.recipes import get_recipe
+
+    e = ZOO[name]
+    code = get_recipe(name, e.version)
+    assert e.manifest["recipe"] == json.loads(json.dumps(dataclasses.asdict(code)))
+    conf = json.loads((e.folder / "config.json").read_text())
+    assert make_config(e.arch, conf["config"]) == code.model_config()  # fields added since take their defaults
+
+
+def test_recipes_share_no_mutable_state():
+    from training.recipes import RECIPES, VERSIONS
+
+    models = [id(r.model) for v in VERSIONS.values() for r in v.values()]
+    assert len(models) == len(set(models))
+    assert all(RECIPES[n] is list(v.values())[-1] for n, v in VERSIONS.items())
+
+
+@pytest.mark.parametrize("name", WITH_WEIGHTS)
+def test_version_is_pinnable(name):
+    e = ZOO[name]
+    m = ganzoo.load(name, revision=e.version)
+    assert m.version == e.version == ganzoo.load(name).version == ganzoo.info(name)["version"]
+    assert e.version in repr(m)
+
+
+def test_unavailable_version_is_a_clear_error():
+    with pytest.raises(ganzoo.ModelFolderError, match=r"dcgan-mnist version 'v1' is not available: this ganzoo "
+                                                      r"bundles v3, and the entry is not on the Hugging Face Hub yet"):
+        ganzoo.load("dcgan-mnist", revision="v1")
+
+
+def test_list_json_is_the_registry(capsys):
+    from ganzoo.cli import main
+
+    assert main(["list", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in out] == WITH_WEIGHTS
+    cgan = next(e for e in out if e["name"] == "cgan-fashion-mnist")
+    assert cgan["version"] == ZOO["cgan-fashion-mnist"].version and cgan["class_names"][7] == "Sneaker"
+    assert cgan["latent_dim"] == ganzoo.load("cgan-fashion-mnist").latent_dim and cgan["conditional"]
+    assert main(["list"]) == 0
+    assert f"{'dcgan-mnist':<22} {'dcgan':<9} {'mnist':<14} {'v3':<8} bundled" in capsys.readouterr().out

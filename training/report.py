@@ -1,4 +1,4 @@
-"""Print the zoo's results table (markdown) from model_cards/*.eval.json and *.train.json, and
+"""Print the zoo's results table (markdown) from the bundled entries' manifests, and
 the comparison with the PyTorch-GAN reference scripts from training/reference/*.json.
 
     python -m training.report                           # print
@@ -15,19 +15,16 @@ from pathlib import Path
 from ganzoo.metrics import fd_key
 from ganzoo.registry import ZOO
 
-CARDS = Path(__file__).resolve().parent.parent / "model_cards"
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 def rows() -> list[dict]:
     out = []
     for name, e in ZOO.items():
-        ev, tr = CARDS / f"{name}.eval.json", CARDS / f"{name}.train.json"
-        if not ev.is_file():
+        if not e.has_weights:
             continue
-        m = json.loads(ev.read_text())["metrics"]
-        run = json.loads(tr.read_text()) if tr.is_file() else {}
-        out.append({"name": name, "fd": m[fd_key(e.dataset)], "kid": m["kid"],
+        m, run = e.manifest["evaluation"]["metrics"], e.manifest["training"]
+        out.append({"name": name, "version": e.version, "fd": m[fd_key(e.dataset)], "kid": m["kid"],
                     "precision": m["precision"], "recall": m["recall"], "coverage": m["coverage"],
                     "min_class_share": m["min_class_share"], "label_accuracy": m.get("label_accuracy"),
                     "minutes": run.get("wall_seconds", 0) / 60,
@@ -79,7 +76,8 @@ def zoo_table() -> str:
             r = fds.get(name)
             fd = f"FD {r['fd']:.1f}" + (f", label acc. {r['label_accuracy']:.3f}" if r["label_accuracy"] else "") \
                 if r else "no eval yet"
-            cells.append(f'<img src="ganzoo/weights/{name}/samples.png" width="110"><br>`{name}`<br>{fd}')
+            ver = f" {r['version']}" if r else ""
+            cells.append(f'<img src="ganzoo/weights/{name}/samples.png" width="110"><br>`{name}`{ver}<br>{fd}')
         out.append(f"| `{arch}` | {spec.paper} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -91,7 +89,7 @@ def tables() -> None:
     ours = rows()
     for r in ours:
         la = f"{r['label_accuracy']:.4f}" if r["label_accuracy"] is not None else "-"
-        print(f"| {r['name']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} "
+        print(f"| {r['name']} {r['version']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} "
               f"| {r['coverage']:.3f} | {r['min_class_share']:.3f} | {la} | {r['steps']} ({r['best_step']}) "
               f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min ({processor(r['hardware'])}) | `{r['command']}` |")
     hw = {r["hardware"] for r in ours}

@@ -448,6 +448,8 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("recipe", help=f"one of: {', '.join(RECIPES)}")
+    p.add_argument("--version", dest="recipe_version", metavar="VERSION",
+                   help="train a published version of the recipe, e.g. v2 (default: the newest)")
     p.add_argument("--out", help="run folder (default runs/RECIPE)")
     p.add_argument("--data-root", help="data root (default $GANZOO_DATA or ./data)")
     p.add_argument("--download", action="store_true", help="download the data set if missing (needs internet)")
@@ -474,7 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
                                 f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}.")
         recipe = resume_overrides(saved, overrides, ck["step"])
     else:
-        recipe = apply_overrides(get_recipe(args.recipe), overrides)
+        recipe = apply_overrides(get_recipe(args.recipe, args.recipe_version), overrides)
         existing = [f for f in RUN_FILES if (out / f).exists()]
         if existing and not args.overwrite:
             raise TrainingError(f"{out} already holds a run ({', '.join(existing)}). Continue it with --resume, "

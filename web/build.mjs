@@ -22,9 +22,14 @@ if (!fs.existsSync(ortDist)) {
   console.error("error: web/node_modules is missing: run `npm --prefix web ci` first");
   process.exit(2);
 }
+// every entry with bundled weights, from `ganzoo list --json` (names, shapes, classes; no parsing of the table)
+const zoo = JSON.parse(py("list", "--json"));
 let entries = (process.env.GANZOO_WEB_ENTRIES || "").split(",").filter(Boolean);
-if (!entries.length) {
-  entries = py("list").trim().split("\n").slice(1).map((l) => l.split(/\s+/)[0]);
+if (!entries.length) entries = zoo.map((e) => e.name);
+const unknown = entries.filter((n) => !zoo.some((e) => e.name === n));
+if (unknown.length) {
+  console.error(`error: GANZOO_WEB_ENTRIES names entries without bundled weights: ${unknown.join(", ")}`);
+  process.exit(2);
 }
 const tmp = `${out}.tmp`;
 fs.rmSync(tmp, { recursive: true, force: true });
@@ -35,9 +40,10 @@ const index = [];
 for (const name of entries) {
   const file = `models/${name}.onnx`;
   py("export", name, "-o", path.join(tmp, file));
-  const info = JSON.parse(py("info", name));
-  index.push({ name, file, architecture: info.architecture, dataset: info.dataset, latent_dim: info.latent_dim,
-               image_shape: info.image_shape, num_classes: info.num_classes, class_names: info.class_names });
+  const e = zoo.find((x) => x.name === name);
+  index.push({ name, file, version: e.version, architecture: e.architecture, dataset: e.dataset,
+               latent_dim: e.latent_dim, image_shape: e.image_shape, num_classes: e.num_classes,
+               class_names: e.class_names });
   console.log(`exported ${name}`);
 }
 fs.writeFileSync(path.join(tmp, "models", "index.json"), JSON.stringify(index, null, 1) + "\n");

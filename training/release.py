@@ -1,0 +1,127 @@
+"""Release a trained run as a new version of a zoo entry.
+
+    ganzoo eval runs/X/model --n 10000 --seed 0 --json runs/X/eval.json     # the test-split evaluation
+    python -m training.release wgan-mnist --run runs/X --version v9 --eval-json runs/X/eval.json
+
+Writes ganzoo/weights/NAME/ (config.json, model.safetensors, samples.png, curves.png and manifest.json: the
+version, sha256 of every file, the exact recipe, command, hardware, CPU and wall time, metrics) and
+zoo_extras/NAME.discriminator.safetensors. No Python source is edited: the registry reads the manifest.
+
+A version is released once: its recipe must be the literal for that version in training/recipes.py (so anyone
+can retrain it), it must be newer than the bundled one, and the run must have trained exactly that recipe.
+Then regenerate the card (`ganzoo card NAME`), the golden samples (`python -m training.golden NAME`) and the zoo
+table (`python -m training.report --update-zoo README.md`).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ganzoo.errors import GanzooError, TrainingError
+from ganzoo.folder import load_modules, sha256_file
+from ganzoo.hub import VERSION_RE
+from ganzoo.registry import MANIFEST, WEIGHTS_DIR, ZOO
+
+from .recipes import VERSIONS
+
+BUNDLED = ("config.json", "model.safetensors", "samples.png", "curves.png")  # each hash-checked at load
+ROOT = Path(__file__).resolve().parent.parent
+EVAL_PROTOCOL = {"n_generated": 10000, "real_split": "test", "seed": 0}  # what every zoo number is measured with
+
+
+def version_number(version: str) -> int:
+    return int(version[1:])
+
+
+def check_release(name: str, version: str, run: dict, eval_res: dict) -> None:
+    """Refuse a release that would replace weights in place, lacks its recipe literal, or was measured otherwise."""
+    if name not in ZOO:
+        raise TrainingError(f"{name!r} is not a zoo entry; entries: {', '.join(ZOO)}")
+    if not VERSION_RE.match(version):
+        raise TrainingError(f"--version must look like v1, v2, ...; got {version!r}")
+    current = ZOO[name].version
+    if current is not None and version_number(version) <= version_number(current):
+        raise TrainingError(f"{name} {current} is bundled: a release must be a newer version than {current} "
+                            "(published weights are never replaced in place).")
+    recipe = VERSIONS.get(name, {}).get(version)
+    if recipe is None:
+        raise TrainingError(f"training/recipes.py has no literal for {name} {version}: add the complete recipe "
+                            "(a new Recipe(..., version=...) after the previous one) before releasing.")
+    want = {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items() if k != "version"}
+    got = {k: v for k, v in run.get("recipe", {}).items() if k != "version"}
+    diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+    if diff:
+        raise TrainingError(f"the run did not train the {name} {version} recipe: {', '.join(diff)} differ "
+                            f"(run: {', '.join(f'{k}={got.get(k)!r}' for k in diff)}). Release only what the "
+                            "recipe literal reproduces.")
+    proto = eval_res.get("protocol", {})
+    off = {k: proto.get(k) for k, v in EVAL_PROTOCOL.items() if proto.get(k) != v}
+    if off:
+        raise TrainingError(f"the eval JSON was not measured with the zoo's protocol {EVAL_PROTOCOL}: {off}. "
+                            "Run `ganzoo eval RUN/model --n 10000 --seed 0 --json FILE`.")
+
+
+def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
+    """Write the entry's weights folder and manifest; returns the folder."""
+    src = run_dir / "model"
+    for f in (run_dir / "run.json", eval_json, src / "discriminator.safetensors"):
+        if not f.is_file():
+            raise TrainingError(f"{f} is missing: release a finished run (its folder holds run.json and model/) "
+                                "with its test-split eval JSON.")
+    run = json.loads((run_dir / "run.json").read_text())
+    eval_res = json.loads(eval_json.read_text())
+    check_release(name, version, run, eval_res)
+    load_modules(src, discriminator=True)  # strict check before shipping
+    dst = WEIGHTS_DIR / name
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=WEIGHTS_DIR))  # unique, ours: swapped in whole
+    files = [f for f in BUNDLED if (src / f).is_file()]
+    for f in files:
+        shutil.copy2(src / f, staging / f)
+    extras = ROOT / "zoo_extras"
+    extras.mkdir(exist_ok=True)
+    disc = extras / f"{name}.discriminator.safetensors"
+    manifest = {"name": name, "version": version, "architecture": ZOO[name].arch, "dataset": ZOO[name].dataset,
+                "files": {f: sha256_file(staging / f) for f in files},
+                "discriminator_sha256": sha256_file(src / "discriminator.safetensors"),
+                "recipe": run["recipe"] | {"version": version},
+                "training": {k: v for k, v in run.items() if k != "recipe"},
+                "evaluation": eval_res}
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    shutil.copy2(src / "discriminator.safetensors", disc)
+    if dst.exists():  # the previous version stays in git history (and on the Hub under its tag)
+        old = Path(tempfile.mkdtemp(prefix=f".{name}-old-", dir=WEIGHTS_DIR))
+        os.replace(dst, old / name)
+        os.replace(staging, dst)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, dst)
+    return dst
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.release", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", help="zoo entry, e.g. wgan-mnist")
+    p.add_argument("--run", required=True, type=Path, help="finished training run folder (run.json, model/)")
+    p.add_argument("--version", required=True, help="the new version, e.g. v9")
+    p.add_argument("--eval-json", required=True, type=Path,
+                   help="`ganzoo eval RUN/model --n 10000 --seed 0 --json FILE` output")
+    a = p.parse_args(argv)
+    try:
+        dst = release(a.name, a.run, a.version, a.eval_json)
+    except GanzooError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"released {a.name} {a.version} to {dst}. Next: `ganzoo card {a.name}`, "
+          f"`python -m training.golden {a.name}`, `python -m training.report --update-zoo README.md`.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
