@@ -65,23 +65,34 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def save_folder(path: str | os.PathLike, arch: str, cfg, generator: nn.Module,
-                discriminator: nn.Module | None = None, **meta: Any) -> Path:
-    """Write a model folder; returns its path. `meta` goes into config.json (dataset, class_names, ...)."""
+                discriminator: nn.Module | None = None, *, generator_dtype: torch.dtype | None = None,
+                **meta: Any) -> Path:
+    """Write a model folder; returns its path. `meta` goes into config.json (dataset, class_names, ...).
+    `generator_dtype=torch.float16` stores the generator's floating tensors in half precision (half the
+    size; loading computes in float32 again): what a recipe with storage="float16" ships."""
     from safetensors.torch import save
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     conf = make_config_dict(arch, cfg, **meta)
-    _atomic_write_bytes(path / GENERATOR, save(_cpu_state(generator), metadata={"format": "pt"}))
+    _atomic_write_bytes(path / GENERATOR, save(_cpu_state(generator, generator_dtype), metadata={"format": "pt"}))
     if discriminator is not None:
         _atomic_write_bytes(path / DISCRIMINATOR, save(_cpu_state(discriminator), metadata={"format": "pt"}))
     _atomic_write_bytes(path / CONFIG, (json.dumps(conf, indent=2) + "\n").encode())
     return path
 
 
-def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+def _cpu_state(module: nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
     module = getattr(module, "module", module)  # unwrap DDP
-    return {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+    return state
+
+
+def upcast_half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Half-precision storage (float16 / bfloat16) back to the float32 the networks compute in."""
+    return {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in state.items()}
 
 
 def read_config(path: str | os.PathLike) -> dict:
@@ -200,7 +211,7 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
     if discriminator:
         check_header(disc, path / DISCRIMINATOR)
     gen, disc = build(conf["architecture"], cfg)
-    load_strict(gen, load_state_file(path / GENERATOR), path / GENERATOR)
+    load_strict(gen, upcast_half(load_state_file(path / GENERATOR)), path / GENERATOR)
     gen.eval()
     if discriminator:
         load_strict(disc, load_state_file(path / DISCRIMINATOR), path / DISCRIMINATOR)

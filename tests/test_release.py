@@ -84,3 +84,28 @@ def test_release_refusals(tmp_path, zoo_copy, capsys, version, recipe, protocol,
     assert err.startswith("error: ") and err.count("\n") == 1
     assert __import__("re").search(message, err), err
     assert (zoo_copy / "dcgan-mnist" / "manifest.json").read_bytes() == before
+
+
+def test_half_precision_storage_round_trip(tmp_path):
+    """storage="float16" writes the generator at half the size; it loads into float32 and draws what the
+    float16-rounded float32 generator draws."""
+    from ganzoo.folder import load_modules, save_folder
+    from ganzoo.models import build, make_config
+
+    torch.manual_seed(0)
+    cfg = make_config("dcgan", {"latent_dim": 8, "g_width": 8, "d_width": 8})
+    G, D = build("dcgan", cfg)
+    full = save_folder(tmp_path / "f32", "dcgan", cfg, G, D, dataset="mnist")
+    half = save_folder(tmp_path / "f16", "dcgan", cfg, G, D, dataset="mnist", generator_dtype=torch.float16)
+    size = lambda p: (p / "model.safetensors").stat().st_size  # noqa: E731
+    assert size(half) < 0.55 * size(full)
+    _, g16, _ = load_modules(half)
+    assert all(t.dtype == torch.float32 for t in g16.state_dict().values() if t.is_floating_point())
+    with torch.no_grad():
+        for t in G.state_dict().values():
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+    G.eval()
+    z = torch.randn(4, 8)
+    assert torch.equal(g16(z), G(z))
+    assert not torch.equal(ganzoo.load(half).generate(z), ganzoo.load(full).generate(z))

@@ -14,9 +14,10 @@ from ganzoo.registry import ARCHITECTURES, DATASETS, did_you_mean
 
 OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp")
 OPTIMIZERS = ("adam", "rmsprop")
+STORAGE = ("float32", "float16")
 # What --resume may change: the schedule around the optimisation, never the optimisation itself.
 # steps and decay_from only while the learning rates of the steps already taken stay the same.
-RESUMABLE = ("steps", "decay_from", "log_every", "sample_every", "eval_every", "eval_n", "ckpt_every")
+RESUMABLE = ("steps", "decay_from", "log_every", "sample_every", "eval_every", "eval_n", "ckpt_every", "storage")
 
 
 def _one_of(what: str, value: str, valid) -> None:
@@ -53,6 +54,8 @@ class Recipe:
     eval_n: int = 2000  # samples per checkpoint-selection evaluation
     ckpt_every: int = 500
     subset: int = 0  # use only the first N training images (0 = all); for tests
+    storage: str = "float32"  # dtype of the shipped generator weights: float16 halves the wheel's share where FD
+    # is unchanged (benchmarks/storage.py measured +0.01 % on the zoo's float32 entries); training is float32 always
 
     def __post_init__(self):
         """Every number checked before any work: a bad value is an error that names it."""
@@ -61,6 +64,7 @@ class Recipe:
         _one_of("data set", self.dataset, DATASETS)
         _one_of("objective", self.objective, OBJECTIVES)
         _one_of("optimizer", self.optimizer, OPTIMIZERS)
+        _one_of("storage dtype", self.storage, STORAGE)
         at_least = {"steps": 1, "batch_size": 1, "n_critic": 1, "log_every": 1, "gp_every": 1, "sample_every": 0,
                     "eval_every": 0, "ckpt_every": 0, "decay_from": 0, "subset": 0, "lr_g": 0, "lr_d": 0,
                     "gp_weight": 0, "r1_gamma": 0}
@@ -118,52 +122,52 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
     Recipe(name="gan-mnist", version="v2", arch="gan", dataset="mnist", objective="bce", model={"d_pack": 2},
            steps=50000, batch_size=64, n_critic=1, optimizer="adam", lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999),
            clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0,
-           seed=0, log_every=50, sample_every=2500, eval_every=2500, eval_n=2000, ckpt_every=1000, subset=0),
+           seed=0, log_every=50, sample_every=2500, eval_every=2500, eval_n=2000, ckpt_every=1000, subset=0, storage="float32"),
     Recipe(name="gan-fashion-mnist", version="v5", arch="gan", dataset="fashion-mnist", objective="bce",
            model={"d_pack": 2, "d_mbstd": 4}, steps=60000, batch_size=128, n_critic=1, optimizer="adam",
            lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
            gp_every=1, r1_gamma=0.0, ema=0.9997, decay_from=0, seed=0, log_every=50, sample_every=2500,
-           eval_every=2500, eval_n=2000, ckpt_every=1000, subset=0),
+           eval_every=2500, eval_n=2000, ckpt_every=1000, subset=0, storage="float32"),
     Recipe(name="dcgan-mnist", version="v3", arch="dcgan", dataset="mnist", objective="bce",
            model={"g_width": 64, "d_width": 64, "d_norm": "spectral"}, steps=30000, batch_size=64, n_critic=1,
            optimizer="adam", lr_g=0.0002, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
            gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
-           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0),
+           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="dcgan-fashion-mnist", version="v2", arch="dcgan", dataset="fashion-mnist", objective="bce",
            model={"g_width": 64, "d_width": 64, "d_norm": "spectral"}, steps=30000, batch_size=64, n_critic=1,
            optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
            gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
-           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0),
+           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="cgan-mnist", version="v2", arch="cgan", dataset="mnist", objective="bce",
            model={"g_width": 64, "d_width": 64}, steps=30000, batch_size=64, n_critic=1, optimizer="adam",
            lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
            gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50, sample_every=1000,
-           eval_every=1000, eval_n=2000, ckpt_every=500, subset=0),
+           eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="cgan-fashion-mnist", version="v2", arch="cgan", dataset="fashion-mnist", objective="bce",
            model={"g_width": 64, "d_width": 64}, steps=30000, batch_size=64, n_critic=1, optimizer="adam",
            lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
            gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50, sample_every=1000,
-           eval_every=1000, eval_n=2000, ckpt_every=500, subset=0),
+           eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="wgan-mnist", version="v8", arch="wgan", dataset="mnist", objective="wgan-clip",
            model={"g_width": 64, "d_width": 64}, steps=30000, batch_size=64, n_critic=1, optimizer="rmsprop",
            lr_g=0.0008, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
            gp_every=1, r1_gamma=0.0, ema=0.9997, decay_from=22000, seed=1, log_every=50, sample_every=500,
-           eval_every=500, eval_n=2000, ckpt_every=500, subset=0),
+           eval_every=500, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="wgan-fashion-mnist", version="v2", arch="wgan", dataset="fashion-mnist", objective="wgan-clip",
            model={"g_width": 64, "d_width": 64}, steps=15000, batch_size=64, n_critic=2, optimizer="rmsprop",
            lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
            gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50, sample_every=500,
-           eval_every=500, eval_n=2000, ckpt_every=500, subset=0),
+           eval_every=500, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="wgan-gp-mnist", version="v3", arch="wgan-gp", dataset="mnist", objective="wgan-gp",
            model={"g_width": 64, "d_width": 64, "generator": "mlp", "critic": "mlp"}, steps=140000, batch_size=64,
            n_critic=1, optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01,
            d_joint_batch=False, gp_weight=10.0, gp_every=4, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0,
-           log_every=50, sample_every=2000, eval_every=2000, eval_n=2000, ckpt_every=500, subset=0),
+           log_every=50, sample_every=2000, eval_every=2000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
     Recipe(name="wgan-gp-fashion-mnist", version="v2", arch="wgan-gp", dataset="fashion-mnist",
            objective="wgan-gp", model={"g_width": 64, "d_width": 64}, steps=20000, batch_size=64, n_critic=1,
            optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
            gp_weight=10.0, gp_every=4, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
-           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0),
+           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
 )
 
 # Recipes for GPUs (not trained for the zoo: CPU-only machines). 32x32 RGB and 64x64 RGB, the DCGAN paper's widths.

@@ -279,7 +279,8 @@ class Trainer:
         tmp = dst.with_name(dst.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         save_folder(tmp, self.r.arch, self.cfg, self.eval_generator(), unwrap(self.D), dataset=self.r.dataset,
-                    class_names=list(DATASETS[self.r.dataset].class_names), training=extra)
+                    class_names=list(DATASETS[self.r.dataset].class_names), training=extra,
+                    generator_dtype=torch.float16 if self.r.storage == "float16" else None)
         save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
         replace_dir(tmp, dst)
 
