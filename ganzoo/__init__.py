@@ -29,10 +29,11 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
     import importlib.util
 
     if importlib.util.find_spec("torch") is None:
-        from .errors import MissingDependencyError
+        from .errors import MissingDependencyError, pip_install
 
-        raise MissingDependencyError("ganzoo.load needs PyTorch: pip install 'ganzoo[torch]' (or the torch build for "
-                                     "your platform). Exported ONNX files run without it: ganzoo.runtime.OnnxGenerator.")
+        raise MissingDependencyError(f"ganzoo.load needs PyTorch: {pip_install('torch')} (or the torch build for "
+                                     "your platform). Exported ONNX files run without it: "
+                                     "ganzoo.runtime.OnnxGenerator.")
     from .folder import load_modules
     from .hub import folder_version, resolve
     from .model import GANModel, resolve_device

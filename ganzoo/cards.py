@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from .errors import GanzooError
+from .errors import DIST_NAME, GanzooError
 
 
 
@@ -100,13 +100,16 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         n_generated=proto["n_generated"], n_real=proto["n_real"], real_split=proto["real_split"],
         clf_accuracy=proto.get("feature_network_test_accuracy"), clf_sha=proto["feature_network_sha256"][:16],
         seed=proto["seed"], ganzoo_version=proto["ganzoo_version"], metrics_table=rows, known_issues=known,
-        curves_line=curves_line,
+        curves_line=curves_line, dist=DIST_NAME,
     )
     return card
 
 
 def write_card(name: str, *, eval_json: str | None = None, run_json: str | None = None,
                out: str | os.PathLike | None = None) -> Path:
+    from .registry import get_entry
+
+    name = get_entry(name).name  # an unknown name says so; zoo names are case-insensitive
     p = card_paths(name)
     eval_res, run = entry_records(name)
     if eval_json:

@@ -28,3 +28,13 @@ class DataNotFoundError(GanzooError, FileNotFoundError):
 
 class MissingDependencyError(GanzooError, ImportError):
     """An optional dependency a feature needs is not installed; the message names the extra."""
+
+
+# The PyPI distribution name; the import name and the command stay `ganzoo`. (`ganzoo` on PyPI is an
+# unrelated 2018 package, so every install hint must name this one.)
+DIST_NAME = "ganzoo-models"
+
+
+def pip_install(*extras: str) -> str:
+    """The install command every message gives: `pip install 'ganzoo-models[torch,hub]'`."""
+    return f"pip install '{DIST_NAME}[{','.join(extras)}]'" if extras else f"pip install {DIST_NAME}"

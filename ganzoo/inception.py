@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import GanzooError
+from .errors import GanzooError, MissingDependencyError, pip_install
 
 HOW_TO_GET = ("Download weights-inception-2015-12-05-6726825d.pth (torch-fidelity's release) on a machine with "
               "internet and pass its path, or its safetensors conversion (`python -m ganzoo.inception convert`).")
@@ -68,7 +68,7 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
     try:
         import torch_fidelity
     except ImportError:
-        raise GanzooError("Inception metrics need torch-fidelity: pip install torch-fidelity") from None
+        raise MissingDependencyError(f"Inception metrics need torch-fidelity: {pip_install('inception')}") from None
     from . import __version__
     from .datasets import load_idx_split
     from .folder import sha256_file

@@ -76,7 +76,7 @@ class TensorBoardLog:
     def __init__(self, folder: Path, resume_step: int | None):
         try:
             from torch.utils.tensorboard import SummaryWriter
-        except ImportError:  # optional: pip install tensorboard (in ganzoo[train])
+        except ImportError:  # optional: pip install tensorboard (in ganzoo-models[train])
             self.writer = None
             return
         self.writer = SummaryWriter(str(folder), purge_step=resume_step)

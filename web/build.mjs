@@ -1,5 +1,5 @@
 // Build web/dist: a self-contained static site. `npm --prefix web run build`
-//   PYTHON=python3                         the interpreter with ganzoo installed (exports the generators)
+//   PYTHON=python3                         the interpreter with "ganzoo-models[onnx]" installed (exports the generators)
 //   GANZOO_WEB_ENTRIES=dcgan-mnist,...     a subset of the zoo (default: every entry with bundled weights)
 //   GANZOO_WEB_OUT=path                    where to write (default web/dist)
 import { execFileSync } from "node:child_process";

@@ -1,4 +1,5 @@
 // ganzoo generators in a Node app, no browser: onnxruntime-node runs an exported file and we write a PNG.
+//   pip install "ganzoo-models[onnx]"                  # the Python package that exports (`ganzoo` on PyPI is not it)
 //   ganzoo export cgan-fashion-mnist -o cgan.onnx
 //   node web/node-example.mjs cgan.onnx out.png [label]
 import fs from "node:fs";
