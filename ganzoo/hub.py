@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from .errors import GanzooError, MissingDependencyError, ModelFolderError, UnknownModelError
-from .registry import ZOO, did_you_mean, get_entry
+from .errors import DIST_NAME, GanzooError, MissingDependencyError, ModelFolderError, UnknownModelError, pip_install
+from .registry import ZOO, canonical_name, did_you_mean, get_entry
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 HUB_FILES = ["config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png",
@@ -31,6 +31,12 @@ def resolve(name: str | os.PathLike, *, revision: str | None = None, cache_dir: 
         raise GanzooError(f"expected a model name, folder or Hub repo id as a str, got {type(name).__name__}")
     if name in ZOO:
         return zoo_version(name, revision=revision, cache_dir=cache_dir, token=token)
+    zoo_name = canonical_name(name)  # zoo names are case-insensitive
+    if zoo_name in ZOO:
+        if Path(name).exists():  # never pick one of two meanings silently
+            raise GanzooError(f"{name!r} is both the zoo entry {zoo_name!r} (zoo names are case-insensitive) and a "
+                              f"path here: pass {zoo_name!r} for the zoo entry or {'./' + name!r} for the folder.")
+        return zoo_version(zoo_name, revision=revision, cache_dir=cache_dir, token=token)
     if Path(name).exists():
         return local_folder(Path(name)), name
     if is_repo_id(name) and not name.startswith((".", "/")):
@@ -82,6 +88,7 @@ def zoo_folder(name: str) -> Path:
     from .folder import sha256_file
 
     entry = get_entry(name)
+    name = entry.name
     if not entry.has_weights:
         trained = [n for n, e in ZOO.items() if e.has_weights]
         raise ModelFolderError(
@@ -92,11 +99,13 @@ def zoo_folder(name: str) -> Path:
     for fname, expected in entry.sha256.items():
         file = entry.folder / fname
         if not file.is_file():
-            raise ModelFolderError(f"bundled file {file} is missing: the ganzoo install is incomplete; reinstall it.")
+            raise ModelFolderError(f"bundled file {file} is missing: the ganzoo install is incomplete; reinstall it "
+                                   f"(pip install --force-reinstall {DIST_NAME}, or `git checkout` it in a clone).")
         digest = sha256_file(file)
         if digest != expected:
             raise ModelFolderError(f"bundled file {file} fails its sha256 check ({digest[:12]}... != "
-                                   f"{expected[:12]}...): the file is corrupt or was modified; reinstall ganzoo.")
+                                   f"{expected[:12]}...): the file is corrupt or was modified; reinstall "
+                                   f"{DIST_NAME} (or `git checkout` it in a clone).")
     return entry.folder
 
 
@@ -107,7 +116,7 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None
         from huggingface_hub import snapshot_download
     except ImportError:
         raise MissingDependencyError(f"loading the Hub repo {repo_id!r} needs huggingface_hub: "
-                                     "pip install 'ganzoo[hub]'") from None
+                                     f"{pip_install('hub')}") from None
     from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError,
                                         RevisionNotFoundError)
 
@@ -125,7 +134,7 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir: str | None
     except RepositoryNotFoundError as e:
         raise UnknownModelError(f"Hub repo {repo_id!r} does not exist (or is private and you are not logged "
                                 f"in: `hf auth login` or HF_TOKEN)."
-                                f"{did_you_mean(repo_id.split('/')[-1], ZOO, cutoff=0.5)}") from e
+                                f"{did_you_mean(repo_id.split('/')[-1].lower(), ZOO, cutoff=0.5)}") from e
     except LocalEntryNotFoundError as e:
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
         why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline else \

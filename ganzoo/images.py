@@ -9,6 +9,8 @@ import numpy as np
 
 from .errors import GanzooError
 
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")  # what grids are written as
+
 
 def _to_uint8_nhwc(images) -> np.ndarray:
     arr = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
@@ -48,12 +50,17 @@ def save_grid(images, path: str | os.PathLike, nrow: int | None = None) -> Path:
     from PIL import Image
 
     path = Path(path)
+    if path.suffix.lower() not in IMAGE_EXTS:  # checked here: PIL would say `unknown file extension: ;`
+        got = f"{path.suffix!r}" if path.suffix else "no extension"
+        example = path.with_name(path.name.rstrip(".")).with_suffix(".png") if path.name.rstrip(".") else "grid.png"
+        raise GanzooError(f"cannot write {path}: an image needs a file name ending in {', '.join(IMAGE_EXTS)} "
+                          f"(got {got}), e.g. {example}")
     if not path.parent.is_dir():
         raise GanzooError(f"folder {path.parent} does not exist; create it or choose another output path")
     g = make_grid(images, nrow)
     try:
         Image.fromarray(g[..., 0] if g.shape[-1] == 1 else g).save(path)
-    except (KeyError, ValueError) as e:  # PIL: unknown extension
+    except (KeyError, ValueError) as e:  # PIL: a format this PIL cannot write (e.g. built without WebP)
         raise GanzooError(f"cannot write {path}: {e}; use a .png or .jpg file name") from None
     except OSError as e:
         raise GanzooError(f"cannot write {path}: {e}") from None

@@ -22,8 +22,10 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
     so an error names the user's folder (never a staging copy)."""
     from .folder import CONFIG, DISCRIMINATOR, load_modules
     from .hub import local_folder, zoo_folder
-    from .registry import ZOO, checkout_dir
+    from .registry import ZOO, canonical_name, checkout_dir
 
+    if not Path(source).exists():
+        source = canonical_name(source)  # zoo names are case-insensitive
     if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load
         folder = zoo_folder(source)  # every bundled file hash-checked
         disc = checkout_dir("zoo_extras", f"publishing {source}") / f"{source}.discriminator.safetensors"

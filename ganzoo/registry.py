@@ -205,20 +205,31 @@ def checkout_dir(sub: str, purpose: str) -> Path:
 
 
 def list_models(pattern: str = "*", *, with_weights: bool = False) -> list[str]:
-    """Zoo entry names matching a glob pattern (e.g. "*-mnist", "cgan-*")."""
-    return [n for n, e in ZOO.items() if fnmatch.fnmatch(n, pattern) and (e.has_weights or not with_weights)]
+    """Zoo entry names matching a glob pattern (e.g. "*-mnist", "cgan-*"; case-insensitive, as the names)."""
+    return [n for n, e in ZOO.items()
+            if fnmatch.fnmatchcase(n, pattern.lower()) and (e.has_weights or not with_weights)]
+
+
+def canonical_name(name):
+    """The zoo name `name` means: zoo names are case-insensitive ("DCGAN-MNIST" is "dcgan-mnist"); any other
+    value comes back unchanged."""
+    if isinstance(name, str) and name not in ZOO and name.lower() in ZOO:
+        return name.lower()
+    return name
 
 
 def get_entry(name: str) -> ZooEntry:
-    if name not in ZOO:
+    """The zoo entry of a (case-insensitive) zoo name; an UnknownModelError with close matches otherwise."""
+    key = canonical_name(name)
+    if key not in ZOO:
         from .errors import UnknownModelError
 
         raise UnknownModelError(
             f"Unknown model {name!r}: not a zoo name, an existing folder or an OWNER/NAME Hub repo id."
-            f"{did_you_mean(name, ZOO, cutoff=0.5)}"
+            f"{did_you_mean(str(name).lower(), ZOO, cutoff=0.5)}"
             " Run `ganzoo list` to see the zoo."
         )
-    return ZOO[name]
+    return ZOO[key]
 
 
 def info(name: str) -> dict:

@@ -18,6 +18,27 @@ def test_unknown_name_suggests_close_matches():
         ganzoo.load("dcgan-mnst")
 
 
+def test_zoo_names_are_case_insensitive(tmp_path, monkeypatch, capsys):
+    m = ganzoo.load("DCGAN-MNIST")
+    assert m.source == "dcgan-mnist" and ganzoo.info("Dcgan-Mnist")["name"] == "dcgan-mnist"
+    assert ganzoo.list_models("*-MNIST") == ganzoo.list_models("*-mnist")
+    assert "dcgan-mnist" in ganzoo.list_models("DCGAN-*")
+    with pytest.raises(ganzoo.UnknownModelError, match=r"Unknown model 'DCGAN-MNST'.*Did you mean: dcgan-mnist, "):
+        ganzoo.load("DCGAN-MNST")
+    # a case variant that is also a folder here is ambiguous: neither is picked silently
+    monkeypatch.chdir(tmp_path)
+    make_tiny_folder(tmp_path / "DCGAN-MNIST", "dcgan")
+    with pytest.raises(ganzoo.GanzooError) as e:
+        ganzoo.load("DCGAN-MNIST")
+    assert str(e.value) == ("'DCGAN-MNIST' is both the zoo entry 'dcgan-mnist' (zoo names are case-insensitive) and a "
+                            "path here: pass 'dcgan-mnist' for the zoo entry or './DCGAN-MNIST' for the folder.")
+    assert ganzoo.load("./DCGAN-MNIST").latent_dim == 8 and ganzoo.load("dcgan-mnist").latent_dim == 64
+    from ganzoo.cli import main
+
+    assert main(["info", "WGAN-GP-MNIST"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "wgan-gp-mnist"
+
+
 def test_missing_folder(tmp_path):
     with pytest.raises(ganzoo.ModelFolderError, match="does not exist"):
         ganzoo.load(str(tmp_path / "nothing" / "here"))
