@@ -8,10 +8,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import GanzooError, MissingDependencyError
+from .errors import GanzooError, MissingDependencyError, pip_install
+from .images import IMAGE_EXTS
 from .registry import CONVT_FORMS, DEFAULT_CONVT
 
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+# What each command imports beyond the core install, as (module, extra) pairs. main() checks them before the
+# command runs, so a torch-free install (the runtime extra) ends in one `error:` line naming the extra to
+# install, never an ImportError's traceback.
+TORCH = ("torch", "torch")
+HUB = ("huggingface_hub", "hub")
+NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "sample": (TORCH,),  # an .onnx file needs onnxruntime instead (see needs())
+    "steer": (TORCH,),
+    "invert": (TORCH,),
+    "eval": (TORCH,),
+    "export": (("torch", "onnx"), ("onnx", "onnx"), ("onnxruntime", "onnx"), ("onnxscript", "onnx")),
+    "publish": (TORCH, HUB),
+    "card": (TORCH, HUB),
+}
+TORCH_FREE = "list, info and sample FILE.onnx"  # the commands that work without torch
 
 
 def output_path(path: str, exts: tuple[str, ...], what: str) -> Path:
@@ -35,7 +50,38 @@ def _needs(module: str, extra: str, feature: str) -> None:
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(f"{feature} needs {module}, which is not installed: pip install 'ganzoo[{extra}]'")
+        raise MissingDependencyError(f"{feature} needs {module}, which is not installed: {pip_install(extra)}")
+
+
+def needs(a: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """The (module, extra) pairs the parsed command `a` imports."""
+    if a.cmd == "sample" and a.name.lower().endswith(".onnx"):
+        return (("onnxruntime", "runtime"),)
+    if a.cmd == "eval" and a.inception_weights:
+        return (TORCH, ("torch_fidelity", "inception"))
+    return NEEDS.get(a.cmd, ())
+
+
+def check_needs(cmd: str, pairs: tuple[tuple[str, str], ...]) -> None:
+    """One MissingDependencyError naming every missing module and the extras that bring them."""
+    import importlib.util
+
+    missing = [(m, e) for m, e in pairs if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    mods = [m for m, _ in missing]
+    extras = list(dict.fromkeys(e for _, e in missing))
+    names = mods[0] if len(mods) == 1 else f"{', '.join(mods[:-1])} and {mods[-1]}"
+    msg = (f"ganzoo {cmd} needs {names}, which {'is' if len(mods) == 1 else 'are'} not installed: "
+           f"{pip_install(*extras)}")
+    if "torch" in mods:
+        msg += f" (or the torch build for your platform). Without torch, {TORCH_FREE} work."
+    raise MissingDependencyError(msg)
+
+
+def plural(n: int, word: str) -> str:
+    """'1 sample', '2 samples'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def positive(kind: str, low: int = 1):
@@ -88,9 +134,9 @@ def cmd_list(a) -> None:
 
 
 def cmd_info(a) -> None:
-    from .registry import ZOO, info
+    from .registry import ZOO, canonical_name, info
 
-    out = info(a.name) if a.name in ZOO else {}
+    out = info(a.name) if canonical_name(a.name) in ZOO else {}
     try:
         from . import load
 
@@ -108,10 +154,30 @@ def cmd_sample(a) -> None:
     from . import load
 
     out = output_path(a.output, IMAGE_EXTS, "a sample grid")
+    if a.name.lower().endswith(".onnx"):
+        return _sample_onnx(a, out)
     m = load(a.name, device=a.device, revision=a.revision)
     imgs = m.sample(a.n, labels=_labels(a.labels), seed=a.seed, truncation=a.truncation)
     path = m.save_grid(imgs, out, nrow=a.nrow)
-    print(f"wrote {a.n} samples of {m.source} to {path}")
+    print(f"wrote {plural(a.n, 'sample')} of {m.source} to {path}")
+
+
+def _sample_onnx(a, out: Path) -> None:
+    """`ganzoo sample FILE.onnx`: an exported generator through the torch-free runtime (onnxruntime, CPU)."""
+    from .images import save_grid
+    from .runtime import OnnxGenerator
+
+    for flag, given in (("--truncation", a.truncation is not None), ("--revision", a.revision is not None),
+                        (f"--device {a.device}", a.device != "cpu")):
+        if given:
+            raise GanzooError(f"{flag} is for zoo names, model folders and Hub repos, not an ONNX file (which "
+                              f"onnxruntime samples on the CPU, untruncated): drop {flag.split()[0]}")
+    gen = OnnxGenerator(a.name)
+    imgs = gen.sample(a.n, labels=_labels(a.labels), seed=a.seed)
+    if gen.output_format.startswith("uint8"):  # --uint8 exports give N x H x W x C
+        imgs = imgs.transpose(0, 3, 1, 2)
+    save_grid(imgs, out, nrow=a.nrow)
+    print(f"wrote {plural(a.n, 'sample')} of {a.name} to {out}")
 
 
 def cmd_eval(a) -> None:
@@ -145,12 +211,10 @@ def cmd_export(a) -> None:
     from . import load
     from .export import precision_of, verify_onnx
 
-    _needs("onnx", "onnx", "ONNX export")
-    _needs("onnxruntime", "onnx", "ONNX export")
     out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
     path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False, convt=a.convt, fp16=a.fp16,
-                         quantize=a.quantize)
+                         quantize=a.quantize, verbose=a.verbose)
     diffs = verify_onnx(m, path, uint8=a.uint8)
     kind = "mean" if a.quantize else "max"
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
@@ -182,8 +246,9 @@ def cmd_steer(a) -> None:
         z = m.sample_latent(1, seed=seed)[0]
         path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels)
         rows.append(m.generate(path, labels))
-    m.save_grid(torch.cat(rows), out, nrow=a.steps)
-    print(f"wrote {len(rows)} morph(s) of {a.steps} steps toward {a.toward} to {out}")
+    m.save_grid(torch.cat(rows), out, nrow=a.steps)  # one row per seed, from the seed's image on the left
+    print(f"wrote {plural(len(rows), 'morph')} of {a.steps} steps toward {a.toward} to {out} "
+          "(one row per seed, left to right)")
 
 
 def cmd_invert(a) -> None:
@@ -259,7 +324,15 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="ganzoo", description="GAN model zoo: list, sample, evaluate, export, publish.")
+    extras = {}
+    for cmd, pairs in NEEDS.items():
+        extras.setdefault(",".join(dict.fromkeys(e for _, e in pairs)), []).append(cmd)
+    p = Parser(prog="ganzoo", description="GAN model zoo: list, sample, evaluate, export, publish.",
+               formatter_class=argparse.RawDescriptionHelpFormatter,
+               epilog=f"Without torch (an app's install: {pip_install('runtime')}), {TORCH_FREE} work.\n"
+                      "The other commands need these extras, and name them when they are missing:\n"
+                      + "".join(f"  {', '.join(cmds)}: {pip_install(e)}\n" for e, cmds in extras.items())
+                      + f"  train: {pip_install('train')}, in a clone of the repository")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     s = sub.add_parser("list", help="list zoo entries")
     s.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*-mnist'")
@@ -269,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--revision")
     s = sub.add_parser("sample", help="write a grid of samples to a PNG")
-    s.add_argument("name", help="zoo name, model folder or OWNER/NAME Hub repo")
+    s.add_argument("name", help="zoo name, model folder, OWNER/NAME Hub repo, or an exported FILE.onnx (no torch "
+                                "needed)")
     s.add_argument("-n", type=positive("-n"), default=64)
     s.add_argument("--seed", type=seed_type)
     s.add_argument("--labels", help="ints or class names, comma separated: 3,3,7 or Sneaker")
@@ -312,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--quantize", choices=["int8"],
                    help="int8: onnxruntime static QDQ quantisation calibrated on the model's own latents")
     s.add_argument("--revision")
+    s.add_argument("--verbose", action="store_true",
+                   help="show the exporter's progress lines and the warnings ganzoo knows to be harmless")
     s = sub.add_parser("publish", help="validate and upload a model folder to the Hugging Face Hub")
     s.add_argument("source", help="run folder (with model/), model folder or zoo name")
     s.add_argument("--repo-id", required=True)
@@ -339,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv[:1] == ["train"]:
             return cmd_train(argv[1:])
         a = build_parser().parse_args(argv)
+        check_needs(a.cmd, needs(a))
         {"list": cmd_list, "info": cmd_info, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export,
          "publish": cmd_publish, "card": cmd_card, "steer": cmd_steer, "invert": cmd_invert}[a.cmd](a)
         sys.stdout.flush()

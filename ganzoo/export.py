@@ -1,14 +1,17 @@
 """ONNX export of a generator: z (and labels) in, images out; noise is never drawn in the graph."""
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .errors import GanzooError, MissingDependencyError
+from .errors import GanzooError, MissingDependencyError, pip_install
 from .model import to_unit_range
 from .registry import DEFAULT_CONVT
 
@@ -39,6 +42,35 @@ class _Exportable(nn.Module):
         return x
 
 
+@contextlib.contextmanager
+def _quiet(verbose: bool):
+    """Hide the chatter ganzoo knows to be harmless (verbose=False): onnxruntime's quantiser advising
+    pre-processing (logged on the root logger) and torch's note that z and labels share the batch axis
+    (which is what we declare). torch's progress lines are turned off by its own `verbose` argument.
+    Anything else still shows."""
+    if verbose:
+        yield
+        return
+    root = logging.getLogger()
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in Path(record.pathname).parts
+
+    # a handler on root stops logging.warning() from installing a stderr handler for the rest of the process
+    null = logging.NullHandler() if not root.handlers else None
+    if null:
+        root.addHandler(null)
+    root.addFilter(keep)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"# The axis name: .* will not be used", category=UserWarning)
+            yield
+    finally:
+        root.removeFilter(keep)
+        if null:
+            root.removeHandler(null)
+
+
 def precision_of(fp16: bool, quantize: str | None) -> str:
     if fp16 and quantize:
         raise GanzooError("choose one of fp16 and quantize='int8', not both: an int8 file already stores "
@@ -50,7 +82,8 @@ def precision_of(fp16: bool, quantize: str | None) -> str:
 
 def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, uint8: bool = False,
                 check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float | None = None,
-                convt: str = DEFAULT_CONVT, fp16: bool = False, quantize: str | None = None) -> Path:
+                convt: str = DEFAULT_CONVT, fp16: bool = False, quantize: str | None = None,
+                verbose: bool = False) -> Path:
     """Export a loaded GANModel to one self-contained ONNX file and verify it.
 
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
@@ -61,12 +94,13 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     `quantize="int8"` applies onnxruntime's static QDQ quantisation, calibrated on the model's own
     latents (8 x 64 standard-normal draws, seed 1234). Verification: onnx.checker (full) and onnxruntime
     vs the fp32 torch generator at each of `batch_sizes`, within `atol` (default TOLERANCE[precision];
-    max |diff|, int8: mean |diff|; uint8 outputs: one grey level more).
+    max |diff|, int8: mean |diff|; uint8 outputs: one grey level more). `verbose=True` shows torch's
+    exporter progress and the warnings ganzoo otherwise hides as harmless.
     """
     try:
         import onnx
     except ImportError:
-        raise MissingDependencyError("ONNX export needs onnx and onnxruntime: pip install 'ganzoo[onnx]'") from None
+        raise MissingDependencyError(f"ONNX export needs onnx and onnxruntime: {pip_install('onnx')}") from None
     from .fast import optimize
 
     precision = precision_of(fp16, quantize)  # a bad convt is refused by optimize(), before anything is written
@@ -90,8 +124,9 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         dyn = {"z": {0: batch}, "labels": {0: batch}}
     else:
         args, names, dyn = (z,), ["z"], {"z": {0: batch}}
-    prog = torch.onnx.export(wrapper, args, None, input_names=names, output_names=["images"],
-                             opset_version=opset, dynamo=True, dynamic_shapes=dyn, external_data=False)
+    with _quiet(verbose):
+        prog = torch.onnx.export(wrapper, args, None, input_names=names, output_names=["images"], verbose=verbose,
+                                 opset_version=opset, dynamo=True, dynamic_shapes=dyn, external_data=False)
     proto = prog.model_proto
     meta = {
         "ganzoo_version": model.config.get("ganzoo_version", ""),
@@ -110,7 +145,8 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     tmp = path.with_name(path.name + ".tmp")
     try:
         if quantize:
-            proto = _quantize_int8(proto, model, tmp)
+            with _quiet(verbose):
+                proto = _quantize_int8(proto, model, tmp)
         del proto.metadata_props[:]
         for k, v in meta.items():
             proto.metadata_props.add(key=k, value=v)

@@ -113,3 +113,24 @@ def test_cli_export_unknown_name(tmp_path):
     from ganzoo.cli import main
 
     assert main(["export", "dcgan-mnsit", "-o", str(tmp_path / "x.onnx")]) == 2
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_export_is_quiet_unless_verbose(verbose, tmp_path, capfd, caplog):
+    import logging
+    import warnings
+
+    from ganzoo.cli import main
+
+    folder = make_tiny_folder(tmp_path / "m", "cgan")  # conditional: z and labels share the batch axis
+    out = tmp_path / "q.onnx"
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        assert main(["export", str(folder), "-o", str(out), "--quantize", "int8", *(["--verbose"] * verbose)]) == 0
+    stdout, stderr = capfd.readouterr()
+    chatter = {"progress": "[torch.onnx]" in stdout,
+               "axis warning": any("The axis name" in str(w.message) for w in caught),
+               "pre-processing advice": any("pre-processing" in r.getMessage() for r in caplog.records)}
+    assert chatter == dict.fromkeys(chatter, verbose)
+    if not verbose:
+        assert stdout.startswith(f"wrote {out} (") and stdout.count("\n") == 1 and stderr == ""

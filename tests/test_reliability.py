@@ -49,7 +49,7 @@ def test_every_bundled_file_is_hash_checked(tmp_path, monkeypatch):
     conf = json.loads((folder / "config.json").read_text())
     conf["class_names"].reverse()  # labels="Sneaker" would silently draw class 2
     (folder / "config.json").write_text(json.dumps(conf, indent=2) + "\n")
-    with pytest.raises(ganzoo.ModelFolderError, match=r"config.json fails its sha256 check.*reinstall ganzoo"):
+    with pytest.raises(ganzoo.ModelFolderError, match=r"config.json fails its sha256 check.*reinstall ganzoo-models "):
         ganzoo.load("cgan-fashion-mnist")
 
 
@@ -209,7 +209,12 @@ def test_cli_exports_an_int8_file_and_says_so(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, module, extra", [
     (["export", "dcgan-mnist", "-o", "x.onnx"], "onnx", "onnx"),
+    (["export", "dcgan-mnist", "-o", "x.onnx"], "onnxscript", "onnx"),
     (["sample", "someone/some-model", "-o", "x.png"], "huggingface_hub", "hub"),
+    (["sample", "g.onnx", "-o", "x.png"], "onnxruntime", "runtime"),
+    (["publish", "dcgan-mnist", "--repo-id", "me/x", "--dry-run"], "huggingface_hub", "hub"),
+    (["card", "dcgan-mnist", "-o", "c.md"], "huggingface_hub", "hub"),
+    (["eval", "dcgan-mnist", "--inception-weights", "w.pth"], "torch_fidelity", "inception"),
     (["train", "dcgan-mnist"], "tqdm", "train"),
 ])
 def test_missing_optional_dependency_names_the_extra(argv, module, extra, tmp_path, capsys, monkeypatch):
@@ -227,7 +232,8 @@ def test_missing_optional_dependency_names_the_extra(argv, module, extra, tmp_pa
     monkeypatch.setattr(builtins, "__import__", fake_import)
     monkeypatch.chdir(tmp_path)
     code, err = run_cli(capsys, *argv)
-    assert code == 2 and f"pip install 'ganzoo[{extra}]'" in err, err
+    assert code == 2 and err.count("\n") == 1 and f"pip install 'ganzoo-models[{extra}]'" in err, err
+    assert not list(tmp_path.iterdir())  # refused before anything was written
 
 
 def test_list_into_a_closed_pipe_is_quiet(tmp_path):
@@ -240,3 +246,16 @@ def test_train_mistake_through_ganzoo_cli(tmp_path):
     p = subprocess.run([sys.executable, "-m", "ganzoo", "train", "dcgan-mnist", "--out", str(tmp_path / "o"),
                         "--batch_size=0"], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr == "error: batch_size must be a finite number >= 1, got 0\n"
+
+
+@pytest.mark.parametrize("name, got", [("grid", "no extension"), ("grid.txt", "'.txt'"), ("grid.", "no extension")])
+def test_save_grid_names_the_image_extensions(name, got, tmp_path):
+    from ganzoo.images import save_grid
+
+    path = tmp_path / name
+    with pytest.raises(ganzoo.GanzooError) as e:
+        save_grid(np.zeros((2, 1, 4, 4)), path)
+    assert str(e.value) == (f"cannot write {path}: an image needs a file name ending in .png, .jpg, .jpeg, .webp, "
+                            f".bmp, .tif, .tiff, .gif (got {got}), e.g. {tmp_path / 'grid.png'}")
+    assert not list(tmp_path.iterdir())
+    assert save_grid(np.zeros((2, 1, 4, 4)), tmp_path / "g.PNG").is_file()  # any case
