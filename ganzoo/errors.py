@@ -35,6 +35,11 @@ class MissingDependencyError(GanzooError, ImportError):
 DIST_NAME = "ganzoo-models"
 
 
+# what to do about a damaged or incomplete install (bundled weights, manifests)
+REINSTALL = (f"reinstall {DIST_NAME} (pip install --force-reinstall {DIST_NAME}), or restore the file with git "
+             "in a clone")
+
+
 def pip_install(*extras: str) -> str:
     """The install command every message gives: `pip install 'ganzoo-models[torch,hub]'`."""
     return f"pip install '{DIST_NAME}[{','.join(extras)}]'" if extras else f"pip install {DIST_NAME}"

@@ -6,7 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from .errors import DIST_NAME, GanzooError, MissingDependencyError, ModelFolderError, UnknownModelError, pip_install
+from .errors import (DIST_NAME, REINSTALL, GanzooError, MissingDependencyError, ModelFolderError, UnknownModelError,
+                     pip_install)
 from .registry import ZOO, canonical_name, did_you_mean, get_entry
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -78,7 +79,7 @@ def zoo_version(name: str, *, revision: str | None = None, cache_dir: str | None
         raise ModelFolderError(
             f"{name} version {revision!r} is not available: {have}, and the entry is not on the Hugging Face Hub "
             f"yet. Load the bundled version (revision=None{f' or {entry.version!r}' if entry.has_weights else ''}),"
-            f" or install the ganzoo release that bundled {revision!r}.")
+            f" or install the {DIST_NAME} release that bundled {revision!r}.")
     return download(entry.hub_repo, revision=revision, cache_dir=cache_dir, token=token), \
         f"hf://{entry.hub_repo}@{revision}"
 
@@ -99,13 +100,11 @@ def zoo_folder(name: str) -> Path:
     for fname, expected in entry.sha256.items():
         file = entry.folder / fname
         if not file.is_file():
-            raise ModelFolderError(f"bundled file {file} is missing: the ganzoo install is incomplete; reinstall it "
-                                   f"(pip install --force-reinstall {DIST_NAME}, or `git checkout` it in a clone).")
+            raise ModelFolderError(f"bundled file {file} is missing: the ganzoo install is incomplete; {REINSTALL}.")
         digest = sha256_file(file)
         if digest != expected:
             raise ModelFolderError(f"bundled file {file} fails its sha256 check ({digest[:12]}... != "
-                                   f"{expected[:12]}...): the file is corrupt or was modified; reinstall "
-                                   f"{DIST_NAME} (or `git checkout` it in a clone).")
+                                   f"{expected[:12]}...): the file is corrupt or was modified; {REINSTALL}.")
     return entry.folder
 
 

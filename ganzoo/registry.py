@@ -179,10 +179,10 @@ def _read_manifest(path: Path) -> dict | None:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         ok = False
     if not ok:
-        from .errors import ModelFolderError
+        from .errors import REINSTALL, ModelFolderError
 
         raise ModelFolderError(f"bundled manifest {path} is damaged (not a ganzoo manifest with a version and "
-                               "the files' sha256): the ganzoo install is incomplete; reinstall it.")
+                               f"the files' sha256): the ganzoo install is incomplete; {REINSTALL}.")
     _MANIFESTS[path] = (mtime, m)
     return m
 
