@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from .errors import GanzooError
-from .runtime import check_n, check_seed, label_indices, nonfinite_error
+from .runtime import check_n, check_seed, check_truncation, label_indices, nonfinite_error
+from .runtime import sample_latent as portable_latent
 
 Labels = Union[int, str, Sequence[Union[int, str]], torch.Tensor, None]
 CHUNK = 4096  # images generated per forward call: bounds working memory for any n
@@ -86,23 +87,17 @@ class GANModel:
     def sample_latent(self, n: int, seed: int | None = None, truncation: float | None = None) -> torch.Tensor:
         """n standard-normal latents (n, latent_dim) on the model's device.
 
-        Drawn on the CPU with a seeded generator, so a seed gives the same latents on every
-        device. `truncation` t resamples entries with |z| > t (the truncation trick).
+        Drawn on the CPU by ganzoo's portable generator (`ganzoo.runtime.sample_latent`): a seed gives the
+        same latents on every device, in the torch-free runtime and in the JavaScript examples.
+        `truncation` t redraws entries with |z| > t (the truncation trick). seed=None draws a seed from
+        torch's global generator, so torch.manual_seed makes unseeded calls repeatable.
         """
-        n, seed = check_n(n), check_seed(seed)
-        if truncation is not None and (isinstance(truncation, bool) or not isinstance(truncation, (int, float))
-                                       or not 0 < truncation < float("inf")):
-            raise GanzooError(f"truncation must be a positive number (e.g. 0.7), got {truncation!r}")
+        n, seed, truncation = check_n(n), check_seed(seed), check_truncation(truncation)
         ensure_fits(n * self.latent_dim * 4, f"{n} latents of size {self.latent_dim}")
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        z = torch.randn(n, self.latent_dim, generator=gen)
-        if truncation is not None:
-            for _ in range(1000):
-                bad = z.abs() > truncation
-                if not bad.any():
-                    break
-                z[bad] = torch.randn(int(bad.sum()), generator=gen)
-            z.clamp_(-truncation, truncation)
+        if seed is None:
+            lo, hi = torch.randint(0, 2**32, (2,)).tolist()
+            seed = lo | hi << 32
+        z = torch.from_numpy(portable_latent(n, self.latent_dim, seed, truncation))
         return z.to(self.device)
 
     def interpolate(self, z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "slerp") -> torch.Tensor:
