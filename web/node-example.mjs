@@ -1,23 +1,21 @@
 // ganzoo generators in a Node app, no browser: onnxruntime-node runs an exported file and we write a PNG.
 //   pip install "ganzoo-models[onnx]"                  # the Python package that exports (`ganzoo` on PyPI is not it)
 //   ganzoo export cgan-fashion-mnist -o cgan.onnx
-//   node web/node-example.mjs cgan.onnx out.png [label]
+//   node web/node-example.mjs cgan.onnx out.png [label] [--seed N]
+// The same 16 images as OnnxGenerator("cgan.onnx").sample(16, labels=label, seed=N) in Python (seed 0 by default):
+// latents come from ganzoo's portable generator, src/latent.js (copy it along into an app).
 import fs from "node:fs";
+import { parseArgs } from "node:util";
 import zlib from "node:zlib";
 import * as ort from "onnxruntime-node";
+import { sampleLatent } from "./src/latent.js";
 
-const [file = "dist/models/dcgan-mnist.onnx", out = "samples.png", label] = process.argv.slice(2);
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: "string", default: "0" } } });
+const [file = "dist/models/dcgan-mnist.onnx", out = "samples.png", label] = positionals;
 const session = await ort.InferenceSession.create(file);
 const latent = session.inputMetadata.find((i) => i.name === "z").shape[1];  // z: float32 [batch, latent_dim]
 const n = 16;
-const z = new Float32Array(n * latent);
-let seed = 1;
-for (let i = 0; i < z.length; i += 2) {  // seeded Box-Muller normals (a small LCG is enough for an example)
-  const u = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) + 1) / 4294967297;
-  const r = Math.sqrt(-2 * Math.log(u())), t = 2 * Math.PI * u();
-  z[i] = r * Math.cos(t);
-  z[i + 1] = r * Math.sin(t);
-}
+const z = sampleLatent(n, latent, values.seed);  // seeds up to 2**64 - 1, as in Python
 const feeds = { z: new ort.Tensor("float32", z, [n, latent]) };
 if (session.inputNames.includes("labels")) {
   feeds.labels = new ort.Tensor("int64", BigInt64Array.from({ length: n }, (_, i) => BigInt(label ?? i % 10)), [n]);

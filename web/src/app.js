@@ -1,5 +1,7 @@
 // ganzoo in the browser: onnxruntime-web runs the exported generators; plain ES module, no framework.
-// window.ganzoo.generate(name, z, labels) -> {data, dims, ms}: the hook tests and app authors use.
+// window.ganzoo.generate(name, z, labels) -> {data, dims, ms} and window.ganzoo.sampleLatent(n, latentDim, seed):
+// the hooks tests and app authors use. A seed gives the same latents (and images) as in Python and Node.
+import { sampleLatent } from "./latent.js";
 import * as ort from "./ort.min.mjs";
 
 ort.env.wasm.wasmPaths = new URL("./", import.meta.url).href;
@@ -44,25 +46,6 @@ async function session(name) {
     sessions.set(name, ort.InferenceSession.create(entry(name).file, { executionProviders: [backend] }));
   }
   return sessions.get(name);
-}
-
-// Seeded standard normals (mulberry32 + Box-Muller): the same seed gives the same latents in every browser.
-function normals(n, seed) {
-  let a = (seed >>> 0) || 0x9e3779b9;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - uniform())), th = 2 * Math.PI * uniform();
-    out[i] = r * Math.cos(th);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(th);
-  }
-  return out;
 }
 
 async function generate(name, z, labels) {
@@ -116,7 +99,7 @@ function selectedLabels(e, n) {
 
 async function sample() {
   const e = entry($("entry").value), n = Number($("count").value);
-  const r = await generate(e.name, normals(n * e.latent_dim, Number($("seed").value)), selectedLabels(e, n));
+  const r = await generate(e.name, sampleLatent(n, e.latent_dim, $("seed").value), selectedLabels(e, n));
   draw($("grid"), r.data, r.dims, Math.ceil(Math.sqrt(n)));
   $("status").textContent = `${e.name}: ${n} image(s) in ${r.ms.toFixed(1)} ms = ${(r.ms / n).toFixed(2)} ms per image` +
     ` on ${backendText()}`;
@@ -125,7 +108,7 @@ async function sample() {
 let animation = 0;
 async function interpolate() {
   const e = entry($("entry").value), token = ++animation, steps = 24;
-  const a = normals(e.latent_dim, Number($("seedA").value)), b = normals(e.latent_dim, Number($("seedB").value));
+  const a = sampleLatent(1, e.latent_dim, $("seedA").value), b = sampleLatent(1, e.latent_dim, $("seedB").value);
   const z = new Float32Array(steps * e.latent_dim);
   for (let s = 0; s < steps; s++) for (let i = 0; i < e.latent_dim; i++) {
     const t = s / (steps - 1);
@@ -153,15 +136,17 @@ async function main() {
   window.ganzoo.index = index;
   window.ganzoo.backend = backendText();
   $("entry").innerHTML = index.map((e) => `<option>${e.name}</option>`).join("");
-  $("entry").onchange = () => { fillClasses(); sample(); };
-  $("sample").onclick = sample;
-  $("animate").onclick = interpolate;
+  // a click's error (a seed outside [0, 2**64), say) goes to the status line
+  const reported = (f) => () => f().catch((err) => { $("status").textContent = `error: ${err.message}`; });
+  $("entry").onchange = () => { fillClasses(); reported(sample)(); };
+  $("sample").onclick = reported(sample);
+  $("animate").onclick = reported(interpolate);
   fillClasses();
   await sample();
   interpolate();  // runs until another interpolation starts
 }
 
-window.ganzoo = { generate, normals, index: [], backend: "" };
+window.ganzoo = { generate, sampleLatent, index: [], backend: "" };
 window.ganzoo.ready = main().catch((err) => {
   $("status").textContent = `error: ${err.message}`;
   console.error(err);
