@@ -27,7 +27,10 @@ def p_class(model, z, c):
 
 def test_steer_path_starts_at_z_and_moves_the_prediction_toward_the_target(tiny_mnist):
     m = tiny_mnist
-    z = m.sample_latent(1, seed=0)[0]
+    # start far from class 4 (the least 4-like of 16 draws): the tiny model's class-4 log-probability
+    # levels off near -16.4, so a start already near that has little room to climb
+    zs = m.sample_latent(16, seed=0)
+    z = zs[p_class(m, zs, 4).argmin()]
     path = m.steer(z, 4, steps=6, iters=60)
     assert path.shape == (6, m.latent_dim) and torch.equal(path[0], z)
     logp = p_class(m, path, 4).log()
