@@ -47,7 +47,7 @@ def site(tmp_path_factory):
 def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from ganzoo.runtime import OnnxGenerator
+    from ganzoo.runtime import OnnxGenerator, sample_latent
 
     out, url = site
     with sync_playwright() as p:
@@ -69,6 +69,13 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
             want = rt.generate(z, labels)
             assert tuple(got["dims"]) == want.shape
             assert np.abs(np.asarray(got["data"], np.float32).reshape(want.shape) - want).max() <= 1e-4, e["name"]
+        # the page's latents are ganzoo's portable ones: a seed means the same images as in Python
+        for seed in (0, 1, 2**63 + 5, 2**64 - 1):  # as strings: a JS Number cannot hold seeds above 2**53
+            for n, d, t in ((16, 100, None), (3, 7, 0.5)):
+                got = page.evaluate("([n, d, s, t]) => Array.from(window.ganzoo.sampleLatent(n, d, s, t ?? undefined))",
+                                    [n, d, str(seed), t])
+                want = sample_latent(n, d, seed, t).ravel()
+                assert np.abs(np.asarray(got, np.float32) - want).max() <= 1e-6, (seed, n, d, t)
         page.screenshot(path=str(tmp_path / "page.png"))
         browser.close()
     assert errors == []
@@ -76,12 +83,20 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
 
 
 @pytest.mark.slow
-def test_node_example_writes_a_png(site, tmp_path):
+def test_node_example_writes_the_images_python_draws_for_the_seed(site, tmp_path):
     from PIL import Image
 
+    from ganzoo.runtime import OnnxGenerator
+
     out, _ = site
-    r = subprocess.run(["node", str(WEB / "node-example.mjs"), str(out / "models" / "cgan-fashion-mnist.onnx"),
-                        str(tmp_path / "n.png"), "7"], capture_output=True, text=True, cwd=WEB, timeout=300)
-    assert r.returncode == 0, r.stderr
-    im = Image.open(tmp_path / "n.png")
-    assert im.size == (4 * 28, 4 * 28) and im.mode == "L" and np.asarray(im).std() > 10  # not blank
+    onnx = out / "models" / "cgan-fashion-mnist.onnx"
+    for seed in (None, 2**64 - 1):  # None: the example's default, seed 0
+        args = [] if seed is None else ["--seed", str(seed)]
+        r = subprocess.run(["node", str(WEB / "node-example.mjs"), str(onnx), str(tmp_path / "n.png"), "7", *args],
+                           capture_output=True, text=True, cwd=WEB, timeout=300)
+        assert r.returncode == 0, r.stderr
+        im = Image.open(tmp_path / "n.png")
+        assert im.size == (4 * 28, 4 * 28) and im.mode == "L" and np.asarray(im).std() > 10  # not blank
+        want = OnnxGenerator(onnx).sample(16, labels=7, seed=seed or 0)  # (16, 1, 28, 28) in [0, 1]
+        want = np.round(np.clip(want, 0, 1) * 255).reshape(4, 4, 28, 28).transpose(0, 2, 1, 3).reshape(112, 112)
+        assert np.abs(np.asarray(im, dtype=int) - want.astype(int)).max() <= 1, seed
