@@ -9,7 +9,13 @@ import torch
 from torch import nn
 
 from .errors import GanzooError
-from .runtime import check_n, check_seed, check_truncation, label_indices, nonfinite_error
+from .runtime import (
+    check_n,
+    check_seed,
+    check_truncation,
+    label_indices,
+    nonfinite_error,
+)
 from .runtime import sample_latent as portable_latent
 
 Labels = Union[int, str, Sequence[Union[int, str]], torch.Tensor, None]
