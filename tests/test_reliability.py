@@ -120,6 +120,15 @@ def test_same_label_and_seed_rules_in_torch_and_runtime(pair):
     assert np.array_equal(rt.sample_latent(2, seed=2**64 - 1), rt.sample_latent(2, seed=2**64 - 1))
 
 
+def test_same_seed_same_latents_and_images_in_torch_and_runtime(pair):
+    m, rt = pair  # one portable latent generator (tests/test_latent.py)
+    for seed in (0, 2**63 + 5, 2**64 - 1):
+        assert np.array_equal(rt.sample_latent(6, seed), m.sample_latent(6, seed=seed).numpy())
+        assert np.array_equal(rt.sample_latent(6, seed, 0.7), m.sample_latent(6, seed=seed, truncation=0.7).numpy())
+        np.testing.assert_allclose(rt.sample(6, labels="Bag", seed=seed, truncation=0.7),
+                                   m.sample(6, labels="Bag", seed=seed, truncation=0.7).numpy(), atol=1e-4)
+
+
 def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, monkeypatch):
     from ganzoo import model as model_mod
 
