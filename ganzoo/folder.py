@@ -207,6 +207,7 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
     validate_config(conf, cfg, path / CONFIG)
     with torch.device("meta"):  # shapes only: nothing is allocated until the files agree with config.json
         gen, disc = build(conf["architecture"], cfg)
+    discriminator = discriminator and disc is not None  # a VAE has none to load
     check_header(gen, path / GENERATOR)
     if discriminator:
         check_header(disc, path / DISCRIMINATOR)

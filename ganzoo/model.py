@@ -214,11 +214,37 @@ class GANModel:
     def invert(self, images, *, labels: Labels = None, steps: int = 300, seed: int = 0, return_error: bool = False,
                **kwargs):
         """Latents (N, latent_dim) whose images match `images` (a tensor in [0, 1] or PIL images);
-        with return_error=True also the per-image reconstruction MSE."""
+        with return_error=True also the per-image reconstruction MSE. A VAE entry answers with its encoder
+        (`encode`: the posterior mean, no optimisation); every other family optimises z (ganzoo.control.invert)."""
+        if self.has_encoder:
+            from .control import to_image_tensor
+
+            x = to_image_tensor(self, images)
+            z = self.encode(x)
+            with torch.no_grad():
+                mse = (self.generate(z) - x).square().flatten(1).mean(1)
+            return (z, mse) if return_error else z
         from .control import invert
 
         z, mse = invert(self, images, labels=labels, steps=steps, seed=seed, **kwargs)
         return (z, mse) if return_error else z
+
+    @property
+    def has_encoder(self) -> bool:
+        """True for families with an amortised encoder (the VAE)."""
+        return hasattr(self.generator, "encode")
+
+    @torch.no_grad()
+    def encode(self, images) -> torch.Tensor:
+        """The VAE's amortised latents (N, latent_dim): the mean of q(z | x) for images (a tensor in [0, 1] or PIL
+        images). Other families have no encoder: use `invert`."""
+        if not self.has_encoder:
+            raise GanzooError(f"{self.source or self.architecture} is a {self.architecture} model, which has no "
+                              "encoder; find latents for images with model.invert(images) instead.")
+        from .control import to_image_tensor
+
+        mu, _ = self.generator.encode(to_image_tensor(self, images) * 2 - 1)
+        return mu
 
     # -- folders and the Hub (as huggingface_hub's PyTorchModelHubMixin) -------------------------
     def save_pretrained(self, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:

@@ -46,16 +46,17 @@ class Architecture:
     conditional: bool
     config: str  # "module:Class" of the config dataclass
     generator: str  # "module:Class"
-    discriminator: str  # "module:Class"
+    discriminator: str | None  # "module:Class"; None for a family trained without one (the VAE)
 
-    def classes(self) -> tuple[type, type, type]:
-        """(config, generator, discriminator) classes, imported now (this imports torch)."""
-        return _resolve(self.config), _resolve(self.generator), _resolve(self.discriminator)
+    def classes(self) -> tuple[type, type, type | None]:
+        """(config, generator, discriminator or None) classes, imported now (this imports torch)."""
+        disc = _resolve(self.discriminator) if self.discriminator else None
+        return _resolve(self.config), _resolve(self.generator), disc
 
 
-def _arch(name: str, paper: str, conditional: bool, module: str, cfg: str, gen: str, disc: str) -> Architecture:
+def _arch(name: str, paper: str, conditional: bool, module: str, cfg: str, gen: str, disc: str | None) -> Architecture:
     m = f"ganzoo.models.{module}"
-    return Architecture(name, paper, conditional, f"{m}:{cfg}", f"{m}:{gen}", f"{m}:{disc}")
+    return Architecture(name, paper, conditional, f"{m}:{cfg}", f"{m}:{gen}", f"{m}:{disc}" if disc else None)
 
 
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in [
@@ -69,6 +70,9 @@ ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in [
           "wgan", "WGANConfig", "WGANGenerator", "WGANCritic"),
     _arch("wgan-gp", "Gulrajani et al. 2017, Improved Training of Wasserstein GANs", False,
           "wgan_gp", "WGANGPConfig", "WGANGPGenerator", "WGANGPCritic"),
+    # the baseline the GANs are measured against (no discriminator: trained on the ELBO)
+    _arch("vae", "Kingma & Welling 2014, Auto-Encoding Variational Bayes", False,
+          "vae", "VAEConfig", "VAEGenerator", None),
 ]}
 
 

@@ -19,6 +19,7 @@ TINY = {
     "cgan": {"latent_dim": 8, "g_width": 8, "d_width": 8, "num_classes": 10, "embed_dim": 4},
     "wgan": {"latent_dim": 8, "g_width": 8, "d_width": 8},
     "wgan-gp": {"latent_dim": 8, "g_width": 8, "d_width": 8},
+    "vae": {"latent_dim": 8, "width": 8, "hidden": 32},
 }
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 

@@ -30,16 +30,20 @@ def setup_distributed(device_arg: str | None) -> tuple[int, int, torch.device]:
     return rank, world, device
 
 
-def wrap_ddp(G: nn.Module, D: nn.Module, device: torch.device) -> tuple[nn.Module, nn.Module]:
-    """DistributedDataParallel for both networks (SyncBatchNorm on CUDA; it has no CPU kernel)."""
+def wrap_ddp(G: nn.Module, D: nn.Module | None, device: torch.device) -> tuple[nn.Module, nn.Module | None]:
+    """DistributedDataParallel for both networks (SyncBatchNorm on CUDA; it has no CPU kernel); D may be None."""
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    if device.type == "cuda":
-        G, D = nn.SyncBatchNorm.convert_sync_batchnorm(G), nn.SyncBatchNorm.convert_sync_batchnorm(D)
     ids = [device.index] if device.type == "cuda" else None
-    # broadcast_buffers=False: D runs twice (real, fake) per step; re-broadcasting its
-    # BatchNorm buffers between the calls would modify tensors autograd still needs.
-    return DDP(G, device_ids=ids, broadcast_buffers=False), DDP(D, device_ids=ids, broadcast_buffers=False)
+
+    def wrap(m: nn.Module) -> nn.Module:
+        if device.type == "cuda":
+            m = nn.SyncBatchNorm.convert_sync_batchnorm(m)
+        # broadcast_buffers=False: D runs twice (real, fake) per step; re-broadcasting its
+        # BatchNorm buffers between the calls would modify tensors autograd still needs.
+        return DDP(m, device_ids=ids, broadcast_buffers=False)
+
+    return wrap(G), (wrap(D) if D is not None else None)
 
 
 def unwrap(m: nn.Module) -> nn.Module:

@@ -14,6 +14,9 @@ from torch import nn
 
 @dataclass
 class Objective:
+    """An adversarial objective: the trainer alternates `d_loss` and `g_loss` updates. An objective that owns its
+    whole update (the VAE's ELBO) defines `step(trainer, log)` instead, and the trainer calls that."""
+
     name: str = "bce"
     clip: float = 0.0  # WGAN weight clipping bound c
     gp_weight: float = 0.0  # WGAN-GP lambda
@@ -26,6 +29,10 @@ class Objective:
     def g_loss(self, D: nn.Module, fake: torch.Tensor, y, real: tuple | None = None) -> torch.Tensor:
         """`real` = (images, labels) of the last critic step, for objectives that score batches jointly."""
         raise NotImplementedError
+
+    # what the trainer's log.csv records for this objective
+    log_fields = ("step", "loss_d", "loss_g", "d_real", "d_fake", "wasserstein", "gp", "grad_norm_d", "grad_norm_g",
+                  "images_per_s")
 
     def after_d_step(self, D: nn.Module) -> None:
         pass
@@ -153,13 +160,57 @@ class WassersteinGP(Objective):
         return -D(fake, y).mean()
 
 
+class ELBO(Objective):
+    """The VAE's evidence lower bound (Kingma & Welling 2014), for a generator with `encode` and `logits`.
+
+    An objective that owns the whole update (`step`): there is no discriminator and no alternation. Per image,
+    in nats: -ELBO = E_q[-log p(x | z)] + KL(q(z | x) || N(0, I)), with a per-pixel Bernoulli likelihood of the grey
+    levels in [0, 1] (not binarised) and one reparameterised sample of z.
+    """
+
+    log_fields = ("step", "loss_g", "recon", "kl", "grad_norm_g", "images_per_s")
+
+    def __init__(self):
+        super().__init__("elbo")
+
+    @staticmethod
+    def terms(G: nn.Module, x: torch.Tensor, noise: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(reconstruction nats, KL nats), each (B,), for images x in [-1, 1]."""
+        mu, logvar = G.encode(x)  # (B, latent) each
+        eps = torch.randn(mu.shape, generator=noise).to(mu.device)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        target = (x + 1) / 2  # (B, C, H, W) in [0, 1]
+        recon = F.binary_cross_entropy_with_logits(G.logits(z), target, reduction="none").flatten(1).sum(1)
+        kl = 0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(1)
+        return recon, kl
+
+    def step(self, t, log: bool = True) -> dict:
+        """One optimiser step on a batch of the trainer `t`'s data."""
+        G = t.G
+        for group in t.opt_g.param_groups:  # set from the recipe every step, as the adversarial update does
+            group["lr"] = t.r.lr_g * t.r.lr_factor(t.step)
+        real, _ = t.batches.next(t.device)
+        recon, kl = self.terms(G.module if hasattr(G, "module") else G, real, t.noise)
+        loss = (recon + kl).mean()
+        t.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        stats = {"loss_g": loss.item(), "recon": recon.mean().item(), "kl": kl.mean().item()}
+        if log:
+            stats["grad_norm_g"] = sum(p.grad.square().sum().item() for p in G.parameters()
+                                       if p.grad is not None) ** 0.5
+        t.opt_g.step()
+        return stats
+
+
 def make_objective(name: str, *, clip: float = 0.01, gp_weight: float = 10.0, gp_every: int = 1,
                    joint: bool = False, r1_gamma: float = 0.0) -> Objective:
     """`gp_every` spaces out the penalty of either kind: WGAN-GP's, or R1 (`r1_gamma` > 0) for bce/minimax."""
+    if name == "elbo":
+        return ELBO()
     if name in ("bce", "minimax"):
         return BCE(non_saturating=name == "bce", r1_gamma=r1_gamma, r1_every=gp_every)
     if name == "wgan-clip":
         return WassersteinClip(clip, joint)
     if name == "wgan-gp":
         return WassersteinGP(gp_weight, gp_every)
-    raise ValueError(f"unknown objective {name!r}; choose bce, minimax, wgan-clip or wgan-gp")
+    raise ValueError(f"unknown objective {name!r}; choose bce, minimax, wgan-clip, wgan-gp or elbo")

@@ -7,10 +7,11 @@ from torch import nn
 from .recipes import Recipe
 
 
-def make_optimizers(recipe: Recipe, G: nn.Module, D: nn.Module) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """(generator optimiser, discriminator optimiser) with the recipe's two learning rates."""
+def make_optimizers(recipe: Recipe, G: nn.Module, D: nn.Module | None) -> tuple[torch.optim.Optimizer,
+                                                                                 torch.optim.Optimizer | None]:
+    """(generator optimiser, discriminator optimiser or None without a discriminator) with the recipe's rates."""
     if recipe.optimizer == "adam":
-        betas = tuple(recipe.betas)
-        return torch.optim.Adam(G.parameters(), recipe.lr_g, betas=betas), \
-            torch.optim.Adam(D.parameters(), recipe.lr_d, betas=betas)
-    return torch.optim.RMSprop(G.parameters(), recipe.lr_g), torch.optim.RMSprop(D.parameters(), recipe.lr_d)
+        make = lambda params, lr: torch.optim.Adam(params, lr, betas=tuple(recipe.betas))  # noqa: E731
+    else:
+        make = torch.optim.RMSprop
+    return make(G.parameters(), recipe.lr_g), (make(D.parameters(), recipe.lr_d) if D is not None else None)

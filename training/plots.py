@@ -99,11 +99,18 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
     log, ev = read_csv(run / "log.csv"), read_csv(run / "eval.csv")
     wasserstein = any(r.get("wasserstein") for r in log)
     what = "critic" if wasserstein else "D"
+    if log and "recon" in log[0]:  # the VAE: its ELBO terms instead of the two players
+        first = [panel("negative ELBO (nats per image)", "step", [("-ELBO", *column(log, "step", "loss_g"))]),
+                 panel("its terms (nats per image)", "step", [("reconstruction", *column(log, "step", "recon")),
+                                                             ("KL", *column(log, "step", "kl"))])]
+    else:
+        first = [panel("losses", "generator step", [("D loss", *column(log, "step", "loss_d")),
+                                                   ("G loss", *column(log, "step", "loss_g"))]),
+                 panel(f"mean {what}(x) and {what}(G(z))", "generator step",
+                       [(f"{what}(x)", *column(log, "step", "d_real")),
+                        (f"{what}(G(z))", *column(log, "step", "d_fake"))])]
     panels = [
-        panel("losses", "generator step", [("D loss", *column(log, "step", "loss_d")),
-                                           ("G loss", *column(log, "step", "loss_g"))]),
-        panel(f"mean {what}(x) and {what}(G(z))", "generator step",
-              [(f"{what}(x)", *column(log, "step", "d_real")), (f"{what}(G(z))", *column(log, "step", "d_fake"))]),
+        *first,
         panel("selection FD (log scale)", "CPU minutes", [("FD", *column(ev, "cpu_seconds", "fd", 1 / 60))],
               log_y=True),
     ]

@@ -12,7 +12,7 @@ from typing import Any
 from ganzoo.errors import TrainingError
 from ganzoo.registry import ARCHITECTURES, DATASETS, did_you_mean
 
-OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp")
+OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp", "elbo")
 OPTIMIZERS = ("adam", "rmsprop")
 STORAGE = ("float32", "float16")
 # What --resume may change: the schedule around the optimisation, never the optimisation itself.
@@ -90,6 +90,9 @@ class Recipe:
         if self.r1_gamma and self.objective not in ("bce", "minimax"):
             raise TrainingError(f"r1_gamma applies to the bce and minimax objectives only; {self.name} trains with "
                                 f"{self.objective}. Leave it 0.")
+        if (self.arch == "vae") != (self.objective == "elbo"):
+            raise TrainingError(f"{self.name}: the vae architecture trains with the elbo objective, and only it "
+                                f"does (got {self.arch} with {self.objective}).")
         if self.subset and self.subset < self.batch_size:
             raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
         self.model_config()  # a bad --model.key is an error now, not after the data has loaded
@@ -168,6 +171,18 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
            optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
            gp_weight=10.0, gp_every=4, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
            sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
+    # VAE baseline (issue 39): Lucic et al. 2018's 28x28 VAE (z 64, conv64-conv128-fc1024), Adam 1e-3, batch 64.
+    # Not trained yet: the step count is set by proxy runs within the ~30 CPU-minute budget.
+    Recipe(name="vae-mnist", version="v1", arch="vae", dataset="mnist", objective="elbo", model={}, steps=30000,
+           batch_size=64, n_critic=1, optimizer="adam", lr_g=0.001, lr_d=0.001, betas=(0.9, 0.999), clip=0.01,
+           d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0,
+           log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
+           storage="float16"),
+    Recipe(name="vae-fashion-mnist", version="v1", arch="vae", dataset="fashion-mnist", objective="elbo", model={},
+           steps=30000, batch_size=64, n_critic=1, optimizer="adam", lr_g=0.001, lr_d=0.001, betas=(0.9, 0.999),
+           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0,
+           seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
+           storage="float16"),
 )
 
 # Recipes for GPUs (not trained for the zoo: CPU-only machines). 32x32 RGB and 64x64 RGB, the DCGAN paper's widths.

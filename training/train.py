@@ -90,7 +90,7 @@ class Trainer:
         torch.manual_seed(recipe.seed)
         self.cfg = recipe.model_config()
         G, D = build(recipe.arch, self.cfg)
-        self.G, self.D = G.to(self.device), D.to(self.device)
+        self.G, self.D = G.to(self.device), (D.to(self.device) if D is not None else None)  # None: a VAE
         self.ema = EMA(self.G, recipe.ema) if recipe.ema > 0 else None
         if self.world > 1:
             self.G, self.D = wrap_ddp(self.G, self.D, self.device)
@@ -131,9 +131,9 @@ class Trainer:
     def state(self) -> dict:
         return {
             "step": self.step, "batches": self.batches.consumed, "best": self.best, "best_step": self.best_step,
-            "G": unwrap(self.G).state_dict(), "D": unwrap(self.D).state_dict(),
+            "G": unwrap(self.G).state_dict(), "D": unwrap(self.D).state_dict() if self.D is not None else {},
             "G_ema": self.ema.module.state_dict() if self.ema is not None else {},
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict() if self.opt_d is not None else {},
             "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
             "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
             "elapsed": self.elapsed_now(), "warnings": list(self.warnings), "sessions": self.all_sessions(),
@@ -159,11 +159,13 @@ class Trainer:
     def load_checkpoint(self, ck: dict) -> None:
         """Continue from a checkpoint read by `read_checkpoint` (its recipe equals this run's)."""
         unwrap(self.G).load_state_dict(ck["G"])
-        unwrap(self.D).load_state_dict(ck["D"])
+        if self.D is not None:
+            unwrap(self.D).load_state_dict(ck["D"])
         if self.ema is not None and ck["G_ema"]:
             self.ema.module.load_state_dict(ck["G_ema"])
         self.opt_g.load_state_dict(ck["opt_g"])
-        self.opt_d.load_state_dict(ck["opt_d"])
+        if self.opt_d is not None:
+            self.opt_d.load_state_dict(ck["opt_d"])
         torch.set_rng_state(ck["torch_rng"])
         self.noise.set_state(ck["noise_rng"])
         # The noise stream is per rank: a resume under another world size re-seeds it from the step.
@@ -182,7 +184,19 @@ class Trainer:
         return torch.randn(n, self.cfg.latent_dim, generator=self.noise).to(self.device)
 
     def train_step(self, log: bool = True) -> dict:
-        """One generator update after n_critic discriminator updates; gradient norms only when logged."""
+        """One update of the recipe's objective: the objective's own `step` where it has one (the VAE), else the
+        adversarial alternation. Gradient norms only when logged."""
+        own = getattr(self.obj, "step", None)
+        stats = own(self, log) if own is not None else self.adversarial_step(log)
+        for k in [k for k in stats if k.startswith("loss")]:
+            if not torch.isfinite(torch.tensor(stats[k])):
+                raise TrainingDiverged(
+                    f"{k} became {stats[k]} at step {self.step + 1}: training diverged. Lower the learning "
+                    f"rates (--lr_d, --lr_g), or resume from the last checkpoint ({self.ckpt_path}) with a change.")
+        return stats
+
+    def adversarial_step(self, log: bool = True) -> dict:
+        """One generator update after n_critic discriminator updates."""
         G, D = self.G, self.D
         stats: dict = {}
         # Set from the recipe every step (not a stateful scheduler), so resume needs no extra state.
@@ -217,11 +231,6 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(unwrap(G), self.step)
         stats["loss_g"] = loss_g.item()
-        for k in ("loss_d", "loss_g"):
-            if not torch.isfinite(torch.tensor(stats[k])):
-                raise TrainingDiverged(
-                    f"{k} became {stats[k]} at step {self.step + 1}: training diverged. Lower the learning "
-                    f"rates (--lr_d, --lr_g), or resume from the last checkpoint ({self.ckpt_path}) with a change.")
         return stats
 
     # -- evaluation & outputs -----------------------------------------------------------------
@@ -287,8 +296,7 @@ class Trainer:
     # -- loop ---------------------------------------------------------------------------------
     def run(self) -> dict:
         r = self.r
-        log_fields = ["step", "loss_d", "loss_g", "d_real", "d_fake", "wasserstein", "gp", "grad_norm_d",
-                      "grad_norm_g", "images_per_s"]
+        log_fields = list(self.obj.log_fields)
         resume_step = self.step if self.step else None
         log = CSVLog(self.out / "log.csv", log_fields, resume_step) if self.main else None
         elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity",

@@ -54,8 +54,9 @@ def _kind(like: Any) -> str:
     return "an int >= 0" if isinstance(like, int) else "a number"
 
 
-def build(arch: str, cfg=None) -> tuple[nn.Module, nn.Module]:
-    """(generator, discriminator) for an architecture name and config."""
+def build(arch: str, cfg=None) -> tuple[nn.Module, nn.Module | None]:
+    """(generator, discriminator) for an architecture name and config; the discriminator is None for a family
+    trained without one (the VAE)."""
     config, generator, discriminator = get_architecture(arch).classes()
     cfg = cfg if cfg is not None else config()
-    return generator(cfg), discriminator(cfg)
+    return generator(cfg), (discriminator(cfg) if discriminator is not None else None)
