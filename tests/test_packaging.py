@@ -127,7 +127,8 @@ def test_the_install_name_is_ours_everywhere_a_user_is_told_to_install():
     assert meta["optional-dependencies"]["dev"][0] == "ganzoo-models[torch,hub,onnx,train,inception]"
     assert pip_install("torch", "hub") == "pip install 'ganzoo-models[torch,hub]'"
     files = [*(ROOT / "ganzoo").glob("*.py"), *(ROOT / "model_cards").glob("*.md"), *(ROOT / "training").glob("*.py"),
-             *(ROOT / "web").glob("*.mjs"), *(ROOT / "web" / "src").iterdir(), ROOT / "web" / "package.json"]
+             *(ROOT / "web").glob("*.mjs"), *(ROOT / "web" / "src").iterdir(), ROOT / "web" / "package.json",
+             ROOT / "README.md", ROOT / "training" / "README.md", *(ROOT / "docs").glob("*.md")]
     # `ganzoo[...]` or `pip install ganzoo` not followed by `-models`
     wrong = re.compile(r"""\bganzoo\[|pip install ['"]?ganzoo(?!-models)\b""")
     assert [f"{f.relative_to(ROOT)}: {m.group(0)}" for f in files for m in wrong.finditer(f.read_text())] == []
