@@ -319,7 +319,7 @@ class Trainer:
                         t_log, imgs = now, 0
                         log.write({"step": self.step, **stats})
                         tb.scalars(self.step, stats, "train/")
-                        bar.set_postfix(d=f"{stats['loss_d']:.3f}", g=f"{stats['loss_g']:.3f}")
+                        bar.set_postfix({k[5:] or k: f"{v:.3f}" for k, v in stats.items() if k.startswith("loss")})
                         note = self.obj.diagnose(stats, self.step)
                         if note:
                             self.warn(note)
