@@ -24,7 +24,8 @@ MAIN_DOCS = ["README.md", "training/README.md"]
 DOCS = MAIN_DOCS + sorted(str(p.relative_to(ROOT)) for d in ("docs", "training/records") for p in (ROOT / d).glob("*.md"))
 # the sections a generator rewrites, by the file that holds them (see each generator's docstring)
 GENERATED = {"README.md": ["zoo"], "training/README.md": ["results", "ablation"],
-             "docs/performance.md": ["bench", "web-bench"], "docs/control.md": ["control"]}
+             "docs/performance.md": ["bench", "web-bench"], "docs/control.md": ["control"],
+             "docs/vae-vs-gan.md": ["compare"]}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: (skip|sub) (.*?) -->")
 
@@ -126,7 +127,8 @@ def test_generated_sections_are_where_their_generators_write():
             assert f"<!-- {name} begin -->" in text and f"<!-- {name} end -->" in text, f"{doc}: no {name} markers"
     sys.path.insert(0, str(ROOT / "benchmarks"))  # control.py imports bench.py as a sibling
     try:
-        for script, section in (("bench", "bench"), ("web", "web-bench"), ("control", "control")):
+        for script, section in (("bench", "bench"), ("web", "web-bench"), ("control", "control"),
+                                ("compare", "compare")):
             spec = importlib.util.spec_from_file_location(f"_doc_{script}", ROOT / "benchmarks" / f"{script}.py")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)

@@ -1,0 +1,129 @@
+"""What adversarial training buys: every family of the zoo side by side with the VAE baseline, per data set.
+
+    python benchmarks/compare.py --data-root ../shared/data [--extra vae-mnist=runs/vae/model] [--update-docs]
+
+For each model: the published test-split metrics of its manifest (FD, precision, recall, smallest class share;
+`ganzoo eval NAME --n 10000 --seed 0`), or the same evaluation run here for an --extra folder; a sharpness number
+(mean gradient magnitude of 2,000 samples, next to the same number on 2,000 real test images); the memorisation
+audit (`ganzoo.metrics.memorisation`); and, with --inversion, the reconstruction error of the first 1,000 test
+images (a VAE through its encoder; a GAN through `invert`). Pictures: one row per model from the same seeds, and
+each model's closest sample / training image pairs. Writes benchmarks/results/compare.json and the PNGs; with
+--update-docs the generated section of docs/vae-vs-gan.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import ganzoo
+import ganzoo.registry
+from ganzoo.metrics import evaluate, fd_key, memorisation, nearest_distances, real_features
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "vae-vs-gan.md"
+N = 2000
+
+
+def sharpness(images: torch.Tensor) -> float:
+    """Mean gradient magnitude of images in [0, 1] (finite differences): blur lowers it."""
+    dx = images[..., :, 1:] - images[..., :, :-1]
+    dy = images[..., 1:, :] - images[..., :-1, :]
+    return float((dx[..., :-1, :].square() + dy[..., :, :-1].square()).sqrt().mean())
+
+
+def measure(name: str, model, dataset: str, root, inversion: bool, eval_n: int = 10000) -> dict:
+    entry = ganzoo.registry.ZOO.get(name)
+    if entry is not None and entry.has_weights and model.version == entry.version:
+        published = entry.manifest["evaluation"]["metrics"]  # the published protocol's numbers
+    else:
+        published = evaluate(model, n=eval_n, seed=0, root=root)["metrics"]
+    x = model.sample(N, seed=0)
+    out = {"fd": published[fd_key(dataset)], "precision": published["precision"], "recall": published["recall"],
+           "min_class_share": published["min_class_share"], "sharpness": sharpness(x),
+           **memorisation(x, dataset, root=root, n=N), "architecture": model.architecture,
+           "version": getattr(model, "version", None)}
+    if inversion:
+        _, _, test = real_features(dataset, "test", root)
+        _, mse = model.invert(test[:1000], return_error=True)
+        out["inversion_mse"] = float(mse.mean())
+        out["inversion_by"] = "encoder" if model.has_encoder else "optimisation (ganzoo.control.invert)"
+    return out
+
+
+def pictures(models: dict, dataset: str, root) -> None:
+    from ganzoo.datasets import load_idx_split
+    from ganzoo.images import save_grid
+
+    rows = torch.cat([m.sample(8, seed=0) for m in models.values()])
+    save_grid(rows, RESULTS / f"compare-{dataset}.png", nrow=8)
+    train, _ = load_idx_split(dataset, "train", root)
+    train = torch.from_numpy(train.copy()).float().div(255)[:, None]
+    pairs = []
+    for m in models.values():  # per model: its 4 samples closest to a training image, each above that image
+        x = m.sample(N, seed=0)
+        d, j = nearest_distances(x, train)
+        k = d.argsort()[:4]
+        pairs += [x[k], train[j[k]]]
+    save_grid(torch.cat(pairs), RESULTS / f"compare-nn-{dataset}.png", nrow=4)
+
+
+def table(results: dict, dataset: str, real_sharpness: float) -> str:
+    lines = ["| model | FD | precision | recall | smallest class | sharpness (real: %.3f) | nn ratio | copy share |"
+             % real_sharpness, "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append(f"| `{name}` {r['version'] or ''} | {r['fd']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | "
+                     f"{r['min_class_share']:.3f} | {r['sharpness']:.3f} | {r['nn_ratio']:.2f} | {r['copy_share']:.3f} |")
+    inv = {n: r for n, r in results.items() if "inversion_mse" in r}
+    if inv:
+        lines += ["", "| model | inversion MSE (first 1,000 test images) | by |", "|---|---|---|"]
+        lines += [f"| `{n}` | {r['inversion_mse']:.4f} | {r['inversion_by']} |" for n, r in inv.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(prog="python benchmarks/compare.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-root", required=True)
+    p.add_argument("--datasets", default="mnist,fashion-mnist")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=FOLDER",
+                   help="a model folder to compare beside the bundled entries (e.g. an unreleased run)")
+    p.add_argument("--only-extra", action="store_true", help="compare only the --extra folders")
+    p.add_argument("--eval-n", type=int, default=10000, help="samples per evaluation of an --extra folder")
+    p.add_argument("--inversion", action="store_true", help="also invert 1,000 test images with every model (slow)")
+    p.add_argument("--update-docs", action="store_true", help=f"rewrite the generated section of {DOC.name}")
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    extra = dict(e.split("=", 1) for e in a.extra)
+    RESULTS.mkdir(exist_ok=True)
+    out = {}
+    for dataset in a.datasets.split(","):
+        models = {} if a.only_extra else {n: ganzoo.load(n) for n in ganzoo.list_models(with_weights=True)
+                                          if ganzoo.registry.ZOO[n].dataset == dataset}
+        models.update({n: ganzoo.load(Path(f)) for n, f in extra.items()
+                       if ganzoo.load(Path(f)).config["dataset"] == dataset})
+        _, _, test = real_features(dataset, "test", a.data_root)
+        real = sharpness(test[:N])
+        res = {n: measure(n, m, dataset, a.data_root, a.inversion, a.eval_n) for n, m in models.items()}
+        pictures(models, dataset, a.data_root)
+        out[dataset] = {"real_sharpness": real, "models": res, "rows": list(models),
+                        "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__}
+        print(f"## {dataset}\n\n{table(res, dataset, real)}\n", flush=True)
+    (RESULTS / "compare.json").write_text(json.dumps(out, indent=1) + "\n")
+    if a.update_docs:
+        from training.markers import replace_section
+
+        body = "\n\n".join(f"### {d}\n\nRows of `compare-{d}.png`, top to bottom: {', '.join(r['rows'])}.\n\n"
+                           f"{table(r['models'], d, r['real_sharpness'])}\n\n![{d}: one row per model, seed 0]"
+                           f"(../benchmarks/results/compare-{d}.png)" for d, r in out.items())
+        replace_section(DOC, "compare", body)
+    return out
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()

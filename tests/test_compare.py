@@ -1,0 +1,32 @@
+"""benchmarks/compare.py runs end to end on tiny models and a synthetic data set."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+
+from .conftest import ROOT, make_tiny_folder
+from .test_memorisation import write_idx
+
+
+def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    write_idx(raw, "train", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8))
+    write_idx(raw, "t10k", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8))
+    vae = make_tiny_folder(tmp_path / "vae", "vae", dataset="mnist")
+    gan = make_tiny_folder(tmp_path / "gan", "dcgan", dataset="mnist")
+    spec = importlib.util.spec_from_file_location("compare", ROOT / "benchmarks" / "compare.py")
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    monkeypatch.setattr(compare, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(compare, "N", 100)
+    out = compare.main(["--data-root", str(tmp_path / "data"), "--datasets", "mnist", "--only-extra",
+                        "--extra", f"vae-tiny={vae}", "--extra", f"dcgan-tiny={gan}", "--eval-n", "200"])
+    res = out["mnist"]["models"]
+    assert list(res) == ["vae-tiny", "dcgan-tiny"] and res["vae-tiny"]["architecture"] == "vae"
+    assert all(0 <= r["copy_share"] <= 1 and r["sharpness"] > 0 and r["fd"] > 0 for r in res.values())
+    assert json.loads((tmp_path / "results" / "compare.json").read_text())["mnist"]["rows"] == ["vae-tiny", "dcgan-tiny"]
+    assert (tmp_path / "results" / "compare-mnist.png").is_file()
+    assert (tmp_path / "results" / "compare-nn-mnist.png").is_file()
