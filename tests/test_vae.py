@@ -93,3 +93,20 @@ def test_encode_and_invert_use_the_encoder(tmp_path):
         gan.encode(x)
     with pytest.raises(ganzoo.GanzooError, match=r"images must have shape \(N, 1, 28, 28\)"):
         vae.encode(torch.zeros(2, 1, 14, 14))
+
+
+def test_trainer_updates_the_vae_and_its_ema(tmp_path, monkeypatch):
+    """The ELBO's own step goes through the trainer: the EMA generator the zoo ships follows it."""
+    import training.train as tt
+    from training.recipes import apply_overrides, get_recipe
+
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(64, 1, 28, 28, generator=g) * 255).to(torch.uint8)
+    monkeypatch.setattr(tt, "load_images", lambda *a, **k: (x.float().div(127.5).sub(1), torch.zeros(64).long()))
+    r = apply_overrides(get_recipe("vae-mnist"), ["--model.latent_dim=8", "--model.width=8", "--model.hidden=32",
+                                                   "--batch_size=16", "--eval_every=0", "--sample_every=0"])
+    t = tt.Trainer(r, tmp_path / "run", quiet=True)
+    before = [p.clone() for p in t.ema.module.parameters()]
+    losses = [t.train_step()["loss_g"] for _ in range(5)]
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert any(not torch.equal(a, b) for a, b in zip(before, t.ema.module.parameters()))

@@ -188,6 +188,8 @@ class Trainer:
         adversarial alternation. Gradient norms only when logged."""
         own = getattr(self.obj, "step", None)
         stats = own(self, log) if own is not None else self.adversarial_step(log)
+        if self.ema is not None:  # after every generator update, whichever objective made it
+            self.ema.update(unwrap(self.G), self.step)
         for k in [k for k in stats if k.startswith("loss")]:
             if not torch.isfinite(torch.tensor(stats[k])):
                 raise TrainingDiverged(
@@ -228,8 +230,6 @@ class Trainer:
         if log:
             stats["grad_norm_g"] = grad_norm(G)
         self.opt_g.step()
-        if self.ema is not None:
-            self.ema.update(unwrap(G), self.step)
         stats["loss_g"] = loss_g.item()
         return stats
 
