@@ -5,7 +5,7 @@ onnxruntime and huggingface_hub only when a feature needs them.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .errors import GanzooError, LabelError, ModelFolderError, UnknownModelError  # noqa: E402
 from .registry import info, list_models  # noqa: E402
