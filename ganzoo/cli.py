@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import GanzooError, MissingDependencyError, pip_install
+from .errors import GanzooError, MissingDependencyError, escaped, pip_install
 from .images import IMAGE_EXTS
 from .registry import CONVT_FORMS, DEFAULT_CONVT
 
@@ -110,11 +110,12 @@ def seed_type(text: str) -> int:
 
 
 def _labels(text: str | None):
+    """--labels/--toward as given: one string or a list of them. Class names and ints are told apart where the
+    model's classes are known (ganzoo.runtime.label_indices), by one rule for the CLI and the Python API."""
     if text is None:
         return None
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    vals = [int(p) if p.lstrip("-").isdigit() else p for p in parts]
-    return vals[0] if len(vals) == 1 else vals
+    return parts[0] if len(parts) == 1 else parts
 
 
 def cmd_list(a) -> None:
@@ -420,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
          "publish": cmd_publish, "card": cmd_card, "steer": cmd_steer, "invert": cmd_invert}[a.cmd](a)
         sys.stdout.flush()
     except GanzooError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {escaped(e)}", file=sys.stderr)  # one line, whatever untrusted text the message quotes
         return 2
     except BrokenPipeError:  # `ganzoo list | head`: the reader left; that is not an error
         devnull = os.open(os.devnull, os.O_WRONLY)

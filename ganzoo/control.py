@@ -26,7 +26,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .errors import GanzooError, LabelError
+from .errors import GanzooError, LabelError, escaped
 
 
 def classifier_for(model):
@@ -53,17 +53,19 @@ def class_names(model) -> list[str]:
 
 
 def _class_index(model, toward: int | str) -> int:
+    from .runtime import int_label
+
     names = class_names(model)
     if isinstance(toward, str) and toward in names:
         return names.index(toward)
-    if isinstance(toward, str) and toward.strip().isdigit():
-        toward = int(toward)
+    if isinstance(toward, str) and int_label(toward) is not None:
+        toward = int_label(toward)
     if isinstance(toward, bool) or not isinstance(toward, int) or not 0 <= toward < len(names):
         from .registry import did_you_mean
 
         hint = did_you_mean(toward, names) if isinstance(toward, str) else ""
-        raise LabelError(f"toward must be a class of {model.config['dataset']}: an int 0..{len(names) - 1} or one "
-                         f"of {', '.join(names)}; got {toward!r}.{hint}")
+        raise LabelError(f"toward must be a class of {escaped(model.config['dataset'])}: an int 0..{len(names) - 1} "
+                         f"or one of {', '.join(map(escaped, names))}; got {toward!r}.{hint}")
     return toward
 
 

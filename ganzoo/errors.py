@@ -43,3 +43,11 @@ REINSTALL = (f"reinstall {DIST_NAME} (pip install --force-reinstall {DIST_NAME})
 def pip_install(*extras: str) -> str:
     """The install command every message gives: `pip install 'ganzoo-models[torch,hub]'`."""
     return f"pip install '{DIST_NAME}[{','.join(extras)}]'" if extras else f"pip install {DIST_NAME}"
+
+
+def escaped(text: object) -> str:
+    """`text` with every non-printable character written as its escape (\\x1b, \\n, \\u202e): how an error
+    message shows an untrusted string (a class name from a config, a file name, a JSON value), so terminal
+    escape sequences, invisible characters and forged `error:` lines never reach the terminal raw.
+    Printable text comes out unchanged."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))

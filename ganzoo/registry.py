@@ -30,8 +30,10 @@ PUBLISHED: frozenset[str] = frozenset()
 
 def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.6) -> str:
     """" Did you mean: a, b?" for the close matches of `name`, or "" (the one close-match helper)."""
+    from .errors import escaped
+
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
-    return f" Did you mean: {', '.join(close)}?" if close else ""
+    return f" Did you mean: {', '.join(map(escaped, close))}?" if close else ""  # choices may be untrusted
 
 
 def _resolve(spec: str):

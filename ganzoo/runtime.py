@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Sequence
 
 import numpy as np
 
 try:
-    from .errors import GanzooError, LabelError
+    from .errors import GanzooError, LabelError, escaped
     from .registry import did_you_mean
 except ImportError:  # runtime.py copied alone into an app: the same names, as plain ValueErrors
 
@@ -27,11 +28,14 @@ except ImportError:  # runtime.py copied alone into an app: the same names, as p
     class LabelError(GanzooError):  # type: ignore[no-redef]
         pass
 
+    def escaped(text):  # type: ignore[no-redef]
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
     def did_you_mean(name, choices, n=3, cutoff=0.6):  # type: ignore[no-redef]
         import difflib
 
         close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
-        return f" Did you mean: {', '.join(close)}?" if close else ""
+        return f" Did you mean: {', '.join(map(escaped, close))}?" if close else ""
 
 
 class OnnxGeneratorError(GanzooError):
@@ -93,22 +97,35 @@ def label_indices(labels, n: int, class_names: Sequence[str], source: str = "thi
     return np.asarray([_label_index(v, class_names) for v in labels], dtype=np.int64)
 
 
+def int_label(text: str) -> int | None:
+    """The int a label or class string spells in ASCII digits ('7', ' 7 ', '-1'), else None (a class name).
+    Not str.isdigit() with int(): isdigit is True for '³', which int() refuses, and int() reads '٣' and '７'
+    as 3 and 7; a label is a class name or plain digits, nothing in between."""
+    t = text.strip()
+    if not re.fullmatch(r"-?[0-9]+", t):
+        return None
+    if len(t) > 30:  # int() refuses over 4300 digits; any such label is out of range anyway
+        raise LabelError(f"label {t[:12]}... ({len(t)} digits) is not a class index; give an int such as 0.")
+    return int(t)
+
+
 def _label_index(label, class_names: Sequence[str]) -> int:
     k = len(class_names)
     if isinstance(label, str):
         if label in class_names:
             return list(class_names).index(label)
-        if not label.strip().lstrip("-").isdigit():
+        index = int_label(label)
+        if index is None:
             raise LabelError(f"unknown class name {label!r}.{did_you_mean(label, class_names, n=2)} "
-                             f"Valid: {', '.join(class_names)} "
+                             f"Valid: {', '.join(map(escaped, class_names))} "
                              f"(or an int 0..{k - 1}).")
-        label = int(label)
+        label = index
     if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
         raise LabelError(f"labels must be ints or class names, got {label!r} ({type(label).__name__})")
     # onnxruntime's Gather wraps negative indices to the end: a -1 would silently give the last class
     if not 0 <= label < k:
         raise LabelError(f"label {label} is out of range: this model has {k} classes, 0..{k - 1} "
-                         f"({', '.join(class_names)}).")
+                         f"({', '.join(map(escaped, class_names))}).")
     return int(label)
 
 
