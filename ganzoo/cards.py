@@ -6,11 +6,14 @@ weights; the repository's model_cards/ holds the template and the generated NAME
 from __future__ import annotations
 
 import json
+import math
 import os
+import reprlib
 from pathlib import Path
 
-from .errors import DIST_NAME, GanzooError
+from .errors import DIST_NAME, GanzooError, escaped
 
+MAX_JSON_BYTES = 16 * 2**20  # an eval or run JSON is a few KB; anything this large is not one
 
 
 def model_cards_dir() -> Path:
@@ -37,7 +40,81 @@ def entry_records(name: str) -> tuple[dict, dict]:
 
 def card_metrics(eval_res: dict) -> dict[str, float]:
     """The scalar metrics a card reports (the model-index)."""
-    return {k: v for k, v in eval_res["metrics"].items() if isinstance(v, (int, float))}
+    return {k: v for k, v in eval_res["metrics"].items() if _number(v)}
+
+
+def read_json_object(path: str | os.PathLike, what: str) -> dict:
+    """A JSON file that must hold an object; every way it can be damaged (unreadable, too large, not UTF-8, not
+    JSON, nested too deep, integers too long, not an object) is a GanzooError naming the file."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise GanzooError(f"{what} {path} is over {MAX_JSON_BYTES // 2**20} MiB; it is not a ganzoo JSON file")
+        obj = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise GanzooError(f"{what} {path} not found") from None
+    except OSError as e:
+        raise GanzooError(f"cannot read {what} {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise GanzooError(f"{what} {path} is not UTF-8 text; it is not a JSON file") from None
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, int() digit limit, nesting deeper than the stack
+        raise GanzooError(f"{what} {path} is not valid JSON ({escaped(str(e) or type(e).__name__)})") from None
+    if not isinstance(obj, dict):
+        raise GanzooError(f"{what} {path} must hold a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _number(v) -> bool:
+    """A finite int or float (not a bool: True is an int to Python, not a metric)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return math.isfinite(v) if isinstance(v, float) else abs(v) < 2**53
+
+
+def _bad(path, key: str, want: str, got) -> GanzooError:
+    return GanzooError(f"{path}: {key} must be {want}, got {reprlib.repr(got)}; "
+                       "`ganzoo eval NAME --json FILE` writes a valid eval JSON")
+
+
+def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
+    """An eval JSON (`ganzoo eval --json`), checked for what a card's metrics use: `metrics` holds finite numbers
+    (or lists of them), at least one scalar; `for_card` also needs the class shares and the protocol."""
+    res = read_json_object(path, "eval JSON")
+    metrics = res.get("metrics")
+    if not isinstance(metrics, dict):
+        raise _bad(path, "metrics", "an object of metric values", metrics)
+    for k, v in metrics.items():
+        if not (_number(v) or (isinstance(v, list) and all(map(_number, v)))):
+            raise _bad(path, f"metrics[{k!r}]", "a finite number or a list of them", v)
+    if not card_metrics(res):
+        raise _bad(path, "metrics", "an object holding at least one number", metrics)
+    if for_card:
+        shares = metrics.get("class_share")
+        if not isinstance(shares, list) or not shares:
+            raise _bad(path, "metrics['class_share']", "a list of class shares", shares)
+        proto = res.get("protocol")
+        if not isinstance(proto, dict):
+            raise _bad(path, "protocol", "an object", proto)
+        for key, kind, want in (("n_generated", int, "an int"), ("n_real", int, "an int"), ("seed", int, "an int"),
+                                ("real_split", str, "a string"), ("feature_network_sha256", str, "a string"),
+                                ("ganzoo_version", str, "a string")):
+            if isinstance(proto.get(key), bool) or not isinstance(proto.get(key), kind):
+                raise _bad(path, f"protocol[{key!r}]", want, proto.get(key))
+        acc = proto.get("feature_network_test_accuracy")
+        if acc is not None and not _number(acc):
+            raise _bad(path, "protocol['feature_network_test_accuracy']", "a number or null", acc)
+    return res
+
+
+def read_run_json(path: str | os.PathLike) -> dict:
+    """A training run's run.json, checked for the fields a card shows."""
+    run = read_json_object(path, "run JSON")
+    for key, ok, want in (("wall_seconds", _number, "a number"), ("cpu_seconds", _number, "a number"),
+                          ("recipe", lambda v: isinstance(v, dict), "an object")):
+        if key in run and not ok(run[key]):
+            raise GanzooError(f"{path}: {key} must be {want}, got {reprlib.repr(run[key])}; it is not a "
+                              "training run's run.json")
+    return run
 
 
 def build_card(name: str, eval_res: dict, run: dict | None):
@@ -75,7 +152,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     if cond and "label_accuracy" in eval_res["metrics"]:
         known += (f"- Asked for a class, it draws one the classifier recognises as that class "
                   f"{eval_res['metrics']['label_accuracy']:.1%} of the time (the classifier itself is "
-                  f"{proto.get('feature_network_test_accuracy', float('nan')):.1%} accurate on real test images).\n")
+                  f"{proto.get('feature_network_test_accuracy') or float('nan'):.1%} accurate on real test images).\n")
     has_curves = m.folder is not None and (Path(m.folder) / "curves.png").is_file()
     curves_line = ("\n\n![training curves: D and G losses, mean D(x) and D(G(z)), selection FD over CPU minutes]"
                    "(curves.png)" if has_curves else "")
@@ -111,17 +188,19 @@ def write_card(name: str, *, eval_json: str | None = None, run_json: str | None 
 
     name = get_entry(name).name  # an unknown name says so; zoo names are case-insensitive
     p = card_paths(name)
+    out = Path(out) if out else p["card"]
+    if not out.parent.is_dir():
+        raise GanzooError(f"folder {out.parent} does not exist; create it first or choose another path for the card")
     eval_res, run = entry_records(name)
     if eval_json:
-        ev = Path(eval_json)
-        if not ev.is_file():
-            raise GanzooError(f"no eval JSON at {ev}: run `ganzoo eval {name} --json {ev}` first")
-        eval_res = json.loads(ev.read_text())
+        eval_res = read_eval_json(eval_json, for_card=True)
     if run_json:
-        run = json.loads(Path(run_json).read_text())
+        run = read_run_json(run_json)
     card = build_card(name, eval_res, run)
-    out = Path(out) if out else p["card"]
-    out.write_text(str(card))
+    try:
+        out.write_text(str(card))
+    except OSError as e:
+        raise GanzooError(f"cannot write the card to {out}: {e.strerror or e}") from None
     return out
 
 

@@ -295,6 +295,8 @@ def cmd_publish(a) -> None:
 def cmd_card(a) -> None:
     from .cards import write_card
 
+    if a.output:
+        output_path(a.output, (".md",), "a model card")
     path = write_card(a.name, eval_json=a.eval_json, run_json=a.run_json, out=a.output)
     print(f"wrote {path}")
 

@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -76,7 +75,12 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
 
 def validate(staging: Path, *, eval_json: str | None = None, name: str | None = None) -> dict:
     """Check the staged folder before anything is sent: weights load strictly, card parses, sizes."""
-    from .cards import card_metrics, check_card_against_eval, entry_records
+    from .cards import (
+        card_metrics,
+        check_card_against_eval,
+        entry_records,
+        read_eval_json,
+    )
 
     report = {"files": {p.name: p.stat().st_size for p in sorted(staging.iterdir())}, "metrics": {}}
     big = [f for f, s in report["files"].items() if s > MAX_FILE_BYTES]
@@ -94,9 +98,7 @@ def validate(staging: Path, *, eval_json: str | None = None, name: str | None = 
             raise GanzooError("the model card's metadata must say `library_name: ganzoo`")
         eval_res = entry_records(name)[0] if name else None  # a zoo entry's manifest holds its evaluation
         if eval_json:
-            if not Path(eval_json).is_file():
-                raise GanzooError(f"eval JSON {eval_json} not found")
-            eval_res = json.loads(Path(eval_json).read_text())
+            eval_res = read_eval_json(eval_json)
         if eval_res is not None:
             check_card_against_eval(readme, eval_res)
             report["metrics"] = card_metrics(eval_res)

@@ -94,3 +94,77 @@ def test_onnx_metadata_class_names_are_escaped(tmp_path):
         gen.sample(2, labels="nope")
     assert all(c.isprintable() for c in str(e.value)) and r"\nerror: forged" in str(e.value)
     assert gen.sample(2, labels=np.array([0, 1])).shape == (2, 1, 28, 28)
+
+
+# -- eval and run JSON files: every damage is a clear error naming the file -----------------------------------------
+DAMAGED_JSON = [
+    (b"{", "is not valid JSON"),
+    (b"\xff\xfe{}", "is not UTF-8 text"),
+    (b"[" * 100_000, "is not valid JSON"),  # deeper than the parser's stack
+    (b'{"metrics": {"fd": ' + b"1" * 5000 + b"}}", "is not valid JSON"),  # over int()'s digit limit
+    (b"[]", "must hold a JSON object, got list"),
+    (b'{"metrics": [1, 2]}', "metrics must be an object of metric values, got [1, 2]"),
+    (b'{"metrics": {"fd": "12"}}', "metrics['fd'] must be a finite number or a list of them, got '12'"),
+    (b'{"metrics": {"fd": NaN}}', "metrics['fd'] must be a finite number"),
+    (b'{"metrics": {"fd": [1, "x"]}}', "metrics['fd'] must be a finite number or a list of them"),
+    (b'{"metrics": {"fd": true}}', "metrics['fd'] must be a finite number or a list of them, got True"),
+    (b'{"metrics": {"share": [0.5, 0.5]}}', "metrics must be an object holding at least one number"),
+]
+
+
+@pytest.mark.parametrize("data, message", DAMAGED_JSON)
+def test_damaged_eval_json_for_publish(data, message, tmp_path, capsys):
+    from .test_hub import _card, _run_folder
+
+    run, card = _run_folder(tmp_path), _card(tmp_path / "card.md", 12.5)
+    ev = tmp_path / "eval.json"
+    ev.write_bytes(data)
+    code, err = run_cli(capsys, "publish", run, "--repo-id", "me/x", "--card", card, "--eval-json", ev, "--dry-run")
+    assert_one_clean_error_line(code, err)
+    assert f"{ev}" in err and message in err
+
+
+def test_eval_json_for_publish_missing_or_a_folder(tmp_path):
+    from ganzoo.publish import publish
+
+    from .test_hub import _card, _run_folder
+
+    run, card = _run_folder(tmp_path), _card(tmp_path / "card.md", 12.5)
+    with pytest.raises(ganzoo.GanzooError, match=r"eval JSON .*nope.json not found"):
+        publish(str(run), "me/x", card=str(card), eval_json=str(tmp_path / "nope.json"), dry_run=True)
+    with pytest.raises(ganzoo.GanzooError, match=r"cannot read eval JSON .*: Is a directory"):
+        publish(str(run), "me/x", card=str(card), eval_json=str(tmp_path), dry_run=True)
+
+
+@pytest.mark.parametrize("data, message", [
+    *DAMAGED_JSON[:3],
+    (b'{"metrics": {"fd": 1.0}, "protocol": {}}', "metrics['class_share'] must be a list of class shares, got None"),
+    (b'{"metrics": {"fd": 1.0, "class_share": [0.1]}}', "protocol must be an object, got None"),
+    (b'{"metrics": {"fd": 1.0, "class_share": [0.1]}, "protocol": {"n_generated": "many"}}',
+     "protocol['n_generated'] must be an int, got 'many'"),
+])
+def test_damaged_eval_json_for_card(data, message, tmp_path, capsys):
+    ev = tmp_path / "eval.json"
+    ev.write_bytes(data)
+    code, err = run_cli(capsys, "card", "dcgan-mnist", "--eval-json", ev, "-o", tmp_path / "card.md")
+    assert_one_clean_error_line(code, err)
+    assert message in err and not (tmp_path / "card.md").exists()
+
+
+def test_card_output_folder_and_run_json(tmp_path, capsys):
+    from ganzoo.cards import card_paths, write_card
+
+    code, err = run_cli(capsys, "card", "dcgan-mnist", "-o", tmp_path / "missing" / "card.md")
+    assert_one_clean_error_line(code, err)
+    assert f"folder {tmp_path / 'missing'} does not exist" in err
+    with pytest.raises(ganzoo.GanzooError, match=r"folder .*missing does not exist"):
+        write_card("dcgan-mnist", out=tmp_path / "missing" / "card.md")
+    code, err = run_cli(capsys, "card", "dcgan-mnist", "-o", tmp_path / "card.txt")
+    assert code == 2 and "a model card needs a file name ending in .md" in err
+    rj = tmp_path / "run.json"
+    rj.write_text('{"wall_seconds": "an hour"}')
+    code, err = run_cli(capsys, "card", "dcgan-mnist", "--run-json", rj, "-o", tmp_path / "card.md")
+    assert_one_clean_error_line(code, err)
+    assert "wall_seconds must be a number, got 'an hour'" in err and not (tmp_path / "card.md").exists()
+    assert run_cli(capsys, "card", "dcgan-mnist", "-o", tmp_path / "card.md")[0] == 0  # the real files still work
+    assert (tmp_path / "card.md").read_text() == card_paths("dcgan-mnist")["card"].read_text()
