@@ -255,21 +255,15 @@ def cmd_steer(a) -> None:
 def cmd_invert(a) -> None:
     import numpy as np
     import torch
-    from PIL import Image, UnidentifiedImageError
 
     from . import load
+    from .control import open_image
 
     out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid")
     if a.save_latents:
         output_path(a.save_latents, (".npy",), "--save-latents")
     m = load(a.name, device=a.device, revision=a.revision)
-    images = []
-    for f in a.images:
-        try:
-            with Image.open(f) as im:
-                images.append(im.copy())
-        except (OSError, UnidentifiedImageError) as e:
-            raise GanzooError(f"cannot read image {f}: {e}") from None
+    images = [open_image(f, m) for f in a.images]
     labels = _model_labels(m, a.labels, "the images' labels")
     z, mse = m.invert(images, labels=labels, steps=a.steps, return_error=True)
     from .control import to_image_tensor

@@ -213,8 +213,56 @@ def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -
     return out / counts[:, None].to(out.dtype)
 
 
+def open_image(path, model):
+    """A PIL image read from a file for `model`: its declared size is checked against the model's before a pixel
+    is decoded (so a small file declaring a huge image costs nothing: no decompression bomb), and any way the file
+    can be damaged is a GanzooError naming it."""
+    import warnings
+
+    from PIL import Image
+
+    _, h, w = model.image_shape
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:  # reads the header only
+                if im.size != (w, h):
+                    raise GanzooError(f"image {escaped(path)} is {im.size[0]}x{im.size[1]}, but the model's images are "
+                                      f"{w}x{h}; resize it first (e.g. PIL's img.resize)")
+                im.load()
+                return im.copy()
+    except GanzooError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise GanzooError(f"image {escaped(path)} declares more pixels than an image can sensibly have ({e})") from None
+    except Exception as e:  # noqa: BLE001 - PIL's decoders raise many types (OSError, ValueError, SyntaxError, ...)
+        raise GanzooError(f"cannot read image {escaped(path)}: {escaped(e)}") from None
+
+
+# Greyscale modes deeper than 8 bits, with the value that is white: PIL's convert("L") clips them to 0..255 (a
+# 16-bit image becomes two or three grey levels), so they are scaled here. Mode "I" is how Pillow before 10 opened
+# 16-bit PNGs; "F" (float TIFF) is taken as already in [0, 1].
+DEEP_MODES = {"I;16": 65535, "I;16L": 65535, "I;16B": 65535, "I;16N": 65535, "I": 65535, "F": 1}
+
+
+def _pil_array(im, channels: int):
+    """A PIL image as float32 (C, H, W) in [0, 1], every bit depth read faithfully."""
+    import numpy as np
+
+    if im.mode not in DEEP_MODES:
+        a = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.float32) / 255
+        return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+    a = np.asarray(im).astype(np.float64)
+    top = DEEP_MODES[im.mode]
+    if not np.isfinite(a).all() or a.min() < 0 or a.max() > top:
+        raise GanzooError(f"a mode-{im.mode} image must hold values in 0..{top}, got {a.min():g}..{a.max():g}; save it as "
+                          "an 8- or 16-bit greyscale PNG")
+    return np.repeat((a / top).astype(np.float32)[None], channels, axis=0)  # grey: the same in every channel
+
+
 def to_image_tensor(model, images) -> torch.Tensor:
-    """Images as float (N, C, H, W) in [0, 1] from a tensor (N, C, H, W) / (C, H, W), a PIL image or a list of them."""
+    """Images as float (N, C, H, W) in [0, 1] from a tensor (N, C, H, W) / (C, H, W), a PIL image or a list of them.
+    PIL images of any mode are converted faithfully: 16-bit and float greyscale keep their grey levels."""
     import numpy as np
 
     c, h, w = model.image_shape
@@ -222,14 +270,12 @@ def to_image_tensor(model, images) -> torch.Tensor:
         items = list(images) if isinstance(images, (list, tuple)) else [images]
         if not items or not all(hasattr(im, "convert") for im in items):
             raise GanzooError("images must be a tensor in [0, 1] (N, C, H, W) or PIL images")
-        mode = "L" if c == 1 else "RGB"
         arrs = []
         for im in items:
             if im.size != (w, h):
                 raise GanzooError(f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "
                                   "it first (e.g. PIL's img.resize)")
-            a = np.asarray(im.convert(mode), dtype=np.float32) / 255
-            arrs.append(a[None] if a.ndim == 2 else a.transpose(2, 0, 1))
+            arrs.append(_pil_array(im, c))
         images = torch.from_numpy(np.stack(arrs))
     x = images[None] if images.ndim == 3 else images
     if x.ndim != 4 or tuple(x.shape[1:]) != (c, h, w):
@@ -279,4 +325,5 @@ def _check_latents(model, z) -> torch.Tensor:
     return z.detach().float().to(model.device)
 
 
-__all__: Sequence[str] = ["steer", "steer_latents", "class_directions", "class_names", "invert", "to_image_tensor"]
+__all__: Sequence[str] = ["steer", "steer_latents", "class_directions", "class_names", "invert", "to_image_tensor",
+                          "open_image"]

@@ -168,3 +168,92 @@ def test_card_output_folder_and_run_json(tmp_path, capsys):
     assert "wall_seconds must be a number, got 'an hour'" in err and not (tmp_path / "card.md").exists()
     assert run_cli(capsys, "card", "dcgan-mnist", "-o", tmp_path / "card.md")[0] == 0  # the real files still work
     assert (tmp_path / "card.md").read_text() == card_paths("dcgan-mnist")["card"].read_text()
+
+
+# -- images for invert: no decompression bomb, every bit depth read faithfully -------------------------------------
+def png_declaring(width: int, height: int, rows: bytes = b"\0" * 1000) -> bytes:
+    """A small PNG whose header declares width x height 8-bit grey pixels (its data holds `rows` only)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return ganzoo.load(make_tiny_folder(tmp_path_factory.mktemp("inv") / "m", "dcgan"))
+
+
+@pytest.mark.parametrize("size, message", [
+    ((100_000, 100_000), "declares more pixels than an image can sensibly have"),  # PIL's DecompressionBombError
+    ((10_000, 10_000), "declares more pixels than an image can sensibly have"),  # PIL's warning, an error here
+    ((5_000, 5_000), "is 5000x5000, but the model's images are 28x28"),
+])
+def test_decompression_bomb_is_refused_before_decoding(size, message, tmp_path, tiny_model, monkeypatch, capsys):
+    from PIL import ImageFile
+
+    from ganzoo.control import open_image
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(*size))
+    assert bomb.stat().st_size < 100
+    loads = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: loads.append(im.size) or real_load(im))
+    with pytest.raises(ganzoo.GanzooError, match=message):
+        open_image(bomb, tiny_model)
+    assert loads == []  # not a pixel decoded
+    code, err = run_cli(capsys, "invert", tiny_model.folder, bomb, "-o", tmp_path / "r.png")
+    assert_one_clean_error_line(code, err)
+    assert message in err and not (tmp_path / "r.png").exists()
+
+
+@pytest.mark.parametrize("data, message", [(b"", "cannot read image"), (b"GIF89a", "cannot read image"),
+                                           (png_declaring(28, 28)[:40], "cannot read image"),
+                                           (png_declaring(28, 28, b"\0" * 100), "image file is truncated")])
+def test_damaged_images_are_one_error(data, message, tmp_path, tiny_model):
+    from ganzoo.control import open_image
+
+    (tmp_path / "x.png").write_bytes(data)
+    with pytest.raises(ganzoo.GanzooError, match=message):
+        open_image(tmp_path / "x.png", tiny_model)
+
+
+def gradient(top: int) -> np.ndarray:
+    return (np.arange(28 * 28).reshape(28, 28) * (top / (28 * 28 - 1))).round()
+
+
+def test_16_bit_and_float_images_keep_their_grey_levels(tmp_path, tiny_model, capsys):
+    from PIL import Image
+
+    from ganzoo.control import open_image, to_image_tensor
+
+    g16 = gradient(65535).astype(np.uint16)
+    Image.fromarray(g16).save(tmp_path / "g16.png")
+    gf = (gradient(65535) / 65535).astype(np.float32)
+    Image.fromarray(gf).save(tmp_path / "gf.tif")
+    gi = gradient(65535).astype(np.int32)
+    Image.fromarray(gi).save(tmp_path / "gi.tif")  # mode I: how Pillow < 10 opened a 16-bit PNG
+    ims = [open_image(tmp_path / f, tiny_model) for f in ("g16.png", "gf.tif", "gi.tif")]
+    assert [im.mode for im in ims] == ["I;16", "F", "I"]
+    x = to_image_tensor(tiny_model, ims).numpy()
+    want = (g16 / 65535).astype(np.float32)
+    for a in x:
+        assert np.allclose(a[0], want, atol=1e-7)
+    assert len(np.unique(x[0])) == 28 * 28  # every grey level kept (convert("L") left 2 of them)
+    Image.fromarray(gf * 2).save(tmp_path / "bright.tif")
+    with pytest.raises(ganzoo.GanzooError, match=r"a mode-F image must hold values in 0\.\.1, got 0\.\.2"):
+        to_image_tensor(tiny_model, [open_image(tmp_path / "bright.tif", tiny_model)])
+    Image.fromarray(gi * 2).save(tmp_path / "wide.tif")
+    with pytest.raises(ganzoo.GanzooError, match=r"a mode-I image must hold values in 0\.\.65535, got 0\.\.131070"):
+        to_image_tensor(tiny_model, [open_image(tmp_path / "wide.tif", tiny_model)])
+    # through the command line: the grid's top row holds the originals, 8-bit rounded from the 16-bit levels
+    assert run_cli(capsys, "invert", tiny_model.folder, tmp_path / "g16.png", "--steps", "1",
+                   "-o", tmp_path / "r.png")[0] == 0
+    top = np.asarray(Image.open(tmp_path / "r.png"))[2:30, 2:30]
+    assert np.array_equal(top, (want * 255 + 0.5).astype(np.uint8))
