@@ -227,8 +227,8 @@ def open_image(path, model):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:  # reads the header only
                 if im.size != (w, h):
-                    raise GanzooError(f"image {escaped(path)} is {im.size[0]}x{im.size[1]}, but the model's images are "
-                                      f"{w}x{h}; resize it first (e.g. PIL's img.resize)")
+                    raise GanzooError(f"image {escaped(path)}: size {im.size[0]}x{im.size[1]} does not match the "
+                                      f"model's {w}x{h}; resize it first (e.g. PIL's img.resize)")
                 im.load()
                 return im.copy()
     except GanzooError:
