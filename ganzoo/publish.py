@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
-from .errors import GanzooError, ModelFolderError
+from .errors import GanzooError, ModelFolderError, escaped
 from .hub import is_repo_id
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # well under the Hub's limits for non-LFS-tracked files via upload_folder
@@ -50,27 +51,66 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
     return None, folder, disc
 
 
+def copy_regular(src: Path, dst: Path) -> str | None:
+    """Copy `src` to a new file `dst` if `src` is itself a regular file; otherwise copy nothing and return why
+    (a symbolic link, whose target may be any file of the user's, a FIFO, a device, a folder). The file is
+    opened without following a link, so one swapped in after the check is refused too."""
+    try:
+        st = os.lstat(src)
+    except FileNotFoundError:
+        return "missing"
+    if stat.S_ISLNK(st.st_mode):
+        return f"a symbolic link to {escaped(os.readlink(src))}"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    try:
+        fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        return f"not readable ({e.strerror})"
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return "not a regular file"
+        with open(dst, "xb") as out:
+            shutil.copyfileobj(f, out)
+    return None
+
+
 def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: str | None = None) -> dict:
-    """Check the source, then copy the Hub folder's files into `staging`; returns what went in."""
+    """Check the source, then copy the Hub folder's files into `staging`; returns what went in and, under
+    "refused", the folder's files left out because they are not regular files inside it (symbolic links, ...).
+    A refused config or weights file is an error; an explicit --card is the user's own choice of file."""
     from .cards import card_paths
     from .folder import CONFIG, DISCRIMINATOR, GENERATOR
 
     name, folder, disc = source_folder(source)
-    for f in (CONFIG, GENERATOR, "samples.png", "curves.png", "manifest.json"):
-        if (folder / f).is_file():
-            shutil.copy2(folder / f, staging / f)
+    wanted = [(folder / f, f, True) for f in (CONFIG, GENERATOR)]
+    wanted += [(folder / f, f, False) for f in ("samples.png", "curves.png", "manifest.json")]
     if disc is not None:
-        shutil.copy2(disc, staging / DISCRIMINATOR)
+        wanted.append((disc, DISCRIMINATOR, True))
     card_src = Path(card) if card else (card_paths(name)["card"] if name else folder / "README.md")
-    if card_src.is_file():
-        shutil.copy2(card_src, staging / "README.md")
-    elif card or name:
-        raise GanzooError(f"model card {card_src} not found; generate it with `ganzoo card {name or 'NAME'}`")
+    if not card:
+        wanted.append((card_src, "README.md", bool(name)))
+    refused = {}
+    for src, dst, required in wanted:
+        why = copy_regular(src, staging / dst)
+        if why == "missing" and not required:
+            continue
+        if why and required:
+            if dst == "README.md":
+                raise GanzooError(f"model card {card_src} is {why}; generate it with `ganzoo card {name}`")
+            raise ModelFolderError(f"{src} is {why}: publish uploads only regular files inside the model folder. "
+                                   "Replace it with a copy of the file it stands for.")
+        if why:
+            refused[str(src)] = why
+    if card:
+        if not card_src.is_file():
+            raise GanzooError(f"model card {card_src} not found; generate it with `ganzoo card {name or 'NAME'}`")
+        shutil.copyfile(card_src, staging / "README.md")
     if include_onnx:
         from . import load
 
         load(staging).export_onnx(staging / "generator.onnx")
-    return {"name": name, "folder": str(folder)}
+    return {"name": name, "folder": str(folder), "refused": refused}
 
 
 def validate(staging: Path, *, eval_json: str | None = None, name: str | None = None) -> dict:
@@ -129,12 +169,16 @@ def publish(source: str, repo_id: str, *, private: bool = False, revision: str |
 
         # zoo entries (and folders with a manifest) uploaded to main are tagged with their version
         version = folder_version(staging) if not (revision or create_pr) else None
-        report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private, version=version)
-        print(f"{'would upload' if dry_run else 'uploading'} {info['folder']} to https://huggingface.co/{repo_id}"
-              f"{' (branch ' + revision + ')' if revision else ''}{' as a PR' if create_pr else ''}"
-              f"{', tagged ' + version if version else ''}:")
+        report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private, version=version,
+                      refused=info["refused"])
+        print(f"{'would upload' if dry_run else 'uploading'} {escaped(info['folder'])} to "
+              f"https://huggingface.co/{repo_id}"
+              f"{' (branch ' + escaped(revision) + ')' if revision else ''}{' as a PR' if create_pr else ''}"
+              f"{', tagged ' + escaped(version) if version else ''}:")
         for f, s in report["files"].items():
             print(f"  {f:<28} {s / 1e6:8.2f} MB")
+        for f, why in info["refused"].items():
+            print(f"  not uploaded: {escaped(f)} ({why}; publish uploads only regular files inside the folder)")
         for k, v in report["metrics"].items():
             print(f"  card metric {k:<22} {v:.4f}" if isinstance(v, float) else f"  card metric {k:<22} {v}")
         if dry_run:

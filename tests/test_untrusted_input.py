@@ -3,6 +3,7 @@ one escaped `error:` line with exit code 2: never a traceback, never raw text on
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,57 @@ def test_16_bit_and_float_images_keep_their_grey_levels(tmp_path, tiny_model, ca
                    "-o", tmp_path / "r.png")[0] == 0
     top = np.asarray(Image.open(tmp_path / "r.png"))[2:30, 2:30]
     assert np.array_equal(top, (want * 255 + 0.5).astype(np.uint8))
+
+
+# -- publish uploads only regular files inside the folder -----------------------------------------------------------
+def test_publish_never_follows_links_out_of_the_folder(tmp_path, monkeypatch, capsys):
+    import os
+    from unittest import mock
+
+    from ganzoo.publish import publish
+
+    from .test_hub import _run_folder, mock_hub
+
+    run = _run_folder(tmp_path)
+    model = run / "model"
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("PRIVATE KEY")
+    (model / "samples.png").unlink()
+    (model / "samples.png").symlink_to(secret)
+    (model / "README.md").symlink_to(secret)
+    os.mkfifo(model / "curves.png")  # opening it for reading would block forever
+    api, _ = mock_hub(monkeypatch, "3")
+    uploaded = {}
+    real_upload = api.upload_folder.side_effect
+
+    def upload_folder(**kw):
+        uploaded.update({p.name: p.read_bytes() for p in Path(kw["folder_path"]).iterdir()})
+        return real_upload(**kw)
+
+    api.upload_folder.side_effect = upload_folder
+    with mock.patch("huggingface_hub.HfApi", return_value=api):
+        rep = publish(str(run), "me/tiny")
+    assert sorted(uploaded) == ["config.json", "discriminator.safetensors", "model.safetensors"]
+    assert not any(b"PRIVATE KEY" in data for data in uploaded.values())
+    assert rep["refused"] == {str(model / "samples.png"): f"a symbolic link to {secret}",
+                              str(model / "README.md"): f"a symbolic link to {secret}",
+                              str(model / "curves.png"): "not a regular file"}
+    out = capsys.readouterr().out
+    assert f"  not uploaded: {model / 'samples.png'} (a symbolic link to {secret}; publish uploads only regular " \
+           "files inside the folder)" in out
+
+
+def test_publish_refuses_linked_weights(tmp_path, capsys):
+    from ganzoo.publish import publish
+
+    from .test_hub import _run_folder
+
+    run = _run_folder(tmp_path)
+    weights = run / "model" / "model.safetensors"
+    weights.rename(tmp_path / "elsewhere.safetensors")
+    weights.symlink_to(tmp_path / "elsewhere.safetensors")
+    with pytest.raises(ganzoo.ModelFolderError, match=r"model.safetensors is a symbolic link to .*elsewhere.safetensors: "
+                                                      r"publish uploads only regular files inside the model folder"):
+        publish(str(run), "me/tiny", dry_run=True)
+    code, err = run_cli(capsys, "publish", run, "--repo-id", "me/tiny", "--dry-run")
+    assert_one_clean_error_line(code, err)
