@@ -158,6 +158,7 @@ def cmd_sample(a) -> None:
     if a.name.lower().endswith(".onnx"):
         return _sample_onnx(a, out)
     m = load(a.name, device=a.device, revision=a.revision)
+    m.check_memory(a.n, f"{a.n} samples and their grid", grid=True, nrow=a.nrow)
     imgs = m.sample(a.n, labels=_labels(a.labels), seed=a.seed, truncation=a.truncation)
     path = m.save_grid(imgs, out, nrow=a.nrow)
     print(f"wrote {plural(a.n, 'sample')} of {m.source} to {path}")
@@ -166,7 +167,7 @@ def cmd_sample(a) -> None:
 def _sample_onnx(a, out: Path) -> None:
     """`ganzoo sample FILE.onnx`: an exported generator through the torch-free runtime (onnxruntime, CPU)."""
     from .images import save_grid
-    from .runtime import OnnxGenerator
+    from .runtime import OnnxGenerator, ensure_fits
 
     for flag, given in (("--truncation", a.truncation is not None), ("--revision", a.revision is not None),
                         (f"--device {a.device}", a.device != "cpu")):
@@ -174,6 +175,7 @@ def _sample_onnx(a, out: Path) -> None:
             raise GanzooError(f"{flag} is for zoo names, model folders and Hub repos, not an ONNX file (which "
                               f"onnxruntime samples on the CPU, untruncated): drop {flag.split()[0]}")
     gen = OnnxGenerator(a.name)
+    ensure_fits(gen.peak_bytes(a.n, grid=True, nrow=a.nrow), f"{a.n} samples and their grid")
     imgs = gen.sample(a.n, labels=_labels(a.labels), seed=a.seed)
     if gen.output_format.startswith("uint8"):  # --uint8 exports give N x H x W x C
         imgs = imgs.transpose(0, 3, 1, 2)
@@ -242,13 +244,16 @@ def cmd_steer(a) -> None:
     out = output_path(a.output, IMAGE_EXTS, "a morph grid")
     m = load(a.name, device=a.device, revision=a.revision)
     labels = _model_labels(m, a.labels, "the label held while z is steered")
-    rows = []
-    for seed in a.seed or [0]:
+    seeds = a.seed or [0]
+    m.check_memory(len(seeds) * a.steps, f"{len(seeds)} morph(s) of {a.steps} steps and their grid", grid=True,
+                   nrow=a.steps)
+    images = torch.empty(len(seeds) * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
+    for i, seed in enumerate(seeds):
         z = m.sample_latent(1, seed=seed)[0]
         path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels)
-        rows.append(m.generate(path, labels))
-    m.save_grid(torch.cat(rows), out, nrow=a.steps)  # one row per seed, from the seed's image on the left
-    print(f"wrote {plural(len(rows), 'morph')} of {a.steps} steps toward {a.toward} to {out} "
+        images[i * a.steps:(i + 1) * a.steps] = m.generate(path, labels).cpu()
+    m.save_grid(images, out, nrow=a.steps)  # one row per seed, from the seed's image on the left
+    print(f"wrote {plural(len(seeds), 'morph')} of {a.steps} steps toward {escaped(a.toward)} to {out} "
           "(one row per seed, left to right)")
 
 

@@ -180,6 +180,9 @@ def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=N
     """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
         raise GanzooError(f"steps must be an int >= 2 (the path's length, both ends included), got {steps!r}")
+    from .runtime import ensure_fits
+
+    ensure_fits(4 * steps * model.latent_dim * 4, f"{steps} path steps")  # t, (1 - t) z0, t end, their sum
     z0 = _check_latents(model, z.reshape(1, -1) if isinstance(z, torch.Tensor) and z.ndim == 1 else z)
     if len(z0) != 1:
         raise GanzooError(f"steer takes one latent (latent_dim,) or (1, latent_dim), got {tuple(z.shape)}; "

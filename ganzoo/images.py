@@ -1,47 +1,61 @@
 """Image helpers: tensors in [0, 1] to PIL images and grid PNGs (PIL + numpy, no torchvision)."""
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .errors import GanzooError
+from .runtime import ensure_fits, grid_layout, peak_bytes
+
+CHUNK = 4096  # images converted to uint8 at a time: the float temporaries stay small for any n
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")  # what grids are written as
 
 
-def _to_uint8_nhwc(images) -> np.ndarray:
+def _nchw(images) -> np.ndarray:
     arr = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
     if arr.ndim != 4:
         raise ValueError(f"images must be N x C x H x W, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = (np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)
-    return arr.transpose(0, 2, 3, 1)
+    return arr
+
+
+def _to_uint8_nhwc(arr: np.ndarray) -> np.ndarray:
+    """uint8 N x H x W x C of N x C x H x W images in [0, 1] (or uint8), converted CHUNK images at a time."""
+    if arr.dtype == np.uint8:
+        return arr.transpose(0, 2, 3, 1)
+    out = np.empty((arr.shape[0], *arr.shape[2:], arr.shape[1]), np.uint8)
+    for i in range(0, len(arr), CHUNK):
+        out[i:i + CHUNK] = (np.clip(arr[i:i + CHUNK], 0, 1) * 255 + 0.5).transpose(0, 2, 3, 1)
+    return out
 
 
 def to_pil(images) -> list:
     """N x C x H x W images in [0, 1] (torch or numpy) to a list of PIL images."""
     from PIL import Image
 
-    arr = _to_uint8_nhwc(images)
+    arr = _to_uint8_nhwc(_nchw(images))
     return [Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a) for a in arr]
 
 
 def make_grid(images, nrow: int | None = None, padding: int = 2) -> np.ndarray:
-    """A uint8 H x W x C grid with `nrow` images per row."""
+    """A uint8 H x W x C grid with `nrow` images per row (at most all of them: see runtime.grid_layout)."""
     if nrow is not None and (isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1):
         raise GanzooError(f"nrow must be a positive int (images per row), got {nrow!r}")
-    arr = _to_uint8_nhwc(images)
-    n, h, w, c = arr.shape
-    nrow = nrow or max(1, int(math.ceil(math.sqrt(n))))
-    rows = int(math.ceil(n / nrow))
+    arr = _nchw(images)
+    n, c, h, w = arr.shape
+    if n == 0:
+        raise GanzooError("no images to put in a grid")
+    ensure_fits(peak_bytes(n, 0, (c, h, w), chunk=CHUNK, work_per_image=0, image_itemsize=0, grid=True, nrow=nrow),
+                f"{n} images of {c}x{h}x{w} in a grid")
+    rows, nrow = grid_layout(n, nrow)
     grid = np.zeros((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), np.uint8)
-    for i, a in enumerate(arr):
-        r, col = divmod(i, nrow)
-        y, x = padding + r * (h + padding), padding + col * (w + padding)
-        grid[y:y + h, x:x + w] = a
+    for i in range(0, n, CHUNK):
+        for j, a in enumerate(_to_uint8_nhwc(arr[i:i + CHUNK]), start=i):
+            r, col = divmod(j, nrow)
+            y, x = padding + r * (h + padding), padding + col * (w + padding)
+            grid[y:y + h, x:x + w] = a
     return grid
 
 

@@ -230,6 +230,8 @@ def eval_latents(n: int, latent_dim: int, num_classes: int, seed: int, batch: in
 
 def sample_for_eval(model, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(images in [0, 1] on the CPU, labels or None) of a GANModel under `eval_latents`."""
+    # the chunks and their concatenation, then the features (float64 and float32 copies) the metrics compare
+    model.check_memory(2 * n, f"{n} samples to measure", extra=3 * n * 128 * 8)
     imgs, labels = [], []
     for z, y in eval_latents(n, model.latent_dim, model.num_classes, seed):
         imgs.append(model.generate(z, y).cpu())

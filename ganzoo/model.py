@@ -1,6 +1,7 @@
 """The loaded model: a generator plus what is needed to sample from it well."""
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Sequence, Union
@@ -10,11 +11,14 @@ from torch import nn
 
 from .errors import GanzooError
 from .runtime import (
+    ONNX_WORK_PER_VALUE,
     check_n,
     check_seed,
     check_truncation,
+    ensure_fits,
     label_indices,
     nonfinite_error,
+    peak_bytes,
 )
 from .runtime import sample_latent as portable_latent
 
@@ -47,6 +51,7 @@ class GANModel:
         self.version = version  # the zoo / Hub version loaded ("v3"), None for a folder without a manifest
         self.folder = folder
         self._fast: tuple[tuple, nn.Module] | None = None
+        self._work: tuple[nn.Module, int] | None = None  # (inference generator, its working bytes per image)
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -99,7 +104,6 @@ class GANModel:
         torch's global generator, so torch.manual_seed makes unseeded calls repeatable.
         """
         n, seed, truncation = check_n(n), check_seed(seed), check_truncation(truncation)
-        ensure_fits(n * self.latent_dim * 4, f"{n} latents of size {self.latent_dim}")
         if seed is None:
             lo, hi = torch.randint(0, 2**32, (2,)).tolist()
             seed = lo | hi << 32
@@ -112,8 +116,9 @@ class GANModel:
         slerp follows the great circle, which keeps the norm typical of Gaussian latents
         (lerp's midpoints have a smaller norm and often look washed out).
         """
-        if not isinstance(steps, int) or steps < 2:
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
             raise GanzooError(f"steps must be an int >= 2, got {steps!r}")
+        ensure_fits(4 * steps * self.latent_dim * 4, f"{steps} interpolation steps")  # t-weighted z0 and z1, sum
         z0, z1 = z0.reshape(-1).float(), z1.reshape(-1).float()
         if z0.numel() != self.latent_dim or z1.numel() != self.latent_dim:
             raise GanzooError(f"z0 and z1 must each hold {self.latent_dim} values (one latent), "
@@ -154,6 +159,38 @@ class GANModel:
             self._fast = (key, fast_generator(g))
         return self._fast[1]
 
+    def work_per_image(self) -> int:
+        """Bytes of working memory one image takes inside the inference generator: the largest input plus output
+        of any of its layers, measured once per inference generator with hooks on a one-image forward pass."""
+        g = self.inference_generator()
+        if self._work is None or self._work[0] is not g:
+            if self.generator.training:  # a one-image batch in training mode would update BatchNorm's statistics
+                return ONNX_WORK_PER_VALUE * math.prod(self.image_shape)  # the runtime's bound instead
+            sizes = [0]
+
+            def hook(module, inputs, output):
+                tensors = [*inputs, output] if isinstance(output, torch.Tensor) else list(inputs)
+                sizes.append(sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor)))
+
+            leaves = [m for m in g.modules() if not list(m.children())]
+            handles = [m.register_forward_hook(hook) for m in leaves]
+            try:
+                with torch.inference_mode():
+                    g(torch.zeros(1, self.latent_dim, device=self.device),
+                      torch.zeros(1, dtype=torch.long, device=self.device) if self.conditional else None)
+            finally:
+                for h in handles:
+                    h.remove()
+            self._work = (g, max(sizes))
+        return self._work[1]
+
+    def check_memory(self, n: int, what: str, *, grid: bool = False, nrow: int | None = None,
+                     extra: int = 0) -> None:
+        """Refuse, before anything is allocated, making n images (and with `grid` a grid PNG of them, plus `extra`
+        bytes) when the estimated peak (`ganzoo.runtime.peak_bytes`) exceeds the memory available."""
+        ensure_fits(peak_bytes(n, self.latent_dim, self.image_shape, chunk=CHUNK, work_per_image=self.work_per_image(),
+                               grid=grid, nrow=nrow) + extra, what)
+
     @torch.inference_mode()
     def generate(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
         """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time."""
@@ -165,9 +202,9 @@ class GANModel:
         bad = int((~torch.isfinite(z)).sum())
         if bad:
             raise nonfinite_error(bad, z.numel())
-        y = self.labels_tensor(labels, z.shape[0])
         c, h, w = self.image_shape
-        ensure_fits(z.shape[0] * c * h * w * 4, f"{z.shape[0]} images of {c}x{h}x{w}")
+        self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}")
+        y = self.labels_tensor(labels, z.shape[0])
         out = torch.empty(z.shape[0], c, h, w, device=self.device)
         g = self.inference_generator()
         for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
@@ -180,7 +217,7 @@ class GANModel:
         """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call."""
         n = check_n(n)
         c, h, w = self.image_shape
-        ensure_fits(n * c * h * w * 4, f"{n} images of {c}x{h}x{w}")
+        self.check_memory(n, f"{n} images of {c}x{h}x{w}")
         y = self.labels_tensor(labels, n)  # validate before drawing
         return self.generate(self.sample_latent(n, seed=seed, truncation=truncation), y)
 
@@ -296,28 +333,3 @@ class GANModel:
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:
     """Generator output in [-1, 1] to images in [0, 1]."""
     return ((x + 1) / 2).clamp(0, 1)
-
-
-def available_memory() -> int | None:
-    """Bytes of memory the OS can give us now (Linux MemAvailable), or None where unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-ALWAYS_FITS = 64 * 2**20  # bytes: any machine that runs torch has this much free
-
-
-def ensure_fits(nbytes: int, what: str) -> None:
-    """Refuse, before allocating, a result larger than the memory available."""
-    if nbytes < ALWAYS_FITS:
-        return  # reading /proc/meminfo costs more than generating one small batch
-    free = available_memory()
-    if free is not None and nbytes > free:
-        raise GanzooError(f"{what} need {nbytes / 1e9:.1f} GB as float32, but only {free / 1e9:.1f} GB of memory "
-                          "is available: ask for fewer at a time (e.g. a loop of sample(10000, seed=i)).")

@@ -11,6 +11,7 @@ the input checks here are the ones `ganzoo.load(...).sample` uses, so both accep
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from typing import Sequence
@@ -90,7 +91,7 @@ def label_indices(labels, n: int, class_names: Sequence[str], source: str = "thi
             raise LabelError(f"labels must be one value or a flat sequence, got shape {tuple(labels.shape)}")
         labels = labels.tolist()
     if isinstance(labels, (str, int, np.integer, float, np.floating)):
-        labels = [labels] * n
+        return np.full(n, _label_index(labels, class_names), dtype=np.int64)  # one for all: no n-long list
     labels = list(labels)
     if len(labels) != n:
         raise LabelError(f"got {len(labels)} labels for {n} samples; give one label or exactly {n}.")
@@ -197,6 +198,8 @@ def sample_latent(n: int, latent_dim: int, seed: int | None = None, truncation: 
     if seed is None:
         seed = int.from_bytes(os.urandom(8), "little")
     count = n * latent_dim
+    # z, and with truncation |z| and its mask (float32 + bool) over all entries at once
+    ensure_fits(count * (9 if t is not None else 4), f"{n} latents of size {latent_dim}")
     z = np.empty(count, dtype=np.float32)
     nblocks = -(-count // 4)
     for b0 in range(0, nblocks, _CHUNK_BLOCKS):
@@ -213,6 +216,132 @@ def sample_latent(n: int, latent_dim: int, seed: int | None = None, truncation: 
         lim = np.float32(t)
         np.clip(z, -lim, lim, out=z)
     return z.reshape(n, latent_dim)
+
+
+# -- memory: every user-given size is checked against the peak it costs, before anything is allocated ---------------
+ALWAYS_FITS = 64 * 2**20  # bytes: any machine that runs ganzoo has this much free; smaller peaks skip the check
+MEMINFO = "/proc/meminfo"
+SELF_CGROUP = "/proc/self/cgroup"
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # v2's "max": no limit
+
+
+def _stat_value(path: str, key: str) -> int:
+    try:
+        with open(path) as f:
+            for line in f:
+                name, _, value = line.partition(" ")
+                if name == key and value.strip().isdigit():
+                    return int(value)
+    except OSError:
+        pass
+    return 0
+
+
+def cgroup_free() -> int | None:
+    """Bytes left under the tightest memory limit of this process's cgroup and its ancestors (a container's limit):
+    v2 memory.max - memory.current, v1 memory.limit_in_bytes - memory.usage_in_bytes, with inactive file cache
+    counted as free (the kernel reclaims it before it kills; the kubelet's "working set" does the same). None where
+    there is no cgroup or no limit."""
+    try:
+        with open(SELF_CGROUP) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    best = None
+    for line in lines:
+        hier, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hier == "0" and controllers == "":  # cgroup v2 (unified; mounted at the root or at unified/)
+            bases = [CGROUP_ROOT, os.path.join(CGROUP_ROOT, "unified")]
+            names = ("memory.max", "memory.current", "inactive_file")
+        elif "memory" in controllers.split(","):  # cgroup v1's memory controller
+            bases = [os.path.join(CGROUP_ROOT, "memory")]
+            names = ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+        else:
+            continue
+        for base in bases:
+            d = os.path.normpath(base + "/" + path.strip("/"))
+            if not os.path.isdir(d):
+                d = base  # inside a container the own cgroup is often mounted as the root
+            while True:
+                limit, usage = _read_int(os.path.join(d, names[0])), _read_int(os.path.join(d, names[1]))
+                if limit is not None and usage is not None:
+                    free = limit - max(0, usage - _stat_value(os.path.join(d, "memory.stat"), names[2]))
+                    best = free if best is None else min(best, free)
+                if len(d) <= len(base):
+                    break
+                d = os.path.dirname(d)
+    return None if best is None else max(0, best)
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: the smaller of the kernel's MemAvailable and what the cgroup limit
+    leaves (a container's limit is often far below the machine's memory); None where neither is known."""
+    free = None
+    try:
+        with open(MEMINFO) as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    limit = cgroup_free()
+    return limit if free is None else free if limit is None else min(free, limit)
+
+
+def grid_layout(n: int, nrow: int | None = None) -> tuple[int, int]:
+    """(rows, images per row) of a grid of n >= 1 images: nrow (default ceil(sqrt(n))), at most n per row (as
+    torchvision's make_grid: a larger nrow would only widen the picture with empty cells)."""
+    nrow = min(nrow or math.isqrt(n - 1) + 1, n)
+    return -(-n // nrow), nrow
+
+
+def peak_bytes(n: int, latent_dim: int, image_shape: Sequence[int], *, chunk: int, work_per_image: int,
+               image_itemsize: int = 4, grid: bool = False, nrow: int | None = None) -> int:
+    """Estimated peak bytes of making n images chunk at a time (and, with `grid`, a grid PNG of them): the n
+    latents twice (a float32 copy, a finiteness mask or truncation's temporaries), the n images, the generator's working memory for one
+    chunk (`work_per_image` each), and for the grid its uint8 array, PIL's copy of it and one chunk's
+    conversion to uint8."""
+    c, h, w = (int(s) for s in image_shape)
+    image = c * h * w
+    k = min(n, chunk)
+    total = 2 * n * latent_dim * 4 + n * image * image_itemsize + k * work_per_image
+    if grid:
+        rows, per_row = grid_layout(n, nrow)
+        total += 2 * (rows * (h + 2) + 2) * (per_row * (w + 2) + 2) * c + 2 * k * image * 4
+    return total
+
+
+ONNX_CHUNK = 1024  # images per onnxruntime run: bounds its working memory for any n
+# Working memory per output value of one image where it cannot be measured (onnxruntime; a generator in training
+# mode): a bound for the zoo's generators, whose widest layer (DCGAN's 256x7x7 in, 128x14x14 out) takes 163 bytes
+# per 28x28 output pixel.
+ONNX_WORK_PER_VALUE = 192
+
+
+def _gb(nbytes: int) -> str:
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e8 else f"{nbytes / 1e6:.0f} MB"
+
+
+def ensure_fits(nbytes: int, what: str) -> None:
+    """Refuse, before anything is allocated, work whose estimated peak (`peak_bytes`) exceeds available_memory()."""
+    if nbytes < ALWAYS_FITS:
+        return  # reading /proc and /sys costs more than generating one small batch
+    free = available_memory()
+    if free is not None and nbytes > free:
+        raise GanzooError(f"{what} need about {_gb(nbytes)} of memory at the peak, but only {_gb(free)} is available"
+                          " (the smaller of MemAvailable and the cgroup limit): ask for fewer at a time (e.g. a loop "
+                          "of sample(10000, seed=i)).")
 
 
 class OnnxGenerator:
@@ -259,6 +388,15 @@ class OnnxGenerator:
         and the JavaScript examples give for the seed (see `sample_latent` in this module)."""
         return sample_latent(n, self.latent_dim, seed, truncation)
 
+    def peak_bytes(self, n: int, *, grid: bool = False, nrow: int | None = None) -> int:
+        """Estimated peak bytes of generating n images, and with `grid` a grid of them (see `peak_bytes`)."""
+        itemsize = 1 if self.session.get_outputs()[0].type == "tensor(uint8)" else 4
+        return peak_bytes(n, self.latent_dim, self.image_shape, chunk=ONNX_CHUNK, image_itemsize=itemsize,
+                          work_per_image=ONNX_WORK_PER_VALUE * math.prod(self.image_shape), grid=grid, nrow=nrow)
+
+    def _ensure_fits(self, n: int) -> None:
+        ensure_fits(self.peak_bytes(n), f"{n} images of {'x'.join(map(str, self.image_shape))}")
+
     def labels_array(self, labels, n: int) -> np.ndarray | None:
         y = label_indices(labels, n, self.class_names if self.conditional else [], "this generator")
         return None if y is None else np.asarray(y, dtype=np.int64)
@@ -277,15 +415,26 @@ class OnnxGenerator:
         if self.conditional and labels is None:
             raise OnnxGeneratorError(f"this generator is conditional: pass labels (ints 0..{self.num_classes - 1} "
                                      f"or class names {self.class_names})")
-        feeds = {"z": z}
-        y = self.labels_array(labels, z.shape[0])
-        if y is not None:
-            feeds["labels"] = y
-        return self.session.run(None, feeds)[0]
+        n = z.shape[0]
+        self._ensure_fits(n)
+        y = self.labels_array(labels, n)
+        out = None
+        for i in range(0, n, ONNX_CHUNK):  # bounded working memory for any n
+            feeds = {"z": z[i:i + ONNX_CHUNK]}
+            if y is not None:
+                feeds["labels"] = y[i:i + ONNX_CHUNK]
+            images = self.session.run(None, feeds)[0]
+            if n <= ONNX_CHUNK:
+                return images
+            if out is None:
+                out = np.empty((n, *images.shape[1:]), images.dtype)
+            out[i:i + len(images)] = images
+        return out
 
     def sample(self, n: int, labels=None, seed: int | None = None, truncation: float | None = None) -> np.ndarray:
         """n images; conditional models without labels get balanced labels 0, 1, ..., K-1, 0, ...
         The same seed gives the same images as ganzoo.load(...).sample (to float tolerance)."""
         n = check_n(n)
+        self._ensure_fits(n)  # before the labels and latents are made
         y = self.labels_array(labels, n)
         return self.generate(self.sample_latent(n, seed, truncation), y)

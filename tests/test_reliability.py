@@ -141,21 +141,21 @@ def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, mon
     monkeypatch.setattr(g, "forward", lambda z, y=None: calls.append(len(z)) or real_forward(z, y))
     chunked = m.sample(10, seed=3)  # batch size changes float rounding in the convolutions, nothing more
     assert torch.allclose(chunked, whole, atol=1e-6) and calls == [3, 3, 3, 1]
-    with pytest.raises(ganzoo.GanzooError, match=r"10000000000 images of 1x28x28 need 31360\.0 GB as float32, but "
-                                                 r"only .* GB of memory is available"):
+    with pytest.raises(ganzoo.GanzooError, match=r"10000000000 images of 1x28x28 need about 32000\.0 GB of memory at "
+                                                 r"the peak, but only .* is available"):
         m.sample(10**10)
 
 
 def test_memory_is_checked_only_for_results_that_might_not_fit(pair, monkeypatch):
-    from ganzoo import model as model_mod
+    from ganzoo import runtime
 
     m, _ = pair
     reads = []
-    monkeypatch.setattr(model_mod, "available_memory", lambda: reads.append(1) or 10**6)  # 1 MB free
+    monkeypatch.setattr(runtime, "available_memory", lambda: reads.append(1) or 10**6)  # 1 MB free
     assert m.sample(4, seed=0).shape == (4, 1, 28, 28) and reads == []  # 12.5 KB: under ALWAYS_FITS, no read
-    n = model_mod.ALWAYS_FITS // (28 * 28 * 4) + 1
-    with pytest.raises(ganzoo.GanzooError, match=rf"{n} images of 1x28x28 need 0\.1 GB as float32, but only "
-                                                 r"0\.0 GB of memory is available"):
+    n = runtime.ALWAYS_FITS // (28 * 28 * 4) + 1
+    with pytest.raises(ganzoo.GanzooError, match=rf"{n} images of 1x28x28 need about 0\.1 GB of memory at the peak, "
+                                                 r"but only 1 MB is available"):
         m.sample(n)
     assert reads  # a result of ALWAYS_FITS or more is measured against the memory available
 
