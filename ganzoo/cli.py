@@ -279,7 +279,7 @@ def cmd_invert(a) -> None:
     if a.save_latents:
         np.save(a.save_latents, z.cpu().numpy(), allow_pickle=False)
     for f, e in zip(a.images, mse.tolist()):
-        print(f"{f}: reconstruction MSE {e:.5f}")
+        print(f"{escaped(f)}: reconstruction MSE {e:.5f}")  # a file name can hold anything (a shell glob's match)
     print(f"wrote originals (top) and reconstructions (bottom) to {out}"
           + (f"; latents to {a.save_latents}" if a.save_latents else ""))
 

@@ -254,8 +254,11 @@ def test_16_bit_and_float_images_keep_their_grey_levels(tmp_path, tiny_model, ca
     with pytest.raises(ganzoo.GanzooError, match=r"a mode-I image must hold values in 0\.\.65535, got 0\.\.131070"):
         to_image_tensor(tiny_model, [open_image(tmp_path / "wide.tif", tiny_model)])
     # through the command line: the grid's top row holds the originals, 8-bit rounded from the 16-bit levels
-    assert run_cli(capsys, "invert", tiny_model.folder, tmp_path / "g16.png", "--steps", "1",
-                   "-o", tmp_path / "r.png")[0] == 0
+    hostile = tmp_path / "g\x1b[2J16.png"  # a file name is untrusted text too
+    hostile.write_bytes((tmp_path / "g16.png").read_bytes())
+    assert cli(["invert", str(tiny_model.folder), str(hostile), "--steps", "1", "-o", str(tmp_path / "r.png")]) == 0
+    out = capsys.readouterr().out
+    assert "g\\x1b[2J16.png: reconstruction MSE" in out and "\x1b" not in out
     top = np.asarray(Image.open(tmp_path / "r.png"))[2:30, 2:30]
     assert np.array_equal(top, (want * 255 + 0.5).astype(np.uint8))
 
