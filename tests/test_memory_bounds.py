@@ -117,11 +117,12 @@ def test_grid_rows_never_exceed_the_images(pair, tmp_path, capsys):
     (["steer", "{m}", "--toward", "3", "--steps", "10000000000"], "1 morph(s) of 10000000000 steps and their grid need"),
     (["steer", "{m}", "--toward", "3", "--seed", "1", "--seed", "2", "--steps", "1000000000"], "2 morph(s) of"),
     (["sample", "{m}", "-n", "10000000000"], "10000000000 samples and their grid need about 50000.1 GB"),
+    (["sample", "{onnx}", "-n", "10000000000"], "10000000000 samples and their grid need about"),
     (["eval", "{m}", "--n", "10000000000"], "10000000000 samples to measure need about"),
 ])
 def test_huge_sizes_on_the_command_line_are_refused_before_allocating(argv, message, pair, tmp_path, capsys):
     m, _ = pair
-    argv = [a.format(m=m.folder) for a in argv]
+    argv = [a.format(m=m.folder, onnx=m.folder.parent / "d.onnx") for a in argv]
     code, err = run_cli(capsys, *argv, *(["-o", tmp_path / "x.png"] if argv[0] != "eval" else []))
     assert code == 2 and err.count("\n") == 1 and message in err, err
 
