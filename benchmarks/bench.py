@@ -43,8 +43,10 @@ PARTS = ("sampling", "forms", "profile", "precision", "compile", "cold", "traini
 
 
 def default_data_root() -> str:
-    """Where the benchmarks read MNIST / Fashion-MNIST: $GANZOO_DATA, else ../shared/data beside the checkout."""
-    return os.environ.get("GANZOO_DATA") or str(ROOT.parent / "shared" / "data")
+    """Where the benchmarks read MNIST / Fashion-MNIST: ganzoo's one rule, $GANZOO_DATA, else ./data."""
+    from ganzoo.datasets import data_root
+
+    return str(data_root())
 
 
 def cpu_model() -> str:
@@ -464,7 +466,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--train-steps", type=int, default=60)
     p.add_argument("--data-root", default=default_data_root(),
-                   help="MNIST for the training part (default $GANZOO_DATA, else ../shared/data)")
+                   help="MNIST for the training part (default $GANZOO_DATA, else ./data)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--merge", action="store_true",
                    help="re-measure only the --only parts (each replaced whole) and keep the others of OUT/results.json")

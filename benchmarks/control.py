@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data-root", default=default_data_root(),
-                   help="test images for inversion (default $GANZOO_DATA, else ../shared/data)")
+                   help="test images for inversion (default $GANZOO_DATA, else ./data)")
     p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
                    help="rewrite the <!-- control --> section of docs/control.md (--update-readme: its old name)")
     a = p.parse_args(argv)

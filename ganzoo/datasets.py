@@ -9,11 +9,16 @@ import numpy as np
 
 from .errors import DataNotFoundError, GanzooError
 
+# The one default data root of ganzoo, training, the benchmarks and the tests: ./data in the working
+# directory, as in torchvision's examples. Elsewhere: --data-root, or $GANZOO_DATA.
+DEFAULT_DATA_ROOT = "data"
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """The data root: the argument, else $GANZOO_DATA, else ./data."""
-    return Path(root or os.environ.get("GANZOO_DATA") or "data")
+    """The data root: `root` (a --data-root flag or argument), else $GANZOO_DATA, else ./data.
+
+    It holds torchvision's layout: MNIST/raw/*-ubyte, FashionMNIST/raw/*-ubyte, cifar-10-batches-py/."""
+    return Path(root or os.environ.get("GANZOO_DATA") or DEFAULT_DATA_ROOT)
 
 
 def _read_idx(path: Path) -> np.ndarray:

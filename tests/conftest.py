@@ -1,16 +1,24 @@
+"""Shared fixtures. Data: quick tests train and evaluate on `data_root`, a small synthetic MNIST and
+Fashion-MNIST written in torchvision's IDX layout, so they run on any clean checkout; tests that need
+the real data sets take `real_data_root`, which skips (with the reason) where they are absent."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from ganzoo.datasets import data_root as resolve_data_root
 from ganzoo.folder import save_folder
 from ganzoo.models import ARCHITECTURES, build, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_ROOT = Path(os.environ.get("GANZOO_DATA") or ROOT.parent / "shared" / "data").resolve()  # absolute: doc blocks run elsewhere
+# ganzoo's one rule ($GANZOO_DATA, else ./data); absolute, since doc blocks and subprocesses run elsewhere
+DATA_ROOT = resolve_data_root().resolve()
+IDX_FOLDERS = ("MNIST", "FashionMNIST")  # the zoo's data sets, as torchvision names their folders
+IDX_FILES = tuple(f"{split}-{kind}" for split in ("train", "t10k")
+                  for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
 
 # Small widths so every architecture builds and runs in milliseconds.
 TINY = {
@@ -41,10 +49,54 @@ def tiny(request, tmp_path) -> tuple[str, Path]:
     return request.param, make_tiny_folder(tmp_path / request.param, request.param)
 
 
-@pytest.fixture
-def data_root() -> Path:
-    if not (DATA_ROOT / "MNIST" / "raw").is_dir():
-        pytest.fail(f"test data missing: expected MNIST under {DATA_ROOT} (set GANZOO_DATA)")
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """An uint8 array as an IDX file: magic 0x00 0x00 0x08 (unsigned byte) ndim, big-endian sizes, data."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(header + np.ascontiguousarray(array, np.uint8).tobytes())
+
+
+def write_synthetic_idx(root: Path, folder: str, n_train: int = 512, n_test: int = 256, seed: int = 0) -> Path:
+    """root/folder/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte as torchvision keeps them: 28x28 images of
+    class k hold a bright bar at column 2k + 4 over faint noise, labels cycle 0..9."""
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28), dtype=np.uint8)
+        images[np.arange(n), 4:24, 2 * labels + 4] = 255
+        write_idx(raw / f"{split}-images-idx3-ubyte", images)
+        write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
+    return root
+
+
+def real_data_missing(root: Path = DATA_ROOT) -> str | None:
+    """Why the real MNIST / Fashion-MNIST are not usable under `root`, or None when they are."""
+    for folder in IDX_FOLDERS:
+        for name in IDX_FILES:
+            path = root / folder / "raw" / name
+            if not path.is_file() and not path.with_name(name + ".gz").is_file():
+                return (f"needs the real MNIST and Fashion-MNIST in torchvision's layout; {path} is missing "
+                        "(set GANZOO_DATA to the folder holding MNIST/ and FashionMNIST/)")
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory) -> Path:
+    """A data root with a small synthetic MNIST and Fashion-MNIST (512 train, 256 test images each): for tests
+    that need some data in the right layout, not the real images. The same on every machine."""
+    root = tmp_path_factory.mktemp("data")
+    for i, folder in enumerate(IDX_FOLDERS):
+        write_synthetic_idx(root, folder, seed=i)
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_data_root() -> Path:
+    """The real data sets' root ($GANZOO_DATA, else ./data); the test is skipped, saying why, without them."""
+    reason = real_data_missing()
+    if reason:
+        pytest.skip(reason)
     return DATA_ROOT
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from .conftest import DATA_ROOT, ROOT
+from .conftest import ROOT
 
 FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--ckpt_every=2", "--eval_every=0", "--sample_every=0",
         "--model.latent_dim=8", "--model.g_width=8", "--model.d_width=8",
@@ -26,7 +26,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int) -> None:
+def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int, root: str) -> None:
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     torch.set_num_threads(1)
@@ -34,7 +34,7 @@ def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int) -
     from training.train import Trainer
 
     recipe = apply_overrides(get_recipe(name), [f"--steps={steps}", *FAST])
-    t = Trainer(recipe, out, data_root=str(DATA_ROOT), device="cpu", quiet=True)
+    t = Trainer(recipe, out, data_root=root, device="cpu", quiet=True)
     t.run()
     params = {f"G.{k}": v.detach().clone() for k, v in t.G.module.named_parameters()}
     params.update({f"D.{k}": v.detach().clone() for k, v in t.D.module.named_parameters()})
@@ -45,9 +45,9 @@ def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int) -
 
 
 @pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "wgan-mnist"])
-def test_two_process_gloo_ranks_agree_and_resume_single(name, tmp_path):
+def test_two_process_gloo_ranks_agree_and_resume_single(name, tmp_path, data_root):
     out = str(tmp_path / "ddp")
-    mp.spawn(_worker, args=(2, _free_port(), name, out, 4), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, _free_port(), name, out, 4, str(data_root)), nprocs=2, join=True)
     p0 = torch.load(tmp_path / "ddp" / "params_rank0.pt")
     p1 = torch.load(tmp_path / "ddp" / "params_rank1.pt")
     assert p0.keys() == p1.keys()
@@ -60,18 +60,18 @@ def test_two_process_gloo_ranks_agree_and_resume_single(name, tmp_path):
     # the rank-0 checkpoint continues in one process
     from training.train import main
 
-    res = main([name, "--out", out, "--data-root", str(DATA_ROOT), "--quiet", "--resume", "--steps=6", *FAST])
+    res = main([name, "--out", out, "--data-root", str(data_root), "--quiet", "--resume", "--steps=6", *FAST])
     assert res["steps"] == 6 and res["world_size"] == 1
 
 
-def test_torchrun_launch(tmp_path):
+def test_torchrun_launch(tmp_path, data_root):
     """The documented launcher itself, resuming a single-process checkpoint under torchrun."""
     from training.train import main
 
     out = tmp_path / "tr"
-    main(["dcgan-mnist", "--out", str(out), "--data-root", str(DATA_ROOT), "--quiet", "--steps=2", *FAST])
+    main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet", "--steps=2", *FAST])
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port", str(_free_port()),
-           "-m", "training.train", "dcgan-mnist", "--out", str(out), "--data-root", str(DATA_ROOT), "--quiet",
+           "-m", "training.train", "dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet",
            "--device", "cpu", "--steps=4", "--resume", *FAST]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)

@@ -81,8 +81,8 @@ def test_every_block_is_run_or_skipped_with_a_reason(doc):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", DOCS)
-def test_doc_blocks_run(doc, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GANZOO_DATA": str(DATA_ROOT), "HF_HUB_OFFLINE": "1"}
+def test_doc_blocks_run(doc, tmp_path, real_data_root):  # the examples train and evaluate on the real data
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GANZOO_DATA": str(real_data_root), "HF_HUB_OFFLINE": "1"}
     # the commands run from a checkout: training/ and web/ must be reachable as in the repository
     (tmp_path / "training").symlink_to(ROOT / "training")
     (tmp_path / "web").symlink_to(ROOT / "web")

@@ -18,10 +18,8 @@ def mnist(data_root_module):
 
 
 @pytest.fixture(scope="module")
-def data_root_module():
-    from .conftest import DATA_ROOT
-
-    return DATA_ROOT
+def data_root_module(real_data_root):  # these tests measure distances on the real images
+    return real_data_root
 
 
 @pytest.mark.slow

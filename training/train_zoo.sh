@@ -3,7 +3,8 @@
 # The shipped zoo was trained with the two data sets side by side (one process per core):
 #   bash training/train_zoo.sh mnist & bash training/train_zoo.sh fashion-mnist & wait
 set -euo pipefail
+# The data come from ganzoo's one data root: $GANZOO_DATA, else ./data.
 ds=$1
 for arch in gan dcgan cgan wgan wgan-gp; do
-  python -m training.train "$arch-$ds" --data-root "${GANZOO_DATA:-../shared/data}" --threads 1 --quiet
+  python -m training.train "$arch-$ds" --threads 1 --quiet
 done
