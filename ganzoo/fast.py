@@ -17,14 +17,28 @@
   the second layer is rewritten to read the first one's conv output directly (one 2x2 conv, 16x its
   channels, then PixelShuffle(4)), so the wide map is never interleaved or cropped. That copy was a third
   of onnxruntime's time with 2 threads (DepthToSpace and Pad run on one thread there).
+- linear_chain: an MLP's Linear layers and activations (after folding) as one LinearChain, an addmm per layer
+  and the activation in place: no module call or new tensor per activation, which is much of an MLP's time at
+  small batches. Torch only (export keeps the layers).
+- The nn.Identity layers that folding and the phase form leave in an nn.Sequential are dropped.
 
 `optimize(generator)` returns a rewritten deep copy in eval mode; the original is not touched (the
 zoo's files, steering and training keep using it). `fast_generator` is what sampling runs. The tests
 check every rewrite against the original on every architecture.
+
+This module holds the mechanisms only. What a generator is made of, and which rewrite it samples with,
+its class declares (all optional; a class that declares nothing runs as is):
+- `inference_rewrite()`: the InferenceRewrite that sampling uses, or None for none (chosen per
+  architecture by measurement: `python benchmarks/bench.py --only paths`);
+- `output_layers()`: the nn.Sequential that makes its output, ending in (Linear | ConvTranspose2d, Tanh),
+  which the output range folds into;
+- `latent_map_layers()`: an nn.Sequential fed z as (B, latent, 1, 1), whose first ConvTranspose2d may then
+  become a Linear (any submodule may declare one).
 """
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,6 +46,29 @@ from torch import nn
 from .errors import GanzooError
 from .model import to_unit_range
 from .registry import CONVT_FORMS
+
+
+@dataclass(frozen=True)
+class InferenceRewrite:
+    """The rewrite a generator class declares for sampling (its `inference_rewrite()`): BatchNorm folded,
+    images in [0, 1] folded into the last layer, stride-2 transposed convolutions in form `convt` (one of
+    CONVT_FORMS), with `channels_last` 4-d weights in that memory format, and with `linear_chain` every
+    nn.Sequential of Linear layers and elementwise activations as one LinearChain."""
+
+    convt: str = "native"
+    channels_last: bool = False
+    linear_chain: bool = False  # Sequentials of Linear layers and activations run as one LinearChain
+
+    def __post_init__(self):
+        if self.convt not in CONVT_FORMS:
+            raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {self.convt!r}")
+
+
+def declared(module: nn.Module, name: str):
+    """What `module`'s class declares under `name` (see the module docstring), or None where it declares
+    nothing."""
+    fn = getattr(module, name, None)
+    return fn() if callable(fn) else None
 
 
 @torch.no_grad()
@@ -263,22 +300,23 @@ def _is_first_layer(m: nn.Module) -> bool:  # ConvTranspose2d(latent, C, k, stri
     return isinstance(m, nn.ConvTranspose2d) and m.stride == (1, 1) and m.padding == (0, 0) and m.groups == 1
 
 
-def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs: bool = False) -> nn.Module:
+def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs: bool = False,
+                          latent_maps: tuple[nn.Module, ...] = ()) -> nn.Module:
     """Replace stride-2 ConvTranspose2d by `form` ("subpixel" or "phase") and the first 1x1 -> kxk one by a
     Linear, in place. With "phase", an elementwise activation that follows such a layer (after a folded
     BatchNorm) moves into it, and the last two stride-2 layers become a PhasePair (`split_pairs`: its
     onnxruntime form).
 
-    The first layer is only rewritten when it opens an nn.Sequential whose input is (B, latent, 1, 1),
-    as in ganzoo's conv generators (their forward reshapes z to that).
+    The first layer is only rewritten when it opens one of `latent_maps`: nn.Sequentials whose input is
+    (B, latent, 1, 1), as their generators declare (`latent_map_layers()`).
     """
     for name, child in module.named_children():
         if _is_subpixel_able(child):
             setattr(module, name, subpixel_conv(child) if form == "subpixel" else PhaseConvTranspose(child))
         else:
-            rewrite_convtranspose(child, form, split_pairs)
+            rewrite_convtranspose(child, form, split_pairs, latent_maps)
     if isinstance(module, nn.Sequential) and len(module) and _is_first_layer(module[0]) \
-            and getattr(module, "_ganzoo_input_1x1", False):
+            and any(module is m for m in latent_maps):
         module[0] = LinearToMap(module[0])
     if form == "phase" and isinstance(module, nn.Sequential):  # (layer, Identity*, activation) -> layer(act)
         for i, layer in enumerate(module):
@@ -303,6 +341,73 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs
     return module
 
 
+# The activations a LinearChain applies in place, by kind.
+_CHAIN_ACTS = {nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
+
+
+class LinearChain(nn.Module):
+    """An nn.Sequential of Linear layers, each followed by at most one elementwise activation (Identity between
+    them skipped): one addmm per layer and the activation in place on its output. The same result without a
+    module call and a new tensor per activation, which is much of an MLP generator's time at small batches."""
+
+    def __init__(self, seq: nn.Sequential):
+        super().__init__()
+        self.linears = nn.ModuleList()
+        self.acts: list[tuple[str, float] | None] = []  # (kind, LeakyReLU slope) after each Linear
+        for m in seq:
+            if isinstance(m, nn.Linear):
+                self.linears.append(m)
+                self.acts.append(None)
+            elif type(m) in _CHAIN_ACTS and self.acts and self.acts[-1] is None:
+                self.acts[-1] = (_CHAIN_ACTS[type(m)], getattr(m, "negative_slope", 0.0))
+            elif type(m) is not nn.Identity:
+                raise TypeError(f"a LinearChain holds Linear layers and one activation after each, not {m}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, in) -> (B, out)
+        for linear, act in zip(self.linears, self.acts):
+            x = torch.addmm(linear.bias, x, linear.weight.t()) if linear.bias is not None else x @ linear.weight.t()
+            if act is not None:
+                kind, slope = act
+                if kind == "leaky_relu":
+                    nn.functional.leaky_relu_(x, slope)
+                else:
+                    getattr(torch, kind + "_")(x)  # torch.relu_, tanh_, sigmoid_
+        return x
+
+
+def _is_linear_chain(m: nn.Module) -> bool:
+    if not isinstance(m, nn.Sequential) or not len(m) or not isinstance(m[0], nn.Linear):
+        return False
+    try:
+        LinearChain(m)
+    except TypeError:
+        return False
+    return True
+
+
+def chain_linear_layers(module: nn.Module) -> nn.Module:
+    """Replace every nn.Sequential below `module` that is a chain of Linear layers and activations by a
+    LinearChain, in place."""
+    for name, child in module.named_children():
+        if _is_linear_chain(child):
+            setattr(module, name, LinearChain(child))
+        else:
+            chain_linear_layers(child)
+    return module
+
+
+def drop_identities(module: nn.Module) -> nn.Module:
+    """Remove the nn.Identity layers the rewrites leave in nn.Sequentials (a folded BatchNorm, an activation
+    moved into a conv), in place: each is a module call for nothing."""
+    for m in module.modules():
+        if isinstance(m, nn.Sequential) and any(type(x) is nn.Identity for x in m):
+            keep = [x for x in m if type(x) is not nn.Identity]
+            m._modules.clear()
+            for i, x in enumerate(keep):
+                m.add_module(str(i), x)
+    return module
+
+
 class ToUnitRange(nn.Module):
     """A generator (output in [-1, 1]) whose images come out in [0, 1], as `model.generate` returns them."""
 
@@ -315,11 +420,9 @@ class ToUnitRange(nn.Module):
 
 
 def _output_layers(generator: nn.Module) -> nn.Sequential | None:
-    """The nn.Sequential whose output is the generator's, if it ends in (Linear | ConvTranspose2d, Tanh)."""
-    from .models.cgan import CGANGenerator
-
-    body = generator.body if isinstance(generator, CGANGenerator) else generator
-    net = getattr(body, "net", None)  # ganzoo's MLP and DCGAN generators return net(...), reshaped at most
+    """The nn.Sequential whose output is the generator's, as its class declares (`output_layers()`), if it
+    ends in (Linear | ConvTranspose2d, Tanh)."""
+    net = declared(generator, "output_layers")
     if isinstance(net, nn.Sequential) and len(net) >= 2 and type(net[-1]) is nn.Tanh \
             and isinstance(net[-2], (nn.Linear, nn.ConvTranspose2d)):
         return net
@@ -330,7 +433,8 @@ def _output_layers(generator: nn.Module) -> nn.Sequential | None:
 def fold_unit_range(generator: nn.Module) -> nn.Module:
     """The generator with images in [0, 1] out, in place where it can: (tanh(x) + 1) / 2 = sigmoid(2x), so
     the last layer's weights and bias double and its Tanh becomes a Sigmoid (one pass instead of four, and
-    no clamp: a sigmoid stays in [0, 1]). A generator of another shape is wrapped in ToUnitRange."""
+    no clamp: a sigmoid stays in [0, 1]). A generator that declares no such output layers is wrapped in
+    ToUnitRange."""
     net = _output_layers(generator)
     if net is None:
         return ToUnitRange(generator)
@@ -342,14 +446,13 @@ def fold_unit_range(generator: nn.Module) -> nn.Module:
 
 
 def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool = False,
-             onnx: bool = False, unit_range: bool = False) -> nn.Module:
+             onnx: bool = False, unit_range: bool = False, linear_chain: bool = False) -> nn.Module:
     """A faster copy of `generator` for inference: eval mode, BatchNorm folded, the stride-2 transposed
     convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring),
     with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC), with
     `onnx` the graph meant for export (PhasePair split per parity group, which onnxruntime runs fastest),
-    and with `unit_range` images in [0, 1] out (`fold_unit_range`) instead of the generator's [-1, 1]."""
-    from .models.dcgan import DCGANGenerator
-
+    with `unit_range` images in [0, 1] out (`fold_unit_range`) instead of the generator's [-1, 1], and with
+    `linear_chain` its chains of Linear layers as LinearChains (torch only: in-place activations)."""
     if convt not in CONVT_FORMS:
         raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {convt!r}")
     g = copy.deepcopy(generator).eval()
@@ -357,10 +460,11 @@ def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool
     if unit_range:
         g = fold_unit_range(g)
     if convt != "native":
-        for m in g.modules():
-            if isinstance(m, DCGANGenerator):
-                m.net._ganzoo_input_1x1 = True  # its forward feeds z as (B, latent, 1, 1)
-        rewrite_convtranspose(g, convt, split_pairs=onnx)
+        maps = tuple(m for m in (declared(x, "latent_map_layers") for x in g.modules()) if m is not None)
+        rewrite_convtranspose(g, convt, split_pairs=onnx, latent_maps=maps)
+    if linear_chain:
+        chain_linear_layers(g)
+    drop_identities(g)
     if channels_last:
         g = g.to(memory_format=torch.channels_last)
         for m in g.modules():
@@ -372,13 +476,11 @@ def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool
 
 
 def fast_generator(generator: nn.Module) -> nn.Module:
-    """The copy that `model.generate` runs, images in [0, 1] out: a conv generator in the phase form (last
-    two layers as a PhasePair) with channels_last weights; an MLP generator is only folded.
-
-    Measured on the 2-core CPU (2026-11-25, dcgan-mnist and cgan-fashion-mnist, batch 1-256, 1 and 2
-    threads, quiet): this form was the fastest or within noise of it at every batch size; native
-    ConvTranspose (the choice from batch 128 before the PhasePair) was slower everywhere, e.g. 32.5 against
-    25.8 ms at batch 256 with 2 threads."""
-    if not any(isinstance(m, nn.ConvTranspose2d) for m in generator.modules()):
-        return optimize(generator, unit_range=True)
-    return optimize(generator, convt="phase", channels_last=True, unit_range=True)
+    """The module that `model.generate` runs, images in [0, 1] out: `optimize` with the rewrite the
+    generator's class declares (`inference_rewrite()`), or the generator as is (wrapped in ToUnitRange)
+    where it declares none."""
+    rewrite = declared(generator, "inference_rewrite")
+    if rewrite is None:
+        return ToUnitRange(generator)
+    return optimize(generator, convt=rewrite.convt, channels_last=rewrite.channels_last, unit_range=True,
+                    linear_chain=rewrite.linear_chain)

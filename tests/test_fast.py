@@ -8,14 +8,21 @@ import ganzoo
 from ganzoo.fast import CONVT_FORMS, optimize
 
 
+@pytest.mark.parametrize("linear_chain", [False, True])
 @pytest.mark.parametrize("convt", CONVT_FORMS)
-def test_rewrites_are_exact_on_every_architecture(tiny, convt):
-    _, folder = tiny
+def test_rewrites_are_exact_on_every_architecture(tiny, convt, linear_chain):
+    from ganzoo.fast import LinearChain
+
+    arch, folder = tiny
     m = ganzoo.load(folder)
-    fast = optimize(m.generator, convt=convt)
+    fast = optimize(m.generator, convt=convt, linear_chain=linear_chain)
     assert not any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in fast.modules())
     if convt != "native":
         assert not any(isinstance(x, torch.nn.ConvTranspose2d) for x in fast.modules())
+    # the Identity layers left by folding are gone; an MLP generator's layers are one LinearChain if asked
+    assert not any(isinstance(s, torch.nn.Sequential) and torch.nn.Identity in map(type, s) for s in fast.modules())
+    mlp = arch == "gan" or m.config["config"].get("generator") == "mlp"
+    assert any(isinstance(x, LinearChain) for x in fast.modules()) == (linear_chain and mlp)
     z = m.sample_latent(9, seed=0)
     y = torch.arange(9) % 10 if m.conditional else None
     with torch.no_grad():
@@ -194,3 +201,86 @@ def test_phase_pair_is_exact_for_every_depth(size, channels):
             assert fast(z).shape == want.shape == (5, channels, size, size)
             assert torch.allclose(fast(z), want, atol=1e-5)
             assert torch.allclose(fast.to(memory_format=torch.channels_last)(z), want, atol=1e-5)
+
+
+def _kinds(module: torch.nn.Module) -> list[str]:
+    return [type(m).__name__ for m in module.modules()]
+
+
+def test_sampling_runs_the_rewrite_each_generator_class_declares(tiny):
+    """fast_generator is optimize() with what the generator declares (inference_rewrite()), or the generator as is
+    where it declares none; either way the images match the original's."""
+    from ganzoo.fast import ToUnitRange, declared, fast_generator
+    from ganzoo.model import to_unit_range
+    from ganzoo.models import build, make_config
+
+    from .conftest import TINY
+
+    arch, folder = tiny
+    generators = [ganzoo.load(folder).generator]
+    if arch == "cgan":  # and its class-conditional BatchNorm form, which declares none
+        generators.append(build("cgan", make_config("cgan", {**TINY["cgan"], "g_cond": "cbn"}))[0].eval())
+    for g in generators:
+        rewrite = declared(g, "inference_rewrite")
+        fast = fast_generator(g)
+        if rewrite is None:
+            assert isinstance(fast, ToUnitRange) and fast.generator is g
+        else:
+            want = optimize(g, convt=rewrite.convt, channels_last=rewrite.channels_last, unit_range=True,
+                            linear_chain=rewrite.linear_chain)
+            assert _kinds(fast) == _kinds(want) and fast is not g
+            convs = [m.weight for m in fast.modules() if isinstance(m, torch.nn.Conv2d)]
+            assert all(w.is_contiguous(memory_format=torch.channels_last) == rewrite.channels_last for w in convs)
+        z = torch.randn(9, g.cfg.latent_dim)
+        y = torch.arange(9) % 10 if arch == "cgan" else None
+        with torch.no_grad():
+            assert torch.allclose(fast(z, y), to_unit_range(g(z, y)), atol=1e-5)
+    assert (declared(generators[-1], "inference_rewrite") is None) == (arch == "cgan")
+
+
+def test_fast_follows_the_declaration_not_the_class():
+    """fast.py knows no generator class: a subclass that declares another rewrite, or none, gets just that, and a
+    generator from outside ganzoo that declares its layers gets the full phase rewrite."""
+    from ganzoo.fast import InferenceRewrite, LinearToMap, PhasePair, ToUnitRange, fast_generator
+    from ganzoo.models import build, make_config
+    from ganzoo.models.dcgan import DCGANGenerator
+
+    torch.manual_seed(0)
+    cfg = make_config("dcgan", {"latent_dim": 8, "g_width": 8, "d_width": 8})
+
+    class Subpixel(DCGANGenerator):
+        def inference_rewrite(self):
+            return InferenceRewrite(convt="subpixel")
+
+    class AsIs(DCGANGenerator):
+        def inference_rewrite(self):
+            return None
+
+    class Outside(torch.nn.Module):  # not a ganzoo model: the same layers, declared
+        def __init__(self):
+            super().__init__()
+            self.layers = build("dcgan", cfg)[0].net
+
+        def forward(self, z, labels=None):
+            return self.layers(z[:, :, None, None])
+
+        def inference_rewrite(self):
+            return InferenceRewrite(convt="phase", channels_last=True)
+
+        def output_layers(self):
+            return self.layers
+
+        def latent_map_layers(self):
+            return self.layers
+
+    sub = fast_generator(Subpixel(cfg).eval())
+    assert "PixelShuffle" in _kinds(sub) and "PhasePair" not in _kinds(sub) and "Sigmoid" in _kinds(sub)
+    assert isinstance(fast_generator(AsIs(cfg).eval()), ToUnitRange)
+    out = Outside().eval()
+    fast = fast_generator(out)
+    assert {LinearToMap, PhasePair, torch.nn.Sigmoid} <= {type(m) for m in fast.modules()}
+    z = torch.randn(5, 8)
+    with torch.no_grad():
+        assert torch.allclose(fast(z), (out(z) + 1) / 2, atol=1e-5)
+    with pytest.raises(ganzoo.GanzooError, match="convt must be one of native, subpixel, phase, got 'fast'"):
+        InferenceRewrite(convt="fast")

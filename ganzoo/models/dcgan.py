@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..fast import InferenceRewrite
 from .gan import num_upsamples
 
 
@@ -63,6 +64,20 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z[:, :, None, None])
+
+    # -- what ganzoo.fast needs (see its docstring) --
+    def inference_rewrite(self) -> InferenceRewrite | None:
+        """Sampling runs the phase form (the last two layers as one PhasePair) on channels_last weights: the
+        fastest candidate at every batch, 1.2-2.8x eager at batch 1-256 with 1 and 2 threads (`benchmarks/bench.py
+        --only paths`, 2026-12-03, dcgan, wgan and wgan-gp-fashion entries; the table is in
+        benchmarks/results/results.md)."""
+        return InferenceRewrite(convt="phase", channels_last=True)
+
+    def output_layers(self) -> nn.Sequential:
+        return self.net  # ends in (ConvTranspose2d, Tanh)
+
+    def latent_map_layers(self) -> nn.Sequential:
+        return self.net  # forward feeds it z as (B, latent, 1, 1)
 
 
 def _norm(kind: str, ch: int) -> nn.Module:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..fast import InferenceRewrite
+
 
 @dataclass(frozen=True)
 class GANConfig:
@@ -57,6 +59,16 @@ class GANGenerator(nn.Module):
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         c, s = self.cfg.channels, self.cfg.image_size
         return self.net(z).view(z.shape[0], c, s, s)  # (B, C, H, W)
+
+    # -- what ganzoo.fast needs (see its docstring) --
+    def inference_rewrite(self) -> InferenceRewrite | None:
+        """Sampling folds BatchNorm and the output range into the Linears and runs them as one LinearChain: the
+        fastest candidate, 1.1-1.5x eager at batch 1-256 with 1 and 2 threads (`benchmarks/bench.py --only paths`,
+        2026-12-03; the table is in benchmarks/results/results.md)."""
+        return InferenceRewrite(linear_chain=True)
+
+    def output_layers(self) -> nn.Sequential:
+        return self.net  # ends in (Linear, Tanh); forward only reshapes its output
 
 
 class GANDiscriminator(nn.Module):
