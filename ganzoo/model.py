@@ -50,7 +50,7 @@ class GANModel:
         self.source = source
         self.version = version  # the zoo / Hub version loaded ("v3"), None for a folder without a manifest
         self.folder = folder
-        self._fast: tuple[tuple, nn.Module] | None = None
+        self._fast: tuple[tuple, nn.Module, torch.device] | None = None  # (weights key, module, device)
         self._work: tuple[nn.Module, int] | None = None  # (inference generator, its working bytes per image)
 
     # -- properties ---------------------------------------------------------------------------
@@ -144,25 +144,31 @@ class GANModel:
 
     # -- images -------------------------------------------------------------------------------
     def inference_generator(self) -> nn.Module:
-        """The generator as `generate` runs it, images in [0, 1] out: `ganzoo.fast.fast_generator` (BatchNorm
-        folded, channels_last, transposed convs in the form measured fastest; the same images to float
-        tolerance). Rebuilt whenever the generator's weights change (in-place edits, load_state_dict, .to)
-        or it is replaced; a generator in training mode runs as is."""
+        """The generator as `generate` runs it, images in [0, 1] out: `ganzoo.fast.fast_generator`, the inference
+        rewrite its class declares, measured faster than eager (the same images to float tolerance). Rebuilt
+        whenever the generator's weights change (in-place edits, load_state_dict, .to) or it is replaced; a
+        generator in training mode runs as is."""
+        return self._inference()[0]
+
+    def _inference(self) -> tuple[nn.Module, torch.device]:
+        """(inference_generator(), the device of its weights): both from one walk over the weights, which every
+        `generate` call pays (at batch 1 a tenth of an MLP generator's time)."""
         from .fast import ToUnitRange, fast_generator
 
         g = self.generator
         if g.training:
-            return ToUnitRange(g)
-        tensors = [*g.parameters(), *g.buffers()]
-        key = (id(g), tuple((id(t), t._version, t.device) for t in tensors))
+            return ToUnitRange(g), self.device
+        tensors = _weights_key(g)
+        key = (id(g), tensors)
         if self._fast is None or self._fast[0] != key:
-            self._fast = (key, fast_generator(g))
-        return self._fast[1]
+            self._fast = (key, fast_generator(g), tensors[0][2] if tensors else torch.device("cpu"))
+        return self._fast[1], self._fast[2]
 
-    def work_per_image(self) -> int:
-        """Bytes of working memory one image takes inside the inference generator: the largest input plus output
-        of any of its layers, measured once per inference generator with hooks on a one-image forward pass."""
-        g = self.inference_generator()
+    def work_per_image(self, generator: nn.Module | None = None) -> int:
+        """Bytes of working memory one image takes inside the inference generator (`generator`, when the caller
+        has it: `inference_generator()` otherwise): the largest input plus output of any of its layers, measured
+        once per inference generator with hooks on a one-image forward pass."""
+        g = generator if generator is not None else self.inference_generator()
         if self._work is None or self._work[0] is not g:
             if self.generator.training:  # a one-image batch in training mode would update BatchNorm's statistics
                 return ONNX_WORK_PER_VALUE * math.prod(self.image_shape)  # the runtime's bound instead
@@ -185,11 +191,12 @@ class GANModel:
         return self._work[1]
 
     def check_memory(self, n: int, what: str, *, grid: bool = False, nrow: int | None = None,
-                     extra: int = 0) -> None:
+                     extra: int = 0, generator: nn.Module | None = None) -> None:
         """Refuse, before anything is allocated, making n images (and with `grid` a grid PNG of them, plus `extra`
-        bytes) when the estimated peak (`ganzoo.runtime.peak_bytes`) exceeds the memory available."""
-        ensure_fits(peak_bytes(n, self.latent_dim, self.image_shape, chunk=CHUNK, work_per_image=self.work_per_image(),
-                               grid=grid, nrow=nrow) + extra, what)
+        bytes) when the estimated peak (`ganzoo.runtime.peak_bytes`) exceeds the memory available. `generator`:
+        the inference generator, when the caller has it (saves a second walk over the weights)."""
+        ensure_fits(peak_bytes(n, self.latent_dim, self.image_shape, chunk=CHUNK,
+                               work_per_image=self.work_per_image(generator), grid=grid, nrow=nrow) + extra, what)
 
     @torch.inference_mode()
     def generate(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
@@ -199,16 +206,17 @@ class GANModel:
             raise GanzooError(f"z must be a tensor of shape (N, {self.latent_dim}), got {shape}")
         if not z.is_floating_point():
             raise GanzooError(f"z must hold floats, got {z.dtype}")
-        bad = int((~torch.isfinite(z)).sum())
-        if bad:
-            raise nonfinite_error(bad, z.numel())
+        if not torch.isfinite(z).all():  # counted only when there is something to report
+            raise nonfinite_error(int((~torch.isfinite(z)).sum()), z.numel())
+        g, device = self._inference()
         c, h, w = self.image_shape
-        self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}")
+        self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
         y = self.labels_tensor(labels, z.shape[0])
-        out = torch.empty(z.shape[0], c, h, w, device=self.device)
-        g = self.inference_generator()
+        if z.shape[0] <= CHUNK:  # one forward call: its output is the result, no copy into a buffer
+            return g(z.to(device, torch.float32), y).contiguous()
+        out = torch.empty(z.shape[0], c, h, w, device=device)
         for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
-            zi = z[i:i + CHUNK].to(self.device, torch.float32)
+            zi = z[i:i + CHUNK].to(device, torch.float32)
             out[i:i + CHUNK] = g(zi, None if y is None else y[i:i + CHUNK])
         return out
 
@@ -328,6 +336,19 @@ class GANModel:
         from .export import export_onnx
 
         return export_onnx(self, path, **kwargs)
+
+
+def _weights_key(module: nn.Module) -> list:
+    """(id, version, device) of every parameter and buffer of `module` and its submodules: it changes with any
+    in-place edit, replaced tensor or module, or move. One plain walk, a third of the time of parameters() +
+    buffers() (their generators build every module's name): sampling one image pays it on every call."""
+    tensors, stack = [], [module]
+    while stack:
+        m = stack.pop()
+        stack.extend(c for c in m._modules.values() if c is not None)
+        tensors.extend(m._parameters.values())
+        tensors.extend(m._buffers.values())
+    return [(id(t), t._version, t.device) for t in tensors if t is not None]
 
 
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:
