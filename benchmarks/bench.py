@@ -7,6 +7,9 @@ Parts (--only, repeatable):
 - sampling: torch eager, ganzoo's default `model.generate` path and the default ONNX file in onnxruntime,
   with 1 and 2 threads, batch 1-256, each as ms and as a share of the measured fp32 matmul peak;
 - forms: the transposed-convolution forms of ganzoo.fast (native, subpixel, phase) in torch and onnxruntime;
+- paths: per entry, torch eager against every inference rewrite of ganzoo.fast, the one its generator class
+  declares (`inference_rewrite()`) and `model.generate` as a whole, with 1 and 2 threads, batch 1-256: the
+  measurement behind each architecture's declaration;
 - profile: onnxruntime's own profiler, per operator type, for each form (where its time goes);
 - precision: fp32 vs fp16 vs int8 files: size, speed at batch 64, classifier FD of 10,000 samples;
 - compile, cold (fresh-process start), training (s/step of the recipes, 1 thread).
@@ -39,7 +42,7 @@ from ganzoo.runtime import OnnxGenerator  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"  # its <!-- bench begin/end --> section holds the tables
 BATCHES = (1, 16, 64, 256)
-PARTS = ("sampling", "forms", "profile", "precision", "compile", "cold", "training")
+PARTS = ("sampling", "forms", "paths", "profile", "precision", "compile", "cold", "training")
 
 
 def default_data_root() -> str:
@@ -74,6 +77,26 @@ def timeit(fn, repeats: int, min_time: float = 0.05) -> float:
             fn()
         times.append((time.perf_counter() - t0) / inner)
     return statistics.median(times)
+
+
+def timeit_together(fns: dict, repeats: int, min_time: float = 0.05) -> dict:
+    """Median seconds per call of each function, timed in turns (round r times every function once), so that a
+    burst of load from elsewhere on a shared machine hits all of them alike instead of one."""
+    inner = {}
+    for k, fn in fns.items():
+        fn()
+        fn()  # warm-up
+        t0 = time.perf_counter()
+        fn()
+        inner[k] = max(1, int(min_time / max(time.perf_counter() - t0, 1e-6)))
+    times: dict = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(inner[k]):
+                fn()
+            times[k].append((time.perf_counter() - t0) / inner[k])
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def matmul_peak(repeats: int) -> float:
@@ -193,6 +216,74 @@ def bench_forms(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> 
             print(f"forms {name} {form}: {res[form]}", flush=True)
     torch.set_num_threads(max(threads))
     return out
+
+
+# The candidate rewrites of `paths`: name -> (convt, channels_last, linear_chain); "eager" runs the generator as
+# is. "chain" is for generators with a chain of Linear layers (MLPs), the others for conv generators.
+PATHS = {"fold": ("native", False, False), "chain": ("native", False, True), "native cl": ("native", True, False),
+         "subpixel cl": ("subpixel", True, False), "phase": ("phase", False, False), "phase cl": ("phase", True, False)}
+
+
+def path_name(rewrite) -> str:
+    """The `paths` candidate an InferenceRewrite (or None) is."""
+    if rewrite is None:
+        return "eager"
+    return next(k for k, v in PATHS.items() if v == (rewrite.convt, rewrite.channels_last, rewrite.linear_chain))
+
+
+def untrained(name: str):
+    """A zoo entry without weights yet, as a GANModel with random weights at its recipe's config: its speed is
+    the trained entry's."""
+    from ganzoo.model import GANModel
+    from ganzoo.models import build
+    from training.recipes import get_recipe
+
+    recipe = get_recipe(name)
+    cfg = recipe.model_config()
+    torch.manual_seed(0)
+    g, _ = build(recipe.arch, cfg)
+    return GANModel(g, {"architecture": recipe.arch, "latent_dim": cfg.latent_dim, "num_classes": cfg.num_classes,
+                        "image_shape": [cfg.channels, cfg.image_size, cfg.image_size]}, source=f"{name} (untrained)")
+
+
+def bench_paths(entries: list[str], repeats: int, threads=(1, 2)) -> dict:
+    """Per entry (one without weights yet: `untrained`), ms per batch of: torch eager (the generator as is, then
+    (x + 1) / 2 clamped, as `generate` runs a generator that declares no rewrite); each candidate rewrite
+    (`optimize(..., unit_range=True)`: BatchNorm and the output range folded; an MLP also as one LinearChain, a
+    conv generator also in each transposed-convolution form, with and without channels_last); `model.generate`
+    (the declared path plus its input checks). All timed in turns."""
+    from ganzoo.fast import ToUnitRange, declared, optimize
+
+    out = {}
+    for name in entries:
+        model = ganzoo.load(name) if name in ganzoo.list_models(with_weights=True) else untrained(name)
+        g = model.generator
+        paths = {"eager": ToUnitRange(g)}
+        for label, (convt, cl, chain) in PATHS.items():
+            if (label in ("fold", "chain")) if not is_conv(model) else not chain:  # MLP: no convolution to rewrite
+                paths[label] = optimize(g, convt=convt, channels_last=cl, unit_range=True, linear_chain=chain)
+        res = out[name] = {"declared": path_name(declared(g, "inference_rewrite")), "threads": {}}
+        for t in threads:
+            torch.set_num_threads(t)
+            rows = res["threads"][str(t)] = {}
+            for b in BATCHES:
+                z, y, _, _ = inputs(model, b)
+                fns = {k: torch.inference_mode()(lambda f=f: f(z, y)) for k, f in paths.items()}
+                fns["generate"] = lambda: model.generate(z, y)
+                rows[str(b)] = {k: round(v * 1e3, 4) for k, v in timeit_together(fns, repeats).items()}
+            print(f"paths {name} {t}t: {rows}", flush=True)
+    torch.set_num_threads(max(threads))
+    return out
+
+
+def best_path(entry: dict) -> str:
+    """The candidate with the lowest geometric mean time relative to eager over every batch and thread count,
+    among those no slower than eager anywhere (eager itself when none is)."""
+    cells = [r for rows in entry["threads"].values() for r in rows.values()]
+    names = [k for k in cells[0] if k != "generate"]
+    ratio = {k: [r[k] / r["eager"] for r in cells] for k in names}
+    ok = [k for k in names if max(ratio[k]) <= 1]
+    return min(ok, key=lambda k: statistics.geometric_mean(ratio[k]))
 
 
 def bench_profile(entry: str, tmp: Path, batch: int = 64, runs: int = 30) -> dict:
@@ -386,8 +477,9 @@ def markdown(res: dict) -> str:
             lines += ["", f"**Sampling, {t} thread(s)** (fp32 matmul peak measured at {st['matmul_peak_gflops']} "
                       f"GFLOP/s with torch, 1024 x 1024{ort_mm}). ms per batch, share of that peak in brackets. "
                       "eager: the raw generator under "
-                      "inference_mode; default: `model.generate` (BatchNorm folded, transposed convs in the "
-                      "phase form, output range folded into the last layer); onnxruntime: the default "
+                      "inference_mode; default: `model.generate` (the rewrite its generator class declares: "
+                      "BatchNorm and the output range folded, conv generators in the phase form on channels_last "
+                      "weights, MLPs as one LinearChain; see the paths table); onnxruntime: the default "
                       "`ganzoo export` file.", "",
                       "| entry | GFLOP/img | batch | torch eager | ganzoo default | onnxruntime | ort / eager speed |",
                       "|---|---|---|---|---|---|---|"]
@@ -418,6 +510,25 @@ def markdown(res: dict) -> str:
                 for t, rows in by_t.items():
                     lines.append(f"| {name} | {form} | {t} | " + " | ".join(
                         f"{r['torch_ms']:.2f} / {r['onnxruntime_ms']:.2f}" for r in rows.values()) + " |")
+    pa = res.get("paths")
+    if pa:
+        names = ["eager", *PATHS]
+        lines += ["", "**Inference paths** (`benchmarks/bench.py --only paths`): ms per batch in torch of the "
+                  "generator as is (eager, output mapped to [0, 1]) and of each rewrite of `ganzoo.fast` (fold: "
+                  "BatchNorm and the output range folded; chain: also the Linear layers as one LinearChain; cl: "
+                  "channels_last weights; native / subpixel / phase: the transposed-convolution form), then "
+                  "`model.generate` (the declared path plus its input checks), all timed in turns. **bold**: the "
+                  "path the generator class declares; best: the fastest path relative to eager (geometric mean) "
+                  "among those no slower than eager at any batch.", "",
+                  "| entry | declared (best) | threads | batch | " + " | ".join(names) + " | model.generate |",
+                  "|---|---|---|---|" + "---|" * (len(names) + 1)]
+        for name, e in pa.items():
+            for t, rows in e["threads"].items():
+                for b, r in rows.items():
+                    cells = [("**{:.3f}**" if k == e["declared"] else "{:.3f}").format(r[k]) if k in r else "-"
+                             for k in names]
+                    lines.append(f"| {name} | {e['declared']} ({best_path(e)}) | {t} | {b} | " + " | ".join(cells)
+                                 + f" | {r['generate']:.3f} |")
     pr = res.get("profile")
     if pr:
         lines += ["", f"**Where onnxruntime's time goes** ({pr['entry']}, batch {pr['batch']}, its profiler): "
@@ -502,6 +613,9 @@ def main() -> None:
         conv = [e for e in ("dcgan-mnist", "cgan-fashion-mnist") if e in entries]
         if "forms" in parts:
             res["forms"] = bench_forms(conv, args.repeats, tmp)
+            save()
+        if "paths" in parts:
+            res["paths"] = bench_paths(entries, args.repeats)
             save()
         if "profile" in parts:
             res["profile"] = bench_profile(conv[0] if conv else entries[0], tmp)
