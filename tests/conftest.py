@@ -49,24 +49,27 @@ def tiny(request, tmp_path) -> tuple[str, Path]:
     return request.param, make_tiny_folder(tmp_path / request.param, request.param)
 
 
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """An uint8 array as an IDX file: magic 0x00 0x00 0x08 (unsigned byte) ndim, big-endian sizes, data."""
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    path.write_bytes(header + np.ascontiguousarray(array, np.uint8).tobytes())
+def write_idx_split(raw: Path, prefix: str, images: np.ndarray, labels: np.ndarray | None = None) -> None:
+    """One split as torchvision keeps it: raw/{prefix}-images-idx3-ubyte and raw/{prefix}-labels-idx1-ubyte. IDX:
+    magic 0x00 0x00 0x08 (unsigned bytes) and the number of dimensions, big-endian sizes, the data. Labels
+    default to 0, 1, ..., 9, 0, ..."""
+    raw.mkdir(parents=True, exist_ok=True)
+    labels = (np.arange(len(images)) % 10) if labels is None else labels
+    for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+        array = np.ascontiguousarray(array, np.uint8)
+        header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+        (raw / f"{prefix}-{kind}-ubyte").write_bytes(header + array.tobytes())
 
 
 def write_synthetic_idx(root: Path, folder: str, n_train: int = 512, n_test: int = 256, seed: int = 0) -> Path:
-    """root/folder/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte as torchvision keeps them: 28x28 images of
-    class k hold a bright bar at column 2k + 4 over faint noise, labels cycle 0..9."""
-    raw = root / folder / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
+    """root/folder/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte: 28x28 images of class k hold a bright bar at
+    column 2k + 4 over faint noise, labels cycle 0..9."""
     rng = np.random.default_rng(seed)
     for split, n in (("train", n_train), ("t10k", n_test)):
         labels = (np.arange(n) % 10).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28), dtype=np.uint8)
         images[np.arange(n), 4:24, 2 * labels + 4] = 255
-        write_idx(raw / f"{split}-images-idx3-ubyte", images)
-        write_idx(raw / f"{split}-labels-idx1-ubyte", labels)
+        write_idx_split(root / folder / "raw", split, images, labels)
     return root
 
 

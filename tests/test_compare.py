@@ -6,15 +6,14 @@ import json
 
 import numpy as np
 
-from .conftest import ROOT, make_tiny_folder
-from .test_memorisation import write_idx
+from .conftest import ROOT, make_tiny_folder, write_idx_split
 
 
 def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
     rng = np.random.default_rng(1)
     raw = tmp_path / "data" / "MNIST" / "raw"
-    write_idx(raw, "train", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8))
-    write_idx(raw, "t10k", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8))
+    write_idx_split(raw, "train", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8))
+    write_idx_split(raw, "t10k", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8))
     vae = make_tiny_folder(tmp_path / "vae", "vae", dataset="mnist")
     gan = make_tiny_folder(tmp_path / "gan", "dcgan", dataset="mnist")
     spec = importlib.util.spec_from_file_location("compare", ROOT / "benchmarks" / "compare.py")

@@ -6,15 +6,7 @@ import torch
 
 from ganzoo.metrics import memorisation, nearest_distances
 
-
-def write_idx(folder, prefix: str, images: np.ndarray) -> None:
-    """MNIST's IDX layout: big-endian magic 0x0803 / 0x0801, then the sizes, then uint8 data."""
-    folder.mkdir(parents=True, exist_ok=True)
-    n = len(images)
-    (folder / f"{prefix}-images-idx3-ubyte").write_bytes(
-        (0x803).to_bytes(4, "big") + b"".join(s.to_bytes(4, "big") for s in (n, 28, 28)) + images.tobytes())
-    (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(
-        (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + (np.arange(n) % 10).astype(np.uint8).tobytes())
+from .conftest import write_idx_split
 
 
 def test_nearest_distances_match_brute_force():
@@ -38,8 +30,8 @@ def test_audit_flags_a_model_that_returns_training_images(tmp_path):
 
     raw = tmp_path / "MNIST" / "raw"
     train, test = images(400), images(200)
-    write_idx(raw, "train", train)
-    write_idx(raw, "t10k", test)
+    write_idx_split(raw, "train", train)
+    write_idx_split(raw, "t10k", test)
     copies = torch.from_numpy(train[:100]).float().div(255)[:, None]
     fresh = torch.from_numpy(images(100)).float().div(255)[:, None]
     copier = memorisation(copies, "mnist", root=tmp_path, n=100)
