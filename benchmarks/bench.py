@@ -580,7 +580,8 @@ def main() -> None:
                    help="MNIST for the training part (default $GANZOO_DATA, else ./data)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--merge", action="store_true",
-                   help="re-measure only the --only parts (each replaced whole) and keep the others of OUT/results.json")
+                   help="re-measure only the --only parts (each replaced whole) and keep the others of "
+                        "OUT/results.json")
     p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
                    help="also replace the <!-- bench begin/end --> section of docs/performance.md with the tables "
                         "(--update-readme: its old name, in the recorded commands)")

@@ -77,7 +77,8 @@ def table(results: dict, dataset: str, real_sharpness: float) -> str:
              % real_sharpness, "|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         lines.append(f"| `{name}` {r['version'] or ''} | {r['fd']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | "
-                     f"{r['min_class_share']:.3f} | {r['sharpness']:.3f} | {r['nn_ratio']:.2f} | {r['copy_share']:.3f} |")
+                     f"{r['min_class_share']:.3f} | {r['sharpness']:.3f} | {r['nn_ratio']:.2f} | "
+                     f"{r['copy_share']:.3f} |")
     inv = {n: r for n, r in results.items() if "inversion_mse" in r}
     if inv:
         lines += ["", "| model | inversion MSE (first 1,000 test images) | by |", "|---|---|---|"]

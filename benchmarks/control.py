@@ -95,7 +95,8 @@ def invert_stats(m, images: int, batch: int, data_root) -> dict:
             pred = net(m.generate(z))[1].argmax(1)
         mses.append(mse)
         agree.append(pred == y[i:i + batch])
-    return {"images": images, "mse": float(torch.cat(mses).mean()), "label_kept": float(torch.cat(agree).float().mean())}
+    return {"images": images, "mse": float(torch.cat(mses).mean()),
+            "label_kept": float(torch.cat(agree).float().mean())}
 
 
 def picture(m, path: Path, data_root) -> None:

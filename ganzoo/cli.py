@@ -142,7 +142,8 @@ def cmd_info(a) -> None:
         from . import load
 
         m = load(a.name, revision=a.revision)
-        out.update({"version": m.version, "latent_dim": m.latent_dim, "image_shape": list(m.image_shape), "num_classes": m.num_classes,
+        out.update({"version": m.version, "latent_dim": m.latent_dim, "image_shape": list(m.image_shape),
+                    "num_classes": m.num_classes,
                     "class_names": m.class_names, "config": m.config})
     except GanzooError as e:
         if not out:
@@ -307,7 +308,8 @@ def cmd_train(rest: list[str]) -> int:
     root = checkout_dir("training", "`ganzoo train`").parent
     _needs("torchvision", "train", "training")
     _needs("tqdm", "train", "training")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": path}
     return subprocess.call([sys.executable, "-m", "training.train", *rest], env=env)
 
 

@@ -258,7 +258,8 @@ def _pil_array(im, channels: int):
     a = np.asarray(im).astype(np.float64)
     top = DEEP_MODES[im.mode]
     if not np.isfinite(a).all() or a.min() < 0 or a.max() > top:
-        raise GanzooError(f"a mode-{im.mode} image must hold values in 0..{top}, got {a.min():g}..{a.max():g}; save it as "
+        raise GanzooError(f"a mode-{im.mode} image must hold values in 0..{top}, got {a.min():g}..{a.max():g}; "
+                          "save it as "
                           "an 8- or 16-bit greyscale PNG")
     return np.repeat((a / top).astype(np.float32)[None], channels, axis=0)  # grey: the same in every channel
 
@@ -282,7 +283,8 @@ def to_image_tensor(model, images) -> torch.Tensor:
         images = torch.from_numpy(np.stack(arrs))
     x = images[None] if images.ndim == 3 else images
     if x.ndim != 4 or tuple(x.shape[1:]) != (c, h, w):
-        raise GanzooError(f"images must have shape (N, {c}, {h}, {w}) like the model's samples, got {tuple(images.shape)}")
+        raise GanzooError(f"images must have shape (N, {c}, {h}, {w}) like the model's samples, "
+                          f"got {tuple(images.shape)}")
     if not x.is_floating_point() or not bool(torch.isfinite(x).all()) or x.min() < 0 or x.max() > 1:
         raise GanzooError("images must be finite floats in [0, 1] (divide uint8 images by 255)")
     return x.float().to(model.device)

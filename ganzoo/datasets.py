@@ -30,7 +30,8 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def load_idx_split(dataset: str, split: str = "test", root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_idx_split(dataset: str, split: str = "test",
+                   root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 28, 28), labels int64 (N,)) of an MNIST-format data set split."""
     from .registry import DATASETS
 

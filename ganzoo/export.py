@@ -110,7 +110,8 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
     if path.is_dir():
         raise GanzooError(f"{path} is an existing folder; give a file name such as {path / 'generator.onnx'}")
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+    if isinstance(opset, bool) or not isinstance(opset, int) \
+            or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise GanzooError(f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
                           f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}")
     gen = optimize(model.generator.to("cpu"), convt=convt, onnx=True)

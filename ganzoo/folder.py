@@ -137,7 +137,8 @@ def mismatch_error(module: nn.Module, shapes: dict[str, tuple], file: Path) -> N
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     missing = sorted(set(expected) - set(shapes))
     unexpected = sorted(set(shapes) - set(expected))
-    wrong = [f"{k}: file {shapes[k]} vs config {expected[k]}" for k in expected if k in shapes and shapes[k] != expected[k]]
+    wrong = [f"{k}: file {shapes[k]} vs config {expected[k]}" for k in expected
+             if k in shapes and shapes[k] != expected[k]]
     if missing or unexpected or wrong:
         parts = []
         if missing:

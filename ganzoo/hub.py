@@ -162,5 +162,6 @@ def folder_version(folder: Path) -> str | None:
     except (OSError, UnicodeDecodeError, ValueError, AttributeError, RecursionError) as e:
         raise ModelFolderError(f"{file} is not a valid ganzoo manifest ({e}); re-download the folder.") from None
     if not isinstance(version, str) or not VERSION_RE.match(version):
-        raise ModelFolderError(f"{file}: 'version' must look like v1, v2, ...; got {version!r}. Re-download the folder.")
+        raise ModelFolderError(f"{file}: 'version' must look like v1, v2, ...; got {version!r}. "
+                               "Re-download the folder.")
     return version

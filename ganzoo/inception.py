@@ -8,8 +8,8 @@ PyTorch), or that file converted once to safetensors:
 
 No user file is ever unpickled: a .safetensors file holds tensors only, and a .pth file is read with
 torch.load(weights_only=True), which refuses pickled code; torch-fidelity then gets a copy that
-ganzoo wrote itself from the checked tensors. Greyscale images are replicated to 3 channels; torch-fidelity resizes to 299x299 with its
-TF1.x-compatible bilinear resize, so numbers match the original TF FID implementation.
+ganzoo wrote itself from the checked tensors. Greyscale images are replicated to 3 channels; torch-fidelity
+resizes to 299x299 with its TF1.x-compatible bilinear resize, so numbers match the original TF FID implementation.
 """
 from __future__ import annotations
 

@@ -80,7 +80,8 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((mu1 - mu2).square().sum() + s1.trace() + s2.trace() - 2 * tr_sqrt)
 
 
-def kid(a: torch.Tensor, b: torch.Tensor, subsets: int = 50, subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
+def kid(a: torch.Tensor, b: torch.Tensor, subsets: int = 50, subset_size: int = 1000,
+        seed: int = 0) -> tuple[float, float]:
     """Kernel Inception-style distance (unbiased MMD^2, cubic polynomial kernel): (mean, std)."""
     g = torch.Generator().manual_seed(seed)
     d = a.shape[1]

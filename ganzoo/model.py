@@ -92,7 +92,8 @@ class GANModel:
     def __repr__(self) -> str:
         cls = f", classes={self.num_classes}" if self.conditional else ""
         ver = f" {self.version}" if self.version else ""
-        return f"GANModel({(self.source or self.architecture) + ver!r}, latent={self.latent_dim}, image={self.image_shape}{cls})"
+        name = (self.source or self.architecture) + ver
+        return f"GANModel({name!r}, latent={self.latent_dim}, image={self.image_shape}{cls})"
 
     # -- latents ------------------------------------------------------------------------------
     def sample_latent(self, n: int, seed: int | None = None, truncation: float | None = None) -> torch.Tensor:

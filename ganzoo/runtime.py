@@ -309,7 +309,8 @@ def grid_layout(n: int, nrow: int | None = None) -> tuple[int, int]:
 def peak_bytes(n: int, latent_dim: int, image_shape: Sequence[int], *, chunk: int, work_per_image: int,
                image_itemsize: int = 4, grid: bool = False, nrow: int | None = None) -> int:
     """Estimated peak bytes of making n images chunk at a time (and, with `grid`, a grid PNG of them): the n
-    latents twice (a float32 copy, a finiteness mask or truncation's temporaries), the n images, the generator's working memory for one
+    latents twice (a float32 copy, a finiteness mask or truncation's temporaries), the n images, the generator's working
+    memory for one
     chunk (`work_per_image` each), and for the grid its uint8 array, PIL's copy of it and one chunk's
     conversion to uint8."""
     c, h, w = (int(s) for s in image_shape)

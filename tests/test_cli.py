@@ -31,7 +31,8 @@ def test_sample_errors(tmp_path, capsys):
     assert main(["sample", "wgan-gp-mnits", "-o", str(tmp_path / "x.png")]) == 2
     assert "Did you mean: wgan-gp-mnist" in capsys.readouterr().err
     assert main(["sample", str(f), "-n", "0", "-o", str(tmp_path / "x.png")]) == 2
-    assert capsys.readouterr().err == "error: ganzoo sample: argument -n: -n must be >= 1, got 0 (see `ganzoo sample -h`)\n"
+    assert capsys.readouterr().err == ("error: ganzoo sample: argument -n: -n must be >= 1, got 0 "
+                                       "(see `ganzoo sample -h`)\n")
 
 
 def test_console_script_entry_point(tmp_path):

@@ -26,6 +26,7 @@ def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
     res = out["mnist"]["models"]
     assert list(res) == ["vae-tiny", "dcgan-tiny"] and res["vae-tiny"]["architecture"] == "vae"
     assert all(0 <= r["copy_share"] <= 1 and r["sharpness"] > 0 and r["fd"] > 0 for r in res.values())
-    assert json.loads((tmp_path / "results" / "compare.json").read_text())["mnist"]["rows"] == ["vae-tiny", "dcgan-tiny"]
+    saved = json.loads((tmp_path / "results" / "compare.json").read_text())
+    assert saved["mnist"]["rows"] == ["vae-tiny", "dcgan-tiny"]
     assert (tmp_path / "results" / "compare-mnist.png").is_file()
     assert (tmp_path / "results" / "compare-nn-mnist.png").is_file()

@@ -21,7 +21,8 @@ import pytest
 from .conftest import DATA_ROOT, ROOT
 
 MAIN_DOCS = ["README.md", "training/README.md"]
-DOCS = MAIN_DOCS + sorted(str(p.relative_to(ROOT)) for d in ("docs", "training/records") for p in (ROOT / d).glob("*.md"))
+DOCS = MAIN_DOCS + sorted(str(p.relative_to(ROOT)) for d in ("docs", "training/records")
+                          for p in (ROOT / d).glob("*.md"))
 # the sections a generator rewrites, by the file that holds them (see each generator's docstring)
 GENERATED = {"README.md": ["zoo"], "training/README.md": ["results", "ablation"],
              "docs/performance.md": ["bench", "web-bench"], "docs/control.md": ["control"],
@@ -92,7 +93,8 @@ def test_doc_blocks_run(doc, tmp_path, real_data_root):  # the examples train an
         cmd = ["bash", "-euo", "pipefail", "-c", b.runnable()] if b.lang == "bash" else \
             [sys.executable, "-c", b.runnable()]
         r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, f"{doc}:{b.line} ({b.lang}) failed:\n{b.runnable()}\n--- stderr ---\n{r.stderr[-3000:]}"
+        assert r.returncode == 0, \
+            f"{doc}:{b.line} ({b.lang}) failed:\n{b.runnable()}\n--- stderr ---\n{r.stderr[-3000:]}"
 
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|<img src=\"([^\"]+)\"")

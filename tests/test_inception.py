@@ -49,7 +49,8 @@ def test_inception_metrics_code_path(tmp_path, random_inception, data_root):
                         "inception_kid_std"}
     assert all(isinstance(v, float) and math.isfinite(v) for v in met.values())
     assert met["inception_fid"] > 0
-    assert res["protocol"]["n_generated"] == 16 and res["protocol"]["n_real"] == 16 and "replicated to RGB" in res["protocol"]["preprocessing"]
+    proto = res["protocol"]
+    assert proto["n_generated"] == 16 and proto["n_real"] == 16 and "replicated to RGB" in proto["preprocessing"]
 
 
 def test_missing_inception_weights(tmp_path):

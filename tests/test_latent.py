@@ -119,7 +119,8 @@ NODE = shutil.which("node")
 NODE_SCRIPT = """
 import { sampleLatent } from %s;
 const out = [];
-for (const [n, d, seed, t] of JSON.parse(process.argv[2])) out.push(Array.from(sampleLatent(n, d, seed, t ?? undefined)));
+for (const [n, d, seed, t] of JSON.parse(process.argv[2]))
+  out.push(Array.from(sampleLatent(n, d, seed, t ?? undefined)));
 const errors = [];
 for (const [d, seed, t] of [[4, -1], [4, "18446744073709551616"], [4, 2 ** 60], [4, "1.5"], [4, 0, 0]]) {
   try { sampleLatent(2, d, seed, t); errors.push("no error"); } catch (e) { errors.push(e.message); }

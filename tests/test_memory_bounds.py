@@ -114,7 +114,8 @@ def test_grid_rows_never_exceed_the_images(pair, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["steer", "{m}", "--toward", "3", "--steps", "10000000000"], "1 morph(s) of 10000000000 steps and their grid need"),
+    (["steer", "{m}", "--toward", "3", "--steps", "10000000000"],
+     "1 morph(s) of 10000000000 steps and their grid need"),
     (["steer", "{m}", "--toward", "3", "--seed", "1", "--seed", "2", "--steps", "1000000000"], "2 morph(s) of"),
     (["sample", "{m}", "-n", "10000000000"], "10000000000 samples and their grid need about 50000.1 GB"),
     (["sample", "{onnx}", "-n", "10000000000"], "10000000000 samples and their grid need about"),

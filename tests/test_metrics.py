@@ -65,7 +65,7 @@ def test_distance_falls_as_a_model_trains(tmp_path, data_root_module):
     main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root_module), "--quiet", "--steps=300",
           "--eval_every=150", "--eval_n=1000", "--sample_every=0", "--ckpt_every=0", "--subset=5000", "--ema=0",
           "--model.g_width=16", "--model.d_width=16"])
-    rows = [l.split(",") for l in (out / "eval.csv").read_text().splitlines()[1:]]
+    rows = [line.split(",") for line in (out / "eval.csv").read_text().splitlines()[1:]]
     fds = [float(r[1]) for r in rows]
     assert fds[-1] < 0.9 * fds[0]
     # the same architecture and initialisation, untrained: only the training differs

@@ -73,8 +73,8 @@ def test_interpolate(tiny):
         torch.testing.assert_close(path[0], z[0])
         torch.testing.assert_close(path[-1], z[1])
     s = m.interpolate(z[0], z[1], 5)
-    l = m.interpolate(z[0], z[1], 5, method="lerp")
-    assert s[2].norm() > l[2].norm()  # slerp keeps the norm up; lerp's midpoint shrinks
+    lin = m.interpolate(z[0], z[1], 5, method="lerp")
+    assert s[2].norm() > lin[2].norm()  # slerp keeps the norm up; lerp's midpoint shrinks
     # latent arithmetic on sample_latent output feeds generate: z_a + z_b - z_a draws z_b's image
     y = torch.tensor([0]) if m.conditional else None
     assert torch.allclose(m.generate(z[:1] + z[1:] - z[:1], y), m.generate(z[1:], y), atol=1e-5)
@@ -186,7 +186,8 @@ def test_packed_gan_discriminator_judges_packs_and_keeps_its_keys():
     assert plain(x).shape == (6,) and packed(x).shape == (3,)
     # a pack is its samples side by side: the packed D on (a, b) is the plain MLP on their concatenation
     with torch.no_grad():
-        assert torch.allclose(packed(x)[1], packed.net(torch.cat([x[2].flatten(), x[3].flatten()])[None])[0, 0], atol=1e-6)
+        pair = torch.cat([x[2].flatten(), x[3].flatten()])[None]
+        assert torch.allclose(packed(x)[1], packed.net(pair)[0, 0], atol=1e-6)
     with pytest.raises(ValueError, match="batch size 5 is not a multiple of d_pack=2"):
         packed(x[:5])
     with pytest.raises(ValueError, match="d_pack must be >= 1, got 0"):
@@ -225,7 +226,8 @@ def test_packed_wgan_critic_scores_packs_and_keeps_its_keys(critic):
     # a pack is its samples stacked along channels: pack 1 is samples 2 and 3 as one 2-channel image
     packed.eval()
     with torch.no_grad():
-        alone = packed.net(x[2:4].reshape(1, -1)) if critic == "mlp" else packed.head(packed.features(x[2:4].reshape(1, 2, 28, 28)))
+        alone = packed.net(x[2:4].reshape(1, -1)) if critic == "mlp" else \
+            packed.head(packed.features(x[2:4].reshape(1, 2, 28, 28)))
         assert torch.allclose(packed(x)[1], alone.flatten()[0], atol=1e-6)
     with pytest.raises(ValueError, match="batch size 5 is not a multiple of d_pack=2"):
         packed(x[:5])

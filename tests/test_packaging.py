@@ -87,7 +87,8 @@ def test_no_upper_caps_and_extras_match_the_imports():
     import tomllib
 
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    reqs = [*meta["project"]["dependencies"], *(r for v in meta["project"]["optional-dependencies"].values() for r in v)]
+    extras = meta["project"]["optional-dependencies"].values()
+    reqs = [*meta["project"]["dependencies"], *(r for v in extras for r in v)]
     assert not [r for r in reqs if "<" in r], "no upper caps on dependencies"
     extras = meta["project"]["optional-dependencies"]
     assert "torch" not in " ".join(meta["project"]["dependencies"]) and extras["runtime"] == ["onnxruntime>=1.18"]

@@ -210,7 +210,8 @@ def test_export_mistakes(tmp_path, capsys):
 def test_cli_exports_an_int8_file_and_says_so(tmp_path, capsys):
     from ganzoo.cli import main
 
-    assert main(["export", "dcgan-mnist", "-o", str(tmp_path / "q.onnx"), "--quantize", "int8", "--convt", "phase"]) == 0
+    q = str(tmp_path / "q.onnx")
+    assert main(["export", "dcgan-mnist", "-o", q, "--quantize", "int8", "--convt", "phase"]) == 0
     out = capsys.readouterr().out
     assert f"wrote {tmp_path / 'q.onnx'}" in out and ", int8); checked with onnx.checker" in out
     assert "batch 64: mean|diff|" in out

@@ -127,7 +127,8 @@ def test_bad_override_keys():
 
 
 def test_missing_data_set_says_where(tmp_path):
-    with pytest.raises(DataNotFoundError, match=r"mnist was not found under .*MNIST.*--data-root or GANZOO_DATA.*--download"):
+    with pytest.raises(DataNotFoundError,
+                       match=r"mnist was not found under .*MNIST.*--data-root or GANZOO_DATA.*--download"):
         main(["dcgan-mnist", "--out", str(tmp_path / "o"), "--data-root", str(tmp_path / "empty"), "--quiet"])
 
 
@@ -186,7 +187,8 @@ def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pat
     a = ganzoo.load(run / "model").generator.state_dict()
     b = ganzoo.load(tmp_path / "ref" / "model").generator.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert [r["loss_d"] for r in read_log(run / "log.csv")] == [r["loss_d"] for r in read_log(tmp_path / "ref" / "log.csv")]
+    ref = read_log(tmp_path / "ref" / "log.csv")
+    assert [r["loss_d"] for r in read_log(run / "log.csv")] == [r["loss_d"] for r in ref]
 
 
 def test_rerun_without_resume_refuses_and_overwrite_moves_the_run_aside(tmp_path, data_root):

@@ -310,8 +310,9 @@ def test_publish_refuses_linked_weights(tmp_path, capsys):
     weights = run / "model" / "model.safetensors"
     weights.rename(tmp_path / "elsewhere.safetensors")
     weights.symlink_to(tmp_path / "elsewhere.safetensors")
-    with pytest.raises(ganzoo.ModelFolderError, match=r"model.safetensors is a symbolic link to .*elsewhere.safetensors: "
-                                                      r"publish uploads only regular files inside the model folder"):
+    with pytest.raises(ganzoo.ModelFolderError,
+                       match=r"model.safetensors is a symbolic link to .*elsewhere.safetensors: "
+                             r"publish uploads only regular files inside the model folder"):
         publish(str(run), "me/tiny", dry_run=True)
     code, err = run_cli(capsys, "publish", run, "--repo-id", "me/tiny", "--dry-run")
     assert_one_clean_error_line(code, err)

@@ -89,9 +89,11 @@ def tables() -> None:
     ours = rows()
     for r in ours:
         la = f"{r['label_accuracy']:.4f}" if r["label_accuracy"] is not None else "-"
-        print(f"| {r['name']} {r['version']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} "
+        print(f"| {r['name']} {r['version']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} "
+              f"| {r['recall']:.3f} "
               f"| {r['coverage']:.3f} | {r['min_class_share']:.3f} | {la} | {r['steps']} ({r['best_step']}) "
-              f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min ({processor(r['hardware'])}) | `{r['command']}` |")
+              f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min ({processor(r['hardware'])}) "
+              f"| `{r['command']}` |")
     hw = {r["hardware"] for r in ours}
     print(f"\nHardware: {'; '.join(sorted(hw))}. Evaluation: `ganzoo eval NAME --n 10000 --seed 0` against "
           "the 10,000-image test split.")

@@ -300,7 +300,8 @@ class Trainer:
         resume_step = self.step if self.step else None
         log = CSVLog(self.out / "log.csv", log_fields, resume_step) if self.main else None
         elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity",
-                                              "cpu_seconds", "wall_seconds"], resume_step) if self.main and self.can_eval else None
+                                              "cpu_seconds", "wall_seconds"], resume_step) \
+                                                  if self.main and self.can_eval else None
         tb = TensorBoardLog(self.out / "tensorboard", resume_step) if self.main else None
         self.tb = tb
         t0, t_log, imgs = time.time(), time.time(), 0
