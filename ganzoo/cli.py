@@ -279,8 +279,11 @@ def cmd_invert(a) -> None:
     m.save_grid(torch.cat([originals, recon]), out, nrow=len(images))
     if a.save_latents:
         np.save(a.save_latents, z.cpu().numpy(), allow_pickle=False)
-    for f, e in zip(a.images, mse.tolist()):
-        print(f"{escaped(f)}: reconstruction MSE {e:.5f}")  # a file name can hold anything (a shell glob's match)
+    # the error in context: against the image's own pixel variance (0 % a perfect copy, 100 % a flat grey image)
+    variance = originals.flatten(1).var(1, unbiased=False).clamp_min(1e-12)
+    for f, e, v in zip(a.images, mse.tolist(), variance.tolist()):
+        print(f"{escaped(f)}: reconstruction MSE {e:.5f}, {e / v:.0%} of the image's own pixel variance "
+              "(0 % would be a perfect copy, 100 % a flat grey image)")  # a file name can hold anything
     print(f"wrote originals (top) and reconstructions (bottom) to {out}"
           + (f"; latents to {a.save_latents}" if a.save_latents else ""))
 

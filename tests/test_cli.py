@@ -168,3 +168,24 @@ def test_every_command_without_torch(tmp_path):
     train_err = runs[-1][2]  # its wording is the training CLI's; here: one line naming the extra
     assert train_err.startswith("error: ") and train_err.count("\n") == 1 and "'ganzoo-models[train]'" in train_err
     assert not (tmp_path / "e.onnx").exists() and not (tmp_path / "c.md").exists()
+
+
+def test_invert_prints_the_error_in_context(tmp_path, capsys):
+    """The MSE comes with its share of the image's own pixel variance, so a user can tell good from bad."""
+    import re
+
+    import numpy as np
+    import torch
+
+    import ganzoo
+
+    m = ganzoo.load("dcgan-mnist")
+    img = m.to_pil(m.sample(1, seed=4))[0]
+    img.save(tmp_path / "d.png")
+    assert main(["invert", "dcgan-mnist", str(tmp_path / "d.png"), "--steps", "5", "-o", str(tmp_path / "r.png")]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    got = re.fullmatch(r".*d\.png: reconstruction MSE ([0-9.]+), (\d+)% of the image's own pixel variance "
+                       r"\(0 % would be a perfect copy, 100 % a flat grey image\)", line)
+    assert got, line
+    x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255)
+    assert int(got.group(2)) == round(100 * float(got.group(1)) / float(x.var(unbiased=False)))
