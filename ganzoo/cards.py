@@ -20,7 +20,8 @@ def model_cards_dir() -> Path:
     """The checkout's model_cards/ (cards, eval and train JSON of the zoo entries); an error elsewhere."""
     from .registry import checkout_dir
 
-    return checkout_dir("model_cards", "a zoo entry's model card")
+    return checkout_dir("model_cards", "a zoo entry's model card",
+                        "or, to publish your own model, pass its folder instead of a zoo name")
 
 
 def card_paths(name: str) -> dict[str, Path]:

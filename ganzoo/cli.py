@@ -308,11 +308,12 @@ def cmd_train(rest: list[str]) -> int:
     """`python -m training.train ...` of the checkout this ganzoo is installed from (pip install -e)."""
     from .registry import checkout_dir
 
-    root = checkout_dir("training", "`ganzoo train`").parent
+    root = checkout_dir("training", "`ganzoo train`", "the recipes live in the checkout's training/, like "
+                        "torchvision's references/").parent
     _needs("torchvision", "train", "training")
     _needs("tqdm", "train", "training")
     path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env = {**os.environ, "PYTHONPATH": path}
+    env = {**os.environ, "PYTHONPATH": path, "GANZOO_TRAIN_PROG": "ganzoo train"}  # usage lines say `ganzoo train`
     return subprocess.call([sys.executable, "-m", "training.train", *rest], env=env)
 
 

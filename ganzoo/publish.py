@@ -28,7 +28,9 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
         source = canonical_name(source)  # zoo names are case-insensitive
     if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load
         folder = zoo_folder(source)  # every bundled file hash-checked
-        disc = checkout_dir("zoo_extras", f"publishing {source}") / f"{source}.discriminator.safetensors"
+        disc = checkout_dir("zoo_extras", f"publishing {source}",
+                            "or, to publish your own model, pass its folder instead of a zoo name") \
+            / f"{source}.discriminator.safetensors"
         if not disc.is_file():
             raise ModelFolderError(f"{disc} is missing: `python -m training.release {source} ...` writes it.")
         from .folder import sha256_file

@@ -198,16 +198,17 @@ ZOO: dict[str, ZooEntry] = {
 }
 
 
-def checkout_dir(sub: str, purpose: str) -> Path:
-    """A folder of the ganzoo git checkout (model_cards/, zoo_extras/): an installed wheel has none."""
+def checkout_dir(sub: str, purpose: str, instead: str = "") -> Path:
+    """A folder of the ganzoo git checkout (model_cards/, zoo_extras/, training/): an installed wheel has none.
+    `instead`: what the user can do without a checkout, if anything (said in the error)."""
     root = Path(__file__).resolve().parent.parent
     if (root / "pyproject.toml").is_file() and (root / sub).is_dir():
         return root / sub
     from .errors import GanzooError
 
     raise GanzooError(f"{purpose} needs the ganzoo repository's {sub}/ folder, which the installed package does "
-                      "not include: git clone the ganzoo repository, `pip install -e .` in it and run this there "
-                      "(or, to publish your own model, pass its folder instead of a zoo name).")
+                      "not include: git clone the ganzoo repository, `pip install -e .` in it and run this there"
+                      f"{f' ({instead})' if instead else ''}.")
 
 
 def list_models(pattern: str = "*", *, with_weights: bool = False) -> list[str]:

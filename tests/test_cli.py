@@ -3,8 +3,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
+import ganzoo
 from ganzoo.cli import main
 
 from .conftest import make_tiny_folder
@@ -189,3 +191,15 @@ def test_invert_prints_the_error_in_context(tmp_path, capsys):
     assert got, line
     x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255)
     assert int(got.group(2)) == round(100 * float(got.group(1)) / float(x.var(unbiased=False)))
+
+
+def test_train_help_and_missing_checkout_name_the_command(monkeypatch):
+    r = subprocess.run([sys.executable, "-m", "ganzoo", "train", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("usage: ganzoo train ")
+    from ganzoo import registry
+
+    monkeypatch.setattr(registry, "__file__", "/nonexistent/site-packages/ganzoo/registry.py")
+    with pytest.raises(ganzoo.GanzooError) as e:
+        registry.checkout_dir("training", "`ganzoo train`", "the recipes live in the checkout's training/")
+    assert "`ganzoo train` needs the ganzoo repository's training/ folder" in str(e.value)
+    assert "publish" not in str(e.value)

@@ -455,8 +455,9 @@ def set_aside(out: Path) -> Path:
 def main(argv: list[str] | None = None) -> dict:
     """Train (or resume) a recipe; returns the result dict. Bad input raises GanzooError (see `cli`)."""
     argv = sys.argv[1:] if argv is None else argv
-    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    # `ganzoo train` runs this module with GANZOO_TRAIN_PROG set, so its usage and help name the command typed
+    p = argparse.ArgumentParser(prog=os.environ.get("GANZOO_TRAIN_PROG", "python -m training.train"),
+                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("recipe", help=f"one of: {', '.join(RECIPES)}")
     p.add_argument("--version", dest="recipe_version", metavar="VERSION",
                    help="train a published version of the recipe, e.g. v2 (default: the newest)")
