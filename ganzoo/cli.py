@@ -1,4 +1,4 @@
-"""The `ganzoo` command line: list, info, sample, eval, export, publish, card, train."""
+"""The `ganzoo` command line: list, info, sample, eval, export, publish, card, train, steer, invert, mix."""
 from __future__ import annotations
 
 import argparse
@@ -109,6 +109,16 @@ def seed_type(text: str) -> int:
     return v
 
 
+def seed_list(text: str) -> list[int]:
+    """argparse type: comma-separated seeds, e.g. 0,1,2."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        return [seed_type(p) for p in parts]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated seeds (ints in [0, 2**64)) such as 0,1,2, "
+                                         f"got {text!r}") from None
+
+
 def _labels(text: str | None):
     """--labels/--toward as given: one string or a list of them. Class names and ints are told apart where the
     model's classes are known (ganzoo.runtime.label_indices), by one rule for the CLI and the Python API."""
@@ -125,11 +135,13 @@ def cmd_list(a) -> None:
     if a.json:  # for scripts (web/build.mjs): one object per entry, torch-free
         print(json.dumps([listing(n) for n in names], indent=1))
         return
-    print(f"{'name':<22} {'architecture':<9} {'dataset':<14} {'version':<8} {'weights':<8} hub repo")
+    wn = max([22, *(len(n) for n in names)])  # columns widen for long names (stylegan2-fashion-mnist)
+    wa = max([9, *(len(ZOO[n].arch) + 1 for n in names)])
+    print(f"{'name':<{wn}} {'architecture':<{wa}} {'dataset':<14} {'version':<8} {'weights':<8} hub repo")
     for n in names:
         e = ZOO[n]
-        print(f"{n:<22} {e.arch:<9} {e.dataset:<14} {e.version or '-':<8} {'bundled' if e.has_weights else '-':<8} "
-              f"{e.hub_repo or 'not published yet'}")
+        print(f"{n:<{wn}} {e.arch:<{wa}} {e.dataset:<14} {e.version or '-':<8} "
+              f"{'bundled' if e.has_weights else '-':<8} {e.hub_repo or 'not published yet'}")
     if not names:
         print("(no entries match; try `ganzoo list --all`)")
 
@@ -218,7 +230,7 @@ def cmd_export(a) -> None:
     out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
     path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False, convt=a.convt, fp16=a.fp16,
-                         quantize=a.quantize, verbose=a.verbose)
+                         quantize=a.quantize, verbose=a.verbose, space=a.space)
     diffs = verify_onnx(m, path, uint8=a.uint8)
     kind = "mean" if a.quantize else "max"
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
@@ -271,11 +283,12 @@ def cmd_invert(a) -> None:
     m = load(a.name, device=a.device, revision=a.revision)
     images = [open_image(f, m) for f in a.images]
     labels = _model_labels(m, a.labels, "the images' labels")
-    z, mse = m.invert(images, labels=labels, steps=a.steps, return_error=True)
+    m.check_space(a.space)  # before the work: a z-only model refuses w at once
+    z, mse = m.invert(images, labels=labels, steps=a.steps, space=a.space, return_error=True)
     from .control import to_image_tensor
 
     originals = to_image_tensor(m, images)
-    recon = m.generate(z, labels)
+    recon = m.generate(z, labels, space=a.space)
     m.save_grid(torch.cat([originals, recon]), out, nrow=len(images))
     if a.save_latents:
         np.save(a.save_latents, z.cpu().numpy(), allow_pickle=False)
@@ -286,6 +299,26 @@ def cmd_invert(a) -> None:
               "(0 % would be a perfect copy, 100 % a flat grey image)")  # a file name can hold anything
     print(f"wrote originals (top) and reconstructions (bottom) to {out}"
           + (f"; latents to {a.save_latents}" if a.save_latents else ""))
+
+
+def cmd_mix(a) -> None:
+    import torch
+
+    from . import load
+
+    out = output_path(a.output, IMAGE_EXTS, "a style-mixing grid")
+    m = load(a.name, device=a.device, revision=a.revision)
+    z_rows = torch.cat([m.sample_latent(1, seed=s) for s in a.rows])
+    z_cols = torch.cat([m.sample_latent(1, seed=s) for s in a.cols])
+    grid = m.mix(z_rows, z_cols, crossover=a.crossover, truncation=a.truncation)  # (R, C, ...); checks the input
+    rows, cols = m.generate(z_rows, truncation=a.truncation), m.generate(z_cols, truncation=a.truncation)
+    # the papers' figure: column sources along the top, row sources down the left, an empty corner
+    blank = torch.zeros(1, *m.image_shape, device=grid.device)
+    tiles = [blank, cols] + [torch.cat([rows[i:i + 1], grid[i]]) for i in range(len(rows))]
+    m.save_grid(torch.cat(tiles), out, nrow=len(a.cols) + 1)
+    print(f"wrote a {len(a.rows)} x {len(a.cols)} style-mixing grid to {out}: row i takes the coarse styles "
+          f"(inputs 0..{a.crossover - 1} of {m.generator.num_ws}) of seed {','.join(map(str, a.rows))}[i], column j "
+          f"the fine ones of seed {','.join(map(str, a.cols))}[j]; the sources are along the top and the left")
 
 
 def cmd_publish(a) -> None:
@@ -355,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=positive("-n"), default=64)
     s.add_argument("--seed", type=seed_type)
     s.add_argument("--labels", help="ints or class names, comma separated: 3,3,7 or Sneaker")
-    s.add_argument("--truncation", type=float)
+    s.add_argument("--truncation", type=float, help="most models: redraw z entries beyond t > 0; style-based "
+                                                    "models: psi in [0, 1], each w pulled toward w_avg")
     s.add_argument("--nrow", type=positive("--nrow"))
     _load_and_output(s, "samples.png")
     s = sub.add_parser("steer", help="morph samples toward a class with the data set's classifier")
@@ -370,8 +404,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
     s.add_argument("--steps", type=positive("--steps"), default=300)
     s.add_argument("--labels", help="conditional models: the images' labels")
-    s.add_argument("--save-latents", help="write the latents as a .npy array (N, latent_dim)")
+    s.add_argument("--save-latents", help="write the latents as a .npy array (N, latent_dim); in W (N, w_dim), "
+                                          "in W+ (N, num_ws, w_dim)")
+    s.add_argument("--space", choices=["z", "w", "w+"], default="z",
+                   help="where to search: z (every model), or W / W+ for style-based models (from w_avg)")
     _load_and_output(s, "recon.png")
+    s = sub.add_parser("mix", help="style mixing grid (style-based models): coarse styles from the row seeds, "
+                                   "fine styles from the column seeds")
+    s.add_argument("name")
+    s.add_argument("--rows", type=seed_list, required=True, help="seeds of the row latents, e.g. 0,1,2")
+    s.add_argument("--cols", type=seed_list, required=True, help="seeds of the column latents, e.g. 3,4,5")
+    s.add_argument("--crossover", type=int, required=True,
+                   help="how many style inputs (coarsest first) come from the rows: 1 .. num_ws - 1")
+    s.add_argument("--truncation", type=float, help="psi in [0, 1]: pull every w toward w_avg")
+    _load_and_output(s, "mix.png")
     s = sub.add_parser("eval", help="measure a model (classifier FD, KID, precision/recall, coverage)")
     s.add_argument("name")
     s.add_argument("--n", type=positive("--n", 10), default=10000, help="samples to measure (>= 10)")
@@ -393,6 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--fp16", action="store_true", help="fp16 weights and compute, float32 in/out (for GPU apps)")
     g.add_argument("--quantize", choices=["int8"],
                    help="int8: onnxruntime static QDQ quantisation calibrated on the model's own latents")
+    s.add_argument("--space", choices=["z", "w"], default="z",
+                   help="the file's input: z, or (style-based models) ws, one w per layer, for mixing and "
+                        "truncation in W")
     s.add_argument("--revision")
     s.add_argument("--verbose", action="store_true",
                    help="show the exporter's progress lines and the warnings ganzoo knows to be harmless")
@@ -425,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         a = build_parser().parse_args(argv)
         check_needs(a.cmd, needs(a))
         {"list": cmd_list, "info": cmd_info, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export,
-         "publish": cmd_publish, "card": cmd_card, "steer": cmd_steer, "invert": cmd_invert}[a.cmd](a)
+         "publish": cmd_publish, "card": cmd_card, "steer": cmd_steer, "invert": cmd_invert, "mix": cmd_mix}[a.cmd](a)
         sys.stdout.flush()
     except GanzooError as e:
         print(f"error: {escaped(e)}", file=sys.stderr)  # one line, whatever untrusted text the message quotes

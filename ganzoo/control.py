@@ -11,7 +11,10 @@ through the frozen generator and ganzoo's frozen classifier (the one the metrics
 - class_directions: the mean latent of the samples the classifier puts in each class, so that
   z + d[7] - d[1] moves a 1 toward a 7 (the lectures' vector arithmetic).
 - invert: the latent whose image matches a given image in pixels and in classifier features, with
-  a prior term; started from the best of several seeded random latents.
+  a prior term; started from the best of several seeded random latents. A style-based generator also
+  inverts into W or W+ (one w per layer), started from its w_avg.
+- style_mix (style-based generators): the StyleGAN papers' grid, coarse styles from one latent and fine
+  styles from another.
 
 All of it is deterministic for a given input (no random draws but seeded ones) and runs on the
 model's device. On a conditional model steer and invert hold the labels you give; class_directions
@@ -83,9 +86,9 @@ def frozen(model):
             p.requires_grad_(w)
 
 
-def _images(model, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+def _images(model, z: torch.Tensor, y: torch.Tensor | None, space: str = "z") -> torch.Tensor:
     """Images in [0, 1] with gradients flowing to z (the generator itself stays frozen, in eval mode)."""
-    return (model.generator(z, y) + 1) / 2
+    return (model.generator(z, y, **({} if space == "z" else {"space": space})) + 1) / 2
 
 
 ANCHOR_SEED = 20_251_125  # the seeded pool of latents the restarts aim at (any fixed value)
@@ -291,34 +294,80 @@ def to_image_tensor(model, images) -> torch.Tensor:
 
 
 def invert(model, images, *, labels=None, steps: int = 300, lr: float = 0.05, feature_weight: float = 0.1,
-           prior_weight: float = 0.001, starts: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """(latents (N, latent_dim), reconstruction MSE per image (N,)) for images in [0, 1]."""
+           prior_weight: float = 0.001, starts: int = 8, seed: int = 0,
+           space: str = "z") -> tuple[torch.Tensor, torch.Tensor]:
+    """(latents, reconstruction MSE per image (N,)) for images in [0, 1].
+
+    space "z" (every generator): latents (N, latent_dim), started from the best of `starts` seeded draws and
+    kept near the prior's typical set by `prior_weight`. "w" / "w+" (style-based generators): latents
+    (N, w_dim) / (N, num_ws, w_dim), started from w_avg (the StyleGAN2 projector's start; deterministic, so
+    `starts`, `seed` and `prior_weight` play no part); W+ fits more closely, W stays on the learned manifold."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise GanzooError(f"steps must be a positive int, got {steps!r}")
+    space = model.check_space(space)
     x = to_image_tensor(model, images)
     n, d = len(x), model.latent_dim
     y = model.labels_tensor(labels, n)
     net = classifier_for(model)
     with torch.no_grad():
-        fx = net(x)[0]
-        # start from the best of `starts` seeded latents per image (inversion is non-convex)
-        cand = model.sample_latent(n * starts, seed=seed).reshape(starts, n, d)
-        err = torch.stack([(_images(model, cand[s], y) - x).square().flatten(1).mean(1) for s in range(starts)])
-        z = cand[err.argmin(0), torch.arange(n)].clone()
+        fx = net(x)[0] if feature_weight else None
+        if space == "z":
+            # start from the best of `starts` seeded latents per image (inversion is non-convex)
+            cand = model.sample_latent(n * starts, seed=seed).reshape(starts, n, d)
+            err = torch.stack([(_images(model, cand[s], y) - x).square().flatten(1).mean(1) for s in range(starts)])
+            z = cand[err.argmin(0), torch.arange(n)].clone()
+        else:
+            z = model.generator.w_avg.expand(n, *model.latent_shape(space)).clone()
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     with torch.enable_grad(), frozen(model):
         for _ in range(steps):
-            g = _images(model, z, y)
-            loss = (g - x).square().flatten(1).mean(1) + feature_weight * (net(g)[0] - fx).square().mean(1) \
-                + prior_weight * (z.square().sum(1) / d - 1).square()
+            g = _images(model, z, y, space)
+            loss = (g - x).square().flatten(1).mean(1)
+            if feature_weight:  # 0: pixels only, and the classifier is not run
+                loss = loss + feature_weight * (net(g)[0] - fx).square().mean(1)
+            if space == "z":
+                loss = loss + prior_weight * (z.square().sum(1) / d - 1).square()
             opt.zero_grad()
             loss.sum().backward()
             opt.step()
     z = z.detach()
     with torch.no_grad():
-        mse = (_images(model, z, y).clamp(0, 1) - x).square().flatten(1).mean(1)
+        mse = (_images(model, z, y, space).clamp(0, 1) - x).square().flatten(1).mean(1)
     return z, mse
+
+
+def _mix_latents(model, z, what: str) -> torch.Tensor:
+    """Latents (K, latent_dim) from a tensor or a list of int seeds (each seed's `sample_latent(1, seed)`)."""
+    if isinstance(z, torch.Tensor):
+        return _check_latents(model, z)
+    items = list(z) if isinstance(z, (list, tuple)) else None
+    if not items or not all(isinstance(s, int) and not isinstance(s, bool) for s in items):
+        raise GanzooError(f"{what} must be latents (K, {model.latent_dim}) or a non-empty list of int seeds, "
+                          f"got {z!r}")
+    return torch.cat([model.sample_latent(1, seed=s) for s in items])
+
+
+def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None = None) -> torch.Tensor:
+    """Images (R, C, channels, H, W): image (i, j) has ws[:crossover] from row latent i (coarse styles) and
+    ws[crossover:] from column latent j (fine styles). See `GANModel.mix`."""
+    if not model.has_w_space:
+        raise GanzooError(f"style mixing needs a style-based generator (stylegan2-*); "
+                          f"{model.source or model.architecture} ({model.architecture}) has one latent per image")
+    if truncation is not None:
+        model.check_psi(truncation)
+    k = model.generator.num_ws
+    if isinstance(crossover, bool) or not isinstance(crossover, int) or not 1 <= crossover < k:
+        raise GanzooError(f"crossover must be an int 1..{k - 1}: how many of the {k} style inputs (coarsest "
+                          f"first) come from the row latents, got {crossover!r}")
+    rows, cols = _mix_latents(model, z_rows, "z_rows"), _mix_latents(model, z_cols, "z_cols")
+    r, c = len(rows), len(cols)
+    with torch.inference_mode():
+        w_rows, w_cols = model.generator.mapping(rows), model.generator.mapping(cols)  # (R, w_dim), (C, w_dim)
+    ws = torch.cat([w_rows[:, None, None, :].expand(r, c, crossover, -1),
+                    w_cols[None, :, None, :].expand(r, c, k - crossover, -1)], 2)  # (R, C, num_ws, w_dim)
+    images = model.generate(ws.reshape(r * c, k, -1), space="w+", truncation=truncation)
+    return images.reshape(r, c, *images.shape[1:])
 
 
 def _check_latents(model, z) -> torch.Tensor:
@@ -330,5 +379,5 @@ def _check_latents(model, z) -> torch.Tensor:
     return z.detach().float().to(model.device)
 
 
-__all__: Sequence[str] = ["steer", "steer_latents", "class_directions", "class_names", "invert", "to_image_tensor",
-                          "open_image"]
+__all__: Sequence[str] = ["class_directions", "class_names", "invert", "open_image", "steer", "steer_latents",
+                          "style_mix", "to_image_tensor"]

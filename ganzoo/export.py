@@ -25,18 +25,23 @@ TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2, "int8": 2e-2}
 CALIBRATION_SEED, CALIBRATION_BATCHES, CALIBRATION_BATCH = 1234, 8, 64
 
 
-class _Exportable(nn.Module):
-    """Generator + the [-1, 1] -> [0, 1] (or uint8 NHWC) conversion, so the graph matches .sample()."""
+SPACES = ("z", "w")  # the input of an exported file: z, or (style-based generators) one w per layer
 
-    def __init__(self, generator: nn.Module, uint8: bool, conditional: bool, fp16: bool = False):
+
+class _Exportable(nn.Module):
+    """Generator + the [-1, 1] -> [0, 1] (or uint8 NHWC) conversion, so the graph matches .sample().
+    With space "w" the input is a style-based generator's per-layer ws (B, num_ws, w_dim) instead of z."""
+
+    def __init__(self, generator: nn.Module, uint8: bool, conditional: bool, fp16: bool = False, space: str = "z"):
         super().__init__()
         self.g, self.uint8, self.conditional, self.fp16 = generator, uint8, conditional, fp16
+        self.kw = {} if space == "z" else {"space": "w+"}
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.fp16:  # fp16 weights and activations inside; float32 z in and images out, as every file
-            x = to_unit_range(self.g(z.half(), labels).float())
+            x = to_unit_range(self.g(z.half(), labels, **self.kw).float())
         else:
-            x = to_unit_range(self.g(z, labels))  # (B, C, H, W) in [0, 1]
+            x = to_unit_range(self.g(z, labels, **self.kw))  # (B, C, H, W) in [0, 1]
         if self.uint8:
             return (x * 255).round().to(torch.uint8).permute(0, 2, 3, 1)  # (B, H, W, C) uint8
         return x
@@ -83,7 +88,7 @@ def precision_of(fp16: bool, quantize: str | None) -> str:
 def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, uint8: bool = False,
                 check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float | None = None,
                 convt: str = DEFAULT_CONVT, fp16: bool = False, quantize: str | None = None,
-                verbose: bool = False) -> Path:
+                verbose: bool = False, space: str = "z") -> Path:
     """Export a loaded GANModel to one self-contained ONNX file and verify it.
 
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
@@ -96,6 +101,9 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     vs the fp32 torch generator at each of `batch_sizes`, within `atol` (default TOLERANCE[precision];
     max |diff|, int8: mean |diff|; uint8 outputs: one grey level more). `verbose=True` shows torch's
     exporter progress and the warnings ganzoo otherwise hides as harmless.
+    `space="w"` (style-based generators): the file's input is `ws` float32 [batch, num_ws, w_dim], one w per
+    layer (a plain w repeated num_ws times; mixed or projected ws as `model.mix` / `invert(space="w+")` make
+    them), and its metadata holds num_ws, w_dim and w_avg (JSON), so truncation is w_avg + psi (ws - w_avg).
     """
     try:
         import onnx
@@ -104,6 +112,12 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     from .fast import optimize
 
     precision = precision_of(fp16, quantize)  # a bad convt is refused by optimize(), before anything is written
+    if space not in SPACES:
+        raise GanzooError(f"space must be one of {', '.join(map(repr, SPACES))}, got {space!r}")
+    if space == "w":
+        model.check_space("w")  # a style-based generator, or an error saying it is not
+        if quantize:
+            raise GanzooError("quantize='int8' calibrates on z: export the w file in fp32 or fp16")
 
     path = Path(path)
     if not path.parent.is_dir():
@@ -117,14 +131,14 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     gen = optimize(model.generator.to("cpu"), convt=convt, onnx=True)
     if fp16:
         gen = gen.half()
-    wrapper = _Exportable(gen, uint8, model.conditional, fp16).eval()
-    z = torch.randn(2, model.latent_dim)
+    wrapper = _Exportable(gen, uint8, model.conditional, fp16, space).eval()
+    z = torch.randn(2, *model.latent_shape("w+" if space == "w" else "z"))
     batch = torch.export.Dim("batch", min=1, max=65536)
+    first = "ws" if space == "w" else "z"  # the graph's input name (dynamic_shapes follow forward's argument order)
     if model.conditional:
-        args, names = (z, torch.zeros(2, dtype=torch.long)), ["z", "labels"]
-        dyn = {"z": {0: batch}, "labels": {0: batch}}
+        args, names, dyn = (z, torch.zeros(2, dtype=torch.long)), [first, "labels"], ({0: batch}, {0: batch})
     else:
-        args, names, dyn = (z,), ["z"], {"z": {0: batch}}
+        args, names, dyn = (z,), [first], ({0: batch},)
     with _quiet(verbose):
         prog = torch.onnx.export(wrapper, args, None, input_names=names, output_names=["images"], verbose=verbose,
                                  opset_version=opset, dynamo=True, dynamic_shapes=dyn, external_data=False)
@@ -143,6 +157,13 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         "inputs": "z: float32 [batch, latent_dim] standard normal" + (
             "; labels: int64 [batch] in [0, num_classes)" if model.conditional else ""),
     }
+    if model.has_w_space:  # its truncation is psi in W: the runtime must not truncate z in its name
+        meta["truncation"] = "w"
+    if space == "w":
+        g = model.generator
+        meta.update({"space": "w", "inputs": "ws: float32 [batch, num_ws, w_dim], one w per layer, coarsest first",
+                     "num_ws": str(g.num_ws), "w_dim": str(g.w_dim),
+                     "w_avg": json.dumps([round(float(v), 7) for v in g.w_avg.detach().cpu()])})
     tmp = path.with_name(path.name + ".tmp")
     try:
         if quantize:
@@ -158,6 +179,17 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     if check:
         verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol, uint8=uint8)
     return path
+
+
+def _check_inputs(model, b: int, space: str) -> torch.Tensor:
+    """Seeded inputs of batch b for the export check: z, or ws spread around w_avg like the generator's own."""
+    gen = torch.Generator().manual_seed(b)
+    if space == "z":
+        return torch.randn(b, model.latent_dim, generator=gen)
+    g = model.generator
+    with torch.no_grad():
+        w = g.mapping(torch.randn(b * g.num_ws, model.latent_dim, generator=gen).to(g.w_avg.device))
+    return w.reshape(b, g.num_ws, g.w_dim).cpu()  # every layer a different w: mixing at its most
 
 
 def calibration_feeds(model) -> list[dict]:
@@ -219,10 +251,11 @@ def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol:
     if atol is None:
         atol = TOLERANCE[rt.precision]
     gen = model.generator.to("cpu").eval()
-    wrapper = _Exportable(gen, uint8, model.conditional).eval()
+    space = rt.metadata.get("space", "z")
+    wrapper = _Exportable(gen, uint8, model.conditional, space=space).eval()
     diffs = {}
     for b in batch_sizes:
-        z = torch.randn(b, model.latent_dim, generator=torch.Generator().manual_seed(b))
+        z = _check_inputs(model, b, space)
         y = (torch.arange(b) % model.num_classes) if model.conditional else None
         with torch.inference_mode():
             ref = wrapper(z, y).numpy()

@@ -415,8 +415,8 @@ class ToUnitRange(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return to_unit_range(self.generator(z, labels))
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
+        return to_unit_range(self.generator(z, labels, **kwargs))  # kwargs: a style-based G's space, truncation
 
 
 def _output_layers(generator: nn.Module) -> nn.Sequential | None:

@@ -24,6 +24,9 @@ from .runtime import sample_latent as portable_latent
 
 Labels = Union[int, str, Sequence[Union[int, str]], torch.Tensor, None]
 CHUNK = 4096  # images generated per forward call: bounds working memory for any n
+# Where latents live. "z": every generator's input. A style-based generator (StyleGAN2) also takes "w" (one
+# w per sample, after its mapping network) and "w+" (one w per layer, shape (N, num_ws, w_dim)).
+SPACES = ("z", "w", "w+")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -77,6 +80,12 @@ class GANModel:
     @property
     def conditional(self) -> bool:
         return self.num_classes > 0
+
+    @property
+    def has_w_space(self) -> bool:
+        """Whether the generator is style-based (StyleGAN2): then `truncation` means psi in W, and `mix`,
+        `generate(space="w" | "w+")` and `invert(space="w" | "w+")` work. The generator says so itself."""
+        return bool(getattr(self.generator, "w_space", False))
 
     @property
     def device(self) -> torch.device:
@@ -167,7 +176,7 @@ class GANModel:
 
     def work_per_image(self, generator: nn.Module | None = None) -> int:
         """Bytes of working memory one image takes inside the inference generator (`generator`, when the caller
-        has it: `inference_generator()` otherwise): the largest input plus output of any of its layers, measured
+        has it: `inference_generator()` otherwise): the largest input plus output of any of its modules, measured
         once per inference generator with hooks on a one-image forward pass."""
         g = generator if generator is not None else self.inference_generator()
         if self._work is None or self._work[0] is not g:
@@ -179,8 +188,9 @@ class GANModel:
                 tensors = [*inputs, output] if isinstance(output, torch.Tensor) else list(inputs)
                 sizes.append(sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor)))
 
-            leaves = [m for m in g.modules() if not list(m.children())]
-            handles = [m.register_forward_hook(hook) for m in leaves]
+            # every module, not only the leaves: a layer may compute in its own forward (StyleGAN2's modulated
+            # convolutions), where only the module's own input and output show its size
+            handles = [m.register_forward_hook(hook) for m in g.modules()]
             try:
                 with torch.inference_mode():
                     g(torch.zeros(1, self.latent_dim, device=self.device),
@@ -199,14 +209,51 @@ class GANModel:
         ensure_fits(peak_bytes(n, self.latent_dim, self.image_shape, chunk=CHUNK,
                                work_per_image=self.work_per_image(generator), grid=grid, nrow=nrow) + extra, what)
 
+    def check_space(self, space: str) -> str:
+        """`space` if this model has it ("z" always; "w" and "w+" for a style-based generator), else an error."""
+        if not isinstance(space, str) or space not in SPACES:
+            raise GanzooError(f"space must be one of {', '.join(map(repr, SPACES))}, got {space!r}")
+        if space != "z" and not self.has_w_space:
+            raise GanzooError(f"space={space!r} needs a style-based generator (stylegan2-*); "
+                              f"{self.source or self.architecture} ({self.architecture}) has only z")
+        return space
+
+    def check_psi(self, psi) -> float:
+        """Truncation psi of a style-based generator: a number in [0, 1]."""
+        if not self.has_w_space:
+            raise GanzooError(f"truncation psi in W is for style-based generators (stylegan2-*); for "
+                              f"{self.source or self.architecture} truncate z with sample_latent(n, truncation=t) "
+                              "or sample(n, truncation=t)")
+        if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 <= psi <= 1:
+            raise GanzooError(f"truncation for a style-based generator is psi in [0, 1] (each w moves toward "
+                              f"w_avg: 1 = none, 0 = the average image for every z), got {psi!r}")
+        return float(psi)
+
+    def latent_shape(self, space: str = "z") -> tuple[int, ...]:
+        """The shape of one latent in `space`: (latent_dim,), (w_dim,) or (num_ws, w_dim)."""
+        if self.check_space(space) == "z":
+            return (self.latent_dim,)
+        g = self.generator
+        return (g.w_dim,) if space == "w" else (g.num_ws, g.w_dim)
+
     @torch.inference_mode()
-    def generate(self, z: torch.Tensor, labels: Labels = None) -> torch.Tensor:
-        """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time."""
-        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
-            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise GanzooError(f"z must be a tensor of shape (N, {self.latent_dim}), got {shape}")
+    def generate(self, z: torch.Tensor, labels: Labels = None, *, space: str = "z",
+                 truncation: float | None = None) -> torch.Tensor:
+        """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time.
+
+        A style-based generator also takes latents in W: `space="w"` (N, w_dim) or `"w+"` (N, num_ws, w_dim)
+        (what `invert(..., space=...)` returns), and `truncation` psi in [0, 1] (see `sample`)."""
+        shape = self.latent_shape(space)
+        kw = {} if space == "z" else {"space": space}
+        if truncation is not None:
+            kw["truncation"] = self.check_psi(truncation)
+        name = "z" if space == "z" else "w"
+        if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise GanzooError(f"{name} must be a tensor of shape (N, {', '.join(map(str, shape))})"
+                              f"{'' if space == 'z' else f' for space={space!r}'}, got {got}")
         if not z.is_floating_point():
-            raise GanzooError(f"z must hold floats, got {z.dtype}")
+            raise GanzooError(f"{name} must hold floats, got {z.dtype}")
         if not torch.isfinite(z).all():  # counted only when there is something to report
             raise nonfinite_error(int((~torch.isfinite(z)).sum()), z.numel())
         g, device = self._inference()
@@ -214,21 +261,39 @@ class GANModel:
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
         y = self.labels_tensor(labels, z.shape[0])
         if z.shape[0] <= CHUNK:  # one forward call: its output is the result, no copy into a buffer
-            return g(z.to(device, torch.float32), y).contiguous()
+            return g(z.to(device, torch.float32), y, **kw).contiguous()
         out = torch.empty(z.shape[0], c, h, w, device=device)
         for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
             zi = z[i:i + CHUNK].to(device, torch.float32)
-            out[i:i + CHUNK] = g(zi, None if y is None else y[i:i + CHUNK])
+            out[i:i + CHUNK] = g(zi, None if y is None else y[i:i + CHUNK], **kw)
         return out
 
     def sample(self, n: int, *, labels: Labels = None, seed: int | None = None,
                truncation: float | None = None) -> torch.Tensor:
-        """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call."""
+        """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call.
+
+        `truncation` trades variety for fidelity, in the way of the generator's family. Most generators
+        truncate z: entries with |z| > t are redrawn (t > 0; see `sample_latent`). A style-based generator
+        (StyleGAN2, `has_w_space`) truncates in W instead: psi in [0, 1] moves each sample's w toward the
+        average w_avg, w_avg + psi (w - w_avg), so psi = 1 changes nothing and psi = 0 draws w_avg's image
+        for every z. Its z stays untruncated (`sample_latent(n, truncation=t)` still truncates z)."""
         n = check_n(n)
         c, h, w = self.image_shape
         self.check_memory(n, f"{n} images of {c}x{h}x{w}")
         y = self.labels_tensor(labels, n)  # validate before drawing
+        if truncation is not None and self.has_w_space:
+            psi = self.check_psi(truncation)
+            return self.generate(self.sample_latent(n, seed=seed), y, truncation=psi)
         return self.generate(self.sample_latent(n, seed=seed, truncation=truncation), y)
+
+    def mix(self, z_rows, z_cols, *, crossover: int, truncation: float | None = None) -> torch.Tensor:
+        """Style mixing (style-based generators): images (R, C, channels, H, W) where image (i, j) takes the
+        first `crossover` style inputs (coarse: layout, shape) from row latent i and the rest (fine: stroke,
+        texture) from column latent j, as in the StyleGAN papers' figure. Latents are z tensors (R, latent_dim)
+        / (C, latent_dim) or lists of int seeds; `crossover` is 1 .. num_ws - 1."""
+        from .control import style_mix
+
+        return style_mix(self, z_rows, z_cols, crossover=crossover, truncation=truncation)
 
     def to_pil(self, images: torch.Tensor):
         from .images import to_pil
@@ -257,12 +322,14 @@ class GANModel:
 
         return class_directions(self, n, seed=seed)
 
-    def invert(self, images, *, labels: Labels = None, steps: int = 300, seed: int = 0, return_error: bool = False,
-               **kwargs):
+    def invert(self, images, *, labels: Labels = None, steps: int = 300, seed: int = 0, space: str = "z",
+               return_error: bool = False, **kwargs):
         """Latents (N, latent_dim) whose images match `images` (a tensor in [0, 1] or PIL images);
         with return_error=True also the per-image reconstruction MSE. A VAE entry answers with its encoder
-        (`encode`: the posterior mean, no optimisation); every other family optimises z (ganzoo.control.invert)."""
-        if self.has_encoder:
+        (`encode`: the posterior mean, no optimisation); every other family optimises z (ganzoo.control.invert).
+        A style-based generator also inverts into W (`space="w"`: (N, w_dim)) or W+ (`space="w+"`: (N, num_ws,
+        w_dim)), starting from w_avg; draw them with `generate(latents, space=space)`."""
+        if self.has_encoder and self.check_space(space) == "z":
             from .control import to_image_tensor
 
             x = to_image_tensor(self, images)
@@ -272,7 +339,7 @@ class GANModel:
             return (z, mse) if return_error else z
         from .control import invert
 
-        z, mse = invert(self, images, labels=labels, steps=steps, seed=seed, **kwargs)
+        z, mse = invert(self, images, labels=labels, steps=steps, seed=seed, space=space, **kwargs)
         return (z, mse) if return_error else z
 
     @property

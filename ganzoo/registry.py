@@ -75,6 +75,8 @@ ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in [
     # the baseline the GANs are measured against (no discriminator: trained on the ELBO)
     _arch("vae", "Kingma & Welling 2014, Auto-Encoding Variational Bayes", False,
           "vae", "VAEConfig", "VAEGenerator", None),
+    _arch("stylegan2", "Karras et al. 2020, Analyzing and Improving the Image Quality of StyleGAN", False,
+          "stylegan2", "StyleGAN2Config", "StyleGAN2Generator", "StyleGAN2Discriminator"),
 ]}
 
 

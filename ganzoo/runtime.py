@@ -379,6 +379,13 @@ class OnnxGenerator:
         self.output_format = meta.get("output_format", "")
         self.precision = meta.get("precision", "fp32")  # fp32 | fp16 | int8 (ganzoo export --fp16/--quantize)
         self.input_names = [i.name for i in self.session.get_inputs()]
+        # "z", or "w" for a style-based generator's w file (`ganzoo export --space w`): its input is ws
+        # (batch, num_ws, w_dim), one w per layer; w_avg is the centre that truncation pulls toward.
+        self.space = meta.get("space", "z")
+        self.truncates_in_w = meta.get("truncation") == "w"  # a style-based generator: psi in W, not z truncation
+        if self.space == "w":
+            self.num_ws, self.w_dim = int(meta["num_ws"]), int(meta["w_dim"])
+            self.w_avg = np.asarray(json.loads(meta["w_avg"]), dtype=np.float32)
 
     @property
     def conditional(self) -> bool:
@@ -403,13 +410,16 @@ class OnnxGenerator:
         return None if y is None else np.asarray(y, dtype=np.int64)
 
     def generate(self, z: np.ndarray, labels=None) -> np.ndarray:
+        """Images for latents z (batch, latent_dim); for a w file, ws (batch, num_ws, w_dim)."""
         z = np.asarray(z)
+        name = "ws" if self.space == "w" else "z"
         if z.dtype != np.float32:
             if not np.issubdtype(z.dtype, np.floating):
-                raise OnnxGeneratorError(f"z must be float32, got {z.dtype}")
+                raise OnnxGeneratorError(f"{name} must be float32, got {z.dtype}")
             z = z.astype(np.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise OnnxGeneratorError(f"z must have shape (batch, {self.latent_dim}), got {z.shape}")
+        shape = (self.num_ws, self.w_dim) if self.space == "w" else (self.latent_dim,)
+        if z.shape[1:] != shape or z.ndim != len(shape) + 1:
+            raise OnnxGeneratorError(f"{name} must have shape (batch, {', '.join(map(str, shape))}), got {z.shape}")
         bad = int(z.size - np.isfinite(z).sum())
         if bad:
             raise nonfinite_error(bad, z.size)
@@ -421,7 +431,7 @@ class OnnxGenerator:
         y = self.labels_array(labels, n)
         out = None
         for i in range(0, n, ONNX_CHUNK):  # bounded working memory for any n
-            feeds = {"z": z[i:i + ONNX_CHUNK]}
+            feeds = {name: z[i:i + ONNX_CHUNK]}
             if y is not None:
                 feeds["labels"] = y[i:i + ONNX_CHUNK]
             images = self.session.run(None, feeds)[0]
@@ -435,6 +445,14 @@ class OnnxGenerator:
     def sample(self, n: int, labels=None, seed: int | None = None, truncation: float | None = None) -> np.ndarray:
         """n images; conditional models without labels get balanced labels 0, 1, ..., K-1, 0, ...
         The same seed gives the same images as ganzoo.load(...).sample (to float tolerance)."""
+        if self.space == "w":
+            raise OnnxGeneratorError("this is a w file: it draws images for given ws (batch, num_ws, w_dim) with "
+                                     "generate(ws); sample from z with the z file (`ganzoo export NAME -o FILE`)")
+        if truncation is not None and self.truncates_in_w:
+            raise OnnxGeneratorError("this style-based generator truncates in W (each w pulled toward w_avg), not "
+                                     "z as sample(truncation=) does for other files: use the w file's generate("
+                                     "w_avg + psi * (ws - w_avg)), or sample_latent(n, seed, truncation=t) for z "
+                                     "truncation on purpose")
         n = check_n(n)
         self._ensure_fits(n)  # before the labels and latents are made
         y = self.labels_array(labels, n)

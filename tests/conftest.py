@@ -28,6 +28,7 @@ TINY = {
     "wgan": {"latent_dim": 8, "g_width": 8, "d_width": 8},
     "wgan-gp": {"latent_dim": 8, "g_width": 8, "d_width": 8},
     "vae": {"latent_dim": 8, "width": 8, "hidden": 32},
+    "stylegan2": {"latent_dim": 8, "w_dim": 8, "g_widths": (8, 8, 4), "d_widths": (4, 8, 8)},
 }
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
@@ -41,6 +42,8 @@ def make_tiny_folder(path: Path, arch: str, seed: int = 0, dataset: str = "fashi
         if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.9, 1.1)
+    if hasattr(G, "w_avg"):  # StyleGAN2: a w_avg away from its initial zeros, so truncation tests see it
+        G.w_avg.normal_()
     return save_folder(path, arch, cfg, G, D, dataset=dataset, class_names=FASHION)
 
 

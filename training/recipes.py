@@ -59,7 +59,9 @@ class Recipe:
 
     def __post_init__(self):
         """Every number checked before any work: a bad value is an error that names it."""
-        object.__setattr__(self, "model", dict(self.model))  # each recipe owns its dict: none is shared
+        # each recipe owns its dict (none is shared); lists (a checkpoint's JSON) are tuples again, so a resumed
+        # recipe equals the one it saved and `--model.g_widths=8,8,4` parses as it did in the first session
+        object.__setattr__(self, "model", {k: tuple(v) if isinstance(v, list) else v for k, v in self.model.items()})
         _one_of("architecture", self.arch, ARCHITECTURES)
         _one_of("data set", self.dataset, DATASETS)
         _one_of("objective", self.objective, OBJECTIVES)
@@ -185,6 +187,29 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
            model={"latent_dim": 16}, steps=8000, batch_size=64, n_critic=1, optimizer="adam", lr_g=0.001,
            lr_d=0.001, betas=(0.9, 0.999),
            clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0,
+           seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
+           storage="float16"),
+    # StyleGAN2 v1: NOT YET TRAINED. The starting point for proxy runs, from issue 36's calibration of a small
+    # StyleGAN2 (FD ~18 on MNIST, ~13 on Fashion-MNIST after 40 CPU-minutes, still falling): generator ~260k
+    # parameters, widths 96/48/24 from a 7x7 constant, w of 128, 2 mapping layers, batch 32, lazy R1 (every 16th
+    # D update, the official interval), style mixing 0.5, no path-length term; Adam betas (0, 0.99) as the paper;
+    # EMA 0.998 (the official half-life of 10k images at batch 32). MNIST: R1 gamma 1.0 and lr 0.002 (Fashion's
+    # 0.1 and 0.0025 collapsed to a few blobs there). Steps: about the 150 CPU-minute budget. The model keys are
+    # written out so a changed default cannot change the recipe.
+    Recipe(name="stylegan2-mnist", version="v1", arch="stylegan2", dataset="mnist", objective="bce",
+           model={"latent_dim": 128, "w_dim": 128, "mapping_layers": 2, "g_widths": (96, 48, 24),
+                  "d_widths": (24, 48, 96), "mapping_lr_mul": 0.01, "w_avg_beta": 0.995, "mixing_prob": 0.5,
+                  "d_mbstd": 4, "pl_weight": 0.0, "pl_every": 4},
+           steps=30000, batch_size=32, n_critic=1, optimizer="adam", lr_g=0.002, lr_d=0.002, betas=(0.0, 0.99),
+           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=16, r1_gamma=1.0, ema=0.998, decay_from=0,
+           seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
+           storage="float16"),
+    Recipe(name="stylegan2-fashion-mnist", version="v1", arch="stylegan2", dataset="fashion-mnist", objective="bce",
+           model={"latent_dim": 128, "w_dim": 128, "mapping_layers": 2, "g_widths": (96, 48, 24),
+                  "d_widths": (24, 48, 96), "mapping_lr_mul": 0.01, "w_avg_beta": 0.995, "mixing_prob": 0.5,
+                  "d_mbstd": 4, "pl_weight": 0.0, "pl_every": 4},
+           steps=30000, batch_size=32, n_critic=1, optimizer="adam", lr_g=0.0025, lr_d=0.0025, betas=(0.0, 0.99),
+           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=16, r1_gamma=0.1, ema=0.998, decay_from=0,
            seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
            storage="float16"),
 )

@@ -76,6 +76,9 @@ def zoo_table() -> str:
             r = fds.get(name)
             fd = f"FD {r['fd']:.1f}" + (f", label acc. {r['label_accuracy']:.3f}" if r["label_accuracy"] else "") \
                 if r else "no eval yet"
+            if not ZOO[name].has_weights:  # registered, not trained yet: no samples to show
+                cells.append(f"`{name}`<br>not released yet")
+                continue
             ver = f" {r['version']}" if r else ""
             cells.append(f'<img src="ganzoo/weights/{name}/samples.png" width="110"><br>`{name}`{ver}<br>{fd}')
         out.append(f"| `{arch}` | {spec.paper} | " + " | ".join(cells) + " |")

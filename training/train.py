@@ -225,8 +225,17 @@ class Trainer:
              if self.cfg.num_classes else None)
         # G's update goes through the bare D: D is not being updated, so there is nothing to sync.
         loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y, real=last_real)
+        # A generator may define its own regulariser (StyleGAN2's optional path-length term): (weighted penalty,
+        # stats) on the updates it applies to, else None. One backward for both keeps DDP's single reduction.
+        reg = getattr(unwrap(G), "regularizer", None)
+        extra = reg(n, self.step) if reg is not None else None
+        if extra is not None:
+            stats.update(extra[1])
+            loss_g_total = loss_g + extra[0]
+        else:
+            loss_g_total = loss_g
         self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
+        loss_g_total.backward()
         if log:
             stats["grad_norm_g"] = grad_norm(G)
         self.opt_g.step()

@@ -1,0 +1,320 @@
+"""StyleGAN2: the networks, training through the real trainer, truncation in W, style mixing, projection into
+W / W+, the w-input ONNX file, and the errors of every new argument. Tiny configs: milliseconds to seconds."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.cli import main as cli
+from ganzoo.models import build, make_config
+
+from .conftest import TINY, make_tiny_folder
+
+
+@pytest.fixture(scope="module")
+def sg2(tmp_path_factory):
+    return ganzoo.load(make_tiny_folder(tmp_path_factory.mktemp("sg2") / "m", "stylegan2", seed=1))
+
+
+@pytest.fixture(scope="module")
+def dcgan(tmp_path_factory):
+    return ganzoo.load(make_tiny_folder(tmp_path_factory.mktemp("dc") / "m", "dcgan"))
+
+
+def tiny_nets(**over):
+    torch.manual_seed(0)
+    return build("stylegan2", make_config("stylegan2", {**TINY["stylegan2"], **over}))
+
+
+# -- the networks ---------------------------------------------------------------------------------------------
+def test_forward_shapes_and_style_inputs():
+    G, D = tiny_nets()
+    assert G.num_ws == 6 and G.w_dim == 8 and G.w_space
+    z = torch.randn(5, 8)
+    for mode in (G.train, G.eval):
+        mode()
+        assert G(z).shape == (5, 1, 28, 28)
+    assert G.styles(z).shape == (5, 6, 8)
+    assert G(torch.randn(5, 8), space="w").shape == G(torch.randn(5, 6, 8), space="w+").shape == (5, 1, 28, 28)
+    assert D(torch.randn(8, 1, 28, 28)).shape == (8,)
+    # the default config is the recipes' starting point: about 250k generator parameters
+    g, _ = build("stylegan2", make_config("stylegan2", {}))
+    assert 240_000 < sum(p.numel() for p in g.parameters()) < 280_000
+
+
+def test_eval_noise_is_saved_and_training_noise_is_fresh():
+    G, _ = tiny_nets()
+    z = torch.randn(3, 8)
+    G.eval()
+    with torch.no_grad():
+        for conv in G.synthesis.convs:
+            conv.noise_strength.fill_(0.5)  # noise that shows
+        assert torch.equal(G(z), G(z))
+        assert all(f"synthesis.convs.{i}.noise_const" in G.state_dict() for i in range(len(G.synthesis.convs)))
+        G.train()
+        assert not torch.equal(G(z), G(z))
+
+
+def test_training_forward_mixes_styles_and_tracks_w_avg():
+    G, _ = tiny_nets(mixing_prob=1.0)
+    z = torch.randn(64, 8)
+    G.eval()
+    ws = G.styles(z)
+    assert torch.equal(G.w_avg, torch.zeros(8))  # eval mode: no update
+    assert torch.equal(ws, ws[:, :1].expand_as(ws))  # and no mixing: one w for every layer
+    G.train()
+    ws = G.styles(z)
+    assert not torch.equal(G.w_avg, torch.zeros(8))
+    w = G.mapping(z)
+    # every sample keeps its own w up to a crossover in 1..5, then another latent's w to the end
+    assert torch.equal(ws[:, 0], w)
+    first_other = (ws != w[:, None]).any(2).float().argmax(1)
+    assert ((first_other >= 1) & (first_other <= 5)).all()
+    assert len(first_other.unique()) > 1  # a crossover per sample
+    G2, _ = tiny_nets(mixing_prob=0.0)
+    G2.train()
+    ws = G2.styles(z)
+    assert torch.equal(ws, ws[:, :1].expand_as(ws))
+
+
+def test_path_length_regularizer_is_off_by_default_lazy_and_trains_the_generator():
+    G, _ = tiny_nets()
+    assert G.regularizer(8, 0) is None and "pl_mean" not in G.state_dict()
+    G, _ = tiny_nets(pl_weight=2.0, pl_every=4)
+    G.train()
+    assert G.regularizer(8, 1) is None  # lazy: every 4th generator update
+    penalty, stats = G.regularizer(8, 4)
+    assert stats["pl"] > 0 and penalty.item() == pytest.approx(stats["pl"] * 2.0 * 4, rel=1e-5)
+    assert G.pl_mean.item() > 0
+    penalty.backward()
+    assert G.mapping.fcs[0].weight.grad is not None and G.synthesis.convs[1].weight.grad.abs().sum() > 0
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match=r"g_widths needs one width per resolution \(3 for 28x28\)"):
+        make_config("stylegan2", {"g_widths": (8, 8)})
+    with pytest.raises(ValueError, match=r"mixing_prob must be in \[0, 1\], got 1.5"):
+        make_config("stylegan2", {"mixing_prob": 1.5})
+    with pytest.raises(ValueError, match="mapping_layers must be 1..8"):
+        make_config("stylegan2", {"mapping_layers": 9})
+
+
+# -- training ---------------------------------------------------------------------------------------------------
+TRAIN = ["--quiet", "--eval_every=0", "--sample_every=0", "--subset=256", "--batch_size=16", "--log_every=1",
+         "--ckpt_every=2", "--gp_every=2", "--model.latent_dim=8", "--model.w_dim=8", "--model.g_widths=8,8,4",
+         "--model.d_widths=4,8,8"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--model.pl_weight=2", "--model.pl_every=2"]], ids=["default", "pl"])
+def test_trains_through_the_trainer_and_resumes_exactly(extra, tmp_path, data_root):
+    from training.train import main
+
+    from .test_training import read_log
+
+    args = ["--data-root", str(data_root), *TRAIN, *extra]
+    main(["stylegan2-fashion-mnist", "--out", str(tmp_path / "a"), "--steps=6", *args])
+    main(["stylegan2-fashion-mnist", "--out", str(tmp_path / "b"), "--steps=4", *args])
+    main(["stylegan2-fashion-mnist", "--out", str(tmp_path / "b"), "--steps=6", "--resume", *args])
+    a, b = read_log(tmp_path / "a" / "log.csv"), read_log(tmp_path / "b" / "log.csv")
+    assert [int(r["step"]) for r in a] == list(range(1, 7))
+    assert [r["gp"] != "" for r in a] == [True, False] * 3  # lazy R1 on every 2nd D update
+    cols = ("loss_d", "loss_g", "d_real", "gp", "grad_norm_g")
+    assert [[r[c] for c in cols] for r in a] == [[r[c] for c in cols] for r in b]
+    ma, mb = ganzoo.load(tmp_path / "a" / "model"), ganzoo.load(tmp_path / "b" / "model")
+    sa, sb = ma.generator.state_dict(), mb.generator.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert sa["w_avg"].abs().sum() > 0  # tracked during training and shipped with the weights
+    assert ("pl_mean" in sa) == bool(extra)
+    x = ma.sample(3, seed=0)
+    assert x.shape == (3, 1, 28, 28) and torch.equal(x, mb.sample(3, seed=0))
+
+
+# -- sampling and truncation in W -----------------------------------------------------------------------------
+def test_sample_is_reproducible_with_a_seed(sg2):
+    assert torch.equal(sg2.sample(4, seed=7), sg2.sample(4, seed=7))
+    assert not torch.equal(sg2.sample(4, seed=7), sg2.sample(4, seed=8))
+
+
+def test_truncation_psi_0_draws_w_avg_for_every_z_and_psi_1_changes_nothing(sg2):
+    w_avg_image = sg2.generate(sg2.generator.w_avg[None], space="w")
+    at0 = sg2.sample(5, seed=3, truncation=0.0)
+    torch.testing.assert_close(at0, w_avg_image.expand_as(at0), rtol=0, atol=1e-6)  # batch of 5 vs 1: rounding
+    assert torch.equal(sg2.sample(5, seed=3, truncation=1.0), sg2.sample(5, seed=3))
+    half = sg2.sample(5, seed=3, truncation=0.5)
+    # psi 0.5: the images are nearer w_avg's than the untruncated ones
+    assert (half - w_avg_image).abs().mean() < (sg2.sample(5, seed=3) - w_avg_image).abs().mean()
+    # z truncation is still there on request: sample_latent keeps its meaning for every family
+    assert sg2.sample_latent(50, seed=0, truncation=0.5).abs().max() <= 0.5
+
+
+def test_memory_estimate_sees_the_modulated_convolutions(sg2):
+    # the widest layer computes inside StyleConv's own forward: 8 channels at 14x14 in, 4 at 28x28 out
+    assert sg2.work_per_image() >= 4 * (8 * 14 * 14 + 4 * 28 * 28)
+
+
+def test_generate_in_w_and_w_plus_matches_z(sg2):
+    z = sg2.sample_latent(3, seed=0)
+    with torch.no_grad():
+        w = sg2.generator.mapping(z)
+    from_z = sg2.generate(z)
+    torch.testing.assert_close(sg2.generate(w, space="w"), from_z, rtol=0, atol=1e-6)
+    torch.testing.assert_close(sg2.generate(w[:, None].repeat(1, 6, 1), space="w+"), from_z, rtol=0, atol=1e-6)
+
+
+# -- style mixing -------------------------------------------------------------------------------------------------
+def test_mix_grid_takes_coarse_styles_from_rows_and_fine_from_columns(sg2):
+    zr, zc = sg2.sample_latent(3, seed=0), sg2.sample_latent(2, seed=1)
+    grid = sg2.mix(zr, zc, crossover=2)
+    assert grid.shape == (3, 2, 1, 28, 28)
+    with torch.no_grad():
+        wr, wc = sg2.generator.mapping(zr), sg2.generator.mapping(zc)
+    # style inputs 0, 1 from the row latent, 2..5 from the column latent
+    ws = torch.stack([torch.stack([wr[i]] * 2 + [wc[j]] * 4) for i in range(3) for j in range(2)])
+    assert torch.equal(grid.reshape(6, 1, 28, 28), sg2.generate(ws, space="w+"))
+    assert not torch.equal(grid[0, 0], grid[0, 1]) and not torch.equal(grid[0, 0], grid[1, 0])
+    # a latent mixed with itself is its own image; seeds work as latents
+    same = sg2.mix(zr[:1], zr[:1], crossover=3)[0, 0]
+    torch.testing.assert_close(same, sg2.generate(zr[:1])[0], rtol=0, atol=1e-6)
+    assert torch.equal(sg2.mix([0], [1], crossover=2), sg2.mix(sg2.sample_latent(1, seed=0),
+                                                              sg2.sample_latent(1, seed=1), crossover=2))
+    # truncation applies to both sources
+    t0 = sg2.mix(zr, zc, crossover=4, truncation=0.0)
+    torch.testing.assert_close(t0, t0[:1, :1].expand_as(t0), rtol=0, atol=1e-6)
+
+
+# -- projection -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("space, shape", [("w", (2, 8)), ("w+", (2, 6, 8))])
+def test_projection_into_w_and_w_plus_reduces_the_error_from_w_avg(sg2, space, shape):
+    target = sg2.sample(2, seed=11)
+    start = (sg2.generate(sg2.generator.w_avg[None].expand(2, -1), space="w") - target).square().flatten(1).mean(1)
+    # pixels only: the classifier-feature term means little on an untrained tiny generator's blobs
+    w, mse = sg2.invert(target, steps=20, space=space, feature_weight=0.0, lr=0.1, return_error=True)
+    assert w.shape == shape
+    assert (mse < 0.75 * start).all(), (mse, start)
+    torch.testing.assert_close(((sg2.generate(w, space=space) - target).square().flatten(1).mean(1)), mse,
+                               rtol=1e-4, atol=1e-7)
+    # deterministic: it starts at w_avg
+    again = [sg2.invert(target, steps=3, space=space, feature_weight=0.0) for _ in range(2)]
+    assert torch.equal(*again)
+
+
+# -- ONNX ---------------------------------------------------------------------------------------------------------
+def test_onnx_w_file_matches_torch(sg2, tmp_path):
+    from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
+
+    path = sg2.export_onnx(tmp_path / "w.onnx", space="w")  # checked against torch at batch 1, 7, 64
+    rt = OnnxGenerator(path)
+    assert rt.input_names == ["ws"] and rt.space == "w" and (rt.num_ws, rt.w_dim) == (6, 8)
+    np.testing.assert_allclose(rt.w_avg, sg2.generator.w_avg.numpy(), atol=1e-6)
+    z = sg2.sample_latent(4, seed=2)
+    with torch.no_grad():
+        w = sg2.generator.mapping(z)
+    ws = torch.cat([w[:, None].expand(4, 3, 8), w.flip(0)[:, None].expand(4, 3, 8)], 1)  # mixed at 3
+    np.testing.assert_allclose(rt.generate(ws.numpy()), sg2.generate(ws, space="w+").numpy(), atol=1e-4)
+    # truncation in numpy with the file's w_avg is the model's truncation
+    psi = 0.6
+    np.testing.assert_allclose(rt.generate(rt.w_avg + psi * (ws.numpy() - rt.w_avg)),
+                               sg2.generate(ws, space="w+", truncation=psi).numpy(), atol=1e-4)
+    with pytest.raises(OnnxGeneratorError, match=re.escape("ws must have shape (batch, 6, 8), got (4, 8)")):
+        rt.generate(w.numpy())
+    with pytest.raises(OnnxGeneratorError, match="this is a w file"):
+        rt.sample(2)
+    # the z file samples as torch does, but refuses z truncation in the name of a generator that truncates in W
+    zf = OnnxGenerator(sg2.export_onnx(tmp_path / "z.onnx", check=False))
+    np.testing.assert_allclose(zf.sample(3, seed=4), sg2.sample(3, seed=4).numpy(), atol=1e-4)
+    with pytest.raises(OnnxGeneratorError, match="this style-based generator truncates in W"):
+        zf.sample(2, seed=0, truncation=0.7)
+
+
+def test_onnx_export_space_errors(sg2, dcgan, tmp_path):
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', got 'w+'")):
+        sg2.export_onnx(tmp_path / "x.onnx", space="w+")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space='w' needs a style-based generator (stylegan2-*)")):
+        dcgan.export_onnx(tmp_path / "x.onnx", space="w")
+    with pytest.raises(ganzoo.GanzooError, match="quantize='int8' calibrates on z"):
+        sg2.export_onnx(tmp_path / "x.onnx", space="w", quantize="int8")
+    assert not list(tmp_path.iterdir())
+
+
+# -- bad input to every new argument -------------------------------------------------------------------------------
+PSI = "truncation for a style-based generator is psi in [0, 1] (each w moves toward w_avg: 1 = none, 0 = the " \
+      "average image for every z), got "
+
+
+@pytest.mark.parametrize("psi", [1.5, -0.1, float("nan"), "0.5", True])
+def test_psi_out_of_range(sg2, psi):
+    with pytest.raises(ganzoo.GanzooError, match=re.escape(PSI + repr(psi))):
+        sg2.sample(2, truncation=psi)
+    with pytest.raises(ganzoo.GanzooError, match=re.escape(PSI + repr(psi))):
+        sg2.mix([0], [1], crossover=2, truncation=psi)
+
+
+@pytest.mark.parametrize("k", [0, 6, -1, 2.0, True])
+def test_crossover_out_of_range(sg2, k):
+    msg = f"crossover must be an int 1..5: how many of the 6 style inputs (coarsest first) come from the row " \
+          f"latents, got {k!r}"
+    with pytest.raises(ganzoo.GanzooError, match=re.escape(msg)):
+        sg2.mix([0], [1], crossover=k)
+
+
+def test_space_and_mix_errors(sg2, dcgan):
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'w+', got 'W'")):
+        sg2.invert(sg2.sample(1, seed=0), steps=1, space="W")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'w+', got 'x'")):
+        sg2.generate(torch.zeros(1, 8), space="x")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("w must be a tensor of shape (N, 6, 8) for space='w+', "
+                                                           "got (2, 8)")):
+        sg2.generate(torch.zeros(2, 8), space="w+")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space='w' needs a style-based generator (stylegan2-*); ")):
+        dcgan.invert(dcgan.sample(1, seed=0), steps=1, space="w")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("style mixing needs a style-based generator")):
+        dcgan.mix([0], [1], crossover=1)
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("truncation psi in W is for style-based generators")):
+        dcgan.generate(dcgan.sample_latent(1, seed=0), truncation=0.5)
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("z_rows must be latents (K, 8) or a non-empty list of "
+                                                           "int seeds, got []")):
+        sg2.mix([], [1], crossover=2)
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("z must be a float tensor of shape (N, 8), got (2, 5)")):
+        sg2.mix(torch.zeros(2, 5), [1], crossover=2)
+
+
+# -- the command line ------------------------------------------------------------------------------------------
+def test_cli_mix_writes_the_papers_grid(sg2, tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "mix.png"
+    assert cli(["mix", str(sg2.folder), "--rows", "0,1,2", "--cols", "3,4", "--crossover", "2", "-o", str(out)]) == 0
+    assert Image.open(out).size == (3 * 30 + 2, 4 * 30 + 2)  # a header row and column of sources
+    assert "row i takes the coarse styles (inputs 0..1 of 6) of seed 0,1,2[i]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, err", [
+    (["--crossover", "6"], "error: crossover must be an int 1..5"),
+    (["--crossover", "2", "--truncation", "2"], "error: truncation for a style-based generator is psi in [0, 1]"),
+    (["--crossover", "2", "--rows", "0,x"], ("error: ganzoo mix: argument --rows: expected comma-separated seeds "
+                                             "(ints in [0, 2**64)) such as 0,1,2, got '0,x'")),
+])
+def test_cli_mix_errors(sg2, tmp_path, capsys, args, err):
+    base = ["mix", str(sg2.folder), "--rows", "0", "--cols", "1", "-o", str(tmp_path / "m.png")]
+    assert cli(base + args) == 2
+    assert capsys.readouterr().err.startswith(err)
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_cli_w_options_on_a_z_only_model(dcgan, tmp_path, capsys):
+    assert cli(["mix", str(dcgan.folder), "--rows", "0", "--cols", "1", "--crossover", "1",
+                "-o", str(tmp_path / "m.png")]) == 2
+    assert "error: style mixing needs a style-based generator" in capsys.readouterr().err
+    assert cli(["export", str(dcgan.folder), "--space", "w", "-o", str(tmp_path / "w.onnx")]) == 2
+    assert "needs a style-based generator" in capsys.readouterr().err
+    img = tmp_path / "x.png"
+    dcgan.save_grid(dcgan.sample(1, seed=0), img, nrow=1)
+    from PIL import Image
+
+    Image.open(img).crop((2, 2, 30, 30)).save(img)
+    assert cli(["invert", str(dcgan.folder), str(img), "--space", "w+", "-o", str(tmp_path / "r.png")]) == 2
+    assert "space='w+' needs a style-based generator" in capsys.readouterr().err
