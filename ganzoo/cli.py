@@ -21,6 +21,7 @@ NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "sample": (TORCH,),  # an .onnx file needs onnxruntime instead (see needs())
     "steer": (TORCH,),
     "invert": (TORCH,),
+    "mix": (TORCH,),
     "eval": (TORCH,),
     "export": (("torch", "onnx"), ("onnx", "onnx"), ("onnxruntime", "onnx"), ("onnxscript", "onnx")),
     "publish": (TORCH, HUB),

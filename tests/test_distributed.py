@@ -15,6 +15,13 @@ from .conftest import ROOT
 FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--ckpt_every=2", "--eval_every=0", "--sample_every=0",
         "--model.latent_dim=8", "--model.g_width=8", "--model.d_width=8",
         "--decay_from=0"]  # wgan-mnist's recipe decays its rates late in the run: constant rates for a 4-step run
+# StyleGAN2 has per-resolution widths, and R1 on every 2nd D update so the 4 steps run it twice
+SG2 = [*FAST[:6], "--model.latent_dim=8", "--model.w_dim=8", "--model.g_widths=8,8,4", "--model.d_widths=4,8,8",
+       "--gp_every=2"]
+
+
+def fast(name: str) -> list[str]:
+    return SG2 if name.startswith("stylegan2") else FAST
 
 
 pytestmark = pytest.mark.slow  # multi-process training / Inception at 299x299: minutes
@@ -33,7 +40,7 @@ def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int, r
     from training.recipes import apply_overrides, get_recipe
     from training.train import Trainer
 
-    recipe = apply_overrides(get_recipe(name), [f"--steps={steps}", *FAST])
+    recipe = apply_overrides(get_recipe(name), [f"--steps={steps}", *fast(name)])
     t = Trainer(recipe, out, data_root=root, device="cpu", quiet=True)
     t.run()
     params = {f"G.{k}": v.detach().clone() for k, v in t.G.module.named_parameters()}
@@ -44,7 +51,7 @@ def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int, r
     dist.destroy_process_group()
 
 
-@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "wgan-mnist"])
+@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "wgan-mnist", "stylegan2-mnist"])
 def test_two_process_gloo_ranks_agree_and_resume_single(name, tmp_path, data_root):
     out = str(tmp_path / "ddp")
     mp.spawn(_worker, args=(2, _free_port(), name, out, 4, str(data_root)), nprocs=2, join=True)
@@ -60,7 +67,7 @@ def test_two_process_gloo_ranks_agree_and_resume_single(name, tmp_path, data_roo
     # the rank-0 checkpoint continues in one process
     from training.train import main
 
-    res = main([name, "--out", out, "--data-root", str(data_root), "--quiet", "--resume", "--steps=6", *FAST])
+    res = main([name, "--out", out, "--data-root", str(data_root), "--quiet", "--resume", "--steps=6", *fast(name)])
     assert res["steps"] == 6 and res["world_size"] == 1
 
 

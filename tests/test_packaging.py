@@ -70,6 +70,7 @@ except ganzoo.GanzooError as e:
         (["sample", "dcgan-mnist"], torch_error("sample")),
         (["steer", "dcgan-mnist", "--toward", "7"], torch_error("steer")),
         (["invert", "dcgan-mnist", "d.png"], torch_error("invert")),
+        (["mix", "stylegan2-mnist", "--rows", "0", "--cols", "1", "--crossover", "1"], torch_error("mix")),
         (["eval", "dcgan-mnist"], torch_error("eval")),
         (["export", "dcgan-mnist", "-o", "g.onnx"],
          torch_error("export", "onnx", "torch, onnx and onnxscript, which are")),
