@@ -94,6 +94,17 @@ def test_path_length_regularizer_is_off_by_default_lazy_and_trains_the_generator
     assert G.mapping.fcs[0].weight.grad is not None and G.synthesis.convs[1].weight.grad.abs().sum() > 0
 
 
+def test_r1_through_minibatch_std_stays_finite_where_every_image_is_blank():
+    # every digit's border is the same -1: features there do not vary in a group, where std's gradient is 0/0
+    _, D = tiny_nets()
+    real = torch.full((8, 1, 28, 28), -1.0)
+    real[:, :, 6:22, 6:22] = torch.rand(8, 1, 16, 16) * 2 - 1
+    real.requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+    grad.square().sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in D.parameters() if p.grad is not None)  # (not the last bias)
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match=r"g_widths needs one width per resolution \(3 for 28x28\)"):
         make_config("stylegan2", {"g_widths": (8, 8)})

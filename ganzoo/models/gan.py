@@ -97,13 +97,16 @@ class GANDiscriminator(nn.Module):
         return self.net[-1](h).squeeze(1)  # (B / d_pack,)
 
 
-def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
+def minibatch_std(h: torch.Tensor, group: int, eps: float = 0.0) -> torch.Tensor:
     """(B, F) -> (B, 1): per group of `group` rows (rows i, i + B/group, ...), the standard deviation of each
-    feature across the group, averaged over features. A generator that collapses makes groups with less spread."""
+    feature across the group, averaged over features. A generator that collapses makes groups with less spread.
+    `eps` > 0 takes sqrt(variance + eps) (StyleGAN2's form): finite gradients where a feature does not vary at all
+    in a group (the blank border of every digit), which a gradient penalty on real images otherwise turns to NaN."""
     g = min(group, h.shape[0])
     if h.shape[0] % g:
         raise ValueError(f"{h.shape[0]} D inputs do not split into groups of d_mbstd={group}")
-    std = h.view(g, -1, h.shape[1]).std(0, unbiased=False).mean(1)  # (B / g,)
+    hg = h.view(g, -1, h.shape[1])
+    std = ((hg.var(0, unbiased=False) + eps).sqrt() if eps else hg.std(0, unbiased=False)).mean(1)  # (B / g,)
     return std.repeat(g).unsqueeze(1)  # (B, 1): row i gets its group's value
 
 

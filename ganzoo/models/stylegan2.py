@@ -331,7 +331,7 @@ class StyleGAN2Discriminator(nn.Module):
         for block in self.blocks:
             x = block(x)
         if self.cfg.d_mbstd:  # one more channel: how much the images of a group differ
-            std = minibatch_std(x.flatten(1), self.cfg.d_mbstd)  # (B, 1)
+            std = minibatch_std(x.flatten(1), self.cfg.d_mbstd, eps=1e-8)  # (B, 1)
             x = torch.cat([x, std[:, :, None, None].expand(-1, 1, x.shape[2], x.shape[3])], 1)
         x = self.conv(x)
         return self.out(self.fc(x.flatten(1))).squeeze(1)  # (B,)
