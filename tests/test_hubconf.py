@@ -44,6 +44,7 @@ def test_local_checkout_loads_the_bundled_weights():
         torch.hub.load(str(ROOT), "dcgan_mnst", source="local")
 
 
+@pytest.mark.slow  # a fresh process: seconds
 def test_github_form_runs_from_a_snapshot_of_the_repository(hub_dir, tmp_path):
     """torch.hub.load("OWNER/ganzoo:main", ...) in a fresh process without PYTHONPATH: the snapshot's own ganzoo
     is the one imported, and the bundled weights load."""
