@@ -25,6 +25,8 @@ FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--sample_every=2", 
 def small(arch: str) -> list[str]:
     if arch == "vae":
         return ["--model.width=8", "--model.hidden=32"]
+    if arch == "stylegan2":
+        return ["--model.w_dim=8", "--model.g_widths=8,8,4", "--model.d_widths=4,8,8"]
     return ["--model.g_hidden=32,64", "--model.d_hidden=64"] if arch == "gan" else \
         ["--model.g_width=8", "--model.d_width=8"]
 
@@ -151,7 +153,8 @@ def test_mode_collapse_warning_fires_on_untrained_generator(tmp_path, data_root)
 
 
 # -- reliability: runs are never lost or silently changed ------------------------------------------------
-TINY_ARGS = ["--quiet", "--eval_every=0", "--sample_every=0", *FAST, *small("dcgan")]
+# one thread: the interrupted subprocess, the resume and the reference run in-process must sum floats alike
+TINY_ARGS = ["--quiet", "--eval_every=0", "--sample_every=0", "--threads=1", *FAST, *small("dcgan")]
 
 
 def train_cmd(out, data_root, *extra) -> list[str]:
@@ -189,6 +192,24 @@ def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pat
     assert all(torch.equal(a[k], b[k]) for k in a)
     ref = read_log(tmp_path / "ref" / "log.csv")
     assert [r["loss_d"] for r in read_log(run / "log.csv")] == [r["loss_d"] for r in ref]
+
+
+def test_resume_continues_with_the_checkpoints_thread_count(tmp_path, data_root):
+    """CPU float sums depend on the thread count: a resume without --threads takes the checkpoint's."""
+    before = torch.get_num_threads()
+    base = ["dcgan-mnist", "--out", str(tmp_path / "run"), "--data-root", str(data_root), "--quiet",
+            "--eval_every=0", "--sample_every=0", *FAST, *small("dcgan")]
+    try:
+        main([*base, "--steps=2", "--threads=1"])
+        assert torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)["threads"] == 1
+        torch.set_num_threads(2)
+        main([*base, "--steps=3", "--resume"])
+        assert torch.get_num_threads() == 1
+        with pytest.warns(RuntimeWarning, match="resumed with 2 threads; the checkpoint ran with 1: the continuation "
+                                                "will not bit-match an uninterrupted run"):
+            main([*base, "--steps=4", "--resume", "--threads=2"])
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_rerun_without_resume_refuses_and_overwrite_moves_the_run_aside(tmp_path, data_root):

@@ -55,4 +55,7 @@ def destroy() -> None:
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        # rank 0 writes the final model after the loop while the others are done: without this barrier a rank
+        # could tear gloo down while rank 0's connection is still open (seen as an abort at exit under torchrun)
+        dist.barrier()
         dist.destroy_process_group()

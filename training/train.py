@@ -82,6 +82,7 @@ class Trainer:
         self.rank, self.world, self.device = setup_distributed(device)
         self.main = self.rank == 0
         self.quiet = quiet or not self.main
+        self.threads_given = bool(threads)
         if threads:
             torch.set_num_threads(threads)
         if recipe.batch_size % self.world:
@@ -136,6 +137,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict() if self.opt_d is not None else {},
             "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
             "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
+            "threads": torch.get_num_threads(),
             "elapsed": self.elapsed_now(), "warnings": list(self.warnings), "sessions": self.all_sessions(),
         }
 
@@ -178,6 +180,15 @@ class Trainer:
         self.warnings = list(ck.get("warnings", []))  # a resumed run's result keeps the earlier warnings
         # batches consumed per rank scale with world size: keep the global position
         self.batches.consumed = ck["batches"] * ck.get("world_size", 1) // self.world
+        # CPU float sums depend on the thread count: continue with the checkpoint's, so a resumed run equals an
+        # uninterrupted one (unless --threads says otherwise, which is then noted)
+        saved = ck.get("threads")
+        if saved and saved != torch.get_num_threads():
+            if self.threads_given:
+                self.warn(f"resumed with {torch.get_num_threads()} threads; the checkpoint ran with {saved}: the "
+                          "continuation will not bit-match an uninterrupted run")
+            else:
+                torch.set_num_threads(saved)
 
     # -- one step -----------------------------------------------------------------------------
     def z(self, n: int) -> torch.Tensor:
