@@ -7,6 +7,7 @@
 Each returns `ganzoo.load(name, **kwargs)`, a GANModel (its torch module is `.generator`). The list comes
 from the registry, so a new zoo entry needs no edit here.
 """
+
 from __future__ import annotations
 
 import ganzoo as _ganzoo
@@ -22,13 +23,18 @@ def _entry_point(name: str):
     def load(**kwargs):
         return _ganzoo.load(name, **kwargs)
 
-    labels = (f" Conditional: pass labels=, class indices or names ({', '.join(info['class_names'])})."
-              if info["class_names"] else "")
+    labels = (
+        f" Conditional: pass labels=, class indices or names ({', '.join(info['class_names'])})."
+        if info["class_names"]
+        else ""
+    )
     load.__name__ = load.__qualname__ = name.replace("-", "_")
-    load.__doc__ = (f"{name}: {arch.name} ({arch.paper}) trained on {info['dataset']}, the weights bundled with "
-                    f"ganzoo.\n\nReturns ganzoo.load({name!r}, **kwargs), a GANModel: .sample(n, seed=...) gives n "
-                    f"images (n, C, H, W) in [0, 1], .generator is the torch module.{labels} kwargs: device "
-                    "('cpu', 'cuda', ...), discriminator=True to load the discriminator too.")
+    load.__doc__ = (
+        f"{name}: {arch.name} ({arch.paper}) trained on {info['dataset']}, the weights bundled with "
+        f"ganzoo.\n\nReturns ganzoo.load({name!r}, **kwargs), a GANModel: .sample(n, seed=...) gives n "
+        f"images (n, C, H, W) in [0, 1], .generator is the torch module.{labels} kwargs: device "
+        "('cpu', 'cuda', ...), discriminator=True to load the discriminator too."
+    )
     return load
 
 

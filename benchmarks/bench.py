@@ -18,6 +18,7 @@ Writes OUT/results.json (every timing) and OUT/results.md (the tables of docs/pe
 to benchmarks/results. Each number is the median of --repeats timings. Run it on an idle machine:
 the other core busy makes every number worse and the ratios unreliable.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,7 +104,7 @@ def matmul_peak(repeats: int) -> float:
     """This CPU's fp32 matrix-multiply rate (FLOP/s) with torch's current thread count."""
     n = 1024
     a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n ** 3 / timeit(lambda: a @ b, repeats, min_time=0.2)
+    return 2 * n**3 / timeit(lambda: a @ b, repeats, min_time=0.2)
 
 
 def ort_matmul_rate(repeats: int, threads: int) -> float:
@@ -118,10 +119,13 @@ def ort_matmul_rate(repeats: int, threads: int) -> float:
     graph = helper.make_graph([helper.make_node("MatMul", ["a", "b"], ["c"])], "matmul", io[:2], io[2:])
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
-    sess = ort.InferenceSession(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-                                .SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]).SerializeToString(),
+        opts,
+        providers=["CPUExecutionProvider"],
+    )
     feed = {k: np.random.default_rng(0).standard_normal((n, n), dtype=np.float32) for k in "ab"}
-    return 2 * n ** 3 / timeit(lambda: sess.run(None, feed), repeats, min_time=0.2)
+    return 2 * n**3 / timeit(lambda: sess.run(None, feed), repeats, min_time=0.2)
 
 
 def flops_per_image(model) -> float:
@@ -146,8 +150,11 @@ def inputs(model, b: int):
 
 
 def row(fl: float, b: int, sec: float, peak: float) -> dict:
-    return {"ms_per_batch": round(sec * 1e3, 3), "images_per_s": round(b / sec, 1),
-            "peak_fraction": round(fl * b / sec / peak, 4)}
+    return {
+        "ms_per_batch": round(sec * 1e3, 3),
+        "images_per_s": round(b / sec, 1),
+        "peak_fraction": round(fl * b / sec / peak, 4),
+    }
 
 
 def bench_sampling(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> dict:
@@ -160,8 +167,11 @@ def bench_sampling(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) 
     for t in threads:
         torch.set_num_threads(t)
         peak = matmul_peak(repeats)
-        res = {"matmul_peak_gflops": round(peak / 1e9, 1),
-               "ort_matmul_gflops": round(ort_matmul_rate(repeats, t) / 1e9, 1), "entries": {}}
+        res = {
+            "matmul_peak_gflops": round(peak / 1e9, 1),
+            "ort_matmul_gflops": round(ort_matmul_rate(repeats, t) / 1e9, 1),
+            "entries": {},
+        }
         for name, model in models.items():
             rt = OnnxGenerator(files[name], intra_op_threads=t)
             g = model.generator
@@ -173,14 +183,26 @@ def bench_sampling(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) 
                     with torch.inference_mode():
                         return ((g(z, y) + 1) / 2).clamp(0, 1)
 
-                tm = {"eager": timeit(eager, repeats), "default": timeit(lambda: model.generate(z, y), repeats),
-                      "onnxruntime": timeit(lambda: rt.generate(zn, yn), repeats)}
+                tm = {
+                    "eager": timeit(eager, repeats),
+                    "default": timeit(lambda: model.generate(z, y), repeats),
+                    "onnxruntime": timeit(lambda: rt.generate(zn, yn), repeats),
+                }
                 rows[b] = {k: row(flops[name], b, v, peak) for k, v in tm.items()}
-            res["entries"][name] = {"gflops_per_image": round(flops[name] / 1e9, 5), "conv": is_conv(model),
-                                    "batches": rows}
-            print(f"sampling {t}t {name}: " + ", ".join(
-                f"b{b} eager {r['eager']['ms_per_batch']:.2f} default {r['default']['ms_per_batch']:.2f} "
-                f"ort {r['onnxruntime']['ms_per_batch']:.2f} ms" for b, r in rows.items()), flush=True)
+            res["entries"][name] = {
+                "gflops_per_image": round(flops[name] / 1e9, 5),
+                "conv": is_conv(model),
+                "batches": rows,
+            }
+            print(
+                f"sampling {t}t {name}: "
+                + ", ".join(
+                    f"b{b} eager {r['eager']['ms_per_batch']:.2f} default {r['default']['ms_per_batch']:.2f} "
+                    f"ort {r['onnxruntime']['ms_per_batch']:.2f} ms"
+                    for b, r in rows.items()
+                ),
+                flush=True,
+            )
         out["threads"][t] = res
     torch.set_num_threads(max(threads))
     return out
@@ -212,7 +234,8 @@ def bench_forms(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> 
 
                     res.setdefault(form, {}).setdefault(str(t), {})[b] = {
                         "torch_ms": round(timeit(torch_path, repeats) * 1e3, 3),
-                        "onnxruntime_ms": round(timeit(lambda: rt.generate(zn, yn), repeats) * 1e3, 3)}
+                        "onnxruntime_ms": round(timeit(lambda: rt.generate(zn, yn), repeats) * 1e3, 3),
+                    }
             print(f"forms {name} {form}: {res[form]}", flush=True)
     torch.set_num_threads(max(threads))
     return out
@@ -220,8 +243,14 @@ def bench_forms(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) -> 
 
 # The candidate rewrites of `paths`: name -> (convt, channels_last, linear_chain); "eager" runs the generator as
 # is. "chain" is for generators with a chain of Linear layers (MLPs), the others for conv generators.
-PATHS = {"fold": ("native", False, False), "chain": ("native", False, True), "native cl": ("native", True, False),
-         "subpixel cl": ("subpixel", True, False), "phase": ("phase", False, False), "phase cl": ("phase", True, False)}
+PATHS = {
+    "fold": ("native", False, False),
+    "chain": ("native", False, True),
+    "native cl": ("native", True, False),
+    "subpixel cl": ("subpixel", True, False),
+    "phase": ("phase", False, False),
+    "phase cl": ("phase", True, False),
+}
 
 
 def path_name(rewrite) -> str:
@@ -242,8 +271,16 @@ def untrained(name: str):
     cfg = recipe.model_config()
     torch.manual_seed(0)
     g, _ = build(recipe.arch, cfg)
-    return GANModel(g, {"architecture": recipe.arch, "latent_dim": cfg.latent_dim, "num_classes": cfg.num_classes,
-                        "image_shape": [cfg.channels, cfg.image_size, cfg.image_size]}, source=f"{name} (untrained)")
+    return GANModel(
+        g,
+        {
+            "architecture": recipe.arch,
+            "latent_dim": cfg.latent_dim,
+            "num_classes": cfg.num_classes,
+            "image_shape": [cfg.channels, cfg.image_size, cfg.image_size],
+        },
+        source=f"{name} (untrained)",
+    )
 
 
 def bench_paths(entries: list[str], repeats: int, threads=(1, 2)) -> dict:
@@ -317,9 +354,10 @@ def bench_profile(entry: str, tmp: Path, batch: int = 64, runs: int = 30) -> dic
                     op = e["args"].get("op_name", "?")
                     by_op[op] = by_op.get(op, 0.0) + e["dur"]
             total = sum(by_op.values())
-            out[f"{form}/{t}t"] = {"kernel_ms_per_run": round(total / 1e3 / (runs + 5), 3),
-                                   "share": {k: round(v / total, 3) for k, v in
-                                             sorted(by_op.items(), key=lambda kv: -kv[1])}}
+            out[f"{form}/{t}t"] = {
+                "kernel_ms_per_run": round(total / 1e3 / (runs + 5), 3),
+                "share": {k: round(v / total, 3) for k, v in sorted(by_op.items(), key=lambda kv: -kv[1])},
+            }
             print(f"profile {entry} {form} {t}t: {out[f'{form}/{t}t']}", flush=True)
     return out
 
@@ -333,9 +371,12 @@ def bench_precision(entries: list[str], repeats: int, tmp: Path, data_root: str 
     out = {}
     for name in entries:
         model = ganzoo.load(name)
-        variants = {"fp32": dict(convt=DEFAULT_CONVT), "fp16": dict(fp16=True, convt=DEFAULT_CONVT),
-                    "int8 native": dict(quantize="int8", convt="native"),
-                    "int8 phase": dict(quantize="int8", convt="phase")}
+        variants = {
+            "fp32": dict(convt=DEFAULT_CONVT),
+            "fp16": dict(fp16=True, convt=DEFAULT_CONVT),
+            "int8 native": dict(quantize="int8", convt="native"),
+            "int8 phase": dict(quantize="int8", convt="phase"),
+        }
         res = out[name] = {}
         _, _, zn, yn = inputs(model, 64)
         for label, kw in variants.items():
@@ -345,8 +386,10 @@ def bench_precision(entries: list[str], repeats: int, tmp: Path, data_root: str 
                 rt = OnnxGenerator(path, intra_op_threads=t)
                 r[f"b64_{t}t_ms"] = round(timeit(lambda: rt.generate(zn, yn), repeats) * 1e3, 3)
             rt = OnnxGenerator(path)
-            imgs = [torch.from_numpy(rt.generate(z.numpy(), None if y is None else y.numpy()))
-                    for z, y in eval_latents(n_fd, model.latent_dim, model.num_classes, seed=0)]
+            imgs = [
+                torch.from_numpy(rt.generate(z.numpy(), None if y is None else y.numpy()))
+                for z, y in eval_latents(n_fd, model.latent_dim, model.num_classes, seed=0)
+            ]
             ds = model.config["dataset"]
             r["fd"] = round(compare(torch.cat(imgs), ds, root=data_root, full=False)[fd_key(ds)], 3)
             print(f"precision {name} {label}: {r}", flush=True)
@@ -382,13 +425,27 @@ def bench_cold(repeats: int, tmp: Path, entry: str = "dcgan-mnist") -> dict:
     py = sys.executable
     block_torch = "import sys; sys.modules['torch'] = None; "  # importing torch now raises
     cmds = {
-        f"ganzoo sample {entry} -n 16 -o x.png": [py, "-m", "ganzoo", "sample", entry, "-n", "16", "-o",
-                                                  str(tmp / "x.png")],
+        f"ganzoo sample {entry} -n 16 -o x.png": [
+            py,
+            "-m",
+            "ganzoo",
+            "sample",
+            entry,
+            "-n",
+            "16",
+            "-o",
+            str(tmp / "x.png"),
+        ],
         f"import ganzoo; ganzoo.load('{entry}').sample(16)": [
-            py, "-c", f"import ganzoo; ganzoo.load('{entry}').sample(16)"],
+            py,
+            "-c",
+            f"import ganzoo; ganzoo.load('{entry}').sample(16)",
+        ],
         "torch-free: OnnxGenerator(f).sample(16)": [
-            py, "-c", block_torch + f"from ganzoo.runtime import OnnxGenerator; "
-                                    f"OnnxGenerator({str(onnx_path)!r}).sample(16)"],
+            py,
+            "-c",
+            block_torch + f"from ganzoo.runtime import OnnxGenerator; OnnxGenerator({str(onnx_path)!r}).sample(16)",
+        ],
         "python -c pass (interpreter floor)": [py, "-c", "pass"],
     }
     out = {}
@@ -466,107 +523,162 @@ def bench_training(recipes: list[str], steps: int, repeats: int, data_root: str 
 
 # -- report ----------------------------------------------------------------------------------
 def markdown(res: dict) -> str:
-    lines = [f"Measured {res['date']} on {res['cpu']} ({res['cores']} cores), torch {res['torch']}, "
-             f"onnxruntime {res['onnxruntime']}. Regenerate with `{res['command']}` (medians of {res['repeats']} "
-             "timings)" + "".join(f", then `{c}` ({d})" for d, c in res.get("reruns", [])) + "."]
+    lines = [
+        f"Measured {res['date']} on {res['cpu']} ({res['cores']} cores), torch {res['torch']}, "
+        f"onnxruntime {res['onnxruntime']}. Regenerate with `{res['command']}` (medians of {res['repeats']} "
+        "timings)" + "".join(f", then `{c}` ({d})" for d, c in res.get("reruns", [])) + "."
+    ]
     s = res.get("sampling")
     if s:
         paths = ("eager", "default", "onnxruntime")
         for t, st in s["threads"].items():
             ort_mm = f"; onnxruntime's MatMul: {st['ort_matmul_gflops']}" if "ort_matmul_gflops" in st else ""
-            lines += ["", f"**Sampling, {t} thread(s)** (fp32 matmul peak measured at {st['matmul_peak_gflops']} "
-                      f"GFLOP/s with torch, 1024 x 1024{ort_mm}). ms per batch, share of that peak in brackets. "
-                      "eager: the raw generator under "
-                      "inference_mode; default: `model.generate` (the rewrite its generator class declares: "
-                      "BatchNorm and the output range folded, conv generators in the phase form on channels_last "
-                      "weights, MLPs as one LinearChain; see the paths table); onnxruntime: the default "
-                      "`ganzoo export` file.", "",
-                      "| entry | GFLOP/img | batch | torch eager | ganzoo default | onnxruntime | ort / eager speed |",
-                      "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"**Sampling, {t} thread(s)** (fp32 matmul peak measured at {st['matmul_peak_gflops']} "
+                f"GFLOP/s with torch, 1024 x 1024{ort_mm}). ms per batch, share of that peak in brackets. "
+                "eager: the raw generator under "
+                "inference_mode; default: `model.generate` (the rewrite its generator class declares: "
+                "BatchNorm and the output range folded, conv generators in the phase form on channels_last "
+                "weights, MLPs as one LinearChain; see the paths table); onnxruntime: the default "
+                "`ganzoo export` file.",
+                "",
+                "| entry | GFLOP/img | batch | torch eager | ganzoo default | onnxruntime | ort / eager speed |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for name, e in st["entries"].items():
                 for b, r in e["batches"].items():
                     cells = [f"{r[k]['ms_per_batch']:.2f} [{r[k]['peak_fraction']:.1%}]" for k in paths]
                     speed = r["eager"]["ms_per_batch"] / r["onnxruntime"]["ms_per_batch"]
-                    lines.append(f"| {name} | {e['gflops_per_image']:.4f} | {b} | " + " | ".join(cells)
-                                 + f" | {speed:.2f}x |")
+                    lines.append(
+                        f"| {name} | {e['gflops_per_image']:.4f} | {b} | " + " | ".join(cells) + f" | {speed:.2f}x |"
+                    )
         ts = sorted(s["threads"], key=int)
         if len(ts) == 2:
             lo, hi = (s["threads"][t] for t in ts)
-            lines += ["", f"**Thread scaling**: speed-up from {ts[0]} to {ts[1]} threads.", "",
-                      "| entry | batch | torch eager | ganzoo default | onnxruntime |", "|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"**Thread scaling**: speed-up from {ts[0]} to {ts[1]} threads.",
+                "",
+                "| entry | batch | torch eager | ganzoo default | onnxruntime |",
+                "|---|---|---|---|---|",
+            ]
             for name, e in hi["entries"].items():
                 for b, r in e["batches"].items():
                     r1 = lo["entries"][name]["batches"][b]
-                    lines.append(f"| {name} | {b} | " + " | ".join(
-                        f"{r1[k]['ms_per_batch'] / r[k]['ms_per_batch']:.2f}x" for k in paths) + " |")
+                    lines.append(
+                        f"| {name} | {b} | "
+                        + " | ".join(f"{r1[k]['ms_per_batch'] / r[k]['ms_per_batch']:.2f}x" for k in paths)
+                        + " |"
+                    )
     f = res.get("forms")
     if f:
-        lines += ["", "**Transposed-convolution forms** (`ganzoo.fast`, `ganzoo export --convt`): ms per batch, "
-                  "torch (channels_last, inference_mode) / onnxruntime.", "",
-                  "| entry | form | threads | " + " | ".join(f"batch {b}" for b in BATCHES) + " |",
-                  "|---|---|---|" + "---|" * len(BATCHES)]
+        lines += [
+            "",
+            "**Transposed-convolution forms** (`ganzoo.fast`, `ganzoo export --convt`): ms per batch, "
+            "torch (channels_last, inference_mode) / onnxruntime.",
+            "",
+            "| entry | form | threads | " + " | ".join(f"batch {b}" for b in BATCHES) + " |",
+            "|---|---|---|" + "---|" * len(BATCHES),
+        ]
         for name, forms in f.items():
             for form, by_t in forms.items():
                 for t, rows in by_t.items():
-                    lines.append(f"| {name} | {form} | {t} | " + " | ".join(
-                        f"{r['torch_ms']:.2f} / {r['onnxruntime_ms']:.2f}" for r in rows.values()) + " |")
+                    lines.append(
+                        f"| {name} | {form} | {t} | "
+                        + " | ".join(f"{r['torch_ms']:.2f} / {r['onnxruntime_ms']:.2f}" for r in rows.values())
+                        + " |"
+                    )
     pa = res.get("paths")
     if pa:
         names = ["eager", *PATHS]
-        lines += ["", "**Inference paths** (`benchmarks/bench.py --only paths`): ms per batch in torch of the "
-                  "generator as is (eager, output mapped to [0, 1]) and of each rewrite of `ganzoo.fast` (fold: "
-                  "BatchNorm and the output range folded; chain: also the Linear layers as one LinearChain; cl: "
-                  "channels_last weights; native / subpixel / phase: the transposed-convolution form), then "
-                  "`model.generate` (the declared path plus its input checks), all timed in turns. **bold**: the "
-                  "path the generator class declares; best: the fastest path relative to eager (geometric mean) "
-                  "among those no slower than eager at any batch.", "",
-                  "| entry | declared (best) | threads | batch | " + " | ".join(names) + " | model.generate |",
-                  "|---|---|---|---|" + "---|" * (len(names) + 1)]
+        lines += [
+            "",
+            "**Inference paths** (`benchmarks/bench.py --only paths`): ms per batch in torch of the "
+            "generator as is (eager, output mapped to [0, 1]) and of each rewrite of `ganzoo.fast` (fold: "
+            "BatchNorm and the output range folded; chain: also the Linear layers as one LinearChain; cl: "
+            "channels_last weights; native / subpixel / phase: the transposed-convolution form), then "
+            "`model.generate` (the declared path plus its input checks), all timed in turns. **bold**: the "
+            "path the generator class declares; best: the fastest path relative to eager (geometric mean) "
+            "among those no slower than eager at any batch.",
+            "",
+            "| entry | declared (best) | threads | batch | " + " | ".join(names) + " | model.generate |",
+            "|---|---|---|---|" + "---|" * (len(names) + 1),
+        ]
         for name, e in pa.items():
             for t, rows in e["threads"].items():
                 for b, r in rows.items():
-                    cells = [("**{:.3f}**" if k == e["declared"] else "{:.3f}").format(r[k]) if k in r else "-"
-                             for k in names]
-                    lines.append(f"| {name} | {e['declared']} ({best_path(e)}) | {t} | {b} | " + " | ".join(cells)
-                                 + f" | {r['generate']:.3f} |")
+                    cells = [
+                        ("**{:.3f}**" if k == e["declared"] else "{:.3f}").format(r[k]) if k in r else "-"
+                        for k in names
+                    ]
+                    lines.append(
+                        f"| {name} | {e['declared']} ({best_path(e)}) | {t} | {b} | "
+                        + " | ".join(cells)
+                        + f" | {r['generate']:.3f} |"
+                    )
     pr = res.get("profile")
     if pr:
-        lines += ["", f"**Where onnxruntime's time goes** ({pr['entry']}, batch {pr['batch']}, its profiler): "
-                  "kernel time per run and each operator type's share.", "",
-                  "| form, threads | kernel ms/run | operator shares |", "|---|---|---|"]
+        lines += [
+            "",
+            f"**Where onnxruntime's time goes** ({pr['entry']}, batch {pr['batch']}, its profiler): "
+            "kernel time per run and each operator type's share.",
+            "",
+            "| form, threads | kernel ms/run | operator shares |",
+            "|---|---|---|",
+        ]
         for k, v in pr.items():
             if isinstance(v, dict):
                 shares = ", ".join(f"{op} {x:.0%}" for op, x in list(v["share"].items())[:4])
                 lines.append(f"| {k} | {v['kernel_ms_per_run']:.2f} | {shares} |")
     q = res.get("precision")
     if q:
-        lines += ["", "**fp32, fp16 and int8 files** (onnxruntime CPU, batch 64; FD: classifier FD of 10,000 "
-                  "samples from the file against the test split).", "",
-                  "| entry | file | MB | ms 1 thread | ms 2 threads | speed vs fp32 (1t / 2t) | FD | FD change |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "**fp32, fp16 and int8 files** (onnxruntime CPU, batch 64; FD: classifier FD of 10,000 "
+            "samples from the file against the test split).",
+            "",
+            "| entry | file | MB | ms 1 thread | ms 2 threads | speed vs fp32 (1t / 2t) | FD | FD change |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name, variants in q.items():
             base = variants["fp32"]
             for label, r in variants.items():
-                lines.append(f"| {name} | {label} | {r['mb']:.2f} | {r['b64_1t_ms']:.2f} | {r['b64_2t_ms']:.2f} | "
-                             f"{base['b64_1t_ms'] / r['b64_1t_ms']:.2f}x / {base['b64_2t_ms'] / r['b64_2t_ms']:.2f}x"
-                             f" | {r['fd']:.2f} | {(r['fd'] - base['fd']) / base['fd']:+.1%} |")
+                lines.append(
+                    f"| {name} | {label} | {r['mb']:.2f} | {r['b64_1t_ms']:.2f} | {r['b64_2t_ms']:.2f} | "
+                    f"{base['b64_1t_ms'] / r['b64_1t_ms']:.2f}x / {base['b64_2t_ms'] / r['b64_2t_ms']:.2f}x"
+                    f" | {r['fd']:.2f} | {(r['fd'] - base['fd']) / base['fd']:+.1%} |"
+                )
     c = res.get("compile")
     if c:
-        lines += ["", f"**torch.compile** on {c['entry']}: " + (
-            c.get("error") or f"compile {c['compile_s']} s; " + ", ".join(
-                f"batch {b}: {c[f'b{b}_ms']} ms vs eager {c[f'b{b}_eager_ms']} ms" for b in (1, 16, 256)))]
+        lines += [
+            "",
+            f"**torch.compile** on {c['entry']}: "
+            + (
+                c.get("error")
+                or f"compile {c['compile_s']} s; "
+                + ", ".join(f"batch {b}: {c[f'b{b}_ms']} ms vs eager {c[f'b{b}_eager_ms']} ms" for b in (1, 16, 256))
+            ),
+        ]
     cold = res.get("cold")
     if cold:
         lines += ["", "**Cold start** (fresh process, wall seconds)", "", "| command | s |", "|---|---|"]
         lines += [f"| `{k}` | {v:.3f} |" for k, v in cold.items()]
     t = res.get("training")
     if t:
-        lines += ["", f"**Training** (1 thread, as the zoo is trained; {t['steps']} generator steps, "
-                  "no evaluation). Images/s counts real images the discriminator sees.", "",
-                  "| recipe | s/step | images/s | plain loop images/s | our time / plain |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"**Training** (1 thread, as the zoo is trained; {t['steps']} generator steps, "
+            "no evaluation). Images/s counts real images the discriminator sees.",
+            "",
+            "| recipe | s/step | images/s | plain loop images/s | our time / plain |",
+            "|---|---|---|---|---|",
+        ]
         for name, r in t["recipes"].items():
-            lines.append(f"| {name} | {r['s_per_step']} | {r['images_per_s']} | "
-                         f"{r.get('plain_loop_images_per_s', '')} | {r.get('ours_over_plain_time', '')} |")
+            lines.append(
+                f"| {name} | {r['s_per_step']} | {r['images_per_s']} | "
+                f"{r.get('plain_loop_images_per_s', '')} | {r.get('ours_over_plain_time', '')} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -576,23 +688,39 @@ def main() -> None:
     p.add_argument("--entries", nargs="*", help="zoo entries (default: every entry with weights)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--train-steps", type=int, default=60)
-    p.add_argument("--data-root", default=default_data_root(),
-                   help="MNIST for the training part (default $GANZOO_DATA, else ./data)")
+    p.add_argument(
+        "--data-root",
+        default=default_data_root(),
+        help="MNIST for the training part (default $GANZOO_DATA, else ./data)",
+    )
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
-    p.add_argument("--merge", action="store_true",
-                   help="re-measure only the --only parts (each replaced whole) and keep the others of "
-                        "OUT/results.json")
-    p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
-                   help="also replace the <!-- bench begin/end --> section of docs/performance.md with the tables "
-                        "(--update-readme: its old name, in the recorded commands)")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="re-measure only the --only parts (each replaced whole) and keep the others of OUT/results.json",
+    )
+    p.add_argument(
+        "--update-docs",
+        "--update-readme",
+        dest="update_docs",
+        action="store_true",
+        help="also replace the <!-- bench begin/end --> section of docs/performance.md with the tables "
+        "(--update-readme: its old name, in the recorded commands)",
+    )
     args = p.parse_args()
     parts = args.only or list(PARTS)
     entries = args.entries or ganzoo.list_models(with_weights=True)
     import onnxruntime
 
-    res = {"date": datetime.date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(),
-           "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "repeats": args.repeats,
-           "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:])}
+    res = {
+        "date": datetime.date.today().isoformat(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "repeats": args.repeats,
+        "command": "python benchmarks/bench.py " + " ".join(sys.argv[1:]),
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.merge:  # the earlier run's header stays; this re-run is listed after its command, with its repeats
@@ -623,7 +751,8 @@ def main() -> None:
             save()
         if "precision" in parts:
             res["precision"] = bench_precision(
-                [e for e in ("dcgan-mnist", "dcgan-fashion-mnist") if e in entries], args.repeats, tmp, args.data_root)
+                [e for e in ("dcgan-mnist", "dcgan-fashion-mnist") if e in entries], args.repeats, tmp, args.data_root
+            )
             save()
         if "compile" in parts:
             res["compile"] = bench_compile("dcgan-mnist" if "dcgan-mnist" in entries else entries[0], args.repeats)

@@ -10,6 +10,7 @@ images (a VAE through its encoder; a GAN through `invert`). Pictures: one row pe
 each model's closest sample / training image pairs. Writes benchmarks/results/compare.json and the PNGs; with
 --update-docs the generated section of docs/vae-vs-gan.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,10 +44,16 @@ def measure(name: str, model, dataset: str, root, inversion: bool, eval_n: int =
     else:
         published = evaluate(model, n=eval_n, seed=0, root=root)["metrics"]
     x = model.sample(N, seed=0)
-    out = {"fd": published[fd_key(dataset)], "precision": published["precision"], "recall": published["recall"],
-           "min_class_share": published["min_class_share"], "sharpness": sharpness(x),
-           **memorisation(x, dataset, root=root, n=N), "architecture": model.architecture,
-           "version": getattr(model, "version", None)}
+    out = {
+        "fd": published[fd_key(dataset)],
+        "precision": published["precision"],
+        "recall": published["recall"],
+        "min_class_share": published["min_class_share"],
+        "sharpness": sharpness(x),
+        **memorisation(x, dataset, root=root, n=N),
+        "architecture": model.architecture,
+        "version": getattr(model, "version", None),
+    }
     if inversion:
         _, _, test = real_features(dataset, "test", root)
         _, mse = model.invert(test[:1000], return_error=True)
@@ -73,12 +80,17 @@ def pictures(models: dict, dataset: str, root) -> None:
 
 
 def table(results: dict, dataset: str, real_sharpness: float) -> str:
-    lines = ["| model | FD | precision | recall | smallest class | sharpness (real: %.3f) | nn ratio | copy share |"
-             % real_sharpness, "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | FD | precision | recall | smallest class | sharpness (real: %.3f) | nn ratio | copy share |"
+        % real_sharpness,
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in results.items():
-        lines.append(f"| `{name}` {r['version'] or ''} | {r['fd']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | "
-                     f"{r['min_class_share']:.3f} | {r['sharpness']:.3f} | {r['nn_ratio']:.2f} | "
-                     f"{r['copy_share']:.3f} |")
+        lines.append(
+            f"| `{name}` {r['version'] or ''} | {r['fd']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | "
+            f"{r['min_class_share']:.3f} | {r['sharpness']:.3f} | {r['nn_ratio']:.2f} | "
+            f"{r['copy_share']:.3f} |"
+        )
     inv = {n: r for n, r in results.items() if "inversion_mse" in r}
     if inv:
         lines += ["", "| model | inversion MSE (first 1,000 test images) | by |", "|---|---|---|"]
@@ -87,12 +99,18 @@ def table(results: dict, dataset: str, real_sharpness: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python benchmarks/compare.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python benchmarks/compare.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--data-root", required=True)
     p.add_argument("--datasets", default="mnist,fashion-mnist")
-    p.add_argument("--extra", action="append", default=[], metavar="NAME=FOLDER",
-                   help="a model folder to compare beside the bundled entries (e.g. an unreleased run)")
+    p.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help="a model folder to compare beside the bundled entries (e.g. an unreleased run)",
+    )
     p.add_argument("--only-extra", action="store_true", help="compare only the --extra folders")
     p.add_argument("--eval-n", type=int, default=10000, help="samples per evaluation of an --extra folder")
     p.add_argument("--inversion", action="store_true", help="also invert 1,000 test images with every model (slow)")
@@ -103,24 +121,40 @@ def main(argv: list[str] | None = None) -> dict:
     RESULTS.mkdir(exist_ok=True)
     out = {}
     for dataset in a.datasets.split(","):
-        models = {} if a.only_extra else {n: ganzoo.load(n) for n in ganzoo.list_models(with_weights=True)
-                                          if ganzoo.registry.ZOO[n].dataset == dataset}
-        models.update({n: ganzoo.load(Path(f)) for n, f in extra.items()
-                       if ganzoo.load(Path(f)).config["dataset"] == dataset})
+        models = (
+            {}
+            if a.only_extra
+            else {
+                n: ganzoo.load(n)
+                for n in ganzoo.list_models(with_weights=True)
+                if ganzoo.registry.ZOO[n].dataset == dataset
+            }
+        )
+        models.update(
+            {n: ganzoo.load(Path(f)) for n, f in extra.items() if ganzoo.load(Path(f)).config["dataset"] == dataset}
+        )
         _, _, test = real_features(dataset, "test", a.data_root)
         real = sharpness(test[:N])
         res = {n: measure(n, m, dataset, a.data_root, a.inversion, a.eval_n) for n, m in models.items()}
         pictures(models, dataset, a.data_root)
-        out[dataset] = {"real_sharpness": real, "models": res, "rows": list(models),
-                        "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__}
+        out[dataset] = {
+            "real_sharpness": real,
+            "models": res,
+            "rows": list(models),
+            "date": time.strftime("%Y-%m-%d"),
+            "torch": torch.__version__,
+        }
         print(f"## {dataset}\n\n{table(res, dataset, real)}\n", flush=True)
     (RESULTS / "compare.json").write_text(json.dumps(out, indent=1) + "\n")
     if a.update_docs:
         from training.markers import replace_section
 
-        body = "\n\n".join(f"### {d}\n\nRows of `compare-{d}.png`, top to bottom: {', '.join(r['rows'])}.\n\n"
-                           f"{table(r['models'], d, r['real_sharpness'])}\n\n![{d}: one row per model, seed 0]"
-                           f"(../benchmarks/results/compare-{d}.png)" for d, r in out.items())
+        body = "\n\n".join(
+            f"### {d}\n\nRows of `compare-{d}.png`, top to bottom: {', '.join(r['rows'])}.\n\n"
+            f"{table(r['models'], d, r['real_sharpness'])}\n\n![{d}: one row per model, seed 0]"
+            f"(../benchmarks/results/compare-{d}.png)"
+            for d, r in out.items()
+        )
         replace_section(DOC, "compare", body)
     return out
 

@@ -20,6 +20,7 @@ For each entry (default dcgan-mnist, dcgan-fashion-mnist):
   reconstructions) and arithmetic-NAME.png (the latent arithmetic example of docs/control.md and the README).
 With --update-docs, the <!-- control --> section of docs/control.md is rewritten from control.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,19 +55,25 @@ def steer_stats(m, seeds: int, batch: int) -> dict:
     for c, name in enumerate(class_names(m)):
         reached, assigned, change = [], [], []
         for i in range(0, seeds, batch):
-            end, done = steer_latents(m, z[i:i + batch], c)
+            end, done = steer_latents(m, z[i : i + batch], c)
             with torch.no_grad():
                 img = m.generate(end)
-                diff = (img - start[i:i + batch]).abs().flatten(1).mean(1)
+                diff = (img - start[i : i + batch]).abs().flatten(1).mean(1)
                 assigned.append(net(img)[1].argmax(1) == c)
             reached.append(done)
             change.append(diff[done])
         done = torch.cat(reached)
-        per_class[name] = {"reached": float(done.float().mean()),
-                           "assigned": float(torch.cat(assigned).float().mean()),
-                           "mean_abs_pixel_change": float(torch.cat(change).mean()) if done.any() else None}
-    return {"seeds": seeds, "per_class": per_class, "min_reached": min(v["reached"] for v in per_class.values()),
-            "min_assigned": min(v["assigned"] for v in per_class.values())}
+        per_class[name] = {
+            "reached": float(done.float().mean()),
+            "assigned": float(torch.cat(assigned).float().mean()),
+            "mean_abs_pixel_change": float(torch.cat(change).mean()) if done.any() else None,
+        }
+    return {
+        "seeds": seeds,
+        "per_class": per_class,
+        "min_reached": min(v["reached"] for v in per_class.values()),
+        "min_assigned": min(v["assigned"] for v in per_class.values()),
+    }
 
 
 def timing_stats(m, seeds: int, batch: int) -> dict:
@@ -77,7 +84,7 @@ def timing_stats(m, seeds: int, batch: int) -> dict:
     for c in range(len(class_names(m))):
         for i in range(0, seeds, batch):
             t = time.perf_counter()
-            steer_latents(m, z[i:i + batch], c)
+            steer_latents(m, z[i : i + batch], c)
             seconds += time.perf_counter() - t
     n = seeds * len(class_names(m))
     return {"seeds": seeds, "steers": n, "batch": min(batch, seeds), "ms_per_steer": round(1e3 * seconds / n, 2)}
@@ -90,13 +97,16 @@ def invert_stats(m, images: int, batch: int, data_root) -> dict:
     mses, agree = [], []
     net = classifier_for(m)
     for i in range(0, images, batch):
-        z, mse = invert(m, x[i:i + batch])
+        z, mse = invert(m, x[i : i + batch])
         with torch.no_grad():
             pred = net(m.generate(z))[1].argmax(1)
         mses.append(mse)
-        agree.append(pred == y[i:i + batch])
-    return {"images": images, "mse": float(torch.cat(mses).mean()),
-            "label_kept": float(torch.cat(agree).float().mean())}
+        agree.append(pred == y[i : i + batch])
+    return {
+        "images": images,
+        "mse": float(torch.cat(mses).mean()),
+        "label_kept": float(torch.cat(agree).float().mean()),
+    }
 
 
 def picture(m, path: Path, data_root) -> None:
@@ -117,36 +127,53 @@ def arithmetic_picture(m, path: Path) -> None:
 
 
 def markdown(res: dict) -> str:
-    lines = [f"On {res['cpu']}, torch {res['torch']}; each part's date and command are in "
-             "`benchmarks/results/control.json`.", ""]
+    lines = [
+        f"On {res['cpu']}, torch {res['torch']}; each part's date and command are in "
+        "`benchmarks/results/control.json`.",
+        "",
+    ]
     for name, r in res["entries"].items():
         s, inv, t = r.get("steer"), r.get("invert"), r.get("timing")
         text = [f"**{name}**:"]
         if s:
-            text.append(f"steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class "
-                        f"reaches it (classifier p >= 0.9, steer's default) for {s['min_reached']:.1%} of seeds in "
-                        f"the worst class, and ends on an image the classifier assigns to it (its top class) for "
-                        f"{s['min_assigned']:.1%} (`{s['command']}`, {s['date']}).")
+            text.append(
+                f"steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class "
+                f"reaches it (classifier p >= 0.9, steer's default) for {s['min_reached']:.1%} of seeds in "
+                f"the worst class, and ends on an image the classifier assigns to it (its top class) for "
+                f"{s['min_assigned']:.1%} (`{s['command']}`, {s['date']})."
+            )
         if t:
-            text.append(f"Wall time: {t['ms_per_steer']} ms per steer ({t['threads']} thread(s), {t['batch']} "
-                        f"latents per call, {t['steers']} steers, nothing else running: `{t['command']}`, "
-                        f"{t['date']}).")
+            text.append(
+                f"Wall time: {t['ms_per_steer']} ms per steer ({t['threads']} thread(s), {t['batch']} "
+                f"latents per call, {t['steers']} steers, nothing else running: `{t['command']}`, "
+                f"{t['date']})."
+            )
         if inv:
-            text.append(f"Inverting the first {inv['images']} test images: mean squared error {inv['mse']:.4f}; "
-                        f"the classifier gives the reconstruction the original's label for {inv['label_kept']:.1%}.")
+            text.append(
+                f"Inverting the first {inv['images']} test images: mean squared error {inv['mse']:.4f}; "
+                f"the classifier gives the reconstruction the original's label for {inv['label_kept']:.1%}."
+            )
         lines += [" ".join(text), ""]
         if s:
             lines.append("| target class | " + " | ".join(s["per_class"]) + " |")
             lines.append("|---|" + "---|" * len(s["per_class"]))
             for key, label in (("reached", "reached (p >= 0.9)"), ("assigned", "assigned (top class)")):
                 lines.append(f"| {label} | " + " | ".join(f"{v[key]:.1%}" for v in s["per_class"].values()) + " |")
-            lines.append("| mean abs. pixel change | " + " | ".join(
-                f"{v['mean_abs_pixel_change']:.3f}" if v["mean_abs_pixel_change"] is not None else "-"
-                for v in s["per_class"].values()) + " |")
+            lines.append(
+                "| mean abs. pixel change | "
+                + " | ".join(
+                    f"{v['mean_abs_pixel_change']:.3f}" if v["mean_abs_pixel_change"] is not None else "-"
+                    for v in s["per_class"].values()
+                )
+                + " |"
+            )
             lines.append("")
         if (RESULTS / f"control-{name}.png").exists():
-            lines += [f"![{name}: morphs toward classes 7, 3, 1, 8; test images above their reconstructions]"
-                      f"({os.path.relpath(RESULTS / f'control-{name}.png', DOC.parent)})", ""]
+            lines += [
+                f"![{name}: morphs toward classes 7, 3, 1, 8; test images above their reconstructions]"
+                f"({os.path.relpath(RESULTS / f'control-{name}.png', DOC.parent)})",
+                "",
+            ]
     return "\n".join(lines)
 
 
@@ -162,10 +189,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--images", type=int, default=1000)
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--data-root", default=default_data_root(),
-                   help="test images for inversion (default $GANZOO_DATA, else ./data)")
-    p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
-                   help="rewrite the <!-- control --> section of docs/control.md (--update-readme: its old name)")
+    p.add_argument(
+        "--data-root", default=default_data_root(), help="test images for inversion (default $GANZOO_DATA, else ./data)"
+    )
+    p.add_argument(
+        "--update-docs",
+        "--update-readme",
+        dest="update_docs",
+        action="store_true",
+        help="rewrite the <!-- control --> section of docs/control.md (--update-readme: its old name)",
+    )
     a = p.parse_args(argv)
     for flag in ("seeds", "timing_seeds", "images", "batch", "threads"):
         if getattr(a, flag) < 1:
@@ -176,8 +209,11 @@ def main(argv: list[str] | None = None) -> None:
     path = RESULTS / "control.json"
     res = json.loads(path.read_text()) if path.exists() else {"entries": {}}
     res.update(cpu=cpu_model(), torch=torch.__version__)
-    stamp = {"date": time.strftime("%Y-%m-%d"), "threads": a.threads,
-             "command": "python benchmarks/control.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    stamp = {
+        "date": time.strftime("%Y-%m-%d"),
+        "threads": a.threads,
+        "command": "python benchmarks/control.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
 
     def save() -> None:  # after every part, so a late failure keeps what was measured
         atomic_write_text(path, json.dumps(res, indent=2) + "\n")

@@ -5,6 +5,7 @@ float16 (stored as float16, computed in float32 after loading), against the publ
 
 Writes benchmarks/results/storage.json. The zoo's protocol: `ganzoo eval NAME --n 10000 --seed 0`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,12 +39,22 @@ def main() -> None:
         res = evaluate(m, n=10000, seed=0, root=a.data_root)["metrics"]
         fd16 = res[fd_key(ZOO[name].dataset)]
         n_bytes = sum(t.numel() * t.element_size() for t in m.generator.state_dict().values())
-        results[name] = {"version": m.version, "fd_float32": fd32, "fd_float16_weights": fd16,
-                         "fd_change_pct": 100 * (fd16 - fd32) / fd32, "float32_mb": n_bytes / 1e6,
-                         "float16_mb": n_bytes / 2e6, "min_class_share_float16": res["min_class_share"],
-                         "date": time.strftime("%Y-%m-%d"), "torch": torch.__version__}
-        print(f"{name:<22} FD {fd32:8.3f} -> {fd16:8.3f} ({results[name]['fd_change_pct']:+.2f} %), "
-              f"{n_bytes / 1e6:.2f} -> {n_bytes / 2e6:.2f} MB", flush=True)
+        results[name] = {
+            "version": m.version,
+            "fd_float32": fd32,
+            "fd_float16_weights": fd16,
+            "fd_change_pct": 100 * (fd16 - fd32) / fd32,
+            "float32_mb": n_bytes / 1e6,
+            "float16_mb": n_bytes / 2e6,
+            "min_class_share_float16": res["min_class_share"],
+            "date": time.strftime("%Y-%m-%d"),
+            "torch": torch.__version__,
+        }
+        print(
+            f"{name:<22} FD {fd32:8.3f} -> {fd16:8.3f} ({results[name]['fd_change_pct']:+.2f} %), "
+            f"{n_bytes / 1e6:.2f} -> {n_bytes / 2e6:.2f} MB",
+            flush=True,
+        )
         OUT.write_text(json.dumps(results, indent=1) + "\n")
 
 

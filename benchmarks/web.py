@@ -7,6 +7,7 @@ The page is served on 127.0.0.1 with COOP/COEP headers, which wasm threads need;
 the thread count. Browser timings are session.run calls timed inside the page (performance.now).
 Writes benchmarks/results/web.json and, with --update-docs, the web-bench section of docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,13 +64,16 @@ def browser(url: str, entries: list[dict], threads: int, batches, repeats: int) 
         for e in entries:
             for n in batches:
                 z = np.random.default_rng(0).standard_normal(n * e["latent_dim"]).astype(np.float32).tolist()
-                ms = page.evaluate("""async ([name, z, reps]) => {
+                ms = page.evaluate(
+                    """async ([name, z, reps]) => {
                     await window.ganzoo.generate(name, z);            // warm-up
                     const t = [];
                     for (let i = 0; i < reps; i++) t.push((await window.ganzoo.generate(name, z)).ms);
                     t.sort((a, b) => a - b);
                     return t[Math.floor(t.length / 2)];
-                }""", [e["name"], z, repeats])
+                }""",
+                    [e["name"], z, repeats],
+                )
                 out[f"{e['name']}/b{n}"] = round(ms, 3)
         b.close()
     return {"backend": backend, "ms": out}
@@ -84,14 +88,20 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--entries", default="dcgan-mnist,cgan-fashion-mnist,gan-mnist")
     p.add_argument("--repeats", type=int, default=20)
-    p.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
-                   help="rewrite the <!-- web-bench --> section of docs/performance.md (--update-readme: its old name)")
+    p.add_argument(
+        "--update-docs",
+        "--update-readme",
+        dest="update_docs",
+        action="store_true",
+        help="rewrite the <!-- web-bench --> section of docs/performance.md (--update-readme: its old name)",
+    )
     a = p.parse_args(argv)
     batches = (1, 16)
     dist = RESULTS / "web-dist"
     env = {**os.environ, "PYTHON": sys.executable, "GANZOO_WEB_ENTRIES": a.entries, "GANZOO_WEB_OUT": str(dist)}
-    subprocess.run(["npm", "--prefix", str(ROOT / "web"), "run", "build"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "--prefix", str(ROOT / "web"), "run", "build"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     index = json.loads((dist / "models" / "index.json").read_text())
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IsolatedHandler, directory=str(dist)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -122,10 +132,14 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "web.json").write_text(json.dumps(res, indent=2) + "\n")
     cols = list(next(iter(res["rows"].values())))
-    lines = [f"Measured {res['date']}, {cores} cores, torch {res['torch']}, browser: headless Chromium "
-             f"({', '.join(res['browser_backend'].values())}). `python benchmarks/web.py --update-docs`. "
-             "Images per second (median of the timed runs):", "",
-             "| entry, batch | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    lines = [
+        f"Measured {res['date']}, {cores} cores, torch {res['torch']}, browser: headless Chromium "
+        f"({', '.join(res['browser_backend'].values())}). `python benchmarks/web.py --update-docs`. "
+        "Images per second (median of the timed runs):",
+        "",
+        "| entry, batch | " + " | ".join(cols) + " |",
+        "|---|" + "---|" * len(cols),
+    ]
     for k, row in res["rows"].items():
         n = int(k.rsplit("b", 1)[1])
         lines.append(f"| {k} | " + " | ".join(f"{1e3 * n / v:.0f}" for v in row.values()) + " |")

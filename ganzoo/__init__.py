@@ -3,6 +3,7 @@
 `import ganzoo` is light: torch loads on first use of `load`, and torchvision, onnx,
 onnxruntime and huggingface_hub only when a feature needs them.
 """
+
 from __future__ import annotations
 
 __version__ = "0.2.0"
@@ -10,12 +11,27 @@ __version__ = "0.2.0"
 from .errors import GanzooError, LabelError, ModelFolderError, UnknownModelError  # noqa: E402
 from .registry import info, list_models  # noqa: E402
 
-__all__ = ["load", "list_models", "info", "GanzooError", "LabelError", "ModelFolderError",
-           "UnknownModelError", "__version__"]
+__all__ = [
+    "load",
+    "list_models",
+    "info",
+    "GanzooError",
+    "LabelError",
+    "ModelFolderError",
+    "UnknownModelError",
+    "__version__",
+]
 
 
-def load(name_or_path, *, device: str = "cpu", revision: str | None = None, discriminator: bool = False,
-         cache_dir: str | None = None, token: str | bool | None = None):
+def load(
+    name_or_path,
+    *,
+    device: str = "cpu",
+    revision: str | None = None,
+    discriminator: bool = False,
+    cache_dir: str | None = None,
+    token: str | bool | None = None,
+):
     """Load a generator by zoo name, local folder or Hub repo id ("OWNER/NAME").
 
     A bare zoo name always means the bundled entry; pass a path ("./NAME" or a Path) for a local
@@ -31,9 +47,11 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
     if importlib.util.find_spec("torch") is None:
         from .errors import MissingDependencyError, pip_install
 
-        raise MissingDependencyError(f"ganzoo.load needs PyTorch: {pip_install('torch')} (or the torch build for "
-                                     "your platform). Exported ONNX files run without it: "
-                                     "ganzoo.runtime.OnnxGenerator.")
+        raise MissingDependencyError(
+            f"ganzoo.load needs PyTorch: {pip_install('torch')} (or the torch build for "
+            "your platform). Exported ONNX files run without it: "
+            "ganzoo.runtime.OnnxGenerator."
+        )
     from .folder import load_modules
     from .hub import folder_version, resolve
     from .model import GANModel, resolve_device
@@ -41,5 +59,4 @@ def load(name_or_path, *, device: str = "cpu", revision: str | None = None, disc
     dev = resolve_device(device)  # fail before any download
     folder, source = resolve(name_or_path, revision=revision, cache_dir=cache_dir, token=token)
     conf, gen, disc = load_modules(folder, discriminator=discriminator)
-    return GANModel(gen, conf, source=source, folder=folder, discriminator=disc,
-                    version=folder_version(folder)).to(dev)
+    return GANModel(gen, conf, source=source, folder=folder, discriminator=disc, version=folder_version(folder)).to(dev)

@@ -3,6 +3,7 @@
 A zoo entry's facts (version, evaluation, training run, recipe) live in its manifest.json next to the bundled
 weights; the repository's model_cards/ holds the template and the generated NAME.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,11 @@ def model_cards_dir() -> Path:
     """The checkout's model_cards/ (cards, eval and train JSON of the zoo entries); an error elsewhere."""
     from .registry import checkout_dir
 
-    return checkout_dir("model_cards", "a zoo entry's model card",
-                        "or, to publish your own model, pass its folder instead of a zoo name")
+    return checkout_dir(
+        "model_cards",
+        "a zoo entry's model card",
+        "or, to publish your own model, pass its folder instead of a zoo name",
+    )
 
 
 def card_paths(name: str) -> dict[str, Path]:
@@ -73,8 +77,10 @@ def _number(v) -> bool:
 
 
 def _bad(path, key: str, want: str, got) -> GanzooError:
-    return GanzooError(f"{path}: {key} must be {want}, got {reprlib.repr(got)}; "
-                       "`ganzoo eval NAME --json FILE` writes a valid eval JSON")
+    return GanzooError(
+        f"{path}: {key} must be {want}, got {reprlib.repr(got)}; "
+        "`ganzoo eval NAME --json FILE` writes a valid eval JSON"
+    )
 
 
 def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
@@ -96,9 +102,14 @@ def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
         proto = res.get("protocol")
         if not isinstance(proto, dict):
             raise _bad(path, "protocol", "an object", proto)
-        for key, kind, want in (("n_generated", int, "an int"), ("n_real", int, "an int"), ("seed", int, "an int"),
-                                ("real_split", str, "a string"), ("feature_network_sha256", str, "a string"),
-                                ("ganzoo_version", str, "a string")):
+        for key, kind, want in (
+            ("n_generated", int, "an int"),
+            ("n_real", int, "an int"),
+            ("seed", int, "an int"),
+            ("real_split", str, "a string"),
+            ("feature_network_sha256", str, "a string"),
+            ("ganzoo_version", str, "a string"),
+        ):
             if isinstance(proto.get(key), bool) or not isinstance(proto.get(key), kind):
                 raise _bad(path, f"protocol[{key!r}]", want, proto.get(key))
         acc = proto.get("feature_network_test_accuracy")
@@ -110,11 +121,15 @@ def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
 def read_run_json(path: str | os.PathLike) -> dict:
     """A training run's run.json, checked for the fields a card shows."""
     run = read_json_object(path, "run JSON")
-    for key, ok, want in (("wall_seconds", _number, "a number"), ("cpu_seconds", _number, "a number"),
-                          ("recipe", lambda v: isinstance(v, dict), "an object")):
+    for key, ok, want in (
+        ("wall_seconds", _number, "a number"),
+        ("cpu_seconds", _number, "a number"),
+        ("recipe", lambda v: isinstance(v, dict), "an object"),
+    ):
         if key in run and not ok(run[key]):
-            raise GanzooError(f"{path}: {key} must be {want}, got {reprlib.repr(run[key])}; it is not a "
-                              "training run's run.json")
+            raise GanzooError(
+                f"{path}: {key} must be {want}, got {reprlib.repr(run[key])}; it is not a training run's run.json"
+            )
     return run
 
 
@@ -129,12 +144,27 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     m = load(name)
     dataset = entry.dataset
     metrics = card_metrics(eval_res)
-    results = [EvalResult(task_type="unconditional-image-generation" if not m.conditional else "image-generation",
-                          dataset_type=DATASETS[dataset].hf_dataset, dataset_name=dataset, dataset_split="test",
-                          metric_type=k, metric_name=k, metric_value=v) for k, v in metrics.items()]
-    data = ModelCardData(library_name="ganzoo", license="mit", datasets=[DATASETS[dataset].hf_dataset],
-                         tags=["gan", entry.arch, dataset, "image-generation", "ganzoo", "onnx"],
-                         pipeline_tag="unconditional-image-generation", model_name=name, eval_results=results)
+    results = [
+        EvalResult(
+            task_type="unconditional-image-generation" if not m.conditional else "image-generation",
+            dataset_type=DATASETS[dataset].hf_dataset,
+            dataset_name=dataset,
+            dataset_split="test",
+            metric_type=k,
+            metric_name=k,
+            metric_value=v,
+        )
+        for k, v in metrics.items()
+    ]
+    data = ModelCardData(
+        library_name="ganzoo",
+        license="mit",
+        datasets=[DATASETS[dataset].hf_dataset],
+        tags=["gan", entry.arch, dataset, "image-generation", "ganzoo", "onnx"],
+        pipeline_tag="unconditional-image-generation",
+        model_name=name,
+        eval_results=results,
+    )
     arch = ARCHITECTURES[entry.arch]
     run = run or {}
     proto = eval_res["protocol"]
@@ -148,43 +178,74 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     low = [f"class {names[i]} ({s:.1%} of samples)" for i, s in enumerate(shares) if s < 0.05]
     known = ""
     if low:
-        known += (f"- By the classifier's count this model under-generates {', '.join(low)}; a uniform share is 10 %"
-                  f"{'. Asked for such a class it often draws something else' if cond else ''}.\n")
+        known += (
+            f"- By the classifier's count this model under-generates {', '.join(low)}; a uniform share is 10 %"
+            f"{'. Asked for such a class it often draws something else' if cond else ''}.\n"
+        )
     if cond and "label_accuracy" in eval_res["metrics"]:
-        known += (f"- Asked for a class, it draws one the classifier recognises as that class "
-                  f"{eval_res['metrics']['label_accuracy']:.1%} of the time (the classifier itself is "
-                  f"{proto.get('feature_network_test_accuracy') or float('nan'):.1%} accurate on real test images).\n")
+        known += (
+            f"- Asked for a class, it draws one the classifier recognises as that class "
+            f"{eval_res['metrics']['label_accuracy']:.1%} of the time (the classifier itself is "
+            f"{proto.get('feature_network_test_accuracy') or float('nan'):.1%} accurate on real test images).\n"
+        )
     has_curves = m.folder is not None and (Path(m.folder) / "curves.png").is_file()
-    curves_line = ("\n\n![training curves: D and G losses, mean D(x) and D(G(z)), selection FD over CPU minutes]"
-                   "(curves.png)" if has_curves else "")
+    curves_line = (
+        "\n\n![training curves: D and G losses, mean D(x) and D(G(z)), selection FD over CPU minutes](curves.png)"
+        if has_curves
+        else ""
+    )
     card = ModelCard.from_template(
-        data, template_path=str(model_cards_dir() / "template.md"),
+        data,
+        template_path=str(model_cards_dir() / "template.md"),
         name=name,
-        hub_line=(f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
-                  if entry.hub_repo else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"),
-        description=(f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {dataset} "
-                     f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"
-                     f"{' and a class label' if cond else ''} to a {m.image_shape[1]}×{m.image_shape[2]} image."),
+        hub_line=(
+            f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
+            if entry.hub_repo
+            else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"
+        ),
+        description=(
+            f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {dataset} "
+            f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"
+            f"{' and a class label' if cond else ''} to a {m.image_shape[1]}×{m.image_shape[2]} image."
+        ),
         labels_example=', labels="Sneaker"' if cond and dataset == "fashion-mnist" else (", labels=7" if cond else ""),
         cli_labels=" --labels 7" if cond else "",
-        image_shape=", ".join(map(str, m.image_shape)), arch=entry.arch, paper=arch.paper, latent_dim=m.latent_dim,
-        num_params=f"{sum(p.numel() for p in m.generator.parameters()):,}", config=json.dumps(m.config["config"]),
-        dataset=dataset, command=run.get("command", "n/a"), version=run.get("version") or entry.version or "n/a",
+        image_shape=", ".join(map(str, m.image_shape)),
+        arch=entry.arch,
+        paper=arch.paper,
+        latent_dim=m.latent_dim,
+        num_params=f"{sum(p.numel() for p in m.generator.parameters()):,}",
+        config=json.dumps(m.config["config"]),
+        dataset=dataset,
+        command=run.get("command", "n/a"),
+        version=run.get("version") or entry.version or "n/a",
         wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
         + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
-        hardware=run.get("hardware", "n/a"), steps=run.get("steps", "n/a"), best_step=run.get("best_step", "n/a"),
-        eval_n=recipe.get("eval_n", "n/a"), eval_every=recipe.get("eval_every", "n/a"),
-        recipe=json.dumps(recipe), eval_command=f"ganzoo eval {name} --n {proto['n_generated']} --seed {proto['seed']}",
-        n_generated=proto["n_generated"], n_real=proto["n_real"], real_split=proto["real_split"],
-        clf_accuracy=proto.get("feature_network_test_accuracy"), clf_sha=proto["feature_network_sha256"][:16],
-        seed=proto["seed"], ganzoo_version=proto["ganzoo_version"], metrics_table=rows, known_issues=known,
-        curves_line=curves_line, dist=DIST_NAME,
+        hardware=run.get("hardware", "n/a"),
+        steps=run.get("steps", "n/a"),
+        best_step=run.get("best_step", "n/a"),
+        eval_n=recipe.get("eval_n", "n/a"),
+        eval_every=recipe.get("eval_every", "n/a"),
+        recipe=json.dumps(recipe),
+        eval_command=f"ganzoo eval {name} --n {proto['n_generated']} --seed {proto['seed']}",
+        n_generated=proto["n_generated"],
+        n_real=proto["n_real"],
+        real_split=proto["real_split"],
+        clf_accuracy=proto.get("feature_network_test_accuracy"),
+        clf_sha=proto["feature_network_sha256"][:16],
+        seed=proto["seed"],
+        ganzoo_version=proto["ganzoo_version"],
+        metrics_table=rows,
+        known_issues=known,
+        curves_line=curves_line,
+        dist=DIST_NAME,
     )
     return card
 
 
-def write_card(name: str, *, eval_json: str | None = None, run_json: str | None = None,
-               out: str | os.PathLike | None = None) -> Path:
+def write_card(
+    name: str, *, eval_json: str | None = None, run_json: str | None = None, out: str | os.PathLike | None = None
+) -> Path:
     from .registry import get_entry
 
     name = get_entry(name).name  # an unknown name says so; zoo names are case-insensitive
@@ -214,5 +275,7 @@ def check_card_against_eval(card_path: Path, eval_res: dict) -> None:
     want = card_metrics(eval_res)
     bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
     if bad or not got:
-        raise GanzooError(f"model card {card_path} disagrees with the eval JSON: {bad or 'no metrics in card'} "
-                          "(card, eval). Regenerate it with `ganzoo card NAME`.")
+        raise GanzooError(
+            f"model card {card_path} disagrees with the eval JSON: {bad or 'no metrics in card'} "
+            "(card, eval). Regenerate it with `ganzoo card NAME`."
+        )

@@ -1,4 +1,5 @@
 """The `ganzoo` command line: list, info, sample, eval, export, publish, card, train, steer, invert, mix."""
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,7 @@ def check_needs(cmd: str, pairs: tuple[tuple[str, str], ...]) -> None:
     mods = [m for m, _ in missing]
     extras = list(dict.fromkeys(e for _, e in missing))
     names = mods[0] if len(mods) == 1 else f"{', '.join(mods[:-1])} and {mods[-1]}"
-    msg = (f"ganzoo {cmd} needs {names}, which {'is' if len(mods) == 1 else 'are'} not installed: "
-           f"{pip_install(*extras)}")
+    msg = f"ganzoo {cmd} needs {names}, which {'is' if len(mods) == 1 else 'are'} not installed: {pip_install(*extras)}"
     if "torch" in mods:
         msg += f" (or the torch build for your platform). Without torch, {TORCH_FREE} work."
     raise MissingDependencyError(msg)
@@ -87,6 +87,7 @@ def plural(n: int, word: str) -> str:
 
 def positive(kind: str, low: int = 1):
     """argparse type: an int >= low, with a clear message."""
+
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -95,6 +96,7 @@ def positive(kind: str, low: int = 1):
         if v < low:
             raise argparse.ArgumentTypeError(f"{kind} must be >= {low}, got {v}")
         return v
+
     return parse
 
 
@@ -116,8 +118,9 @@ def seed_list(text: str) -> list[int]:
     try:
         return [seed_type(p) for p in parts]
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated seeds (ints in [0, 2**64)) such as 0,1,2, "
-                                         f"got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated seeds (ints in [0, 2**64)) such as 0,1,2, got {text!r}"
+        ) from None
 
 
 def _labels(text: str | None):
@@ -141,8 +144,10 @@ def cmd_list(a) -> None:
     print(f"{'name':<{wn}} {'architecture':<{wa}} {'dataset':<14} {'version':<8} {'weights':<8} hub repo")
     for n in names:
         e = ZOO[n]
-        print(f"{n:<{wn}} {e.arch:<{wa}} {e.dataset:<14} {e.version or '-':<8} "
-              f"{'bundled' if e.has_weights else '-':<8} {e.hub_repo or 'not published yet'}")
+        print(
+            f"{n:<{wn}} {e.arch:<{wa}} {e.dataset:<14} {e.version or '-':<8} "
+            f"{'bundled' if e.has_weights else '-':<8} {e.hub_repo or 'not published yet'}"
+        )
     if not names:
         print("(no entries match; try `ganzoo list --all`)")
 
@@ -155,9 +160,16 @@ def cmd_info(a) -> None:
         from . import load
 
         m = load(a.name, revision=a.revision)
-        out.update({"version": m.version, "latent_dim": m.latent_dim, "image_shape": list(m.image_shape),
-                    "num_classes": m.num_classes,
-                    "class_names": m.class_names, "config": m.config})
+        out.update(
+            {
+                "version": m.version,
+                "latent_dim": m.latent_dim,
+                "image_shape": list(m.image_shape),
+                "num_classes": m.num_classes,
+                "class_names": m.class_names,
+                "config": m.config,
+            }
+        )
     except GanzooError as e:
         if not out:
             raise
@@ -183,11 +195,16 @@ def _sample_onnx(a, out: Path) -> None:
     from .images import save_grid
     from .runtime import OnnxGenerator, ensure_fits
 
-    for flag, given in (("--truncation", a.truncation is not None), ("--revision", a.revision is not None),
-                        (f"--device {a.device}", a.device != "cpu")):
+    for flag, given in (
+        ("--truncation", a.truncation is not None),
+        ("--revision", a.revision is not None),
+        (f"--device {a.device}", a.device != "cpu"),
+    ):
         if given:
-            raise GanzooError(f"{flag} is for zoo names, model folders and Hub repos, not an ONNX file (which "
-                              f"onnxruntime samples on the CPU, untruncated): drop {flag.split()[0]}")
+            raise GanzooError(
+                f"{flag} is for zoo names, model folders and Hub repos, not an ONNX file (which "
+                f"onnxruntime samples on the CPU, untruncated): drop {flag.split()[0]}"
+            )
     gen = OnnxGenerator(a.name)
     ensure_fits(gen.peak_bytes(a.n, grid=True, nrow=a.nrow), f"{a.n} samples and their grid")
     imgs = gen.sample(a.n, labels=_labels(a.labels), seed=a.seed)
@@ -230,13 +247,24 @@ def cmd_export(a) -> None:
 
     out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
-    path = m.export_onnx(out, opset=a.opset, uint8=a.uint8, check=False, convt=a.convt, fp16=a.fp16,
-                         quantize=a.quantize, verbose=a.verbose, space=a.space)
+    path = m.export_onnx(
+        out,
+        opset=a.opset,
+        uint8=a.uint8,
+        check=False,
+        convt=a.convt,
+        fp16=a.fp16,
+        quantize=a.quantize,
+        verbose=a.verbose,
+        space=a.space,
+    )
     diffs = verify_onnx(m, path, uint8=a.uint8)
     kind = "mean" if a.quantize else "max"
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
-          "onnx.checker and onnxruntime against the fp32 torch generator: "
-          + ", ".join(f"batch {b}: {kind}|diff| {d:.1e}" for b, d in diffs.items()))
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
+        "onnx.checker and onnxruntime against the fp32 torch generator: "
+        + ", ".join(f"batch {b}: {kind}|diff| {d:.1e}" for b, d in diffs.items())
+    )
 
 
 def _model_labels(m, text: str | None, what: str):
@@ -259,16 +287,19 @@ def cmd_steer(a) -> None:
     m = load(a.name, device=a.device, revision=a.revision)
     labels = _model_labels(m, a.labels, "the label held while z is steered")
     seeds = a.seed or [0]
-    m.check_memory(len(seeds) * a.steps, f"{len(seeds)} morph(s) of {a.steps} steps and their grid", grid=True,
-                   nrow=a.steps)
+    m.check_memory(
+        len(seeds) * a.steps, f"{len(seeds)} morph(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps
+    )
     images = torch.empty(len(seeds) * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
     for i, seed in enumerate(seeds):
         z = m.sample_latent(1, seed=seed)[0]
         path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels)
-        images[i * a.steps:(i + 1) * a.steps] = m.generate(path, labels).cpu()
+        images[i * a.steps : (i + 1) * a.steps] = m.generate(path, labels).cpu()
     m.save_grid(images, out, nrow=a.steps)  # one row per seed, from the seed's image on the left
-    print(f"wrote {plural(len(seeds), 'morph')} of {a.steps} steps toward {escaped(a.toward)} to {out} "
-          "(one row per seed, left to right)")
+    print(
+        f"wrote {plural(len(seeds), 'morph')} of {a.steps} steps toward {escaped(a.toward)} to {out} "
+        "(one row per seed, left to right)"
+    )
 
 
 def cmd_invert(a) -> None:
@@ -296,10 +327,14 @@ def cmd_invert(a) -> None:
     # the error in context: against the image's own pixel variance (0 % a perfect copy, 100 % a flat grey image)
     variance = originals.flatten(1).var(1, unbiased=False).clamp_min(1e-12)
     for f, e, v in zip(a.images, mse.tolist(), variance.tolist()):
-        print(f"{escaped(f)}: reconstruction MSE {e:.5f}, {e / v:.0%} of the image's own pixel variance "
-              "(0 % would be a perfect copy, 100 % a flat grey image)")  # a file name can hold anything
-    print(f"wrote originals (top) and reconstructions (bottom) to {out}"
-          + (f"; latents to {a.save_latents}" if a.save_latents else ""))
+        print(
+            f"{escaped(f)}: reconstruction MSE {e:.5f}, {e / v:.0%} of the image's own pixel variance "
+            "(0 % would be a perfect copy, 100 % a flat grey image)"
+        )  # a file name can hold anything
+    print(
+        f"wrote originals (top) and reconstructions (bottom) to {out}"
+        + (f"; latents to {a.save_latents}" if a.save_latents else "")
+    )
 
 
 def cmd_mix(a) -> None:
@@ -315,18 +350,29 @@ def cmd_mix(a) -> None:
     rows, cols = m.generate(z_rows, truncation=a.truncation), m.generate(z_cols, truncation=a.truncation)
     # the papers' figure: column sources along the top, row sources down the left, an empty corner
     blank = torch.zeros(1, *m.image_shape, device=grid.device)
-    tiles = [blank, cols] + [torch.cat([rows[i:i + 1], grid[i]]) for i in range(len(rows))]
+    tiles = [blank, cols] + [torch.cat([rows[i : i + 1], grid[i]]) for i in range(len(rows))]
     m.save_grid(torch.cat(tiles), out, nrow=len(a.cols) + 1)
-    print(f"wrote a {len(a.rows)} x {len(a.cols)} style-mixing grid to {out}: row i takes the coarse styles "
-          f"(inputs 0..{a.crossover - 1} of {m.generator.num_ws}) of seed {','.join(map(str, a.rows))}[i], column j "
-          f"the fine ones of seed {','.join(map(str, a.cols))}[j]; the sources are along the top and the left")
+    print(
+        f"wrote a {len(a.rows)} x {len(a.cols)} style-mixing grid to {out}: row i takes the coarse styles "
+        f"(inputs 0..{a.crossover - 1} of {m.generator.num_ws}) of seed {','.join(map(str, a.rows))}[i], column j "
+        f"the fine ones of seed {','.join(map(str, a.cols))}[j]; the sources are along the top and the left"
+    )
 
 
 def cmd_publish(a) -> None:
     from .publish import publish
 
-    publish(a.source, a.repo_id, private=a.private, revision=a.revision, create_pr=a.create_pr,
-            dry_run=a.dry_run, include_onnx=a.include_onnx, eval_json=a.eval_json, card=a.card)
+    publish(
+        a.source,
+        a.repo_id,
+        private=a.private,
+        revision=a.revision,
+        create_pr=a.create_pr,
+        dry_run=a.dry_run,
+        include_onnx=a.include_onnx,
+        eval_json=a.eval_json,
+        card=a.card,
+    )
 
 
 def cmd_card(a) -> None:
@@ -342,8 +388,9 @@ def cmd_train(rest: list[str]) -> int:
     """`python -m training.train ...` of the checkout this ganzoo is installed from (pip install -e)."""
     from .registry import checkout_dir
 
-    root = checkout_dir("training", "`ganzoo train`", "the recipes live in the checkout's training/, like "
-                        "torchvision's references/").parent
+    root = checkout_dir(
+        "training", "`ganzoo train`", "the recipes live in the checkout's training/, like torchvision's references/"
+    ).parent
     _needs("torchvision", "train", "training")
     _needs("tqdm", "train", "training")
     path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -369,12 +416,15 @@ def build_parser() -> argparse.ArgumentParser:
     extras = {}
     for cmd, pairs in NEEDS.items():
         extras.setdefault(",".join(dict.fromkeys(e for _, e in pairs)), []).append(cmd)
-    p = Parser(prog="ganzoo", description="GAN model zoo: list, sample, evaluate, export, publish.",
-               formatter_class=argparse.RawDescriptionHelpFormatter,
-               epilog=f"Without torch (an app's install: {pip_install('runtime')}), {TORCH_FREE} work.\n"
-                      "The other commands need these extras, and name them when they are missing:\n"
-                      + "".join(f"  {', '.join(cmds)}: {pip_install(e)}\n" for e, cmds in extras.items())
-                      + f"  train: {pip_install('train')}, in a clone of the repository")
+    p = Parser(
+        prog="ganzoo",
+        description="GAN model zoo: list, sample, evaluate, export, publish.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"Without torch (an app's install: {pip_install('runtime')}), {TORCH_FREE} work.\n"
+        "The other commands need these extras, and name them when they are missing:\n"
+        + "".join(f"  {', '.join(cmds)}: {pip_install(e)}\n" for e, cmds in extras.items())
+        + f"  train: {pip_install('train')}, in a clone of the repository",
+    )
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     s = sub.add_parser("list", help="list zoo entries")
     s.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*-mnist'")
@@ -384,13 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--revision")
     s = sub.add_parser("sample", help="write a grid of samples to a PNG")
-    s.add_argument("name", help="zoo name, model folder, OWNER/NAME Hub repo, or an exported FILE.onnx (no torch "
-                                "needed)")
+    s.add_argument(
+        "name", help="zoo name, model folder, OWNER/NAME Hub repo, or an exported FILE.onnx (no torch needed)"
+    )
     s.add_argument("-n", type=positive("-n"), default=64)
     s.add_argument("--seed", type=seed_type)
     s.add_argument("--labels", help="ints or class names, comma separated: 3,3,7 or Sneaker")
-    s.add_argument("--truncation", type=float, help="most models: redraw z entries beyond t > 0; style-based "
-                                                    "models: psi in [0, 1], each w pulled toward w_avg")
+    s.add_argument(
+        "--truncation",
+        type=float,
+        help="most models: redraw z entries beyond t > 0; style-based "
+        "models: psi in [0, 1], each w pulled toward w_avg",
+    )
     s.add_argument("--nrow", type=positive("--nrow"))
     _load_and_output(s, "samples.png")
     s = sub.add_parser("steer", help="morph samples toward a class with the data set's classifier")
@@ -405,18 +460,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
     s.add_argument("--steps", type=positive("--steps"), default=300)
     s.add_argument("--labels", help="conditional models: the images' labels")
-    s.add_argument("--save-latents", help="write the latents as a .npy array (N, latent_dim); in W (N, w_dim), "
-                                          "in W+ (N, num_ws, w_dim)")
-    s.add_argument("--space", choices=["z", "w", "w+"], default="z",
-                   help="where to search: z (every model), or W / W+ for style-based models (from w_avg)")
+    s.add_argument(
+        "--save-latents",
+        help="write the latents as a .npy array (N, latent_dim); in W (N, w_dim), in W+ (N, num_ws, w_dim)",
+    )
+    s.add_argument(
+        "--space",
+        choices=["z", "w", "w+"],
+        default="z",
+        help="where to search: z (every model), or W / W+ for style-based models (from w_avg)",
+    )
     _load_and_output(s, "recon.png")
-    s = sub.add_parser("mix", help="style mixing grid (style-based models): coarse styles from the row seeds, "
-                                   "fine styles from the column seeds")
+    s = sub.add_parser(
+        "mix",
+        help="style mixing grid (style-based models): coarse styles from the row seeds, "
+        "fine styles from the column seeds",
+    )
     s.add_argument("name")
     s.add_argument("--rows", type=seed_list, required=True, help="seeds of the row latents, e.g. 0,1,2")
     s.add_argument("--cols", type=seed_list, required=True, help="seeds of the column latents, e.g. 3,4,5")
-    s.add_argument("--crossover", type=int, required=True,
-                   help="how many style inputs (coarsest first) come from the rows: 1 .. num_ws - 1")
+    s.add_argument(
+        "--crossover",
+        type=int,
+        required=True,
+        help="how many style inputs (coarsest first) come from the rows: 1 .. num_ws - 1",
+    )
     s.add_argument("--truncation", type=float, help="psi in [0, 1]: pull every w toward w_avg")
     _load_and_output(s, "mix.png")
     s = sub.add_parser("eval", help="measure a model (classifier FD, KID, precision/recall, coverage)")
@@ -425,27 +493,42 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=seed_type, default=0)
     s.add_argument("--data-root", help="data root holding MNIST/ FashionMNIST/ (default $GANZOO_DATA or ./data)")
     s.add_argument("--json", help="write every number and the protocol here")
-    s.add_argument("--inception-weights", help="local FID Inception weights (pt_inception-2015-12-05) for "
-                                               "Inception FID/IS/KID via torch-fidelity")
+    s.add_argument(
+        "--inception-weights",
+        help="local FID Inception weights (pt_inception-2015-12-05) for Inception FID/IS/KID via torch-fidelity",
+    )
     s.add_argument("--revision")
     s = sub.add_parser("export", help="export the generator to ONNX and verify it")
     s.add_argument("name")
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 or newer")
     s.add_argument("--uint8", action="store_true", help="output uint8 N x H x W x C")
-    s.add_argument("--convt", choices=CONVT_FORMS, default=DEFAULT_CONVT,
-                   help="form of the stride-2 transposed convolutions in the graph (same images; speed differs, "
-                        "see the README's performance section)")
+    s.add_argument(
+        "--convt",
+        choices=CONVT_FORMS,
+        default=DEFAULT_CONVT,
+        help="form of the stride-2 transposed convolutions in the graph (same images; speed differs, "
+        "see the README's performance section)",
+    )
     g = s.add_mutually_exclusive_group()
     g.add_argument("--fp16", action="store_true", help="fp16 weights and compute, float32 in/out (for GPU apps)")
-    g.add_argument("--quantize", choices=["int8"],
-                   help="int8: onnxruntime static QDQ quantisation calibrated on the model's own latents")
-    s.add_argument("--space", choices=["z", "w"], default="z",
-                   help="the file's input: z, or (style-based models) ws, one w per layer, for mixing and "
-                        "truncation in W")
+    g.add_argument(
+        "--quantize",
+        choices=["int8"],
+        help="int8: onnxruntime static QDQ quantisation calibrated on the model's own latents",
+    )
+    s.add_argument(
+        "--space",
+        choices=["z", "w"],
+        default="z",
+        help="the file's input: z, or (style-based models) ws, one w per layer, for mixing and truncation in W",
+    )
     s.add_argument("--revision")
-    s.add_argument("--verbose", action="store_true",
-                   help="show the exporter's progress lines and the warnings ganzoo knows to be harmless")
+    s.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the exporter's progress lines and the warnings ganzoo knows to be harmless",
+    )
     s = sub.add_parser("publish", help="validate and upload a model folder to the Hugging Face Hub")
     s.add_argument("source", help="run folder (with model/), model folder or zoo name")
     s.add_argument("--repo-id", required=True)
@@ -474,8 +557,18 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(argv[1:])
         a = build_parser().parse_args(argv)
         check_needs(a.cmd, needs(a))
-        {"list": cmd_list, "info": cmd_info, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export,
-         "publish": cmd_publish, "card": cmd_card, "steer": cmd_steer, "invert": cmd_invert, "mix": cmd_mix}[a.cmd](a)
+        {
+            "list": cmd_list,
+            "info": cmd_info,
+            "sample": cmd_sample,
+            "eval": cmd_eval,
+            "export": cmd_export,
+            "publish": cmd_publish,
+            "card": cmd_card,
+            "steer": cmd_steer,
+            "invert": cmd_invert,
+            "mix": cmd_mix,
+        }[a.cmd](a)
         sys.stdout.flush()
     except GanzooError as e:
         print(f"error: {escaped(e)}", file=sys.stderr)  # one line, whatever untrusted text the message quotes

@@ -20,6 +20,7 @@ All of it is deterministic for a given input (no random draws but seeded ones) a
 model's device. On a conditional model steer and invert hold the labels you give; class_directions
 is refused there, because the class is the label input: change `labels` instead.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,8 +41,10 @@ def classifier_for(model):
     dataset = model.config.get("dataset")
     if dataset not in DATASETS or not classifier_path(dataset).is_file():
         have = [d for d in DATASETS if classifier_path(d).is_file()]
-        raise GanzooError(f"steering and inversion need ganzoo's classifier for the model's data set, and there is "
-                          f"none for {dataset!r} (classifiers: {', '.join(have)}).")
+        raise GanzooError(
+            f"steering and inversion need ganzoo's classifier for the model's data set, and there is "
+            f"none for {dataset!r} (classifiers: {', '.join(have)})."
+        )
     net = load_classifier(dataset).to(model.device)
     for p in net.parameters():
         p.requires_grad_(False)
@@ -67,8 +70,10 @@ def _class_index(model, toward: int | str) -> int:
         from .registry import did_you_mean
 
         hint = did_you_mean(toward, names) if isinstance(toward, str) else ""
-        raise LabelError(f"toward must be a class of {escaped(model.config['dataset'])}: an int 0..{len(names) - 1} "
-                         f"or one of {', '.join(map(escaped, names))}; got {toward!r}.{hint}")
+        raise LabelError(
+            f"toward must be a class of {escaped(model.config['dataset'])}: an int 0..{len(names) - 1} "
+            f"or one of {', '.join(map(escaped, names))}; got {toward!r}.{hint}"
+        )
     return toward
 
 
@@ -94,9 +99,19 @@ def _images(model, z: torch.Tensor, y: torch.Tensor | None, space: str = "z") ->
 ANCHOR_SEED = 20_251_125  # the seeded pool of latents the restarts aim at (any fixed value)
 
 
-def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, iters: int = 200, lr: float = 0.05,
-                  distance_weight: float = 0.02, prior_weight: float = 0.01, confidence: float = 0.9,
-                  anchors: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
+def steer_latents(
+    model,
+    z: torch.Tensor,
+    toward: int | str,
+    *,
+    labels=None,
+    iters: int = 200,
+    lr: float = 0.05,
+    distance_weight: float = 0.02,
+    prior_weight: float = 0.01,
+    confidence: float = 0.9,
+    anchors: int = 2000,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
     Each latent is optimised with Adam until the classifier gives `toward` probability >= confidence
@@ -127,8 +142,20 @@ def steer_latents(model, z: torch.Tensor, toward: int | str, *, labels=None, ite
     return end, done
 
 
-def _descend(model, net, start: torch.Tensor, z0: torch.Tensor, target: int, y, *, iters: int, lr: float,
-             distance_weight: float, prior_weight: float, confidence: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _descend(
+    model,
+    net,
+    start: torch.Tensor,
+    z0: torch.Tensor,
+    target: int,
+    y,
+    *,
+    iters: int,
+    lr: float,
+    distance_weight: float,
+    prior_weight: float,
+    confidence: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Adam on z from `start` toward class `target`, penalised by the distance to `z0` and off the prior."""
     d = model.latent_dim
     zz = start.clone().requires_grad_(True)
@@ -146,8 +173,9 @@ def _descend(model, net, start: torch.Tensor, z0: torch.Tensor, target: int, y, 
             # The penalties fade linearly to zero: with fixed weights a latent can settle where their pull
             # balances the classifier's just short of `confidence`, and never arrive.
             fade = 1 - it / iters
-            loss = loss_cls + fade * (distance_weight * (zz - z0).square().sum(1)
-                                      + prior_weight * (zz.norm(dim=1) - math.sqrt(d)).square())
+            loss = loss_cls + fade * (
+                distance_weight * (zz - z0).square().sum(1) + prior_weight * (zz.norm(dim=1) - math.sqrt(d)).square()
+            )
             opt.zero_grad()
             (loss * (~done)).sum().backward()  # reached latents get no gradient...
             kept = zz.detach()[done].clone()
@@ -160,8 +188,12 @@ def _descend(model, net, start: torch.Tensor, z0: torch.Tensor, target: int, y, 
 @torch.inference_mode()
 def _class_probs(model, net, z: torch.Tensor, y, batch: int = 500) -> torch.Tensor:
     """The classifier's class probabilities (N, K) for the images of latents z (and labels y), batch at a time."""
-    return torch.cat([net(model.generate(z[i:i + batch], None if y is None else y[i:i + batch]))[1].softmax(1)
-                      for i in range(0, len(z), batch)])
+    return torch.cat(
+        [
+            net(model.generate(z[i : i + batch], None if y is None else y[i : i + batch]))[1].softmax(1)
+            for i in range(0, len(z), batch)
+        ]
+    )
 
 
 @torch.no_grad()
@@ -170,7 +202,7 @@ def _nearest_anchors(model, net, z: torch.Tensor, target: int, y, n: int, confid
     model) the classifier gives `target` with >= confidence; NaN rows where none of the n qualifies."""
     pool = model.sample_latent(n, seed=ANCHOR_SEED).to(z.device)
     out = torch.full_like(z, float("nan"))
-    for label in ([None] if y is None else y.unique().tolist()):
+    for label in [None] if y is None else y.unique().tolist():
         rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
         probs = _class_probs(model, net, pool, None if label is None else torch.full((n,), label, device=z.device))
         good = pool[(probs.argmax(1) == target) & (probs[:, target] >= confidence)]
@@ -188,8 +220,10 @@ def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=N
     ensure_fits(4 * steps * model.latent_dim * 4, f"{steps} path steps")  # t, (1 - t) z0, t end, their sum
     z0 = _check_latents(model, z.reshape(1, -1) if isinstance(z, torch.Tensor) and z.ndim == 1 else z)
     if len(z0) != 1:
-        raise GanzooError(f"steer takes one latent (latent_dim,) or (1, latent_dim), got {tuple(z.shape)}; "
-                          "steer several with a loop or ganzoo.control.steer_latents")
+        raise GanzooError(
+            f"steer takes one latent (latent_dim,) or (1, latent_dim), got {tuple(z.shape)}; "
+            "steer several with a loop or ganzoo.control.steer_latents"
+        )
     end, _ = steer_latents(model, z0, toward, labels=labels, **kwargs)
     t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
     path = (1 - t) * z0 + t * end  # straight: the optimisation already kept the end near the start
@@ -200,8 +234,10 @@ def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=N
 def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -> torch.Tensor:
     """Mean latent per class (num_classes, latent_dim), classes read off the generated images."""
     if model.conditional:
-        raise GanzooError("class_directions is for unconditional models: a conditional model's class is its label "
-                          "input, so change `labels` instead of adding a direction to z.")
+        raise GanzooError(
+            "class_directions is for unconditional models: a conditional model's class is its label "
+            "input, so change `labels` instead of adding a direction to z."
+        )
     if isinstance(n, bool) or not isinstance(n, int) or n < 10:
         raise GanzooError(f"n must be an int >= 10 (samples to classify), got {n!r}")
     net = classifier_for(model)
@@ -212,8 +248,9 @@ def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -
     counts = torch.bincount(pred, minlength=k)
     if int(counts.min()) == 0:
         missing = [names[i] for i in range(k) if counts[i] == 0]
-        raise GanzooError(f"no sample of class(es) {', '.join(missing)} among {n}: raise n (the generator rarely "
-                          "draws them)")
+        raise GanzooError(
+            f"no sample of class(es) {', '.join(missing)} among {n}: raise n (the generator rarely draws them)"
+        )
     out = torch.zeros(k, model.latent_dim, device=z.device)
     out.index_add_(0, pred, z)
     return out / counts[:, None].to(out.dtype)
@@ -233,8 +270,10 @@ def open_image(path, model):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:  # reads the header only
                 if im.size != (w, h):
-                    raise GanzooError(f"image {escaped(path)}: size {im.size[0]}x{im.size[1]} does not match the "
-                                      f"model's {w}x{h}; resize it first (e.g. PIL's img.resize)")
+                    raise GanzooError(
+                        f"image {escaped(path)}: size {im.size[0]}x{im.size[1]} does not match the "
+                        f"model's {w}x{h}; resize it first (e.g. PIL's img.resize)"
+                    )
                 im.load()
                 return im.copy()
     except GanzooError:
@@ -261,9 +300,11 @@ def _pil_array(im, channels: int):
     a = np.asarray(im).astype(np.float64)
     top = DEEP_MODES[im.mode]
     if not np.isfinite(a).all() or a.min() < 0 or a.max() > top:
-        raise GanzooError(f"a mode-{im.mode} image must hold values in 0..{top}, got {a.min():g}..{a.max():g}; "
-                          "save it as "
-                          "an 8- or 16-bit greyscale PNG")
+        raise GanzooError(
+            f"a mode-{im.mode} image must hold values in 0..{top}, got {a.min():g}..{a.max():g}; "
+            "save it as "
+            "an 8- or 16-bit greyscale PNG"
+        )
     return np.repeat((a / top).astype(np.float32)[None], channels, axis=0)  # grey: the same in every channel
 
 
@@ -280,22 +321,35 @@ def to_image_tensor(model, images) -> torch.Tensor:
         arrs = []
         for im in items:
             if im.size != (w, h):
-                raise GanzooError(f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "
-                                  "it first (e.g. PIL's img.resize)")
+                raise GanzooError(
+                    f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "
+                    "it first (e.g. PIL's img.resize)"
+                )
             arrs.append(_pil_array(im, c))
         images = torch.from_numpy(np.stack(arrs))
     x = images[None] if images.ndim == 3 else images
     if x.ndim != 4 or tuple(x.shape[1:]) != (c, h, w):
-        raise GanzooError(f"images must have shape (N, {c}, {h}, {w}) like the model's samples, "
-                          f"got {tuple(images.shape)}")
+        raise GanzooError(
+            f"images must have shape (N, {c}, {h}, {w}) like the model's samples, got {tuple(images.shape)}"
+        )
     if not x.is_floating_point() or not bool(torch.isfinite(x).all()) or x.min() < 0 or x.max() > 1:
         raise GanzooError("images must be finite floats in [0, 1] (divide uint8 images by 255)")
     return x.float().to(model.device)
 
 
-def invert(model, images, *, labels=None, steps: int = 300, lr: float = 0.05, feature_weight: float = 0.1,
-           prior_weight: float = 0.001, starts: int = 8, seed: int = 0,
-           space: str = "z") -> tuple[torch.Tensor, torch.Tensor]:
+def invert(
+    model,
+    images,
+    *,
+    labels=None,
+    steps: int = 300,
+    lr: float = 0.05,
+    feature_weight: float = 0.1,
+    prior_weight: float = 0.001,
+    starts: int = 8,
+    seed: int = 0,
+    space: str = "z",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(latents, reconstruction MSE per image (N,)) for images in [0, 1].
 
     space "z" (every generator): latents (N, latent_dim), started from the best of `starts` seeded draws and
@@ -343,8 +397,7 @@ def _mix_latents(model, z, what: str) -> torch.Tensor:
         return _check_latents(model, z)
     items = list(z) if isinstance(z, (list, tuple)) else None
     if not items or not all(isinstance(s, int) and not isinstance(s, bool) for s in items):
-        raise GanzooError(f"{what} must be latents (K, {model.latent_dim}) or a non-empty list of int seeds, "
-                          f"got {z!r}")
+        raise GanzooError(f"{what} must be latents (K, {model.latent_dim}) or a non-empty list of int seeds, got {z!r}")
     return torch.cat([model.sample_latent(1, seed=s) for s in items])
 
 
@@ -352,20 +405,29 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
     """Images (R, C, channels, H, W): image (i, j) has ws[:crossover] from row latent i (coarse styles) and
     ws[crossover:] from column latent j (fine styles). See `GANModel.mix`."""
     if not model.has_w_space:
-        raise GanzooError(f"style mixing needs a style-based generator (stylegan2-*); "
-                          f"{model.source or model.architecture} ({model.architecture}) has one latent per image")
+        raise GanzooError(
+            f"style mixing needs a style-based generator (stylegan2-*); "
+            f"{model.source or model.architecture} ({model.architecture}) has one latent per image"
+        )
     if truncation is not None:
         model.check_psi(truncation)
     k = model.generator.num_ws
     if isinstance(crossover, bool) or not isinstance(crossover, int) or not 1 <= crossover < k:
-        raise GanzooError(f"crossover must be an int 1..{k - 1}: how many of the {k} style inputs (coarsest "
-                          f"first) come from the row latents, got {crossover!r}")
+        raise GanzooError(
+            f"crossover must be an int 1..{k - 1}: how many of the {k} style inputs (coarsest "
+            f"first) come from the row latents, got {crossover!r}"
+        )
     rows, cols = _mix_latents(model, z_rows, "z_rows"), _mix_latents(model, z_cols, "z_cols")
     r, c = len(rows), len(cols)
     with torch.inference_mode():
         w_rows, w_cols = model.generator.mapping(rows), model.generator.mapping(cols)  # (R, w_dim), (C, w_dim)
-    ws = torch.cat([w_rows[:, None, None, :].expand(r, c, crossover, -1),
-                    w_cols[None, :, None, :].expand(r, c, k - crossover, -1)], 2)  # (R, C, num_ws, w_dim)
+    ws = torch.cat(
+        [
+            w_rows[:, None, None, :].expand(r, c, crossover, -1),
+            w_cols[None, :, None, :].expand(r, c, k - crossover, -1),
+        ],
+        2,
+    )  # (R, C, num_ws, w_dim)
     images = model.generate(ws.reshape(r * c, k, -1), space="w+", truncation=truncation)
     return images.reshape(r, c, *images.shape[1:])
 
@@ -379,5 +441,13 @@ def _check_latents(model, z) -> torch.Tensor:
     return z.detach().float().to(model.device)
 
 
-__all__: Sequence[str] = ["class_directions", "class_names", "invert", "open_image", "steer", "steer_latents",
-                          "style_mix", "to_image_tensor"]
+__all__: Sequence[str] = [
+    "class_directions",
+    "class_names",
+    "invert",
+    "open_image",
+    "steer",
+    "steer_latents",
+    "style_mix",
+    "to_image_tensor",
+]

@@ -1,4 +1,5 @@
 """Read MNIST-style IDX files with numpy alone (for evaluation; training uses torchvision)."""
+
 from __future__ import annotations
 
 import gzip
@@ -26,18 +27,20 @@ def _read_idx(path: Path) -> np.ndarray:
     with opener(path, "rb") as f:
         data = f.read()
     ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def load_idx_split(dataset: str, split: str = "test",
-                   root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_idx_split(
+    dataset: str, split: str = "test", root: str | os.PathLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 (N, 28, 28), labels int64 (N,)) of an MNIST-format data set split."""
     from .registry import DATASETS
 
     if dataset not in DATASETS or not DATASETS[dataset].zoo:
-        raise GanzooError(f"no IDX reader for data set {dataset!r}; known: "
-                          f"{', '.join(n for n, d in DATASETS.items() if d.zoo)}")
+        raise GanzooError(
+            f"no IDX reader for data set {dataset!r}; known: {', '.join(n for n, d in DATASETS.items() if d.zoo)}"
+        )
     folder = DATASETS[dataset].folder
     raw = data_root(root) / folder / "raw"
     prefix = "t10k" if split == "test" else "train"
@@ -50,6 +53,7 @@ def load_idx_split(dataset: str, split: str = "test",
                 f"{dataset} {split} split not found: expected {base} (or .gz). Put torchvision's "
                 f"{folder}/raw files under the data root ({data_root(root)}), set GANZOO_DATA or "
                 "--data-root to the folder that holds them, or download them with "
-                f"`python -m training.train ... --download` / torchvision.datasets.{folder}(root, download=True).")
+                f"`python -m training.train ... --download` / torchvision.datasets.{folder}(root, download=True)."
+            )
         out.append(_read_idx(path))
     return out[0], out[1].astype(np.int64)

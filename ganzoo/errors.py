@@ -36,8 +36,9 @@ DIST_NAME = "ganzoo-models"
 
 
 # what to do about a damaged or incomplete install (bundled weights, manifests)
-REINSTALL = (f"reinstall {DIST_NAME} (pip install --force-reinstall {DIST_NAME}), or restore the file with git "
-             "in a clone")
+REINSTALL = (
+    f"reinstall {DIST_NAME} (pip install --force-reinstall {DIST_NAME}), or restore the file with git in a clone"
+)
 
 
 def pip_install(*extras: str) -> str:

@@ -1,4 +1,5 @@
 """ONNX export of a generator: z (and labels) in, images out; noise is never drawn in the graph."""
+
 from __future__ import annotations
 
 import contextlib
@@ -78,17 +79,27 @@ def _quiet(verbose: bool):
 
 def precision_of(fp16: bool, quantize: str | None) -> str:
     if fp16 and quantize:
-        raise GanzooError("choose one of fp16 and quantize='int8', not both: an int8 file already stores "
-                          "8-bit weights")
+        raise GanzooError("choose one of fp16 and quantize='int8', not both: an int8 file already stores 8-bit weights")
     if quantize is not None and quantize not in QUANTIZE:
         raise GanzooError(f"quantize must be one of {', '.join(QUANTIZE)} or None, got {quantize!r}")
     return quantize or ("fp16" if fp16 else "fp32")
 
 
-def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, uint8: bool = False,
-                check: bool = True, batch_sizes: tuple[int, ...] = (1, 7, 64), atol: float | None = None,
-                convt: str = DEFAULT_CONVT, fp16: bool = False, quantize: str | None = None,
-                verbose: bool = False, space: str = "z") -> Path:
+def export_onnx(
+    model,
+    path: str | os.PathLike,
+    *,
+    opset: int = DEFAULT_OPSET,
+    uint8: bool = False,
+    check: bool = True,
+    batch_sizes: tuple[int, ...] = (1, 7, 64),
+    atol: float | None = None,
+    convt: str = DEFAULT_CONVT,
+    fp16: bool = False,
+    quantize: str | None = None,
+    verbose: bool = False,
+    space: str = "z",
+) -> Path:
     """Export a loaded GANModel to one self-contained ONNX file and verify it.
 
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
@@ -124,10 +135,15 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
     if path.is_dir():
         raise GanzooError(f"{path} is an existing folder; give a file name such as {path / 'generator.onnx'}")
-    if isinstance(opset, bool) or not isinstance(opset, int) \
-            or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
-        raise GanzooError(f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
-                          f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}")
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, int)
+        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
+    ):
+        raise GanzooError(
+            f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
+            f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}"
+        )
     gen = optimize(model.generator.to("cpu"), convt=convt, onnx=True)
     if fp16:
         gen = gen.half()
@@ -140,8 +156,18 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
     else:
         args, names, dyn = (z,), [first], ({0: batch},)
     with _quiet(verbose):
-        prog = torch.onnx.export(wrapper, args, None, input_names=names, output_names=["images"], verbose=verbose,
-                                 opset_version=opset, dynamo=True, dynamic_shapes=dyn, external_data=False)
+        prog = torch.onnx.export(
+            wrapper,
+            args,
+            None,
+            input_names=names,
+            output_names=["images"],
+            verbose=verbose,
+            opset_version=opset,
+            dynamo=True,
+            dynamic_shapes=dyn,
+            external_data=False,
+        )
     proto = prog.model_proto
     meta = {
         "ganzoo_version": model.config.get("ganzoo_version", ""),
@@ -154,16 +180,22 @@ def export_onnx(model, path: str | os.PathLike, *, opset: int = DEFAULT_OPSET, u
         "output_format": "uint8 NHWC [0, 255]" if uint8 else "float32 NCHW [0, 1]",
         "precision": precision,
         "convt": convt,
-        "inputs": "z: float32 [batch, latent_dim] standard normal" + (
-            "; labels: int64 [batch] in [0, num_classes)" if model.conditional else ""),
+        "inputs": "z: float32 [batch, latent_dim] standard normal"
+        + ("; labels: int64 [batch] in [0, num_classes)" if model.conditional else ""),
     }
     if model.has_w_space:  # its truncation is psi in W: the runtime must not truncate z in its name
         meta["truncation"] = "w"
     if space == "w":
         g = model.generator
-        meta.update({"space": "w", "inputs": "ws: float32 [batch, num_ws, w_dim], one w per layer, coarsest first",
-                     "num_ws": str(g.num_ws), "w_dim": str(g.w_dim),
-                     "w_avg": json.dumps([round(float(v), 7) for v in g.w_avg.detach().cpu()])})
+        meta.update(
+            {
+                "space": "w",
+                "inputs": "ws: float32 [batch, num_ws, w_dim], one w per layer, coarsest first",
+                "num_ws": str(g.num_ws),
+                "w_dim": str(g.w_dim),
+                "w_avg": json.dumps([round(float(v), 7) for v in g.w_avg.detach().cpu()]),
+            }
+        )
     tmp = path.with_name(path.name + ".tmp")
     try:
         if quantize:
@@ -227,17 +259,26 @@ def _quantize_int8(proto, model, scratch: Path):
     last = draw or [n.name for n in proto.graph.node if n.op_type in weighted][-1:]
     try:
         onnx.save_model(proto, str(src))
-        quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=weighted, nodes_to_exclude=last)
+        quantize_static(
+            str(src),
+            str(dst),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=weighted,
+            nodes_to_exclude=last,
+        )
         return onnx.load(str(dst))
     finally:
         for f in (src, dst):
             f.unlink(missing_ok=True)
 
 
-def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol: float | None = None,
-                uint8: bool = False) -> dict:
+def verify_onnx(
+    model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol: float | None = None, uint8: bool = False
+) -> dict:
     """onnx.checker (full check) + onnxruntime vs the fp32 torch generator; returns {batch: difference}
     (max |diff|; for int8 files mean |diff|), within atol (default TOLERANCE of the file's precision)."""
     import numpy as np
@@ -265,6 +306,8 @@ def verify_onnx(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol:
         diffs[b] = diff
         limit = atol * 255 + 1 if uint8 else atol
         if diff > limit:
-            raise GanzooError(f"ONNX export check failed at batch {b}: {'mean' if mean else 'max'} abs difference "
-                              f"{diff:.2e} > {limit:g} ({rt.precision} file)")
+            raise GanzooError(
+                f"ONNX export check failed at batch {b}: {'mean' if mean else 'max'} abs difference "
+                f"{diff:.2e} > {limit:g} ({rt.precision} file)"
+            )
     return diffs

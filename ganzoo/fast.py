@@ -35,6 +35,7 @@ its class declares (all optional; a class that declares nothing runs as is):
 - `latent_map_layers()`: an nn.Sequential fed z as (B, latent, 1, 1), whose first ConvTranspose2d may then
   become a Linear (any submodule may declare one).
 """
+
 from __future__ import annotations
 
 import copy
@@ -79,8 +80,17 @@ def _fold(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> nn.Module:
         new = nn.Linear(layer.in_features, layer.out_features, bias=True)
         new.weight.copy_(layer.weight * scale[:, None])
     elif isinstance(layer, nn.ConvTranspose2d):  # weight (in, out, kh, kw)
-        new = nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                                 layer.padding, layer.output_padding, layer.groups, True, layer.dilation)
+        new = nn.ConvTranspose2d(
+            layer.in_channels,
+            layer.out_channels,
+            layer.kernel_size,
+            layer.stride,
+            layer.padding,
+            layer.output_padding,
+            layer.groups,
+            True,
+            layer.dilation,
+        )
         new.weight.copy_(layer.weight * scale[None, :, None, None])
     elif isinstance(layer, nn.Conv2d):  # weight (out, in, kh, kw)
         new = copy.deepcopy(layer)
@@ -100,8 +110,9 @@ def fold_batchnorm(module: nn.Module) -> nn.Module:
     if isinstance(module, nn.Sequential):
         layers = list(module)
         for i in range(len(layers) - 1):
-            if isinstance(layers[i + 1], nn.modules.batchnorm._BatchNorm) and \
-                    isinstance(layers[i], (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            if isinstance(layers[i + 1], nn.modules.batchnorm._BatchNorm) and isinstance(
+                layers[i], (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
+            ):
                 module[i] = _fold(layers[i], layers[i + 1])
                 module[i + 1] = nn.Identity()
     return module
@@ -206,8 +217,12 @@ class PhaseConvTranspose(nn.Module):
 # interleave and crop): ((parity a of that row, row offset from q, tap row r of the second conv), ...).
 # Worked out from X[2j - a] = U_a[j] (first layer, after crop) and Y[2j - a'] = V_a'[j] (second layer):
 # every output row in block q reads first-layer conv rows q and q+1 only, i.e. one 2x2 conv, no padding.
-_PAIR_READS = {0: ((1, 0, 0), (0, 0, 1)), 1: ((0, 0, 0), (1, 1, 1)), 2: ((0, 0, 0), (1, 1, 1)),
-               3: ((1, 1, 0), (0, 1, 1))}
+_PAIR_READS = {
+    0: ((1, 0, 0), (0, 0, 1)),
+    1: ((0, 0, 0), (1, 1, 1)),
+    2: ((0, 0, 0), (1, 1, 1)),
+    3: ((1, 1, 0), (0, 1, 1)),
+}
 # A pair fuses only when the second layer is this narrow (an image layer): its fused conv costs 4x its
 # own phase conv, cheap next to a wide layer, while it saves the interleave and crop of the wide map.
 PAIR_MAX_CHANNELS = 4
@@ -292,16 +307,24 @@ _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)
 
 
 def _is_subpixel_able(m: nn.Module) -> bool:
-    return isinstance(m, nn.ConvTranspose2d) and m.kernel_size == (4, 4) and m.stride == (2, 2) \
-        and m.padding == (1, 1) and m.output_padding == (0, 0) and m.groups == 1 and m.dilation == (1, 1)
+    return (
+        isinstance(m, nn.ConvTranspose2d)
+        and m.kernel_size == (4, 4)
+        and m.stride == (2, 2)
+        and m.padding == (1, 1)
+        and m.output_padding == (0, 0)
+        and m.groups == 1
+        and m.dilation == (1, 1)
+    )
 
 
 def _is_first_layer(m: nn.Module) -> bool:  # ConvTranspose2d(latent, C, k, stride 1, padding 0) on 1x1 inputs
     return isinstance(m, nn.ConvTranspose2d) and m.stride == (1, 1) and m.padding == (0, 0) and m.groups == 1
 
 
-def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs: bool = False,
-                          latent_maps: tuple[nn.Module, ...] = ()) -> nn.Module:
+def rewrite_convtranspose(
+    module: nn.Module, form: str = "subpixel", split_pairs: bool = False, latent_maps: tuple[nn.Module, ...] = ()
+) -> nn.Module:
     """Replace stride-2 ConvTranspose2d by `form` ("subpixel" or "phase") and the first 1x1 -> kxk one by a
     Linear, in place. With "phase", an elementwise activation that follows such a layer (after a folded
     BatchNorm) moves into it, and the last two stride-2 layers become a PhasePair (`split_pairs`: its
@@ -315,8 +338,12 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs
             setattr(module, name, subpixel_conv(child) if form == "subpixel" else PhaseConvTranspose(child))
         else:
             rewrite_convtranspose(child, form, split_pairs, latent_maps)
-    if isinstance(module, nn.Sequential) and len(module) and _is_first_layer(module[0]) \
-            and any(module is m for m in latent_maps):
+    if (
+        isinstance(module, nn.Sequential)
+        and len(module)
+        and _is_first_layer(module[0])
+        and any(module is m for m in latent_maps)
+    ):
         module[0] = LinearToMap(module[0])
     if form == "phase" and isinstance(module, nn.Sequential):  # (layer, Identity*, activation) -> layer(act)
         for i, layer in enumerate(module):
@@ -334,8 +361,11 @@ def rewrite_convtranspose(module: nn.Module, form: str = "subpixel", split_pairs
             j = i + 1
             while j < len(module) and type(module[j]) is nn.Identity:
                 j += 1
-            if j < len(module) and isinstance(module[j], PhaseConvTranspose) \
-                    and module[j].conv.out_channels // 4 <= PAIR_MAX_CHANNELS:
+            if (
+                j < len(module)
+                and isinstance(module[j], PhaseConvTranspose)
+                and module[j].conv.out_channels // 4 <= PAIR_MAX_CHANNELS
+            ):
                 module[i], module[j] = PhasePair(layer, module[j], split_pairs), nn.Identity()
                 break
     return module
@@ -423,8 +453,12 @@ def _output_layers(generator: nn.Module) -> nn.Sequential | None:
     """The nn.Sequential whose output is the generator's, as its class declares (`output_layers()`), if it
     ends in (Linear | ConvTranspose2d, Tanh)."""
     net = declared(generator, "output_layers")
-    if isinstance(net, nn.Sequential) and len(net) >= 2 and type(net[-1]) is nn.Tanh \
-            and isinstance(net[-2], (nn.Linear, nn.ConvTranspose2d)):
+    if (
+        isinstance(net, nn.Sequential)
+        and len(net) >= 2
+        and type(net[-1]) is nn.Tanh
+        and isinstance(net[-2], (nn.Linear, nn.ConvTranspose2d))
+    ):
         return net
     return None
 
@@ -445,8 +479,15 @@ def fold_unit_range(generator: nn.Module) -> nn.Module:
     return generator
 
 
-def optimize(generator: nn.Module, *, convt: str = "native", channels_last: bool = False,
-             onnx: bool = False, unit_range: bool = False, linear_chain: bool = False) -> nn.Module:
+def optimize(
+    generator: nn.Module,
+    *,
+    convt: str = "native",
+    channels_last: bool = False,
+    onnx: bool = False,
+    unit_range: bool = False,
+    linear_chain: bool = False,
+) -> nn.Module:
     """A faster copy of `generator` for inference: eval mode, BatchNorm folded, the stride-2 transposed
     convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring),
     with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC), with
@@ -482,5 +523,10 @@ def fast_generator(generator: nn.Module) -> nn.Module:
     rewrite = declared(generator, "inference_rewrite")
     if rewrite is None:
         return ToUnitRange(generator)
-    return optimize(generator, convt=rewrite.convt, channels_last=rewrite.channels_last, unit_range=True,
-                    linear_chain=rewrite.linear_chain)
+    return optimize(
+        generator,
+        convt=rewrite.convt,
+        channels_last=rewrite.channels_last,
+        unit_range=True,
+        linear_chain=rewrite.linear_chain,
+    )

@@ -8,6 +8,7 @@
 
 No pickle anywhere. Loading is strict and goes to CPU first.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,9 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def make_config_dict(arch: str, cfg, *, dataset: str | None = None, class_names: list[str] | None = None,
-                     **extra: Any) -> dict:
+def make_config_dict(
+    arch: str, cfg, *, dataset: str | None = None, class_names: list[str] | None = None, **extra: Any
+) -> dict:
     cfg_dict = dataclasses.asdict(cfg)
     num_classes = cfg_dict.get("num_classes", 0)
     if class_names is None:
@@ -64,9 +66,16 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def save_folder(path: str | os.PathLike, arch: str, cfg, generator: nn.Module,
-                discriminator: nn.Module | None = None, *, generator_dtype: torch.dtype | None = None,
-                **meta: Any) -> Path:
+def save_folder(
+    path: str | os.PathLike,
+    arch: str,
+    cfg,
+    generator: nn.Module,
+    discriminator: nn.Module | None = None,
+    *,
+    generator_dtype: torch.dtype | None = None,
+    **meta: Any,
+) -> Path:
     """Write a model folder; returns its path. `meta` goes into config.json (dataset, class_names, ...).
     `generator_dtype=torch.float16` stores the generator's floating tensors in half precision (half the
     size; loading computes in float32 again): what a recipe with storage="float16" ships."""
@@ -103,7 +112,8 @@ def read_config(path: str | os.PathLike) -> dict:
     if not cfile.is_file():
         raise ModelFolderError(
             f"{path} has no {CONFIG}: it is not a ganzoo model folder. "
-            f"A model folder holds {CONFIG} and {GENERATOR} (see `ganzoo info` and the README).")
+            f"A model folder holds {CONFIG} and {GENERATOR} (see `ganzoo info` and the README)."
+        )
     try:
         conf = json.loads(cfile.read_text())
     except json.JSONDecodeError as e:
@@ -115,7 +125,8 @@ def read_config(path: str | os.PathLike) -> dict:
         raise ModelFolderError(
             f"{cfile} names unknown architecture {conf['architecture']!r}."
             f"{did_you_mean(conf['architecture'], ARCHITECTURES)} "
-            f"Known: {', '.join(ARCHITECTURES)}. A newer ganzoo may be needed (this is {__version__}).")
+            f"Known: {', '.join(ARCHITECTURES)}. A newer ganzoo may be needed (this is {__version__})."
+        )
     return conf
 
 
@@ -124,8 +135,10 @@ def load_state_file(file: Path) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     if not file.is_file():
-        raise ModelFolderError(f"{file.parent} has no {file.name}: the weights are missing. "
-                               "Re-download the model or re-run the training recipe.")
+        raise ModelFolderError(
+            f"{file.parent} has no {file.name}: the weights are missing. "
+            "Re-download the model or re-run the training recipe."
+        )
     try:
         return load_file(str(file), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
@@ -137,8 +150,9 @@ def mismatch_error(module: nn.Module, shapes: dict[str, tuple], file: Path) -> N
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     missing = sorted(set(expected) - set(shapes))
     unexpected = sorted(set(shapes) - set(expected))
-    wrong = [f"{k}: file {shapes[k]} vs config {expected[k]}" for k in expected
-             if k in shapes and shapes[k] != expected[k]]
+    wrong = [
+        f"{k}: file {shapes[k]} vs config {expected[k]}" for k in expected if k in shapes and shapes[k] != expected[k]
+    ]
     if missing or unexpected or wrong:
         parts = []
         if missing:
@@ -149,7 +163,8 @@ def mismatch_error(module: nn.Module, shapes: dict[str, tuple], file: Path) -> N
             parts.append(f"shape mismatches {wrong[:5]}{' ...' if len(wrong) > 5 else ''}")
         raise ModelFolderError(
             f"{file} does not match the architecture in config.json: {'; '.join(parts)}. "
-            "The weights and config.json come from different models; re-download or re-export the folder.")
+            "The weights and config.json come from different models; re-download or re-export the folder."
+        )
 
 
 def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -> None:
@@ -160,19 +175,30 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], file: Path) -
 
 def validate_config(conf: dict, cfg, file: Path) -> None:
     """The top-level fields every consumer reads, present and consistent with the architecture config `cfg`."""
-    expected = {"latent_dim": cfg.latent_dim, "image_shape": [cfg.channels, cfg.image_size, cfg.image_size],
-                "num_classes": cfg.num_classes}
+    expected = {
+        "latent_dim": cfg.latent_dim,
+        "image_shape": [cfg.channels, cfg.image_size, cfg.image_size],
+        "num_classes": cfg.num_classes,
+    }
     for key, want in expected.items():
         if key not in conf:
-            raise ModelFolderError(f"{file} lacks {key!r}; a ganzoo config.json holds latent_dim, image_shape, "
-                                   "num_classes and class_names. Re-export or re-download the folder.")
+            raise ModelFolderError(
+                f"{file} lacks {key!r}; a ganzoo config.json holds latent_dim, image_shape, "
+                "num_classes and class_names. Re-export or re-download the folder."
+            )
         if conf[key] != want:
-            raise ModelFolderError(f"{file}: {key} is {conf[key]!r} but the architecture config says {want!r}; "
-                                   "the file was edited or is damaged. Re-export or re-download the folder.")
+            raise ModelFolderError(
+                f"{file}: {key} is {conf[key]!r} but the architecture config says {want!r}; "
+                "the file was edited or is damaged. Re-export or re-download the folder."
+            )
     names = conf.get("class_names")
     k = conf["num_classes"]
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != k \
-            or len(set(names)) != len(names):
+    if (
+        not isinstance(names, list)
+        or not all(isinstance(n, str) for n in names)
+        or len(names) != k
+        or len(set(names)) != len(names)
+    ):
         raise ModelFolderError(f"{file}: class_names must be {k} distinct strings (one per class), got {names!r}")
 
 
@@ -185,8 +211,10 @@ def check_header(module: nn.Module, file: Path) -> None:
     from safetensors import SafetensorError, safe_open
 
     if not file.is_file():
-        raise ModelFolderError(f"{file.parent} has no {file.name}: the weights are missing. "
-                               "Re-download the model or re-run the training recipe.")
+        raise ModelFolderError(
+            f"{file.parent} has no {file.name}: the weights are missing. "
+            "Re-download the model or re-run the training recipe."
+        )
     try:
         with safe_open(str(file), framework="pt") as f:
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}

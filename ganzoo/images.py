@@ -1,4 +1,5 @@
 """Image helpers: tensors in [0, 1] to PIL images and grid PNGs (PIL + numpy, no torchvision)."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ def _to_uint8_nhwc(arr: np.ndarray) -> np.ndarray:
         return arr.transpose(0, 2, 3, 1)
     out = np.empty((arr.shape[0], *arr.shape[2:], arr.shape[1]), np.uint8)
     for i in range(0, len(arr), CHUNK):
-        out[i:i + CHUNK] = (np.clip(arr[i:i + CHUNK], 0, 1) * 255 + 0.5).transpose(0, 2, 3, 1)
+        out[i : i + CHUNK] = (np.clip(arr[i : i + CHUNK], 0, 1) * 255 + 0.5).transpose(0, 2, 3, 1)
     return out
 
 
@@ -47,15 +48,17 @@ def make_grid(images, nrow: int | None = None, padding: int = 2) -> np.ndarray:
     n, c, h, w = arr.shape
     if n == 0:
         raise GanzooError("no images to put in a grid")
-    ensure_fits(peak_bytes(n, 0, (c, h, w), chunk=CHUNK, work_per_image=0, image_itemsize=0, grid=True, nrow=nrow),
-                f"{n} images of {c}x{h}x{w} in a grid")
+    ensure_fits(
+        peak_bytes(n, 0, (c, h, w), chunk=CHUNK, work_per_image=0, image_itemsize=0, grid=True, nrow=nrow),
+        f"{n} images of {c}x{h}x{w} in a grid",
+    )
     rows, nrow = grid_layout(n, nrow)
     grid = np.zeros((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), np.uint8)
     for i in range(0, n, CHUNK):
-        for j, a in enumerate(_to_uint8_nhwc(arr[i:i + CHUNK]), start=i):
+        for j, a in enumerate(_to_uint8_nhwc(arr[i : i + CHUNK]), start=i):
             r, col = divmod(j, nrow)
             y, x = padding + r * (h + padding), padding + col * (w + padding)
-            grid[y:y + h, x:x + w] = a
+            grid[y : y + h, x : x + w] = a
     return grid
 
 
@@ -67,8 +70,10 @@ def save_grid(images, path: str | os.PathLike, nrow: int | None = None) -> Path:
     if path.suffix.lower() not in IMAGE_EXTS:  # checked here: PIL would say `unknown file extension: ;`
         got = f"{path.suffix!r}" if path.suffix else "no extension"
         example = path.with_name(path.name.rstrip(".")).with_suffix(".png") if path.name.rstrip(".") else "grid.png"
-        raise GanzooError(f"cannot write {path}: an image needs a file name ending in {', '.join(IMAGE_EXTS)} "
-                          f"(got {got}), e.g. {example}")
+        raise GanzooError(
+            f"cannot write {path}: an image needs a file name ending in {', '.join(IMAGE_EXTS)} "
+            f"(got {got}), e.g. {example}"
+        )
     if not path.parent.is_dir():
         raise GanzooError(f"folder {path.parent} does not exist; create it or choose another output path")
     g = make_grid(images, nrow)

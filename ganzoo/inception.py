@@ -11,6 +11,7 @@ torch.load(weights_only=True), which refuses pickled code; torch-fidelity then g
 ganzoo wrote itself from the checked tensors. Greyscale images are replicated to 3 channels; torch-fidelity
 resizes to 299x299 with its TF1.x-compatible bilinear resize, so numbers match the original TF FID implementation.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,10 @@ import torch
 
 from .errors import GanzooError, MissingDependencyError, pip_install
 
-HOW_TO_GET = ("Download weights-inception-2015-12-05-6726825d.pth (torch-fidelity's release) on a machine with "
-              "internet and pass its path, or its safetensors conversion (`python -m ganzoo.inception convert`).")
+HOW_TO_GET = (
+    "Download weights-inception-2015-12-05-6726825d.pth (torch-fidelity's release) on a machine with "
+    "internet and pass its path, or its safetensors conversion (`python -m ganzoo.inception convert`)."
+)
 
 
 def load_inception_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -38,9 +41,11 @@ def load_inception_weights(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - UnpicklingError and friends: refuse, never fall back to pickle
-        raise GanzooError(f"refusing to load {path}: it is not a plain tensor file that loads with "
-                          f"weights_only=True ({type(e).__name__}); files that need full unpickling can run code. "
-                          f"{HOW_TO_GET}") from None
+        raise GanzooError(
+            f"refusing to load {path}: it is not a plain tensor file that loads with "
+            f"weights_only=True ({type(e).__name__}); files that need full unpickling can run code. "
+            f"{HOW_TO_GET}"
+        ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise GanzooError(f"{path} is not a state dict of tensors. {HOW_TO_GET}")
     return state
@@ -62,8 +67,17 @@ def _to_uint8(x: torch.Tensor) -> torch.Tensor:
     return (x.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
-def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000, seed: int = 0, root=None,
-                      split: str = "test", kid_subset_size: int = 1000, n_real: int | None = None) -> dict:
+def inception_metrics(
+    model,
+    weights_path: str | os.PathLike,
+    *,
+    n: int = 10000,
+    seed: int = 0,
+    root=None,
+    split: str = "test",
+    kid_subset_size: int = 1000,
+    n_real: int | None = None,
+) -> dict:
     """Inception FID/IS/KID of n samples against a real split (all of it, or its first n_real images)."""
     try:
         import torch_fidelity
@@ -85,20 +99,40 @@ def inception_metrics(model, weights_path: str | os.PathLike, *, n: int = 10000,
         checked = os.path.join(tmp, "inception.pth")  # torch-fidelity unpickles this, so it gets our own copy
         torch.save(state, checked)
         res = torch_fidelity.calculate_metrics(
-            input1=_Uint8RGB(fake), input2=_Uint8RGB(real), cuda=torch.cuda.is_available(), isc=True, fid=True,
-            kid=True, feature_extractor_weights_path=checked, kid_subset_size=sub, verbose=False,
-            cache=False, batch_size=64, save_cpu_ram=True)  # no DataLoader workers: the images are in memory
-    metrics = {"inception_fid": float(res["frechet_inception_distance"]),
-               "inception_score": float(res["inception_score_mean"]),
-               "inception_score_std": float(res["inception_score_std"]),
-               "inception_kid": float(res["kernel_inception_distance_mean"]),
-               "inception_kid_std": float(res["kernel_inception_distance_std"])}
-    protocol = {"n_generated": n, "n_real": len(real), "real_split": split, "dataset": dataset, "seed": seed,
-                "feature_network": "InceptionV3 (TF FID weights) via torch-fidelity "
-                                   f"{getattr(torch_fidelity, '__version__', '?')}",
-                "feature_network_sha256": sha256_file(weights_path),
-                "preprocessing": "uint8, greyscale replicated to RGB, TF1.x-compatible bilinear resize to 299x299",
-                "kid_subset_size": sub, "ganzoo_version": __version__, "model": model.source}
+            input1=_Uint8RGB(fake),
+            input2=_Uint8RGB(real),
+            cuda=torch.cuda.is_available(),
+            isc=True,
+            fid=True,
+            kid=True,
+            feature_extractor_weights_path=checked,
+            kid_subset_size=sub,
+            verbose=False,
+            cache=False,
+            batch_size=64,
+            save_cpu_ram=True,
+        )  # no DataLoader workers: the images are in memory
+    metrics = {
+        "inception_fid": float(res["frechet_inception_distance"]),
+        "inception_score": float(res["inception_score_mean"]),
+        "inception_score_std": float(res["inception_score_std"]),
+        "inception_kid": float(res["kernel_inception_distance_mean"]),
+        "inception_kid_std": float(res["kernel_inception_distance_std"]),
+    }
+    protocol = {
+        "n_generated": n,
+        "n_real": len(real),
+        "real_split": split,
+        "dataset": dataset,
+        "seed": seed,
+        "feature_network": "InceptionV3 (TF FID weights) via torch-fidelity "
+        f"{getattr(torch_fidelity, '__version__', '?')}",
+        "feature_network_sha256": sha256_file(weights_path),
+        "preprocessing": "uint8, greyscale replicated to RGB, TF1.x-compatible bilinear resize to 299x299",
+        "kid_subset_size": sub,
+        "ganzoo_version": __version__,
+        "model": model.source,
+    }
     return {"metrics": metrics, "protocol": protocol}
 
 

@@ -5,6 +5,7 @@ little. We ship a small CNN per data set and measure in its penultimate (128-d) 
 Fréchet distance ("FD-<classifier>"), KID, precision/recall (Kynkäänniemi 2019) and
 density/coverage (Naeem 2020); its predictions give class coverage and label accuracy.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,15 @@ class Classifier(nn.Module):
     def __init__(self, channels: int = 1, num_classes: int = 10, feature_dim: int = 128):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, 14, 14)
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 64, 7, 7)
-            nn.Flatten(), nn.Linear(64 * 7 * 7, feature_dim), nn.ReLU(),  # (B, 128)
+            nn.Conv2d(channels, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 32, 14, 14)
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 64, 7, 7)
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, feature_dim),
+            nn.ReLU(),  # (B, 128)
         )
         self.head = nn.Linear(feature_dim, num_classes)  # (B, 10)
 
@@ -45,8 +52,10 @@ def load_classifier(dataset: str) -> Classifier:
 
     path = classifier_path(dataset)
     if not path.is_file():
-        raise GanzooError(f"no evaluation classifier for {dataset!r} at {path}; "
-                                f"train one with `python -m training.train_classifier {dataset}`.")
+        raise GanzooError(
+            f"no evaluation classifier for {dataset!r} at {path}; "
+            f"train one with `python -m training.train_classifier {dataset}`."
+        )
     net = Classifier()
     load_strict(net, load_state_file(path), path)
     return net.eval()
@@ -62,7 +71,7 @@ def features(net: Classifier, images: torch.Tensor, batch: int = 1000) -> tuple[
     """(features float64 (N, 128), predicted class (N,)) for images in [0, 1]."""
     fs, ps = [], []
     for i in range(0, len(images), batch):
-        f, logits = net(images[i:i + batch].float().cpu())
+        f, logits = net(images[i : i + batch].float().cpu())
         fs.append(f.double())
         ps.append(logits.argmax(1))
     return torch.cat(fs), torch.cat(ps)
@@ -80,8 +89,9 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((mu1 - mu2).square().sum() + s1.trace() + s2.trace() - 2 * tr_sqrt)
 
 
-def kid(a: torch.Tensor, b: torch.Tensor, subsets: int = 50, subset_size: int = 1000,
-        seed: int = 0) -> tuple[float, float]:
+def kid(
+    a: torch.Tensor, b: torch.Tensor, subsets: int = 50, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """Kernel Inception-style distance (unbiased MMD^2, cubic polynomial kernel): (mean, std)."""
     g = torch.Generator().manual_seed(seed)
     d = a.shape[1]
@@ -93,8 +103,11 @@ def kid(a: torch.Tensor, b: torch.Tensor, subsets: int = 50, subset_size: int = 
         kxx = (x @ x.T / d + 1) ** 3
         kyy = (y @ y.T / d + 1) ** 3
         kxy = (x @ y.T / d + 1) ** 3
-        mmd = (kxx.sum() - kxx.diag().sum()) / (m * (m - 1)) + (kyy.sum() - kyy.diag().sum()) / (m * (m - 1)) \
+        mmd = (
+            (kxx.sum() - kxx.diag().sum()) / (m * (m - 1))
+            + (kyy.sum() - kyy.diag().sum()) / (m * (m - 1))
             - 2 * kxy.mean()
+        )
         vals.append(float(mmd))
     t = torch.tensor(vals)
     return float(t.mean()), float(t.std())
@@ -103,7 +116,7 @@ def kid(a: torch.Tensor, b: torch.Tensor, subsets: int = 50, subset_size: int = 
 def _kth_nn_radius(x: torch.Tensor, k: int) -> torch.Tensor:
     out = []
     for i in range(0, len(x), 2000):
-        d = torch.cdist(x[i:i + 2000], x)
+        d = torch.cdist(x[i : i + 2000], x)
         out.append(d.kthvalue(k + 1, dim=1).values)  # +1: the point itself is at distance 0
     return torch.cat(out)
 
@@ -114,25 +127,33 @@ def precision_recall_density_coverage(real: torch.Tensor, fake: torch.Tensor, k:
     rr, rf = _kth_nn_radius(real, k), _kth_nn_radius(fake, k)
     precision = density = 0.0
     for i in range(0, len(fake), 2000):
-        inside = torch.cdist(fake[i:i + 2000], real) < rr[None, :]  # (b, R): fake inside a real k-NN ball
+        inside = torch.cdist(fake[i : i + 2000], real) < rr[None, :]  # (b, R): fake inside a real k-NN ball
         precision += float(inside.any(1).sum())
         density += float(inside.sum())
     recall = torch.zeros(len(real), dtype=torch.bool)
     cov = torch.zeros(len(real), dtype=torch.bool)
     for j in range(0, len(real), 2000):
-        d = torch.cdist(real[j:j + 2000], fake)  # (b, F)
-        recall[j:j + 2000] = (d < rf[None, :]).any(1)  # real inside a fake k-NN ball
-        cov[j:j + 2000] = d.min(1).values < rr[j:j + 2000]  # a fake inside the real point's ball
+        d = torch.cdist(real[j : j + 2000], fake)  # (b, F)
+        recall[j : j + 2000] = (d < rf[None, :]).any(1)  # real inside a fake k-NN ball
+        cov[j : j + 2000] = d.min(1).values < rr[j : j + 2000]  # a fake inside the real point's ball
     n = len(fake)
-    return {"precision": precision / n, "recall": float(recall.float().mean()),
-            "density": density / (k * n), "coverage": float(cov.float().mean())}
+    return {
+        "precision": precision / n,
+        "recall": float(recall.float().mean()),
+        "density": density / (k * n),
+        "coverage": float(cov.float().mean()),
+    }
 
 
 def class_stats(pred: torch.Tensor, num_classes: int = 10) -> dict:
     share = torch.bincount(pred, minlength=num_classes).double() / len(pred)
     kl = float((share * (share.clamp_min(1e-12) * num_classes).log()).sum())
-    return {"class_share": [round(float(s), 4) for s in share], "min_class_share": float(share.min()),
-            "classes_over_5pct": int((share >= 0.05).sum()), "kl_to_uniform": kl}
+    return {
+        "class_share": [round(float(s), 4) for s in share],
+        "min_class_share": float(share.min()),
+        "classes_over_5pct": int((share >= 0.05).sum()),
+        "kl_to_uniform": kl,
+    }
 
 
 _REAL_CACHE: dict = {}
@@ -153,8 +174,16 @@ def real_features(dataset: str, split: str = "test", root: str | os.PathLike | N
     return _REAL_CACHE[key]
 
 
-def compare(fake_images: torch.Tensor, dataset: str, *, root=None, labels: torch.Tensor | None = None,
-            full: bool = True, split: str = "test", n_real: int | None = None) -> dict:
+def compare(
+    fake_images: torch.Tensor,
+    dataset: str,
+    *,
+    root=None,
+    labels: torch.Tensor | None = None,
+    full: bool = True,
+    split: str = "test",
+    n_real: int | None = None,
+) -> dict:
     """Every metric for a set of images in [0, 1] against a real split."""
     net = load_classifier(dataset)
     ff, pred = features(net, fake_images)
@@ -169,14 +198,15 @@ def compare(fake_images: torch.Tensor, dataset: str, *, root=None, labels: torch
     return out
 
 
-def nearest_distances(x: torch.Tensor, ref: torch.Tensor, batch: int = 500, exclude_self: bool = False
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest_distances(
+    x: torch.Tensor, ref: torch.Tensor, batch: int = 500, exclude_self: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(L2 distance, index) of each image of x to its nearest image of ref, in pixel space ([0, 1] images)."""
     xf, rf = x.flatten(1).float(), ref.flatten(1).float()  # float32 GEMM: a copy still reads ~0.01 against ~4
     r2 = rf.square().sum(1)  # (M,)
     dists, idx = [], []
     for i in range(0, len(xf), batch):
-        q = xf[i:i + batch]
+        q = xf[i : i + batch]
         d2 = (q.square().sum(1, keepdim=True) - 2 * q @ rf.T + r2).clamp_min(0)  # (b, M)
         if exclude_self:
             d2[torch.arange(len(q)), torch.arange(i, i + len(q))] = float("inf")
@@ -209,9 +239,12 @@ def memorisation(fake_images: torch.Tensor, dataset: str, *, root=None, n: int =
     train, d_test = _train_and_test_distances(dataset, root, n)
     d_fake, _ = nearest_distances(fake_images[:n].cpu(), train)
     threshold = torch.quantile(d_test, 0.01)
-    return {"nn_train_median_samples": float(d_fake.median()), "nn_train_median_test": float(d_test.median()),
-            "nn_ratio": float(d_fake.median() / d_test.median()),
-            "copy_share": float((d_fake < threshold).double().mean())}
+    return {
+        "nn_train_median_samples": float(d_fake.median()),
+        "nn_train_median_test": float(d_test.median()),
+        "nn_ratio": float(d_fake.median() / d_test.median()),
+        "copy_share": float((d_fake < threshold).double().mean()),
+    }
 
 
 def fd_key(dataset: str) -> str:
@@ -250,22 +283,30 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "t
     from .registry import DATASETS
 
     if dataset not in DATASETS or not DATASETS[dataset].zoo:
-        raise GanzooError(f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
-                         "use the Inception path (`ganzoo eval --inception-weights`).")
+        raise GanzooError(
+            f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
+            "use the Inception path (`ganzoo eval --inception-weights`)."
+        )
     fake, labels = sample_for_eval(model, n, seed)
     metrics = compare(fake, dataset, root=root, labels=labels, split=split)
     metrics.update(memorisation(fake, dataset, root=root, n=min(2000, n)))
     rf, _, _ = real_features(dataset, split, root)
     meta = classifier_meta(dataset)
     protocol = {
-        "n_generated": n, "n_real": len(rf), "real_split": split, "dataset": dataset, "seed": seed,
+        "n_generated": n,
+        "n_real": len(rf),
+        "real_split": split,
+        "dataset": dataset,
+        "seed": seed,
         "feature_network": f"ganzoo {dataset} classifier (penultimate 128-d ReLU features)",
         "feature_network_sha256": sha256_file(classifier_path(dataset)),
         "feature_network_test_accuracy": meta.get("test_accuracy"),
         "labels": "balanced, i % num_classes" if model.conditional else None,
-        "kid": "cubic polynomial kernel, 50 subsets of 1000", "pr_k": 5,
+        "kid": "cubic polynomial kernel, 50 subsets of 1000",
+        "pr_k": 5,
         "memorisation": "pixel L2 to the nearest of the 60,000 training images, first 2,000 samples against the "
-                        "first 2,000 test images; copy_share: samples nearer than 99 % of those test images",
-        "ganzoo_version": __version__, "model": model.source,
+        "first 2,000 test images; copy_share: samples nearer than 99 % of those test images",
+        "ganzoo_version": __version__,
+        "model": model.source,
     }
     return {"metrics": metrics, "protocol": protocol}

@@ -1,4 +1,5 @@
 """The loaded model: a generator plus what is needed to sample from it well."""
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
     except (RuntimeError, TypeError, ValueError):
         raise GanzooError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise GanzooError(f"device={str(device)!r} was requested but CUDA is not available on this machine; "
-                          "use device='cpu' (or install a CUDA build of torch on a machine with a GPU).")
+        raise GanzooError(
+            f"device={str(device)!r} was requested but CUDA is not available on this machine; "
+            "use device='cpu' (or install a CUDA build of torch on a machine with a GPU)."
+        )
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise GanzooError("device='mps' was requested but MPS is not available; use device='cpu'.")
     return dev
@@ -45,8 +48,16 @@ def resolve_device(device: str | torch.device) -> torch.device:
 class GANModel:
     """A trained generator. Images come out as float tensors N x C x H x W in [0, 1]."""
 
-    def __init__(self, generator: nn.Module, config: dict, *, source: str = "", folder: Path | None = None,
-                 discriminator: nn.Module | None = None, version: str | None = None):
+    def __init__(
+        self,
+        generator: nn.Module,
+        config: dict,
+        *,
+        source: str = "",
+        folder: Path | None = None,
+        discriminator: nn.Module | None = None,
+        version: str | None = None,
+    ):
         self.generator = generator.eval()
         self.discriminator = discriminator.eval() if discriminator is not None else None
         self.config = config
@@ -131,8 +142,9 @@ class GANModel:
         ensure_fits(4 * steps * self.latent_dim * 4, f"{steps} interpolation steps")  # t-weighted z0 and z1, sum
         z0, z1 = z0.reshape(-1).float(), z1.reshape(-1).float()
         if z0.numel() != self.latent_dim or z1.numel() != self.latent_dim:
-            raise GanzooError(f"z0 and z1 must each hold {self.latent_dim} values (one latent), "
-                              f"got {z0.numel()} and {z1.numel()}")
+            raise GanzooError(
+                f"z0 and z1 must each hold {self.latent_dim} values (one latent), got {z0.numel()} and {z1.numel()}"
+            )
         t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
         if method == "lerp":
             return (1 - t) * z0 + t * z1
@@ -148,8 +160,7 @@ class GANModel:
     # -- labels ---------------------------------------------------------------------------------
     def labels_tensor(self, labels: Labels, n: int) -> torch.Tensor | None:
         """Validate labels (ints or class names; one value or one per sample) into int64 (n,)."""
-        y = label_indices(labels, n, self.class_names if self.conditional else [],
-                          self.source or self.architecture)
+        y = label_indices(labels, n, self.class_names if self.conditional else [], self.source or self.architecture)
         return None if y is None else torch.from_numpy(y).to(self.device)
 
     # -- images -------------------------------------------------------------------------------
@@ -193,40 +204,67 @@ class GANModel:
             handles = [m.register_forward_hook(hook) for m in g.modules()]
             try:
                 with torch.inference_mode():
-                    g(torch.zeros(1, self.latent_dim, device=self.device),
-                      torch.zeros(1, dtype=torch.long, device=self.device) if self.conditional else None)
+                    g(
+                        torch.zeros(1, self.latent_dim, device=self.device),
+                        torch.zeros(1, dtype=torch.long, device=self.device) if self.conditional else None,
+                    )
             finally:
                 for h in handles:
                     h.remove()
             self._work = (g, max(sizes))
         return self._work[1]
 
-    def check_memory(self, n: int, what: str, *, grid: bool = False, nrow: int | None = None,
-                     extra: int = 0, generator: nn.Module | None = None) -> None:
+    def check_memory(
+        self,
+        n: int,
+        what: str,
+        *,
+        grid: bool = False,
+        nrow: int | None = None,
+        extra: int = 0,
+        generator: nn.Module | None = None,
+    ) -> None:
         """Refuse, before anything is allocated, making n images (and with `grid` a grid PNG of them, plus `extra`
         bytes) when the estimated peak (`ganzoo.runtime.peak_bytes`) exceeds the memory available. `generator`:
         the inference generator, when the caller has it (saves a second walk over the weights)."""
-        ensure_fits(peak_bytes(n, self.latent_dim, self.image_shape, chunk=CHUNK,
-                               work_per_image=self.work_per_image(generator), grid=grid, nrow=nrow) + extra, what)
+        ensure_fits(
+            peak_bytes(
+                n,
+                self.latent_dim,
+                self.image_shape,
+                chunk=CHUNK,
+                work_per_image=self.work_per_image(generator),
+                grid=grid,
+                nrow=nrow,
+            )
+            + extra,
+            what,
+        )
 
     def check_space(self, space: str) -> str:
         """`space` if this model has it ("z" always; "w" and "w+" for a style-based generator), else an error."""
         if not isinstance(space, str) or space not in SPACES:
             raise GanzooError(f"space must be one of {', '.join(map(repr, SPACES))}, got {space!r}")
         if space != "z" and not self.has_w_space:
-            raise GanzooError(f"space={space!r} needs a style-based generator (stylegan2-*); "
-                              f"{self.source or self.architecture} ({self.architecture}) has only z")
+            raise GanzooError(
+                f"space={space!r} needs a style-based generator (stylegan2-*); "
+                f"{self.source or self.architecture} ({self.architecture}) has only z"
+            )
         return space
 
     def check_psi(self, psi) -> float:
         """Truncation psi of a style-based generator: a number in [0, 1]."""
         if not self.has_w_space:
-            raise GanzooError(f"truncation psi in W is for style-based generators (stylegan2-*); for "
-                              f"{self.source or self.architecture} truncate z with sample_latent(n, truncation=t) "
-                              "or sample(n, truncation=t)")
+            raise GanzooError(
+                f"truncation psi in W is for style-based generators (stylegan2-*); for "
+                f"{self.source or self.architecture} truncate z with sample_latent(n, truncation=t) "
+                "or sample(n, truncation=t)"
+            )
         if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 <= psi <= 1:
-            raise GanzooError(f"truncation for a style-based generator is psi in [0, 1] (each w moves toward "
-                              f"w_avg: 1 = none, 0 = the average image for every z), got {psi!r}")
+            raise GanzooError(
+                f"truncation for a style-based generator is psi in [0, 1] (each w moves toward "
+                f"w_avg: 1 = none, 0 = the average image for every z), got {psi!r}"
+            )
         return float(psi)
 
     def latent_shape(self, space: str = "z") -> tuple[int, ...]:
@@ -237,8 +275,9 @@ class GANModel:
         return (g.w_dim,) if space == "w" else (g.num_ws, g.w_dim)
 
     @torch.inference_mode()
-    def generate(self, z: torch.Tensor, labels: Labels = None, *, space: str = "z",
-                 truncation: float | None = None) -> torch.Tensor:
+    def generate(
+        self, z: torch.Tensor, labels: Labels = None, *, space: str = "z", truncation: float | None = None
+    ) -> torch.Tensor:
         """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time.
 
         A style-based generator also takes latents in W: `space="w"` (N, w_dim) or `"w+"` (N, num_ws, w_dim)
@@ -250,8 +289,10 @@ class GANModel:
         name = "z" if space == "z" else "w"
         if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
             got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise GanzooError(f"{name} must be a tensor of shape (N, {', '.join(map(str, shape))})"
-                              f"{'' if space == 'z' else f' for space={space!r}'}, got {got}")
+            raise GanzooError(
+                f"{name} must be a tensor of shape (N, {', '.join(map(str, shape))})"
+                f"{'' if space == 'z' else f' for space={space!r}'}, got {got}"
+            )
         if not z.is_floating_point():
             raise GanzooError(f"{name} must hold floats, got {z.dtype}")
         if not torch.isfinite(z).all():  # counted only when there is something to report
@@ -264,12 +305,13 @@ class GANModel:
             return g(z.to(device, torch.float32), y, **kw).contiguous()
         out = torch.empty(z.shape[0], c, h, w, device=device)
         for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
-            zi = z[i:i + CHUNK].to(device, torch.float32)
-            out[i:i + CHUNK] = g(zi, None if y is None else y[i:i + CHUNK], **kw)
+            zi = z[i : i + CHUNK].to(device, torch.float32)
+            out[i : i + CHUNK] = g(zi, None if y is None else y[i : i + CHUNK], **kw)
         return out
 
-    def sample(self, n: int, *, labels: Labels = None, seed: int | None = None,
-               truncation: float | None = None) -> torch.Tensor:
+    def sample(
+        self, n: int, *, labels: Labels = None, seed: int | None = None, truncation: float | None = None
+    ) -> torch.Tensor:
         """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call.
 
         `truncation` trades variety for fidelity, in the way of the generator's family. Most generators
@@ -306,8 +348,9 @@ class GANModel:
         return save_grid(images, path, nrow=nrow)
 
     # -- controllable generation (ganzoo.control) ------------------------------------------------
-    def steer(self, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels: Labels = None,
-              **kwargs) -> torch.Tensor:
+    def steer(
+        self, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels: Labels = None, **kwargs
+    ) -> torch.Tensor:
         """(steps, latent_dim) latents from z (exactly) to one the data set's classifier assigns to class
         `toward`, moving as little as needed; `generate(path)` draws the morph. A conditional model
         holds `labels` while z is steered."""
@@ -322,8 +365,17 @@ class GANModel:
 
         return class_directions(self, n, seed=seed)
 
-    def invert(self, images, *, labels: Labels = None, steps: int = 300, seed: int = 0, space: str = "z",
-               return_error: bool = False, **kwargs):
+    def invert(
+        self,
+        images,
+        *,
+        labels: Labels = None,
+        steps: int = 300,
+        seed: int = 0,
+        space: str = "z",
+        return_error: bool = False,
+        **kwargs,
+    ):
         """Latents (N, latent_dim) whose images match `images` (a tensor in [0, 1] or PIL images);
         with return_error=True also the per-image reconstruction MSE. A VAE entry answers with its encoder
         (`encode`: the posterior mean, no optimisation); every other family optimises z (ganzoo.control.invert).
@@ -352,8 +404,10 @@ class GANModel:
         """The VAE's amortised latents (N, latent_dim): the mean of q(z | x) for images (a tensor in [0, 1] or PIL
         images). Other families have no encoder: use `invert`."""
         if not self.has_encoder:
-            raise GanzooError(f"{self.source or self.architecture} is a {self.architecture} model, which has no "
-                              "encoder; find latents for images with model.invert(images) instead.")
+            raise GanzooError(
+                f"{self.source or self.architecture} is a {self.architecture} model, which has no "
+                "encoder; find latents for images with model.invert(images) instead."
+            )
         from .control import to_image_tensor
 
         mu, _ = self.generator.encode(to_image_tensor(self, images) * 2 - 1)
@@ -374,20 +428,41 @@ class GANModel:
             raise GanzooError(f"{path} already exists and is not empty; choose another folder or pass overwrite=True")
         tmp = path.with_name(path.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        derived = {"ganzoo_version", "architecture", "config", "latent_dim", "image_shape", "output_range",
-                   "num_classes"}  # make_config_dict writes these from the architecture config
+        derived = {
+            "ganzoo_version",
+            "architecture",
+            "config",
+            "latent_dim",
+            "image_shape",
+            "output_range",
+            "num_classes",
+        }  # make_config_dict writes these from the architecture config
         meta = {k: v for k, v in self.config.items() if k not in derived}
-        save_folder(tmp, self.architecture, make_config(self.architecture, self.config["config"]), self.generator,
-                    self.discriminator, **meta)
+        save_folder(
+            tmp,
+            self.architecture,
+            make_config(self.architecture, self.config["config"]),
+            self.generator,
+            self.discriminator,
+            **meta,
+        )
         self.save_grid(self.sample(64, seed=0), tmp / "samples.png", nrow=8)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
         return path
 
-    def push_to_hub(self, repo_id: str, *, private: bool = False, revision: str | None = None,
-                    create_pr: bool = False, card: str | None = None, eval_json: str | None = None,
-                    dry_run: bool = False) -> dict:
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        private: bool = False,
+        revision: str | None = None,
+        create_pr: bool = False,
+        card: str | None = None,
+        eval_json: str | None = None,
+        dry_run: bool = False,
+    ) -> dict:
         """save_pretrained into a temporary folder, then `ganzoo publish` it (validated before any upload;
         the token comes from HF_TOKEN or `hf auth login`). Returns publish's report."""
         import tempfile
@@ -396,8 +471,16 @@ class GANModel:
 
         with tempfile.TemporaryDirectory(prefix="ganzoo-push-") as tmp:
             folder = self.save_pretrained(Path(tmp) / "model")
-            return publish(str(folder), repo_id, private=private, revision=revision, create_pr=create_pr,
-                           dry_run=dry_run, card=card, eval_json=eval_json)
+            return publish(
+                str(folder),
+                repo_id,
+                private=private,
+                revision=revision,
+                create_pr=create_pr,
+                dry_run=dry_run,
+                card=card,
+                eval_json=eval_json,
+            )
 
     def export_onnx(self, path: str | os.PathLike, **kwargs) -> Path:
         """Export the generator to ONNX (see `ganzoo.export.export_onnx`)."""

@@ -1,8 +1,9 @@
 """Publish a model folder to the Hugging Face Hub: assemble, validate, then upload.
 
-    ganzoo publish dcgan-mnist --repo-id ganzoo/dcgan-mnist [--dry-run]
-    ganzoo publish runs/dcgan-mnist --repo-id me/my-dcgan --private
+ganzoo publish dcgan-mnist --repo-id ganzoo/dcgan-mnist [--dry-run]
+ganzoo publish runs/dcgan-mnist --repo-id me/my-dcgan --private
 """
+
 from __future__ import annotations
 
 import os
@@ -28,25 +29,34 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
         source = canonical_name(source)  # zoo names are case-insensitive
     if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load
         folder = zoo_folder(source)  # every bundled file hash-checked
-        disc = checkout_dir("zoo_extras", f"publishing {source}",
-                            "or, to publish your own model, pass its folder instead of a zoo name") \
+        disc = (
+            checkout_dir(
+                "zoo_extras",
+                f"publishing {source}",
+                "or, to publish your own model, pass its folder instead of a zoo name",
+            )
             / f"{source}.discriminator.safetensors"
+        )
         if not disc.is_file():
             raise ModelFolderError(f"{disc} is missing: `python -m training.release {source} ...` writes it.")
         from .folder import sha256_file
 
         digest, expected = sha256_file(disc), ZOO[source].discriminator_sha256
         if digest != expected:
-            raise ModelFolderError(f"{disc} fails its sha256 check ({digest[:12]}... != {str(expected)[:12]}...): "
-                                   "it was modified or belongs to other weights; restore it with git.")
+            raise ModelFolderError(
+                f"{disc} fails its sha256 check ({digest[:12]}... != {str(expected)[:12]}...): "
+                "it was modified or belongs to other weights; restore it with git."
+            )
         load_modules(folder)
         return source, folder, disc
     folder = Path(source)
     if folder.is_dir() and not (folder / CONFIG).exists() and (folder / "model" / CONFIG).is_file():
         folder = folder / "model"  # a training run folder: publish its model
     if folder.is_dir() and not (folder / CONFIG).exists():
-        raise ModelFolderError(f"{source} is not a ganzoo model: no {CONFIG} (nor model/{CONFIG} of a training "
-                               "run). Pass a zoo name, a model folder or a run folder.")
+        raise ModelFolderError(
+            f"{source} is not a ganzoo model: no {CONFIG} (nor model/{CONFIG} of a training "
+            "run). Pass a zoo name, a model folder or a run folder."
+        )
     folder = local_folder(folder)
     disc = folder / DISCRIMINATOR if (folder / DISCRIMINATOR).is_file() else None
     load_modules(folder, discriminator=disc is not None)
@@ -100,8 +110,10 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
         if why and required:
             if dst == "README.md":
                 raise GanzooError(f"model card {card_src} is {why}; generate it with `ganzoo card {name}`")
-            raise ModelFolderError(f"{src} is {why}: publish uploads only regular files inside the model folder. "
-                                   "Replace it with a copy of the file it stands for.")
+            raise ModelFolderError(
+                f"{src} is {why}: publish uploads only regular files inside the model folder. "
+                "Replace it with a copy of the file it stands for."
+            )
         if why:
             refused[str(src)] = why
     if card:
@@ -152,14 +164,26 @@ def get_token() -> str:
 
     token = os.environ.get("HF_TOKEN") or hf_token()
     if not token:
-        raise GanzooError("no Hugging Face token: run `hf auth login` (or `huggingface-cli login`), "
-                          "or set HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens).")
+        raise GanzooError(
+            "no Hugging Face token: run `hf auth login` (or `huggingface-cli login`), "
+            "or set HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens)."
+        )
     return token
 
 
-def publish(source: str, repo_id: str, *, private: bool = False, revision: str | None = None,
-            create_pr: bool = False, dry_run: bool = False, include_onnx: bool = False,
-            eval_json: str | None = None, card: str | None = None, api=None) -> dict:
+def publish(
+    source: str,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    create_pr: bool = False,
+    dry_run: bool = False,
+    include_onnx: bool = False,
+    eval_json: str | None = None,
+    card: str | None = None,
+    api=None,
+) -> dict:
     """Assemble, validate and upload; returns the report (and the commit URL when uploaded)."""
     if not is_repo_id(repo_id):
         raise GanzooError(f"--repo-id must look like OWNER/NAME (e.g. ganzoo/dcgan-mnist), got {repo_id!r}")
@@ -171,12 +195,20 @@ def publish(source: str, repo_id: str, *, private: bool = False, revision: str |
 
         # zoo entries (and folders with a manifest) uploaded to main are tagged with their version
         version = folder_version(staging) if not (revision or create_pr) else None
-        report.update(repo_id=repo_id, revision=revision, create_pr=create_pr, private=private, version=version,
-                      refused=info["refused"])
-        print(f"{'would upload' if dry_run else 'uploading'} {escaped(info['folder'])} to "
-              f"https://huggingface.co/{repo_id}"
-              f"{' (branch ' + escaped(revision) + ')' if revision else ''}{' as a PR' if create_pr else ''}"
-              f"{', tagged ' + escaped(version) if version else ''}:")
+        report.update(
+            repo_id=repo_id,
+            revision=revision,
+            create_pr=create_pr,
+            private=private,
+            version=version,
+            refused=info["refused"],
+        )
+        print(
+            f"{'would upload' if dry_run else 'uploading'} {escaped(info['folder'])} to "
+            f"https://huggingface.co/{repo_id}"
+            f"{' (branch ' + escaped(revision) + ')' if revision else ''}{' as a PR' if create_pr else ''}"
+            f"{', tagged ' + escaped(version) if version else ''}:"
+        )
         for f, s in report["files"].items():
             print(f"  {f:<28} {s / 1e6:8.2f} MB")
         for f, why in info["refused"].items():
@@ -196,18 +228,30 @@ def publish(source: str, repo_id: str, *, private: bool = False, revision: str |
             # an existing tag refuses the upload before anything is sent.
             tags = {t.name for t in api.list_repo_refs(repo_id, repo_type="model").tags}
             if version in tags:
-                raise GanzooError(f"{repo_id} already has a tag {version!r}: a published version never changes. "
-                                  "Release the new weights as a new version (python -m training.release), or "
-                                  "upload to a branch with --revision for a test.")
+                raise GanzooError(
+                    f"{repo_id} already has a tag {version!r}: a published version never changes. "
+                    "Release the new weights as a new version (python -m training.release), or "
+                    "upload to a branch with --revision for a test."
+                )
         if revision:
             api.create_branch(repo_id, branch=revision, exist_ok=True)
-        commit = api.upload_folder(repo_id=repo_id, folder_path=str(staging), revision=revision,
-                                   create_pr=create_pr or None, repo_type="model",
-                                   commit_message=f"Upload {info['name'] or 'model'} with ganzoo")
+        commit = api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(staging),
+            revision=revision,
+            create_pr=create_pr or None,
+            repo_type="model",
+            commit_message=f"Upload {info['name'] or 'model'} with ganzoo",
+        )
         report["commit"] = str(getattr(commit, "commit_url", commit))
         if version:
-            api.create_tag(repo_id, tag=version, revision=getattr(commit, "oid", None) or revision,
-                           tag_message=f"{info['name'] or 'model'} {version}", repo_type="model")
+            api.create_tag(
+                repo_id,
+                tag=version,
+                revision=getattr(commit, "oid", None) or revision,
+                tag_message=f"{info['name'] or 'model'} {version}",
+                repo_type="model",
+            )
             report["tag"] = version
         print(f"done: {report['commit']}")
         return report

@@ -6,6 +6,7 @@ size, class names, where to find them) and the ZOO entries (architecture x data 
 version of their bundled weights (read from each weights folder's manifest.json, written by
 `python -m training.release`). A new architecture or data set is one row here plus its file.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -29,7 +30,7 @@ PUBLISHED: frozenset[str] = frozenset()
 
 
 def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.6) -> str:
-    """" Did you mean: a, b?" for the close matches of `name`, or "" (the one close-match helper)."""
+    """ " Did you mean: a, b?" for the close matches of `name`, or "" (the one close-match helper)."""
     from .errors import escaped
 
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
@@ -61,23 +62,69 @@ def _arch(name: str, paper: str, conditional: bool, module: str, cfg: str, gen: 
     return Architecture(name, paper, conditional, f"{m}:{cfg}", f"{m}:{gen}", f"{m}:{disc}" if disc else None)
 
 
-ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in [
-    _arch("gan", "Goodfellow et al. 2014, Generative Adversarial Nets", False,
-          "gan", "GANConfig", "GANGenerator", "GANDiscriminator"),
-    _arch("dcgan", "Radford et al. 2015, Unsupervised Representation Learning with DCGANs", False,
-          "dcgan", "DCGANConfig", "DCGANGenerator", "DCGANDiscriminator"),
-    _arch("cgan", "Mirza & Osindero 2014, Conditional Generative Adversarial Nets", True,
-          "cgan", "CGANConfig", "CGANGenerator", "CGANDiscriminator"),
-    _arch("wgan", "Arjovsky et al. 2017, Wasserstein GAN", False,
-          "wgan", "WGANConfig", "WGANGenerator", "WGANCritic"),
-    _arch("wgan-gp", "Gulrajani et al. 2017, Improved Training of Wasserstein GANs", False,
-          "wgan_gp", "WGANGPConfig", "WGANGPGenerator", "WGANGPCritic"),
-    # the baseline the GANs are measured against (no discriminator: trained on the ELBO)
-    _arch("vae", "Kingma & Welling 2014, Auto-Encoding Variational Bayes", False,
-          "vae", "VAEConfig", "VAEGenerator", None),
-    _arch("stylegan2", "Karras et al. 2020, Analyzing and Improving the Image Quality of StyleGAN", False,
-          "stylegan2", "StyleGAN2Config", "StyleGAN2Generator", "StyleGAN2Discriminator"),
-]}
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in [
+        _arch(
+            "gan",
+            "Goodfellow et al. 2014, Generative Adversarial Nets",
+            False,
+            "gan",
+            "GANConfig",
+            "GANGenerator",
+            "GANDiscriminator",
+        ),
+        _arch(
+            "dcgan",
+            "Radford et al. 2015, Unsupervised Representation Learning with DCGANs",
+            False,
+            "dcgan",
+            "DCGANConfig",
+            "DCGANGenerator",
+            "DCGANDiscriminator",
+        ),
+        _arch(
+            "cgan",
+            "Mirza & Osindero 2014, Conditional Generative Adversarial Nets",
+            True,
+            "cgan",
+            "CGANConfig",
+            "CGANGenerator",
+            "CGANDiscriminator",
+        ),
+        _arch(
+            "wgan", "Arjovsky et al. 2017, Wasserstein GAN", False, "wgan", "WGANConfig", "WGANGenerator", "WGANCritic"
+        ),
+        _arch(
+            "wgan-gp",
+            "Gulrajani et al. 2017, Improved Training of Wasserstein GANs",
+            False,
+            "wgan_gp",
+            "WGANGPConfig",
+            "WGANGPGenerator",
+            "WGANGPCritic",
+        ),
+        # the baseline the GANs are measured against (no discriminator: trained on the ELBO)
+        _arch(
+            "vae",
+            "Kingma & Welling 2014, Auto-Encoding Variational Bayes",
+            False,
+            "vae",
+            "VAEConfig",
+            "VAEGenerator",
+            None,
+        ),
+        _arch(
+            "stylegan2",
+            "Karras et al. 2020, Analyzing and Improving the Image Quality of StyleGAN",
+            False,
+            "stylegan2",
+            "StyleGAN2Config",
+            "StyleGAN2Generator",
+            "StyleGAN2Discriminator",
+        ),
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -91,23 +138,39 @@ class Dataset:
     zoo: bool = False  # the zoo has entries for it, and ganzoo ships its evaluation classifier
 
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in [
-    Dataset("mnist", 1, 28, tuple(str(i) for i in range(10)), "ylecun/mnist", "MNIST", zoo=True),
-    Dataset("fashion-mnist", 1, 28, ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                                     "Sneaker", "Bag", "Ankle boot"), "zalando-datasets/fashion_mnist",
-            "FashionMNIST", zoo=True),
-    Dataset("cifar10", 3, 32, ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                               "truck"), "uoft-cs/cifar10", "CIFAR10"),
-    Dataset("celeba", 3, 64, (), "celeba", "celeba"),
-]}
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset("mnist", 1, 28, tuple(str(i) for i in range(10)), "ylecun/mnist", "MNIST", zoo=True),
+        Dataset(
+            "fashion-mnist",
+            1,
+            28,
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+            "zalando-datasets/fashion_mnist",
+            "FashionMNIST",
+            zoo=True,
+        ),
+        Dataset(
+            "cifar10",
+            3,
+            32,
+            ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+            "uoft-cs/cifar10",
+            "CIFAR10",
+        ),
+        Dataset("celeba", 3, 64, (), "celeba", "celeba"),
+    ]
+}
 
 
 def get_architecture(name: str) -> Architecture:
     if name not in ARCHITECTURES:
         from .errors import GanzooError
 
-        raise GanzooError(f"unknown architecture {name!r}.{did_you_mean(name, ARCHITECTURES)} "
-                          f"Known: {', '.join(ARCHITECTURES)}.")
+        raise GanzooError(
+            f"unknown architecture {name!r}.{did_you_mean(name, ARCHITECTURES)} Known: {', '.join(ARCHITECTURES)}."
+        )
     return ARCHITECTURES[name]
 
 
@@ -127,6 +190,7 @@ class ZooEntry:
     """An architecture x data set pair. Its bundled weights, if any, are described by the folder's manifest.json:
     version, sha256 of every file, the exact recipe, command, hardware, CPU and wall time, and the metrics.
     Releasing an entry (`python -m training.release`) writes that folder and manifest; no Python source changes."""
+
     name: str
     arch: str
     dataset: str
@@ -182,15 +246,21 @@ def _read_manifest(path: Path) -> dict | None:
         return hit[1]
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
-        ok = isinstance(m, dict) and isinstance(m.get("version"), str) and isinstance(m.get("files"), dict) \
+        ok = (
+            isinstance(m, dict)
+            and isinstance(m.get("version"), str)
+            and isinstance(m.get("files"), dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in m["files"].items())
+        )
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         ok = False
     if not ok:
         from .errors import REINSTALL, ModelFolderError
 
-        raise ModelFolderError(f"bundled manifest {path} is damaged (not a ganzoo manifest with a version and "
-                               f"the files' sha256): the ganzoo install is incomplete; {REINSTALL}.")
+        raise ModelFolderError(
+            f"bundled manifest {path} is damaged (not a ganzoo manifest with a version and "
+            f"the files' sha256): the ganzoo install is incomplete; {REINSTALL}."
+        )
     _MANIFESTS[path] = (mtime, m)
     return m
 
@@ -208,15 +278,18 @@ def checkout_dir(sub: str, purpose: str, instead: str = "") -> Path:
         return root / sub
     from .errors import GanzooError
 
-    raise GanzooError(f"{purpose} needs the ganzoo repository's {sub}/ folder, which the installed package does "
-                      "not include: git clone the ganzoo repository, `pip install -e .` in it and run this there"
-                      f"{f' ({instead})' if instead else ''}.")
+    raise GanzooError(
+        f"{purpose} needs the ganzoo repository's {sub}/ folder, which the installed package does "
+        "not include: git clone the ganzoo repository, `pip install -e .` in it and run this there"
+        f"{f' ({instead})' if instead else ''}."
+    )
 
 
 def list_models(pattern: str = "*", *, with_weights: bool = False) -> list[str]:
     """Zoo entry names matching a glob pattern (e.g. "*-mnist", "cgan-*"; case-insensitive, as the names)."""
-    return [n for n, e in ZOO.items()
-            if fnmatch.fnmatchcase(n, pattern.lower()) and (e.has_weights or not with_weights)]
+    return [
+        n for n, e in ZOO.items() if fnmatch.fnmatchcase(n, pattern.lower()) and (e.has_weights or not with_weights)
+    ]
 
 
 def canonical_name(name):
@@ -244,9 +317,16 @@ def get_entry(name: str) -> ZooEntry:
 def info(name: str) -> dict:
     """A plain-dict description of a zoo entry."""
     e = get_entry(name)
-    return {"name": e.name, "architecture": e.arch, "dataset": e.dataset, "version": e.version,
-            "hub_repo": e.hub_repo, "bundled_weights": e.has_weights, "sha256": e.sha256 or {},
-            "class_names": list(DATASETS[e.dataset].class_names) if ARCHITECTURES[e.arch].conditional else []}
+    return {
+        "name": e.name,
+        "architecture": e.arch,
+        "dataset": e.dataset,
+        "version": e.version,
+        "hub_repo": e.hub_repo,
+        "bundled_weights": e.has_weights,
+        "sha256": e.sha256 or {},
+        "class_names": list(DATASETS[e.dataset].class_names) if ARCHITECTURES[e.arch].conditional else [],
+    }
 
 
 def listing(name: str) -> dict:
@@ -255,8 +335,15 @@ def listing(name: str) -> dict:
     import json
 
     e = get_entry(name)
-    out = {"name": e.name, "architecture": e.arch, "dataset": e.dataset, "version": e.version,
-           "bundled": e.has_weights, "hub_repo": e.hub_repo, "conditional": ARCHITECTURES[e.arch].conditional}
+    out = {
+        "name": e.name,
+        "architecture": e.arch,
+        "dataset": e.dataset,
+        "version": e.version,
+        "bundled": e.has_weights,
+        "hub_repo": e.hub_repo,
+        "conditional": ARCHITECTURES[e.arch].conditional,
+    }
     if e.has_weights:
         conf = json.loads((e.folder / "config.json").read_text(encoding="utf-8"))
         out.update({k: conf[k] for k in ("latent_dim", "image_shape", "num_classes", "class_names")})

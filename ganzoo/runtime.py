@@ -8,6 +8,7 @@
 This module must not import torch (a test enforces it). It also works copied alone into an app;
 the input checks here are the ones `ganzoo.load(...).sample` uses, so both accept the same input.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ def check_seed(seed) -> int | None:
 
 def check_truncation(truncation) -> float | None:
     """None or a positive finite number."""
-    if truncation is not None and (isinstance(truncation, bool) or not isinstance(truncation, (int, float))
-                                   or not 0 < truncation < float("inf")):
+    if truncation is not None and (
+        isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < float("inf")
+    ):
         raise GanzooError(f"truncation must be a positive number (e.g. 0.7), got {truncation!r}")
     return None if truncation is None else float(truncation)
 
@@ -70,8 +72,10 @@ def check_n(n) -> int:
 
 
 def nonfinite_error(bad: int, total: int) -> GanzooError:
-    return GanzooError(f"z holds {bad} NaN or infinite value(s) out of {total}; latents must be finite "
-                       "(standard-normal draws, e.g. from sample_latent).")
+    return GanzooError(
+        f"z holds {bad} NaN or infinite value(s) out of {total}; latents must be finite "
+        "(standard-normal draws, e.g. from sample_latent)."
+    )
 
 
 def label_indices(labels, n: int, class_names: Sequence[str], source: str = "this model") -> np.ndarray | None:
@@ -81,8 +85,10 @@ def label_indices(labels, n: int, class_names: Sequence[str], source: str = "thi
     k = len(class_names)
     if not k:
         if labels is not None:
-            raise LabelError(f"{source} is unconditional: it takes no labels. Drop `labels`, or load a "
-                             "conditional model such as cgan-mnist.")
+            raise LabelError(
+                f"{source} is unconditional: it takes no labels. Drop `labels`, or load a "
+                "conditional model such as cgan-mnist."
+            )
         return None
     if labels is None:
         return np.arange(n, dtype=np.int64) % k
@@ -117,16 +123,20 @@ def _label_index(label, class_names: Sequence[str]) -> int:
             return list(class_names).index(label)
         index = int_label(label)
         if index is None:
-            raise LabelError(f"unknown class name {label!r}.{did_you_mean(label, class_names, n=2)} "
-                             f"Valid: {', '.join(map(escaped, class_names))} "
-                             f"(or an int 0..{k - 1}).")
+            raise LabelError(
+                f"unknown class name {label!r}.{did_you_mean(label, class_names, n=2)} "
+                f"Valid: {', '.join(map(escaped, class_names))} "
+                f"(or an int 0..{k - 1})."
+            )
         label = index
     if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
         raise LabelError(f"labels must be ints or class names, got {label!r} ({type(label).__name__})")
     # onnxruntime's Gather wraps negative indices to the end: a -1 would silently give the last class
     if not 0 <= label < k:
-        raise LabelError(f"label {label} is out of range: this model has {k} classes, 0..{k - 1} "
-                         f"({', '.join(map(escaped, class_names))}).")
+        raise LabelError(
+            f"label {label} is out of range: this model has {k} classes, 0..{k - 1} "
+            f"({', '.join(map(escaped, class_names))})."
+        )
     return int(label)
 
 
@@ -204,7 +214,7 @@ def sample_latent(n: int, latent_dim: int, seed: int | None = None, truncation: 
     nblocks = -(-count // 4)
     for b0 in range(0, nblocks, _CHUNK_BLOCKS):
         blocks = np.arange(b0, min(b0 + _CHUNK_BLOCKS, nblocks), dtype=np.uint64)
-        z[4 * b0:4 * b0 + 4 * len(blocks)] = _normal_blocks(seed, blocks, 0).reshape(-1)[:count - 4 * b0]
+        z[4 * b0 : 4 * b0 + 4 * len(blocks)] = _normal_blocks(seed, blocks, 0).reshape(-1)[: count - 4 * b0]
     if t is not None:
         bad = np.flatnonzero(np.abs(z) > np.float64(t))  # a float64 scalar: compared in float64, not float32
         for rnd in range(1, TRUNCATION_ROUNDS):
@@ -306,8 +316,17 @@ def grid_layout(n: int, nrow: int | None = None) -> tuple[int, int]:
     return -(-n // nrow), nrow
 
 
-def peak_bytes(n: int, latent_dim: int, image_shape: Sequence[int], *, chunk: int, work_per_image: int,
-               image_itemsize: int = 4, grid: bool = False, nrow: int | None = None) -> int:
+def peak_bytes(
+    n: int,
+    latent_dim: int,
+    image_shape: Sequence[int],
+    *,
+    chunk: int,
+    work_per_image: int,
+    image_itemsize: int = 4,
+    grid: bool = False,
+    nrow: int | None = None,
+) -> int:
     """Estimated peak bytes of making n images chunk at a time (and, with `grid`, a grid PNG of them): the n
     latents twice (a float32 copy, a finiteness mask or truncation's temporaries), the n images, the generator's working
     memory for one
@@ -340,14 +359,17 @@ def ensure_fits(nbytes: int, what: str) -> None:
         return  # reading /proc and /sys costs more than generating one small batch
     free = available_memory()
     if free is not None and nbytes > free:
-        raise GanzooError(f"{what} need about {_gb(nbytes)} of memory at the peak, but only {_gb(free)} is available"
-                          " (the smaller of MemAvailable and the cgroup limit): ask for fewer at a time (e.g. a loop "
-                          "of sample(10000, seed=i)).")
+        raise GanzooError(
+            f"{what} need about {_gb(nbytes)} of memory at the peak, but only {_gb(free)} is available"
+            " (the smaller of MemAvailable and the cgroup limit): ask for fewer at a time (e.g. a loop "
+            "of sample(10000, seed=i))."
+        )
 
 
 class OnnxGenerator:
-    def __init__(self, path: str | os.PathLike, *, providers: Sequence[str] | None = None,
-                 intra_op_threads: int | None = None):
+    def __init__(
+        self, path: str | os.PathLike, *, providers: Sequence[str] | None = None, intra_op_threads: int | None = None
+    ):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -362,8 +384,10 @@ class OnnxGenerator:
         providers = list(providers) if providers else ["CPUExecutionProvider"]
         missing = [p for p in providers if p not in available]
         if missing:
-            raise OnnxGeneratorError(f"onnxruntime providers {missing} are not available here; available: {available}. "
-                                     "For CUDA install onnxruntime-gpu.")
+            raise OnnxGeneratorError(
+                f"onnxruntime providers {missing} are not available here; available: {available}. "
+                "For CUDA install onnxruntime-gpu."
+            )
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=providers)
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -399,8 +423,16 @@ class OnnxGenerator:
     def peak_bytes(self, n: int, *, grid: bool = False, nrow: int | None = None) -> int:
         """Estimated peak bytes of generating n images, and with `grid` a grid of them (see `peak_bytes`)."""
         itemsize = 1 if self.session.get_outputs()[0].type == "tensor(uint8)" else 4
-        return peak_bytes(n, self.latent_dim, self.image_shape, chunk=ONNX_CHUNK, image_itemsize=itemsize,
-                          work_per_image=ONNX_WORK_PER_VALUE * math.prod(self.image_shape), grid=grid, nrow=nrow)
+        return peak_bytes(
+            n,
+            self.latent_dim,
+            self.image_shape,
+            chunk=ONNX_CHUNK,
+            image_itemsize=itemsize,
+            work_per_image=ONNX_WORK_PER_VALUE * math.prod(self.image_shape),
+            grid=grid,
+            nrow=nrow,
+        )
 
     def _ensure_fits(self, n: int) -> None:
         ensure_fits(self.peak_bytes(n), f"{n} images of {'x'.join(map(str, self.image_shape))}")
@@ -424,35 +456,41 @@ class OnnxGenerator:
         if bad:
             raise nonfinite_error(bad, z.size)
         if self.conditional and labels is None:
-            raise OnnxGeneratorError(f"this generator is conditional: pass labels (ints 0..{self.num_classes - 1} "
-                                     f"or class names {self.class_names})")
+            raise OnnxGeneratorError(
+                f"this generator is conditional: pass labels (ints 0..{self.num_classes - 1} "
+                f"or class names {self.class_names})"
+            )
         n = z.shape[0]
         self._ensure_fits(n)
         y = self.labels_array(labels, n)
         out = None
         for i in range(0, n, ONNX_CHUNK):  # bounded working memory for any n
-            feeds = {name: z[i:i + ONNX_CHUNK]}
+            feeds = {name: z[i : i + ONNX_CHUNK]}
             if y is not None:
-                feeds["labels"] = y[i:i + ONNX_CHUNK]
+                feeds["labels"] = y[i : i + ONNX_CHUNK]
             images = self.session.run(None, feeds)[0]
             if n <= ONNX_CHUNK:
                 return images
             if out is None:
                 out = np.empty((n, *images.shape[1:]), images.dtype)
-            out[i:i + len(images)] = images
+            out[i : i + len(images)] = images
         return out
 
     def sample(self, n: int, labels=None, seed: int | None = None, truncation: float | None = None) -> np.ndarray:
         """n images; conditional models without labels get balanced labels 0, 1, ..., K-1, 0, ...
         The same seed gives the same images as ganzoo.load(...).sample (to float tolerance)."""
         if self.space == "w":
-            raise OnnxGeneratorError("this is a w file: it draws images for given ws (batch, num_ws, w_dim) with "
-                                     "generate(ws); sample from z with the z file (`ganzoo export NAME -o FILE`)")
+            raise OnnxGeneratorError(
+                "this is a w file: it draws images for given ws (batch, num_ws, w_dim) with "
+                "generate(ws); sample from z with the z file (`ganzoo export NAME -o FILE`)"
+            )
         if truncation is not None and self.truncates_in_w:
-            raise OnnxGeneratorError("this style-based generator truncates in W (each w pulled toward w_avg), not "
-                                     "z as sample(truncation=) does for other files: use the w file's generate("
-                                     "w_avg + psi * (ws - w_avg)), or sample_latent(n, seed, truncation=t) for z "
-                                     "truncation on purpose")
+            raise OnnxGeneratorError(
+                "this style-based generator truncates in W (each w pulled toward w_avg), not "
+                "z as sample(truncation=) does for other files: use the w file's generate("
+                "w_avg + psi * (ws - w_avg)), or sample_latent(n, seed, truncation=t) for z "
+                "truncation on purpose"
+            )
         n = check_n(n)
         self._ensure_fits(n)  # before the labels and latents are made
         y = self.labels_array(labels, n)

@@ -1,6 +1,7 @@
 """Shared fixtures. Data: quick tests train and evaluate on `data_root`, a small synthetic MNIST and
 Fashion-MNIST written in torchvision's IDX layout, so they run on any clean checkout; tests that need
 the real data sets take `real_data_root`, which skips (with the reason) where they are absent."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # ganzoo's one rule ($GANZOO_DATA, else ./data); absolute, since doc blocks and subprocesses run elsewhere
 DATA_ROOT = resolve_data_root().resolve()
 IDX_FOLDERS = ("MNIST", "FashionMNIST")  # the zoo's data sets, as torchvision names their folders
-IDX_FILES = tuple(f"{split}-{kind}" for split in ("train", "t10k")
-                  for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
+IDX_FILES = tuple(
+    f"{split}-{kind}" for split in ("train", "t10k") for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
+)
 
 # Small widths so every architecture builds and runs in milliseconds.
 TINY = {
@@ -82,8 +84,10 @@ def real_data_missing(root: Path = DATA_ROOT) -> str | None:
         for name in IDX_FILES:
             path = root / folder / "raw" / name
             if not path.is_file() and not path.with_name(name + ".gz").is_file():
-                return (f"needs the real MNIST and Fashion-MNIST in torchvision's layout; {path} is missing "
-                        "(set GANZOO_DATA to the folder holding MNIST/ and FashionMNIST/)")
+                return (
+                    f"needs the real MNIST and Fashion-MNIST in torchvision's layout; {path} is missing "
+                    "(set GANZOO_DATA to the folder holding MNIST/ and FashionMNIST/)"
+                )
     return None
 
 

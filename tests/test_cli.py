@@ -33,8 +33,9 @@ def test_sample_errors(tmp_path, capsys):
     assert main(["sample", "wgan-gp-mnits", "-o", str(tmp_path / "x.png")]) == 2
     assert "Did you mean: wgan-gp-mnist" in capsys.readouterr().err
     assert main(["sample", str(f), "-n", "0", "-o", str(tmp_path / "x.png")]) == 2
-    assert capsys.readouterr().err == ("error: ganzoo sample: argument -n: -n must be >= 1, got 0 "
-                                       "(see `ganzoo sample -h`)\n")
+    assert capsys.readouterr().err == (
+        "error: ganzoo sample: argument -n: -n must be >= 1, got 0 (see `ganzoo sample -h`)\n"
+    )
 
 
 def test_console_script_entry_point(tmp_path):
@@ -63,8 +64,27 @@ def test_steer_writes_one_morph_per_row_left_to_right(tmp_path, capsys, monkeypa
     assert main(["steer", str(f), "--toward", "7", "--steps", "5", "-o", str(out)]) == 0
     assert capsys.readouterr().out == f"wrote 1 morph of 5 steps toward 7 to {out} (one row per seed, left to right)\n"
     assert Image.open(out).size == (5 * 30 + 2, 1 * 30 + 2)
-    assert main(["steer", str(f), "--seed", "0", "--seed", "1", "--seed", "2", "--toward", "7", "--steps", "4",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "steer",
+                str(f),
+                "--seed",
+                "0",
+                "--seed",
+                "1",
+                "--seed",
+                "2",
+                "--toward",
+                "7",
+                "--steps",
+                "4",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "wrote 3 morphs of 4 steps" in capsys.readouterr().out
     assert Image.open(out).size == (4 * 30 + 2, 3 * 30 + 2)
 
@@ -85,9 +105,11 @@ def test_sample_an_onnx_file(tmp_path, capsys):
     assert grid.shape == (2 * 30 + 2, 2 * 30 + 2)  # 3 images, 2 per row
     assert np.array_equal(grid[2:30, 32:60], want[1, ..., 0])
     assert main(["sample", str(onnx_file), "--truncation", "0.5", "-o", str(out)]) == 2
-    assert capsys.readouterr().err == ("error: --truncation is for zoo names, model folders and Hub repos, not an "
-                                       "ONNX file (which onnxruntime samples on the CPU, untruncated): drop "
-                                       "--truncation\n")
+    assert capsys.readouterr().err == (
+        "error: --truncation is for zoo names, model folders and Hub repos, not an "
+        "ONNX file (which onnxruntime samples on the CPU, untruncated): drop "
+        "--truncation\n"
+    )
     assert main(["sample", str(onnx_file), "--device", "cuda", "-o", str(out)]) == 2
     assert "error: --device cuda is for zoo names" in capsys.readouterr().err
     assert main(["sample", str(tmp_path / "none.onnx"), "-o", str(out)]) == 2
@@ -101,8 +123,9 @@ def test_help_says_what_works_without_torch(capsys):
         main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    assert ("Without torch (an app's install: pip install 'ganzoo-models[runtime]'), list, info and sample "
-            "FILE.onnx work.") in out
+    assert (
+        "Without torch (an app's install: pip install 'ganzoo-models[runtime]'), list, info and sample FILE.onnx work."
+    ) in out
     assert "  sample, steer, invert, mix, eval: pip install 'ganzoo-models[torch]'\n" in out
     assert "  export: pip install 'ganzoo-models[onnx]'\n" in out
     assert "  publish, card: pip install 'ganzoo-models[torch,hub]'\n" in out
@@ -129,8 +152,10 @@ print(json.dumps(runs))
 
 
 def torch_error(cmd: str, extra: str = "torch") -> str:
-    return (f"error: ganzoo {cmd} needs torch, which is not installed: pip install 'ganzoo-models[{extra}]' (or the "
-            "torch build for your platform). Without torch, list, info and sample FILE.onnx work.\n")
+    return (
+        f"error: ganzoo {cmd} needs torch, which is not installed: pip install 'ganzoo-models[{extra}]' (or the "
+        "torch build for your platform). Without torch, list, info and sample FILE.onnx work.\n"
+    )
 
 
 def test_every_command_without_torch(tmp_path):
@@ -155,8 +180,13 @@ def test_every_command_without_torch(tmp_path):
         (["card", "dcgan-mnist", "-o", str(tmp_path / "c.md")], 2, torch_error("card")),
         (["train", "dcgan-mnist", "--out", str(tmp_path / "run")], 2, None),
     ]
-    r = subprocess.run([sys.executable, "-c", NO_TORCH, json.dumps([c[0] for c in cases])], capture_output=True,
-                       text=True, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", NO_TORCH, json.dumps([c[0] for c in cases])],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     runs = json.loads(r.stdout)
     for (argv, want_code, want_err), (code, out, err) in zip(cases, runs):
@@ -186,8 +216,11 @@ def test_invert_prints_the_error_in_context(tmp_path, capsys):
     img.save(tmp_path / "d.png")
     assert main(["invert", "dcgan-mnist", str(tmp_path / "d.png"), "--steps", "5", "-o", str(tmp_path / "r.png")]) == 0
     line = capsys.readouterr().out.splitlines()[0]
-    got = re.fullmatch(r".*d\.png: reconstruction MSE ([0-9.]+), (\d+)% of the image's own pixel variance "
-                       r"\(0 % would be a perfect copy, 100 % a flat grey image\)", line)
+    got = re.fullmatch(
+        r".*d\.png: reconstruction MSE ([0-9.]+), (\d+)% of the image's own pixel variance "
+        r"\(0 % would be a perfect copy, 100 % a flat grey image\)",
+        line,
+    )
     assert got, line
     x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255)
     assert int(got.group(2)) == round(100 * float(got.group(1)) / float(x.var(unbiased=False)))

@@ -1,4 +1,5 @@
 """benchmarks/compare.py runs end to end on tiny models and a synthetic data set."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,8 +22,21 @@ def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
     spec.loader.exec_module(compare)
     monkeypatch.setattr(compare, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(compare, "N", 100)
-    out = compare.main(["--data-root", str(tmp_path / "data"), "--datasets", "mnist", "--only-extra",
-                        "--extra", f"vae-tiny={vae}", "--extra", f"dcgan-tiny={gan}", "--eval-n", "200"])
+    out = compare.main(
+        [
+            "--data-root",
+            str(tmp_path / "data"),
+            "--datasets",
+            "mnist",
+            "--only-extra",
+            "--extra",
+            f"vae-tiny={vae}",
+            "--extra",
+            f"dcgan-tiny={gan}",
+            "--eval-n",
+            "200",
+        ]
+    )
     res = out["mnist"]["models"]
     assert list(res) == ["vae-tiny", "dcgan-tiny"] and res["vae-tiny"]["architecture"] == "vae"
     assert all(0 <= r["copy_share"] <= 1 and r["sharpness"] > 0 and r["fd"] > 0 for r in res.values())

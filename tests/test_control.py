@@ -1,4 +1,5 @@
 """Controllable generation: steering toward a class, class directions, inversion (ganzoo.control)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -95,21 +96,27 @@ def test_invert_recovers_a_generated_image(tiny_mnist):
     assert (mse < 0.5 * start).all() and (mse < 2e-3).all(), (mse, start)
     assert torch.allclose(m.generate(z), target, atol=0.1)
     pils = m.to_pil(target)  # PIL images work the same
-    assert torch.allclose(m.invert(pils, steps=5), m.invert(torch.from_numpy(
-        np.stack([np.asarray(p, np.float32) / 255 for p in pils]))[:, None], steps=5), atol=1e-6)
+    assert torch.allclose(
+        m.invert(pils, steps=5),
+        m.invert(torch.from_numpy(np.stack([np.asarray(p, np.float32) / 255 for p in pils]))[:, None], steps=5),
+        atol=1e-6,
+    )
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda m: m.steer(m.sample_latent(1)[0], 12), r"toward must be a class of mnist: an int 0..9"),
-    (lambda m: m.steer(m.sample_latent(1)[0], "seven"), r"toward must be a class of mnist"),
-    (lambda m: m.steer(m.sample_latent(2), 3), r"steer takes one latent"),
-    (lambda m: m.steer(m.sample_latent(1)[0], 3, steps=1), r"steps must be an int >= 2"),
-    (lambda m: m.steer(torch.full((m.latent_dim,), float("nan")), 3), r"NaN or infinite"),
-    (lambda m: m.invert(torch.rand(2, 1, 32, 32)), r"images must have shape \(N, 1, 28, 28\)"),
-    (lambda m: m.invert(torch.rand(2, 3, 28, 28)), r"images must have shape \(N, 1, 28, 28\)"),
-    (lambda m: m.invert(torch.rand(2, 1, 28, 28) * 255), r"finite floats in \[0, 1\]"),
-    (lambda m: m.invert(m.to_pil(torch.rand(1, 1, 32, 32))), r"image size 32x32 does not match the model's 28x28"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m: m.steer(m.sample_latent(1)[0], 12), r"toward must be a class of mnist: an int 0..9"),
+        (lambda m: m.steer(m.sample_latent(1)[0], "seven"), r"toward must be a class of mnist"),
+        (lambda m: m.steer(m.sample_latent(2), 3), r"steer takes one latent"),
+        (lambda m: m.steer(m.sample_latent(1)[0], 3, steps=1), r"steps must be an int >= 2"),
+        (lambda m: m.steer(torch.full((m.latent_dim,), float("nan")), 3), r"NaN or infinite"),
+        (lambda m: m.invert(torch.rand(2, 1, 32, 32)), r"images must have shape \(N, 1, 28, 28\)"),
+        (lambda m: m.invert(torch.rand(2, 3, 28, 28)), r"images must have shape \(N, 1, 28, 28\)"),
+        (lambda m: m.invert(torch.rand(2, 1, 28, 28) * 255), r"finite floats in \[0, 1\]"),
+        (lambda m: m.invert(m.to_pil(torch.rand(1, 1, 32, 32))), r"image size 32x32 does not match the model's 28x28"),
+    ],
+)
 def test_bad_input(call, message, tiny_mnist):
     with pytest.raises(ganzoo.GanzooError, match=message):
         call(tiny_mnist)
@@ -128,8 +135,25 @@ def test_no_classifier_and_conditional_directions_are_refused(tmp_path):
 
 @pytest.mark.slow
 def test_cli_steer_and_invert(tmp_path, capsys):
-    assert cli(["steer", "dcgan-mnist", "--seed", "0", "--seed", "1", "--toward", "7", "--steps", "4",
-                "-o", str(tmp_path / "m.png")]) == 0
+    assert (
+        cli(
+            [
+                "steer",
+                "dcgan-mnist",
+                "--seed",
+                "0",
+                "--seed",
+                "1",
+                "--toward",
+                "7",
+                "--steps",
+                "4",
+                "-o",
+                str(tmp_path / "m.png"),
+            ]
+        )
+        == 0
+    )
     from PIL import Image
 
     assert Image.open(tmp_path / "m.png").size == (4 * 30 + 2, 2 * 30 + 2)  # one row per seed
@@ -138,8 +162,22 @@ def test_cli_steer_and_invert(tmp_path, capsys):
     for i, im in enumerate(m.to_pil(m.sample(2, seed=4))):
         im.save(tmp_path / f"d{i}.png")
         files.append(str(tmp_path / f"d{i}.png"))
-    assert cli(["invert", "dcgan-mnist", *files, "--steps", "20", "-o", str(tmp_path / "r.png"),
-                "--save-latents", str(tmp_path / "z.npy")]) == 0
+    assert (
+        cli(
+            [
+                "invert",
+                "dcgan-mnist",
+                *files,
+                "--steps",
+                "20",
+                "-o",
+                str(tmp_path / "r.png"),
+                "--save-latents",
+                str(tmp_path / "z.npy"),
+            ]
+        )
+        == 0
+    )
     assert np.load(tmp_path / "z.npy", allow_pickle=False).shape == (2, 64)
     assert "reconstruction MSE" in capsys.readouterr().out
     assert cli(["steer", "dcgan-mnist", "--toward", "Sneaker", "-o", str(tmp_path / "x.png")]) == 2

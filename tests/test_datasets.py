@@ -1,4 +1,5 @@
 """The data root rule and the synthetic IDX data set the quick tests train on."""
+
 from __future__ import annotations
 
 from pathlib import Path

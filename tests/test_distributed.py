@@ -1,4 +1,5 @@
 """torch.distributed (gloo, CPU): 2 processes train a few steps; ranks agree; resume crosses modes."""
+
 from __future__ import annotations
 
 import os
@@ -12,12 +13,27 @@ import torch.multiprocessing as mp
 
 from .conftest import ROOT
 
-FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--ckpt_every=2", "--eval_every=0", "--sample_every=0",
-        "--model.latent_dim=8", "--model.g_width=8", "--model.d_width=8",
-        "--decay_from=0"]  # wgan-mnist's recipe decays its rates late in the run: constant rates for a 4-step run
+FAST = [
+    "--subset=256",
+    "--batch_size=16",
+    "--log_every=1",
+    "--ckpt_every=2",
+    "--eval_every=0",
+    "--sample_every=0",
+    "--model.latent_dim=8",
+    "--model.g_width=8",
+    "--model.d_width=8",
+    "--decay_from=0",
+]  # wgan-mnist's recipe decays its rates late in the run: constant rates for a 4-step run
 # StyleGAN2 has per-resolution widths, and R1 on every 2nd D update so the 4 steps run it twice
-SG2 = [*FAST[:6], "--model.latent_dim=8", "--model.w_dim=8", "--model.g_widths=8,8,4", "--model.d_widths=4,8,8",
-       "--gp_every=2"]
+SG2 = [
+    *FAST[:6],
+    "--model.latent_dim=8",
+    "--model.w_dim=8",
+    "--model.g_widths=8,8,4",
+    "--model.d_widths=4,8,8",
+    "--gp_every=2",
+]
 
 
 def fast(name: str) -> list[str]:
@@ -34,8 +50,9 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int, root: str) -> None:
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     torch.set_num_threads(1)
     from training.recipes import apply_overrides, get_recipe
     from training.train import Trainer
@@ -77,9 +94,27 @@ def test_torchrun_launch(tmp_path, data_root):
 
     out = tmp_path / "tr"
     main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet", "--steps=2", *FAST])
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port", str(_free_port()),
-           "-m", "training.train", "dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet",
-           "--device", "cpu", "--steps=4", "--resume", *FAST]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port",
+        str(_free_port()),
+        "-m",
+        "training.train",
+        "dcgan-mnist",
+        "--out",
+        str(out),
+        "--data-root",
+        str(data_root),
+        "--quiet",
+        "--device",
+        "cpu",
+        "--steps=4",
+        "--resume",
+        *FAST,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -7,6 +7,7 @@ A block may be preceded by directive comments:
 `pip install` lines are not run: the test environment is the installed one. The blocks of one file
 run in order in one temporary folder, so a later block may use an earlier block's output.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,12 +22,17 @@ import pytest
 from .conftest import DATA_ROOT, ROOT
 
 MAIN_DOCS = ["README.md", "training/README.md"]
-DOCS = MAIN_DOCS + sorted(str(p.relative_to(ROOT)) for d in ("docs", "training/records")
-                          for p in (ROOT / d).glob("*.md"))
+DOCS = MAIN_DOCS + sorted(
+    str(p.relative_to(ROOT)) for d in ("docs", "training/records") for p in (ROOT / d).glob("*.md")
+)
 # the sections a generator rewrites, by the file that holds them (see each generator's docstring)
-GENERATED = {"README.md": ["zoo"], "training/README.md": ["results", "ablation"],
-             "docs/performance.md": ["bench", "web-bench"], "docs/control.md": ["control"],
-             "docs/vae-vs-gan.md": ["compare"]}
+GENERATED = {
+    "README.md": ["zoo"],
+    "training/README.md": ["results", "ablation"],
+    "docs/performance.md": ["bench", "web-bench"],
+    "docs/control.md": ["control"],
+    "docs/vae-vs-gan.md": ["compare"],
+}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: (skip|sub) (.*?) -->")
 
@@ -57,8 +63,8 @@ def blocks(doc: str) -> list[Block]:
         lang = m.group(1)
         if lang not in ("bash", "python"):
             continue
-        b = Block(doc, text[:m.start()].count("\n") + 1, lang, m.group(2))
-        before = text[:m.start()].rstrip("\n").splitlines()
+        b = Block(doc, text[: m.start()].count("\n") + 1, lang, m.group(2))
+        before = text[: m.start()].rstrip("\n").splitlines()
         while before and DIRECTIVE.search(before[-1]):  # directive lines right above the fence
             kind, arg = DIRECTIVE.search(before.pop()).groups()
             if kind == "skip":
@@ -90,11 +96,15 @@ def test_doc_blocks_run(doc, tmp_path, real_data_root):  # the examples train an
     for b in blocks(doc):
         if b.skip:
             continue
-        cmd = ["bash", "-euo", "pipefail", "-c", b.runnable()] if b.lang == "bash" else \
-            [sys.executable, "-c", b.runnable()]
+        cmd = (
+            ["bash", "-euo", "pipefail", "-c", b.runnable()]
+            if b.lang == "bash"
+            else [sys.executable, "-c", b.runnable()]
+        )
         r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, \
+        assert r.returncode == 0, (
             f"{doc}:{b.line} ({b.lang}) failed:\n{b.runnable()}\n--- stderr ---\n{r.stderr[-3000:]}"
+        )
 
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|<img src=\"([^\"]+)\"")
@@ -103,8 +113,7 @@ LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)|<img src=\"([^\"]+)\"")
 def anchors(path) -> set[str]:
     """GitHub's heading anchors: lower case, punctuation other than '-' dropped, spaces as '-'."""
     text = FENCE.sub("", path.read_text())
-    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-            for h in re.findall(r"^#+ (.*)$", text, re.M)}
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.*)$", text, re.M)}
 
 
 @pytest.mark.parametrize("doc", DOCS)
@@ -129,8 +138,12 @@ def test_generated_sections_are_where_their_generators_write():
             assert f"<!-- {name} begin -->" in text and f"<!-- {name} end -->" in text, f"{doc}: no {name} markers"
     sys.path.insert(0, str(ROOT / "benchmarks"))  # control.py imports bench.py as a sibling
     try:
-        for script, section in (("bench", "bench"), ("web", "web-bench"), ("control", "control"),
-                                ("compare", "compare")):
+        for script, section in (
+            ("bench", "bench"),
+            ("web", "web-bench"),
+            ("control", "control"),
+            ("compare", "compare"),
+        ):
             spec = importlib.util.spec_from_file_location(f"_doc_{script}", ROOT / "benchmarks" / f"{script}.py")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)

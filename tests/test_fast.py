@@ -1,4 +1,5 @@
 """ganzoo.fast: inference rewrites give the original generator's images to float tolerance."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,8 +54,9 @@ def test_unit_range_wraps_a_generator_it_cannot_fold():
     from ganzoo.models import build, make_config
 
     torch.manual_seed(0)  # conditional BatchNorm ends in torch.tanh inside forward: nothing to fold
-    g, _ = build("cgan", make_config("cgan", {"latent_dim": 8, "g_width": 8, "d_width": 8, "num_classes": 10,
-                                              "g_cond": "cbn"}))
+    g, _ = build(
+        "cgan", make_config("cgan", {"latent_dim": 8, "g_width": 8, "d_width": 8, "num_classes": 10, "g_cond": "cbn"})
+    )
     fast = optimize(g.eval(), convt="phase", unit_range=True)
     assert isinstance(fast, ToUnitRange)
     z, y = torch.randn(4, 8), torch.arange(4)
@@ -67,8 +69,9 @@ def test_first_layer_writes_its_map_channels_last_without_a_copy():
 
     m = ganzoo.load("dcgan-mnist")
     plain = next(x for x in optimize(m.generator, convt="phase").modules() if isinstance(x, LinearToMap))
-    nhwc = next(x for x in optimize(m.generator, convt="phase", channels_last=True).modules()
-                if isinstance(x, LinearToMap))
+    nhwc = next(
+        x for x in optimize(m.generator, convt="phase", channels_last=True).modules() if isinstance(x, LinearToMap)
+    )
     z = torch.randn(3, m.latent_dim, 1, 1)
     with torch.no_grad():
         a, b = plain(z), nhwc(z)
@@ -92,8 +95,8 @@ def test_every_export_form_matches_the_original(tmp_path, convt):
         nodes = [n.op_type for n in proto.graph.node]  # the four summed, Tanh, one DepthToSpace on the image
         assert not {"Slice", "Pad", "Mul"} & set(nodes) and nodes.count("DepthToSpace") == 1
         first = nodes.index("Conv")
-        assert nodes[first:first + 3] == ["Conv", "Relu", "Conv"] and nodes.count("Conv") == 8, nodes
-        assert nodes[nodes.index("Tanh") - 1:nodes.index("Tanh") + 2] == ["Add", "Tanh", "DepthToSpace"], nodes
+        assert nodes[first : first + 3] == ["Conv", "Relu", "Conv"] and nodes.count("Conv") == 8, nodes
+        assert nodes[nodes.index("Tanh") - 1 : nodes.index("Tanh") + 2] == ["Add", "Tanh", "DepthToSpace"], nodes
 
 
 def test_fp16_and_int8_files_are_smaller_close_and_load_in_the_runtime(tmp_path):
@@ -104,8 +107,11 @@ def test_fp16_and_int8_files_are_smaller_close_and_load_in_the_runtime(tmp_path)
     from ganzoo.runtime import OnnxGenerator
 
     m = ganzoo.load("dcgan-mnist")
-    paths = {"fp32": m.export_onnx(tmp_path / "a.onnx"), "fp16": m.export_onnx(tmp_path / "b.onnx", fp16=True),
-             "int8": m.export_onnx(tmp_path / "c.onnx", quantize="int8", convt="phase")}
+    paths = {
+        "fp32": m.export_onnx(tmp_path / "a.onnx"),
+        "fp16": m.export_onnx(tmp_path / "b.onnx", fp16=True),
+        "int8": m.export_onnx(tmp_path / "c.onnx", quantize="int8", convt="phase"),
+    }
     size = {k: p.stat().st_size for k, p in paths.items()}
     assert size["fp16"] < 0.55 * size["fp32"] and size["int8"] < 0.4 * size["fp32"]
     for precision, path in paths.items():
@@ -178,8 +184,10 @@ def test_phase_pair_is_exact_for_every_depth(size, channels):
     from ganzoo.models import build, make_config
 
     torch.manual_seed(0)
-    g, _ = build("dcgan", make_config("dcgan", {"latent_dim": 8, "g_width": 8, "d_width": 8, "image_size": size,
-                                                "channels": channels}))
+    g, _ = build(
+        "dcgan",
+        make_config("dcgan", {"latent_dim": 8, "g_width": 8, "d_width": 8, "image_size": size, "channels": channels}),
+    )
     for m in g.modules():  # BatchNorm statistics away from identity, so the fold matters
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
@@ -247,8 +255,13 @@ def test_sampling_runs_the_rewrite_each_generator_class_declares(tiny):
         if rewrite is None:
             assert isinstance(fast, ToUnitRange) and fast.generator is g
         else:
-            want = optimize(g, convt=rewrite.convt, channels_last=rewrite.channels_last, unit_range=True,
-                            linear_chain=rewrite.linear_chain)
+            want = optimize(
+                g,
+                convt=rewrite.convt,
+                channels_last=rewrite.channels_last,
+                unit_range=True,
+                linear_chain=rewrite.linear_chain,
+            )
             assert _kinds(fast) == _kinds(want) and fast is not g
             convs = [m.weight for m in fast.modules() if isinstance(m, torch.nn.Conv2d)]
             assert all(w.is_contiguous(memory_format=torch.channels_last) == rewrite.channels_last for w in convs)

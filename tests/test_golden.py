@@ -1,4 +1,5 @@
 """Every bundled entry still draws its published images: a change that moves one needs a new version."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,10 @@ def test_golden_samples_unchanged(name):
     images = model.generate(g["z"], g.get("labels"))
     diff = (images - g["images"].float()).abs()
     # float16 storage rounds by <= 2.5e-4 at [0.5, 1]; float32 arithmetic differs across CPUs by far less
-    assert diff.max() <= 2e-3, f"{name} {model.version}: published images moved by up to {diff.max():.4f}; " \
-                               "a changed entry needs a new version (python -m training.release)"
+    assert diff.max() <= 2e-3, (
+        f"{name} {model.version}: published images moved by up to {diff.max():.4f}; "
+        "a changed entry needs a new version (python -m training.release)"
+    )
 
 
 def test_golden_check_catches_a_moved_image():

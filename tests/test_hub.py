@@ -1,4 +1,5 @@
 """Hub loading from a real Hugging Face cache layout (offline) and publishing up to the network boundary."""
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,9 @@ def run_offline(cache: Path, code: str) -> subprocess.CompletedProcess:
 def test_load_by_repo_id_from_cache_offline(tmp_path):
     folder = make_tiny_folder(tmp_path / "m", "cgan")
     make_cache(tmp_path / "cache", "someone/tiny-cgan", folder, {"main": COMMIT_MAIN, "v1": COMMIT_V1})
-    r = run_offline(tmp_path / "cache", """
+    r = run_offline(
+        tmp_path / "cache",
+        """
         import ganzoo, torch
         a = ganzoo.load("someone/tiny-cgan")
         b = ganzoo.load("someone/tiny-cgan", revision="v1")
@@ -50,7 +53,9 @@ def test_load_by_repo_id_from_cache_offline(tmp_path):
         assert torch.equal(a.sample(3, seed=0), c.sample(3, seed=0))
         assert torch.equal(b.sample(3, seed=0), c.sample(3, seed=0))
         print(a.source, str(a.folder))
-    """ % str(folder))
+    """
+        % str(folder),
+    )
     assert r.returncode == 0, r.stderr
     src, path = r.stdout.split()
     assert src == "hf://someone/tiny-cgan" and COMMIT_MAIN in path
@@ -62,14 +67,17 @@ def test_offline_errors(tmp_path):
     (tmp_path / "notganzoo").mkdir()
     (tmp_path / "notganzoo" / "weights.bin").write_bytes(b"x")
     make_cache(tmp_path / "cache", "someone/other-lib", tmp_path / "notganzoo", {"main": COMMIT_MAIN})
-    r = run_offline(tmp_path / "cache", """
+    r = run_offline(
+        tmp_path / "cache",
+        """
         import ganzoo
         for args in [("someone/absent", None), ("someone/tiny", "no-such-branch"), ("someone/other-lib", None)]:
             try:
                 ganzoo.load(args[0], revision=args[1])
             except ganzoo.GanzooError as e:
                 print(type(e).__name__, "|", e)
-    """)
+    """,
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 3
@@ -86,6 +94,7 @@ def test_repo_not_found_and_revision_not_found_messages(monkeypatch):
     def fake(exc):
         def snapshot_download(*a, **k):
             raise exc("nope", response=mock.Mock(status_code=404, headers={}, url="u"))
+
         return snapshot_download
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", fake(RepositoryNotFoundError))
@@ -99,9 +108,20 @@ def test_repo_not_found_and_revision_not_found_messages(monkeypatch):
 def _card(path: Path, value: float) -> Path:
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-    data = ModelCardData(library_name="ganzoo", license="mit", eval_results=[EvalResult(
-        task_type="unconditional-image-generation", dataset_type="mnist", dataset_name="mnist",
-        metric_type="fd_mnist_classifier", metric_value=value)], model_name="tiny")
+    data = ModelCardData(
+        library_name="ganzoo",
+        license="mit",
+        eval_results=[
+            EvalResult(
+                task_type="unconditional-image-generation",
+                dataset_type="mnist",
+                dataset_name="mnist",
+                metric_type="fd_mnist_classifier",
+                metric_value=value,
+            )
+        ],
+        model_name="tiny",
+    )
     ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n# tiny\n").save(path)
     return path
 
@@ -139,8 +159,13 @@ def test_publish_calls_hfapi_exactly(tmp_path, monkeypatch):
     api.create_branch.assert_called_once_with("me/tiny", branch="dev", exist_ok=True)
     kw = api.upload_folder.call_args.kwargs
     assert kw["repo_id"] == "me/tiny" and kw["revision"] == "dev" and kw["repo_type"] == "model"
-    assert seen["files"] == ["README.md", "config.json", "discriminator.safetensors", "model.safetensors",
-                             "samples.png"]
+    assert seen["files"] == [
+        "README.md",
+        "config.json",
+        "discriminator.safetensors",
+        "model.safetensors",
+        "samples.png",
+    ]
     assert rep["metrics"] == {"fd_mnist_classifier": 12.5} and rep["commit"].endswith("/commit/1")
 
 
@@ -221,8 +246,12 @@ def test_zoo_publish_and_card_outside_a_checkout_say_so(monkeypatch):
 def test_save_pretrained_round_trip_and_push_to_hub(tmp_path, monkeypatch):
     m = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan"), discriminator=True)
     out = m.save_pretrained(tmp_path / "saved")
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "discriminator.safetensors", "model.safetensors",
-                                                      "samples.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "discriminator.safetensors",
+        "model.safetensors",
+        "samples.png",
+    ]
     m2 = ganzoo.load(out, discriminator=True)
     assert m2.config == m.config
     assert torch.equal(m2.sample(5, seed=3, labels="Bag"), m.sample(5, seed=3, labels="Bag"))
@@ -249,11 +278,14 @@ def test_publish_zoo_entry_tags_its_version_and_never_moves_a_tag(monkeypatch):
     with mock.patch("huggingface_hub.HfApi", return_value=api):
         rep = publish("dcgan-mnist", "ganzoo/dcgan-mnist")
     assert "manifest.json" in seen["files"] and rep["tag"] == version
-    api.create_tag.assert_called_once_with("ganzoo/dcgan-mnist", tag=version, revision="abc123",
-                                           tag_message=f"dcgan-mnist {version}", repo_type="model")
+    api.create_tag.assert_called_once_with(
+        "ganzoo/dcgan-mnist", tag=version, revision="abc123", tag_message=f"dcgan-mnist {version}", repo_type="model"
+    )
     api.list_repo_refs.return_value.tags[0].name = version  # the version is already published
     api.upload_folder.reset_mock()
-    with mock.patch("huggingface_hub.HfApi", return_value=api), \
-            pytest.raises(ganzoo.GanzooError, match=f"already has a tag '{version}': a published version never"):
+    with (
+        mock.patch("huggingface_hub.HfApi", return_value=api),
+        pytest.raises(ganzoo.GanzooError, match=f"already has a tag '{version}': a published version never"),
+    ):
         publish("dcgan-mnist", "ganzoo/dcgan-mnist")
     api.upload_folder.assert_not_called()

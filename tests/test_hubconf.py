@@ -1,4 +1,5 @@
 """hubconf.py: torch.hub loads every bundled zoo entry from a checkout, offline."""
+
 from __future__ import annotations
 
 import os
@@ -48,12 +49,12 @@ def test_local_checkout_loads_the_bundled_weights():
 def test_github_form_runs_from_a_snapshot_of_the_repository(hub_dir, tmp_path):
     """torch.hub.load("OWNER/ganzoo:main", ...) in a fresh process without PYTHONPATH: the snapshot's own ganzoo
     is the one imported, and the bundled weights load."""
-    code = ("import torch; torch.hub.set_dir(r'%s'); m = torch.hub.load('OWNER/ganzoo:main', 'wgan_gp_mnist', "
-            "trust_repo=True); import ganzoo; print(ganzoo.__file__); print(tuple(m.sample(3, seed=0).shape))"
-            % hub_dir)
+    code = (
+        "import torch; torch.hub.set_dir(r'%s'); m = torch.hub.load('OWNER/ganzoo:main', 'wgan_gp_mnist', "
+        "trust_repo=True); import ganzoo; print(ganzoo.__file__); print(tuple(m.sample(3, seed=0).shape))" % hub_dir
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_HUB_OFFLINE": "1"}
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     where, shape = r.stdout.splitlines()[-2:]
     assert where == str(hub_dir / "OWNER_ganzoo_main" / "ganzoo" / "__init__.py") and shape == "(3, 1, 28, 28)"

@@ -2,6 +2,7 @@
 
 The real TF-FID Inception weights cannot be downloaded here; everything but the weights values is real.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,7 @@ def test_inception_metrics_code_path(tmp_path, random_inception, data_root):
     # a few images each way: Inception at 299x299 on a CPU costs ~0.1 s per image
     res = inception_metrics(m, random_inception, n=16, root=data_root, kid_subset_size=8, n_real=16)
     met = res["metrics"]
-    assert set(met) == {"inception_fid", "inception_score", "inception_score_std", "inception_kid",
-                        "inception_kid_std"}
+    assert set(met) == {"inception_fid", "inception_score", "inception_score_std", "inception_kid", "inception_kid_std"}
     assert all(isinstance(v, float) and math.isfinite(v) for v in met.values())
     assert met["inception_fid"] > 0
     proto = res["protocol"]

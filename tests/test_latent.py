@@ -1,6 +1,7 @@
 """The one portable latent generator (ganzoo.runtime.sample_latent): torch, the runtime and JavaScript
 (web/src/latent.js, run by node) give the same latents for a seed, and they are standard normal.
 The same images through torch and an ONNX file: tests/test_reliability.py; the browser: tests/test_web.py."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ def test_philox_known_answers():
     for ctr, key, want in [
         ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
         ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
     ]:
         assert tuple(int(w) for w in philox4x32(*ctr, *key)) == want
 
@@ -75,12 +79,15 @@ def test_unseeded_draws_differ_and_torch_manual_seed_repeats_them(tmp_path):
     assert torch.equal(a, m.sample_latent(3)) and not torch.equal(a, m.sample_latent(3))
 
 
-@pytest.mark.parametrize("bad, msg", [
-    ({"seed": -1}, r"seed must be an int in \[0, 2\*\*64\)"),
-    ({"seed": 2**64}, r"seed must be an int in \[0, 2\*\*64\)"),
-    ({"truncation": 0}, r"truncation must be a positive number \(e.g. 0.7\), got 0"),
-    ({"truncation": float("nan")}, r"truncation must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "bad, msg",
+    [
+        ({"seed": -1}, r"seed must be an int in \[0, 2\*\*64\)"),
+        ({"seed": 2**64}, r"seed must be an int in \[0, 2\*\*64\)"),
+        ({"truncation": 0}, r"truncation must be a positive number \(e.g. 0.7\), got 0"),
+        ({"truncation": float("nan")}, r"truncation must be a positive number"),
+    ],
+)
 def test_bad_arguments(bad, msg):
     with pytest.raises(ganzoo.GanzooError, match=msg):
         sample_latent(2, 4, **{"seed": 0, **bad})
@@ -148,6 +155,8 @@ def test_node_gives_the_same_latents(tmp_path):
     # float64 log/cos/sin may differ in the last ulp between libms, so rarely a float32 rounds the other way
     assert exact >= total - 2, f"{total - exact} of {total} entries differ in the last bit"
     # 2**60 as a JS Number prints (and would be taken) as 1152921504606847000: refused, not rounded
-    assert got["errors"][:4] == ["seed must be an int in [0, 2**64) (a BigInt or a decimal string above 2**53), "
-                                 f"got {s}" for s in (-1, 18446744073709551616, 1152921504606847000, 1.5)]
+    assert got["errors"][:4] == [
+        f"seed must be an int in [0, 2**64) (a BigInt or a decimal string above 2**53), got {s}"
+        for s in (-1, 18446744073709551616, 1152921504606847000, 1.5)
+    ]
     assert got["errors"][4] == "truncation must be a positive number (e.g. 0.7), got 0"

@@ -1,4 +1,5 @@
 """Bad input to `ganzoo.load` gets a clear error that says what to do."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def test_zoo_names_are_case_insensitive(tmp_path, monkeypatch, capsys):
     make_tiny_folder(tmp_path / "DCGAN-MNIST", "dcgan")
     with pytest.raises(ganzoo.GanzooError) as e:
         ganzoo.load("DCGAN-MNIST")
-    assert str(e.value) == ("'DCGAN-MNIST' is both the zoo entry 'dcgan-mnist' (zoo names are case-insensitive) and a "
-                            "path here: pass 'dcgan-mnist' for the zoo entry or './DCGAN-MNIST' for the folder.")
+    assert str(e.value) == (
+        "'DCGAN-MNIST' is both the zoo entry 'dcgan-mnist' (zoo names are case-insensitive) and a "
+        "path here: pass 'dcgan-mnist' for the zoo entry or './DCGAN-MNIST' for the folder."
+    )
     assert ganzoo.load("./DCGAN-MNIST").latent_dim == 8 and ganzoo.load("dcgan-mnist").latent_dim == 64
     from ganzoo.cli import main
 
@@ -104,7 +107,9 @@ def test_cuda_unavailable(tmp_path):
 
 
 def test_import_is_light():
-    code = ("import sys, ganzoo; ganzoo.list_models(); heavy = [m for m in "
-            "('torch', 'torchvision', 'onnx', 'onnxruntime', 'huggingface_hub') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, ganzoo; ganzoo.list_models(); heavy = [m for m in "
+        "('torch', 'torchvision', 'onnx', 'onnxruntime', 'huggingface_hub') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -1,4 +1,5 @@
 """The memorisation audit: a model that returns training images is flagged, one that does not is not."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,13 +20,14 @@ def test_nearest_distances_match_brute_force():
 
 def test_audit_flags_a_model_that_returns_training_images(tmp_path):
     rng = np.random.default_rng(0)
+
     # blobs: each image a few bright strokes, so neighbours are at realistic, distinct distances
     def images(n):
         out = np.zeros((n, 28, 28), np.uint8)
         for im in out:
             for _ in range(4):
                 r, c = rng.integers(2, 24, 2)
-                im[r:r + 3, c:c + rng.integers(3, 8)] = 255
+                im[r : r + 3, c : c + rng.integers(3, 8)] = 255
         return out
 
     raw = tmp_path / "MNIST" / "raw"

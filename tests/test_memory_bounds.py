@@ -1,6 +1,7 @@
 """Nothing unbounded: every user-given size is checked against the peak memory it costs (latents, images, the
 generator's working memory, the grid and its copies) before anything is allocated, against the smaller of
 MemAvailable and the cgroup limit; large n is made in chunks in torch and in the ONNX runtime."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,24 +48,43 @@ def fake_system(tmp_path, monkeypatch, self_cgroup: str, files: dict[str, str], 
 
 
 def test_cgroup_v2_limit_and_its_ancestors(tmp_path, monkeypatch):
-    fake_system(tmp_path, monkeypatch, "0::/app.slice/job\n", {
-        "app.slice/job/memory.max": "1000000000\n", "app.slice/job/memory.current": "600000000\n",
-        "app.slice/job/memory.stat": "anon 500000000\ninactive_file 100000000\n",  # reclaimable cache counts as free
-        "app.slice/memory.max": "max\n", "app.slice/memory.current": "900000000\n",
-    })
+    fake_system(
+        tmp_path,
+        monkeypatch,
+        "0::/app.slice/job\n",
+        {
+            "app.slice/job/memory.max": "1000000000\n",
+            "app.slice/job/memory.current": "600000000\n",
+            # reclaimable cache counts as free
+            "app.slice/job/memory.stat": "anon 500000000\ninactive_file 100000000\n",
+            "app.slice/memory.max": "max\n",
+            "app.slice/memory.current": "900000000\n",
+        },
+    )
     assert runtime.cgroup_free() == 500_000_000 and runtime.available_memory() == 500_000_000
     (tmp_path / "cg/app.slice/memory.max").write_text("1000000000\n")  # the parent's limit binds tighter
     assert runtime.available_memory() == 100_000_000
 
 
 def test_cgroup_v1_limit_and_a_containers_root_view(tmp_path, monkeypatch):
-    fake_system(tmp_path, monkeypatch, "5:cpu:/\n4:memory:/docker/abc\n0::/\n", {
-        "memory/memory.limit_in_bytes": "2000000000\n", "memory/memory.usage_in_bytes": "1500000000\n",
-        "memory/memory.stat": "cache 1\ntotal_inactive_file 250000000\n",
-    })  # /docker/abc is not mounted inside the container: its own cgroup is the root
+    fake_system(
+        tmp_path,
+        monkeypatch,
+        "5:cpu:/\n4:memory:/docker/abc\n0::/\n",
+        {
+            "memory/memory.limit_in_bytes": "2000000000\n",
+            "memory/memory.usage_in_bytes": "1500000000\n",
+            "memory/memory.stat": "cache 1\ntotal_inactive_file 250000000\n",
+        },
+    )  # /docker/abc is not mounted inside the container: its own cgroup is the root
     assert runtime.available_memory() == 750_000_000
-    fake_system(tmp_path, monkeypatch, "4:memory:/\n", {"memory/memory.limit_in_bytes": "9223372036854771712\n",
-                                                       "memory/memory.usage_in_bytes": "1\n"}, mem_available_kb=10**6)
+    fake_system(
+        tmp_path,
+        monkeypatch,
+        "4:memory:/\n",
+        {"memory/memory.limit_in_bytes": "9223372036854771712\n", "memory/memory.usage_in_bytes": "1\n"},
+        mem_available_kb=10**6,
+    )
     assert runtime.available_memory() == 1024 * 10**6  # no limit: MemAvailable (in KiB)
 
 
@@ -79,8 +99,12 @@ def test_sampling_is_refused_under_a_containers_limit(tmp_path, monkeypatch, pai
     m, rt = pair
     fake_system(tmp_path, monkeypatch, "0::/\n", {"memory.max": "300000000\n", "memory.current": "100000000\n"})
     code, err = run_cli(capsys, "sample", m.folder, "-n", "100000", "-o", tmp_path / "x.png")
-    assert code == 2 and "100000 samples and their grid need about 0.6 GB of memory at the peak, but only 0.2 GB " \
-                          "is available (the smaller of MemAvailable and the cgroup limit)" in err, err
+    assert (
+        code == 2
+        and "100000 samples and their grid need about 0.6 GB of memory at the peak, but only 0.2 GB "
+        "is available (the smaller of MemAvailable and the cgroup limit)"
+        in err
+    ), err
     assert not (tmp_path / "x.png").exists()
     for sample in (m.sample, rt.sample):
         with pytest.raises(ganzoo.GanzooError, match=r"100000 images of 1x28x28 need about 0\.[45] GB .* only 0\.2 GB"):
@@ -113,14 +137,19 @@ def test_grid_rows_never_exceed_the_images(pair, tmp_path, capsys):
     assert Image.open(tmp_path / "g.png").size == (4 * 30 + 2, 32)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["steer", "{m}", "--toward", "3", "--steps", "10000000000"],
-     "1 morph(s) of 10000000000 steps and their grid need"),
-    (["steer", "{m}", "--toward", "3", "--seed", "1", "--seed", "2", "--steps", "1000000000"], "2 morph(s) of"),
-    (["sample", "{m}", "-n", "10000000000"], "10000000000 samples and their grid need about 50000.1 GB"),
-    (["sample", "{onnx}", "-n", "10000000000"], "10000000000 samples and their grid need about"),
-    (["eval", "{m}", "--n", "10000000000"], "10000000000 samples to measure need about"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["steer", "{m}", "--toward", "3", "--steps", "10000000000"],
+            "1 morph(s) of 10000000000 steps and their grid need",
+        ),
+        (["steer", "{m}", "--toward", "3", "--seed", "1", "--seed", "2", "--steps", "1000000000"], "2 morph(s) of"),
+        (["sample", "{m}", "-n", "10000000000"], "10000000000 samples and their grid need about 50000.1 GB"),
+        (["sample", "{onnx}", "-n", "10000000000"], "10000000000 samples and their grid need about"),
+        (["eval", "{m}", "--n", "10000000000"], "10000000000 samples to measure need about"),
+    ],
+)
 def test_huge_sizes_on_the_command_line_are_refused_before_allocating(argv, message, pair, tmp_path, capsys):
     m, _ = pair
     argv = [a.format(m=m.folder, onnx=m.folder.parent / "d.onnx") for a in argv]

@@ -1,4 +1,5 @@
 """Sanity of the classifier-feature metrics on real data."""
+
 from __future__ import annotations
 
 import json
@@ -62,9 +63,25 @@ def test_distance_falls_as_a_model_trains(tmp_path, data_root_module):
     from training.train import main
 
     out = tmp_path / "run"
-    main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root_module), "--quiet", "--steps=300",
-          "--eval_every=150", "--eval_n=1000", "--sample_every=0", "--ckpt_every=0", "--subset=5000", "--ema=0",
-          "--model.g_width=16", "--model.d_width=16"])
+    main(
+        [
+            "dcgan-mnist",
+            "--out",
+            str(out),
+            "--data-root",
+            str(data_root_module),
+            "--quiet",
+            "--steps=300",
+            "--eval_every=150",
+            "--eval_n=1000",
+            "--sample_every=0",
+            "--ckpt_every=0",
+            "--subset=5000",
+            "--ema=0",
+            "--model.g_width=16",
+            "--model.d_width=16",
+        ]
+    )
     rows = [line.split(",") for line in (out / "eval.csv").read_text().splitlines()[1:]]
     fds = [float(r[1]) for r in rows]
     assert fds[-1] < 0.9 * fds[0]
@@ -94,8 +111,16 @@ def test_eval_cli_writes_json(tmp_path, data_root_module, capsys):
     out = tmp_path / "e.json"
     assert main(["eval", str(f), "--n", "500", "--data-root", str(data_root_module), "--json", str(out)]) == 0
     res = json.loads(out.read_text())
-    assert {"fd_mnist_classifier", "kid", "precision", "recall", "density", "coverage", "label_accuracy",
-            "kl_to_uniform"} <= set(res["metrics"])
+    assert {
+        "fd_mnist_classifier",
+        "kid",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+        "label_accuracy",
+        "kl_to_uniform",
+    } <= set(res["metrics"])
     p = res["protocol"]
     assert p["n_generated"] == 500 and p["seed"] == 0 and len(p["feature_network_sha256"]) == 64
     assert "fd_mnist_classifier" in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """The inference API over every registered architecture."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -226,8 +227,11 @@ def test_packed_wgan_critic_scores_packs_and_keeps_its_keys(critic):
     # a pack is its samples stacked along channels: pack 1 is samples 2 and 3 as one 2-channel image
     packed.eval()
     with torch.no_grad():
-        alone = packed.net(x[2:4].reshape(1, -1)) if critic == "mlp" else \
-            packed.head(packed.features(x[2:4].reshape(1, 2, 28, 28)))
+        alone = (
+            packed.net(x[2:4].reshape(1, -1))
+            if critic == "mlp"
+            else packed.head(packed.features(x[2:4].reshape(1, 2, 28, 28)))
+        )
         assert torch.allclose(packed(x)[1], alone.flatten()[0], atol=1e-6)
     with pytest.raises(ValueError, match="batch size 5 is not a multiple of d_pack=2"):
         packed(x[:5])
@@ -253,11 +257,19 @@ def test_wgan_gp_critic_families_keep_their_keys_and_refuse_batchnorm():
     from ganzoo.models.wgan_gp import WGANGPConfig, WGANGPCritic
 
     conv = WGANGPCritic(WGANGPConfig(d_width=8))
-    assert list(conv.state_dict()) == ["features.0.weight", "features.0.bias", "features.2.weight",
-                                       "features.3.weight", "features.3.bias", "head.weight", "head.bias"]
+    assert list(conv.state_dict()) == [
+        "features.0.weight",
+        "features.0.bias",
+        "features.2.weight",
+        "features.3.weight",
+        "features.3.bias",
+        "head.weight",
+        "head.bias",
+    ]
     mlp = WGANGPCritic(WGANGPConfig(critic="mlp", d_hidden=(32, 16)))
-    assert list(mlp.state_dict()) == list(WGANCritic(make_config("wgan", {"critic": "mlp", "d_hidden": (32, 16)}))
-                                          .state_dict())
+    assert list(mlp.state_dict()) == list(
+        WGANCritic(make_config("wgan", {"critic": "mlp", "d_hidden": (32, 16)})).state_dict()
+    )
     x = torch.randn(4, 1, 28, 28)
     with torch.no_grad():  # per sample: a sample's score does not depend on the rest of the batch
         assert torch.allclose(mlp(x)[:1], mlp(x[:1]), atol=1e-6) and mlp(x).shape == (4,)
@@ -316,10 +328,17 @@ def test_gan_discriminator_dropout_acts_in_training_only_and_keeps_default_keys(
 
     plain = GANDiscriminator(GANConfig(d_hidden=(32, 16)))
     drop = GANDiscriminator(GANConfig(d_hidden=(32, 16), d_dropout=0.5))
-    assert list(plain.state_dict()) == ["net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias",
-                                        "net.5.weight", "net.5.bias"]  # no dropout: the keys of earlier folders
-    drop.load_state_dict({k.replace("net.3.", "net.4.").replace("net.5.", "net.7."): v
-                          for k, v in plain.state_dict().items()})
+    assert list(plain.state_dict()) == [
+        "net.1.weight",
+        "net.1.bias",
+        "net.3.weight",
+        "net.3.bias",
+        "net.5.weight",
+        "net.5.bias",
+    ]  # no dropout: the keys of earlier folders
+    drop.load_state_dict(
+        {k.replace("net.3.", "net.4.").replace("net.5.", "net.7."): v for k, v in plain.state_dict().items()}
+    )
     x = torch.randn(8, 1, 28, 28)
     plain.eval(), drop.eval()
     with torch.no_grad():

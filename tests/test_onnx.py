@@ -1,4 +1,5 @@
 """ONNX export over every architecture, and the torch-free runtime."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def test_export_matches_torch(tiny, tmp_path):
     # the same latents through both paths give the same images (as .sample does)
     z = m.sample_latent(3, seed=1)
     y = torch.tensor([1, 2, 3]) if m.conditional else None
-    np.testing.assert_allclose(rt.generate(z.numpy(), None if y is None else y.numpy()),
-                               m.generate(z, y).numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        rt.generate(z.numpy(), None if y is None else y.numpy()), m.generate(z, y).numpy(), atol=1e-4
+    )
 
 
 @pytest.mark.slow
@@ -128,9 +130,11 @@ def test_export_is_quiet_unless_verbose(verbose, tmp_path, capfd, caplog):
         warnings.simplefilter("always")
         assert main(["export", str(folder), "-o", str(out), "--quantize", "int8", *(["--verbose"] * verbose)]) == 0
     stdout, stderr = capfd.readouterr()
-    chatter = {"progress": "[torch.onnx]" in stdout,
-               "axis warning": any("The axis name" in str(w.message) for w in caught),
-               "pre-processing advice": any("pre-processing" in r.getMessage() for r in caplog.records)}
+    chatter = {
+        "progress": "[torch.onnx]" in stdout,
+        "axis warning": any("The axis name" in str(w.message) for w in caught),
+        "pre-processing advice": any("pre-processing" in r.getMessage() for r in caplog.records),
+    }
     assert chatter == dict.fromkeys(chatter, verbose)
     if not verbose:
         assert stdout.startswith(f"wrote {out} (") and stdout.count("\n") == 1 and stderr == ""

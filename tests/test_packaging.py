@@ -1,4 +1,5 @@
 """The packaging promises, checked in a fresh virtual environment (needs the package index: slow)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ def test_runtime_extra_installs_without_torch_and_runs_an_export(tmp_path):
     py = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the venv's own ganzoo, not a checkout's
     # the one documented command for apps that only run exported generators
-    pip = subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                          f"{ROOT}[runtime]"], capture_output=True, text=True, timeout=900, env=env)
+    pip = subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{ROOT}[runtime]"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert pip.returncode == 0 and "ERROR" not in pip.stderr, pip.stderr[-3000:]
     code = f"""
 import importlib.util, ganzoo
@@ -40,21 +46,31 @@ except ganzoo.GanzooError as e:
 """
     r = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["(4, 1, 28, 28)", "ganzoo.load needs PyTorch: pip install 'ganzoo-models[torch]' "
-                                     "(or the torch build for your platform). Exported ONNX files run without it: "
-                                     "ganzoo.runtime.OnnxGenerator."]
-    version = subprocess.run([str(py), "-c", "import importlib.metadata as m; print(m.version('ganzoo-models'))"],
-                             capture_output=True, text=True, env=env)
+    assert r.stdout.splitlines() == [
+        "(4, 1, 28, 28)",
+        "ganzoo.load needs PyTorch: pip install 'ganzoo-models[torch]' "
+        "(or the torch build for your platform). Exported ONNX files run without it: "
+        "ganzoo.runtime.OnnxGenerator.",
+    ]
+    version = subprocess.run(
+        [str(py), "-c", "import importlib.metadata as m; print(m.version('ganzoo-models'))"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert version.stdout == f"{ganzoo.__version__}\n", version.stderr
 
     # every command of the installed `ganzoo` script: it works, or one `error:` line names the extra (exit 2)
     def cli(*argv: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(venv / "bin" / "ganzoo"), *argv], capture_output=True, text=True, cwd=tmp_path,
-                              env=env)
+        return subprocess.run(
+            [str(venv / "bin" / "ganzoo"), *argv], capture_output=True, text=True, cwd=tmp_path, env=env
+        )
 
     def torch_error(cmd: str, extra: str = "torch", needs: str = "torch, which is") -> str:
-        return (f"error: ganzoo {cmd} needs {needs} not installed: pip install 'ganzoo-models[{extra}]' (or "
-                "the torch build for your platform). Without torch, list, info and sample FILE.onnx work.\n")
+        return (
+            f"error: ganzoo {cmd} needs {needs} not installed: pip install 'ganzoo-models[{extra}]' (or "
+            "the torch build for your platform). Without torch, list, info and sample FILE.onnx work.\n"
+        )
 
     listing = cli("list")
     assert listing.returncode == 0 and "cgan-fashion-mnist" in listing.stdout and listing.stderr == ""
@@ -72,10 +88,14 @@ except ganzoo.GanzooError as e:
         (["invert", "dcgan-mnist", "d.png"], torch_error("invert")),
         (["mix", "stylegan2-mnist", "--rows", "0", "--cols", "1", "--crossover", "1"], torch_error("mix")),
         (["eval", "dcgan-mnist"], torch_error("eval")),
-        (["export", "dcgan-mnist", "-o", "g.onnx"],
-         torch_error("export", "onnx", "torch, onnx and onnxscript, which are")),
-        (["publish", "dcgan-mnist", "--repo-id", "me/x", "--dry-run"],
-         torch_error("publish", "torch,hub", "torch and huggingface_hub, which are")),
+        (
+            ["export", "dcgan-mnist", "-o", "g.onnx"],
+            torch_error("export", "onnx", "torch, onnx and onnxscript, which are"),
+        ),
+        (
+            ["publish", "dcgan-mnist", "--repo-id", "me/x", "--dry-run"],
+            torch_error("publish", "torch,hub", "torch and huggingface_hub, which are"),
+        ),
         (["card", "dcgan-mnist"], torch_error("card", "torch,hub", "torch and huggingface_hub, which are")),
     ]:
         r = cli(*argv)
@@ -106,8 +126,12 @@ def test_wheel_size_stays_installable(tmp_path):
     FD +-0.01 % by benchmarks/storage.py)."""
     import zipfile
 
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     whl = next(tmp_path.glob("*.whl"))
     names = zipfile.ZipFile(whl).namelist()
@@ -128,9 +152,17 @@ def test_the_install_name_is_ours_everywhere_a_user_is_told_to_install():
     assert meta["name"] == DIST_NAME == "ganzoo-models" and meta["scripts"] == {"ganzoo": "ganzoo.cli:main"}
     assert meta["optional-dependencies"]["dev"][0] == "ganzoo-models[torch,hub,onnx,train,inception]"
     assert pip_install("torch", "hub") == "pip install 'ganzoo-models[torch,hub]'"
-    files = [*(ROOT / "ganzoo").glob("*.py"), *(ROOT / "model_cards").glob("*.md"), *(ROOT / "training").glob("*.py"),
-             *(ROOT / "web").glob("*.mjs"), *(ROOT / "web" / "src").iterdir(), ROOT / "web" / "package.json",
-             ROOT / "README.md", ROOT / "training" / "README.md", *(ROOT / "docs").glob("*.md")]
+    files = [
+        *(ROOT / "ganzoo").glob("*.py"),
+        *(ROOT / "model_cards").glob("*.md"),
+        *(ROOT / "training").glob("*.py"),
+        *(ROOT / "web").glob("*.mjs"),
+        *(ROOT / "web" / "src").iterdir(),
+        ROOT / "web" / "package.json",
+        ROOT / "README.md",
+        ROOT / "training" / "README.md",
+        *(ROOT / "docs").glob("*.md"),
+    ]
     # `ganzoo[...]` or `pip install ganzoo` not followed by `-models`
     wrong = re.compile(r"""\bganzoo\[|pip install ['"]?ganzoo(?!-models)\b""")
     assert [f"{f.relative_to(ROOT)}: {m.group(0)}" for f in files for m in wrong.finditer(f.read_text())] == []
@@ -141,8 +173,18 @@ def test_the_install_name_is_ours_everywhere_a_user_is_told_to_install():
 def test_quickstart_outputs_are_ignored_and_nothing_tracked_is():
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not a git checkout")
-    outputs = ["sneakers.png", "grid.png", "morph.png", "digit.png", "recon.png", "z.npy", "dcgan.onnx",
-               "cgan.onnx", "dcgan-int8.onnx", "samples.png"]
+    outputs = [
+        "sneakers.png",
+        "grid.png",
+        "morph.png",
+        "digit.png",
+        "recon.png",
+        "z.npy",
+        "dcgan.onnx",
+        "cgan.onnx",
+        "dcgan-int8.onnx",
+        "samples.png",
+    ]
     r = subprocess.run(["git", "check-ignore", "--no-index", *outputs], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.split() == outputs
     tracked = subprocess.run(["git", "ls-files", "-ci", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True)
@@ -154,6 +196,10 @@ def test_npm_reads_web_npmrc_without_a_warning():
     outside the npm registry) with a setting every npm knows, so `npm --prefix web ci` prints no warning."""
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed")
-    r = subprocess.run(["npm", "--prefix", str(ROOT / "web"), "config", "get", "ignore-scripts"], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        ["npm", "--prefix", str(ROOT / "web"), "config", "get", "ignore-scripts"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (r.returncode, r.stdout, r.stderr) == (0, "true\n", "")

@@ -1,4 +1,5 @@
 """Releasing a run as a new zoo version: a manifest, never a replacement in place, only what a recipe reproduces."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,9 +14,18 @@ from training.recipes import Recipe
 
 from .conftest import make_tiny_folder
 
-TINY = Recipe(name="dcgan-mnist", version="v4", arch="dcgan", dataset="mnist", objective="bce",
-              model={"latent_dim": 8, "g_width": 8, "d_width": 8}, steps=10, eval_every=0, sample_every=0,
-              ckpt_every=0)
+TINY = Recipe(
+    name="dcgan-mnist",
+    version="v4",
+    arch="dcgan",
+    dataset="mnist",
+    objective="bce",
+    model={"latent_dim": 8, "g_width": 8, "d_width": 8},
+    steps=10,
+    eval_every=0,
+    sample_every=0,
+    ckpt_every=0,
+)
 
 
 def _run(tmp_path, recipe=TINY, protocol=None):
@@ -24,12 +34,26 @@ def _run(tmp_path, recipe=TINY, protocol=None):
     conf = json.loads((run / "model" / "config.json").read_text())
     conf["class_names"], conf["num_classes"] = [], 0
     (run / "model" / "config.json").write_text(json.dumps(conf))
-    (run / "run.json").write_text(json.dumps({
-        "command": "python -m training.train dcgan-mnist", "wall_seconds": 2.0, "cpu_seconds": 1.5,
-        "hardware": "test CPU", "recipe": json.loads(json.dumps(dataclasses.asdict(recipe)))}))
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "command": "python -m training.train dcgan-mnist",
+                "wall_seconds": 2.0,
+                "cpu_seconds": 1.5,
+                "hardware": "test CPU",
+                "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
+            }
+        )
+    )
     ev = tmp_path / "eval.json"
-    ev.write_text(json.dumps({"metrics": {"fd_mnist_classifier": 1.0},
-                              "protocol": protocol or {"n_generated": 10000, "real_split": "test", "seed": 0}}))
+    ev.write_text(
+        json.dumps(
+            {
+                "metrics": {"fd_mnist_classifier": 1.0},
+                "protocol": protocol or {"n_generated": 10000, "real_split": "test", "seed": 0},
+            }
+        )
+    )
     return run, ev
 
 
@@ -62,20 +86,29 @@ def test_release_writes_folder_and_manifest_and_loads_pinned(tmp_path, zoo_copy)
     after = ganzoo.load("dcgan-mnist", revision="v4")
     assert after.version == "v4" and after.latent_dim == 8
     assert torch.equal(after.sample(2, seed=0), ganzoo.load(run / "model").sample(2, seed=0))
-    with pytest.raises(ganzoo.ModelFolderError, match="dcgan-mnist version 'v3' is not available: this ganzoo "
-                                                      "bundles v4"):
+    with pytest.raises(
+        ganzoo.ModelFolderError, match="dcgan-mnist version 'v3' is not available: this ganzoo bundles v4"
+    ):
         ganzoo.load("dcgan-mnist", revision="v3")
     assert not [p for p in zoo_copy.iterdir() if p.name.startswith(".")]  # no staging folder left behind
 
 
-@pytest.mark.parametrize("version, recipe, protocol, message", [
-    ("v3", TINY, None, r"dcgan-mnist v3 is bundled: a release must be a newer version than v3"),
-    ("4", TINY, None, r"--version must look like v1, v2"),
-    ("v5", TINY, None, r"training/recipes.py has no literal for dcgan-mnist v5"),
-    ("v4", dataclasses.replace(TINY, seed=3), None, r"did not train the dcgan-mnist v4 recipe: seed differ \(run: "
-                                                    r"seed=3\)"),
-    ("v4", TINY, {"n_generated": 2000, "real_split": "test", "seed": 0}, r"not measured with the zoo's protocol"),
-])
+@pytest.mark.parametrize(
+    "version, recipe, protocol, message",
+    [
+        ("v3", TINY, None, r"dcgan-mnist v3 is bundled: a release must be a newer version than v3"),
+        ("4", TINY, None, r"--version must look like v1, v2"),
+        ("v5", TINY, None, r"training/recipes.py has no literal for dcgan-mnist v5"),
+        (
+            "v4",
+            dataclasses.replace(TINY, seed=3),
+            None,
+            r"did not train the dcgan-mnist v4 recipe: seed differ \(run: "
+            r"seed=3\)",
+        ),
+        ("v4", TINY, {"n_generated": 2000, "real_split": "test", "seed": 0}, r"not measured with the zoo's protocol"),
+    ],
+)
 def test_release_refusals(tmp_path, zoo_copy, capsys, version, recipe, protocol, message):
     run, ev = _run(tmp_path, recipe, protocol)
     before = (zoo_copy / "dcgan-mnist" / "manifest.json").read_bytes()

@@ -1,4 +1,5 @@
 """Bad or hostile input never returns a wrong model or result, and never ends in a traceback."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,11 @@ def test_run_folder_and_weights_file_get_pointed_errors(tmp_path):
     make_tiny_folder(tmp_path / "run" / "model", "dcgan")
     with pytest.raises(ganzoo.ModelFolderError, match=r"is a training run folder; its model is in .*run/model"):
         ganzoo.load(tmp_path / "run")
-    with pytest.raises(ganzoo.ModelFolderError, match=r"is a file, but a ganzoo model is a folder.*Pass the folder "
-                                                      r"that holds it: '.*model'"):
+    with pytest.raises(
+        ganzoo.ModelFolderError,
+        match=r"is a file, but a ganzoo model is a folder.*Pass the folder "
+        r"that holds it: '.*model'",
+    ):
         ganzoo.load(str(tmp_path / "run" / "model" / "model.safetensors"))
 
 
@@ -53,15 +57,18 @@ def test_every_bundled_file_is_hash_checked(tmp_path, monkeypatch):
         ganzoo.load("cgan-fashion-mnist")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c.pop("latent_dim"), "lacks 'latent_dim'"),
-    (lambda c: c.update(latent_dim=9), "latent_dim is 9 but the architecture config says 8"),
-    (lambda c: c.update(image_shape=[1, 32, 32]), r"image_shape is \[1, 32, 32\] but the architecture config says"),
-    (lambda c: c.update(num_classes=3), "num_classes is 3 but the architecture config says 10"),
-    (lambda c: c.update(class_names=["a"] * 10), "class_names must be 10 distinct strings"),
-    (lambda c: c.pop("class_names"), "class_names must be 10 distinct strings"),
-    (lambda c: c["config"].update(g_width="wide"), "g_width' must be an int >= 0, got 'wide'"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c.pop("latent_dim"), "lacks 'latent_dim'"),
+        (lambda c: c.update(latent_dim=9), "latent_dim is 9 but the architecture config says 8"),
+        (lambda c: c.update(image_shape=[1, 32, 32]), r"image_shape is \[1, 32, 32\] but the architecture config says"),
+        (lambda c: c.update(num_classes=3), "num_classes is 3 but the architecture config says 10"),
+        (lambda c: c.update(class_names=["a"] * 10), "class_names must be 10 distinct strings"),
+        (lambda c: c.pop("class_names"), "class_names must be 10 distinct strings"),
+        (lambda c: c["config"].update(g_width="wide"), "g_width' must be an int >= 0, got 'wide'"),
+    ],
+)
 def test_config_json_is_validated_at_load(edit, message, tmp_path):
     f = make_tiny_folder(tmp_path / "m", "cgan")
     conf = json.loads((f / "config.json").read_text())
@@ -77,8 +84,11 @@ def test_declared_sizes_are_checked_against_the_header_before_allocating(width, 
     conf = json.loads((f / "config.json").read_text())
     conf["config"]["g_width"] = width
     (f / "config.json").write_text(json.dumps(conf))
-    with pytest.raises(ganzoo.ModelFolderError, match=r"shape mismatches \['net\.0\.weight: file \(8, 16, 7, 7\) vs "
-                                                      rf"config \(8, {2 * width}, 7, 7\)"):
+    with pytest.raises(
+        ganzoo.ModelFolderError,
+        match=r"shape mismatches \['net\.0\.weight: file \(8, 16, 7, 7\) vs "
+        rf"config \(8, {2 * width}, 7, 7\)",
+    ):
         ganzoo.load(f)
 
 
@@ -107,8 +117,13 @@ def test_same_label_and_seed_rules_in_torch_and_runtime(pair):
     for labels in (np.int64(3), np.array([1, 2]), [np.int32(1), 2], "Sneaker", ["3", "Bag"]):
         a = m.labels_tensor(labels, 2).numpy()
         assert np.array_equal(a, rt.labels_array(labels, 2))
-    for labels, msg in (([1.9, 2.2], "got 1.9 .float."), (True, "got True .bool."), ([True, 1], "got True"),
-                        (np.array([1.0, 2.0]), "got 1.0 .float."), (np.zeros((2, 1), np.int64), "flat sequence")):
+    for labels, msg in (
+        ([1.9, 2.2], "got 1.9 .float."),
+        (True, "got True .bool."),
+        ([True, 1], "got True"),
+        (np.array([1.0, 2.0]), "got 1.0 .float."),
+        (np.zeros((2, 1), np.int64), "flat sequence"),
+    ):
         for f in (m.labels_tensor, rt.labels_array):
             with pytest.raises(ganzoo.LabelError, match=msg):
                 f(labels, 2)
@@ -125,8 +140,11 @@ def test_same_seed_same_latents_and_images_in_torch_and_runtime(pair):
     for seed in (0, 2**63 + 5, 2**64 - 1):
         assert np.array_equal(rt.sample_latent(6, seed), m.sample_latent(6, seed=seed).numpy())
         assert np.array_equal(rt.sample_latent(6, seed, 0.7), m.sample_latent(6, seed=seed, truncation=0.7).numpy())
-        np.testing.assert_allclose(rt.sample(6, labels="Bag", seed=seed, truncation=0.7),
-                                   m.sample(6, labels="Bag", seed=seed, truncation=0.7).numpy(), atol=1e-4)
+        np.testing.assert_allclose(
+            rt.sample(6, labels="Bag", seed=seed, truncation=0.7),
+            m.sample(6, labels="Bag", seed=seed, truncation=0.7).numpy(),
+            atol=1e-4,
+        )
 
 
 def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, monkeypatch):
@@ -141,8 +159,11 @@ def test_large_n_is_chunked_and_impossible_n_refused_before_allocating(pair, mon
     monkeypatch.setattr(g, "forward", lambda z, y=None: calls.append(len(z)) or real_forward(z, y))
     chunked = m.sample(10, seed=3)  # batch size changes float rounding in the convolutions, nothing more
     assert torch.allclose(chunked, whole, atol=1e-6) and calls == [3, 3, 3, 1]
-    with pytest.raises(ganzoo.GanzooError, match=r"10000000000 images of 1x28x28 need about 32000\.0 GB of memory at "
-                                                 r"the peak, but only .* is available"):
+    with pytest.raises(
+        ganzoo.GanzooError,
+        match=r"10000000000 images of 1x28x28 need about 32000\.0 GB of memory at "
+        r"the peak, but only .* is available",
+    ):
         m.sample(10**10)
 
 
@@ -154,8 +175,11 @@ def test_memory_is_checked_only_for_results_that_might_not_fit(pair, monkeypatch
     monkeypatch.setattr(runtime, "available_memory", lambda: reads.append(1) or 10**6)  # 1 MB free
     assert m.sample(4, seed=0).shape == (4, 1, 28, 28) and reads == []  # 12.5 KB: under ALWAYS_FITS, no read
     n = runtime.ALWAYS_FITS // (28 * 28 * 4) + 1
-    with pytest.raises(ganzoo.GanzooError, match=rf"{n} images of 1x28x28 need about 0\.1 GB of memory at the peak, "
-                                                 r"but only 1 MB is available"):
+    with pytest.raises(
+        ganzoo.GanzooError,
+        match=rf"{n} images of 1x28x28 need about 0\.1 GB of memory at the peak, "
+        r"but only 1 MB is available",
+    ):
         m.sample(n)
     assert reads  # a result of ALWAYS_FITS or more is measured against the memory available
 
@@ -167,17 +191,20 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
     return code, err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-o", "{tmp}/missing/x.png"], "folder {tmp}/missing does not exist"),
-    (["-o", "{tmp}/x.pdf"], "a sample grid needs a file name ending in .png"),
-    (["-o", "{tmp}/x"], "(got no extension)"),
-    (["-o", "{tmp}"], "ending in .png"),
-    (["-o", "/proc/ganzoo-test.png"], "cannot write /proc/ganzoo-test.png"),
-    (["--device", "foo", "-o", "{tmp}/x.png"], "unknown device 'foo': use 'cpu', 'cuda', 'cuda:N' or 'mps'"),
-    (["--seed", str(2**64), "-o", "{tmp}/x.png"], "seed must be in [0, 2**64)"),
-    (["--nrow", "-3", "-o", "{tmp}/x.png"], "--nrow must be >= 1, got -3"),
-    (["-n", "abc", "-o", "{tmp}/x.png"], "-n must be an int, got 'abc'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-o", "{tmp}/missing/x.png"], "folder {tmp}/missing does not exist"),
+        (["-o", "{tmp}/x.pdf"], "a sample grid needs a file name ending in .png"),
+        (["-o", "{tmp}/x"], "(got no extension)"),
+        (["-o", "{tmp}"], "ending in .png"),
+        (["-o", "/proc/ganzoo-test.png"], "cannot write /proc/ganzoo-test.png"),
+        (["--device", "foo", "-o", "{tmp}/x.png"], "unknown device 'foo': use 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+        (["--seed", str(2**64), "-o", "{tmp}/x.png"], "seed must be in [0, 2**64)"),
+        (["--nrow", "-3", "-o", "{tmp}/x.png"], "--nrow must be >= 1, got -3"),
+        (["-n", "abc", "-o", "{tmp}/x.png"], "-n must be an int, got 'abc'"),
+    ],
+)
 def test_sample_mistakes(args, message, tmp_path, capsys):
     args = [a.format(tmp=tmp_path) for a in args]
     code, err = run_cli(capsys, "sample", "dcgan-mnist", "-n", "4", *args)
@@ -217,16 +244,19 @@ def test_cli_exports_an_int8_file_and_says_so(tmp_path, capsys):
     assert "batch 64: mean|diff|" in out
 
 
-@pytest.mark.parametrize("argv, module, extra", [
-    (["export", "dcgan-mnist", "-o", "x.onnx"], "onnx", "onnx"),
-    (["export", "dcgan-mnist", "-o", "x.onnx"], "onnxscript", "onnx"),
-    (["sample", "someone/some-model", "-o", "x.png"], "huggingface_hub", "hub"),
-    (["sample", "g.onnx", "-o", "x.png"], "onnxruntime", "runtime"),
-    (["publish", "dcgan-mnist", "--repo-id", "me/x", "--dry-run"], "huggingface_hub", "hub"),
-    (["card", "dcgan-mnist", "-o", "c.md"], "huggingface_hub", "hub"),
-    (["eval", "dcgan-mnist", "--inception-weights", "w.pth"], "torch_fidelity", "inception"),
-    (["train", "dcgan-mnist"], "tqdm", "train"),
-])
+@pytest.mark.parametrize(
+    "argv, module, extra",
+    [
+        (["export", "dcgan-mnist", "-o", "x.onnx"], "onnx", "onnx"),
+        (["export", "dcgan-mnist", "-o", "x.onnx"], "onnxscript", "onnx"),
+        (["sample", "someone/some-model", "-o", "x.png"], "huggingface_hub", "hub"),
+        (["sample", "g.onnx", "-o", "x.png"], "onnxruntime", "runtime"),
+        (["publish", "dcgan-mnist", "--repo-id", "me/x", "--dry-run"], "huggingface_hub", "hub"),
+        (["card", "dcgan-mnist", "-o", "c.md"], "huggingface_hub", "hub"),
+        (["eval", "dcgan-mnist", "--inception-weights", "w.pth"], "torch_fidelity", "inception"),
+        (["train", "dcgan-mnist"], "tqdm", "train"),
+    ],
+)
 def test_missing_optional_dependency_names_the_extra(argv, module, extra, tmp_path, capsys, monkeypatch):
     import builtins
     import importlib.util
@@ -247,14 +277,16 @@ def test_missing_optional_dependency_names_the_extra(argv, module, extra, tmp_pa
 
 
 def test_list_into_a_closed_pipe_is_quiet(tmp_path):
-    p = subprocess.run(f"{sys.executable} -m ganzoo list --all | head -n 1", shell=True, capture_output=True,
-                       text=True)
+    p = subprocess.run(f"{sys.executable} -m ganzoo list --all | head -n 1", shell=True, capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.startswith("name") and p.stderr == ""
 
 
 def test_train_mistake_through_ganzoo_cli(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "ganzoo", "train", "dcgan-mnist", "--out", str(tmp_path / "o"),
-                        "--batch_size=0"], capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "ganzoo", "train", "dcgan-mnist", "--out", str(tmp_path / "o"), "--batch_size=0"],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 2 and p.stderr == "error: batch_size must be a finite number >= 1, got 0\n"
 
 
@@ -265,7 +297,9 @@ def test_save_grid_names_the_image_extensions(name, got, tmp_path):
     path = tmp_path / name
     with pytest.raises(ganzoo.GanzooError) as e:
         save_grid(np.zeros((2, 1, 4, 4)), path)
-    assert str(e.value) == (f"cannot write {path}: an image needs a file name ending in .png, .jpg, .jpeg, .webp, "
-                            f".bmp, .tif, .tiff, .gif (got {got}), e.g. {tmp_path / 'grid.png'}")
+    assert str(e.value) == (
+        f"cannot write {path}: an image needs a file name ending in .png, .jpg, .jpeg, .webp, "
+        f".bmp, .tif, .tiff, .gif (got {got}), e.g. {tmp_path / 'grid.png'}"
+    )
     assert not list(tmp_path.iterdir())
     assert save_grid(np.zeros((2, 1, 4, 4)), tmp_path / "g.PNG").is_file()  # any case

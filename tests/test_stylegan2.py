@@ -1,5 +1,6 @@
 """StyleGAN2: the networks, training through the real trainer, truncation in W, style mixing, projection into
 W / W+, the w-input ONNX file, and the errors of every new argument. Tiny configs: milliseconds to seconds."""
+
 from __future__ import annotations
 
 import re
@@ -115,9 +116,20 @@ def test_config_errors():
 
 
 # -- training ---------------------------------------------------------------------------------------------------
-TRAIN = ["--quiet", "--eval_every=0", "--sample_every=0", "--subset=256", "--batch_size=16", "--log_every=1",
-         "--ckpt_every=2", "--gp_every=2", "--model.latent_dim=8", "--model.w_dim=8", "--model.g_widths=8,8,4",
-         "--model.d_widths=4,8,8"]
+TRAIN = [
+    "--quiet",
+    "--eval_every=0",
+    "--sample_every=0",
+    "--subset=256",
+    "--batch_size=16",
+    "--log_every=1",
+    "--ckpt_every=2",
+    "--gp_every=2",
+    "--model.latent_dim=8",
+    "--model.w_dim=8",
+    "--model.g_widths=8,8,4",
+    "--model.d_widths=4,8,8",
+]
 
 
 @pytest.mark.parametrize("extra", [[], ["--model.pl_weight=2", "--model.pl_every=2"]], ids=["default", "pl"])
@@ -190,8 +202,9 @@ def test_mix_grid_takes_coarse_styles_from_rows_and_fine_from_columns(sg2):
     # a latent mixed with itself is its own image; seeds work as latents
     same = sg2.mix(zr[:1], zr[:1], crossover=3)[0, 0]
     torch.testing.assert_close(same, sg2.generate(zr[:1])[0], rtol=0, atol=1e-6)
-    assert torch.equal(sg2.mix([0], [1], crossover=2), sg2.mix(sg2.sample_latent(1, seed=0),
-                                                              sg2.sample_latent(1, seed=1), crossover=2))
+    assert torch.equal(
+        sg2.mix([0], [1], crossover=2), sg2.mix(sg2.sample_latent(1, seed=0), sg2.sample_latent(1, seed=1), crossover=2)
+    )
     # truncation applies to both sources
     t0 = sg2.mix(zr, zc, crossover=4, truncation=0.0)
     torch.testing.assert_close(t0, t0[:1, :1].expand_as(t0), rtol=0, atol=1e-6)
@@ -206,8 +219,9 @@ def test_projection_into_w_and_w_plus_reduces_the_error_from_w_avg(sg2, space, s
     w, mse = sg2.invert(target, steps=20, space=space, feature_weight=0.0, lr=0.1, return_error=True)
     assert w.shape == shape
     assert (mse < 0.75 * start).all(), (mse, start)
-    torch.testing.assert_close(((sg2.generate(w, space=space) - target).square().flatten(1).mean(1)), mse,
-                               rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(
+        ((sg2.generate(w, space=space) - target).square().flatten(1).mean(1)), mse, rtol=1e-4, atol=1e-7
+    )
     # deterministic: it starts at w_avg
     again = [sg2.invert(target, steps=3, space=space, feature_weight=0.0) for _ in range(2)]
     assert torch.equal(*again)
@@ -228,8 +242,11 @@ def test_onnx_w_file_matches_torch(sg2, tmp_path):
     np.testing.assert_allclose(rt.generate(ws.numpy()), sg2.generate(ws, space="w+").numpy(), atol=1e-4)
     # truncation in numpy with the file's w_avg is the model's truncation
     psi = 0.6
-    np.testing.assert_allclose(rt.generate(rt.w_avg + psi * (ws.numpy() - rt.w_avg)),
-                               sg2.generate(ws, space="w+", truncation=psi).numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        rt.generate(rt.w_avg + psi * (ws.numpy() - rt.w_avg)),
+        sg2.generate(ws, space="w+", truncation=psi).numpy(),
+        atol=1e-4,
+    )
     with pytest.raises(OnnxGeneratorError, match=re.escape("ws must have shape (batch, 6, 8), got (4, 8)")):
         rt.generate(w.numpy())
     with pytest.raises(OnnxGeneratorError, match="this is a w file"):
@@ -252,8 +269,10 @@ def test_onnx_export_space_errors(sg2, dcgan, tmp_path):
 
 
 # -- bad input to every new argument -------------------------------------------------------------------------------
-PSI = "truncation for a style-based generator is psi in [0, 1] (each w moves toward w_avg: 1 = none, 0 = the " \
-      "average image for every z), got "
+PSI = (
+    "truncation for a style-based generator is psi in [0, 1] (each w moves toward w_avg: 1 = none, 0 = the "
+    "average image for every z), got "
+)
 
 
 @pytest.mark.parametrize("psi", [1.5, -0.1, float("nan"), "0.5", True])
@@ -266,8 +285,10 @@ def test_psi_out_of_range(sg2, psi):
 
 @pytest.mark.parametrize("k", [0, 6, -1, 2.0, True])
 def test_crossover_out_of_range(sg2, k):
-    msg = f"crossover must be an int 1..5: how many of the 6 style inputs (coarsest first) come from the row " \
-          f"latents, got {k!r}"
+    msg = (
+        f"crossover must be an int 1..5: how many of the 6 style inputs (coarsest first) come from the row "
+        f"latents, got {k!r}"
+    )
     with pytest.raises(ganzoo.GanzooError, match=re.escape(msg)):
         sg2.mix([0], [1], crossover=k)
 
@@ -277,8 +298,9 @@ def test_space_and_mix_errors(sg2, dcgan):
         sg2.invert(sg2.sample(1, seed=0), steps=1, space="W")
     with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'w+', got 'x'")):
         sg2.generate(torch.zeros(1, 8), space="x")
-    with pytest.raises(ganzoo.GanzooError, match=re.escape("w must be a tensor of shape (N, 6, 8) for space='w+', "
-                                                           "got (2, 8)")):
+    with pytest.raises(
+        ganzoo.GanzooError, match=re.escape("w must be a tensor of shape (N, 6, 8) for space='w+', got (2, 8)")
+    ):
         sg2.generate(torch.zeros(2, 8), space="w+")
     with pytest.raises(ganzoo.GanzooError, match=re.escape("space='w' needs a style-based generator (stylegan2-*); ")):
         dcgan.invert(dcgan.sample(1, seed=0), steps=1, space="w")
@@ -286,8 +308,9 @@ def test_space_and_mix_errors(sg2, dcgan):
         dcgan.mix([0], [1], crossover=1)
     with pytest.raises(ganzoo.GanzooError, match=re.escape("truncation psi in W is for style-based generators")):
         dcgan.generate(dcgan.sample_latent(1, seed=0), truncation=0.5)
-    with pytest.raises(ganzoo.GanzooError, match=re.escape("z_rows must be latents (K, 8) or a non-empty list of "
-                                                           "int seeds, got []")):
+    with pytest.raises(
+        ganzoo.GanzooError, match=re.escape("z_rows must be latents (K, 8) or a non-empty list of int seeds, got []")
+    ):
         sg2.mix([], [1], crossover=2)
     with pytest.raises(ganzoo.GanzooError, match=re.escape("z must be a float tensor of shape (N, 8), got (2, 5)")):
         sg2.mix(torch.zeros(2, 5), [1], crossover=2)
@@ -303,12 +326,20 @@ def test_cli_mix_writes_the_papers_grid(sg2, tmp_path, capsys):
     assert "row i takes the coarse styles (inputs 0..1 of 6) of seed 0,1,2[i]" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, err", [
-    (["--crossover", "6"], "error: crossover must be an int 1..5"),
-    (["--crossover", "2", "--truncation", "2"], "error: truncation for a style-based generator is psi in [0, 1]"),
-    (["--crossover", "2", "--rows", "0,x"], ("error: ganzoo mix: argument --rows: expected comma-separated seeds "
-                                             "(ints in [0, 2**64)) such as 0,1,2, got '0,x'")),
-])
+@pytest.mark.parametrize(
+    "args, err",
+    [
+        (["--crossover", "6"], "error: crossover must be an int 1..5"),
+        (["--crossover", "2", "--truncation", "2"], "error: truncation for a style-based generator is psi in [0, 1]"),
+        (
+            ["--crossover", "2", "--rows", "0,x"],
+            (
+                "error: ganzoo mix: argument --rows: expected comma-separated seeds "
+                "(ints in [0, 2**64)) such as 0,1,2, got '0,x'"
+            ),
+        ),
+    ],
+)
 def test_cli_mix_errors(sg2, tmp_path, capsys, args, err):
     base = ["mix", str(sg2.folder), "--rows", "0", "--cols", "1", "-o", str(tmp_path / "m.png")]
     assert cli(base + args) == 2
@@ -317,8 +348,10 @@ def test_cli_mix_errors(sg2, tmp_path, capsys, args, err):
 
 
 def test_cli_w_options_on_a_z_only_model(dcgan, tmp_path, capsys):
-    assert cli(["mix", str(dcgan.folder), "--rows", "0", "--cols", "1", "--crossover", "1",
-                "-o", str(tmp_path / "m.png")]) == 2
+    assert (
+        cli(["mix", str(dcgan.folder), "--rows", "0", "--cols", "1", "--crossover", "1", "-o", str(tmp_path / "m.png")])
+        == 2
+    )
     assert "error: style mixing needs a style-based generator" in capsys.readouterr().err
     assert cli(["export", str(dcgan.folder), "--space", "w", "-o", str(tmp_path / "w.onnx")]) == 2
     assert "needs a style-based generator" in capsys.readouterr().err

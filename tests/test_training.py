@@ -1,4 +1,5 @@
 """Training recipes: a few steps each on a small subset, resume equality, diagnostics, errors."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,15 @@ from training.recipes import RECIPES, apply_overrides, get_recipe
 from training.train import TrainingDiverged, main
 
 ZOO_RECIPES = [n for n, r in RECIPES.items() if r.dataset in ("mnist", "fashion-mnist")]
-FAST = ["--subset=256", "--batch_size=16", "--log_every=1", "--sample_every=2", "--ckpt_every=2", "--eval_n=200",
-        "--model.latent_dim=8"]
+FAST = [
+    "--subset=256",
+    "--batch_size=16",
+    "--log_every=1",
+    "--sample_every=2",
+    "--ckpt_every=2",
+    "--eval_n=200",
+    "--model.latent_dim=8",
+]
 
 
 def small(arch: str) -> list[str]:
@@ -27,8 +35,11 @@ def small(arch: str) -> list[str]:
         return ["--model.width=8", "--model.hidden=32"]
     if arch == "stylegan2":
         return ["--model.w_dim=8", "--model.g_widths=8,8,4", "--model.d_widths=4,8,8"]
-    return ["--model.g_hidden=32,64", "--model.d_hidden=64"] if arch == "gan" else \
-        ["--model.g_width=8", "--model.d_width=8"]
+    return (
+        ["--model.g_hidden=32,64", "--model.d_hidden=64"]
+        if arch == "gan"
+        else ["--model.g_width=8", "--model.d_width=8"]
+    )
 
 
 def read_log(path) -> list[dict]:
@@ -42,8 +53,21 @@ def test_recipe_runs_and_output_loads(name, tmp_path, data_root):
     r = RECIPES[name]
     out = tmp_path / "run"
     decay = ["--decay_from=2"] if r.decay_from else []  # a recipe that decays its rates does so here too
-    res = main([name, "--out", str(out), "--data-root", str(data_root), "--quiet", "--steps=3", "--eval_every=3",
-                *decay, *FAST, *small(r.arch)])
+    res = main(
+        [
+            name,
+            "--out",
+            str(out),
+            "--data-root",
+            str(data_root),
+            "--quiet",
+            "--steps=3",
+            "--eval_every=3",
+            *decay,
+            *FAST,
+            *small(r.arch),
+        ]
+    )
     assert res["steps"] == 3 and res["best_step"] == 3
     m = ganzoo.load(out / "model")
     assert m.architecture == r.arch and m.config["dataset"] == r.dataset
@@ -76,8 +100,10 @@ def test_recipe_runs_and_output_loads(name, tmp_path, data_root):
     assert [e.step for e in ea.Scalars("train/loss_g")] == [1, 2, 3]
     assert ea.Scalars("eval/fd")[0].value == pytest.approx(fd, rel=1e-6)  # stored as float32
     if r.objective == "wgan-clip":  # clipping holds after training
-        assert all(p.abs().max() <= r.clip + 1e-7 for p in ganzoo.load(out / "model", discriminator=True)
-                   .discriminator.parameters())
+        assert all(
+            p.abs().max() <= r.clip + 1e-7
+            for p in ganzoo.load(out / "model", discriminator=True).discriminator.parameters()
+        )
 
 
 @pytest.mark.slow
@@ -102,8 +128,20 @@ def test_resume_reproduces_uninterrupted_run(name, tmp_path, data_root):
 
 
 def test_checkpoint_is_weights_only_loadable(tmp_path, data_root):
-    main(["dcgan-mnist", "--out", str(tmp_path), "--data-root", str(data_root), "--quiet", "--steps=2",
-          "--eval_every=0", *FAST, *small("dcgan")])
+    main(
+        [
+            "dcgan-mnist",
+            "--out",
+            str(tmp_path),
+            "--data-root",
+            str(data_root),
+            "--quiet",
+            "--steps=2",
+            "--eval_every=0",
+            *FAST,
+            *small("dcgan"),
+        ]
+    )
     ck = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     assert ck["step"] == 2 and {"G", "D", "opt_g", "opt_d", "torch_rng", "noise_rng"} <= set(ck)
     assert not list(tmp_path.glob("*.tmp"))
@@ -111,8 +149,23 @@ def test_checkpoint_is_weights_only_loadable(tmp_path, data_root):
 
 def test_nan_detection(tmp_path, data_root):
     with pytest.raises(TrainingDiverged, match="diverged.*Lower the learning"):
-        main(["wgan-gp-mnist", "--out", str(tmp_path), "--data-root", str(data_root), "--quiet", "--steps=20",
-              "--eval_every=0", "--lr_d=1e30", "--lr_g=1e30", "--gp_weight=1e30", *FAST, *small("wgan-gp")])
+        main(
+            [
+                "wgan-gp-mnist",
+                "--out",
+                str(tmp_path),
+                "--data-root",
+                str(data_root),
+                "--quiet",
+                "--steps=20",
+                "--eval_every=0",
+                "--lr_d=1e30",
+                "--lr_g=1e30",
+                "--gp_weight=1e30",
+                *FAST,
+                *small("wgan-gp"),
+            ]
+        )
 
 
 def test_bad_override_keys():
@@ -129,16 +182,34 @@ def test_bad_override_keys():
 
 
 def test_missing_data_set_says_where(tmp_path):
-    with pytest.raises(DataNotFoundError,
-                       match=r"mnist was not found under .*MNIST.*--data-root or GANZOO_DATA.*--download"):
+    with pytest.raises(
+        DataNotFoundError, match=r"mnist was not found under .*MNIST.*--data-root or GANZOO_DATA.*--download"
+    ):
         main(["dcgan-mnist", "--out", str(tmp_path / "o"), "--data-root", str(tmp_path / "empty"), "--quiet"])
 
 
 @pytest.mark.slow
 def test_training_cli_entry(tmp_path, data_root):
-    out = subprocess.run([sys.executable, "-m", "ganzoo", "train", "gan-mnist", "--out", str(tmp_path),
-                          "--data-root", str(data_root), "--quiet", "--steps=2", "--eval_every=0", *FAST,
-                          *small("gan")], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganzoo",
+            "train",
+            "gan-mnist",
+            "--out",
+            str(tmp_path),
+            "--data-root",
+            str(data_root),
+            "--quiet",
+            "--steps=2",
+            "--eval_every=0",
+            *FAST,
+            *small("gan"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert ganzoo.load(tmp_path / "model").architecture == "gan"
 
@@ -147,8 +218,20 @@ def test_training_cli_entry(tmp_path, data_root):
 def test_mode_collapse_warning_fires_on_untrained_generator(tmp_path, data_root):
     # after 2 steps the generator draws near-identical images: the diagnostics must say so
     with pytest.warns(RuntimeWarning, match="mode collapse"):
-        res = main(["dcgan-mnist", "--out", str(tmp_path), "--data-root", str(data_root), "--quiet", "--steps=2",
-                    "--eval_every=2", *FAST, *small("dcgan")])
+        res = main(
+            [
+                "dcgan-mnist",
+                "--out",
+                str(tmp_path),
+                "--data-root",
+                str(data_root),
+                "--quiet",
+                "--steps=2",
+                "--eval_every=2",
+                *FAST,
+                *small("dcgan"),
+            ]
+        )
     assert any("mode collapse" in w for w in res["warnings"])
 
 
@@ -158,8 +241,18 @@ TINY_ARGS = ["--quiet", "--eval_every=0", "--sample_every=0", "--threads=1", *FA
 
 
 def train_cmd(out, data_root, *extra) -> list[str]:
-    return [sys.executable, "-m", "training.train", "dcgan-mnist", "--out", str(out), "--data-root", str(data_root),
-            *TINY_ARGS, *extra]
+    return [
+        sys.executable,
+        "-m",
+        "training.train",
+        "dcgan-mnist",
+        "--out",
+        str(out),
+        "--data-root",
+        str(data_root),
+        *TINY_ARGS,
+        *extra,
+    ]
 
 
 @pytest.mark.slow
@@ -169,8 +262,9 @@ def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pat
 
     run = tmp_path / "run"
     # ckpt_every=0: the only checkpoint is the one Ctrl-C writes
-    proc = subprocess.Popen(train_cmd(run, data_root, "--steps=100000", "--ckpt_every=0"),
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        train_cmd(run, data_root, "--steps=100000", "--ckpt_every=0"), stderr=subprocess.PIPE, text=True
+    )
     log = run / "log.csv"
     deadline = time.time() + 120
     while time.time() < deadline and (not log.exists() or len(read_log(log)) < 30):
@@ -183,10 +277,20 @@ def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pat
     assert f"stopped after step {step}; checkpoint saved" in err and "--resume" in err
     assert ck["batches"] == step  # n_critic = 1: one batch per step, none consumed by a half step
     # resume to a few steps past the interruption; an uninterrupted run to the same step must match exactly
-    main(["dcgan-mnist", "--out", str(run), "--data-root", str(data_root), "--resume", f"--steps={step + 5}",
-          *TINY_ARGS])
-    main(["dcgan-mnist", "--out", str(tmp_path / "ref"), "--data-root", str(data_root), f"--steps={step + 5}",
-          *TINY_ARGS])
+    main(
+        ["dcgan-mnist", "--out", str(run), "--data-root", str(data_root), "--resume", f"--steps={step + 5}", *TINY_ARGS]
+    )
+    main(
+        [
+            "dcgan-mnist",
+            "--out",
+            str(tmp_path / "ref"),
+            "--data-root",
+            str(data_root),
+            f"--steps={step + 5}",
+            *TINY_ARGS,
+        ]
+    )
     a = ganzoo.load(run / "model").generator.state_dict()
     b = ganzoo.load(tmp_path / "ref" / "model").generator.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -197,16 +301,29 @@ def test_ctrl_c_saves_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pat
 def test_resume_continues_with_the_checkpoints_thread_count(tmp_path, data_root):
     """CPU float sums depend on the thread count: a resume without --threads takes the checkpoint's."""
     before = torch.get_num_threads()
-    base = ["dcgan-mnist", "--out", str(tmp_path / "run"), "--data-root", str(data_root), "--quiet",
-            "--eval_every=0", "--sample_every=0", *FAST, *small("dcgan")]
+    base = [
+        "dcgan-mnist",
+        "--out",
+        str(tmp_path / "run"),
+        "--data-root",
+        str(data_root),
+        "--quiet",
+        "--eval_every=0",
+        "--sample_every=0",
+        *FAST,
+        *small("dcgan"),
+    ]
     try:
         main([*base, "--steps=2", "--threads=1"])
         assert torch.load(tmp_path / "run" / "ckpt.pt", weights_only=True)["threads"] == 1
         torch.set_num_threads(2)
         main([*base, "--steps=3", "--resume"])
         assert torch.get_num_threads() == 1
-        with pytest.warns(RuntimeWarning, match="resumed with 2 threads; the checkpoint ran with 1: the continuation "
-                                                "will not bit-match an uninterrupted run"):
+        with pytest.warns(
+            RuntimeWarning,
+            match="resumed with 2 threads; the checkpoint ran with 1: the continuation "
+            "will not bit-match an uninterrupted run",
+        ):
             main([*base, "--steps=4", "--resume", "--threads=2"])
     finally:
         torch.set_num_threads(before)
@@ -217,8 +334,11 @@ def test_rerun_without_resume_refuses_and_overwrite_moves_the_run_aside(tmp_path
     base = ["dcgan-mnist", "--out", str(run), "--data-root", str(data_root), *TINY_ARGS]
     main([*base, "--steps=4"])
     before = (run / "ckpt.pt").read_bytes()
-    with pytest.raises(TrainingError, match=r"already holds a run \(ckpt.pt, log.csv, run.json, result.json, model\)"
-                                            r"\. Continue it with --resume, start over with --overwrite"):
+    with pytest.raises(
+        TrainingError,
+        match=r"already holds a run \(ckpt.pt, log.csv, run.json, result.json, model\)"
+        r"\. Continue it with --resume, start over with --overwrite",
+    ):
         main([*base, "--steps=2"])
     assert (run / "ckpt.pt").read_bytes() == before  # untouched
     main([*base, "--steps=2", "--overwrite"])
@@ -238,13 +358,20 @@ def test_resume_uses_the_saved_recipe_and_refuses_changes(tmp_path, data_root):
     assert rec["recipe"]["steps"] == 5 and rec["recipe"]["subset"] == 256
     assert "--steps=5" in rec["command"] and "--model.g_width=4" in rec["command"] and "--resume" not in rec["command"]
     r = RECIPES["dcgan-mnist"]
-    with pytest.raises(TrainingError, match=re.escape(f"--resume cannot change lr_g, lr_d: the checkpoint was "
-                                                      f"trained with lr_g={r.lr_g!r}, lr_d={r.lr_d!r}")):
+    with pytest.raises(
+        TrainingError,
+        match=re.escape(
+            f"--resume cannot change lr_g, lr_d: the checkpoint was trained with lr_g={r.lr_g!r}, lr_d={r.lr_d!r}"
+        ),
+    ):
         main(["dcgan-mnist", *base, "--steps=7", "--resume", "--lr_g=0", "--lr_d=0"])
     with pytest.raises(TrainingError, match=r"--resume cannot change model"):
         main(["dcgan-mnist", *base, "--steps=7", "--resume", "--model.g_width=8"])
-    with pytest.raises(TrainingError, match=r"checkpoint of recipe 'dcgan-mnist' \(dcgan on mnist\), not "
-                                            r"'dcgan-fashion-mnist'"):
+    with pytest.raises(
+        TrainingError,
+        match=r"checkpoint of recipe 'dcgan-mnist' \(dcgan on mnist\), not "
+        r"'dcgan-fashion-mnist'",
+    ):
         main(["dcgan-fashion-mnist", *base, "--steps=7", "--resume"])
     with pytest.raises(TrainingError, match=r"no checkpoint at .*nowhere.*run without --resume"):
         main(["dcgan-mnist", "--out", str(tmp_path / "nowhere"), "--resume"])
@@ -264,26 +391,37 @@ def test_lr_decay_added_on_resume_equals_a_fresh_run_with_it(tmp_path, data_root
     assert ck["opt_g"]["param_groups"][0]["lr"] == pytest.approx(r.lr_g / 3)
     assert ck["opt_d"]["param_groups"][0]["lr"] == pytest.approx(r.lr_d / 3)
     # a decay that would have changed the rates of steps already taken is refused
-    with pytest.raises(TrainingError, match=re.escape("--resume cannot change the learning-rate decay of steps "
-                                                      "already taken (step 5 of the checkpoint's 6 ran with "
-                                                      "decay_from=3, steps=6). Choose decay_from >= 6")):
+    with pytest.raises(
+        TrainingError,
+        match=re.escape(
+            "--resume cannot change the learning-rate decay of steps "
+            "already taken (step 5 of the checkpoint's 6 ran with "
+            "decay_from=3, steps=6). Choose decay_from >= 6"
+        ),
+    ):
         main(["dcgan-mnist", "--out", str(tmp_path / "b"), *base[:3], "--resume", "--steps=9"])
 
 
-@pytest.mark.parametrize("override, message", [
-    ("--steps=-5", "steps must be a finite number >= 1, got -5"),
-    ("--batch_size=0", "batch_size must be a finite number >= 1, got 0"),
-    ("--log_every=0", "log_every must be a finite number >= 1, got 0"),
-    ("--n_critic=0", "n_critic must be a finite number >= 1, got 0"),
-    ("--lr_d=nan", "lr_d must be a finite number >= 0, got nan"),
-    ("--model.g_width=abc", "bad value for --model.g_width: invalid literal for int()"),
-    ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
-    ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
-    ("--decay_from=40000", "decay_from (40000) must be below steps (30000), or 0 for constant learning rates. "
-                           "For a run shorter than the recipe's decay, also pass --decay_from=0 or a step below "
-                           "--steps."),
-    ("--d_joint_batch=true", "d_joint_batch applies to the wgan-clip objective only; dcgan-mnist trains with bce"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("--steps=-5", "steps must be a finite number >= 1, got -5"),
+        ("--batch_size=0", "batch_size must be a finite number >= 1, got 0"),
+        ("--log_every=0", "log_every must be a finite number >= 1, got 0"),
+        ("--n_critic=0", "n_critic must be a finite number >= 1, got 0"),
+        ("--lr_d=nan", "lr_d must be a finite number >= 0, got nan"),
+        ("--model.g_width=abc", "bad value for --model.g_width: invalid literal for int()"),
+        ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
+        ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
+        (
+            "--decay_from=40000",
+            "decay_from (40000) must be below steps (30000), or 0 for constant learning rates. "
+            "For a run shorter than the recipe's decay, also pass --decay_from=0 or a step below "
+            "--steps.",
+        ),
+        ("--d_joint_batch=true", "d_joint_batch applies to the wgan-clip objective only; dcgan-mnist trains with bce"),
+    ],
+)
 def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, data_root):
     out = tmp_path / "run"
     with pytest.raises(TrainingError, match=re.escape(message)):
@@ -292,8 +430,11 @@ def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, dat
 
 
 def test_cli_prints_one_error_line_and_exits_2(tmp_path, data_root):
-    p = subprocess.run([sys.executable, "-m", "training.train", "dcgan-mnist", "--out", str(tmp_path / "o"),
-                        "--steps=-5"], capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "training.train", "dcgan-mnist", "--out", str(tmp_path / "o"), "--steps=-5"],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 2 and p.stderr == "error: steps must be a finite number >= 1, got -5\n"
 
 
@@ -311,7 +452,7 @@ def test_leftovers_are_cleaned_logs_rewritten_atomically_and_warnings_kept(tmp_p
     assert not list(run.glob("*.tmp"))
     assert [int(r["step"]) for r in read_log(run / "log.csv")] == [1, 2, 3, 4]
     res = json.loads((run / "result.json").read_text())
-    assert res["warnings"][:len(first["warnings"])] == first["warnings"]
+    assert res["warnings"][: len(first["warnings"])] == first["warnings"]
 
 
 def test_result_has_no_infinity_without_evaluation(tmp_path, data_root):
@@ -333,8 +474,21 @@ def test_the_model_folder_holds_the_best_evaluation_not_the_last(tmp_path, data_
 
     monkeypatch.setattr(Trainer, "evaluate", fake_evaluate)
     out = tmp_path / "run"
-    res = main(["dcgan-mnist", "--out", str(out), "--data-root", str(data_root), "--quiet", "--steps=4",
-                "--eval_every=1", "--eval_n=50", *FAST[:-1], *small("dcgan")])
+    res = main(
+        [
+            "dcgan-mnist",
+            "--out",
+            str(out),
+            "--data-root",
+            str(data_root),
+            "--quiet",
+            "--steps=4",
+            "--eval_every=1",
+            "--eval_n=50",
+            *FAST[:-1],
+            *small("dcgan"),
+        ]
+    )
     assert res["best_step"] == 2 and res["best_selection_fd"] == 20.0
     model = ganzoo.load(out / "model")
     assert model.config["training"] == {"step": 2, "selection_fd_train": 20.0}
@@ -363,9 +517,11 @@ def test_joint_batch_critic_scores_real_and_fake_as_one_batchnorm_batch():
         assert joint.g_loss(D, fake, None, real=(real, None)).item() == pytest.approx(-s_joint["d_fake"], rel=1e-5)
         D.eval()  # with running statistics the critic is per-sample, and both ways agree
         assert joint.d_loss(D, real, fake, None, None)[0].item() == pytest.approx(
-            apart.d_loss(D, real, fake, None, None)[0].item(), rel=1e-5)
+            apart.d_loss(D, real, fake, None, None)[0].item(), rel=1e-5
+        )
         assert joint.g_loss(D, fake, None, real=(real, None)).item() == pytest.approx(
-            apart.g_loss(D, fake, None).item(), rel=1e-5)
+            apart.g_loss(D, fake, None).item(), rel=1e-5
+        )
 
 
 def test_r1_penalty_is_the_lazy_squared_gradient_norm_on_real_images():
@@ -391,8 +547,10 @@ def test_r1_penalty_is_the_lazy_squared_gradient_norm_on_real_images():
     assert all(p.grad is not None for p in D.parameters())
     off, stats = r1.d_loss(D, real, fake, None, None, d_iter=9)  # lazy: only every 4th update
     assert "gp" not in stats and off.item() == pytest.approx(base.item(), rel=1e-5)
-    with pytest.raises(TrainingError, match="r1_gamma applies to the bce and minimax objectives only; "
-                                            "wgan-gp-mnist trains with wgan-gp. Leave it 0."):
+    with pytest.raises(
+        TrainingError,
+        match="r1_gamma applies to the bce and minimax objectives only; wgan-gp-mnist trains with wgan-gp. Leave it 0.",
+    ):
         dataclasses.replace(get_recipe("wgan-gp-mnist"), r1_gamma=1.0)
 
 
@@ -402,12 +560,18 @@ def test_ablation_table_reads_each_curve_at_its_cpu_budgets_and_names_the_proces
     curve = [{"cpu_seconds": s, "step": 100 * i, "fd": 300.0 - i} for i, s in enumerate(range(60, 661, 60), 1)]
     assert fd_at(curve, 3)["step"] == 300  # the last evaluation within 180 s
     assert fd_at(curve, 12) is None  # the run stopped at 660 s, well before 12 minutes
-    rec = {"name": "x", "recipe": "dcgan-mnist", "note": "a variant", "hardware": "Intel(R) Xeon(R) Processor, "
-           "1 thread(s), torch 2.14.1", "curve": curve}
+    rec = {
+        "name": "x",
+        "recipe": "dcgan-mnist",
+        "note": "a variant",
+        "hardware": "Intel(R) Xeon(R) Processor, 1 thread(s), torch 2.14.1",
+        "curve": curve,
+    }
     row = table([rec]).splitlines()[2]
-    assert row == ("| dcgan-mnist | a variant | Intel Xeon Processor | 297.0 (300) | 294.0 (600) | 292.0 (800) "
-                   "| 290.0 (1000) | [x.json](ablation/x.json) |")
-
+    assert row == (
+        "| dcgan-mnist | a variant | Intel Xeon Processor | 297.0 (300) | 294.0 (600) | 292.0 (800) "
+        "| 290.0 (1000) | [x.json](ablation/x.json) |"
+    )
 
 
 def test_ablation_collect_of_an_unfinished_run_says_how_to_finish_it(tmp_path, capsys):
@@ -417,9 +581,12 @@ def test_ablation_collect_of_an_unfinished_run_says_how_to_finish_it(tmp_path, c
     with pytest.raises(SystemExit) as e:
         main(["collect", str(tmp_path), "--note", "a variant"])
     assert e.value.code == 2
-    assert capsys.readouterr().err == (f"error: {tmp_path} has no run.json: the run has not finished. Finish it "
-                                       f"(`python -m training.train NAME --out {tmp_path} --resume`, with --steps=STEP "
-                                       "to end it at its last checkpoint's step), then collect it.\n")
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path} has no run.json: the run has not finished. Finish it "
+        f"(`python -m training.train NAME --out {tmp_path} --resume`, with --steps=STEP "
+        "to end it at its last checkpoint's step), then collect it.\n"
+    )
+
 
 def test_ablation_collect_names_the_record_after_the_run_or_its_name_flag(tmp_path, monkeypatch):
     import json
@@ -430,27 +597,51 @@ def test_ablation_collect_names_the_record_after_the_run_or_its_name_flag(tmp_pa
     run = tmp_path / "gfm-x"
     run.mkdir()
     (run / "eval.csv").write_text("step,fd,cpu_seconds\n250,300.0,60.0\n500,200.0,120.0\n")
-    (run / "run.json").write_text(json.dumps({"recipe": {"name": "gan-mnist"}, "command": "python -m training.train",
-                                              "hardware": "Intel(R) Xeon(R) Processor, 1 thread(s)"}))
+    (run / "run.json").write_text(
+        json.dumps(
+            {
+                "recipe": {"name": "gan-mnist"},
+                "command": "python -m training.train",
+                "hardware": "Intel(R) Xeon(R) Processor, 1 thread(s)",
+            }
+        )
+    )
     assert ablation.collect(run, "a variant") == tmp_path / "records" / "gfm-x.json"
     path = ablation.collect(run, "a variant", name="gan-mnist-x")
     rec = json.loads(path.read_text())
     assert path.name == "gan-mnist-x.json" and rec["name"] == "gan-mnist-x"
-    assert rec["curve"] == [{"cpu_seconds": 60.0, "step": 250, "fd": 300.0},
-                            {"cpu_seconds": 120.0, "step": 500, "fd": 200.0}]
+    assert rec["curve"] == [
+        {"cpu_seconds": 60.0, "step": 250, "fd": 300.0},
+        {"cpu_seconds": 120.0, "step": 500, "fd": 200.0},
+    ]
 
 
-@pytest.mark.parametrize("ours, ref, note", [
-    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2500, 2500, "Intel(R) Xeon(R) Processor, 1 thread"), ""),
-    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2000, 2000, "Intel(R) Xeon(R) Processor, 1 thread"),
-     " (ref. to re-run)"),
-    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (3000, 3000, "Intel(R) Xeon(R) Processor, 1 thread"),
-     " (ref. had more)"),
-    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (3000, 2214, "Intel(R) Xeon(R) Processor, 1 thread"),
-     " (ref. ran to its end at 36.9 min)"),
-    ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (3000, 3000, "AMD EPYC, 1 thread"),
-     " (ref. to re-run: other processor)"),
-])
+@pytest.mark.parametrize(
+    "ours, ref, note",
+    [
+        ((2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"), (2500, 2500, "Intel(R) Xeon(R) Processor, 1 thread"), ""),
+        (
+            (2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"),
+            (2000, 2000, "Intel(R) Xeon(R) Processor, 1 thread"),
+            " (ref. to re-run)",
+        ),
+        (
+            (2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"),
+            (3000, 3000, "Intel(R) Xeon(R) Processor, 1 thread"),
+            " (ref. had more)",
+        ),
+        (
+            (2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"),
+            (3000, 2214, "Intel(R) Xeon(R) Processor, 1 thread"),
+            " (ref. ran to its end at 36.9 min)",
+        ),
+        (
+            (2400, "Intel(R) Xeon(R) Processor, 1 thread(s)"),
+            (3000, 3000, "AMD EPYC, 1 thread"),
+            " (ref. to re-run: other processor)",
+        ),
+    ],
+)
 def test_reference_budget_note_compares_cpu_seconds_on_one_processor_only(ours, ref, note):
     from training.report import budget_note
 

@@ -1,5 +1,6 @@
 """Hostile or damaged input (labels, class names, eval JSON, images, folders to publish) ends in a GanzooError or
 one escaped `error:` line with exit code 2: never a traceback, never raw text on the terminal."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,22 @@ def assert_one_clean_error_line(code: int, err: str) -> None:
 
 
 # -- unicode digits are class names, never ints ----------------------------------------------------------------
-@pytest.mark.parametrize("text, value", [("7", 7), (" 7 ", 7), ("-1", -1), ("007", 7), ("³", None), ("٣", None),
-                                         ("７", None), ("3.0", None), ("", None), ("-", None), ("Sneaker", None)])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("7", 7),
+        (" 7 ", 7),
+        ("-1", -1),
+        ("007", 7),
+        ("³", None),
+        ("٣", None),
+        ("７", None),
+        ("3.0", None),
+        ("", None),
+        ("-", None),
+        ("Sneaker", None),
+    ],
+)
 def test_int_label_reads_ascii_digits_only(text, value):
     assert int_label(text) == value
 
@@ -137,13 +152,21 @@ def test_eval_json_for_publish_missing_or_a_folder(tmp_path):
         publish(str(run), "me/x", card=str(card), eval_json=str(tmp_path), dry_run=True)
 
 
-@pytest.mark.parametrize("data, message", [
-    *DAMAGED_JSON[:3],
-    (b'{"metrics": {"fd": 1.0}, "protocol": {}}', "metrics['class_share'] must be a list of class shares, got None"),
-    (b'{"metrics": {"fd": 1.0, "class_share": [0.1]}}', "protocol must be an object, got None"),
-    (b'{"metrics": {"fd": 1.0, "class_share": [0.1]}, "protocol": {"n_generated": "many"}}',
-     "protocol['n_generated'] must be an int, got 'many'"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        *DAMAGED_JSON[:3],
+        (
+            b'{"metrics": {"fd": 1.0}, "protocol": {}}',
+            "metrics['class_share'] must be a list of class shares, got None",
+        ),
+        (b'{"metrics": {"fd": 1.0, "class_share": [0.1]}}', "protocol must be an object, got None"),
+        (
+            b'{"metrics": {"fd": 1.0, "class_share": [0.1]}, "protocol": {"n_generated": "many"}}',
+            "protocol['n_generated'] must be an int, got 'many'",
+        ),
+    ],
+)
 def test_damaged_eval_json_for_card(data, message, tmp_path, capsys):
     ev = tmp_path / "eval.json"
     ev.write_bytes(data)
@@ -181,8 +204,7 @@ def png_declaring(width: int, height: int, rows: bytes = b"\0" * 1000) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 @pytest.fixture(scope="module")
@@ -190,11 +212,14 @@ def tiny_model(tmp_path_factory):
     return ganzoo.load(make_tiny_folder(tmp_path_factory.mktemp("inv") / "m", "dcgan"))
 
 
-@pytest.mark.parametrize("size, message", [
-    ((100_000, 100_000), "declares more pixels than an image can sensibly have"),  # PIL's DecompressionBombError
-    ((10_000, 10_000), "declares more pixels than an image can sensibly have"),  # PIL's warning, an error here
-    ((5_000, 5_000), "size 5000x5000 does not match the model's 28x28"),
-])
+@pytest.mark.parametrize(
+    "size, message",
+    [
+        ((100_000, 100_000), "declares more pixels than an image can sensibly have"),  # PIL's DecompressionBombError
+        ((10_000, 10_000), "declares more pixels than an image can sensibly have"),  # PIL's warning, an error here
+        ((5_000, 5_000), "size 5000x5000 does not match the model's 28x28"),
+    ],
+)
 def test_decompression_bomb_is_refused_before_decoding(size, message, tmp_path, tiny_model, monkeypatch, capsys):
     from PIL import ImageFile
 
@@ -214,9 +239,15 @@ def test_decompression_bomb_is_refused_before_decoding(size, message, tmp_path, 
     assert message in err and not (tmp_path / "r.png").exists()
 
 
-@pytest.mark.parametrize("data, message", [(b"", "cannot read image"), (b"GIF89a", "cannot read image"),
-                                           (png_declaring(28, 28)[:40], "cannot read image"),
-                                           (png_declaring(28, 28, b"\0" * 100), "image file is truncated")])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "cannot read image"),
+        (b"GIF89a", "cannot read image"),
+        (png_declaring(28, 28)[:40], "cannot read image"),
+        (png_declaring(28, 28, b"\0" * 100), "image file is truncated"),
+    ],
+)
 def test_damaged_images_are_one_error(data, message, tmp_path, tiny_model):
     from ganzoo.control import open_image
 
@@ -293,12 +324,16 @@ def test_publish_never_follows_links_out_of_the_folder(tmp_path, monkeypatch, ca
         rep = publish(str(run), "me/tiny")
     assert sorted(uploaded) == ["config.json", "discriminator.safetensors", "model.safetensors"]
     assert not any(b"PRIVATE KEY" in data for data in uploaded.values())
-    assert rep["refused"] == {str(model / "samples.png"): f"a symbolic link to {secret}",
-                              str(model / "README.md"): f"a symbolic link to {secret}",
-                              str(model / "curves.png"): "not a regular file"}
+    assert rep["refused"] == {
+        str(model / "samples.png"): f"a symbolic link to {secret}",
+        str(model / "README.md"): f"a symbolic link to {secret}",
+        str(model / "curves.png"): "not a regular file",
+    }
     out = capsys.readouterr().out
-    assert f"  not uploaded: {model / 'samples.png'} (a symbolic link to {secret}; publish uploads only regular " \
-           "files inside the folder)" in out
+    assert (
+        f"  not uploaded: {model / 'samples.png'} (a symbolic link to {secret}; publish uploads only regular "
+        "files inside the folder)" in out
+    )
 
 
 def test_publish_refuses_linked_weights(tmp_path, capsys):
@@ -310,9 +345,11 @@ def test_publish_refuses_linked_weights(tmp_path, capsys):
     weights = run / "model" / "model.safetensors"
     weights.rename(tmp_path / "elsewhere.safetensors")
     weights.symlink_to(tmp_path / "elsewhere.safetensors")
-    with pytest.raises(ganzoo.ModelFolderError,
-                       match=r"model.safetensors is a symbolic link to .*elsewhere.safetensors: "
-                             r"publish uploads only regular files inside the model folder"):
+    with pytest.raises(
+        ganzoo.ModelFolderError,
+        match=r"model.safetensors is a symbolic link to .*elsewhere.safetensors: "
+        r"publish uploads only regular files inside the model folder",
+    ):
         publish(str(run), "me/tiny", dry_run=True)
     code, err = run_cli(capsys, "publish", run, "--repo-id", "me/tiny", "--dry-run")
     assert_one_clean_error_line(code, err)

@@ -1,4 +1,5 @@
 """The VAE baseline: encoder/decoder shapes, the ELBO, training through the common trainer."""
+
 from __future__ import annotations
 
 import pytest
@@ -88,8 +89,11 @@ def test_encode_and_invert_use_the_encoder(tmp_path):
     zi, mse = vae.invert(x, return_error=True)
     assert torch.equal(zi, z) and torch.allclose(mse, (vae.generate(z) - x).square().flatten(1).mean(1))
     gan = ganzoo.load(make_tiny_folder(tmp_path / "g", "dcgan"))
-    with pytest.raises(ganzoo.GanzooError, match="is a dcgan model, which has no encoder; find latents for images "
-                                                 r"with model.invert\(images\) instead"):
+    with pytest.raises(
+        ganzoo.GanzooError,
+        match="is a dcgan model, which has no encoder; find latents for images "
+        r"with model.invert\(images\) instead",
+    ):
         gan.encode(x)
     with pytest.raises(ganzoo.GanzooError, match=r"images must have shape \(N, 1, 28, 28\)"):
         vae.encode(torch.zeros(2, 1, 14, 14))
@@ -103,8 +107,17 @@ def test_trainer_updates_the_vae_and_its_ema(tmp_path, monkeypatch):
     g = torch.Generator().manual_seed(0)
     x = (torch.rand(64, 1, 28, 28, generator=g) * 255).to(torch.uint8)
     monkeypatch.setattr(tt, "load_images", lambda *a, **k: (x.float().div(127.5).sub(1), torch.zeros(64).long()))
-    r = apply_overrides(get_recipe("vae-mnist"), ["--model.latent_dim=8", "--model.width=8", "--model.hidden=32",
-                                                   "--batch_size=16", "--eval_every=0", "--sample_every=0"])
+    r = apply_overrides(
+        get_recipe("vae-mnist"),
+        [
+            "--model.latent_dim=8",
+            "--model.width=8",
+            "--model.hidden=32",
+            "--batch_size=16",
+            "--eval_every=0",
+            "--sample_every=0",
+        ],
+    )
     t = tt.Trainer(r, tmp_path / "run", quiet=True)
     before = [p.clone() for p in t.ema.module.parameters()]
     losses = [t.train_step()["loss_g"] for _ in range(5)]

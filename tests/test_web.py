@@ -3,6 +3,7 @@
 Needs Debian's chromium, node with `npm --prefix web ci` done, and playwright's Python package
 (pointed at the system browser: nothing is downloaded). `.ci/run` installs all three.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,15 +26,24 @@ CI_ENTRIES = "dcgan-mnist,cgan-fashion-mnist"  # every entry: benchmarks/web.py;
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    for need, how in ((CHROMIUM, "apt-get install chromium"), (shutil.which("node"), "apt-get install nodejs npm"),
-                      ((WEB / "node_modules").is_dir() or None, "npm --prefix web ci")):
+    for need, how in (
+        (CHROMIUM, "apt-get install chromium"),
+        (shutil.which("node"), "apt-get install nodejs npm"),
+        ((WEB / "node_modules").is_dir() or None, "npm --prefix web ci"),
+    ):
         if need is None:
             pytest.fail(f"the browser test needs: {how}")
     out = tmp_path_factory.mktemp("web") / "dist"
-    env = {**os.environ, "PYTHON": sys.executable, "GANZOO_WEB_ENTRIES": CI_ENTRIES, "GANZOO_WEB_OUT": str(out),
-           "PYTHONPATH": str(ROOT)}
-    r = subprocess.run(["npm", "--prefix", str(WEB), "run", "build"], env=env, capture_output=True, text=True,
-                       timeout=900)
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "GANZOO_WEB_ENTRIES": CI_ENTRIES,
+        "GANZOO_WEB_OUT": str(out),
+        "PYTHONPATH": str(ROOT),
+    }
+    r = subprocess.run(
+        ["npm", "--prefix", str(WEB), "run", "build"], env=env, capture_output=True, text=True, timeout=900
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
     handler.log_message = lambda *a: None
@@ -64,16 +74,20 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
             rt = OnnxGenerator(out / e["file"])
             z = np.random.default_rng(0).standard_normal((5, e["latent_dim"]), dtype=np.float32)
             labels = [7, 8, 9, 0, 1] if e["num_classes"] else None
-            got = page.evaluate("([n, z, l]) => window.ganzoo.generate(n, z, l).then(r => "
-                                "({data: Array.from(r.data), dims: r.dims}))", [e["name"], z.ravel().tolist(), labels])
+            got = page.evaluate(
+                "([n, z, l]) => window.ganzoo.generate(n, z, l).then(r => ({data: Array.from(r.data), dims: r.dims}))",
+                [e["name"], z.ravel().tolist(), labels],
+            )
             want = rt.generate(z, labels)
             assert tuple(got["dims"]) == want.shape
             assert np.abs(np.asarray(got["data"], np.float32).reshape(want.shape) - want).max() <= 1e-4, e["name"]
         # the page's latents are ganzoo's portable ones: a seed means the same images as in Python
         for seed in (0, 1, 2**63 + 5, 2**64 - 1):  # as strings: a JS Number cannot hold seeds above 2**53
             for n, d, t in ((16, 100, None), (3, 7, 0.5)):
-                got = page.evaluate("([n, d, s, t]) => Array.from(window.ganzoo.sampleLatent(n, d, s, t ?? undefined))",
-                                    [n, d, str(seed), t])
+                got = page.evaluate(
+                    "([n, d, s, t]) => Array.from(window.ganzoo.sampleLatent(n, d, s, t ?? undefined))",
+                    [n, d, str(seed), t],
+                )
                 want = sample_latent(n, d, seed, t).ravel()
                 assert np.abs(np.asarray(got, np.float32) - want).max() <= 1e-6, (seed, n, d, t)
         page.screenshot(path=str(tmp_path / "page.png"))
@@ -92,8 +106,14 @@ def test_node_example_writes_the_images_python_draws_for_the_seed(site, tmp_path
     onnx = out / "models" / "cgan-fashion-mnist.onnx"
     for seed in (None, 2**64 - 1):  # None: the example's default, seed 0
         args = [] if seed is None else ["--seed", str(seed)]
-        r = subprocess.run(["node", str(WEB / "node-example.mjs"), str(onnx), str(tmp_path / "n.png"), "7", *args],
-                           capture_output=True, text=True, cwd=WEB, timeout=300, check=False)
+        r = subprocess.run(
+            ["node", str(WEB / "node-example.mjs"), str(onnx), str(tmp_path / "n.png"), "7", *args],
+            capture_output=True,
+            text=True,
+            cwd=WEB,
+            timeout=300,
+            check=False,
+        )
         assert r.returncode == 0, r.stderr
         im = Image.open(tmp_path / "n.png")
         assert im.size == (4 * 28, 4 * 28) and im.mode == "L" and np.asarray(im).std() > 10  # not blank

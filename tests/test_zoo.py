@@ -1,4 +1,5 @@
 """Every zoo entry in the registry: recipe, weights, card."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -121,8 +122,11 @@ def test_version_is_pinnable(name):
 
 
 def test_unavailable_version_is_a_clear_error():
-    with pytest.raises(ganzoo.ModelFolderError, match=r"dcgan-mnist version 'v1' is not available: this ganzoo "
-                                                      r"bundles v3, and the entry is not on the Hugging Face Hub yet"):
+    with pytest.raises(
+        ganzoo.ModelFolderError,
+        match=r"dcgan-mnist version 'v1' is not available: this ganzoo "
+        r"bundles v3, and the entry is not on the Hugging Face Hub yet",
+    ):
         ganzoo.load("dcgan-mnist", revision="v1")
 
 

@@ -10,6 +10,7 @@
 folder's name, or `--name` for a short folder such as runs/gfm-x);
 `table` reads those files and writes the markdown table between the README's ablation markers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,18 +31,26 @@ BUDGETS = (3, 6, 8, 10)  # CPU minutes at which the table reads each curve (8: t
 def collect(run: Path, note: str, name: str | None = None) -> Path:
     """Write training/ablation/NAME.json from a finished proxy run folder (NAME: `name`, else the folder's name)."""
     if not (run / "run.json").is_file():
-        raise TrainingError(f"{run} has no run.json: the run has not finished. Finish it (`python -m training.train "
-                            f"NAME --out {run} --resume`, with --steps=STEP to end it at its last checkpoint's step), "
-                            "then collect it.")
+        raise TrainingError(
+            f"{run} has no run.json: the run has not finished. Finish it (`python -m training.train "
+            f"NAME --out {run} --resume`, with --steps=STEP to end it at its last checkpoint's step), "
+            "then collect it."
+        )
     rec = json.loads((run / "run.json").read_text())
     evals = read_csv(run / "eval.csv")
     cpu, fd = column(evals, "cpu_seconds", "fd")
     steps, _ = column(evals, "step", "fd")
     # the full recipe is the truth: the command's overrides are relative to the recipe registered when it ran
     name = name or run.name
-    out = {"name": name, "recipe": rec["recipe"]["name"], "note": note, "command": rec["command"],
-           "full_recipe": rec["recipe"], "hardware": rec["hardware"],
-           "curve": [{"cpu_seconds": c, "step": int(s), "fd": f} for c, s, f in zip(cpu, steps, fd)]}
+    out = {
+        "name": name,
+        "recipe": rec["recipe"]["name"],
+        "note": note,
+        "command": rec["command"],
+        "full_recipe": rec["recipe"],
+        "hardware": rec["hardware"],
+        "curve": [{"cpu_seconds": c, "step": int(s), "fd": f} for c, s, f in zip(cpu, steps, fd)],
+    }
     HERE.mkdir(exist_ok=True)
     path = HERE / f"{name}.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
@@ -57,22 +66,25 @@ def fd_at(curve: list[dict], minutes: float) -> dict | None:
 
 
 def table(records: list[dict]) -> str:
-    head = ("| recipe | variant | CPU | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS)
-            + " | full recipe |")
+    head = "| recipe | variant | CPU | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS) + " | full recipe |"
     rows = [head, "|" + "---|" * (len(BUDGETS) + 4)]
     for r in sorted(records, key=lambda r: (r["recipe"], r["name"])):
         cells = []
         for b in BUDGETS:
             p = fd_at(r["curve"], b)
             cells.append(f"{p['fd']:.1f} ({p['step']})" if p else "-")
-        rows.append(f"| {r['recipe']} | {r['note']} | {processor(r['hardware'])} | " + " | ".join(cells)
-                    + f" | [{r['name']}.json](ablation/{r['name']}.json) |")
+        rows.append(
+            f"| {r['recipe']} | {r['note']} | {processor(r['hardware'])} | "
+            + " | ".join(cells)
+            + f" | [{r['name']}.json](ablation/{r['name']}.json) |"
+        )
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m training.ablation", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.ablation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("collect")
     c.add_argument("run", type=Path)

@@ -3,6 +3,7 @@
 The data root comes from --data-root, else $GANZOO_DATA, else ./data. Nothing is
 downloaded unless --download is given.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,14 @@ from ganzoo.errors import DataNotFoundError
 from ganzoo.registry import get_dataset
 
 
-
-def load_images(dataset: str, root: str | os.PathLike | None = None, *, train: bool = True,
-                download: bool = False, image_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def load_images(
+    dataset: str,
+    root: str | os.PathLike | None = None,
+    *,
+    train: bool = True,
+    download: bool = False,
+    image_size: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(images uint8 (N, C, H, W), labels int64 (N,)) for a data set split."""
     import torchvision
 
@@ -32,7 +38,8 @@ def load_images(dataset: str, root: str | os.PathLike | None = None, *, train: b
                 f"{dataset} was not found under {root}: expected {root / folder} in torchvision's "
                 f"layout ({'raw/*-ubyte' if dataset != 'cifar10' else 'cifar-10-batches-py/'}). Put the files "
                 "there, point --data-root or GANZOO_DATA at the folder that holds them, or add --download "
-                f"to fetch them (needs internet). ({e})") from e
+                f"to fetch them (needs internet). ({e})"
+            ) from e
         x = torch.as_tensor(ds.data)
         x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)  # (N, C, H, W)
         return x.contiguous(), torch.as_tensor(ds.targets, dtype=torch.long)
@@ -46,8 +53,10 @@ def _image_folder(folder: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     if not files:
-        raise DataNotFoundError(f"no images found under {folder}: put CelebA's img_align_celeba/*.jpg there "
-                                "(download from the CelebA site; torchvision cannot fetch it reliably).")
+        raise DataNotFoundError(
+            f"no images found under {folder}: put CelebA's img_align_celeba/*.jpg there "
+            "(download from the CelebA site; torchvision cannot fetch it reliably)."
+        )
     tf = T.Compose([T.CenterCrop(178), T.Resize(size, antialias=True)])
     x = torch.stack([tf(decode_image(str(p), mode="RGB")) for p in files])
     return x, torch.zeros(len(x), dtype=torch.long)
@@ -69,8 +78,9 @@ class Batches:
         from torch.utils.data import DistributedSampler
 
         self.x, self.y, self.batch = x, y, batch
-        self.sampler = DistributedSampler(range(len(x)), num_replicas=world, rank=rank, shuffle=True, seed=seed,
-                                          drop_last=True)
+        self.sampler = DistributedSampler(
+            range(len(x)), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=True
+        )
         self.per_epoch = len(self.sampler) // batch
         if self.per_epoch < 1:
             raise ValueError(f"data set of {len(x)} images is smaller than one batch per rank ({batch})")
@@ -82,6 +92,6 @@ class Batches:
         if epoch != self._epoch:
             self.sampler.set_epoch(epoch)
             self._order, self._epoch = torch.tensor(list(iter(self.sampler))), epoch
-        idx = self._order[i * self.batch:(i + 1) * self.batch]
+        idx = self._order[i * self.batch : (i + 1) * self.batch]
         self.consumed += 1
         return to_model_range(self.x[idx]).to(device), self.y[idx].to(device)

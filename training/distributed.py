@@ -1,4 +1,5 @@
 """torch.distributed set-up for torchrun: rank, world size and device; plain runs are rank 0 of 1."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """An exponential moving average of the generator's weights: the network the zoo ships."""
+
 from __future__ import annotations
 
 import copy

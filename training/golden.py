@@ -9,6 +9,7 @@ published image fails it, unless the entry's version changes too (a new version 
 are stored, not seeds, so the check holds whatever draws latents from seeds. A golden file of a version is
 never rewritten: this command only writes missing ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,9 @@ def write(name: str) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     from ganzoo.registry import ZOO, list_models
 
-    p = argparse.ArgumentParser(prog="python -m training.golden", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.golden", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("names", nargs="*", help="zoo entries (default: every entry with bundled weights)")
     a = p.parse_args(argv)
     bad = [n for n in a.names if n not in ZOO or not ZOO[n].has_weights]

@@ -1,4 +1,5 @@
 """Rewrite the generated part of a file between two marker lines (README tables, the registry's hashes)."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Each objective gives the discriminator/critic loss for a real and a fake batch, the
 generator loss for a fake batch, and the statistics the log records.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ class Objective:
     clip: float = 0.0  # WGAN weight clipping bound c
     gp_weight: float = 0.0  # WGAN-GP lambda
 
-    def d_loss(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y, rng: torch.Generator,
-               d_iter: int = 0) -> tuple[torch.Tensor, dict]:
+    def d_loss(
+        self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y, rng: torch.Generator, d_iter: int = 0
+    ) -> tuple[torch.Tensor, dict]:
         """Loss for the d_iter-th discriminator update of the run (0, 1, 2, ...)."""
         raise NotImplementedError
 
@@ -31,8 +33,18 @@ class Objective:
         raise NotImplementedError
 
     # what the trainer's log.csv records for this objective
-    log_fields = ("step", "loss_d", "loss_g", "d_real", "d_fake", "wasserstein", "gp", "grad_norm_d", "grad_norm_g",
-                  "images_per_s")
+    log_fields = (
+        "step",
+        "loss_d",
+        "loss_g",
+        "d_real",
+        "d_fake",
+        "wasserstein",
+        "gp",
+        "grad_norm_d",
+        "grad_norm_g",
+        "images_per_s",
+    )
 
     def after_d_step(self, D: nn.Module) -> None:
         pass
@@ -42,8 +54,9 @@ class Objective:
         return None
 
 
-def _joint_scores(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y,
-                  y_fake=None) -> tuple[torch.Tensor, torch.Tensor]:
+def _joint_scores(
+    D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y, y_fake=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean critic scores of real and fake, both through one forward call (fakes carry the reals' labels
     unless `y_fake` is given)."""
     yy = None if y is None else torch.cat([y, y if y_fake is None else y_fake])
@@ -77,9 +90,11 @@ class BCE(Objective):
     def diagnose(self, stats, step):
         self._winning = self._winning + 1 if stats["d_real"] > 0.99 and stats["d_fake"] < 0.01 else 0
         if self._winning == 5:
-            return (f"step {step}: the discriminator is winning outright (D(x)={stats['d_real']:.3f}, "
-                    f"D(G(z))={stats['d_fake']:.3f}); the generator gets no gradient. Try a lower --lr_d or a "
-                    "smaller discriminator.")
+            return (
+                f"step {step}: the discriminator is winning outright (D(x)={stats['d_real']:.3f}, "
+                f"D(G(z))={stats['d_fake']:.3f}); the generator gets no gradient. Try a lower --lr_d or a "
+                "smaller discriminator."
+            )
         return None
 
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
@@ -151,7 +166,7 @@ class WassersteinGP(Objective):
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
         yy = torch.cat([y, y, y]) if y is not None else None
         out = D(torch.cat([real, fake, x_hat]), yy)
-        dr, df, dh = out[:b].mean(), out[b:2 * b].mean(), out[2 * b:]
+        dr, df, dh = out[:b].mean(), out[b : 2 * b].mean(), out[2 * b :]
         (grad,) = torch.autograd.grad(dh.sum(), x_hat, create_graph=True)
         gp = (grad.flatten(1).norm(dim=1) - 1).square().mean()
         return df - dr + self.gp_weight * self.gp_every * gp, {**_wasserstein_stats(dr, df), "gp": gp.item()}
@@ -196,14 +211,22 @@ class ELBO(Objective):
         loss.backward()
         stats = {"loss_g": loss.item(), "recon": recon.mean().item(), "kl": kl.mean().item()}
         if log:
-            stats["grad_norm_g"] = sum(p.grad.square().sum().item() for p in G.parameters()
-                                       if p.grad is not None) ** 0.5
+            stats["grad_norm_g"] = (
+                sum(p.grad.square().sum().item() for p in G.parameters() if p.grad is not None) ** 0.5
+            )
         t.opt_g.step()
         return stats
 
 
-def make_objective(name: str, *, clip: float = 0.01, gp_weight: float = 10.0, gp_every: int = 1,
-                   joint: bool = False, r1_gamma: float = 0.0) -> Objective:
+def make_objective(
+    name: str,
+    *,
+    clip: float = 0.01,
+    gp_weight: float = 10.0,
+    gp_every: int = 1,
+    joint: bool = False,
+    r1_gamma: float = 0.0,
+) -> Objective:
     """`gp_every` spaces out the penalty of either kind: WGAN-GP's, or R1 (`r1_gamma` > 0) for bce/minimax."""
     if name == "elbo":
         return ELBO()

@@ -1,4 +1,5 @@
 """Optimiser construction from a recipe: Adam (betas from the recipe) or RMSprop (Arjovsky's WGAN)."""
+
 from __future__ import annotations
 
 import torch
@@ -7,8 +8,9 @@ from torch import nn
 from .recipes import Recipe
 
 
-def make_optimizers(recipe: Recipe, G: nn.Module, D: nn.Module | None) -> tuple[torch.optim.Optimizer,
-                                                                                 torch.optim.Optimizer | None]:
+def make_optimizers(
+    recipe: Recipe, G: nn.Module, D: nn.Module | None
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer | None]:
     """(generator optimiser, discriminator optimiser or None without a discriminator) with the recipe's rates."""
     if recipe.optimizer == "adam":
         make = lambda params, lr: torch.optim.Adam(params, lr, betas=tuple(recipe.betas))  # noqa: E731

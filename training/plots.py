@@ -6,6 +6,7 @@ Three panels from the run's log.csv and eval.csv: D and G losses, mean D(x) and 
 a Wasserstein critic: mean critic values) over generator steps, and the selection FD over
 CPU minutes, the axis recipes are compared on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -100,19 +101,32 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
     wasserstein = any(r.get("wasserstein") for r in log)
     what = "critic" if wasserstein else "D"
     if log and "recon" in log[0]:  # the VAE: its ELBO terms instead of the two players
-        first = [panel("negative ELBO (nats per image)", "step", [("-ELBO", *column(log, "step", "loss_g"))]),
-                 panel("its terms (nats per image)", "step", [("reconstruction", *column(log, "step", "recon")),
-                                                             ("KL", *column(log, "step", "kl"))])]
+        first = [
+            panel("negative ELBO (nats per image)", "step", [("-ELBO", *column(log, "step", "loss_g"))]),
+            panel(
+                "its terms (nats per image)",
+                "step",
+                [("reconstruction", *column(log, "step", "recon")), ("KL", *column(log, "step", "kl"))],
+            ),
+        ]
     else:
-        first = [panel("losses", "generator step", [("D loss", *column(log, "step", "loss_d")),
-                                                   ("G loss", *column(log, "step", "loss_g"))]),
-                 panel(f"mean {what}(x) and {what}(G(z))", "generator step",
-                       [(f"{what}(x)", *column(log, "step", "d_real")),
-                        (f"{what}(G(z))", *column(log, "step", "d_fake"))])]
+        first = [
+            panel(
+                "losses",
+                "generator step",
+                [("D loss", *column(log, "step", "loss_d")), ("G loss", *column(log, "step", "loss_g"))],
+            ),
+            panel(
+                f"mean {what}(x) and {what}(G(z))",
+                "generator step",
+                [(f"{what}(x)", *column(log, "step", "d_real")), (f"{what}(G(z))", *column(log, "step", "d_fake"))],
+            ),
+        ]
     panels = [
         *first,
-        panel("selection FD (log scale)", "CPU minutes", [("FD", *column(ev, "cpu_seconds", "fd", 1 / 60))],
-              log_y=True),
+        panel(
+            "selection FD (log scale)", "CPU minutes", [("FD", *column(ev, "cpu_seconds", "fd", 1 / 60))], log_y=True
+        ),
     ]
     img = Image.new("RGB", (W * len(panels), H), "white")
     for i, p in enumerate(panels):
@@ -125,8 +139,9 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m training.plots", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.plots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("runs", nargs="+", help="run folders (with log.csv, eval.csv)")
     for run in p.parse_args(argv).runs:
         print(plot_run(run))

@@ -3,6 +3,7 @@
 A recipe holds every number that affects the result; `python -m training.train NAME`
 reproduces the entry, and `--key=value` overrides (e.g. `--steps=100 --model.g_width=64`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -67,9 +68,22 @@ class Recipe:
         _one_of("objective", self.objective, OBJECTIVES)
         _one_of("optimizer", self.optimizer, OPTIMIZERS)
         _one_of("storage dtype", self.storage, STORAGE)
-        at_least = {"steps": 1, "batch_size": 1, "n_critic": 1, "log_every": 1, "gp_every": 1, "sample_every": 0,
-                    "eval_every": 0, "ckpt_every": 0, "decay_from": 0, "subset": 0, "lr_g": 0, "lr_d": 0,
-                    "gp_weight": 0, "r1_gamma": 0}
+        at_least = {
+            "steps": 1,
+            "batch_size": 1,
+            "n_critic": 1,
+            "log_every": 1,
+            "gp_every": 1,
+            "sample_every": 0,
+            "eval_every": 0,
+            "ckpt_every": 0,
+            "decay_from": 0,
+            "subset": 0,
+            "lr_g": 0,
+            "lr_d": 0,
+            "gp_weight": 0,
+            "r1_gamma": 0,
+        }
         for key, low in at_least.items():
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low or v != v or v == float("inf"):
@@ -77,9 +91,11 @@ class Recipe:
         if self.eval_every and self.eval_n < 10:
             raise TrainingError(f"eval_n must be >= 10 to measure FD, got {self.eval_n} (or set --eval_every=0)")
         if self.decay_from and not self.decay_from < self.steps:
-            raise TrainingError(f"decay_from ({self.decay_from}) must be below steps ({self.steps}), or 0 for "
-                                "constant learning rates. For a run shorter than the recipe's decay, also pass "
-                                "--decay_from=0 or a step below --steps.")
+            raise TrainingError(
+                f"decay_from ({self.decay_from}) must be below steps ({self.steps}), or 0 for "
+                "constant learning rates. For a run shorter than the recipe's decay, also pass "
+                "--decay_from=0 or a step below --steps."
+            )
         if not 0 <= self.ema < 1:
             raise TrainingError(f"ema must be in [0, 1) (0 disables the EMA generator), got {self.ema!r}")
         if not self.clip > 0:
@@ -87,14 +103,20 @@ class Recipe:
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise TrainingError(f"betas must be two numbers in [0, 1), e.g. --betas=0.5,0.999, got {self.betas!r}")
         if self.d_joint_batch and self.objective != "wgan-clip":
-            raise TrainingError(f"d_joint_batch applies to the wgan-clip objective only; {self.name} trains with "
-                                f"{self.objective} (the wgan-gp critic always scores one batch). Leave it false.")
+            raise TrainingError(
+                f"d_joint_batch applies to the wgan-clip objective only; {self.name} trains with "
+                f"{self.objective} (the wgan-gp critic always scores one batch). Leave it false."
+            )
         if self.r1_gamma and self.objective not in ("bce", "minimax"):
-            raise TrainingError(f"r1_gamma applies to the bce and minimax objectives only; {self.name} trains with "
-                                f"{self.objective}. Leave it 0.")
+            raise TrainingError(
+                f"r1_gamma applies to the bce and minimax objectives only; {self.name} trains with "
+                f"{self.objective}. Leave it 0."
+            )
         if (self.arch == "vae") != (self.objective == "elbo"):
-            raise TrainingError(f"{self.name}: the vae architecture trains with the elbo objective, and only it "
-                                f"does (got {self.arch} with {self.objective}).")
+            raise TrainingError(
+                f"{self.name}: the vae architecture trains with the elbo objective, and only it "
+                f"does (got {self.arch} with {self.objective})."
+            )
         if self.subset and self.subset < self.batch_size:
             raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
         self.model_config()  # a bad --model.key is an error now, not after the data has loaded
@@ -124,71 +146,369 @@ class Recipe:
 # against each bundled entry's manifest). Why each number is what it is: the entry's record in training/records/
 # and the ablation table (training/README.md). A new version is a new literal appended below its predecessor.
 ZOO_RECIPES: tuple[Recipe, ...] = (
-    Recipe(name="gan-mnist", version="v2", arch="gan", dataset="mnist", objective="bce", model={"d_pack": 2},
-           steps=50000, batch_size=64, n_critic=1, optimizer="adam", lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999),
-           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0,
-           seed=0, log_every=50, sample_every=2500, eval_every=2500, eval_n=2000, ckpt_every=1000, subset=0,
-           storage="float32"),
-    Recipe(name="gan-fashion-mnist", version="v5", arch="gan", dataset="fashion-mnist", objective="bce",
-           model={"d_pack": 2, "d_mbstd": 4}, steps=60000, batch_size=128, n_critic=1, optimizer="adam",
-           lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
-           gp_every=1, r1_gamma=0.0, ema=0.9997, decay_from=0, seed=0, log_every=50, sample_every=2500,
-           eval_every=2500, eval_n=2000, ckpt_every=1000, subset=0, storage="float32"),
-    Recipe(name="dcgan-mnist", version="v3", arch="dcgan", dataset="mnist", objective="bce",
-           model={"g_width": 64, "d_width": 64, "d_norm": "spectral"}, steps=30000, batch_size=64, n_critic=1,
-           optimizer="adam", lr_g=0.0002, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
-           gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
-           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="dcgan-fashion-mnist", version="v2", arch="dcgan", dataset="fashion-mnist", objective="bce",
-           model={"g_width": 64, "d_width": 64, "d_norm": "spectral"}, steps=30000, batch_size=64, n_critic=1,
-           optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
-           gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
-           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="cgan-mnist", version="v2", arch="cgan", dataset="mnist", objective="bce",
-           model={"g_width": 64, "d_width": 64}, steps=30000, batch_size=64, n_critic=1, optimizer="adam",
-           lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
-           gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50, sample_every=1000,
-           eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="cgan-fashion-mnist", version="v2", arch="cgan", dataset="fashion-mnist", objective="bce",
-           model={"g_width": 64, "d_width": 64}, steps=30000, batch_size=64, n_critic=1, optimizer="adam",
-           lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
-           gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50, sample_every=1000,
-           eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="wgan-mnist", version="v8", arch="wgan", dataset="mnist", objective="wgan-clip",
-           model={"g_width": 64, "d_width": 64}, steps=30000, batch_size=64, n_critic=1, optimizer="rmsprop",
-           lr_g=0.0008, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
-           gp_every=1, r1_gamma=0.0, ema=0.9997, decay_from=22000, seed=1, log_every=50, sample_every=500,
-           eval_every=500, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="wgan-fashion-mnist", version="v2", arch="wgan", dataset="fashion-mnist", objective="wgan-clip",
-           model={"g_width": 64, "d_width": 64}, steps=15000, batch_size=64, n_critic=2, optimizer="rmsprop",
-           lr_g=0.0002, lr_d=0.0002, betas=(0.5, 0.999), clip=0.01, d_joint_batch=False, gp_weight=10.0,
-           gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50, sample_every=500,
-           eval_every=500, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="wgan-gp-mnist", version="v3", arch="wgan-gp", dataset="mnist", objective="wgan-gp",
-           model={"g_width": 64, "d_width": 64, "generator": "mlp", "critic": "mlp"}, steps=140000, batch_size=64,
-           n_critic=1, optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01,
-           d_joint_batch=False, gp_weight=10.0, gp_every=4, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0,
-           log_every=50, sample_every=2000, eval_every=2000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
-    Recipe(name="wgan-gp-fashion-mnist", version="v2", arch="wgan-gp", dataset="fashion-mnist",
-           objective="wgan-gp", model={"g_width": 64, "d_width": 64}, steps=20000, batch_size=64, n_critic=1,
-           optimizer="adam", lr_g=0.0001, lr_d=0.0004, betas=(0.0, 0.9), clip=0.01, d_joint_batch=False,
-           gp_weight=10.0, gp_every=4, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0, log_every=50,
-           sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0, storage="float32"),
+    Recipe(
+        name="gan-mnist",
+        version="v2",
+        arch="gan",
+        dataset="mnist",
+        objective="bce",
+        model={"d_pack": 2},
+        steps=50000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=2500,
+        eval_every=2500,
+        eval_n=2000,
+        ckpt_every=1000,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="gan-fashion-mnist",
+        version="v5",
+        arch="gan",
+        dataset="fashion-mnist",
+        objective="bce",
+        model={"d_pack": 2, "d_mbstd": 4},
+        steps=60000,
+        batch_size=128,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.9997,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=2500,
+        eval_every=2500,
+        eval_n=2000,
+        ckpt_every=1000,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="dcgan-mnist",
+        version="v3",
+        arch="dcgan",
+        dataset="mnist",
+        objective="bce",
+        model={"g_width": 64, "d_width": 64, "d_norm": "spectral"},
+        steps=30000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0004,
+        betas=(0.0, 0.9),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="dcgan-fashion-mnist",
+        version="v2",
+        arch="dcgan",
+        dataset="fashion-mnist",
+        objective="bce",
+        model={"g_width": 64, "d_width": 64, "d_norm": "spectral"},
+        steps=30000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0001,
+        lr_d=0.0004,
+        betas=(0.0, 0.9),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="cgan-mnist",
+        version="v2",
+        arch="cgan",
+        dataset="mnist",
+        objective="bce",
+        model={"g_width": 64, "d_width": 64},
+        steps=30000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="cgan-fashion-mnist",
+        version="v2",
+        arch="cgan",
+        dataset="fashion-mnist",
+        objective="bce",
+        model={"g_width": 64, "d_width": 64},
+        steps=30000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="wgan-mnist",
+        version="v8",
+        arch="wgan",
+        dataset="mnist",
+        objective="wgan-clip",
+        model={"g_width": 64, "d_width": 64},
+        steps=30000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="rmsprop",
+        lr_g=0.0008,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.9997,
+        decay_from=22000,
+        seed=1,
+        log_every=50,
+        sample_every=500,
+        eval_every=500,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="wgan-fashion-mnist",
+        version="v2",
+        arch="wgan",
+        dataset="fashion-mnist",
+        objective="wgan-clip",
+        model={"g_width": 64, "d_width": 64},
+        steps=15000,
+        batch_size=64,
+        n_critic=2,
+        optimizer="rmsprop",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=500,
+        eval_every=500,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="wgan-gp-mnist",
+        version="v3",
+        arch="wgan-gp",
+        dataset="mnist",
+        objective="wgan-gp",
+        model={"g_width": 64, "d_width": 64, "generator": "mlp", "critic": "mlp"},
+        steps=140000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0001,
+        lr_d=0.0004,
+        betas=(0.0, 0.9),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=4,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=2000,
+        eval_every=2000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="wgan-gp-fashion-mnist",
+        version="v2",
+        arch="wgan-gp",
+        dataset="fashion-mnist",
+        objective="wgan-gp",
+        model={"g_width": 64, "d_width": 64},
+        steps=20000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0001,
+        lr_d=0.0004,
+        betas=(0.0, 0.9),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=4,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
     # VAE baseline (issue 39): Lucic et al. 2018's 28x28 VAE (conv64-conv128-fc1024), Adam 1e-3, batch 64, with a
     # 16-d latent (ahead of 64 at every reading of the 8 CPU-minute proxies: ablation vae-fashion-mnist-v1-*) and
     # 8,000 steps (about 0.22 CPU-s a step: the ~30 CPU-minute budget). Not trained yet.
-    Recipe(name="vae-mnist", version="v1", arch="vae", dataset="mnist", objective="elbo",
-           model={"latent_dim": 16}, steps=8000,
-           batch_size=64, n_critic=1, optimizer="adam", lr_g=0.001, lr_d=0.001, betas=(0.9, 0.999), clip=0.01,
-           d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0, seed=0,
-           log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
-           storage="float16"),
-    Recipe(name="vae-fashion-mnist", version="v1", arch="vae", dataset="fashion-mnist", objective="elbo",
-           model={"latent_dim": 16}, steps=8000, batch_size=64, n_critic=1, optimizer="adam", lr_g=0.001,
-           lr_d=0.001, betas=(0.9, 0.999),
-           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=1, r1_gamma=0.0, ema=0.999, decay_from=0,
-           seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
-           storage="float16"),
+    Recipe(
+        name="vae-mnist",
+        version="v1",
+        arch="vae",
+        dataset="mnist",
+        objective="elbo",
+        model={"latent_dim": 16},
+        steps=8000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.001,
+        lr_d=0.001,
+        betas=(0.9, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float16",
+    ),
+    Recipe(
+        name="vae-fashion-mnist",
+        version="v1",
+        arch="vae",
+        dataset="fashion-mnist",
+        objective="elbo",
+        model={"latent_dim": 16},
+        steps=8000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.001,
+        lr_d=0.001,
+        betas=(0.9, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float16",
+    ),
     # StyleGAN2 v1: NOT YET TRAINED. The starting point for proxy runs, from issue 36's calibration of a small
     # StyleGAN2 (FD ~18 on MNIST, ~13 on Fashion-MNIST after 40 CPU-minutes, still falling): generator ~260k
     # parameters, widths 96/48/24 from a 7x7 constant, w of 128, 2 mapping layers, batch 32, lazy R1 (every 16th
@@ -196,35 +516,137 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
     # EMA 0.998 (the official half-life of 10k images at batch 32). MNIST: R1 gamma 1.0 and lr 0.002 (Fashion's
     # 0.1 and 0.0025 collapsed to a few blobs there). Steps: about the 150 CPU-minute budget. The model keys are
     # written out so a changed default cannot change the recipe.
-    Recipe(name="stylegan2-mnist", version="v1", arch="stylegan2", dataset="mnist", objective="bce",
-           model={"latent_dim": 128, "w_dim": 128, "mapping_layers": 2, "g_widths": (96, 48, 24),
-                  "d_widths": (24, 48, 96), "mapping_lr_mul": 0.01, "w_avg_beta": 0.995, "mixing_prob": 0.5,
-                  "d_mbstd": 4, "pl_weight": 0.0, "pl_every": 4},
-           steps=30000, batch_size=32, n_critic=1, optimizer="adam", lr_g=0.002, lr_d=0.002, betas=(0.0, 0.99),
-           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=16, r1_gamma=1.0, ema=0.998, decay_from=0,
-           seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
-           storage="float16"),
-    Recipe(name="stylegan2-fashion-mnist", version="v1", arch="stylegan2", dataset="fashion-mnist", objective="bce",
-           model={"latent_dim": 128, "w_dim": 128, "mapping_layers": 2, "g_widths": (96, 48, 24),
-                  "d_widths": (24, 48, 96), "mapping_lr_mul": 0.01, "w_avg_beta": 0.995, "mixing_prob": 0.5,
-                  "d_mbstd": 4, "pl_weight": 0.0, "pl_every": 4},
-           steps=30000, batch_size=32, n_critic=1, optimizer="adam", lr_g=0.0025, lr_d=0.0025, betas=(0.0, 0.99),
-           clip=0.01, d_joint_batch=False, gp_weight=10.0, gp_every=16, r1_gamma=0.1, ema=0.998, decay_from=0,
-           seed=0, log_every=50, sample_every=1000, eval_every=1000, eval_n=2000, ckpt_every=500, subset=0,
-           storage="float16"),
+    Recipe(
+        name="stylegan2-mnist",
+        version="v1",
+        arch="stylegan2",
+        dataset="mnist",
+        objective="bce",
+        model={
+            "latent_dim": 128,
+            "w_dim": 128,
+            "mapping_layers": 2,
+            "g_widths": (96, 48, 24),
+            "d_widths": (24, 48, 96),
+            "mapping_lr_mul": 0.01,
+            "w_avg_beta": 0.995,
+            "mixing_prob": 0.5,
+            "d_mbstd": 4,
+            "pl_weight": 0.0,
+            "pl_every": 4,
+        },
+        steps=30000,
+        batch_size=32,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.002,
+        lr_d=0.002,
+        betas=(0.0, 0.99),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=16,
+        r1_gamma=1.0,
+        ema=0.998,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float16",
+    ),
+    Recipe(
+        name="stylegan2-fashion-mnist",
+        version="v1",
+        arch="stylegan2",
+        dataset="fashion-mnist",
+        objective="bce",
+        model={
+            "latent_dim": 128,
+            "w_dim": 128,
+            "mapping_layers": 2,
+            "g_widths": (96, 48, 24),
+            "d_widths": (24, 48, 96),
+            "mapping_lr_mul": 0.01,
+            "w_avg_beta": 0.995,
+            "mixing_prob": 0.5,
+            "d_mbstd": 4,
+            "pl_weight": 0.0,
+            "pl_every": 4,
+        },
+        steps=30000,
+        batch_size=32,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0025,
+        lr_d=0.0025,
+        betas=(0.0, 0.99),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=16,
+        r1_gamma=0.1,
+        ema=0.998,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float16",
+    ),
 )
 
 # Recipes for GPUs (not trained for the zoo: CPU-only machines). 32x32 RGB and 64x64 RGB, the DCGAN paper's widths.
 GPU_RECIPES: tuple[Recipe, ...] = (
-    Recipe(name="dcgan-cifar10", version="v1", arch="dcgan", dataset="cifar10", objective="bce",
-           model={"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64}, steps=50000, batch_size=128),
-    Recipe(name="cgan-cifar10", version="v1", arch="cgan", dataset="cifar10", objective="bce",
-           model={"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64}, steps=50000, batch_size=128),
-    Recipe(name="wgan-gp-cifar10", version="v1", arch="wgan-gp", dataset="cifar10", objective="wgan-gp",
-           model={"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64}, steps=100000, lr_g=1e-4,
-           lr_d=1e-4, betas=(0.0, 0.9), n_critic=5),
-    Recipe(name="dcgan-celeba", version="v1", arch="dcgan", dataset="celeba", objective="bce",
-           model={"channels": 3, "image_size": 64, "g_width": 64, "d_width": 64}, steps=30000, batch_size=128),
+    Recipe(
+        name="dcgan-cifar10",
+        version="v1",
+        arch="dcgan",
+        dataset="cifar10",
+        objective="bce",
+        model={"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64},
+        steps=50000,
+        batch_size=128,
+    ),
+    Recipe(
+        name="cgan-cifar10",
+        version="v1",
+        arch="cgan",
+        dataset="cifar10",
+        objective="bce",
+        model={"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64},
+        steps=50000,
+        batch_size=128,
+    ),
+    Recipe(
+        name="wgan-gp-cifar10",
+        version="v1",
+        arch="wgan-gp",
+        dataset="cifar10",
+        objective="wgan-gp",
+        model={"channels": 3, "image_size": 32, "g_width": 64, "d_width": 64},
+        steps=100000,
+        lr_g=1e-4,
+        lr_d=1e-4,
+        betas=(0.0, 0.9),
+        n_critic=5,
+    ),
+    Recipe(
+        name="dcgan-celeba",
+        version="v1",
+        arch="dcgan",
+        dataset="celeba",
+        objective="bce",
+        model={"channels": 3, "image_size": 64, "g_width": 64, "d_width": 64},
+        steps=30000,
+        batch_size=128,
+    ),
 )
 
 # name -> version -> recipe; RECIPES: name -> the newest version (what `python -m training.train NAME` runs)
@@ -250,8 +672,10 @@ def recipe_from_dict(d: dict) -> Recipe:
     known = {f.name for f in dataclasses.fields(Recipe)}
     unknown = sorted(set(d) - known)
     if unknown:
-        raise TrainingError(f"the checkpoint's recipe has keys this version does not know: {unknown}; "
-                            "resume it with the ganzoo version that wrote it.")
+        raise TrainingError(
+            f"the checkpoint's recipe has keys this version does not know: {unknown}; "
+            "resume it with the ganzoo version that wrote it."
+        )
     return Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
@@ -268,16 +692,21 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
             raise TrainingError(
                 f"--resume cannot change the learning-rate decay of steps already taken (step {past + 1} of the "
                 f"checkpoint's {step} ran with decay_from={saved.decay_from}, steps={saved.steps}). Choose "
-                f"decay_from >= {step}, or keep steps and decay_from as they were.")
-    changed = [f.name for f in dataclasses.fields(Recipe)
-               if f.name != "version" and getattr(new, f.name) != getattr(saved, f.name)]
+                f"decay_from >= {step}, or keep steps and decay_from as they were."
+            )
+    changed = [
+        f.name
+        for f in dataclasses.fields(Recipe)
+        if f.name != "version" and getattr(new, f.name) != getattr(saved, f.name)
+    ]
     refused = [k for k in changed if k not in RESUMABLE]
     if refused:
         was = ", ".join(f"{k}={getattr(saved, k)!r}" for k in refused)
         raise TrainingError(
             f"--resume cannot change {', '.join(refused)}: the checkpoint was trained with {was}, and the run "
             f"goes on with its saved recipe. Resume without those overrides (only {', '.join(RESUMABLE)} may "
-            "change), or start a new run in another --out folder.")
+            "change), or start a new run in another --out folder."
+        )
     return new
 
 
@@ -313,9 +742,11 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
         if key.startswith("model."):
             sub = key[6:]
             if sub not in model_keys:
-                raise TrainingError(f"unknown model key {sub!r} for {recipe.arch}."
-                                    f"{did_you_mean('model.' + sub, ['model.' + k for k in model_keys])}"
-                                    f" Valid: {', '.join('model.' + k for k in model_keys)}")
+                raise TrainingError(
+                    f"unknown model key {sub!r} for {recipe.arch}."
+                    f"{did_you_mean('model.' + sub, ['model.' + k for k in model_keys])}"
+                    f" Valid: {', '.join('model.' + k for k in model_keys)}"
+                )
             try:
                 model[sub] = _parse_value(value, model.get(sub, model_keys[sub]))
             except ValueError as e:
@@ -326,9 +757,11 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
             except ValueError as e:
                 raise TrainingError(f"bad value for --{key}: {e}") from None
         else:
-            raise TrainingError(f"unknown recipe key {key!r}."
-                                f"{did_you_mean(key, [*top, *('model.' + k for k in model_keys)])}"
-                                f" Valid: {', '.join(k for k in top if k not in ('name', 'model'))}, model.<key>")
+            raise TrainingError(
+                f"unknown recipe key {key!r}."
+                f"{did_you_mean(key, [*top, *('model.' + k for k in model_keys)])}"
+                f" Valid: {', '.join(k for k in top if k not in ('name', 'model'))}, model.<key>"
+            )
     # a recipe with any value changed is no longer the published version it came from
     new = dataclasses.replace(recipe, model=model, **changes)
     return new if new == recipe else dataclasses.replace(new, version="")

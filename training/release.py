@@ -12,6 +12,7 @@ can retrain it), it must be newer than the bundled one, and the run must have tr
 Then regenerate the card (`ganzoo card NAME`), the golden samples (`python -m training.golden NAME`) and the zoo
 table (`python -m training.report --update-zoo README.md`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,24 +48,32 @@ def check_release(name: str, version: str, run: dict, eval_res: dict) -> None:
         raise TrainingError(f"--version must look like v1, v2, ...; got {version!r}")
     current = ZOO[name].version
     if current is not None and version_number(version) <= version_number(current):
-        raise TrainingError(f"{name} {current} is bundled: a release must be a newer version than {current} "
-                            "(published weights are never replaced in place).")
+        raise TrainingError(
+            f"{name} {current} is bundled: a release must be a newer version than {current} "
+            "(published weights are never replaced in place)."
+        )
     recipe = VERSIONS.get(name, {}).get(version)
     if recipe is None:
-        raise TrainingError(f"training/recipes.py has no literal for {name} {version}: add the complete recipe "
-                            "(a new Recipe(..., version=...) after the previous one) before releasing.")
+        raise TrainingError(
+            f"training/recipes.py has no literal for {name} {version}: add the complete recipe "
+            "(a new Recipe(..., version=...) after the previous one) before releasing."
+        )
     want = {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items() if k != "version"}
     got = {k: v for k, v in run.get("recipe", {}).items() if k != "version"}
     diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
     if diff:
-        raise TrainingError(f"the run did not train the {name} {version} recipe: {', '.join(diff)} differ "
-                            f"(run: {', '.join(f'{k}={got.get(k)!r}' for k in diff)}). Release only what the "
-                            "recipe literal reproduces.")
+        raise TrainingError(
+            f"the run did not train the {name} {version} recipe: {', '.join(diff)} differ "
+            f"(run: {', '.join(f'{k}={got.get(k)!r}' for k in diff)}). Release only what the "
+            "recipe literal reproduces."
+        )
     proto = eval_res.get("protocol", {})
     off = {k: proto.get(k) for k, v in EVAL_PROTOCOL.items() if proto.get(k) != v}
     if off:
-        raise TrainingError(f"the eval JSON was not measured with the zoo's protocol {EVAL_PROTOCOL}: {off}. "
-                            "Run `ganzoo eval RUN/model --n 10000 --seed 0 --json FILE`.")
+        raise TrainingError(
+            f"the eval JSON was not measured with the zoo's protocol {EVAL_PROTOCOL}: {off}. "
+            "Run `ganzoo eval RUN/model --n 10000 --seed 0 --json FILE`."
+        )
 
 
 def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
@@ -72,8 +81,10 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
     src = run_dir / "model"
     for f in (run_dir / "run.json", eval_json, src / "discriminator.safetensors"):
         if not f.is_file():
-            raise TrainingError(f"{f} is missing: release a finished run (its folder holds run.json and model/) "
-                                "with its test-split eval JSON.")
+            raise TrainingError(
+                f"{f} is missing: release a finished run (its folder holds run.json and model/) "
+                "with its test-split eval JSON."
+            )
     run = json.loads((run_dir / "run.json").read_text())
     eval_res = json.loads(eval_json.read_text())
     check_release(name, version, run, eval_res)
@@ -86,12 +97,17 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
     extras = ROOT / "zoo_extras"
     extras.mkdir(exist_ok=True)
     disc = extras / f"{name}.discriminator.safetensors"
-    manifest = {"name": name, "version": version, "architecture": ZOO[name].arch, "dataset": ZOO[name].dataset,
-                "files": {f: sha256_file(staging / f) for f in files},
-                "discriminator_sha256": sha256_file(src / "discriminator.safetensors"),
-                "recipe": run["recipe"] | {"version": version},
-                "training": {k: v for k, v in run.items() if k != "recipe"},
-                "evaluation": eval_res}
+    manifest = {
+        "name": name,
+        "version": version,
+        "architecture": ZOO[name].arch,
+        "dataset": ZOO[name].dataset,
+        "files": {f: sha256_file(staging / f) for f in files},
+        "discriminator_sha256": sha256_file(src / "discriminator.safetensors"),
+        "recipe": run["recipe"] | {"version": version},
+        "training": {k: v for k, v in run.items() if k != "recipe"},
+        "evaluation": eval_res,
+    }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.copy2(src / "discriminator.safetensors", disc)
     if dst.exists():  # the previous version stays in git history (and on the Hub under its tag)
@@ -105,21 +121,25 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.release", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m training.release", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("name", help="zoo entry, e.g. wgan-mnist")
     p.add_argument("--run", required=True, type=Path, help="finished training run folder (run.json, model/)")
     p.add_argument("--version", required=True, help="the new version, e.g. v9")
-    p.add_argument("--eval-json", required=True, type=Path,
-                   help="`ganzoo eval RUN/model --n 10000 --seed 0 --json FILE` output")
+    p.add_argument(
+        "--eval-json", required=True, type=Path, help="`ganzoo eval RUN/model --n 10000 --seed 0 --json FILE` output"
+    )
     a = p.parse_args(argv)
     try:
         dst = release(a.name, a.run, a.version, a.eval_json)
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"released {a.name} {a.version} to {dst}. Next: `ganzoo card {a.name}`, "
-          f"`python -m training.golden {a.name}`, `python -m training.report --update-zoo README.md`.")
+    print(
+        f"released {a.name} {a.version} to {dst}. Next: `ganzoo card {a.name}`, "
+        f"`python -m training.golden {a.name}`, `python -m training.report --update-zoo README.md`."
+    )
     return 0
 
 

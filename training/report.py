@@ -7,6 +7,7 @@ the comparison with the PyTorch-GAN reference scripts from training/reference/*.
 
 Every number comes from those files: nothing is typed by hand.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,18 +25,30 @@ def rows() -> list[dict]:
         if not e.has_weights:
             continue
         m, run = e.manifest["evaluation"]["metrics"], e.manifest["training"]
-        out.append({"name": name, "version": e.version, "fd": m[fd_key(e.dataset)], "kid": m["kid"],
-                    "precision": m["precision"], "recall": m["recall"], "coverage": m["coverage"],
-                    "min_class_share": m["min_class_share"], "label_accuracy": m.get("label_accuracy"),
-                    "minutes": run.get("wall_seconds", 0) / 60,
-                    "cpu_minutes": run.get("cpu_seconds", run.get("wall_seconds", 0)) / 60, "steps": run.get("steps"),
-                    "best_step": run.get("best_step"), "command": run.get("command", ""),
-                    "hardware": run.get("hardware", "")})
+        out.append(
+            {
+                "name": name,
+                "version": e.version,
+                "fd": m[fd_key(e.dataset)],
+                "kid": m["kid"],
+                "precision": m["precision"],
+                "recall": m["recall"],
+                "coverage": m["coverage"],
+                "min_class_share": m["min_class_share"],
+                "label_accuracy": m.get("label_accuracy"),
+                "minutes": run.get("wall_seconds", 0) / 60,
+                "cpu_minutes": run.get("cpu_seconds", run.get("wall_seconds", 0)) / 60,
+                "steps": run.get("steps"),
+                "best_step": run.get("best_step"),
+                "command": run.get("command", ""),
+                "hardware": run.get("hardware", ""),
+            }
+        )
     return out
 
 
 def processor(hardware: str) -> str:
-    """"Intel(R) Xeon(R) Processor, 1 thread(s), torch ..." -> "Intel Xeon Processor": CPU-minutes compare only
+    """ "Intel(R) Xeon(R) Processor, 1 thread(s), torch ..." -> "Intel Xeon Processor": CPU-minutes compare only
     on one processor model, so every table that shows them names it."""
     return hardware.split(",")[0].replace("(R)", "").strip()
 
@@ -74,8 +87,11 @@ def zoo_table() -> str:
         for d in datasets:
             name = f"{arch}-{d}"
             r = fds.get(name)
-            fd = f"FD {r['fd']:.1f}" + (f", label acc. {r['label_accuracy']:.3f}" if r["label_accuracy"] else "") \
-                if r else "no eval yet"
+            fd = (
+                f"FD {r['fd']:.1f}" + (f", label acc. {r['label_accuracy']:.3f}" if r["label_accuracy"] else "")
+                if r
+                else "no eval yet"
+            )
             if not ZOO[name].has_weights:  # registered, not trained yet: no samples to show
                 cells.append(f"`{name}`<br>not released yet")
                 continue
@@ -86,37 +102,48 @@ def zoo_table() -> str:
 
 
 def tables() -> None:
-    print("| entry | FD (classifier) | KID | precision | recall | coverage | min class share | label acc. "
-          "| steps (best) | wall time | CPU time | command |")
+    print(
+        "| entry | FD (classifier) | KID | precision | recall | coverage | min class share | label acc. "
+        "| steps (best) | wall time | CPU time | command |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     ours = rows()
     for r in ours:
         la = f"{r['label_accuracy']:.4f}" if r["label_accuracy"] is not None else "-"
-        print(f"| {r['name']} {r['version']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} "
-              f"| {r['recall']:.3f} "
-              f"| {r['coverage']:.3f} | {r['min_class_share']:.3f} | {la} | {r['steps']} ({r['best_step']}) "
-              f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min ({processor(r['hardware'])}) "
-              f"| `{r['command']}` |")
+        print(
+            f"| {r['name']} {r['version']} | {r['fd']:.2f} | {r['kid']:.3f} | {r['precision']:.3f} "
+            f"| {r['recall']:.3f} "
+            f"| {r['coverage']:.3f} | {r['min_class_share']:.3f} | {la} | {r['steps']} ({r['best_step']}) "
+            f"| {r['minutes']:.1f} min | {r['cpu_minutes']:.1f} min ({processor(r['hardware'])}) "
+            f"| `{r['command']}` |"
+        )
     hw = {r["hardware"] for r in ours}
-    print(f"\nHardware: {'; '.join(sorted(hw))}. Evaluation: `ganzoo eval NAME --n 10000 --seed 0` against "
-          "the 10,000-image test split.")
+    print(
+        f"\nHardware: {'; '.join(sorted(hw))}. Evaluation: `ganzoo eval NAME --n 10000 --seed 0` against "
+        "the 10,000-image test split."
+    )
 
     ref = reference_rows()
     if ref:
-        print("\n| entry | ours: FD | ours: min class share | ours: label acc. | CPU: ours / ref | reference script "
-              "| ref: FD | ref: min class share | ref: label acc. | ref: G steps in that budget |")
+        print(
+            "\n| entry | ours: FD | ours: min class share | ours: label acc. | CPU: ours / ref | reference script "
+            "| ref: FD | ref: min class share | ref: label acc. | ref: G steps in that budget |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
         for r in ref:
             if r["budget"] is None:
                 cpu, theirs = f"{r['cpu_minutes']:.1f} / - min", "not run yet | - | - | -"
             else:
-                note = budget_note(r["cpu_minutes"] * 60, r["hardware"], r["budget"], r["ref_cpu_s"],
-                                   r["ref_hardware"])
+                note = budget_note(r["cpu_minutes"] * 60, r["hardware"], r["budget"], r["ref_cpu_s"], r["ref_hardware"])
                 cpu = f"{r['cpu_minutes']:.1f} / {r['budget'] / 60:.1f} min{note}, {processor(r['ref_hardware'])}"
-                theirs = (f"{r['ref_fd']:.2f} | {r['ref_min_class_share']:.3f} | {_acc(r['ref_label_accuracy'])} "
-                          f"| {r['ref_g_steps']}")
-            print(f"| {r['name']} | {r['fd']:.2f} | {r['min_class_share']:.3f} | {_acc(r['label_accuracy'])} "
-                  f"| {cpu} | `{r['script']}` | {theirs} |")
+                theirs = (
+                    f"{r['ref_fd']:.2f} | {r['ref_min_class_share']:.3f} | {_acc(r['ref_label_accuracy'])} "
+                    f"| {r['ref_g_steps']}"
+                )
+            print(
+                f"| {r['name']} | {r['fd']:.2f} | {r['min_class_share']:.3f} | {_acc(r['label_accuracy'])} "
+                f"| {cpu} | `{r['script']}` | {theirs} |"
+            )
 
 
 def budget_note(ours_s: float, ours_hardware: str, ref_s: float, ref_used_s: float, ref_hardware: str) -> str:
@@ -156,9 +183,19 @@ def reference_rows() -> list[dict]:
             continue
         key = fd_key(ref["dataset"])
         best = min(ref["metrics"].values(), key=lambda m: m[key])
-        out.append({**r, "budget": ref["budget_cpu_s"], "script": ref["script"], "ref_fd": best[key],
-                    "ref_min_class_share": best["min_class_share"], "ref_label_accuracy": best.get("label_accuracy"),
-                    "ref_g_steps": ref["g_steps"], "ref_hardware": ref["hardware"], "ref_cpu_s": ref["cpu_s"]})
+        out.append(
+            {
+                **r,
+                "budget": ref["budget_cpu_s"],
+                "script": ref["script"],
+                "ref_fd": best[key],
+                "ref_min_class_share": best["min_class_share"],
+                "ref_label_accuracy": best.get("label_accuracy"),
+                "ref_g_steps": ref["g_steps"],
+                "ref_hardware": ref["hardware"],
+                "ref_cpu_s": ref["cpu_s"],
+            }
+        )
     return out  # rows() already follows the zoo's order
 
 

@@ -3,6 +3,7 @@
 Every file a kill could leave half-written is written to NAME.tmp first and renamed, so a
 crash leaves the old or the new version, never a mix; `remove_leftovers` clears the .tmp files.
 """
+
 from __future__ import annotations
 
 import csv

@@ -9,6 +9,7 @@ OUT/samples/step_*.png (a fixed latent batch), OUT/ckpt.pt (atomic, every ckpt_e
 Ctrl-C) and at the end OUT/model: a ganzoo model folder holding the best checkpoint by the
 evaluation metric.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,10 @@ class Interrupted(KeyboardInterrupt):
 def read_checkpoint(path: Path) -> dict:
     """A checkpoint as a dict, loaded with weights_only=True (no pickle code runs)."""
     if not path.is_file():
-        raise TrainingError(f"--resume given but there is no checkpoint at {path}; run without --resume to start "
-                            "a new run there, or point --out at the run folder.")
+        raise TrainingError(
+            f"--resume given but there is no checkpoint at {path}; run without --resume to start "
+            "a new run there, or point --out at the run folder."
+        )
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
@@ -75,8 +78,18 @@ def grad_norm(module: nn.Module) -> float:
 
 # -- the run ---------------------------------------------------------------------------------
 class Trainer:
-    def __init__(self, recipe: Recipe, out: Path, *, data_root=None, download=False, device: str | None = None,
-                 threads: int | None = None, quiet: bool = False, max_cpu_minutes: float = 0.0):
+    def __init__(
+        self,
+        recipe: Recipe,
+        out: Path,
+        *,
+        data_root=None,
+        download=False,
+        device: str | None = None,
+        threads: int | None = None,
+        quiet: bool = False,
+        max_cpu_minutes: float = 0.0,
+    ):
         self.r, self.out = recipe, Path(out)
         self.max_cpu_minutes = max_cpu_minutes
         self.rank, self.world, self.device = setup_distributed(device)
@@ -86,8 +99,10 @@ class Trainer:
         if threads:
             torch.set_num_threads(threads)
         if recipe.batch_size % self.world:
-            raise TrainingError(f"batch_size {recipe.batch_size} must be divisible by the number of "
-                                f"processes ({self.world}); the global batch is kept equal to the recipe's.")
+            raise TrainingError(
+                f"batch_size {recipe.batch_size} must be divisible by the number of "
+                f"processes ({self.world}); the global batch is kept equal to the recipe's."
+            )
         torch.manual_seed(recipe.seed)
         self.cfg = recipe.model_config()
         G, D = build(recipe.arch, self.cfg)
@@ -95,13 +110,20 @@ class Trainer:
         self.ema = EMA(self.G, recipe.ema) if recipe.ema > 0 else None
         if self.world > 1:
             self.G, self.D = wrap_ddp(self.G, self.D, self.device)
-        self.obj = make_objective(recipe.objective, clip=recipe.clip, gp_weight=recipe.gp_weight,
-                                  gp_every=recipe.gp_every, joint=recipe.d_joint_batch, r1_gamma=recipe.r1_gamma)
+        self.obj = make_objective(
+            recipe.objective,
+            clip=recipe.clip,
+            gp_weight=recipe.gp_weight,
+            gp_every=recipe.gp_every,
+            joint=recipe.d_joint_batch,
+            r1_gamma=recipe.r1_gamma,
+        )
         self.opt_g, self.opt_d = make_optimizers(recipe, self.G, self.D)
-        x, y = load_images(recipe.dataset, data_root, train=True, download=download and self.main,
-                           image_size=self.cfg.image_size)
+        x, y = load_images(
+            recipe.dataset, data_root, train=True, download=download and self.main, image_size=self.cfg.image_size
+        )
         if recipe.subset:
-            x, y = x[:recipe.subset], y[:recipe.subset]
+            x, y = x[: recipe.subset], y[: recipe.subset]
         self.data_root = data_root
         self.batches = Batches(x, y, recipe.batch_size // self.world, recipe.seed, self.rank, self.world)
         # Noise, labels and GP epsilons come from our own generator, so its state can be checkpointed.
@@ -131,27 +153,44 @@ class Trainer:
 
     def state(self) -> dict:
         return {
-            "step": self.step, "batches": self.batches.consumed, "best": self.best, "best_step": self.best_step,
-            "G": unwrap(self.G).state_dict(), "D": unwrap(self.D).state_dict() if self.D is not None else {},
+            "step": self.step,
+            "batches": self.batches.consumed,
+            "best": self.best,
+            "best_step": self.best_step,
+            "G": unwrap(self.G).state_dict(),
+            "D": unwrap(self.D).state_dict() if self.D is not None else {},
             "G_ema": self.ema.module.state_dict() if self.ema is not None else {},
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict() if self.opt_d is not None else {},
-            "torch_rng": torch.get_rng_state(), "noise_rng": self.noise.get_state(),
-            "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))), "world_size": self.world,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict() if self.opt_d is not None else {},
+            "torch_rng": torch.get_rng_state(),
+            "noise_rng": self.noise.get_state(),
+            "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))),
+            "world_size": self.world,
             "threads": torch.get_num_threads(),
-            "elapsed": self.elapsed_now(), "warnings": list(self.warnings), "sessions": self.all_sessions(),
+            "elapsed": self.elapsed_now(),
+            "warnings": list(self.warnings),
+            "sessions": self.all_sessions(),
         }
 
     def all_sessions(self) -> list[dict]:
-        return [*self.sessions, {"command": self.command, "wall_seconds": round(time.time() - self._session_t0, 1),
-                                 "cpu_seconds": round(time.process_time() - self._session_c0, 1)}]
+        return [
+            *self.sessions,
+            {
+                "command": self.command,
+                "wall_seconds": round(time.time() - self._session_t0, 1),
+                "cpu_seconds": round(time.process_time() - self._session_c0, 1),
+            },
+        ]
 
     def over_budget(self) -> bool:
         """True once --max-cpu-minutes (proxy runs compared at equal CPU time) is spent."""
         return bool(self.max_cpu_minutes) and self.elapsed_now()["cpu"] >= 60 * self.max_cpu_minutes
 
     def elapsed_now(self) -> dict:
-        return {"wall": self.elapsed["wall"] + time.time() - self._t0,
-                "cpu": self.elapsed["cpu"] + time.process_time() - self._c0}
+        return {
+            "wall": self.elapsed["wall"] + time.time() - self._t0,
+            "cpu": self.elapsed["cpu"] + time.process_time() - self._c0,
+        }
 
     def save_checkpoint(self) -> None:
         if self.main:
@@ -185,8 +224,10 @@ class Trainer:
         saved = ck.get("threads")
         if saved and saved != torch.get_num_threads():
             if self.threads_given:
-                self.warn(f"resumed with {torch.get_num_threads()} threads; the checkpoint ran with {saved}: the "
-                          "continuation will not bit-match an uninterrupted run")
+                self.warn(
+                    f"resumed with {torch.get_num_threads()} threads; the checkpoint ran with {saved}: the "
+                    "continuation will not bit-match an uninterrupted run"
+                )
             else:
                 torch.set_num_threads(saved)
 
@@ -205,7 +246,8 @@ class Trainer:
             if not torch.isfinite(torch.tensor(stats[k])):
                 raise TrainingDiverged(
                     f"{k} became {stats[k]} at step {self.step + 1}: training diverged. Lower the learning "
-                    f"rates (--lr_d, --lr_g), or resume from the last checkpoint ({self.ckpt_path}) with a change.")
+                    f"rates (--lr_d, --lr_g), or resume from the last checkpoint ({self.ckpt_path}) with a change."
+                )
         return stats
 
     def adversarial_step(self, log: bool = True) -> dict:
@@ -232,8 +274,11 @@ class Trainer:
             stats.update(s, loss_d=loss_d.item())
         last_real = (real, y)  # what a joint-batch objective scores the fakes beside
         n = self.r.batch_size // self.world
-        y = (torch.randint(0, self.cfg.num_classes, (n,), generator=self.noise).to(self.device)
-             if self.cfg.num_classes else None)
+        y = (
+            torch.randint(0, self.cfg.num_classes, (n,), generator=self.noise).to(self.device)
+            if self.cfg.num_classes
+            else None
+        )
         # G's update goes through the bare D: D is not being updated, so there is nothing to sync.
         loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y, real=last_real)
         # A generator may define its own regulariser (StyleGAN2's optional path-length term): (weighted penalty,
@@ -262,7 +307,7 @@ class Trainer:
         G = self.eval_generator()
         was = G.training
         G.eval()
-        x = torch.cat([G(z[i:i + 500], None if y is None else y[i:i + 500]) for i in range(0, len(z), 500)])
+        x = torch.cat([G(z[i : i + 500], None if y is None else y[i : i + 500]) for i in range(0, len(z), 500)])
         G.train(was)
         return to_unit_range(x).cpu()
 
@@ -280,23 +325,33 @@ class Trainer:
         from ganzoo.metrics import compare, eval_latents, fd_key
 
         batches = list(eval_latents(self.r.eval_n, self.cfg.latent_dim, self.cfg.num_classes, seed=999))
-        imgs = torch.cat([self.generate(z.to(self.device), None if y is None else y.to(self.device))
-                          for z, y in batches])
+        imgs = torch.cat(
+            [self.generate(z.to(self.device), None if y is None else y.to(self.device)) for z, y in batches]
+        )
         y = torch.cat([y for _, y in batches]) if self.cfg.num_classes else None
         m = compare(imgs, self.r.dataset, root=self.data_root, labels=y, full=False, split="train", n_real=10000)
         fd = m[fd_key(self.r.dataset)]
         if m["min_class_share"] < 0.02:
-            self.warn(f"step {self.step}: possible mode collapse: only {m['classes_over_5pct']} classes over 5% "
-                      f"of samples (shares {m['class_share']})")
+            self.warn(
+                f"step {self.step}: possible mode collapse: only {m['classes_over_5pct']} classes over 5% "
+                f"of samples (shares {m['class_share']})"
+            )
         pix = imgs.flatten(1)
         diversity = float(torch.pdist(pix[:200]).mean())
         if diversity < 1.0:
-            self.warn(f"step {self.step}: samples are nearly identical (mean pairwise L2 {diversity:.2f}): "
-                      "mode collapse")
+            self.warn(
+                f"step {self.step}: samples are nearly identical (mean pairwise L2 {diversity:.2f}): mode collapse"
+            )
         spent = self.elapsed_now()
-        return {"step": self.step, "fd": fd, "min_class_share": m["min_class_share"],
-                "label_accuracy": m.get("label_accuracy", ""), "diversity": diversity,
-                "cpu_seconds": round(spent["cpu"], 1), "wall_seconds": round(spent["wall"], 1)}
+        return {
+            "step": self.step,
+            "fd": fd,
+            "min_class_share": m["min_class_share"],
+            "label_accuracy": m.get("label_accuracy", ""),
+            "diversity": diversity,
+            "cpu_seconds": round(spent["cpu"], 1),
+            "wall_seconds": round(spent["wall"], 1),
+        }
 
     def warn(self, msg: str) -> None:
         self.warnings.append(msg)
@@ -307,9 +362,17 @@ class Trainer:
     def write_model(self, dst: Path, extra: dict) -> None:
         tmp = dst.with_name(dst.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        save_folder(tmp, self.r.arch, self.cfg, self.eval_generator(), unwrap(self.D), dataset=self.r.dataset,
-                    class_names=list(DATASETS[self.r.dataset].class_names), training=extra,
-                    generator_dtype=torch.float16 if self.r.storage == "float16" else None)
+        save_folder(
+            tmp,
+            self.r.arch,
+            self.cfg,
+            self.eval_generator(),
+            unwrap(self.D),
+            dataset=self.r.dataset,
+            class_names=list(DATASETS[self.r.dataset].class_names),
+            training=extra,
+            generator_dtype=torch.float16 if self.r.storage == "float16" else None,
+        )
         save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
         replace_dir(tmp, dst)
 
@@ -319,9 +382,15 @@ class Trainer:
         log_fields = list(self.obj.log_fields)
         resume_step = self.step if self.step else None
         log = CSVLog(self.out / "log.csv", log_fields, resume_step) if self.main else None
-        elog = CSVLog(self.out / "eval.csv", ["step", "fd", "min_class_share", "label_accuracy", "diversity",
-                                              "cpu_seconds", "wall_seconds"], resume_step) \
-                                                  if self.main and self.can_eval else None
+        elog = (
+            CSVLog(
+                self.out / "eval.csv",
+                ["step", "fd", "min_class_share", "label_accuracy", "diversity", "cpu_seconds", "wall_seconds"],
+                resume_step,
+            )
+            if self.main and self.can_eval
+            else None
+        )
         tb = TensorBoardLog(self.out / "tensorboard", resume_step) if self.main else None
         self.tb = tb
         t0, t_log, imgs = time.time(), time.time(), 0
@@ -346,8 +415,11 @@ class Trainer:
                             self.warn(note)
                     if self.main and r.sample_every and self.step % r.sample_every == 0:
                         self.save_samples()
-                    if self.main and self.can_eval and (self.step % r.eval_every == 0 or self.step == r.steps
-                                                        or self.over_budget()):
+                    if (
+                        self.main
+                        and self.can_eval
+                        and (self.step % r.eval_every == 0 or self.step == r.steps or self.over_budget())
+                    ):
                         e = self.evaluate()
                         elog.write(e)
                         tb.scalars(self.step, e, "eval/")
@@ -361,8 +433,11 @@ class Trainer:
             except KeyboardInterrupt:  # a second Ctrl-C: mid-step, so the state is not saved
                 bar.close()
                 if self.main:
-                    print(f"\nstopped at once in step {self.step + 1}; the last checkpoint ({self.ckpt_path}, step "
-                          f"{self.saved_step}) is kept. Continue with --resume.", file=sys.stderr)
+                    print(
+                        f"\nstopped at once in step {self.step + 1}; the last checkpoint ({self.ckpt_path}, step "
+                        f"{self.saved_step}) is kept. Continue with --resume.",
+                        file=sys.stderr,
+                    )
                 raise Interrupted(self.saved_step) from None
             bar.close()
             if tb is not None:
@@ -370,11 +445,20 @@ class Trainer:
             self.save_checkpoint()  # at a step boundary: a resumed run equals an uninterrupted one
             if stop.signal:
                 if self.main:
-                    print(f"\n{stop.signal}: stopped after step {self.step}; checkpoint saved to {self.ckpt_path}. "
-                          "Continue with --resume.", file=sys.stderr)
+                    print(
+                        f"\n{stop.signal}: stopped after step {self.step}; checkpoint saved to {self.ckpt_path}. "
+                        "Continue with --resume.",
+                        file=sys.stderr,
+                    )
                 raise Interrupted(self.step)
-        result = {"name": r.name, "steps": self.step, "world_size": self.world, "best_step": self.best_step,
-                  "best_selection_fd": self.best if self.best_step >= 0 else None, "warnings": self.warnings}
+        result = {
+            "name": r.name,
+            "steps": self.step,
+            "world_size": self.world,
+            "best_step": self.best_step,
+            "best_selection_fd": self.best if self.best_step >= 0 else None,
+            "warnings": self.warnings,
+        }
         if self.main:
             final = self.out / "model"
             if self.can_eval and (self.out / "best").exists():
@@ -406,8 +490,10 @@ class StopOnSignal:
             raise KeyboardInterrupt
         self.signal = signal.Signals(signum).name
         if self.trainer.main:
-            tqdm.write(f"{self.signal}: finishing step {self.trainer.step + 1}, then saving a checkpoint "
-                       "(press Ctrl-C again to stop at once)")
+            tqdm.write(
+                f"{self.signal}: finishing step {self.trainer.step + 1}, then saving a checkpoint "
+                "(press Ctrl-C again to stop at once)"
+            )
 
     def requested(self) -> bool:
         if self.trainer.world == 1:
@@ -452,8 +538,11 @@ def reproduce_command(recipe: Recipe, argv: list[str], overrides: list[str]) -> 
     base = RECIPES[recipe.name]
     skip = {"--resume", "--overwrite", *overrides}
     opts = [a for a in argv[1:] if a not in skip]
-    diff = [f"--{f.name}={_fmt(getattr(recipe, f.name))}" for f in dataclasses.fields(Recipe)
-            if f.name not in ("name", "model") and getattr(recipe, f.name) != getattr(base, f.name)]
+    diff = [
+        f"--{f.name}={_fmt(getattr(recipe, f.name))}"
+        for f in dataclasses.fields(Recipe)
+        if f.name not in ("name", "model") and getattr(recipe, f.name) != getattr(base, f.name)
+    ]
     diff += [f"--model.{k}={_fmt(v)}" for k, v in recipe.model.items() if base.model.get(k, object()) != v]
     return " ".join(["python -m training.train", recipe.name, *opts, *diff])
 
@@ -476,23 +565,37 @@ def main(argv: list[str] | None = None) -> dict:
     """Train (or resume) a recipe; returns the result dict. Bad input raises GanzooError (see `cli`)."""
     argv = sys.argv[1:] if argv is None else argv
     # `ganzoo train` runs this module with GANZOO_TRAIN_PROG set, so its usage and help name the command typed
-    p = argparse.ArgumentParser(prog=os.environ.get("GANZOO_TRAIN_PROG", "python -m training.train"),
-                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog=os.environ.get("GANZOO_TRAIN_PROG", "python -m training.train"),
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("recipe", help=f"one of: {', '.join(RECIPES)}")
-    p.add_argument("--version", dest="recipe_version", metavar="VERSION",
-                   help="train a published version of the recipe, e.g. v2 (default: the newest)")
+    p.add_argument(
+        "--version",
+        dest="recipe_version",
+        metavar="VERSION",
+        help="train a published version of the recipe, e.g. v2 (default: the newest)",
+    )
     p.add_argument("--out", help="run folder (default runs/RECIPE)")
     p.add_argument("--data-root", help="data root (default $GANZOO_DATA or ./data)")
     p.add_argument("--download", action="store_true", help="download the data set if missing (needs internet)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--resume", action="store_true", help="continue OUT/ckpt.pt with the recipe saved in it")
-    g.add_argument("--overwrite", action="store_true",
-                   help="start over in OUT: an existing run there is moved to OUT.replaced-<time>, not deleted")
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start over in OUT: an existing run there is moved to OUT.replaced-<time>, not deleted",
+    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--max-cpu-minutes", type=float, default=0.0,
-                   help="stop once the run has used this much CPU time (for proxy runs at equal CPU budget)")
+    p.add_argument(
+        "--max-cpu-minutes",
+        type=float,
+        default=0.0,
+        help="stop once the run has used this much CPU time (for proxy runs at equal CPU budget)",
+    )
     args, overrides = p.parse_known_args(argv)
     if args.threads is not None and args.threads < 1:
         raise TrainingError(f"--threads must be >= 1, got {args.threads}")
@@ -502,21 +605,33 @@ def main(argv: list[str] | None = None) -> dict:
         ck = read_checkpoint(out / "ckpt.pt")
         saved = recipe_from_dict(ck["recipe"])
         if saved.name != args.recipe:
-            raise TrainingError(f"{out / 'ckpt.pt'} is a checkpoint of recipe {saved.name!r} ({saved.arch} on "
-                                f"{saved.dataset}), not {args.recipe!r}: resume it as `python -m training.train "
-                                f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}.")
+            raise TrainingError(
+                f"{out / 'ckpt.pt'} is a checkpoint of recipe {saved.name!r} ({saved.arch} on "
+                f"{saved.dataset}), not {args.recipe!r}: resume it as `python -m training.train "
+                f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}."
+            )
         recipe = resume_overrides(saved, overrides, ck["step"])
     else:
         recipe = apply_overrides(get_recipe(args.recipe, args.recipe_version), overrides)
         existing = [f for f in RUN_FILES if (out / f).exists()]
         if existing and not args.overwrite:
-            raise TrainingError(f"{out} already holds a run ({', '.join(existing)}). Continue it with --resume, "
-                                "start over with --overwrite (the old run is moved aside, not deleted), or "
-                                "choose another --out.")
+            raise TrainingError(
+                f"{out} already holds a run ({', '.join(existing)}). Continue it with --resume, "
+                "start over with --overwrite (the old run is moved aside, not deleted), or "
+                "choose another --out."
+            )
         if existing and dist_info()[0] == 0:
             print(f"moved the previous run to {set_aside(out)}", file=sys.stderr)
-    trainer = Trainer(recipe, out, data_root=args.data_root, download=args.download, device=args.device,
-                      threads=args.threads, quiet=args.quiet, max_cpu_minutes=args.max_cpu_minutes)
+    trainer = Trainer(
+        recipe,
+        out,
+        data_root=args.data_root,
+        download=args.download,
+        device=args.device,
+        threads=args.threads,
+        quiet=args.quiet,
+        max_cpu_minutes=args.max_cpu_minutes,
+    )
     trainer.command = "python -m training.train " + " ".join(argv)
     if ck is not None:
         trainer.load_checkpoint(ck)
@@ -527,11 +642,15 @@ def main(argv: list[str] | None = None) -> dict:
             destroy()
     if trainer.main:
         sessions = trainer.all_sessions()
-        run = {"command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),
-               "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
-               "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
-               "sessions": sessions,
-               "hardware": hardware(), "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))), **result}
+        run = {
+            "command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),
+            "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
+            "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
+            "sessions": sessions,
+            "hardware": hardware(),
+            "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
+            **result,
+        }
         atomic_write_text(out / "run.json", json.dumps(run, indent=2) + "\n")
     return result
 

@@ -4,6 +4,7 @@
 
 Writes ganzoo/weights/classifiers/<dataset>.safetensors and .json (test accuracy, command).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
         net.train()
         perm = torch.randperm(len(x), generator=g)
         for i in tqdm(range(0, len(x) - 127, 128), desc=f"epoch {epoch}"):
-            idx = perm[i:i + 128]
+            idx = perm[i : i + 128]
             xb = x[idx].float() / 255
             # light augmentation (random shifts) so features generalise beyond the training pixels
             xb = torch.roll(xb, shifts=tuple(torch.randint(-2, 3, (2,), generator=g).tolist()), dims=(2, 3))
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict:
             sched.step()
     net.eval()
     with torch.inference_mode():
-        pred = torch.cat([net(xt[i:i + 1000].float() / 255)[1].argmax(1) for i in range(0, len(xt), 1000)])
+        pred = torch.cat([net(xt[i : i + 1000].float() / 255)[1].argmax(1) for i in range(0, len(xt), 1000)])
     acc = float((pred == yt).float().mean())
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -63,9 +64,16 @@ def main(argv: list[str] | None = None) -> dict:
 
     path = out / f"{a.dataset}.safetensors"
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
-    meta = {"dataset": a.dataset, "test_accuracy": acc, "epochs": a.epochs, "seed": a.seed,
-            "train_seconds": round(time.time() - t0, 1), "threads": a.threads, "sha256": sha256_file(path),
-            "command": "python -m training.train_classifier " + " ".join(argv if argv is not None else sys.argv[1:])}
+    meta = {
+        "dataset": a.dataset,
+        "test_accuracy": acc,
+        "epochs": a.epochs,
+        "seed": a.seed,
+        "train_seconds": round(time.time() - t0, 1),
+        "threads": a.threads,
+        "sha256": sha256_file(path),
+        "command": "python -m training.train_classifier " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta, indent=2))
     return meta

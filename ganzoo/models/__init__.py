@@ -3,6 +3,7 @@
 One file per architecture in this package; this module turns a name and a config dict into
 modules. The names, papers and "module:Class" specs live in the registry, not here.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,10 +34,15 @@ def make_config(arch: str, values: dict[str, Any] | None = None):
         like = getattr(defaults, k)
         if isinstance(like, tuple) and isinstance(v, list):
             v = values[k] = tuple(v)
-        ok = (isinstance(v, str) if isinstance(like, str) else
-              isinstance(v, tuple) and all(_is_int(e) and e >= 1 for e in v) if isinstance(like, tuple) else
-              _is_int(v) and v >= 0 if isinstance(like, int) else
-              isinstance(v, (int, float)) and not isinstance(v, bool))
+        ok = (
+            isinstance(v, str)
+            if isinstance(like, str)
+            else isinstance(v, tuple) and all(_is_int(e) and e >= 1 for e in v)
+            if isinstance(like, tuple)
+            else _is_int(v) and v >= 0
+            if isinstance(like, int)
+            else isinstance(v, (int, float)) and not isinstance(v, bool)
+        )
         if not ok:
             raise ValueError(f"{arch} config key {k!r} must be {_kind(like)}, got {v!r}")
     return cls(**values)

@@ -10,6 +10,7 @@ used). We chose projection over concatenating a one-hot to the input because it 
 more strongly for the same compute, which is what the zoo's >= 97 % label-accuracy target needs on
 a CPU budget.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -8,6 +8,7 @@ average pooling and a linear layer (`d_head="pool"`, as in the cGAN's projection
 28x28 starts from 7x7 (two doublings); 32/64 start from 4x4 (three/four doublings).
 `d_norm` lets the WGAN-GP critic reuse this network without BatchNorm.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -104,8 +105,10 @@ class DCGANDiscriminator(nn.Module):
         start, steps = num_upsamples(cfg.image_size)
         width = cfg.d_width
         norm = cfg.d_norm
-        layers: list[nn.Module] = [_sn(nn.Conv2d(cfg.channels, width, 4, 2, 1), norm),
-                                   nn.LeakyReLU(0.2, True)]  # (B, W, H/2, W/2)
+        layers: list[nn.Module] = [
+            _sn(nn.Conv2d(cfg.channels, width, 4, 2, 1), norm),
+            nn.LeakyReLU(0.2, True),
+        ]  # (B, W, H/2, W/2)
         for _ in range(steps - 1):
             layers += [
                 _sn(nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm in ("none", "spectral")), norm),  # (B, 2W, s/2, s/2)
@@ -116,8 +119,11 @@ class DCGANDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers)  # (B, W_last, start, start)
         self.feature_width = width
         if cfg.d_head == "pool":  # position-free: every location's features count the same
-            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),  # (B, W_last)
-                                      _sn(nn.Linear(width, 1), norm))  # (B, 1)
+            self.head = nn.Sequential(
+                nn.AdaptiveAvgPool2d(1),
+                nn.Flatten(),  # (B, W_last)
+                _sn(nn.Linear(width, 1), norm),
+            )  # (B, 1)
         else:
             self.head = _sn(nn.Conv2d(width, 1, start, 1, 0), norm)  # (B, 1, 1, 1) logit / critic value
 

@@ -5,6 +5,7 @@ LeakyReLU MLPs, which train faster on a CPU and reach better samples on MNIST.
 The discriminator returns a logit; the sigmoid lives in the loss (BCE-with-logits) for
 numerical stability.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,10 @@ class GANConfig:
 
     def __post_init__(self):
         if self.latent_dim < 1 or self.channels < 1 or self.image_size < 1:
-            raise ValueError(f"latent_dim, channels and image_size must be >= 1, got {self.latent_dim}, "
-                             f"{self.channels}, {self.image_size}")
+            raise ValueError(
+                f"latent_dim, channels and image_size must be >= 1, got {self.latent_dim}, "
+                f"{self.channels}, {self.image_size}"
+            )
         if self.d_pack < 1:
             raise ValueError(f"d_pack must be >= 1, got {self.d_pack}")
         if not 0 <= self.d_dropout < 1:

@@ -33,6 +33,7 @@ bilinear (the official FIR filter [1, 3, 3, 1] is the same filter away from the 
 average pooling; the modulated convolution runs as scale -> conv -> scale (the official "non-fused" form,
 which exports to ONNX with a dynamic batch); no equalized-lr clamping or mixed precision.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,8 +75,10 @@ class StyleGAN2Config:
         _, steps = num_upsamples(self.image_size)  # raises for sizes the network cannot make
         for k in ("g_widths", "d_widths"):
             if len(getattr(self, k)) != steps + 1:
-                raise ValueError(f"{k} needs one width per resolution ({steps + 1} for {self.image_size}x"
-                                 f"{self.image_size}), got {getattr(self, k)}")
+                raise ValueError(
+                    f"{k} needs one width per resolution ({steps + 1} for {self.image_size}x"
+                    f"{self.image_size}), got {getattr(self, k)}"
+                )
         if not 0 < self.mapping_lr_mul <= 1:
             raise ValueError(f"mapping_lr_mul must be in (0, 1], got {self.mapping_lr_mul}")
         if not 0 <= self.w_avg_beta < 1:
@@ -113,8 +116,17 @@ class EqualConv2d(nn.Module):
     """Conv2d (same padding) with the equalized learning rate; `down` averages 2x2 after the conv, `gain`
     scales the output (the residual blocks' sqrt(0.5))."""
 
-    def __init__(self, cin: int, cout: int, k: int, *, bias: bool = True, act: bool = False, down: bool = False,
-                 gain: float = 1.0):
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        k: int,
+        *,
+        bias: bool = True,
+        act: bool = False,
+        down: bool = False,
+        gain: float = 1.0,
+    ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
         self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
@@ -212,8 +224,9 @@ class SynthesisNetwork(nn.Module):
         for i in range(len(self.torgbs) - 1):
             x = self.convs[2 * i + 1](x, ws[:, 2 * i + 1])  # (B, W, 2s, 2s)
             x = self.convs[2 * i + 2](x, ws[:, 2 * i + 2])
-            img = F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False) \
-                + self.torgbs[i + 1](x, ws[:, 2 * i + 3])  # (B, C, 2s, 2s)
+            img = F.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False) + self.torgbs[i + 1](
+                x, ws[:, 2 * i + 3]
+            )  # (B, C, 2s, 2s)
         return img
 
 
@@ -239,8 +252,9 @@ class StyleGAN2Generator(nn.Module):
         if cfg.pl_weight:  # training state of the optional path-length term (folders without it stay as they are)
             self.register_buffer("pl_mean", torch.zeros(()))
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None, *, space: str = "z",
-                truncation: float | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, *, space: str = "z", truncation: float | None = None
+    ) -> torch.Tensor:
         return self.synthesis(self.styles(x, space, truncation))
 
     def styles(self, x: torch.Tensor, space: str = "z", truncation: float | None = None) -> torch.Tensor:

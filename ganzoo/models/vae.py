@@ -10,6 +10,7 @@ image 2 * sigmoid(logits) - 1 = tanh(logits / 2), in [-1, 1] like every generato
 the runtime treat a VAE like any other entry) and `encode(x)` gives the amortised posterior. A VAE has no
 discriminator: the architecture's discriminator is None.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,20 +46,26 @@ class VAEGenerator(nn.Module):
         self.cfg = cfg
         w, s = cfg.width, cfg.image_size // 4
         self.encoder = nn.Sequential(
-            nn.Conv2d(cfg.channels, w, 4, 2, 1), nn.LeakyReLU(0.2, True),  # (B, w, H/2, W/2)
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2, True),  # (B, 2w, H/4, W/4)
+            nn.Conv2d(cfg.channels, w, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),  # (B, w, H/2, W/2)
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),  # (B, 2w, H/4, W/4)
             nn.Flatten(),
-            nn.Linear(2 * w * s * s, cfg.hidden), nn.LeakyReLU(0.2, True),  # (B, hidden)
+            nn.Linear(2 * w * s * s, cfg.hidden),
+            nn.LeakyReLU(0.2, True),  # (B, hidden)
             nn.Linear(cfg.hidden, 2 * cfg.latent_dim),  # (B, 2 * latent): mu, logvar
         )
         # The decoder's last layer gives half the Bernoulli logits, so that the image is its tanh: the same
         # (..., ConvTranspose2d, Tanh) ending as the GAN generators, which inference rewrites (ganzoo.fast) and
         # exports the same way.
         self.net = nn.Sequential(
-            nn.Linear(cfg.latent_dim, cfg.hidden), nn.ReLU(True),  # (B, hidden)
-            nn.Linear(cfg.hidden, 2 * w * s * s), nn.ReLU(True),
+            nn.Linear(cfg.latent_dim, cfg.hidden),
+            nn.ReLU(True),  # (B, hidden)
+            nn.Linear(cfg.hidden, 2 * w * s * s),
+            nn.ReLU(True),
             nn.Unflatten(1, (2 * w, s, s)),  # (B, 2w, H/4, W/4)
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(True),  # (B, w, H/2, W/2)
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),
+            nn.ReLU(True),  # (B, w, H/2, W/2)
             nn.ConvTranspose2d(w, cfg.channels, 4, 2, 1),  # (B, C, H, W) half logits
             nn.Tanh(),  # the mean image 2 * sigmoid(logits) - 1 in [-1, 1]
         )

@@ -9,6 +9,7 @@ that many samples (PacGAN, Lin et al. 2018): the conv critic stacks them along c
 critic side by side. The clipping itself lives in the training objective (`training/objectives.py`),
 not in the network.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace

@@ -6,6 +6,7 @@ the paper drops BatchNorm and suggests layer normalisation instead, which we use
 (default) or MLPs (`generator="mlp"`, `critic="mlp"`), the family PyTorch-GAN's reference
 script trains.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
