@@ -247,6 +247,27 @@ def memorisation(fake_images: torch.Tensor, dataset: str, *, root=None, n: int =
     }
 
 
+@torch.no_grad()
+def neg_elbo(model, dataset: str, *, root=None, split: str = "test", seed: int = 0, batch: int = 500) -> dict:
+    """A VAE's negative ELBO in nats per image on a whole real split (lower is better): the bound on -log p(x)
+    the model was trained on, one seeded posterior sample per image. The Bernoulli likelihood of grey levels is a
+    cross-entropy, not a density of binarised images: compare it across ganzoo VAEs, not with published
+    binarised-MNIST likelihoods."""
+    from .datasets import load_idx_split
+
+    images, _ = load_idx_split(dataset, split, root)
+    x = torch.from_numpy(images.copy()).float().div(255)[:, None] * 2 - 1  # (N, 1, 28, 28) in [-1, 1]
+    noise = torch.Generator().manual_seed(seed)
+    g = model.generator
+    recon, kl = zip(*(g.neg_elbo_terms(x[i : i + batch], noise) for i in range(0, len(x), batch)))
+    recon, kl = torch.cat(recon), torch.cat(kl)
+    return {
+        "neg_elbo_nats": float((recon + kl).mean()),
+        "neg_elbo_recon_nats": float(recon.mean()),
+        "neg_elbo_kl_nats": float(kl.mean()),
+    }
+
+
 def fd_key(dataset: str) -> str:
     """The name of the classifier-FD metric of a data set in eval JSONs and cards."""
     return f"fd_{dataset}_classifier"
@@ -290,6 +311,8 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "t
     fake, labels = sample_for_eval(model, n, seed)
     metrics = compare(fake, dataset, root=root, labels=labels, split=split)
     metrics.update(memorisation(fake, dataset, root=root, n=min(2000, n)))
+    if model.has_encoder:
+        metrics.update(neg_elbo(model, dataset, root=root, split=split, seed=seed))
     rf, _, _ = real_features(dataset, split, root)
     meta = classifier_meta(dataset)
     protocol = {
@@ -306,6 +329,14 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "t
         "pr_k": 5,
         "memorisation": "pixel L2 to the nearest of the 60,000 training images, first 2,000 samples against the "
         "first 2,000 test images; copy_share: samples nearer than 99 % of those test images",
+        **(
+            {
+                "neg_elbo": f"whole {split} split, one posterior sample per image (seed {seed}), "
+                "Bernoulli likelihood of grey levels in nats per image"
+            }
+            if model.has_encoder
+            else {}
+        ),
         "ganzoo_version": __version__,
         "model": model.source,
     }

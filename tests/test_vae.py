@@ -123,3 +123,24 @@ def test_trainer_updates_the_vae_and_its_ema(tmp_path, monkeypatch):
     losses = [t.train_step()["loss_g"] for _ in range(5)]
     assert all(torch.isfinite(torch.tensor(losses)))
     assert any(not torch.equal(a, b) for a, b in zip(before, t.ema.module.parameters()))
+
+
+def test_eval_reports_the_test_split_neg_elbo_in_nats(tmp_path, data_root):
+    """The ELBO `ganzoo eval` reports is the training objective's, over the whole split, seeded."""
+    from ganzoo.datasets import load_idx_split
+    from ganzoo.metrics import neg_elbo
+
+    from .conftest import make_tiny_folder
+
+    vae = ganzoo.load(make_tiny_folder(tmp_path / "v", "vae", dataset="mnist"))
+    got = neg_elbo(vae, "mnist", root=data_root, seed=3)  # the 256 synthetic test images: one batch
+    images, _ = load_idx_split("mnist", "test", data_root)
+    x = torch.from_numpy(images.copy()).float().div(255)[:, None] * 2 - 1
+    recon, kl = ELBO.terms(vae.generator, x, torch.Generator().manual_seed(3))
+    assert got["neg_elbo_nats"] == pytest.approx(float((recon + kl).mean()), rel=1e-5)
+    assert got["neg_elbo_kl_nats"] == pytest.approx(float(kl.mean()), rel=1e-5) and got["neg_elbo_kl_nats"] > 0
+    assert neg_elbo(vae, "mnist", root=data_root, seed=3) == got  # seeded
+    # the KL term needs no sample: the same in any batching
+    assert neg_elbo(vae, "mnist", root=data_root, seed=3, batch=7)["neg_elbo_kl_nats"] == pytest.approx(
+        got["neg_elbo_kl_nats"], rel=1e-5
+    )

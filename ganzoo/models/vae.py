@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..fast import InferenceRewrite
 
@@ -78,6 +79,18 @@ class VAEGenerator(nn.Module):
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         """Per-pixel Bernoulli logits (B, C, H, W) of p(x | z)."""
         return 2 * self.net[:-1](z)
+
+    def neg_elbo_terms(self, x: torch.Tensor, noise: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(reconstruction nats, KL nats), each (B,), of -ELBO = E_q[-log p(x | z)] + KL(q(z | x) || N(0, I)) for
+        images x in [-1, 1]: a per-pixel Bernoulli likelihood of the grey levels in [0, 1] (not binarised) and one
+        reparameterised sample of z drawn from `noise`. Training minimises their sum; evaluation reports it."""
+        mu, logvar = self.encode(x)  # (B, latent) each
+        eps = torch.randn(mu.shape, generator=noise).to(mu.device)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        target = (x + 1) / 2  # (B, C, H, W) in [0, 1]
+        recon = F.binary_cross_entropy_with_logits(self.logits(z), target, reduction="none").flatten(1).sum(1)
+        kl = 0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(1)
+        return recon, kl
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z)  # tanh(logits / 2) = 2 * sigmoid(logits) - 1
