@@ -37,7 +37,8 @@ def sharpness(images: torch.Tensor) -> float:
     return float((dx[..., :-1, :].square() + dy[..., :, :-1].square()).sqrt().mean())
 
 
-def measure(name: str, model, dataset: str, root, inversion: bool, eval_n: int = 10000) -> dict:
+def measure(name: str, model, dataset: str, root, inversion: str | None, eval_n: int = 10000) -> dict:
+    """One model's row. `inversion`: None, "all", or the one GAN to invert (VAEs always are when it is set)."""
     entry = ganzoo.registry.ZOO.get(name)
     if entry is not None and entry.has_weights and model.version == entry.version:
         published = entry.manifest["evaluation"]["metrics"]  # the published protocol's numbers
@@ -53,8 +54,16 @@ def measure(name: str, model, dataset: str, root, inversion: bool, eval_n: int =
         **memorisation(x, dataset, root=root, n=N),
         "architecture": model.architecture,
         "version": getattr(model, "version", None),
+        # the training budget behind the numbers (the manifest's run; unknown for an --extra folder)
+        "train_cpu_minutes": (
+            round(entry.manifest["training"]["cpu_seconds"] / 60, 1)
+            if entry is not None and entry.has_weights and model.version == entry.version
+            else None
+        ),
     }
-    if inversion:
+    if "neg_elbo_nats" in published:
+        out["neg_elbo_nats"] = published["neg_elbo_nats"]
+    if inversion and (model.has_encoder or inversion == "all" or inversion == name):
         _, _, test = real_features(dataset, "test", root)
         _, mse = model.invert(test[:1000], return_error=True)
         out["inversion_mse"] = float(mse.mean())
@@ -81,16 +90,21 @@ def pictures(models: dict, dataset: str, root) -> None:
 
 def table(results: dict, dataset: str, real_sharpness: float) -> str:
     lines = [
-        "| model | FD | precision | recall | smallest class | sharpness (real: %.3f) | nn ratio | copy share |"
-        % real_sharpness,
-        "|---|---|---|---|---|---|---|---|",
+        "| model | train CPU-min | FD | precision | recall | smallest class | sharpness (real: %.3f) | nn ratio | "
+        "copy share |" % real_sharpness,
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
+        cpu = "-" if r.get("train_cpu_minutes") is None else f"{r['train_cpu_minutes']:.0f}"
         lines.append(
-            f"| `{name}` {r['version'] or ''} | {r['fd']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | "
+            f"| `{name}` {r['version'] or ''} | {cpu} | {r['fd']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} | "
             f"{r['min_class_share']:.3f} | {r['sharpness']:.3f} | {r['nn_ratio']:.2f} | "
             f"{r['copy_share']:.3f} |"
         )
+    elbo = {n: r for n, r in results.items() if "neg_elbo_nats" in r}
+    if elbo:
+        lines += ["", "| model | -ELBO on the test split (nats per image, lower is better) |", "|---|---|"]
+        lines += [f"| `{n}` | {r['neg_elbo_nats']:.1f} |" for n, r in elbo.items()]
     inv = {n: r for n, r in results.items() if "inversion_mse" in r}
     if inv:
         lines += ["", "| model | inversion MSE (first 1,000 test images) | by |", "|---|---|---|"]
@@ -113,7 +127,13 @@ def main(argv: list[str] | None = None) -> dict:
     )
     p.add_argument("--only-extra", action="store_true", help="compare only the --extra folders")
     p.add_argument("--eval-n", type=int, default=10000, help="samples per evaluation of an --extra folder")
-    p.add_argument("--inversion", action="store_true", help="also invert 1,000 test images with every model (slow)")
+    p.add_argument(
+        "--inversion",
+        nargs="?",
+        const="best",
+        help="also reconstruct the first 1,000 test images: the VAEs through their encoders and the GAN with the "
+        "lowest FD through `invert` (--inversion all: every model; slow)",
+    )
     p.add_argument("--update-docs", action="store_true", help=f"rewrite the generated section of {DOC.name}")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -135,7 +155,12 @@ def main(argv: list[str] | None = None) -> dict:
         )
         _, _, test = real_features(dataset, "test", a.data_root)
         real = sharpness(test[:N])
-        res = {n: measure(n, m, dataset, a.data_root, a.inversion, a.eval_n) for n, m in models.items()}
+        inversion = a.inversion
+        if inversion == "best":  # the GAN with the lowest published FD of this data set
+            gans = [n for n, m in models.items() if not m.has_encoder and n in ganzoo.registry.ZOO]
+            fd = {n: ganzoo.registry.ZOO[n].manifest["evaluation"]["metrics"][fd_key(dataset)] for n in gans}
+            inversion = min(fd, key=fd.get) if fd else None
+        res = {n: measure(n, m, dataset, a.data_root, inversion, a.eval_n) for n, m in models.items()}
         pictures(models, dataset, a.data_root)
         out[dataset] = {
             "real_sharpness": real,

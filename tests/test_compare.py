@@ -35,11 +35,17 @@ def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
             f"dcgan-tiny={gan}",
             "--eval-n",
             "200",
+            "--inversion",
         ]
     )
     res = out["mnist"]["models"]
     assert list(res) == ["vae-tiny", "dcgan-tiny"] and res["vae-tiny"]["architecture"] == "vae"
     assert all(0 <= r["copy_share"] <= 1 and r["sharpness"] > 0 and r["fd"] > 0 for r in res.values())
+    # the VAE reports its test-split -ELBO and reconstructs through its encoder; the GAN folder is no zoo entry,
+    # so the default --inversion (the VAEs and the best zoo GAN) leaves it out
+    assert res["vae-tiny"]["neg_elbo_nats"] > 0 and "neg_elbo_nats" not in res["dcgan-tiny"]
+    assert res["vae-tiny"]["inversion_by"] == "encoder" and "inversion_mse" not in res["dcgan-tiny"]
+    assert res["vae-tiny"]["train_cpu_minutes"] is None
     saved = json.loads((tmp_path / "results" / "compare.json").read_text())
     assert saved["mnist"]["rows"] == ["vae-tiny", "dcgan-tiny"]
     assert (tmp_path / "results" / "compare-mnist.png").is_file()
