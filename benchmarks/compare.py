@@ -37,8 +37,8 @@ def sharpness(images: torch.Tensor) -> float:
     return float((dx[..., :-1, :].square() + dy[..., :, :-1].square()).sqrt().mean())
 
 
-def measure(name: str, model, dataset: str, root, inversion: str | None, eval_n: int = 10000) -> dict:
-    """One model's row. `inversion`: None, "all", or the one GAN to invert (VAEs always are when it is set)."""
+def measure(name: str, model, dataset: str, root, inversion: bool, eval_n: int = 10000) -> dict:
+    """One model's row; `inversion`: also reconstruct the first 1,000 test images."""
     entry = ganzoo.registry.ZOO.get(name)
     if entry is not None and entry.has_weights and model.version == entry.version:
         published = entry.manifest["evaluation"]["metrics"]  # the published protocol's numbers
@@ -63,7 +63,7 @@ def measure(name: str, model, dataset: str, root, inversion: str | None, eval_n:
     }
     if "neg_elbo_nats" in published:
         out["neg_elbo_nats"] = published["neg_elbo_nats"]
-    if inversion and (model.has_encoder or inversion == "all" or inversion == name):
+    if inversion:
         _, _, test = real_features(dataset, "test", root)
         _, mse = model.invert(test[:1000], return_error=True)
         out["inversion_mse"] = float(mse.mean())
@@ -155,12 +155,14 @@ def main(argv: list[str] | None = None) -> dict:
         )
         _, _, test = real_features(dataset, "test", a.data_root)
         real = sharpness(test[:N])
-        inversion = a.inversion
-        if inversion == "best":  # the GAN with the lowest published FD of this data set
-            gans = [n for n, m in models.items() if not m.has_encoder and n in ganzoo.registry.ZOO]
-            fd = {n: ganzoo.registry.ZOO[n].manifest["evaluation"]["metrics"][fd_key(dataset)] for n in gans}
-            inversion = min(fd, key=fd.get) if fd else None
-        res = {n: measure(n, m, dataset, a.data_root, inversion, a.eval_n) for n, m in models.items()}
+        # --inversion: the VAEs and the zoo GAN with the lowest published FD of this data set (all: every model)
+        gans = [n for n, m in models.items() if not m.has_encoder and n in ganzoo.registry.ZOO]
+        fd = {n: ganzoo.registry.ZOO[n].manifest["evaluation"]["metrics"][fd_key(dataset)] for n in gans}
+        best = min(fd, key=fd.get) if fd else None
+        invert = {
+            n: bool(a.inversion) and (a.inversion == "all" or m.has_encoder or n == best) for n, m in models.items()
+        }
+        res = {n: measure(n, m, dataset, a.data_root, invert[n], a.eval_n) for n, m in models.items()}
         pictures(models, dataset, a.data_root)
         out[dataset] = {
             "real_sharpness": real,
