@@ -160,7 +160,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         library_name="ganzoo",
         license="mit",
         datasets=[DATASETS[dataset].hf_dataset],
-        tags=["gan", entry.arch, dataset, "image-generation", "ganzoo", "onnx"],
+        tags=["vae" if m.has_encoder else "gan", entry.arch, dataset, "image-generation", "ganzoo", "onnx"],
         pipeline_tag="unconditional-image-generation",
         model_name=name,
         eval_results=results,
@@ -203,11 +203,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
             if entry.hub_repo
             else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"
         ),
-        description=(
-            f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {dataset} "
-            f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"
-            f"{' and a class label' if cond else ''} to a {m.image_shape[1]}×{m.image_shape[2]} image."
-        ),
+        description=description(name, entry, m, eval_res),
         labels_example=', labels="Sneaker"' if cond and dataset == "fashion-mnist" else (", labels=7" if cond else ""),
         cli_labels=" --labels 7" if cond else "",
         image_shape=", ".join(map(str, m.image_shape)),
@@ -241,6 +237,27 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         dist=DIST_NAME,
     )
     return card
+
+
+def description(name: str, entry, m, eval_res: dict) -> str:
+    """The card's opening paragraph: what the model is and what it maps to what."""
+    shape = f"{m.image_shape[1]}×{m.image_shape[2]}"
+    if m.has_encoder:  # the VAE baseline: say what it is for and its likelihood bound
+        elbo = eval_res["metrics"].get("neg_elbo_nats")
+        return (
+            f"A variational autoencoder (the zoo's non-adversarial baseline) trained on {entry.dataset} with "
+            f"ganzoo's recipe `{name}`. Its decoder maps a {m.latent_dim}-d standard normal latent to a {shape} "
+            "image (the mean of its Bernoulli pixels), so it samples, exports and runs like every GAN entry; "
+            "`model.encode(images)` gives the amortised latents, and `model.invert` uses the encoder. "
+            + (f"Test-split -ELBO: {elbo:.1f} nats per image. " if elbo is not None else "")
+            + "How it compares with the GAN entries: docs/vae-vs-gan.md in the ganzoo repository."
+        )
+    cond = m.conditional
+    return (
+        f"A {'class-conditional ' if cond else ''}{entry.arch.upper()} generator trained on {entry.dataset} "
+        f"with ganzoo's recipe `{name}`. It maps a {m.latent_dim}-d standard normal latent"
+        f"{' and a class label' if cond else ''} to a {shape} image."
+    )
 
 
 def write_card(
