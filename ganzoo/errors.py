@@ -52,3 +52,15 @@ def escaped(text: object) -> str:
     escape sequences, invisible characters and forged `error:` lines never reach the terminal raw.
     Printable text comes out unchanged."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+class DataFileError(GanzooError):
+    """A data set file that is damaged or not what its name says; the message names it and how to replace it."""
+
+
+class FileWriteError(GanzooError, OSError):
+    """A file could not be written (disk full, no permission, read-only); the target was left as it was."""
+
+
+class FolderInUseError(GanzooError):
+    """A folder locked by another process (a training run in its run folder)."""

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from .errors import GanzooError, MissingDependencyError, pip_install
+from .fileio import atomic_write
 from .model import to_unit_range
 from .registry import DEFAULT_CONVT
 
@@ -196,18 +198,13 @@ def export_onnx(
                 "w_avg": json.dumps([round(float(v), 7) for v in g.w_avg.detach().cpu()]),
             }
         )
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        if quantize:
-            with _quiet(verbose):
-                proto = _quantize_int8(proto, model, tmp)
-        del proto.metadata_props[:]
-        for k, v in meta.items():
-            proto.metadata_props.add(key=k, value=v)
-        onnx.save_model(proto, str(tmp), save_as_external_data=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
+    if quantize:
+        with _quiet(verbose):
+            proto = _quantize_int8(proto, model, path.parent)
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    atomic_write(path, lambda f: f.write(proto.SerializeToString()))  # a unique temporary name, then a rename
     if check:
         verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol, uint8=uint8)
     return path
@@ -238,7 +235,7 @@ def calibration_feeds(model) -> list[dict]:
     return feeds
 
 
-def _quantize_int8(proto, model, scratch: Path):
+def _quantize_int8(proto, model, near: Path):
     """onnxruntime static quantisation (QDQ: int8 weights per channel, uint8 activations) of the fp32 graph."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -250,14 +247,15 @@ def _quantize_int8(proto, model, scratch: Path):
         def get_next(self):
             return next(self.feeds, None)
 
-    src, dst = scratch.with_suffix(".fp32.onnx"), scratch.with_suffix(".int8.onnx")
     weighted = ["Conv", "ConvTranspose", "Gemm", "MatMul"]
     # The layer that draws the pixels stays fp32: quantised, it cost dcgan-fashion-mnist 36 % in FD (15.2 ->
     # 20.6); kept in fp32, 5 % (16.0). In the phase form it is a PhasePair's four `draw` convs; otherwise the
     # last weighted node. The image conversion after it (Tanh, scale, clamp) is never quantised either.
     draw = [n.name for n in proto.graph.node if n.op_type in weighted and any(".draw." in i for i in n.input)]
     last = draw or [n.name for n in proto.graph.node if n.op_type in weighted][-1:]
-    try:
+    # scratch files in a new folder of our own beside the output (the same disk), removed afterwards
+    with tempfile.TemporaryDirectory(dir=near, prefix=".ganzoo-quantize-") as scratch:
+        src, dst = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
         onnx.save_model(proto, str(src))
         quantize_static(
             str(src),
@@ -271,9 +269,6 @@ def _quantize_int8(proto, model, scratch: Path):
             nodes_to_exclude=last,
         )
         return onnx.load(str(dst))
-    finally:
-        for f in (src, dst):
-            f.unlink(missing_ok=True)
 
 
 def verify_onnx(

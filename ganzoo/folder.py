@@ -23,6 +23,7 @@ from torch import nn
 
 from . import __version__
 from .errors import ModelFolderError
+from .fileio import atomic_write_bytes
 from .models import build, make_config
 from .registry import ARCHITECTURES, did_you_mean
 
@@ -60,12 +61,6 @@ def make_config_dict(
     }
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def save_folder(
     path: str | os.PathLike,
     arch: str,
@@ -84,10 +79,10 @@ def save_folder(
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     conf = make_config_dict(arch, cfg, **meta)
-    _atomic_write_bytes(path / GENERATOR, save(_cpu_state(generator, generator_dtype), metadata={"format": "pt"}))
+    atomic_write_bytes(path / GENERATOR, save(_cpu_state(generator, generator_dtype), metadata={"format": "pt"}))
     if discriminator is not None:
-        _atomic_write_bytes(path / DISCRIMINATOR, save(_cpu_state(discriminator), metadata={"format": "pt"}))
-    _atomic_write_bytes(path / CONFIG, (json.dumps(conf, indent=2) + "\n").encode())
+        atomic_write_bytes(path / DISCRIMINATOR, save(_cpu_state(discriminator), metadata={"format": "pt"}))
+    atomic_write_bytes(path / CONFIG, (json.dumps(conf, indent=2) + "\n").encode())
     return path
 
 

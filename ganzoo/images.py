@@ -82,5 +82,7 @@ def save_grid(images, path: str | os.PathLike, nrow: int | None = None) -> Path:
     except (KeyError, ValueError) as e:  # PIL: a format this PIL cannot write (e.g. built without WebP)
         raise GanzooError(f"cannot write {path}: {e}; use a .png or .jpg file name") from None
     except OSError as e:
-        raise GanzooError(f"cannot write {path}: {e}") from None
+        from .fileio import write_error
+
+        raise write_error(e, path) from None
     return path

@@ -416,18 +416,20 @@ class GANModel:
     # -- folders and the Hub (as huggingface_hub's PyTorchModelHubMixin) -------------------------
     def save_pretrained(self, folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write this model as a ganzoo folder: config.json, model.safetensors, the discriminator when it
-        was loaded, and a samples.png grid. Written to FOLDER.tmp and renamed, so a crash leaves no
-        half folder; an existing non-empty folder is refused unless `overwrite=True`."""
-        import shutil
-
+        was loaded, and a samples.png grid. Written into a new uniquely named folder beside FOLDER and
+        renamed, so a crash leaves no half folder; an existing non-empty folder is refused unless
+        `overwrite=True`, which replaces it (removed only once the new one is in place)."""
+        from .fileio import atomic_folder
         from .folder import save_folder
         from .models import make_config
 
         path = Path(folder)
-        if path.is_file() or (path.is_dir() and any(path.iterdir()) and not overwrite):
+        if path.is_symlink() or path.exists() and not path.is_dir():
+            raise GanzooError(f"{path} exists and is not a folder; choose another folder")
+        if path.is_dir() and any(path.iterdir()) and not overwrite:
             raise GanzooError(f"{path} already exists and is not empty; choose another folder or pass overwrite=True")
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not path.parent.is_dir():
+            raise GanzooError(f"folder {path.parent} does not exist; create it first or choose another path")
         derived = {
             "ganzoo_version",
             "architecture",
@@ -438,19 +440,19 @@ class GANModel:
             "num_classes",
         }  # make_config_dict writes these from the architecture config
         meta = {k: v for k, v in self.config.items() if k not in derived}
-        save_folder(
-            tmp,
-            self.architecture,
-            make_config(self.architecture, self.config["config"]),
-            self.generator,
-            self.discriminator,
-            **meta,
-        )
-        self.save_grid(self.sample(64, seed=0), tmp / "samples.png", nrow=8)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-        return path
+
+        def build(tmp: Path) -> None:
+            save_folder(
+                tmp,
+                self.architecture,
+                make_config(self.architecture, self.config["config"]),
+                self.generator,
+                self.discriminator,
+                **meta,
+            )
+            self.save_grid(self.sample(64, seed=0), tmp / "samples.png", nrow=8)
+
+        return atomic_folder(path, build, replace=True)
 
     def push_to_hub(
         self,

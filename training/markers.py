@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ganzoo.errors import GanzooError
+from ganzoo.fileio import atomic_write_text
 
 
 def replace_between(path: str | os.PathLike, begin: str, end: str, body: str) -> None:
@@ -17,9 +18,7 @@ def replace_between(path: str | os.PathLike, begin: str, end: str, body: str) ->
     if not pattern.search(text):
         raise GanzooError(f"{path} has no {begin!r} ... {end!r} markers to write between")
     body = body if body.endswith("\n") else body + "\n"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(pattern.sub(lambda m: m.group(1) + body + m.group(2), text))
-    os.replace(tmp, path)
+    atomic_write_text(path, pattern.sub(lambda m: m.group(1) + body + m.group(2), text))
 
 
 def replace_section(path: str | os.PathLike, name: str, body: str) -> None:

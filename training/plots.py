@@ -16,6 +16,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ganzoo.fileio import atomic_write
+
 W, H = 420, 300  # one panel
 PAD_L, PAD_R, PAD_T, PAD_B = 58, 12, 28, 36
 COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)]
@@ -132,9 +134,7 @@ def plot_run(run: str | Path, out: str | Path | None = None) -> Path:
     for i, p in enumerate(panels):
         img.paste(p, (i * W, 0))
     out = Path(out) if out else run / "curves.png"
-    tmp = out.with_name(out.name + ".tmp.png")
-    img.save(tmp)
-    tmp.replace(out)
+    atomic_write(out, lambda f: img.save(f, format="PNG"))
     return out
 
 
