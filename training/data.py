@@ -1,4 +1,4 @@
-"""Training data: torchvision data sets held in memory as uint8 tensors.
+"""Training data: data sets held in memory as uint8 tensors (MNIST formats read by ganzoo, others by torchvision).
 
 The data root comes from --data-root, else $GANZOO_DATA, else ./data. Nothing is
 downloaded unless --download is given.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.datasets import data_root
+from ganzoo.datasets import data_root, load_idx_split
 from ganzoo.errors import DataNotFoundError
 from ganzoo.registry import get_dataset
 
@@ -28,22 +28,35 @@ def load_images(
     import torchvision
 
     root = data_root(root)
-    folder = get_dataset(dataset).folder
+    info = get_dataset(dataset)
+    folder = info.folder
+    if info.zoo:  # MNIST-format: ganzoo's own IDX reader, which checks every file (a damaged one is an error)
+        if download:  # torchvision fetches the files that are missing (and checks their md5)
+            getattr(torchvision.datasets, folder)(str(root), train=train, download=True)
+        try:
+            x, y = load_idx_split(dataset, "train" if train else "test", root, full=False)
+        except DataNotFoundError:
+            raw = root / folder / "raw" / f"{'train' if train else 't10k'}-images-idx3-ubyte"
+            raise DataNotFoundError(
+                f"{dataset} was not found under {root}: expected {raw} (or .gz) and its labels file, in "
+                f"torchvision's {folder}/raw layout. Put the files there, point --data-root or GANZOO_DATA at the "
+                "folder that holds them, or add --download to fetch them (needs internet)."
+            ) from None
+        return torch.from_numpy(x.copy())[:, None], torch.from_numpy(y)
     if hasattr(torchvision.datasets, folder):  # the table's folder is torchvision's class name
         cls = getattr(torchvision.datasets, folder)
         try:
             ds = cls(str(root), train=train, download=download)
         except RuntimeError as e:
             raise DataNotFoundError(
-                f"{dataset} was not found under {root}: expected {root / folder} in torchvision's "
-                f"layout ({'raw/*-ubyte' if dataset != 'cifar10' else 'cifar-10-batches-py/'}). Put the files "
-                "there, point --data-root or GANZOO_DATA at the folder that holds them, or add --download "
+                f"{dataset} was not found under {root}: expected {root / folder} in torchvision's layout. Put the "
+                "files there, point --data-root or GANZOO_DATA at the folder that holds them, or add --download "
                 f"to fetch them (needs internet). ({e})"
             ) from e
         x = torch.as_tensor(ds.data)
         x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)  # (N, C, H, W)
         return x.contiguous(), torch.as_tensor(ds.targets, dtype=torch.long)
-    return _image_folder(root / folder, image_size or get_dataset(dataset).image_size)  # e.g. celeba/*.jpg
+    return _image_folder(root / folder, image_size or info.image_size)  # e.g. celeba/*.jpg
 
 
 def _image_folder(folder: Path, size: int) -> tuple[torch.Tensor, torch.Tensor]:
