@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -216,6 +215,7 @@ def _sample_onnx(a, out: Path) -> None:
 
 def cmd_eval(a) -> None:
     from . import load
+    from .fileio import atomic_write_text
     from .metrics import evaluate
 
     if a.json:
@@ -229,7 +229,7 @@ def cmd_eval(a) -> None:
         res = evaluate(m, n=a.n, seed=a.seed, root=a.data_root)
     print(format_table(res))
     if a.json:
-        Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+        atomic_write_text(a.json, json.dumps(res, indent=2) + "\n")
         print(f"wrote {a.json}")
 
 
@@ -385,7 +385,12 @@ def cmd_card(a) -> None:
 
 
 def cmd_train(rest: list[str]) -> int:
-    """`python -m training.train ...` of the checkout this ganzoo is installed from (pip install -e)."""
+    """`ganzoo train ...`: training.train of the checkout this ganzoo is installed from (pip install -e).
+
+    It runs in this process, not in a child: Ctrl-C and SIGTERM reach the trainer itself, which finishes
+    the step, saves its checkpoint and exits 130, exactly as `python -m training.train` does (a wrapper
+    process would have to forward every signal and could leave the trainer behind when it is killed).
+    """
     from .registry import checkout_dir
 
     root = checkout_dir(
@@ -393,9 +398,16 @@ def cmd_train(rest: list[str]) -> int:
     ).parent
     _needs("torchvision", "train", "training")
     _needs("tqdm", "train", "training")
-    path = os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env = {**os.environ, "PYTHONPATH": path, "GANZOO_TRAIN_PROG": "ganzoo train"}  # usage lines say `ganzoo train`
-    return subprocess.call([sys.executable, "-m", "training.train", *rest], env=env)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    import training.train
+
+    if Path(training.train.__file__).resolve().parent != root / "training":  # another module called `training`
+        raise GanzooError(
+            f"`ganzoo train` needs {root / 'training'}, but Python imports `training` from "
+            f"{Path(training.__file__).parent}; rename or uninstall that module."
+        )
+    return training.train.cli(rest, prog="ganzoo train")
 
 
 def _load_and_output(s: argparse.ArgumentParser, output: str) -> None:

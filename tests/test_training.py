@@ -410,7 +410,7 @@ def test_lr_decay_added_on_resume_equals_a_fresh_run_with_it(tmp_path, data_root
         ("--log_every=0", "log_every must be a finite number >= 1, got 0"),
         ("--n_critic=0", "n_critic must be a finite number >= 1, got 0"),
         ("--lr_d=nan", "lr_d must be a finite number >= 0, got nan"),
-        ("--model.g_width=abc", "bad value for --model.g_width: invalid literal for int()"),
+        ("--model.g_width=abc", "bad value for --model.g_width: expected an integer, got 'abc'"),
         ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
         ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
         (
@@ -444,12 +444,13 @@ def test_leftovers_are_cleaned_logs_rewritten_atomically_and_warnings_kept(tmp_p
     with pytest.warns(RuntimeWarning, match="mode collapse"):
         first = main([*base, "--steps=2", "--eval_every=2"])
     assert first["warnings"]
-    (run / "ckpt.pt.tmp").write_bytes(b"half a checkpoint")
-    (run / "model.tmp").mkdir()
+    (run / ".ckpt.pt.x1y2z3.ganzoo-tmp").write_bytes(b"half a checkpoint")  # what a kill leaves
+    (run / ".model.a1b2c3.ganzoo-tmp").mkdir()
+    (run / "ckpt.pt.tmp").write_bytes(b"the user's")  # not a name ganzoo writes: kept
     with open(run / "log.csv", "a") as f:  # a line torn by a kill
         f.write("3,0.5,0.")
     main([*base, "--steps=4", "--eval_every=0", "--resume"])
-    assert not list(run.glob("*.tmp"))
+    assert not list(run.glob("*ganzoo-tmp")) and (run / "ckpt.pt.tmp").read_bytes() == b"the user's"
     assert [int(r["step"]) for r in read_log(run / "log.csv")] == [1, 2, 3, 4]
     res = json.loads((run / "result.json").read_text())
     assert res["warnings"][: len(first["warnings"])] == first["warnings"]

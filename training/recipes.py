@@ -88,6 +88,8 @@ class Recipe:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= low or v != v or v == float("inf"):
                 raise TrainingError(f"{key} must be a finite number >= {low}, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise TrainingError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         if self.eval_every and self.eval_n < 10:
             raise TrainingError(f"eval_n must be >= 10 to measure FD, got {self.eval_n} (or set --eval_every=0)")
         if self.decay_from and not self.decay_from < self.steps:
@@ -718,13 +720,20 @@ def _parse_value(text: str, like: Any) -> Any:
             return False
         raise ValueError(f"expected true/false, got {text!r}")
     if isinstance(like, int):
-        return int(text)
+        return _number(int, text)
     if isinstance(like, float):
-        return float(text)
+        return _number(float, text)
     if isinstance(like, tuple):  # element type follows the default's: (256, 512) ints, (0.5, 0.999) floats
         elem = int if like and all(isinstance(v, int) for v in like) else float
-        return tuple(elem(v) for v in text.split(","))
+        return tuple(_number(elem, v) for v in text.split(","))
     return text
+
+
+def _number(kind: type, text: str) -> int | float:
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
 
 
 def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:

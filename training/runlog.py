@@ -1,44 +1,99 @@
-"""What a run writes to disk: atomic files, the CSV logs, TensorBoard events.
+"""What a run writes to disk: checkpoints with checksums, the CSV logs, TensorBoard events.
 
-Every file a kill could leave half-written is written to NAME.tmp first and renamed, so a
-crash leaves the old or the new version, never a mix; `remove_leftovers` clears the .tmp files.
+Every file a kill could leave half-written goes through ganzoo.fileio (a unique temporary name,
+then a rename), so a crash leaves the old or the new version, never a mix.
+
+Checkpoints: OUT/ckpt.pt (the latest) and OUT/ckpt.prev.pt (the one before), each with a SHA-256
+file in `sha256sum` format (OUT/ckpt.pt.sha256, OUT/ckpt.prev.pt.sha256). A checkpoint is intact
+when its hash is one recorded there; the order of the renames in `save_checkpoint` keeps that true
+at every instant, so a kill while saving never makes a good checkpoint look damaged.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import os
-import shutil
 from pathlib import Path
 
 import torch
 
+from ganzoo.errors import TrainingError
+from ganzoo.fileio import atomic_write_text, write_temp
 
-def atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # a crash leaves either the old or the new checkpoint, never half of one
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+CKPT, PREV = "ckpt.pt", "ckpt.prev.pt"
 
 
-def remove_leftovers(out: Path) -> None:
-    """Remove what a killed run left half-written (*.tmp files and folders, *.old folders)."""
-    for p in [*out.glob("*.tmp"), *out.glob("*.old")]:
-        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+def _sums(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
 
 
-def replace_dir(src: Path, dst: Path) -> None:
-    old = dst.with_name(dst.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if dst.exists():
-        os.replace(dst, old)
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)
+def recorded_hashes(out: Path) -> set[str] | None:
+    """The SHA-256 values in the run's checksum files; None when there are none (a run saved before checksums)."""
+    found = None
+    for name in (CKPT, PREV):
+        try:
+            text = _sums(out / name).read_text(errors="replace")
+        except OSError:
+            continue
+        found = (found or set()) | {line.split()[0] for line in text.splitlines() if line.split()}
+    return found
+
+
+def save_checkpoint(state: dict, out: Path, current_hash: str | None) -> str:
+    """Write `state` as OUT/ckpt.pt, the former one kept as ckpt.prev.pt; returns the new file's SHA-256.
+
+    `current_hash` is the hash of the ckpt.pt being replaced (None when there is none). Everything that
+    needs disk space is written first under temporary names, so a full disk changes nothing; then four
+    renames, ordered so that every checkpoint present at any instant matches a recorded hash.
+    """
+    path, prev = out / CKPT, out / PREV
+    tmp = write_temp(path, lambda f: torch.save(state, f))
+    temps = [tmp]
+    try:
+        digest = sha256_of(tmp)
+        new_sums = write_temp(_sums(path), lambda f: f.write(f"{digest}  {CKPT}\n".encode()))
+        temps.append(new_sums)
+        if path.exists():
+            current_hash = current_hash or sha256_of(path)
+            old_sums = write_temp(_sums(prev), lambda f: f.write(f"{current_hash}  {PREV}\n".encode()))
+            temps.append(old_sums)
+            os.replace(path, prev)  # prev = the former ckpt, whose hash is still in ckpt.pt.sha256
+            os.replace(old_sums, _sums(prev))
+        os.replace(new_sums, _sums(path))  # the former ckpt (now prev) is matched by ckpt.prev.pt.sha256
+        os.replace(tmp, path)
+    finally:
+        for t in temps:
+            t.unlink(missing_ok=True)
+    return digest
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_verified(path: Path, known: set[str] | None) -> tuple[dict, str]:
+    """(checkpoint dict, its SHA-256): the bytes are checked against the recorded hashes, then loaded
+    with weights_only=True (no pickle code runs). A damaged file is a TrainingError naming it."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if known is not None and digest not in known:
+        raise TrainingError(
+            f"checkpoint {path} is damaged: its SHA-256 ({digest[:16]}...) is not the one recorded "
+            f"when it was saved (in {_sums(path).name})"
+        )
+    try:
+        ck = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise TrainingError(f"checkpoint {path} is damaged or not a ganzoo checkpoint ({e})") from None
+    if not isinstance(ck, dict) or not {"recipe", "step", "G", "D"} <= set(ck):
+        raise TrainingError(f"checkpoint {path} is not a ganzoo training checkpoint")
+    return ck, digest
 
 
 class CSVLog:
@@ -56,12 +111,11 @@ class CSVLog:
                             rows.append(r)
                     except (TypeError, ValueError):
                         continue
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, fields, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-        os.replace(tmp, path)
+        text = io.StringIO(newline="")
+        w = csv.DictWriter(text, fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        atomic_write_text(path, text.getvalue())
 
     def write(self, row: dict) -> None:
         with open(self.path, "a", newline="") as f:

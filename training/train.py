@@ -6,8 +6,9 @@
 
 Writes OUT/log.csv (losses, D(x), D(G(z)), Wasserstein estimate, gradient norms), OUT/eval.csv,
 OUT/samples/step_*.png (a fixed latent batch), OUT/ckpt.pt (atomic, every ckpt_every steps and on
-Ctrl-C) and at the end OUT/model: a ganzoo model folder holding the best checkpoint by the
-evaluation metric.
+Ctrl-C; the one before kept as OUT/ckpt.prev.pt, each with a .sha256 file checked at --resume) and
+at the end OUT/model: a ganzoo model folder holding the best checkpoint by the evaluation metric.
+One run at a time may use OUT: it is locked (OUT/.ganzoo.lock) while a run is in it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ from torch import nn
 from tqdm import tqdm
 
 from ganzoo.errors import GanzooError, TrainingError
+from ganzoo.fileio import (
+    DISK_FULL,
+    FileWriteError,
+    FolderLock,
+    atomic_folder,
+    atomic_write_text,
+    remove_leftovers,
+    write_error,
+)
 from ganzoo.folder import save_folder
 from ganzoo.images import make_grid, save_grid
 from ganzoo.model import to_unit_range
@@ -42,7 +52,7 @@ from .ema import EMA
 from .objectives import make_objective
 from .optim import make_optimizers
 from .plots import plot_run
-from .runlog import CSVLog, TensorBoardLog, atomic_torch_save, atomic_write_text, remove_leftovers, replace_dir
+from .runlog import CKPT, PREV, CSVLog, TensorBoardLog, load_verified, recorded_hashes, save_checkpoint
 from .recipes import RECIPES, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
 
 
@@ -54,20 +64,53 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C / SIGTERM: the run stopped at a step boundary and saved its checkpoint (if it could)."""
 
 
-def read_checkpoint(path: Path) -> dict:
-    """A checkpoint as a dict, loaded with weights_only=True (no pickle code runs)."""
+def read_checkpoint(out: Path) -> tuple[dict, str]:
+    """(checkpoint, its SHA-256) of the run in `out`, checked against the hash recorded when it was saved
+    and loaded with weights_only=True. A damaged file is an error naming it and the usable earlier one."""
+    path = out / CKPT
     if not path.is_file():
+        prev = _intact(out / PREV)
+        if prev is not None:
+            raise TrainingError(
+                f"{path} is missing (the run was killed while saving?), but {out / PREV} (step "
+                f"{prev}) is intact: continue from it with `mv {out / PREV} {path}`, then "
+                "--resume again."
+            )
         raise TrainingError(
             f"--resume given but there is no checkpoint at {path}; run without --resume to start "
             "a new run there, or point --out at the run folder."
         )
+    known = recorded_hashes(out)
+    if known is None:
+        print(
+            f"note: {path} has no checksum file (it was saved by an older ganzoo); it cannot be checked for damage.",
+            file=sys.stderr,
+        )
     try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise TrainingError(f"checkpoint {path} is corrupt or not a ganzoo checkpoint ({e})") from e
-    if not isinstance(ck, dict) or not {"recipe", "step", "G", "D"} <= set(ck):
-        raise TrainingError(f"checkpoint {path} is not a ganzoo training checkpoint")
-    return ck
+        return load_verified(path, known)
+    except TrainingError as e:
+        prev = _intact(out / PREV)
+        if prev is None:
+            raise TrainingError(
+                f"{e}. No intact earlier checkpoint is left ({out / PREV} is missing or damaged too): "
+                "start over with --overwrite (the run folder is moved aside, not deleted)."
+            ) from None
+        raise TrainingError(
+            f"{e}. The previous checkpoint {out / PREV} (step {prev}) is intact: to continue from "
+            f"it, move the damaged file aside and put it in its place (`mv {path} {path}.damaged && "
+            f"mv {out / PREV} {path}`), then --resume again; or start over with --overwrite."
+        ) from None
+
+
+def _intact(path: Path) -> int | None:
+    """The step of a checkpoint that passes its checksum (and loads), else None."""
+    known = recorded_hashes(path.parent)
+    if not path.is_file() or known is None:
+        return None
+    try:
+        return int(load_verified(path, known)[0]["step"])
+    except (TrainingError, OSError):
+        return None
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -103,6 +146,21 @@ class Trainer:
                 f"batch_size {recipe.batch_size} must be divisible by the number of "
                 f"processes ({self.world}); the global batch is kept equal to the recipe's."
             )
+        x, y = load_images(
+            recipe.dataset,
+            data_root,
+            train=True,
+            download=download and self.main,
+            image_size=recipe.model_config().image_size,
+        )
+        if recipe.subset:
+            x, y = x[: recipe.subset], y[: recipe.subset]
+        if len(x) // self.world < recipe.batch_size // self.world:
+            raise TrainingError(
+                f"batch_size {recipe.batch_size} is larger than the training data ({len(x)} images of "
+                f"{recipe.dataset}{f' over {self.world} processes' if self.world > 1 else ''}): "
+                f"choose --batch_size={len(x) // self.world * self.world} or smaller."
+            )
         torch.manual_seed(recipe.seed)
         self.cfg = recipe.model_config()
         G, D = build(recipe.arch, self.cfg)
@@ -119,11 +177,6 @@ class Trainer:
             r1_gamma=recipe.r1_gamma,
         )
         self.opt_g, self.opt_d = make_optimizers(recipe, self.G, self.D)
-        x, y = load_images(
-            recipe.dataset, data_root, train=True, download=download and self.main, image_size=self.cfg.image_size
-        )
-        if recipe.subset:
-            x, y = x[: recipe.subset], y[: recipe.subset]
         self.data_root = data_root
         self.batches = Batches(x, y, recipe.batch_size // self.world, recipe.seed, self.rank, self.world)
         # Noise, labels and GP epsilons come from our own generator, so its state can be checkpointed.
@@ -132,6 +185,7 @@ class Trainer:
         self.fixed_z = torch.randn(64, self.cfg.latent_dim, generator=fixed).to(self.device)
         self.fixed_y = (torch.arange(64) % self.cfg.num_classes).to(self.device) if self.cfg.num_classes else None
         self.step, self.saved_step, self.best, self.best_step = 0, 0, float("inf"), -1
+        self.ckpt_hash: str | None = None  # SHA-256 of OUT/ckpt.pt as last written or resumed from
         # training time so far, carried in checkpoints so a killed and resumed run still adds up
         self.elapsed = {"wall": 0.0, "cpu": 0.0}
         self._t0, self._c0 = time.time(), time.process_time()
@@ -194,11 +248,23 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         if self.main:
-            atomic_torch_save(self.state(), self.ckpt_path)
+            try:
+                self.ckpt_hash = save_checkpoint(self.state(), self.out, self.ckpt_hash)
+            except FileWriteError as e:
+                raise FileWriteError(f"could not save the checkpoint of step {self.step}: {e}") from None
         self.saved_step = self.step
 
-    def load_checkpoint(self, ck: dict) -> None:
+    def kept(self) -> str:
+        """What is left to resume from, for an error that stops the run."""
+        if not self.ckpt_path.exists():
+            return "No checkpoint was saved yet."
+        return (
+            f"The last checkpoint, {self.ckpt_path} (step {self.saved_step}), is kept: continue from it with --resume."
+        )
+
+    def load_checkpoint(self, ck: dict, digest: str | None = None) -> None:
         """Continue from a checkpoint read by `read_checkpoint` (its recipe equals this run's)."""
+        self.ckpt_hash = digest
         unwrap(self.G).load_state_dict(ck["G"])
         if self.D is not None:
             unwrap(self.D).load_state_dict(ck["D"])
@@ -359,25 +425,36 @@ class Trainer:
             tqdm.write(f"WARNING: {msg}")
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
 
-    def write_model(self, dst: Path, extra: dict) -> None:
-        tmp = dst.with_name(dst.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        save_folder(
-            tmp,
-            self.r.arch,
-            self.cfg,
-            self.eval_generator(),
-            unwrap(self.D),
-            dataset=self.r.dataset,
-            class_names=list(DATASETS[self.r.dataset].class_names),
-            training=extra,
-            generator_dtype=torch.float16 if self.r.storage == "float16" else None,
-        )
-        save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
-        replace_dir(tmp, dst)
+    def write_model(self, dst: Path, extra: dict, curves: Path | None = None) -> None:
+        def build(tmp: Path) -> None:
+            save_folder(
+                tmp,
+                self.r.arch,
+                self.cfg,
+                self.eval_generator(),
+                unwrap(self.D),
+                dataset=self.r.dataset,
+                class_names=list(DATASETS[self.r.dataset].class_names),
+                training=extra,
+                generator_dtype=torch.float16 if self.r.storage == "float16" else None,
+            )
+            save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
+            if curves is not None:
+                shutil.copy2(curves, tmp / "curves.png")
+
+        atomic_folder(dst, build, replace=True)  # dst is this run's own best/ or model/
 
     # -- loop ---------------------------------------------------------------------------------
     def run(self) -> dict:
+        """Train to the recipe's steps (or a signal, or --max-cpu-minutes); returns the result."""
+        try:
+            return self._run()
+        except OSError as e:  # a full disk anywhere (logs, samples, checkpoints): say so, keep what is saved
+            if isinstance(e, FileWriteError) or e.errno in DISK_FULL:
+                raise TrainingError(f"{write_error(e, e.filename or self.out)} {self.kept()}") from None
+            raise
+
+    def _run(self) -> dict:
         r = self.r
         log_fields = list(self.obj.log_fields)
         resume_step = self.step if self.step else None
@@ -442,7 +519,8 @@ class Trainer:
             bar.close()
             if tb is not None:
                 tb.close()
-            self.save_checkpoint()  # at a step boundary: a resumed run equals an uninterrupted one
+            if self.saved_step != self.step or not self.ckpt_path.exists():  # not twice: keep ckpt.prev.pt older
+                self.save_checkpoint()  # at a step boundary: a resumed run equals an uninterrupted one
             if stop.signal:
                 if self.main:
                     print(
@@ -460,15 +538,16 @@ class Trainer:
             "warnings": self.warnings,
         }
         if self.main:
-            final = self.out / "model"
+            final, curves = self.out / "model", plot_run(self.out)
             if self.can_eval and (self.out / "best").exists():
-                tmp = self.out / "model.tmp"
-                shutil.rmtree(tmp, ignore_errors=True)
-                shutil.copytree(self.out / "best", tmp)
-                replace_dir(tmp, final)
+
+                def build(tmp: Path) -> None:
+                    shutil.copytree(self.out / "best", tmp, dirs_exist_ok=True)
+                    shutil.copy2(curves, tmp / "curves.png")
+
+                atomic_folder(final, build, replace=True)
             else:
-                self.write_model(final, {"step": self.step})
-            shutil.copy2(plot_run(self.out), final / "curves.png")
+                self.write_model(final, {"step": self.step}, curves)
             result["train_seconds_this_process"] = round(time.time() - t0, 1)
             total = self.elapsed_now()  # every session's training loop, from the checkpoints
             result["train_wall_seconds"], result["train_cpu_seconds"] = round(total["wall"], 1), round(total["cpu"], 1)
@@ -529,7 +608,18 @@ def hardware() -> str:
     return f"{cpu}, {torch.get_num_threads()} thread(s), torch {torch.__version__}"
 
 
-RUN_FILES = ("ckpt.pt", "log.csv", "run.json", "result.json", "model")
+RUN_FILES = ("ckpt.pt", "log.csv", "run.json", "result.json", "model")  # a run was here
+# everything else a run writes in OUT: a new run never overwrites a file of these names it did not write
+RUN_OUTPUTS = (
+    "ckpt.prev.pt",
+    "ckpt.pt.sha256",
+    "ckpt.prev.pt.sha256",
+    "eval.csv",
+    "curves.png",
+    "best",
+    "samples",
+    "tensorboard",
+)
 
 
 def reproduce_command(recipe: Recipe, argv: list[str], overrides: list[str]) -> str:
@@ -561,13 +651,14 @@ def set_aside(out: Path) -> Path:
     return dst
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None, prog: str = "python -m training.train") -> dict:
     """Train (or resume) a recipe; returns the result dict. Bad input raises GanzooError (see `cli`)."""
+    from ganzoo.cli import Parser  # argparse whose mistakes are a GanzooError: one `error:` line
+
     argv = sys.argv[1:] if argv is None else argv
-    # `ganzoo train` runs this module with GANZOO_TRAIN_PROG set, so its usage and help name the command typed
-    p = argparse.ArgumentParser(
-        prog=os.environ.get("GANZOO_TRAIN_PROG", "python -m training.train"),
-        description=__doc__,
+    p = Parser(
+        prog=prog,
+        description=__doc__.replace("python -m training.train", prog),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("recipe", help=f"one of: {', '.join(RECIPES)}")
@@ -597,72 +688,131 @@ def main(argv: list[str] | None = None) -> dict:
         help="stop once the run has used this much CPU time (for proxy runs at equal CPU budget)",
     )
     args, overrides = p.parse_known_args(argv)
-    if args.threads is not None and args.threads < 1:
-        raise TrainingError(f"--threads must be >= 1, got {args.threads}")
+    cpus = os.cpu_count() or 1
+    if args.threads is not None and not 1 <= args.threads <= cpus:
+        raise TrainingError(f"--threads must be between 1 and {cpus} (the CPUs of this machine), got {args.threads}")
+    if not 0 <= args.max_cpu_minutes < float("inf"):
+        raise TrainingError(f"--max-cpu-minutes must be a finite number >= 0 (0: no limit), got {args.max_cpu_minutes}")
     out = Path(args.out or f"runs/{args.recipe}")
-    ck = None
-    if args.resume:
-        ck = read_checkpoint(out / "ckpt.pt")
-        saved = recipe_from_dict(ck["recipe"])
-        if saved.name != args.recipe:
-            raise TrainingError(
-                f"{out / 'ckpt.pt'} is a checkpoint of recipe {saved.name!r} ({saved.arch} on "
-                f"{saved.dataset}), not {args.recipe!r}: resume it as `python -m training.train "
-                f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}."
-            )
-        recipe = resume_overrides(saved, overrides, ck["step"])
-    else:
+    main_rank = dist_info()[0] == 0
+    lock = None
+    if not args.resume:  # every value checked before the folder is touched
         recipe = apply_overrides(get_recipe(args.recipe, args.recipe_version), overrides)
-        existing = [f for f in RUN_FILES if (out / f).exists()]
-        if existing and not args.overwrite:
+        check_model_fits(recipe, args.device)
+    if main_rank:  # one run at a time in OUT: a second is refused (the OS drops the lock when a run dies)
+        if args.resume and not out.is_dir():
             raise TrainingError(
-                f"{out} already holds a run ({', '.join(existing)}). Continue it with --resume, "
-                "start over with --overwrite (the old run is moved aside, not deleted), or "
-                "choose another --out."
+                f"--resume given but there is no checkpoint at {out / CKPT}; run without --resume "
+                "to start a new run there, or point --out at the run folder."
             )
-        if existing and dist_info()[0] == 0:
-            print(f"moved the previous run to {set_aside(out)}", file=sys.stderr)
-    trainer = Trainer(
-        recipe,
-        out,
-        data_root=args.data_root,
-        download=args.download,
-        device=args.device,
-        threads=args.threads,
-        quiet=args.quiet,
-        max_cpu_minutes=args.max_cpu_minutes,
-    )
-    trainer.command = "python -m training.train " + " ".join(argv)
-    if ck is not None:
-        trainer.load_checkpoint(ck)
+        out.mkdir(parents=True, exist_ok=True)
+        lock = FolderLock(out, "another training run").acquire()
     try:
-        result = trainer.run()
+        ck = digest = None
+        if args.resume:
+            ck, digest = read_checkpoint(out)
+            saved = recipe_from_dict(ck["recipe"])
+            if saved.name != args.recipe:
+                raise TrainingError(
+                    f"{out / CKPT} is a checkpoint of recipe {saved.name!r} ({saved.arch} on "
+                    f"{saved.dataset}), not {args.recipe!r}: resume it as `{prog} "
+                    f"{saved.name} --out {out} --resume`, or choose another --out for {args.recipe}."
+                )
+            recipe = resume_overrides(saved, overrides, ck["step"])
+        else:
+            existing = [f for f in (*RUN_FILES, *RUN_OUTPUTS) if os.path.lexists(out / f)]
+            if existing and not args.overwrite:
+                if set(existing) & set(RUN_FILES):
+                    run_files = [f for f in existing if f in RUN_FILES]
+                    raise TrainingError(
+                        f"{out} already holds a run ({', '.join(run_files)}). Continue it with "
+                        "--resume, start over with --overwrite (the old run is moved aside, not "
+                        "deleted), or choose another --out."
+                    )
+                raise TrainingError(
+                    f"{out} holds files a run writes ({', '.join(existing)}), which it would "
+                    "overwrite: choose another --out (a new or empty folder), or pass --overwrite "
+                    f"to move {out} aside first (nothing is deleted)."
+                )
+            if existing and main_rank:
+                print(f"moved the previous run to {set_aside(out)}", file=sys.stderr)
+                lock.release()  # it went with the folder: lock the new one
+                out.mkdir(parents=True, exist_ok=True)
+                lock = FolderLock(out, "another training run").acquire()
+        trainer = Trainer(
+            recipe,
+            out,
+            data_root=args.data_root,
+            download=args.download,
+            device=args.device,
+            threads=args.threads,
+            quiet=args.quiet,
+            max_cpu_minutes=args.max_cpu_minutes,
+        )
+        trainer.command = f"{prog} " + " ".join(argv)
+        if ck is not None:
+            trainer.load_checkpoint(ck, digest)
+        try:
+            result = trainer.run()
+        finally:
+            if trainer.world > 1:
+                destroy()
+        if trainer.main:
+            sessions = trainer.all_sessions()
+            run = {
+                "command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),
+                "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
+                "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
+                "sessions": sessions,
+                "hardware": hardware(),
+                "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
+                **result,
+            }
+            atomic_write_text(out / "run.json", json.dumps(run, indent=2) + "\n")
     finally:
-        if trainer.world > 1:
-            destroy()
-    if trainer.main:
-        sessions = trainer.all_sessions()
-        run = {
-            "command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),
-            "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
-            "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
-            "sessions": sessions,
-            "hardware": hardware(),
-            "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
-            **result,
-        }
-        atomic_write_text(out / "run.json", json.dumps(run, indent=2) + "\n")
+        if lock is not None:
+            lock.release()
     return result
 
 
-def cli(argv: list[str] | None = None) -> int:
-    """`python -m training.train`: a user's mistake is one `error:` line and exit code 2; Ctrl-C is 130."""
+def check_model_fits(recipe: Recipe, device: str | None = None) -> None:
+    """Refuse, before any work, networks whose training state cannot fit in memory (e.g. --model.latent_dim=1e12)."""
+    from ganzoo.model import available_memory
+
     try:
-        main(argv)
+        with torch.device("meta"):  # shapes only, nothing allocated
+            G, D = build(recipe.arch, recipe.model_config())
+        params = sum(p.numel() for m in (G, D) if m is not None for p in m.parameters())  # D: None for a VAE
+    except (RuntimeError, TypeError, ValueError, OverflowError, MemoryError):
+        raise TrainingError(
+            f"the networks of {recipe.name} with these model settings are too large to build (a "
+            "size overflows); choose smaller --model.* sizes"
+        ) from None
+    # weights, gradients and two Adam moments of both networks, plus the generator's EMA copy: float32
+    need = params * 4 * 5
+    free = available_memory()
+    if device and device.startswith("cuda") and torch.cuda.is_available():
+        free = torch.cuda.mem_get_info(torch.device(device))[0]
+    if free is not None and need > free:
+        raise TrainingError(
+            f"the networks of {recipe.name} with these model settings have {params:,} parameters: "
+            f"training them needs at least {need / 1e9:,.1f} GB, but only {free / 1e9:,.1f} GB "
+            "is available. Choose smaller --model.* sizes."
+        )
+
+
+def cli(argv: list[str] | None = None, prog: str = "python -m training.train") -> int:
+    """`python -m training.train` (and `ganzoo train`): a user's mistake is one `error:` line and exit
+    code 2; Ctrl-C or SIGTERM is 130, after the checkpoint is saved."""
+    try:
+        main(argv, prog)
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except Interrupted:
+        return 130
+    except KeyboardInterrupt:  # before the training loop started: there is nothing to save yet
+        print("\ninterrupted before training started; nothing was saved.", file=sys.stderr)
         return 130
     return 0
 
