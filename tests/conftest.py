@@ -120,32 +120,3 @@ def patch_manifest(monkeypatch, name: str, manifest: dict | None) -> None:
         return manifest if path.parent.name == name else real(path)
 
     monkeypatch.setattr(registry, "_read_manifest", read)
-
-
-def write_idx(path: Path, array) -> Path:
-    """Write a uint8 array as an IDX file (MNIST's format: 00 00 08 NDIM, big-endian dims, the bytes)."""
-    import numpy as np
-
-    a = np.ascontiguousarray(array, dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(bytes([0, 0, 8, a.ndim]) + b"".join(d.to_bytes(4, "big") for d in a.shape) + a.tobytes())
-    return path
-
-
-def write_mnist(root: Path, n_train: int = 256, n_test: int = 64, folder: str = "MNIST", seed: int = 0) -> Path:
-    """A synthetic MNIST-format data set in torchvision's layout (ROOT/MNIST/raw/*-ubyte): random digits-sized
-    images and balanced labels, for tests that must not need the real data."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    raw = root / folder / "raw"
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
-        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
-    return root
-
-
-@pytest.fixture
-def synthetic_data(tmp_path) -> Path:
-    """A data root holding a small synthetic MNIST (256 training images) for quick training tests."""
-    return write_mnist(tmp_path / "data")

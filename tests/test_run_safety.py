@@ -25,7 +25,34 @@ from ganzoo.fileio import FileWriteError, FolderLock, atomic_folder, atomic_writ
 from training.train import cli as train_cli
 from training.train import main
 
-from .conftest import ROOT, write_idx, write_mnist
+from .conftest import ROOT
+
+
+# a small synthetic MNIST in torchvision's layout: these tests need no real data
+def write_idx(path: Path, array) -> Path:
+    """Write a uint8 array as an IDX file (MNIST's format: 00 00 08 NDIM, big-endian dims, the bytes)."""
+    a = np.ascontiguousarray(array, dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes([0, 0, 8, a.ndim]) + b"".join(d.to_bytes(4, "big") for d in a.shape) + a.tobytes())
+    return path
+
+
+def write_mnist(root: Path, n_train: int = 256, n_test: int = 64, folder: str = "MNIST", seed: int = 0) -> Path:
+    """A synthetic MNIST-format data set in torchvision's layout (ROOT/MNIST/raw/*-ubyte): random digits-sized
+    images and balanced labels, for tests that must not need the real data."""
+    rng = np.random.default_rng(seed)
+    raw = root / folder / "raw"
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
+    return root
+
+
+@pytest.fixture
+def synthetic_data(tmp_path) -> Path:
+    """A data root holding a small synthetic MNIST (256 training images) for quick training tests."""
+    return write_mnist(tmp_path / "data")
+
 
 TINY = [
     "--quiet",
@@ -476,15 +503,17 @@ def test_labels_and_split_sizes_are_checked(tmp_path):
         DataFileError, match="t10k-labels-idx1-ubyte is damaged: it holds label 200, but mnist has classes 0-9"
     ):
         load_idx_split("mnist", "test", root)
+    write_mnist(root, n_train=5, n_test=10000)
     with pytest.raises(
         DataFileError,
         match=re.escape(
-            "train-images-idx3-ubyte is damaged: it holds 16 images, but "
-            "the mnist train split has 60,000: the file is incomplete"
+            "train-images-idx3-ubyte is damaged: it holds 5 images, too few "
+            "to use (at least 10; the official mnist train split has "
+            "60,000)"
         ),
     ):
-        load_idx_split("mnist", "train", root)  # evaluation compares with the official split only
-    assert len(load_idx_split("mnist", "train", root, full=False)[0]) == 16  # training may use any size
+        load_idx_split("mnist", "train", root)  # the metrics need 10 real images
+    assert len(load_idx_split("mnist", "train", root, min_images=1)[0]) == 5  # training: one batch is the limit
 
 
 def test_damaged_data_in_ganzoo_eval_and_train_is_one_error_line(tmp_path, capsys):

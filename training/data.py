@@ -34,7 +34,7 @@ def load_images(
         if download:  # torchvision fetches the files that are missing (and checks their md5)
             getattr(torchvision.datasets, folder)(str(root), train=train, download=True)
         try:
-            x, y = load_idx_split(dataset, "train" if train else "test", root, full=False)
+            x, y = load_idx_split(dataset, "train" if train else "test", root, min_images=1)
         except DataNotFoundError:
             raw = root / folder / "raw" / f"{'train' if train else 't10k'}-images-idx3-ubyte"
             raise DataNotFoundError(
