@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import FileWriteError, FolderInUseError, GanzooError
+from .errors import FileWriteError, FolderInUseError, GanzooError, escaped
 
 TEMP_SUFFIX = ".ganzoo-tmp"  # a file or folder being written
 OLD_SUFFIX = ".ganzoo-old"  # a folder being replaced, removed right after the swap
@@ -193,7 +193,7 @@ class FolderLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
-            owner = os.read(fd, 200).decode("utf-8", "replace").strip()
+            owner = escaped(os.read(fd, 200).decode("utf-8", "replace").strip())  # another process wrote it
             os.close(fd)
             if e.errno in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
                 raise FolderInUseError(

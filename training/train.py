@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ganzoo.errors import GanzooError, TrainingError
+from ganzoo.errors import GanzooError, TrainingError, escaped
 from ganzoo.fileio import (
     DISK_FULL,
     FileWriteError,
@@ -777,7 +777,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m training.train") 
 
 def check_model_fits(recipe: Recipe, device: str | None = None) -> None:
     """Refuse, before any work, networks whose training state cannot fit in memory (e.g. --model.latent_dim=1e12)."""
-    from ganzoo.model import available_memory
+    from ganzoo.runtime import available_memory
 
     try:
         with torch.device("meta"):  # shapes only, nothing allocated
@@ -807,7 +807,7 @@ def cli(argv: list[str] | None = None, prog: str = "python -m training.train") -
     try:
         main(argv, prog)
     except GanzooError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {escaped(e)}", file=sys.stderr)  # one line, whatever untrusted text the message quotes
         return 2
     except Interrupted:
         return 130
