@@ -546,8 +546,16 @@ def test_r1_penalty_is_the_lazy_squared_gradient_norm_on_real_images():
     assert loss.item() == pytest.approx(base.item() + 2.0 / 2 * 4 * by_hand.item(), rel=1e-4)
     loss.backward()  # the penalty trains D through a double backward
     assert all(p.grad is not None for p in D.parameters())
-    off, stats = r1.d_loss(D, real, fake, None, None, d_iter=9)  # lazy: only every 4th update
-    assert "gp" not in stats and off.item() == pytest.approx(base.item(), rel=1e-5)
+    off, stats9 = r1.d_loss(D, real, fake, None, None, d_iter=9)  # lazy: only every 4th update
+    assert off.item() == pytest.approx(base.item(), rel=1e-5)
+    # a logged step between penalty steps shows the latest penalty (log_every 50 never meets every 16th update),
+    # and the checkpoint carries it, so a resumed run logs the same
+    assert stats9["gp"] == stats["gp"]
+    fresh = make_objective("bce", r1_gamma=2.0, gp_every=4)
+    assert "gp" not in fresh.d_loss(D, real, fake, None, None, d_iter=1)[1]  # no penalty yet: nothing to show
+    fresh.load_state_dict(r1.state_dict())
+    assert fresh.d_loss(D, real, fake, None, None, d_iter=10)[1]["gp"] == stats["gp"]
+    assert "gp" not in plain.d_loss(D, real, fake, None, None, d_iter=9)[1]  # no R1 at all: no column
     with pytest.raises(
         TrainingError,
         match="r1_gamma applies to the bce and minimax objectives only; wgan-gp-mnist trains with wgan-gp. Leave it 0.",

@@ -21,6 +21,10 @@ class Objective:
     name: str = "bce"
     clip: float = 0.0  # WGAN weight clipping bound c
     gp_weight: float = 0.0  # WGAN-GP lambda
+    # A lazy penalty (R1 or WGAN-GP's, every k-th D update) is logged as its most recent value: the logged steps
+    # need not be penalty steps (log_every 50 and every 16th update never meet). Checkpointed (`state_dict`), so
+    # a resumed run logs what an uninterrupted one does.
+    last_gp: float | None = None
 
     def d_loss(
         self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y, rng: torch.Generator, d_iter: int = 0
@@ -48,6 +52,21 @@ class Objective:
 
     def after_d_step(self, D: nn.Module) -> None:
         pass
+
+    def state_dict(self) -> dict:
+        """What the objective carries from step to step, for the checkpoint."""
+        return {"last_gp": self.last_gp}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.last_gp = state.get("last_gp")
+
+    def _with_gp(self, stats: dict, gp: float | None = None) -> dict:
+        """`stats` with the penalty of this update, or else of the latest update that had one."""
+        if gp is not None:
+            self.last_gp = gp
+        if self.last_gp is not None:
+            stats["gp"] = self.last_gp
+        return stats
 
     def diagnose(self, stats: dict, step: int) -> str | None:
         """A warning about the dynamics this objective can read off a logged step's statistics, or None."""
@@ -108,8 +127,8 @@ class BCE(Objective):
             (grad,) = torch.autograd.grad(dr.sum(), real, create_graph=True)  # (B, C, H, W)
             penalty = grad.square().flatten(1).sum(1).mean()
             loss = loss + self.r1_gamma / 2 * self.r1_every * penalty
-            stats["gp"] = penalty.item()
-        return loss, stats
+            return loss, self._with_gp(stats, penalty.item())
+        return loss, self._with_gp(stats) if self.r1_gamma > 0 else stats
 
     def g_loss(self, D, fake, y, real=None):
         df = D(fake, y)
@@ -160,7 +179,7 @@ class WassersteinGP(Objective):
     def d_loss(self, D, real, fake, y, rng, d_iter=0):
         if d_iter % self.gp_every:
             dr, df = _joint_scores(D, real, fake, y)
-            return df - dr, _wasserstein_stats(dr, df)
+            return df - dr, self._with_gp(_wasserstein_stats(dr, df))
         b = real.shape[0]
         eps = torch.rand(b, 1, 1, 1, generator=rng).to(real.device)
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
@@ -169,7 +188,7 @@ class WassersteinGP(Objective):
         dr, df, dh = out[:b].mean(), out[b : 2 * b].mean(), out[2 * b :]
         (grad,) = torch.autograd.grad(dh.sum(), x_hat, create_graph=True)
         gp = (grad.flatten(1).norm(dim=1) - 1).square().mean()
-        return df - dr + self.gp_weight * self.gp_every * gp, {**_wasserstein_stats(dr, df), "gp": gp.item()}
+        return df - dr + self.gp_weight * self.gp_every * gp, self._with_gp(_wasserstein_stats(dr, df), gp.item())
 
     def g_loss(self, D, fake, y, real=None):
         return -D(fake, y).mean()

@@ -221,6 +221,7 @@ class Trainer:
             "recipe": json.loads(json.dumps(dataclasses.asdict(self.r))),
             "world_size": self.world,
             "threads": torch.get_num_threads(),
+            "objective": self.obj.state_dict(),
             "elapsed": self.elapsed_now(),
             "warnings": list(self.warnings),
             "sessions": self.all_sessions(),
@@ -275,6 +276,7 @@ class Trainer:
             self.opt_d.load_state_dict(ck["opt_d"])
         torch.set_rng_state(ck["torch_rng"])
         self.noise.set_state(ck["noise_rng"])
+        self.obj.load_state_dict(ck.get("objective", {}))
         # The noise stream is per rank: a resume under another world size re-seeds it from the step.
         if ck.get("world_size", 1) != self.world or self.rank:
             self.noise.manual_seed(self.r.seed * 7919 + 1 + self.rank + 104729 * ck["step"])
