@@ -347,19 +347,28 @@ class Trainer:
             if self.cfg.num_classes
             else None
         )
-        # G's update goes through the bare D: D is not being updated, so there is nothing to sync.
-        loss_g = self.obj.g_loss(unwrap(D), G(self.z(n), y), y, real=last_real)
-        # A generator may define its own regulariser (StyleGAN2's optional path-length term): (weighted penalty,
-        # stats) on the updates it applies to, else None. One backward for both keeps DDP's single reduction.
-        reg = getattr(unwrap(G), "regularizer", None)
-        extra = reg(n, self.step) if reg is not None else None
-        if extra is not None:
-            stats.update(extra[1])
-            loss_g_total = loss_g + extra[0]
-        else:
-            loss_g_total = loss_g
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g_total.backward()
+        # G's update goes through the bare D: D is not being updated, so there is nothing to sync, and its weights
+        # need no gradients (the next D update would discard them): about 8 % of a StyleGAN2 step.
+        bare_d = unwrap(D)
+        trained = [p for p in bare_d.parameters() if p.requires_grad]
+        for p in trained:
+            p.requires_grad_(False)
+        try:
+            loss_g = self.obj.g_loss(bare_d, G(self.z(n), y), y, real=last_real)
+            # A generator may define its own regulariser (StyleGAN2's optional path-length term): (weighted penalty,
+            # stats) on the updates it applies to, else None. One backward for both keeps DDP's single reduction.
+            reg = getattr(unwrap(G), "regularizer", None)
+            extra = reg(n, self.step) if reg is not None else None
+            if extra is not None:
+                stats.update(extra[1])
+                loss_g_total = loss_g + extra[0]
+            else:
+                loss_g_total = loss_g
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g_total.backward()
+        finally:
+            for p in trained:
+                p.requires_grad_(True)
         if log:
             stats["grad_norm_g"] = grad_norm(G)
         self.opt_g.step()
