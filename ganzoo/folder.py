@@ -41,8 +41,26 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def make_config_dict(
-    arch: str, cfg, *, dataset: str | None = None, class_names: list[str] | None = None, **extra: Any
+    arch: str, cfg, /, *, dataset: str | None = None, class_names: list[str] | None = None, **extra: Any
 ) -> dict:
+    """config.json's content; `extra` holds the other known top-level keys (training=...)."""
+    derived = {
+        "ganzoo_version",
+        "architecture",
+        "config",
+        "latent_dim",
+        "image_shape",
+        "output_range",
+        "num_classes",
+        "class_names",
+        "dataset",
+    }
+    unknown = sorted(set(extra) - (set(TOP_LEVEL_KEYS) - derived))
+    if unknown:  # never write a folder that load would refuse
+        raise ModelFolderError(
+            f"config.json cannot hold {unknown}: known top-level keys are "
+            f"{', '.join(TOP_LEVEL_KEYS)}, and {', '.join(sorted(derived))} come from the model"
+        )
     cfg_dict = dataclasses.asdict(cfg)
     num_classes = cfg_dict.get("num_classes", 0)
     if class_names is None:
@@ -67,6 +85,7 @@ def save_folder(
     cfg,
     generator: nn.Module,
     discriminator: nn.Module | None = None,
+    /,
     *,
     generator_dtype: torch.dtype | None = None,
     **meta: Any,
@@ -99,7 +118,33 @@ def upcast_half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in state.items()}
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a ganzoo config.json is about 1 kB; a larger one is not ours
+
+# The top-level keys of config.json (make_config_dict writes them; "training" is the run's summary) and
+# a check of each value. An unknown key is refused: ganzoo would drop or misread it.
+TOP_LEVEL_KEYS = {
+    "ganzoo_version": (lambda v: isinstance(v, str) and len(v) <= 100, "a version string"),
+    "architecture": (lambda v: isinstance(v, str), "a string"),
+    "config": (lambda v: isinstance(v, dict), "an object of architecture settings"),
+    "latent_dim": (lambda v: True, "an int"),  # checked against the architecture config (validate_config)
+    "image_shape": (lambda v: True, "[channels, size, size]"),
+    "num_classes": (lambda v: True, "an int"),
+    "class_names": (lambda v: True, "a list of strings"),
+    "output_range": (
+        lambda v: _same(v, [-1.0, 1.0]) or _same(v, [-1, 1]),
+        "[-1.0, 1.0] (ganzoo generators end in tanh)",
+    ),
+    "dataset": (lambda v: v is None or isinstance(v, str) and len(v) <= 100, "a data set name or null"),
+    "training": (lambda v: isinstance(v, dict), "an object (the training run's summary)"),
+}
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_config(path: str | os.PathLike) -> dict:
+    """config.json of a model folder, parsed and checked at the top level; any damage is a ModelFolderError."""
     path = Path(path)
     if not path.is_dir():
         raise ModelFolderError(f"{path} is not a folder. A ganzoo model is a folder with {CONFIG} and {GENERATOR}.")
@@ -109,13 +154,49 @@ def read_config(path: str | os.PathLike) -> dict:
             f"{path} has no {CONFIG}: it is not a ganzoo model folder. "
             f"A model folder holds {CONFIG} and {GENERATOR} (see `ganzoo info` and the README)."
         )
+    damaged = "Re-download or re-export the model."
     try:
-        conf = json.loads(cfile.read_text())
+        with open(cfile, "rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as e:
+        raise ModelFolderError(f"cannot read {cfile}: {e.strerror or e}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ModelFolderError(
+            f"{cfile} is larger than {MAX_CONFIG_BYTES >> 20} MiB; a ganzoo config.json is "
+            f"about 1 kB, so this is not one. {damaged}"
+        )
+    try:
+        conf = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as e:
+        raise ModelFolderError(f"{cfile} is not UTF-8 text (byte {e.start}); it is damaged. {damaged}") from None
     except json.JSONDecodeError as e:
-        raise ModelFolderError(f"{cfile} is not valid JSON ({e}). Re-download or re-export the model.") from e
+        raise ModelFolderError(f"{cfile} is not valid JSON ({e}). {damaged}") from None
+    except RecursionError:
+        raise ModelFolderError(f"{cfile} is nested too deeply to be a ganzoo config. {damaged}") from None
+    except ValueError as e:  # NaN/Infinity, an integer of thousands of digits
+        raise ModelFolderError(f"{cfile} holds a value ganzoo does not accept ({e}). {damaged}") from None
+    if not isinstance(conf, dict):
+        raise ModelFolderError(
+            f"{cfile} must hold a JSON object, got {type(conf).__name__}; it was not written by ganzoo. {damaged}"
+        )
+    unknown = sorted(k for k in conf if k not in TOP_LEVEL_KEYS)
+    if unknown:
+        from .models import _short
+
+        raise ModelFolderError(
+            f"{cfile} has unknown top-level key(s) {', '.join(_short(k) for k in unknown[:5])}"
+            f"{' ...' if len(unknown) > 5 else ''}; known: {', '.join(TOP_LEVEL_KEYS)}. The file was edited, "
+            f"or a newer ganzoo wrote it (this is {__version__})."
+        )
     for key in ("architecture", "config"):
         if key not in conf:
             raise ModelFolderError(f"{cfile} lacks the {key!r} key; it was not written by ganzoo.")
+    for key, value in conf.items():
+        ok, kind = TOP_LEVEL_KEYS[key]
+        if not ok(value):
+            from .models import _short
+
+            raise ModelFolderError(f"{cfile}: {key!r} must be {kind}, got {_short(value)}. {damaged}")
     if conf["architecture"] not in ARCHITECTURES:
         raise ModelFolderError(
             f"{cfile} names unknown architecture {conf['architecture']!r}."
@@ -123,6 +204,13 @@ def read_config(path: str | os.PathLike) -> dict:
             f"Known: {', '.join(ARCHITECTURES)}. A newer ganzoo may be needed (this is {__version__})."
         )
     return conf
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same JSON types (8.0 is not the int 8, true is not 1)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
 
 
 def load_state_file(file: Path) -> dict[str, torch.Tensor]:
@@ -181,9 +269,11 @@ def validate_config(conf: dict, cfg, file: Path) -> None:
                 f"{file} lacks {key!r}; a ganzoo config.json holds latent_dim, image_shape, "
                 "num_classes and class_names. Re-export or re-download the folder."
             )
-        if conf[key] != want:
+        if not _same(conf[key], want):
+            from .models import _short
+
             raise ModelFolderError(
-                f"{file}: {key} is {conf[key]!r} but the architecture config says {want!r}; "
+                f"{file}: {key} is {_short(conf[key])} but the architecture config says {want!r}; "
                 "the file was edited or is damaged. Re-export or re-download the folder."
             )
     names = conf.get("class_names")
@@ -194,11 +284,14 @@ def validate_config(conf: dict, cfg, file: Path) -> None:
         or len(names) != k
         or len(set(names)) != len(names)
     ):
-        raise ModelFolderError(f"{file}: class_names must be {k} distinct strings (one per class), got {names!r}")
+        from .models import _short
+
+        raise ModelFolderError(f"{file}: class_names must be {k} distinct strings (one per class), got {_short(names)}")
 
 
-def check_header(module: nn.Module, file: Path) -> None:
-    """Compare the weights file's header (names, shapes) with the module before any tensor is read.
+def check_header(module: nn.Module, file: Path, *, half_ok: bool = False) -> None:
+    """Compare the weights file's header (names, shapes, dtypes) with the module before any tensor is read.
+    `half_ok`: float32 tensors may be stored as float16 or bfloat16 (a generator's half-precision storage).
 
     `module` is built on the meta device, so a config.json that declares huge sizes costs nothing
     here and fails with the mismatch instead of exhausting memory.
@@ -212,10 +305,43 @@ def check_header(module: nn.Module, file: Path) -> None:
         )
     try:
         with safe_open(str(file), framework="pt") as f:
-            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+            header = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError, OverflowError) as e:
         raise ModelFolderError(f"{file} is corrupt or not a safetensors file ({e}). Re-download it.") from e
-    mismatch_error(module, shapes, file)
+    mismatch_error(module, {k: shape for k, (shape, _) in header.items()}, file)
+    for k, v in module.state_dict().items():
+        # load_state_dict would cast ints and bools to floats silently: all-zero or constant images
+        want = SAFETENSORS_DTYPES.get(v.dtype, str(v.dtype))
+        if header[k][1] != want and not (half_ok and want == "F32" and header[k][1] in ("F16", "BF16")):
+            raise ModelFolderError(
+                f"{file}: tensor {k!r} is stored as {header[k][1]!r}, but the architecture "
+                f"needs {want!r} ({v.dtype}). The file was not written by ganzoo or was "
+                "converted; re-download or re-export the model."
+            )
+
+
+SAFETENSORS_DTYPES = {
+    torch.float32: "F32",
+    torch.float64: "F64",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.bool: "BOOL",
+}
+
+
+def check_finite(state: dict[str, torch.Tensor], file: Path) -> None:
+    """Refuse weights holding NaN or infinities: they would sample black or constant images silently."""
+    for k, t in state.items():
+        if t.is_floating_point():
+            bad = t.numel() - int(torch.isfinite(t).sum())
+            if bad:
+                raise ModelFolderError(
+                    f"{file}: tensor {k!r} holds {bad} NaN or infinite value(s) of {t.numel()}: "
+                    "the weights are damaged (or training diverged). Re-download the model, or "
+                    "export it from an earlier checkpoint."
+                )
 
 
 def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tuple[dict, nn.Module, nn.Module | None]:
@@ -229,17 +355,26 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
     except (TypeError, ValueError) as e:
         raise ModelFolderError(f"{path / CONFIG} has an invalid config: {e}") from e
     validate_config(conf, cfg, path / CONFIG)
-    with torch.device("meta"):  # shapes only: nothing is allocated until the files agree with config.json
-        gen, disc = build(conf["architecture"], cfg)
+    try:
+        with torch.device("meta"):  # shapes only: nothing is allocated until the files agree with config.json
+            gen, disc = build(conf["architecture"], cfg)
+    except (RuntimeError, ValueError, TypeError, OverflowError) as e:  # sizes torch cannot lay out
+        raise ModelFolderError(
+            f"{path / CONFIG}: the architecture config cannot be built ({e}). Re-download or re-export the model."
+        ) from None
     discriminator = discriminator and disc is not None  # a VAE has none to load
-    check_header(gen, path / GENERATOR)
+    check_header(gen, path / GENERATOR, half_ok=True)  # upcast_half below
     if discriminator:
         check_header(disc, path / DISCRIMINATOR)
     gen, disc = build(conf["architecture"], cfg)
-    load_strict(gen, upcast_half(load_state_file(path / GENERATOR)), path / GENERATOR)
+    state = load_state_file(path / GENERATOR)
+    check_finite(state, path / GENERATOR)
+    load_strict(gen, upcast_half(state), path / GENERATOR)
     gen.eval()
     if discriminator:
-        load_strict(disc, load_state_file(path / DISCRIMINATOR), path / DISCRIMINATOR)
+        state = load_state_file(path / DISCRIMINATOR)
+        check_finite(state, path / DISCRIMINATOR)
+        load_strict(disc, state, path / DISCRIMINATOR)
         disc.eval()
     else:
         disc = None
