@@ -34,11 +34,12 @@ def load(
 ):
     """Load a generator by zoo name, local folder or Hub repo id ("OWNER/NAME").
 
-    A bare zoo name always means the bundled entry; pass a path ("./NAME" or a Path) for a local
-    folder. `revision` pins a version: for a zoo name, "v3" gives exactly that version's weights (the bundled
+    A bare zoo name always means the bundled entry and OWNER/NAME always a Hub repo; pass a path
+    ("./NAME", "/abs/path", "~/x" or a Path) for a local folder (the full rule: ganzoo.hub.resolve).
+    `revision` pins a version: for a zoo name, "v3" gives exactly that version's weights (the bundled
     ones when they are that version, else the entry's Hub repo at tag "v3"); for a Hub repo id, any branch,
-    tag or commit. `cache_dir` and `token` go to the Hub download as in huggingface_hub. `model.version`
-    says which version was loaded (None for folders without a manifest).
+    tag or commit (checked with git's ref-name rules). `cache_dir` and `token` go to the Hub download as in
+    huggingface_hub. `model.version` says which version was loaded (None for folders without a manifest).
     Weights are loaded strictly, to CPU first, then moved to `device`, in eval mode.
     Returns a `ganzoo.model.GANModel`.
     """

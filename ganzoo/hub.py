@@ -26,6 +26,53 @@ def is_repo_id(name: str) -> bool:
     return bool(REPO_ID.match(name)) and ".." not in name
 
 
+def is_explicit_path(name: str) -> bool:
+    """A string written as a path: ./x, ../x, /x, ~/x (and C:/x, .\\x on Windows). Only these, and
+    os.PathLike objects, always mean a local folder."""
+    return (
+        name in (".", "..")
+        or name.startswith(("./", "../", "~"))
+        or os.path.isabs(name)
+        or (os.sep != "/" and name.startswith((".\\", "..\\")))
+    )
+
+
+# git check-ref-format's rules, which the Hub's branch and tag names follow (a commit is 40 hex digits,
+# which pass too): no "..", no component starting with "." or ending in ".lock", no control characters,
+# spaces or ~^:?*[\\, no "@{", not "@", no leading, trailing or double slash, no trailing dot.
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def check_revision(revision: str | None) -> str | None:
+    """`revision` if it is a valid branch, tag or commit name (or None); anything else is a GanzooError.
+
+    Checked before it reaches the Hub cache, where a name such as ../../x would be a path outside it.
+    """
+    if revision is None:
+        return None
+    ok = (
+        isinstance(revision, str)
+        and 0 < len(revision) <= 255
+        and revision.isprintable()
+        and not _BAD_REF_CHARS.search(revision)
+        and ".." not in revision
+        and "@{" not in revision
+        and revision != "@"
+        and "//" not in revision
+        and not revision.startswith("/")
+        and not revision.endswith(("/", "."))
+        and not any(part.startswith(".") or part.endswith(".lock") for part in revision.split("/"))
+    )
+    if not ok:
+        shown = repr(revision) if not isinstance(revision, str) or len(revision) <= 80 else repr(revision[:77]) + "..."
+        raise GanzooError(
+            f"revision {shown} is not a valid branch, tag or commit name (git's rules: no '..', "
+            "spaces, control characters or ~^:?*[\\, no part starting with '.'); "
+            "e.g. 'main', 'v1.0' or a 40-digit commit hash."
+        )
+    return revision
+
+
 def resolve(
     name: str | os.PathLike,
     *,
@@ -35,28 +82,62 @@ def resolve(
 ) -> tuple[Path, str]:
     """(folder, source description) for a zoo name, a local folder or an OWNER/NAME repo id.
 
-    A bare zoo name always means the bundled entry (checked against its sha256), even when a folder
-    of that name exists here: pass a path ("./dcgan-mnist" or a Path) to load such a folder.
+    Which one a name means, in this order (the bad-input section of the docs has the same list):
+    1. an os.PathLike (pathlib.Path), or a string written as a path (./x, ../x, /x, ~/x): that local folder;
+    2. a zoo name: the bundled entry (checked against its sha256; with revision, that version), even when a
+       folder of that name exists;
+    3. OWNER/NAME: that Hugging Face Hub repo, always. A local folder of that relative path is not used
+       (a warning, or the error, names it): write ./OWNER/NAME to load the folder;
+    4. any other existing path (runs/x/model, a bare folder name): that folder, which cannot be mistaken
+       for a zoo name or a Hub repo;
+    5. anything else is an error that suggests close zoo names.
+    `revision` is checked (git's ref-name rules); it pins a zoo entry's version or a Hub repo's branch, tag or
+    commit, and a local folder has none.
     """
+    revision = check_revision(revision)
     if isinstance(name, os.PathLike):
-        return local_folder(Path(name)), str(name)
+        return _local(Path(name), revision), str(name)
     if not isinstance(name, str):
         raise GanzooError(f"expected a model name, folder or Hub repo id as a str, got {type(name).__name__}")
+    if is_explicit_path(name):
+        try:
+            path = Path(name).expanduser()
+        except RuntimeError:  # ~user of an unknown user
+            raise ModelFolderError(f"folder {name!r} does not exist: cannot expand {name.split('/')[0]!r}") from None
+        return _local(path, revision, name), name
     if name in ZOO:
         return zoo_version(name, revision=revision, cache_dir=cache_dir, token=token)
     zoo_name = canonical_name(name)  # zoo names are case-insensitive
     if zoo_name in ZOO:
-        if Path(name).exists():  # never pick one of two meanings silently
+        if _exists(Path(name)):  # never pick one of two meanings silently
             raise GanzooError(
                 f"{name!r} is both the zoo entry {zoo_name!r} (zoo names are case-insensitive) and a "
                 f"path here: pass {zoo_name!r} for the zoo entry or {'./' + name!r} for the folder."
             )
         return zoo_version(zoo_name, revision=revision, cache_dir=cache_dir, token=token)
-    if Path(name).exists():
-        return local_folder(Path(name)), name
-    if is_repo_id(name) and not name.startswith((".", "/")):
-        return download(name, revision=revision, cache_dir=cache_dir, token=token), f"hf://{name}"
-    if os.sep in name or name.startswith("."):
+    if is_repo_id(name):
+        shadowed = _is_dir(Path(name))
+        if shadowed:
+            import warnings
+
+            warnings.warn(
+                f"{name!r} is loaded as a Hugging Face Hub repo id, not the local folder of that name "
+                f"in {os.getcwd()!r}: write './{name}' (or pass a Path) to load the folder.",
+                UserWarning,
+                stacklevel=3,
+            )
+        try:
+            return download(name, revision=revision, cache_dir=cache_dir, token=token), f"hf://{name}"
+        except GanzooError as e:
+            if shadowed:  # the error says how to get the folder the user may have meant
+                raise type(e)(
+                    f"{e} (There is a local folder {name!r} here: to load it, write './{name}' "
+                    "or pass a Path; OWNER/NAME always means a Hub repo.)"
+                ) from e
+            raise
+    if _is_dir(Path(name)) or _exists(Path(name)):
+        return _local(Path(name), revision, name), name
+    if os.sep in name or "/" in name or name.startswith("."):
         raise ModelFolderError(
             f"folder {name!r} does not exist. Check the path, or pass a zoo name "
             "(`ganzoo list`) or an OWNER/NAME Hub repo id."
@@ -65,10 +146,39 @@ def resolve(
     raise AssertionError("unreachable: get_entry raises for names outside the zoo")
 
 
-def local_folder(path: Path) -> Path:
-    """A local model folder, with a pointed error for the near misses: a file, a training run folder."""
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, an embedded NUL
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _local(path: Path, revision: str | None, shown: str | None = None) -> Path:
+    if revision is not None:
+        raise GanzooError(
+            f"{shown or str(path)!r} is a local folder, which has no revisions; drop revision "
+            f"(revision={revision!r} is for OWNER/NAME Hub repos)"
+        )
+    return local_folder(path, shown)
+
+
+def local_folder(path: Path, shown: str | None = None) -> Path:
+    """A local model folder, with a pointed error for the near misses: a file, a training run folder.
+    `shown`: the name as the user wrote it, for the messages."""
     from .folder import CONFIG
 
+    if not _exists(path):
+        raise ModelFolderError(
+            f"folder {shown or str(path)!r} does not exist. Check the path, or pass a zoo name "
+            "(`ganzoo list`) or an OWNER/NAME Hub repo id."
+        )
     if path.is_file():
         hint = (
             f" Pass the folder that holds it: {str(path.parent)!r}." if path.suffix in (".safetensors", ".json") else ""
@@ -79,11 +189,6 @@ def local_folder(path: Path) -> Path:
     if path.is_dir() and not (path / CONFIG).exists() and (path / "model" / CONFIG).is_file():
         raise ModelFolderError(
             f"{path} is a training run folder; its model is in {str(path / 'model')!r}: load that folder."
-        )
-    if not path.exists():
-        raise ModelFolderError(
-            f"folder {str(path)!r} does not exist. Check the path, or pass a zoo name "
-            "(`ganzoo list`) or an OWNER/NAME Hub repo id."
         )
     return path
 
@@ -139,6 +244,7 @@ def download(
     repo_id: str, *, revision: str | None = None, cache_dir: str | None = None, token: str | bool | None = None
 ) -> Path:
     """snapshot_download a ganzoo folder through the Hub cache (honours HF_HUB_OFFLINE)."""
+    revision = check_revision(revision)
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
