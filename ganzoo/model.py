@@ -12,6 +12,7 @@ from torch import nn
 
 from .errors import GanzooError
 from .runtime import (
+    FLOAT32_MAX,
     ONNX_WORK_PER_VALUE,
     check_n,
     check_seed,
@@ -34,11 +35,18 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise GanzooError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'.") from None
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):  # "meta" and the like hold no numbers
+        raise GanzooError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'.")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise GanzooError(
             f"device={str(device)!r} was requested but CUDA is not available on this machine; "
             "use device='cpu' (or install a CUDA build of torch on a machine with a GPU)."
+        )
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise GanzooError(
+            f"device={str(device)!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+            f"cuda:0 to cuda:{torch.cuda.device_count() - 1}."
         )
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise GanzooError("device='mps' was requested but MPS is not available; use device='cpu'.")
@@ -64,7 +72,8 @@ class GANModel:
         self.source = source
         self.version = version  # the zoo / Hub version loaded ("v3"), None for a folder without a manifest
         self.folder = folder
-        self._fast: tuple[tuple, nn.Module, torch.device] | None = None  # (weights key, module, device)
+        # (weights key, module, device, a copy of the weights it was built from)
+        self._fast: tuple[list, nn.Module, torch.device, list[torch.Tensor]] | None = None
         self._work: tuple[nn.Module, int] | None = None  # (inference generator, its working bytes per image)
 
     # -- properties ---------------------------------------------------------------------------
@@ -172,17 +181,26 @@ class GANModel:
         return self._inference()[0]
 
     def _inference(self) -> tuple[nn.Module, torch.device]:
-        """(inference_generator(), the device of its weights): both from one walk over the weights, which every
-        `generate` call pays (at batch 1 a tenth of an MLP generator's time)."""
+        """(inference_generator(), the device of its weights): both from one walk over the weights and one
+        comparison with the weights the cached rewrite was built from, which every `generate` call pays."""
         from .fast import ToUnitRange, fast_generator
 
         g = self.generator
         if g.training:
             return ToUnitRange(g), self.device
-        tensors = _weights_key(g)
-        key = (id(g), tensors)
-        if self._fast is None or self._fast[0] != key:
-            self._fast = (key, fast_generator(g), tensors[0][2] if tensors else torch.device("cpu"))
+        tensors = _weights(g)
+        key = [id(g), *((id(t), t._version, t.device, t.data_ptr()) for t in tensors)]
+        # Reused only while the weights equal the copy it was built from: edits through `.data` (weight
+        # clipping, `p.data = ...`) bypass `_version`, so no counter or pointer can tell. Comparing reads the
+        # weights once per call (at batch 1 about an MLP generator's forward); a stale result is worse.
+        if (
+            self._fast is not None
+            and self._fast[0] == key
+            and all(torch.equal(t, c) for t, c in zip(tensors, self._fast[3]))
+        ):
+            return self._fast[1], self._fast[2]
+        copy = [t.detach().clone() for t in tensors]
+        self._fast = (key, fast_generator(g), tensors[0].device if tensors else torch.device("cpu"), copy)
         return self._fast[1], self._fast[2]
 
     def work_per_image(self, generator: nn.Module | None = None) -> int:
@@ -295,8 +313,10 @@ class GANModel:
             )
         if not z.is_floating_point():
             raise GanzooError(f"{name} must hold floats, got {z.dtype}")
-        if not torch.isfinite(z).all():  # counted only when there is something to report
-            raise nonfinite_error(int((~torch.isfinite(z)).sum()), z.numel())
+        # finite and within float32's range: a float64 1e300 would become inf in the cast below, NaN images
+        in_range = z.abs() <= FLOAT32_MAX  # NaN compares False
+        if not in_range.all():  # counted only when there is something to report
+            raise nonfinite_error(int((~in_range).sum()), z.numel())
         g, device = self._inference()
         c, h, w = self.image_shape
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
@@ -491,17 +511,17 @@ class GANModel:
         return export_onnx(self, path, **kwargs)
 
 
-def _weights_key(module: nn.Module) -> list:
-    """(id, version, device) of every parameter and buffer of `module` and its submodules: it changes with any
-    in-place edit, replaced tensor or module, or move. One plain walk, a third of the time of parameters() +
-    buffers() (their generators build every module's name): sampling one image pays it on every call."""
+def _weights(module: nn.Module) -> list[torch.Tensor]:
+    """Every parameter and buffer of `module` and its submodules. One plain walk, a third of the time of
+    parameters() + buffers() (their generators build every module's name): sampling one image pays it on
+    every call."""
     tensors, stack = [], [module]
     while stack:
         m = stack.pop()
         stack.extend(c for c in m._modules.values() if c is not None)
         tensors.extend(m._parameters.values())
         tensors.extend(m._buffers.values())
-    return [(id(t), t._version, t.device) for t in tensors if t is not None]
+    return [t for t in tensors if t is not None]
 
 
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:

@@ -71,10 +71,13 @@ def check_n(n) -> int:
     return int(n)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # latents beyond it turn into inf in the float32 cast
+
+
 def nonfinite_error(bad: int, total: int) -> GanzooError:
     return GanzooError(
-        f"z holds {bad} NaN or infinite value(s) out of {total}; latents must be finite "
-        "(standard-normal draws, e.g. from sample_latent)."
+        f"z holds {bad} NaN, infinite or out-of-float32-range value(s) out of {total}; latents "
+        "must be finite (standard-normal draws, e.g. from sample_latent)."
     )
 
 
@@ -366,6 +369,36 @@ def ensure_fits(nbytes: int, what: str) -> None:
         )
 
 
+MAX_META_SIZE = 2**20  # latent size, image side, classes: no exported ganzoo model comes near
+
+
+def _is_size(v, low: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and low <= v <= MAX_META_SIZE
+
+
+def _clip(text) -> str:
+    """repr of an untrusted metadata value, cut short."""
+    r = repr(text)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+
+def _meta_int(meta: dict, key: str, low: int, bad: str) -> int:
+    text = meta[key]
+    if not (text.isascii() and text.isdigit() and len(text) <= 8) or not _is_size(int(text), low):
+        raise OnnxGeneratorError(f"{bad} ({key} must be an int in [{low}, {MAX_META_SIZE}], got {_clip(text)})")
+    return int(text)
+
+
+def _meta_json(meta: dict, key: str, default: str, bad: str):
+    text = meta.get(key, default)
+    if len(text) > MAX_META_SIZE:
+        raise OnnxGeneratorError(f"{bad} ({key} is {len(text)} characters long)")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
+        raise OnnxGeneratorError(f"{bad} ({key} is not valid JSON: {_clip(str(e))})") from None
+
+
 class OnnxGenerator:
     def __init__(
         self, path: str | os.PathLike, *, providers: Sequence[str] | None = None, intra_op_threads: int | None = None
@@ -396,20 +429,60 @@ class OnnxGenerator:
         if "latent_dim" not in meta:
             raise OnnxGeneratorError(f"{path} has no ganzoo metadata; export it with `ganzoo export`.")
         self.metadata = dict(meta)
-        self.latent_dim = int(meta["latent_dim"])
-        self.image_shape = tuple(json.loads(meta["image_shape"]))
-        self.num_classes = int(meta.get("num_classes", 0))
-        self.class_names = json.loads(meta.get("class_names", "[]"))
+        bad = f"{path} has damaged ganzoo metadata: re-export it with `ganzoo export`"
+        self.latent_dim = _meta_int(meta, "latent_dim", 1, bad)
+        self.image_shape = tuple(_meta_json(meta, "image_shape", "[]", bad))
+        if len(self.image_shape) != 3 or not all(_is_size(v, 1) for v in self.image_shape):
+            raise OnnxGeneratorError(
+                f"{bad} (image_shape must be [channels, height, width], got {_clip(meta['image_shape'])})"
+            )
+        self.num_classes = _meta_int(meta, "num_classes", 0, bad) if "num_classes" in meta else 0
+        self.class_names = _meta_json(meta, "class_names", "[]", bad)
+        if (
+            not isinstance(self.class_names, list)
+            or len(self.class_names) != self.num_classes
+            or not all(isinstance(c, str) for c in self.class_names)
+            or len(set(self.class_names)) != self.num_classes
+        ):
+            raise OnnxGeneratorError(
+                f"{bad} (class_names must be {self.num_classes} distinct strings, got "
+                f"{_clip(meta.get('class_names', '[]'))})"
+            )
         self.output_format = meta.get("output_format", "")
         self.precision = meta.get("precision", "fp32")  # fp32 | fp16 | int8 (ganzoo export --fp16/--quantize)
-        self.input_names = [i.name for i in self.session.get_inputs()]
+        if self.precision not in ("fp32", "fp16", "int8"):
+            raise OnnxGeneratorError(f"{bad} (precision must be fp32, fp16 or int8, got {_clip(self.precision)})")
         # "z", or "w" for a style-based generator's w file (`ganzoo export --space w`): its input is ws
         # (batch, num_ws, w_dim), one w per layer; w_avg is the centre that truncation pulls toward.
         self.space = meta.get("space", "z")
+        if self.space not in ("z", "w"):
+            raise OnnxGeneratorError(f"{bad} (space must be z or w, got {_clip(self.space)})")
         self.truncates_in_w = meta.get("truncation") == "w"  # a style-based generator: psi in W, not z truncation
         if self.space == "w":
-            self.num_ws, self.w_dim = int(meta["num_ws"]), int(meta["w_dim"])
-            self.w_avg = np.asarray(json.loads(meta["w_avg"]), dtype=np.float32)
+            self.num_ws, self.w_dim = _meta_int(meta, "num_ws", 1, bad), _meta_int(meta, "w_dim", 1, bad)
+            w_avg = _meta_json(meta, "w_avg", "null", bad)
+            if (
+                not isinstance(w_avg, list)
+                or len(w_avg) != self.w_dim
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in w_avg)
+            ):
+                raise OnnxGeneratorError(f"{bad} (w_avg must be {self.w_dim} finite numbers)")
+            self.w_avg = np.asarray(w_avg, dtype=np.float32)
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        self.input_names = list(inputs)
+        first = "ws" if self.space == "w" else "z"
+        want = [first, "labels"] if self.conditional else [first]
+        if sorted(inputs) != sorted(want):
+            raise OnnxGeneratorError(
+                f"{bad} (a {'conditional' if self.conditional else 'unconditional'} generator "
+                f"takes inputs {want}, this graph takes {self.input_names})"
+            )
+        dims, shape = inputs[first].shape, (self.num_ws, self.w_dim) if self.space == "w" else (self.latent_dim,)
+        if len(dims) != len(shape) + 1 or any(isinstance(d, int) and d != s for d, s in zip(dims[1:], shape)):
+            raise OnnxGeneratorError(
+                f"{bad} (the metadata says {first} has shape (batch, "
+                f"{', '.join(map(str, shape))}), the graph's {first} input has shape {dims})"
+            )
 
     @property
     def conditional(self) -> bool:
@@ -445,16 +518,17 @@ class OnnxGenerator:
         """Images for latents z (batch, latent_dim); for a w file, ws (batch, num_ws, w_dim)."""
         z = np.asarray(z)
         name = "ws" if self.space == "w" else "z"
-        if z.dtype != np.float32:
-            if not np.issubdtype(z.dtype, np.floating):
-                raise OnnxGeneratorError(f"{name} must be float32, got {z.dtype}")
-            z = z.astype(np.float32)
+        if not np.issubdtype(z.dtype, np.floating):
+            raise OnnxGeneratorError(f"{name} must be float32, got {z.dtype}")
         shape = (self.num_ws, self.w_dim) if self.space == "w" else (self.latent_dim,)
         if z.shape[1:] != shape or z.ndim != len(shape) + 1:
             raise OnnxGeneratorError(f"{name} must have shape (batch, {', '.join(map(str, shape))}), got {z.shape}")
-        bad = int(z.size - np.isfinite(z).sum())
+        # before the cast: a float64 1e300 is finite but becomes inf in float32, and NaN images
+        with np.errstate(invalid="ignore"):
+            bad = int(z.size - (np.abs(z) <= np.float32(FLOAT32_MAX)).sum())  # NaN compares False
         if bad:
             raise nonfinite_error(bad, z.size)
+        z = z.astype(np.float32, copy=False)
         if self.conditional and labels is None:
             raise OnnxGeneratorError(
                 f"this generator is conditional: pass labels (ints 0..{self.num_classes - 1} "
@@ -469,6 +543,12 @@ class OnnxGenerator:
             if y is not None:
                 feeds["labels"] = y[i : i + ONNX_CHUNK]
             images = self.session.run(None, feeds)[0]
+            if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+                # damaged weights in the file: say so instead of handing back NaN images
+                raise OnnxGeneratorError(
+                    f"the ONNX model produced {int(images.size - np.isfinite(images).sum())} NaN or infinite "
+                    f"value(s) in {images.size} outputs: its weights are damaged. Re-export it with `ganzoo export`."
+                )
             if n <= ONNX_CHUNK:
                 return images
             if out is None:
