@@ -313,9 +313,10 @@ def check_header(module: nn.Module, file: Path, *, half_ok: bool = False) -> Non
         # load_state_dict would cast ints and bools to floats silently: all-zero or constant images
         want = SAFETENSORS_DTYPES.get(v.dtype, str(v.dtype))
         if header[k][1] != want and not (half_ok and want == "F32" and header[k][1] in ("F16", "BF16")):
+            also = " or half-precision 'F16'/'BF16'" if half_ok and want == "F32" else ""
             raise ModelFolderError(
                 f"{file}: tensor {k!r} is stored as {header[k][1]!r}, but the architecture "
-                f"needs {want!r} ({v.dtype}). The file was not written by ganzoo or was "
+                f"needs {want!r} ({v.dtype}){also}. The file was not written by ganzoo or was "
                 "converted; re-download or re-export the model."
             )
 

@@ -322,11 +322,18 @@ class GANModel:
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
         y = self.labels_tensor(labels, z.shape[0])
         if z.shape[0] <= CHUNK:  # one forward call: its output is the result, no copy into a buffer
-            return g(z.to(device, torch.float32), y, **kw).contiguous()
-        out = torch.empty(z.shape[0], c, h, w, device=device)
-        for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
-            zi = z[i : i + CHUNK].to(device, torch.float32)
-            out[i : i + CHUNK] = g(zi, None if y is None else y[i : i + CHUNK], **kw)
+            out = g(z.to(device, torch.float32), y, **kw).contiguous()
+        else:
+            out = torch.empty(z.shape[0], c, h, w, device=device)
+            for i in range(0, z.shape[0], CHUNK):  # bounded working memory for any n
+                zi = z[i : i + CHUNK].to(device, torch.float32)
+                out[i : i + CHUNK] = g(zi, None if y is None else y[i : i + CHUNK], **kw)
+        if not torch.isfinite(out).all():  # weights edited or damaged after load (absurd ones overflow to NaN)
+            raise GanzooError(
+                f"the generator produced {int((~torch.isfinite(out)).sum())} NaN or infinite value(s) "
+                f"in {out.numel()}: its weights are damaged or diverged. Reload the model, or use an "
+                "earlier checkpoint."
+            )
         return out
 
     def sample(

@@ -131,12 +131,13 @@ def test_good_revisions_pass(revision):
     assert hub.check_revision(revision) == revision
 
 
-def test_revision_is_for_hub_repos_only(tmp_path):
+def test_revision_of_zoo_names_is_checked_and_folders_have_none(tmp_path):
     f = make_tiny_folder(tmp_path / "m", "gan")
-    with pytest.raises(ganzoo.GanzooError, match=r"is a bundled zoo entry, which has no revisions; drop revision"):
-        ganzoo.load("dcgan-mnist", revision="v1")
-    with pytest.raises(ganzoo.GanzooError, match=r"is a local folder, which has no revisions; drop revision"):
-        ganzoo.load(f, revision="v1")
+    with pytest.raises(ganzoo.GanzooError, match=r"revision '../v1' is not a valid branch, tag or commit name"):
+        ganzoo.load("dcgan-mnist", revision="../v1")
+    for path in (f, str(f)):
+        with pytest.raises(ganzoo.GanzooError, match=r"is a local folder, which has no revisions; drop revision"):
+            ganzoo.load(path, revision="v1")
 
 
 # -- config.json: validated against the architecture, and hostile files --------------------------------------
@@ -295,8 +296,7 @@ def rewrite(file: Path, change) -> None:
 
 
 @pytest.mark.parametrize(
-    "dtype, stored",
-    [(torch.int32, "I32"), (torch.bool, "BOOL"), (torch.float16, "F16"), (torch.float64, "F64"), (torch.uint8, "U8")],
+    "dtype, stored", [(torch.int32, "I32"), (torch.bool, "BOOL"), (torch.float64, "F64"), (torch.uint8, "U8")]
 )
 def test_weights_of_the_wrong_dtype_are_refused(dtype, stored, tmp_path):
     f = make_tiny_folder(tmp_path / "m", "dcgan")
@@ -304,9 +304,25 @@ def test_weights_of_the_wrong_dtype_are_refused(dtype, stored, tmp_path):
     with pytest.raises(
         ganzoo.ModelFolderError,
         match=rf"model.safetensors: tensor 'net.0.weight' is stored as "
-        rf"'{stored}', but the architecture needs 'F32'",
+        rf"'{stored}', but the architecture needs 'F32' \(torch.float32\) "
+        r"or half-precision 'F16'/'BF16'",
     ):
         ganzoo.load(f)
+
+
+def test_half_precision_is_for_generator_storage_only(tmp_path):
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    full = ganzoo.load(f).sample(2, seed=0)
+    rewrite(f / "model.safetensors", lambda k, v: v.half() if v.is_floating_point() else v)
+    torch.testing.assert_close(ganzoo.load(f).sample(2, seed=0), full, atol=2e-2, rtol=0)  # loads as float32
+    key = next(k for k, v in load_file(f / "discriminator.safetensors").items() if v.is_floating_point())
+    rewrite(f / "discriminator.safetensors", lambda k, v: v.half() if k == key else v)
+    with pytest.raises(
+        ganzoo.ModelFolderError,
+        match=rf"discriminator.safetensors: tensor '{key}' is stored as "
+        r"'F16', but the architecture needs 'F32' \(torch.float32\)\. ",
+    ):
+        ganzoo.load(f, discriminator=True)
 
 
 def test_integer_buffers_must_stay_integers(tmp_path):
