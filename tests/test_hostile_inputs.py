@@ -471,7 +471,10 @@ def test_tiny_onnx_graph_runs(tmp_path):
             r"latent_dim must be an int in \[1, 1048576\], got '٤'",
         ),  # an Arabic-Indic digit: int() would take it
         ({"latent_dim": "9" * 5000}, r"latent_dim must be an int .* got '99999"),
-        ({"latent_dim": "5"}, r"latent_dim says 5, the graph's z input has shape \['batch', 4\]"),
+        (
+            {"latent_dim": "5"},
+            r"the metadata says z has shape \(batch, 5\), the graph's z input has shape \['batch', 4\]",
+        ),
         ({"image_shape": "[1, 2"}, r"image_shape is not valid JSON"),
         ({"image_shape": "[" * 100000}, r"image_shape is not valid JSON"),
         ({"image_shape": "[1, -2, 2]"}, r"image_shape must be \[channels, height, width\], got '\[1, -2, 2\]'"),
