@@ -61,9 +61,9 @@ def offline_hub(monkeypatch, tmp_path):
 @pytest.fixture
 def small_memory(monkeypatch):
     """Pretend 256 MB are free, so a generated huge -n is refused instead of run."""
-    from ganzoo import model
+    from ganzoo import runtime
 
-    monkeypatch.setattr(model, "available_memory", lambda: 256 * 2**20)
+    monkeypatch.setattr(runtime, "available_memory", lambda: 256 * 2**20)
 
 
 def files_under(root: Path) -> dict[str, bytes]:

@@ -541,8 +541,12 @@ def test_damaged_data_in_ganzoo_eval_and_train_is_one_error_line(tmp_path, capsy
         ("--seed=2**70", "bad value for --seed: expected an integer, got '2**70'"),
         ("--seed=-1", "seed must be an integer in [0, 2**32), got -1"),
         ("--model.latent_dim=1e20", "bad value for --model.latent_dim: expected an integer, got '1e20'"),
-        (f"--model.latent_dim={10**20}", "the networks of dcgan-mnist with these model settings "),
-        ("--model.g_width=100000000", "the networks of dcgan-mnist with these model settings have "),
+        (
+            f"--model.latent_dim={10**20}",
+            "bad model settings for dcgan-mnist: dcgan config key 'latent_dim' must be an int in [0, 1048576], "
+            f"got {10**20}",
+        ),
+        ("--model.g_width=1048576", "the networks of dcgan-mnist with these model settings have "),  # under the cap
         ("--threads=1e11", "ganzoo train: argument --threads: invalid int value: '1e11' (see `ganzoo train -h`)"),
         (
             f"--threads={10**11}",

@@ -411,7 +411,10 @@ def test_lr_decay_added_on_resume_equals_a_fresh_run_with_it(tmp_path, data_root
         ("--n_critic=0", "n_critic must be a finite number >= 1, got 0"),
         ("--lr_d=nan", "lr_d must be a finite number >= 0, got nan"),
         ("--model.g_width=abc", "bad value for --model.g_width: expected an integer, got 'abc'"),
-        ("--model.g_width=-3", "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int >= 0"),
+        (
+            "--model.g_width=-3",
+            "bad model settings for dcgan-mnist: dcgan config key 'g_width' must be an int in [0, 1048576]",
+        ),
         ("--dataset=cifar", "unknown data set 'cifar'. Did you mean: cifar10?"),
         (
             "--decay_from=40000",
