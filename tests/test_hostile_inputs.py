@@ -399,6 +399,18 @@ def test_cached_generator_follows_weight_edits(edit, tmp_path):
     torch.testing.assert_close(after, reference(m, z), atol=1e-5, rtol=1e-4)
 
 
+def test_weights_damaged_after_load_are_an_error_not_nan_images(tmp_path):
+    m = ganzoo.load(make_tiny_folder(tmp_path / "a", "dcgan"))
+    m.sample(2, seed=0)  # the fast generator is built and cached
+    next(m.generator.parameters()).data[0] = float("nan")  # what a diverged weight edit leaves
+    with pytest.raises(
+        ganzoo.GanzooError,
+        match=r"the generator produced \d+ NaN or infinite value\(s\) in \d+: its "
+        r"weights are damaged or diverged",
+    ):
+        m.sample(2, seed=0)
+
+
 def test_cached_generator_follows_device_moves(tmp_path):
     m = ganzoo.load(make_tiny_folder(tmp_path / "a", "dcgan"))
     z = m.sample_latent(2, seed=0)
