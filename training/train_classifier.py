@@ -1,8 +1,12 @@
-"""Train the small evaluation classifier for a data set and ship it in the package.
+"""Train the small evaluation classifier for a data set and ship it in the package, or a held-out judge.
 
     python -m training.train_classifier mnist [--data-root ../shared/data]
+    python -m training.train_classifier mnist --arch resnet          # a held-out judge (training/judges.py)
 
-Writes ganzoo/weights/classifiers/<dataset>.safetensors and .json (test accuracy, command).
+`--arch cnn` (the default) writes ganzoo/weights/classifiers/<dataset>.safetensors and .json (test accuracy,
+command): the classifier of the metrics, steering and inversion. The other archs are judges that only
+measure steering and inversion: trained with their own seed on randomly rotated, scaled and shifted images,
+stored in float16 as benchmarks/judges/<dataset>-<arch>.safetensors and .json, outside the package.
 """
 
 from __future__ import annotations
@@ -21,23 +25,35 @@ from ganzoo.folder import sha256_file
 from ganzoo.metrics import CLASSIFIER_DIR, Classifier
 
 from .data import load_images
+from .judges import ARCHS, AUGMENT, JUDGE_DIR, random_affine
+
+SEEDS = {"cnn": 0, "resnet": 1, "mlp": 2, "lenet": 3}  # every network its own seed
 
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("dataset", choices=["mnist", "fashion-mnist"])
     p.add_argument("--data-root")
+    p.add_argument(
+        "--arch",
+        choices=["cnn", *ARCHS],
+        default="cnn",
+        help="cnn: ganzoo's classifier (default); resnet, mlp, lenet: held-out judges",
+    )
     p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, help="default: 0 for cnn, 1 resnet, 2 mlp, 3 lenet")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(CLASSIFIER_DIR))
+    p.add_argument("--out", help=f"default {CLASSIFIER_DIR} for cnn, {JUDGE_DIR} for the judges")
     a = p.parse_args(argv)
+    judge = a.arch != "cnn"
+    a.seed = SEEDS[a.arch] if a.seed is None else a.seed
+    a.out = a.out or str(JUDGE_DIR if judge else CLASSIFIER_DIR)
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     t0 = time.time()
     x, y = load_images(a.dataset, a.data_root, train=True)
     xt, yt = load_images(a.dataset, a.data_root, train=False)
-    net = Classifier()
+    net = ARCHS[a.arch]() if judge else Classifier()
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=a.epochs * (len(x) // 128))
     g = torch.Generator().manual_seed(a.seed)
@@ -47,28 +63,38 @@ def main(argv: list[str] | None = None) -> dict:
         for i in tqdm(range(0, len(x) - 127, 128), desc=f"epoch {epoch}"):
             idx = perm[i : i + 128]
             xb = x[idx].float() / 255
-            # light augmentation (random shifts) so features generalise beyond the training pixels
-            xb = torch.roll(xb, shifts=tuple(torch.randint(-2, 3, (2,), generator=g).tolist()), dims=(2, 3))
-            loss = F.cross_entropy(net(xb)[1], y[idx])
+            if judge:  # each image its own small rotation, scaling and shift: a different view from the cnn's
+                xb = random_affine(xb, g, **AUGMENT[a.dataset])
+            else:  # light augmentation (random shifts) so features generalise beyond the training pixels
+                xb = torch.roll(xb, shifts=tuple(torch.randint(-2, 3, (2,), generator=g).tolist()), dims=(2, 3))
+            loss = F.cross_entropy(logits_of(net(xb)), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
     net.eval()
+    if judge:  # measure what is stored: float16 weights
+        with torch.no_grad():
+            for t in net.state_dict().values():
+                if t.is_floating_point():
+                    t.copy_(t.half().float())
     with torch.inference_mode():
-        pred = torch.cat([net(xt[i : i + 1000].float() / 255)[1].argmax(1) for i in range(0, len(xt), 1000)])
+        pred = torch.cat([logits_of(net(xt[i : i + 1000].float() / 255)).argmax(1) for i in range(0, len(xt), 1000)])
     acc = float((pred == yt).float().mean())
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
 
-    path = out / f"{a.dataset}.safetensors"
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
+    path = out / (f"{a.dataset}-{a.arch}.safetensors" if judge else f"{a.dataset}.safetensors")
+    state = {k: (v.half() if judge and v.is_floating_point() else v).contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(path))
     meta = {
         "dataset": a.dataset,
+        "arch": a.arch,
         "test_accuracy": acc,
         "epochs": a.epochs,
         "seed": a.seed,
+        **({"augment": AUGMENT[a.dataset]} if judge else {}),
         "train_seconds": round(time.time() - t0, 1),
         "threads": a.threads,
         "sha256": sha256_file(path),
@@ -77,6 +103,11 @@ def main(argv: list[str] | None = None) -> dict:
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta, indent=2))
     return meta
+
+
+def logits_of(out) -> torch.Tensor:
+    """The logits of a network's output (the cnn gives (features, logits), a judge logits)."""
+    return out[1] if isinstance(out, tuple) else out
 
 
 if __name__ == "__main__":
