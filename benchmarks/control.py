@@ -1,24 +1,28 @@
-"""Controllable generation, measured: steering success per target class and inversion of test images.
+"""Controllable generation, measured by held-out judges: steering toward every class and inversion of test images.
 
     python benchmarks/control.py --seeds 1000 --images 1000 --update-docs       # the issue's protocol, every part
     python benchmarks/control.py --seeds 50 --images 200 --only steer           # a quick look
 
-The parts (--only, repeatable; default all) are merged into benchmarks/results/control.json, each with
-its own date and command, so the long untimed parts (steer, invert, pictures) may run beside other work
-while `--only timing` runs on a quiet machine:
-    python benchmarks/control.py --only steer --only invert --only pictures
-    python benchmarks/control.py --only timing --update-docs                     # nothing else running
+Steering and inversion follow ganzoo's classifier of the data set; an image that only fools that one network
+is no image of the class. So every end point is also read by the held-out judges of training/judges.py
+(a small ResNet, an MLP and a LeNet per data set, other architectures, seeds and augmentations, in
+benchmarks/judges/), which nothing in ganzoo can load.
 
-For each entry (default dcgan-mnist, dcgan-fashion-mnist):
-- steering: the latents of seeds 0..S-1 (sample_latent(S, seed=0)) are steered toward every class;
-  per class: the share that reaches it (classifier p >= 0.9, the default), and the mean absolute pixel
-  change between the start and end images of those that did;
-- timing: wall time per steer (batched, --threads), over the first --timing-seeds seeds toward every class;
-- inversion: the first N test images; mean squared error of the reconstruction and how often the
-  classifier gives the reconstruction the original's (true) label.
-- pictures: benchmarks/results/control-NAME.png (a morph per row, then test images above their
-  reconstructions) and arithmetic-NAME.png (the latent arithmetic example of docs/control.md and the README).
+The parts (--only, repeatable; default all) are merged into benchmarks/results/control.json, each with
+its own date and command:
+- steer: the latents of seeds 0..S-1 (sample_latent(S, seed=0)) are steered toward every class; per class:
+  the share of end points each judge reads as the target (its top class), the share all judges do, the
+  share the steering classifier does, the share steer reports as reached, the mean absolute pixel change
+  between start and end image, and the CPU time per steer (process time over the steers, --threads);
+- invert: the first N test images; mean squared error of the reconstructions, the share whose label each
+  judge keeps (its class for the reconstruction is its class for the original) and every judge keeps, and
+  the share the steering classifier gives the true label;
+- pictures: benchmarks/results/control-NAME.png (one row per class: end points of seeds 0..7 steered toward
+  it), morphs-NAME.png (four morphs, then test images above their reconstructions) and arithmetic-NAME.png
+  (the latent arithmetic example of docs/control.md);
+- directions: benchmarks/results/sefa-NAME.png (`ganzoo directions NAME -k 5 --seed 0`).
 With --update-docs, the <!-- control --> section of docs/control.md is rewritten from control.json.
+--latent-seed and --out measure on other latents into another file (development runs, the ablation).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 import ganzoo  # noqa: E402
 from ganzoo.control import class_names, classifier_for, invert, steer_latents  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
+from training.judges import judge_meta, load_judges, predict  # noqa: E402
 from training.runlog import atomic_write_text  # noqa: E402
 
 from bench import cpu_model, default_data_root  # noqa: E402
@@ -46,76 +51,103 @@ RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "control.md"  # its <!-- control begin/end --> section holds the results
 
 
-def steer_stats(m, seeds: int, batch: int) -> dict:
-    z = m.sample_latent(seeds, seed=0)
-    with torch.no_grad():
-        start = m.generate(z)
+def steer_stats(m, seeds: int, batch: int, *, latent_seed: int = 0, **steer_kw) -> dict:
+    """Steer sample_latent(seeds, seed=latent_seed) toward every class; what the judges read at the end."""
+    z = m.sample_latent(seeds, seed=latent_seed)
+    y = torch.arange(seeds) % m.num_classes if m.conditional else None  # a cGAN holds labels 0, 1, ..., K-1, 0, ...
+    start = m.generate(z, y)
     net = classifier_for(m)
-    per_class = {}
+    judges = load_judges(m.config["dataset"])
+    per_class, cpu, n = {}, 0.0, 0
     for c, name in enumerate(class_names(m)):
-        reached, assigned, change = [], [], []
+        ends, reached = [], []
         for i in range(0, seeds, batch):
-            end, done = steer_latents(m, z[i : i + batch], c)
-            with torch.no_grad():
-                img = m.generate(end)
-                diff = (img - start[i : i + batch]).abs().flatten(1).mean(1)
-                assigned.append(net(img)[1].argmax(1) == c)
+            t = time.process_time()
+            end, done = steer_latents(
+                m, z[i : i + batch], c, labels=None if y is None else y[i : i + batch], **steer_kw
+            )
+            cpu += time.process_time() - t
+            n += len(end)
+            ends.append(end)
             reached.append(done)
-            change.append(diff[done])
-        done = torch.cat(reached)
+        img = m.generate(torch.cat(ends), y)
+        with torch.no_grad():
+            own = torch.cat([net(img[i : i + 500])[1].argmax(1) for i in range(0, seeds, 500)]).cpu()
+        reads = {j: predict(judge, img) == c for j, judge in judges.items()}
         per_class[name] = {
-            "reached": float(done.float().mean()),
-            "assigned": float(torch.cat(assigned).float().mean()),
-            "mean_abs_pixel_change": float(torch.cat(change).mean()) if done.any() else None,
+            "judges": {j: float(r.float().mean()) for j, r in reads.items()},
+            "all_judges": float(torch.stack(list(reads.values())).all(0).float().mean()),
+            "steering_classifier": float((own == c).float().mean()),
+            "reached": float(torch.cat(reached).float().mean()),
+            "mean_abs_pixel_change": float((img - start).abs().mean()),
         }
+    worst = {j: min(v["judges"][j] for v in per_class.values()) for j in judges}
     return {
         "seeds": seeds,
+        "latent_seed": latent_seed,
+        "steer_kwargs": steer_kw,
         "per_class": per_class,
-        "min_reached": min(v["reached"] for v in per_class.values()),
-        "min_assigned": min(v["assigned"] for v in per_class.values()),
+        "worst_class": {
+            "judges": worst,
+            "worst_judge": min(worst.values()),
+            "all_judges": min(v["all_judges"] for v in per_class.values()),
+            "steering_classifier": min(v["steering_classifier"] for v in per_class.values()),
+        },
+        "mean_abs_pixel_change": sum(v["mean_abs_pixel_change"] for v in per_class.values()) / len(per_class),
+        "cpu_ms_per_steer": round(1e3 * cpu / n, 1),
     }
 
 
-def timing_stats(m, seeds: int, batch: int) -> dict:
-    """Wall time per steer: the first `seeds` seeds toward every class, `batch` latents per call."""
-    z = m.sample_latent(seeds, seed=0)
-    steer_latents(m, z[:2], 0)  # warm-up: the classifier's first load and the anchor pool's first use
-    seconds = 0.0
-    for c in range(len(class_names(m))):
-        for i in range(0, seeds, batch):
-            t = time.perf_counter()
-            steer_latents(m, z[i : i + batch], c)
-            seconds += time.perf_counter() - t
-    n = seeds * len(class_names(m))
-    return {"seeds": seeds, "steers": n, "batch": min(batch, seeds), "ms_per_steer": round(1e3 * seconds / n, 2)}
-
-
-def invert_stats(m, images: int, batch: int, data_root) -> dict:
+def invert_stats(m, images: int, batch: int, data_root, *, first: int = 0, **invert_kw) -> dict:
+    """Invert test images first..first+images-1; what the judges read on the reconstructions."""
     x, y = load_idx_split(m.config["dataset"], "test", data_root)
-    x = torch.from_numpy(x[:images].copy()).float().div(255)[:, None]
-    y = torch.from_numpy(y[:images])
-    mses, agree = [], []
+    x = torch.from_numpy(x[first : first + images].copy()).float().div(255)[:, None]
+    y = torch.from_numpy(y[first : first + images]).long()
     net = classifier_for(m)
+    judges = load_judges(m.config["dataset"])
+    zs, mses, cpu = [], [], 0.0
     for i in range(0, images, batch):
-        z, mse = invert(m, x[i : i + batch])
-        with torch.no_grad():
-            pred = net(m.generate(z))[1].argmax(1)
+        t = time.process_time()
+        z, mse = invert(m, x[i : i + batch], labels=y[i : i + batch] if m.conditional else None, **invert_kw)
+        cpu += time.process_time() - t
+        zs.append(z)
         mses.append(mse)
-        agree.append(pred == y[i : i + batch])
+    recon = m.generate(torch.cat(zs), y if m.conditional else None).cpu()
+    with torch.no_grad():
+        own = torch.cat([net(recon[i : i + 500])[1].argmax(1) for i in range(0, images, 500)])
+    kept = {j: predict(judge, recon) == predict(judge, x) for j, judge in judges.items()}
     return {
         "images": images,
+        "first": first,
         "mse": float(torch.cat(mses).mean()),
-        "label_kept": float(torch.cat(agree).float().mean()),
+        "judges_keep": {j: float(k.float().mean()) for j, k in kept.items()},
+        "all_judges_keep": float(torch.stack(list(kept.values())).all(0).float().mean()),
+        "judges_true_label": {j: float((predict(judge, recon) == y).float().mean()) for j, judge in judges.items()},
+        "steering_classifier_true_label": float((own == y).float().mean()),
+        "invert_kwargs": invert_kw,
+        "cpu_ms_per_image": round(1e3 * cpu / images, 1),
     }
 
 
-def picture(m, path: Path, data_root) -> None:
+def end_points_picture(m, path: Path) -> None:
+    """One row per class: the end points of seeds 0..7 (sample_latent(8, seed=0)) steered toward it."""
+    z = m.sample_latent(8, seed=0)
+    y = torch.arange(8) % m.num_classes if m.conditional else None
+    rows = [m.generate(z, y)]
+    for c in range(len(class_names(m))):
+        rows.append(m.generate(steer_latents(m, z, c, labels=y)[0], y))
+    m.save_grid(torch.cat(rows), path, nrow=8)
+
+
+def morphs_picture(m, path: Path, data_root) -> None:
     rows = []
     for seed, c in ((0, 7), (1, 3), (2, 1), (3, 8)):
-        rows.append(m.generate(m.steer(m.sample_latent(1, seed=seed)[0], c, steps=8)))
-    x, _ = load_idx_split(m.config["dataset"], "test", data_root)
+        y = [seed % m.num_classes] if m.conditional else None
+        rows.append(m.generate(m.steer(m.sample_latent(1, seed=seed)[0], c, steps=8, labels=y), y * 8 if y else None))
+    x, labels = load_idx_split(m.config["dataset"], "test", data_root)
     real = torch.from_numpy(x[:8].copy()).float().div(255)[:, None]
-    rows += [real, m.generate(m.invert(real))]
+    y = torch.from_numpy(labels[:8]).long() if m.conditional else None
+    rows += [real, m.generate(m.invert(real, labels=y), y)]
     m.save_grid(torch.cat(rows), path, nrow=8)
 
 
@@ -126,58 +158,80 @@ def arithmetic_picture(m, path: Path) -> None:
     m.save_grid(torch.cat([m.generate(ones), m.generate(ones + d[7] - d[1])]), path, nrow=8)
 
 
+def sefa_picture(m, path: Path) -> None:
+    """`ganzoo directions NAME -k 5 --seed 0`: rows are the first five SeFa directions, z - 3d .. z + 3d."""
+    from ganzoo.cli import main as cli
+
+    labels = ["--labels", "0"] if m.conditional else []
+    if cli(["directions", m.source, "-k", "5", "--seed", "0", *labels, "-o", str(path)]) != 0:
+        raise RuntimeError(f"ganzoo directions {m.source} failed")
+
+
+def pct(v: float) -> str:
+    return f"{v:.1%}"
+
+
 def markdown(res: dict) -> str:
     lines = [
         f"On {res['cpu']}, torch {res['torch']}; each part's date and command are in "
-        "`benchmarks/results/control.json`.",
+        "`benchmarks/results/control.json`. Judges (held-out classifiers in `benchmarks/judges/`, test "
+        "accuracy on real images): "
+        + "; ".join(
+            f"{ds}: " + ", ".join(f"{j} {a:.1%}" for j, a in accs.items()) for ds, accs in res["judges"].items()
+        )
+        + ".",
         "",
     ]
     for name, r in res["entries"].items():
-        s, inv, t = r.get("steer"), r.get("invert"), r.get("timing")
-        text = [f"**{name}**:"]
+        s, inv = r.get("steer"), r.get("invert")
+        lines += [f"**{name}**", ""]
         if s:
-            text.append(
-                f"steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class "
-                f"reaches it (classifier p >= 0.9, steer's default) for {s['min_reached']:.1%} of seeds in "
-                f"the worst class, and ends on an image the classifier assigns to it (its top class) for "
-                f"{s['min_assigned']:.1%} (`{s['command']}`, {s['date']})."
-            )
-        if t:
-            text.append(
-                f"Wall time: {t['ms_per_steer']} ms per steer ({t['threads']} thread(s), {t['batch']} "
-                f"latents per call, {t['steers']} steers, nothing else running: `{t['command']}`, "
-                f"{t['date']})."
-            )
-        if inv:
-            text.append(
-                f"Inverting the first {inv['images']} test images: mean squared error {inv['mse']:.4f}; "
-                f"the classifier gives the reconstruction the original's label for {inv['label_kept']:.1%}."
-            )
-        lines += [" ".join(text), ""]
-        if s:
-            lines.append("| target class | " + " | ".join(s["per_class"]) + " |")
-            lines.append("|---|" + "---|" * len(s["per_class"]))
-            for key, label in (("reached", "reached (p >= 0.9)"), ("assigned", "assigned (top class)")):
-                lines.append(f"| {label} | " + " | ".join(f"{v[key]:.1%}" for v in s["per_class"].values()) + " |")
-            lines.append(
-                "| mean abs. pixel change | "
-                + " | ".join(
-                    f"{v['mean_abs_pixel_change']:.3f}" if v["mean_abs_pixel_change"] is not None else "-"
-                    for v in s["per_class"].values()
-                )
-                + " |"
-            )
-            lines.append("")
-        if (RESULTS / f"control-{name}.png").exists():
+            w = s["worst_class"]
             lines += [
-                f"![{name}: morphs toward classes 7, 3, 1, 8; test images above their reconstructions]"
-                f"({os.path.relpath(RESULTS / f'control-{name}.png', DOC.parent)})",
+                f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class: in the "
+                f"worst class, {pct(w['worst_judge'])} of end points are read as the target by the strictest "
+                f"judge (" + ", ".join(f"{j} {pct(v)}" for j, v in w["judges"].items()) + f"), "
+                f"{pct(w['all_judges'])} by every judge at once, {pct(w['steering_classifier'])} by the steering "
+                f"classifier. Mean absolute pixel change {s['mean_abs_pixel_change']:.3f}; "
+                f"{s['cpu_ms_per_steer']:.0f} ms of CPU time per steer ({s['threads']} thread, "
+                f"{min(s['batch'], s['seeds'])} latents per call); `{s['command']}`, {s['date']}.",
                 "",
             ]
+            judges = list(w["judges"])
+            lines.append("| target class | " + " | ".join(s["per_class"]) + " |")
+            lines.append("|---|" + "---|" * len(s["per_class"]))
+            for j in judges:
+                lines.append(
+                    f"| judge {j} | " + " | ".join(pct(v["judges"][j]) for v in s["per_class"].values()) + " |"
+                )
+            for key, label in (
+                ("all_judges", "every judge"),
+                ("steering_classifier", "steering classifier"),
+                ("mean_abs_pixel_change", "mean abs. pixel change"),
+            ):
+                fmt = (lambda v: f"{v:.3f}") if key == "mean_abs_pixel_change" else pct
+                lines.append(f"| {label} | " + " | ".join(fmt(v[key]) for v in s["per_class"].values()) + " |")
+            lines.append("")
+        if inv:
+            lines += [
+                f"Inverting the first {inv['images']} test images: mean squared error {inv['mse']:.4f}; every "
+                f"judge keeps its label of the original for {pct(inv['all_judges_keep'])} ("
+                + ", ".join(f"{j} {pct(v)}" for j, v in inv["judges_keep"].items())
+                + f"); the steering classifier gives the reconstruction the true label for "
+                f"{pct(inv['steering_classifier_true_label'])}. {inv['cpu_ms_per_image']:.0f} ms of CPU time per "
+                f"image; `{inv['command']}`, {inv['date']}.",
+                "",
+            ]
+        for stem, alt in (
+            ("control", "one row per class: seeds 0..7 (top row) steered toward it"),
+            ("sefa", "`ganzoo directions` -k 5 --seed 0: SeFa directions (rows), z - 3d .. z + 3d"),
+        ):
+            if (RESULTS / f"{stem}-{name}.png").exists():
+                lines += [f"![{name}: {alt}]({os.path.relpath(RESULTS / f'{stem}-{name}.png', DOC.parent)})", ""]
     return "\n".join(lines)
 
 
-PARTS = ("steer", "invert", "timing", "pictures")
+PARTS = ("steer", "invert", "pictures", "directions")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -185,13 +239,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
     p.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
     p.add_argument("--seeds", type=int, default=1000)
-    p.add_argument("--timing-seeds", type=int, default=250)
+    p.add_argument("--latent-seed", type=int, default=0, help="steer sample_latent(seeds, seed=this) (default 0)")
     p.add_argument("--images", type=int, default=1000)
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument(
         "--data-root", default=default_data_root(), help="test images for inversion (default $GANZOO_DATA, else ./data)"
     )
+    p.add_argument("--out", default=str(RESULTS / "control.json"))
     p.add_argument(
         "--update-docs",
         "--update-readme",
@@ -200,18 +255,23 @@ def main(argv: list[str] | None = None) -> None:
         help="rewrite the <!-- control --> section of docs/control.md (--update-readme: its old name)",
     )
     a = p.parse_args(argv)
-    for flag in ("seeds", "timing_seeds", "images", "batch", "threads"):
+    for flag in ("seeds", "images", "batch", "threads"):
         if getattr(a, flag) < 1:
             p.error(f"--{flag.replace('_', '-')} must be >= 1")
     parts = a.only or list(PARTS)
     torch.set_num_threads(a.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "control.json"
+    path = Path(a.out)
     res = json.loads(path.read_text()) if path.exists() else {"entries": {}}
     res.update(cpu=cpu_model(), torch=torch.__version__)
+    res["judges"] = {
+        ds: {j: round(judge_meta(ds, j)["test_accuracy"], 4) for j in load_judges(ds)}
+        for ds in ("mnist", "fashion-mnist")
+    }
     stamp = {
         "date": time.strftime("%Y-%m-%d"),
         "threads": a.threads,
+        "batch": a.batch,
         "command": "python benchmarks/control.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
 
@@ -222,18 +282,20 @@ def main(argv: list[str] | None = None) -> None:
         m = ganzoo.load(name)
         r = res["entries"].setdefault(name, {})
         if "steer" in parts:
-            r["steer"] = {**steer_stats(m, a.seeds, a.batch), **stamp}
+            r["steer"] = {**steer_stats(m, a.seeds, a.batch, latent_seed=a.latent_seed), **stamp}
             save()
+            print(json.dumps({name: r["steer"]["worst_class"]}), flush=True)
         if "invert" in parts:
             r["invert"] = {**invert_stats(m, a.images, a.batch, a.data_root), **stamp}
             save()
-        if "timing" in parts:
-            r["timing"] = {**timing_stats(m, a.timing_seeds, a.batch), **stamp}
-            save()
+            print(json.dumps({name: {k: v for k, v in r["invert"].items() if k != "command"}}), flush=True)
         if "pictures" in parts:
-            picture(m, RESULTS / f"control-{name}.png", a.data_root)
-            arithmetic_picture(m, RESULTS / f"arithmetic-{name}.png")
-        print(json.dumps({name: r}), flush=True)
+            end_points_picture(m, RESULTS / f"control-{name}.png")
+            morphs_picture(m, RESULTS / f"morphs-{name}.png", a.data_root)
+            if not m.conditional:
+                arithmetic_picture(m, RESULTS / f"arithmetic-{name}.png")
+        if "directions" in parts:
+            sefa_picture(m, RESULTS / f"sefa-{name}.png")
     text = markdown(res)
     print(text)
     if a.update_docs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -94,6 +95,21 @@ def positive(kind: str, low: int = 1):
             raise argparse.ArgumentTypeError(f"{kind} must be an int, got {text!r}") from None
         if v < low:
             raise argparse.ArgumentTypeError(f"{kind} must be >= {low}, got {v}")
+        return v
+
+    return parse
+
+
+def finite_positive(kind: str):
+    """argparse type: a finite float > 0, with a clear message."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{kind} must be a number, got {text!r}") from None
+        if not math.isfinite(v) or v <= 0:
+            raise argparse.ArgumentTypeError(f"{kind} must be a finite number > 0, got {text}")
         return v
 
     return parse
@@ -302,6 +318,25 @@ def cmd_steer(a) -> None:
     )
 
 
+def cmd_directions(a) -> None:
+    import torch
+
+    from . import load
+
+    out = output_path(a.output, IMAGE_EXTS, "a directions grid")
+    m = load(a.name, device=a.device, revision=a.revision)
+    labels = _model_labels(m, a.labels, "the label held while z moves")
+    d = m.directions(a.k, method=a.method)
+    z = m.sample_latent(1, seed=a.seed)
+    t = torch.linspace(-a.distance, a.distance, a.steps, device=d.device)
+    grid = (z + t[None, :, None] * d[:, None, :]).reshape(-1, m.latent_dim)  # row i: z + t * d[i]
+    m.save_grid(m.generate(grid, labels), out, nrow=a.steps)
+    print(
+        f"wrote {a.k} {a.method} direction(s) (rows) x {a.steps} steps from -{a.distance:g} to +{a.distance:g} "
+        f"around seed {a.seed} to {out}"
+    )
+
+
 def cmd_invert(a) -> None:
     import numpy as np
     import torch
@@ -467,6 +502,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=positive("--steps", 2), default=8)
     s.add_argument("--labels", help="conditional models: the label held while z is steered")
     _load_and_output(s, "morph.png")
+    s = sub.add_parser("directions", help="a grid along latent directions found without a classifier (SeFa)")
+    s.add_argument("name")
+    s.add_argument("-k", type=positive("-k"), default=5, help="directions, one row each (default 5)")
+    s.add_argument("--method", choices=["sefa"], default="sefa")
+    s.add_argument("--seed", type=seed_type, default=0, help="the latent the rows start from")
+    s.add_argument("--steps", type=positive("--steps", 2), default=7, help="columns per row (default 7)")
+    s.add_argument(
+        "--distance",
+        type=finite_positive("--distance"),
+        default=3.0,
+        help="the columns go from z - distance * d to z + distance * d (default 3)",
+    )
+    s.add_argument("--labels", help="conditional models: the label held while z moves")
+    _load_and_output(s, "directions.png")
     s = sub.add_parser("invert", help="find latents whose images match given images")
     s.add_argument("name")
     s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
@@ -580,6 +629,7 @@ def main(argv: list[str] | None = None) -> int:
             "steer": cmd_steer,
             "invert": cmd_invert,
             "mix": cmd_mix,
+            "directions": cmd_directions,
         }[a.cmd](a)
         sys.stdout.flush()
     except GanzooError as e:

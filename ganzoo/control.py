@@ -29,8 +29,57 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .errors import GanzooError, LabelError, escaped
+
+
+class AllConvNet(nn.Module):
+    """A steering ensemble member: all-convolutional (Springenberg et al. 2015: strided convolutions, no pooling
+    or dense layers but the head) with BatchNorm, global average pooling.
+    (B, 1, 28, 28) in [0, 1] -> ((B, 64) features, (B, 10) logits).
+
+    Trained by `python -m training.train_classifier DATASET --arch allconv --seed S` on rotated, scaled and
+    shifted images; it only ever guides steering and inversion beside ganzoo's classifier."""
+
+    def __init__(self, channels: int = 1, num_classes: int = 10):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for cin, cout, k, stride in (
+            (channels, 16, 3, 1),
+            (16, 32, 3, 2),
+            (32, 32, 3, 1),
+            (32, 64, 3, 2),
+            (64, 64, 1, 1),
+        ):
+            layers += [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.body = nn.Sequential(*layers)  # (B, 64, 7, 7)
+        self.head = nn.Linear(64, num_classes)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.body(x * 2 - 1).mean((2, 3))
+        return f, self.head(f)
+
+
+def ensemble_paths(dataset: str) -> list:
+    """The steering ensemble's extra members of a data set (beside ganzoo's classifier), in name order."""
+    from .metrics import CLASSIFIER_DIR
+
+    return sorted(CLASSIFIER_DIR.glob(f"{dataset}-allconv-*.safetensors"))
+
+
+def steering_classifiers(model) -> list:
+    """ganzoo's classifier of the model's data set, then the ensemble members: on the model's device, frozen."""
+    from .folder import load_state_file, load_strict
+
+    nets = [classifier_for(model)]
+    for path in ensemble_paths(model.config["dataset"]):
+        net = AllConvNet()
+        load_strict(net, load_state_file(path), path)
+        for p in net.parameters():
+            p.requires_grad_(False)
+        nets.append(net.eval().to(model.device))
+    return nets
 
 
 def classifier_for(model):
@@ -98,6 +147,71 @@ def _images(model, z: torch.Tensor, y: torch.Tensor | None, space: str = "z") ->
 
 ANCHOR_SEED = 20_251_125  # the seeded pool of latents the restarts aim at (any fixed value)
 
+# The views every steering criterion is checked under: (rotation in degrees, scale, shift x, shift y in
+# pixels). An end point must be the class in all of them, not just in the one image the gradient shaped.
+VIEWS = (
+    (0, 1, 0, 0),
+    (0, 1, 1.5, 0),
+    (0, 1, -1.5, 0),
+    (0, 1, 0, 1.5),
+    (0, 1, 0, -1.5),
+    (6, 1, 0, 0),
+    (-6, 1, 0, 0),
+    (0, 1.08, 0, 0),
+    (0, 0.93, 0, 0),
+)
+
+
+def view_images(x: torch.Tensor, views: Sequence[tuple[float, float, float, float]]) -> torch.Tensor:
+    """x (N, C, H, W) under each view: (V*N, C, H, W), view-major; differentiable (bilinear resampling)."""
+    n, _, h, w = x.shape
+    rows = []
+    for deg, scale, dx, dy in views:
+        a = math.radians(deg)
+        c, s = math.cos(a) / scale, math.sin(a) / scale
+        rows.append([[c, -s, -2 * dx / w], [s, c, -2 * dy / h]])
+    theta = torch.tensor(rows, dtype=x.dtype, device=x.device).repeat_interleave(n, 0)  # (V*N, 2, 3)
+    grid = F.affine_grid(theta, [len(theta), *x.shape[1:]], align_corners=False)
+    return F.grid_sample(x.repeat(len(views), 1, 1, 1), grid, align_corners=False, padding_mode="zeros")
+
+
+class _Criterion:
+    """The steering classifiers read under the views: the loss toward `target` and whether it is reached.
+
+    The loss of one step averages over the identity and `per_step` further views, a different few each step
+    (over the steps, the expectation over all views at a fraction of the cost); whether a latent has reached
+    the target is decided on every view: the remaining ones are read, without gradients, only for the
+    latents that the step's views already agree on.
+    """
+
+    def __init__(self, nets, target: int, views, confidence: float, per_step: int = 2):
+        self.nets, self.target, self.confidence = nets, target, confidence
+        self.views, self.per_step = (list(views) if views else [(0, 1, 0, 0)]), per_step
+
+    def _ok(self, x: torch.Tensor, views) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log p(target) (M*V, N), reached (N,)) for M classifiers under V views."""
+        n = len(x)
+        xs = x if views == [(0, 1, 0, 0)] else view_images(x, views)
+        logits = torch.cat([net(xs)[1].reshape(-1, n, net.head.out_features) for net in self.nets])  # (M*V, N, K)
+        logp = logits.log_softmax(-1)[..., self.target]
+        return logp, ((logits.argmax(-1) == self.target) & (logp.exp() >= self.confidence)).all(0)
+
+    def __call__(self, x: torch.Tensor, step: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """(loss (N,), reached (N,)) for images x in [0, 1]: the mean cross-entropy over classifiers and this
+        step's views, and reached where every classifier in every view gives the target the top place and
+        p >= confidence."""
+        v = len(self.views)
+        pick = (
+            sorted({0, *((1 + (step * self.per_step + j) % (v - 1)) for j in range(self.per_step))}) if v > 1 else [0]
+        )
+        logp, ok = self._ok(x, [self.views[i] for i in pick])
+        rest = [view for i, view in enumerate(self.views) if i not in pick]
+        if rest and bool(ok.any()):
+            idx = ok.nonzero().flatten()
+            with torch.no_grad():
+                ok[idx] = self._ok(x[idx].detach(), rest)[1]
+        return -logp.mean(0), ok
+
 
 def steer_latents(
     model,
@@ -110,74 +224,80 @@ def steer_latents(
     distance_weight: float = 0.02,
     prior_weight: float = 0.01,
     confidence: float = 0.9,
+    views: bool = True,
+    ensemble: bool = True,
     anchors: int = 2000,
+    anchor_mix: float = 0.5,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
     Each latent is optimised with Adam until the classifier gives `toward` probability >= confidence
-    (then it is frozen) or `iters` steps have passed. The distance and prior penalties fade linearly to
-    zero over the `iters` steps, so a latent that has not arrived is pulled by the classifier alone.
-    Gradient steps alone can stall in a local optimum of the classifier (a 1 that becomes a thin 0-ish
-    loop, never a 0): such latents restart halfway toward their nearest *anchor*, the closest of
-    `anchors` seeded samples that the classifier already gives the class with that confidence, and
-    descend again (the distance penalty still measured from the start); if that fails too, they end on
-    the anchor itself. `anchors=0` turns the restarts off.
+    (then it is frozen) or `iters` steps have passed; with `views` (the default) the loss is averaged over,
+    and the criterion must hold in, every small shift, rotation and scaling of VIEWS (expectation over
+    transformations: a change that only fools the classifier on one exact pixel grid does not count).
+    The distance and prior penalties fade linearly to zero over the `iters` steps, so a latent that has not
+    arrived is pulled by the classifier alone. Gradient steps alone can stall in a local optimum of the
+    classifier (a 1 that becomes a thin 0-ish loop, never a 0): such latents restart `anchor_mix` of the
+    way toward their nearest *anchor*, the closest of `anchors` seeded samples that already meet the
+    criterion, and descend again (the distance penalty still measured from the start); if that fails
+    too, they end on the anchor itself. `anchors=0` turns the restarts off.
     """
-    net = classifier_for(model)
+    nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
     z0 = _check_latents(model, z)
     y = model.labels_tensor(labels, len(z0))
-    kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight, confidence=confidence)
-    end, done = _descend(model, net, z0, z0, target, y, **kw)
+    crit = _Criterion(nets, target, VIEWS if views else None, confidence)
+    kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight)
+    end, done = _descend(model, crit, z0, z0, y, **kw)
     if anchors and not bool(done.all()):
         idx = (~done).nonzero().flatten()
-        anchor = _nearest_anchors(model, net, z0[idx], target, None if y is None else y[idx], anchors, confidence)
+        anchor = _nearest_anchors(model, crit, z0[idx], None if y is None else y[idx], anchors)
         found = ~torch.isnan(anchor[:, 0])
         idx, anchor = idx[found], anchor[found]
         if len(idx):
             yi = None if y is None else y[idx]
-            e2, d2 = _descend(model, net, z0[idx] + 0.5 * (anchor - z0[idx]), z0[idx], target, yi, **kw)
-            end[idx] = torch.where(d2[:, None], e2, anchor)  # the anchor itself is confident by construction
+            e2, d2 = _descend(model, crit, z0[idx] + anchor_mix * (anchor - z0[idx]), z0[idx], yi, **kw)
+            end[idx] = torch.where(d2[:, None], e2, anchor)  # the anchor itself meets the criterion by construction
             done[idx] = True
     return end, done
 
 
 def _descend(
     model,
-    net,
+    crit: _Criterion,
     start: torch.Tensor,
     z0: torch.Tensor,
-    target: int,
     y,
     *,
     iters: int,
     lr: float,
     distance_weight: float,
     prior_weight: float,
-    confidence: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Adam on z from `start` toward class `target`, penalised by the distance to `z0` and off the prior."""
+    """Adam on z from `start` toward the criterion's class, penalised by the distance to `z0` and off the prior."""
     d = model.latent_dim
     zz = start.clone().requires_grad_(True)
     opt = torch.optim.Adam([zz], lr=lr)
     done = torch.zeros(len(zz), dtype=torch.bool, device=zz.device)
-    tgt = torch.full((len(zz),), target, device=zz.device)
     with torch.enable_grad(), frozen(model):
         for it in range(iters + 1):
-            logits = net(_images(model, zz, y))[1]
-            p = logits.softmax(1)[:, target]
-            done |= (logits.argmax(1) == target) & (p >= confidence)
-            if bool(done.all()) or it == iters:
+            act = (~done).nonzero().flatten()  # only the latents still on their way cost anything
+            if not len(act):
                 break
-            loss_cls = F.cross_entropy(logits, tgt, reduction="none")
+            za = zz[act]
+            loss_cls, reached = crit(_images(model, za, None if y is None else y[act]), it)
+            done[act[reached]] = True
+            if it == iters:
+                break
             # The penalties fade linearly to zero: with fixed weights a latent can settle where their pull
             # balances the classifier's just short of `confidence`, and never arrive.
             fade = 1 - it / iters
             loss = loss_cls + fade * (
-                distance_weight * (zz - z0).square().sum(1) + prior_weight * (zz.norm(dim=1) - math.sqrt(d)).square()
+                distance_weight * (za - z0[act]).square().sum(1)
+                + prior_weight * (za.norm(dim=1) - math.sqrt(d)).square()
             )
             opt.zero_grad()
-            (loss * (~done)).sum().backward()  # reached latents get no gradient...
+            (loss * (~reached)).sum().backward()  # reached latents get no gradient...
             kept = zz.detach()[done].clone()
             opt.step()
             with torch.no_grad():
@@ -197,15 +317,21 @@ def _class_probs(model, net, z: torch.Tensor, y, batch: int = 500) -> torch.Tens
 
 
 @torch.no_grad()
-def _nearest_anchors(model, net, z: torch.Tensor, target: int, y, n: int, confidence: float) -> torch.Tensor:
+def _nearest_anchors(model, crit: _Criterion, z: torch.Tensor, y, n: int) -> torch.Tensor:
     """For each latent, the nearest of n seeded latents whose image (under the same label, for a conditional
-    model) the classifier gives `target` with >= confidence; NaN rows where none of the n qualifies."""
+    model) meets the criterion; NaN rows where none of the n qualifies."""
     pool = model.sample_latent(n, seed=ANCHOR_SEED).to(z.device)
     out = torch.full_like(z, float("nan"))
     for label in [None] if y is None else y.unique().tolist():
         rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
-        probs = _class_probs(model, net, pool, None if label is None else torch.full((n,), label, device=z.device))
-        good = pool[(probs.argmax(1) == target) & (probs[:, target] >= confidence)]
+        yl = None if label is None else torch.full((n,), label, device=z.device)
+        ok = torch.cat(
+            [
+                crit(model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500]))[1]
+                for i in range(0, n, 500)
+            ]
+        )
+        good = pool[ok]
         if len(good):
             out[rows] = good[torch.cdist(z[rows], good).argmin(1)]
     return out
@@ -432,6 +558,63 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
     return images.reshape(r, c, *images.shape[1:])
 
 
+def first_layer_map(model) -> torch.Tensor:
+    """The linear map A (out, latent_dim) from z to the generator's first hidden layer, before its nonlinearity.
+
+    DCGAN-style generators: the first ConvTranspose2d, weight (latent, C, k, k) read as (C*k*k, latent), times
+    its BatchNorm's eval-mode scale gamma / sqrt(var + eps) per channel (BatchNorm in eval mode is linear too,
+    and a channel it shrinks matters less). MLP generators: the first Linear. A conditional generator's first
+    layer also reads the label embedding: only z's columns are kept.
+    """
+    from .models.cgan import CBNBody, CGANGenerator
+    from .models.dcgan import DCGANGenerator
+    from .models.gan import GANGenerator
+
+    g = model.generator.body if isinstance(model.generator, CGANGenerator) else model.generator
+    if isinstance(g, DCGANGenerator):
+        conv, norm = g.net[0], g.net[1]
+    elif isinstance(g, CBNBody):
+        conv, norm = g.convs[0], None  # its BatchNorm's gain is per class: the label's business, not z's
+    elif isinstance(g, GANGenerator):
+        conv, norm = g.net[0], None  # Linear, then LeakyReLU (no BatchNorm right after the noise)
+    else:
+        raise GanzooError(
+            f"SeFa directions need a generator whose first layer is a linear map of z (DCGAN-style or "
+            f"MLP); {model.architecture!r} ({type(model.generator).__name__}) is not one"
+        )
+    w = conv.weight.detach().double()
+    if isinstance(conv, nn.Linear):
+        a = w  # (out, in)
+    else:
+        a = w.flatten(1).T.reshape(w.shape[1], -1, w.shape[0])  # (C, k*k, in)
+        if isinstance(norm, nn.BatchNorm2d) and norm.running_var is not None:
+            scale = norm.running_var.double().add(norm.eps).rsqrt()
+            if norm.weight is not None:
+                scale = scale * norm.weight.detach().double()
+            a = a * scale[:, None, None]
+        a = a.reshape(-1, w.shape[0])
+    return a[:, : model.latent_dim]
+
+
+def directions(model, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
+    """k orthonormal latent directions (k, latent_dim) found without data or a classifier.
+
+    method="sefa" (Shen & Zhou 2021, closed-form factorisation): the eigenvectors of A^T A, A the generator's
+    first layer as a map of z (`first_layer_map`), by decreasing eigenvalue: the directions that layer
+    stretches most, which move the image most. Deterministic: each vector's largest entry is made positive.
+    """
+    if method != "sefa":
+        raise GanzooError(f"method must be 'sefa' (closed-form factorisation), got {method!r}")
+    d = model.latent_dim
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d:
+        raise GanzooError(f"k must be an int from 1 to the latent size {d}, got {k!r}")
+    a = first_layer_map(model)
+    vals, vecs = torch.linalg.eigh(a.T @ a)  # ascending, orthonormal columns
+    vecs = vecs[:, vals.argsort(descending=True)[:k]].T  # (k, d)
+    sign = vecs.gather(1, vecs.abs().argmax(1, keepdim=True)).sign()
+    return (vecs * sign).float().to(model.device)
+
+
 def _check_latents(model, z) -> torch.Tensor:
     if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != model.latent_dim or not z.is_floating_point():
         shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
@@ -444,6 +627,7 @@ def _check_latents(model, z) -> torch.Tensor:
 __all__: Sequence[str] = [
     "class_directions",
     "class_names",
+    "directions",
     "invert",
     "open_image",
     "steer",

@@ -392,6 +392,13 @@ class GANModel:
 
         return class_directions(self, n, seed=seed)
 
+    def directions(self, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
+        """(k, latent_dim) orthonormal latent directions that need no classifier, strongest first (SeFa:
+        eigenvectors of the first layer's weights); `generate(z + 3 * d[0])` moves along the first."""
+        from .control import directions
+
+        return directions(self, k, method=method)
+
     def invert(
         self,
         images,

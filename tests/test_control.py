@@ -184,3 +184,137 @@ def test_cli_steer_and_invert(tmp_path, capsys):
     assert cli(["invert", "dcgan-mnist", str(tmp_path / "m.png"), "-o", str(tmp_path / "y.png")]) == 2
     err = capsys.readouterr().err
     assert "toward must be a class of mnist" in err and "does not match the model's 28x28" in err
+
+
+# -- held-out judges: they measure steering and inversion, and nothing in ganzoo may consult them ---------------
+def test_steering_moves_the_steering_classifiers_and_a_held_out_judge(tiny_mnist):
+    from training.judges import load_judge
+
+    m, judge = tiny_mnist, load_judge("mnist", "lenet")
+    z = m.sample_latent(6, seed=2)
+    end, _ = steer_latents_(m, z, 3, iters=40)
+    with torch.no_grad():
+        before, after = (judge(m.generate(v)).log_softmax(1)[:, 3] for v in (z, end))
+        own = [classifier_for(m)(m.generate(v))[1].log_softmax(1)[:, 3] for v in (z, end)]
+    assert own[1].mean() > own[0].mean() + 1.0, own
+    assert after.mean() > before.mean() + 1.0, (before, after)  # the judge, never consulted, reads more 3 too
+
+
+def steer_latents_(m, z, c, **kw):
+    from ganzoo.control import steer_latents
+
+    return steer_latents(m, z, c, **kw)
+
+
+def test_held_out_judges_are_never_consulted_by_steer_invert_or_directions(tiny_mnist, monkeypatch):
+    import training.judges as judges
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a held-out judge was consulted")
+
+    for name in ("load_judge", "load_judges", "judge_path", "predict"):
+        monkeypatch.setattr(judges, name, refuse)
+    for cls in judges.ARCHS.values():
+        monkeypatch.setattr(cls, "forward", refuse)
+    m = tiny_mnist
+    z = m.sample_latent(1, seed=0)[0]
+    assert m.steer(z, 3, steps=3, iters=3).shape == (3, m.latent_dim)
+    assert m.invert(m.generate(z[None]), steps=2).shape == (1, m.latent_dim)
+    assert m.directions(2).shape == (2, m.latent_dim)
+
+
+def test_ganzoo_cannot_load_the_judges():
+    """The package never imports training/ nor reads benchmarks/: the judges stay out of every loss."""
+    import ast
+    from pathlib import Path
+
+    root = Path(ganzoo.__file__).parent
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not any(i.split(".")[0] in ("training", "benchmarks") for i in imported), path
+        assert "benchmarks/judges" not in path.read_text() and "judge_path" not in path.read_text(), path
+
+
+# -- SeFa ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("arch", ["dcgan", "gan", "cgan", "wgan"])
+def test_sefa_directions_are_orthonormal_sorted_and_deterministic(arch, tmp_path):
+    from ganzoo.control import first_layer_map
+
+    m = ganzoo.load(make_tiny_folder(tmp_path / arch, arch, seed=1))
+    d = m.directions(5)
+    assert d.shape == (5, m.latent_dim) and d.dtype == torch.float32
+    assert torch.allclose(d @ d.T, torch.eye(5), atol=1e-5)
+    stretch = (first_layer_map(m).float() @ d.T).norm(dim=0)  # how much the first layer stretches each one
+    assert (stretch.diff() <= 1e-5).all(), stretch
+    again = ganzoo.load(make_tiny_folder(tmp_path / "again", arch, seed=1)).directions(5)
+    assert torch.equal(d, again)
+    assert torch.equal(m.directions(3), d[:3])
+    full = m.directions(m.latent_dim)  # all of them: an orthonormal basis
+    assert torch.allclose(full @ full.T, torch.eye(m.latent_dim), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["dcgan-mnist", "gan-fashion-mnist"])
+def test_the_first_sefa_direction_moves_the_image_more_than_random_ones(name):
+    m = ganzoo.load(name)
+    z = m.sample_latent(32, seed=0)
+    base = m.generate(z)
+    first = m.directions(1)[0]
+    rand = torch.nn.functional.normalize(
+        torch.randn(8, m.latent_dim, generator=torch.Generator().manual_seed(0)), dim=1
+    )
+
+    def change(direction):
+        return float((m.generate(z + 3 * direction) - base).abs().mean())
+
+    assert change(first) > max(change(r) for r in rand)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m: m.directions(0), r"k must be an int from 1 to the latent size 8, got 0"),
+        (lambda m: m.directions(9), r"k must be an int from 1 to the latent size 8, got 9"),
+        (lambda m: m.directions(True), r"k must be an int from 1 to the latent size 8, got True"),
+        (lambda m: m.directions(2.0), r"k must be an int from 1 to the latent size 8, got 2.0"),
+        (lambda m: m.directions(2, method="pca"), r"method must be 'sefa' \(closed-form factorisation\), got 'pca'"),
+    ],
+)
+def test_sefa_bad_input(call, message, tiny_mnist):
+    with pytest.raises(ganzoo.GanzooError, match=message):
+        call(tiny_mnist)
+
+
+def test_sefa_refuses_a_generator_without_a_linear_first_layer(tmp_path):
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "dcgan"))
+    m.generator = torch.nn.Sequential(torch.nn.Identity())
+    with pytest.raises(ganzoo.GanzooError, match=r"SeFa directions need a generator whose first layer is a linear map"):
+        m.directions(2)
+
+
+def test_cli_directions(tmp_path, capsys):
+    from PIL import Image
+
+    folder = make_tiny_folder(tmp_path / "m", "dcgan")
+    assert (
+        cli(["directions", str(folder), "-k", "3", "--steps", "5", "--seed", "2", "-o", str(tmp_path / "d.png")]) == 0
+    )
+    assert Image.open(tmp_path / "d.png").size == (5 * 30 + 2, 3 * 30 + 2)  # rows: directions; columns: steps
+    assert "3 sefa direction(s)" in capsys.readouterr().out
+    cond = make_tiny_folder(tmp_path / "c", "cgan")
+    assert cli(["directions", str(cond), "--labels", "Sneaker", "-o", str(tmp_path / "c.png")]) == 0
+    for args, message in (
+        (["-k", "0"], "-k must be >= 1, got 0"),
+        (["-k", "9"], "k must be an int from 1 to the latent"),
+        (["--distance", "nan"], "--distance must be a finite number > 0, got nan"),
+        (["--distance", "-1"], "--distance must be a finite number > 0, got -1"),
+        (["--steps", "1"], "--steps must be >= 2, got 1"),
+        (["--labels", "3"], "is unconditional: drop --labels"),
+    ):
+        assert cli(["directions", str(folder), *args, "-o", str(tmp_path / "x.png")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and "Traceback" not in err, err
+    assert cli(["directions", str(cond), "-o", str(tmp_path / "x.png")]) == 2
+    assert "is conditional: give --labels" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

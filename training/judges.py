@@ -165,4 +165,7 @@ def judge_meta(dataset: str, arch: str) -> dict:
 @torch.inference_mode()
 def predict(net: nn.Module, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
     """Predicted classes (N,) for images in [0, 1] (N, C, H, W), on the CPU."""
-    return torch.cat([net(images[i : i + batch].float().cpu()).argmax(1) for i in range(0, len(images), batch)])
+    return torch.cat(
+        [net(images[i : i + batch].float().cpu()).argmax(1) for i in range(0, len(images), batch)]
+        or [torch.zeros(0, dtype=torch.long)]
+    )

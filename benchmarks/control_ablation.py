@@ -1,0 +1,86 @@
+"""The ablation: variants of steer_latents' and invert's settings, measured by the held-out judges on development
+latents (sample_latent(S, seed=1)) and test images (5000..5000+N-1), not the seeds 0..999 and test images 0..999
+of benchmarks/control.py's report.
+
+    python benchmarks/control_ablation.py --variant before --variant views --seeds 100
+    python benchmarks/control_ablation.py --invert-variant before --images 200
+
+Each variant's numbers go into benchmarks/results/control-ablation.json under its name (with the date, the
+command and the settings); docs/control.md's ablation table is copied from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ganzoo  # noqa: E402
+from control import RESULTS, default_data_root, invert_stats, steer_stats  # noqa: E402
+from training.runlog import atomic_write_text  # noqa: E402
+
+VARIANTS = {
+    "before": dict(views=False, ensemble=False),  # the steer of ganzoo 0.x: one classifier, one view, p >= 0.9
+    "views": dict(views=True, ensemble=False),
+    "ensemble": dict(views=False, ensemble=True),
+    "views+ensemble": dict(views=True, ensemble=True),
+    "views+ensemble-p0.99": dict(views=True, ensemble=True, confidence=0.99),
+    "views+ensemble-p0.97": dict(views=True, ensemble=True, confidence=0.97),
+}
+INVERT_VARIANTS = {
+    "before": dict(),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variant", action="append", choices=VARIANTS, default=[])
+    p.add_argument("--invert-variant", action="append", choices=INVERT_VARIANTS, default=[])
+    p.add_argument("--images", type=int, default=200)
+    p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
+    p.add_argument("--seeds", type=int, default=100)
+    p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--out", default=str(RESULTS / "control-ablation.json"))
+    a = p.parse_args(argv)
+    torch.set_num_threads(1)
+    path = Path(a.out)
+    command = "python benchmarks/control_ablation.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    for variant in a.variant:
+        for name in a.entries:
+            s = steer_stats(ganzoo.load(name), a.seeds, a.batch, latent_seed=1, **VARIANTS[variant])
+            res = json.loads(path.read_text()) if path.exists() else {}
+            res.setdefault(variant, {})[name] = {**s, "date": time.strftime("%Y-%m-%d"), "command": command}
+            atomic_write_text(path, json.dumps(res, indent=2) + "\n")
+            w = s["worst_class"]
+            print(
+                f"{variant:14s} {name:20s} worst class: "
+                + " ".join(f"{j} {v:.1%}" for j, v in w["judges"].items())
+                + f" | all {w['all_judges']:.1%} | steering {w['steering_classifier']:.1%} | "
+                f"change {s['mean_abs_pixel_change']:.3f} | {s['cpu_ms_per_steer']:.0f} ms/steer",
+                flush=True,
+            )
+    for variant in a.invert_variant:
+        for name in a.entries:
+            s = invert_stats(
+                ganzoo.load(name), a.images, a.batch, default_data_root(), first=5000, **INVERT_VARIANTS[variant]
+            )
+            res = json.loads(path.read_text()) if path.exists() else {}
+            res.setdefault("invert:" + variant, {})[name] = {**s, "date": time.strftime("%Y-%m-%d"), "command": command}
+            atomic_write_text(path, json.dumps(res, indent=2) + "\n")
+            print(
+                f"invert:{variant:14s} {name:20s} mse {s['mse']:.4f} | every judge keeps {s['all_judges_keep']:.1%} ("
+                + " ".join(f"{j} {v:.1%}" for j, v in s["judges_keep"].items())
+                + f") | {s['cpu_ms_per_image']:.0f} "
+                "ms/image",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
