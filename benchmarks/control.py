@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ganzoo  # noqa: E402
-from ganzoo.control import class_names, classifier_for, invert, steer_latents  # noqa: E402
+from ganzoo.control import class_names, classifier_for, ensemble_paths, invert, steer_latents  # noqa: E402
+from ganzoo.folder import sha256_file  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
 from training.judges import judge_meta, load_judges, predict  # noqa: E402
 from training.runlog import atomic_write_text  # noqa: E402
@@ -51,23 +52,33 @@ RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "control.md"  # its <!-- control begin/end --> section holds the results
 
 
-def steer_stats(m, seeds: int, batch: int, *, latent_seed: int = 0, **steer_kw) -> dict:
-    """Steer sample_latent(seeds, seed=latent_seed) toward every class; what the judges read at the end."""
+def steer_stats(
+    m, seeds: int, batch: int, *, latent_seed: int = 0, classes=None, previous: dict | None = None, **steer_kw
+) -> dict:
+    """Steer sample_latent(seeds, seed=latent_seed) toward each class of `classes` (default: all); what the
+    judges read at the end. `previous`, a result of the same protocol (seeds, latent seed, settings), keeps the
+    classes it measured that this call does not: a long run goes in pieces of a few classes each."""
     z = m.sample_latent(seeds, seed=latent_seed)
     y = torch.arange(seeds) % m.num_classes if m.conditional else None  # a cGAN holds labels 0, 1, ..., K-1, 0, ...
     start = m.generate(z, y)
     net = classifier_for(m)
     judges = load_judges(m.config["dataset"])
-    per_class, cpu, n = {}, 0.0, 0
-    for c, name in enumerate(class_names(m)):
-        ends, reached = [], []
+    names = class_names(m)
+    members = {p.name: sha256_file(p)[:16] for p in ensemble_paths(m.config["dataset"])}
+    protocol = {"seeds": seeds, "latent_seed": latent_seed, "steer_kwargs": steer_kw, "ensemble_members": members}
+    same = previous is not None and all(previous.get(k) == v for k, v in protocol.items())
+    per_class = dict(previous["per_class"]) if same else {}
+    kept = [name for i, name in enumerate(names) if name in per_class and not (classes is None or i in classes)]
+    for c, name in enumerate(names):
+        if classes is not None and c not in classes and name not in classes:
+            continue
+        ends, reached, cpu = [], [], 0.0
         for i in range(0, seeds, batch):
             t = time.process_time()
             end, done = steer_latents(
                 m, z[i : i + batch], c, labels=None if y is None else y[i : i + batch], **steer_kw
             )
             cpu += time.process_time() - t
-            n += len(end)
             ends.append(end)
             reached.append(done)
         img = m.generate(torch.cat(ends), y)
@@ -80,22 +91,41 @@ def steer_stats(m, seeds: int, batch: int, *, latent_seed: int = 0, **steer_kw) 
             "steering_classifier": float((own == c).float().mean()),
             "reached": float(torch.cat(reached).float().mean()),
             "mean_abs_pixel_change": float((img - start).abs().mean()),
+            "cpu_ms_per_steer": round(1e3 * cpu / seeds, 1),
         }
-    worst = {j: min(v["judges"][j] for v in per_class.values()) for j in judges}
+    per_class = {name: per_class[name] for name in names if name in per_class}  # class order
+    return {**protocol, "per_class": per_class, "kept_from_previous": kept, **summary(per_class, len(names))}
+
+
+def summary(per_class: dict, num_classes: int) -> dict:
+    """The worst class per judge, the mean pixel change and CPU time over the classes measured."""
+    worst = {j: min(v["judges"][j] for v in per_class.values()) for j in next(iter(per_class.values()))["judges"]}
+    mean = lambda key: sum(v[key] for v in per_class.values()) / len(per_class)  # noqa: E731
     return {
-        "seeds": seeds,
-        "latent_seed": latent_seed,
-        "steer_kwargs": steer_kw,
-        "per_class": per_class,
+        "classes_measured": f"{len(per_class)} of {num_classes}",
         "worst_class": {
             "judges": worst,
             "worst_judge": min(worst.values()),
             "all_judges": min(v["all_judges"] for v in per_class.values()),
             "steering_classifier": min(v["steering_classifier"] for v in per_class.values()),
         },
-        "mean_abs_pixel_change": sum(v["mean_abs_pixel_change"] for v in per_class.values()) / len(per_class),
-        "cpu_ms_per_steer": round(1e3 * cpu / n, 1),
+        "mean_abs_pixel_change": mean("mean_abs_pixel_change"),
+        "cpu_ms_per_steer": round(mean("cpu_ms_per_steer"), 1),
     }
+
+
+def judge_reference(dataset: str, data_root) -> dict:
+    """Each judge's accuracy on the real test images, overall and per class: how well a judge can read the
+    class at all (a ceiling for what it can agree with on generated images)."""
+    x, y = load_idx_split(dataset, "test", data_root)
+    x = torch.from_numpy(x.copy()).float().div(255)[:, None]
+    y = torch.from_numpy(y).long()
+    out = {}
+    for j, judge in load_judges(dataset).items():
+        ok = predict(judge, x) == y
+        per = [float(ok[y == c].float().mean()) for c in range(10)]
+        out[j] = {"test_accuracy": float(ok.float().mean()), "worst_class_accuracy": min(per), "per_class": per}
+    return out
 
 
 def invert_stats(m, images: int, batch: int, data_root, *, first: int = 0, **invert_kw) -> dict:
@@ -174,10 +204,14 @@ def pct(v: float) -> str:
 def markdown(res: dict) -> str:
     lines = [
         f"On {res['cpu']}, torch {res['torch']}; each part's date and command are in "
-        "`benchmarks/results/control.json`. Judges (held-out classifiers in `benchmarks/judges/`, test "
-        "accuracy on real images): "
+        "`benchmarks/results/control.json`. Held-out judges (classifiers in `benchmarks/judges/` that steering "
+        "and inversion never consult), their accuracy on the real test images, overall / in their worst class: "
         + "; ".join(
-            f"{ds}: " + ", ".join(f"{j} {a:.1%}" for j, a in accs.items()) for ds, accs in res["judges"].items()
+            f"{ds}: "
+            + ", ".join(
+                f"{j} {pct(v['test_accuracy'])} / {pct(v['worst_class_accuracy'])}" for j, v in d["judges"].items()
+            )
+            for ds, d in res["judges"].items()
         )
         + ".",
         "",
@@ -188,7 +222,13 @@ def markdown(res: dict) -> str:
         if s:
             w = s["worst_class"]
             lines += [
-                f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class: in the "
+                f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class"
+                + (
+                    ""
+                    if s["classes_measured"].split()[0] == s["classes_measured"].split()[-1]
+                    else f" ({s['classes_measured']} classes measured)"
+                )
+                + ": in the "
                 f"worst class, {pct(w['worst_judge'])} of end points are read as the target by the strictest "
                 f"judge (" + ", ".join(f"{j} {pct(v)}" for j, v in w["judges"].items()) + f"), "
                 f"{pct(w['all_judges'])} by every judge at once, {pct(w['steering_classifier'])} by the steering "
@@ -239,6 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
     p.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
     p.add_argument("--seeds", type=int, default=1000)
+    p.add_argument(
+        "--classes",
+        type=lambda t: [int(c) for c in t.split(",")],
+        help="steer toward these classes only, e.g. 0,1,2 (the others are kept from a previous run of the same "
+        "protocol in the results file): a long run in pieces",
+    )
     p.add_argument("--latent-seed", type=int, default=0, help="steer sample_latent(seeds, seed=this) (default 0)")
     p.add_argument("--images", type=int, default=1000)
     p.add_argument("--batch", type=int, default=250)
@@ -264,10 +310,7 @@ def main(argv: list[str] | None = None) -> None:
     path = Path(a.out)
     res = json.loads(path.read_text()) if path.exists() else {"entries": {}}
     res.update(cpu=cpu_model(), torch=torch.__version__)
-    res["judges"] = {
-        ds: {j: round(judge_meta(ds, j)["test_accuracy"], 4) for j in load_judges(ds)}
-        for ds in ("mnist", "fashion-mnist")
-    }
+    judges = res.setdefault("judges", {})
     stamp = {
         "date": time.strftime("%Y-%m-%d"),
         "threads": a.threads,
@@ -281,8 +324,18 @@ def main(argv: list[str] | None = None) -> None:
     for name in a.entries:
         m = ganzoo.load(name)
         r = res["entries"].setdefault(name, {})
+        ds = m.config["dataset"]
+        if not isinstance(judges.get(ds), dict) or "command" not in judges[ds]:  # each judge read on real images
+            judges[ds] = {
+                "judges": judge_reference(ds, a.data_root),
+                "trained_by": {j: judge_meta(ds, j)["command"] for j in load_judges(ds)},
+                "command": stamp["command"],
+            }
         if "steer" in parts:
-            r["steer"] = {**steer_stats(m, a.seeds, a.batch, latent_seed=a.latent_seed), **stamp}
+            kw = dict(latent_seed=a.latent_seed, classes=a.classes, previous=r.get("steer"))
+            stats = steer_stats(m, a.seeds, a.batch, **kw)
+            pieces = r["steer"].get("pieces", [r["steer"]["command"]]) if stats["kept_from_previous"] else []
+            r["steer"] = {**stats, **stamp, "pieces": [*pieces, stamp["command"]]}
             save()
             print(json.dumps({name: r["steer"]["worst_class"]}), flush=True)
         if "invert" in parts:

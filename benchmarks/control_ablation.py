@@ -32,6 +32,9 @@ VARIANTS = {
     "views+ensemble": dict(views=True, ensemble=True),
     "views+ensemble-p0.99": dict(views=True, ensemble=True, confidence=0.99),
     "views+ensemble-p0.97": dict(views=True, ensemble=True, confidence=0.97),
+    "views+ensemble-p0.99-iters400": dict(views=True, ensemble=True, confidence=0.99, iters=400),
+    "views+ensemble-p0.99-worst": dict(views=True, ensemble=True, confidence=0.99, worst_weight=1.0),
+    "views+ensemble-p0.999": dict(views=True, ensemble=True, confidence=0.999),
 }
 INVERT_VARIANTS = {
     "before": dict(),
@@ -45,6 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--images", type=int, default=200)
     p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
     p.add_argument("--seeds", type=int, default=100)
+    p.add_argument(
+        "--classes",
+        type=lambda t: [int(c) for c in t.split(",")],
+        help="only these target classes, e.g. 2,3,6 (kept beside the others a previous run of the variant measured)",
+    )
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--out", default=str(RESULTS / "control-ablation.json"))
     a = p.parse_args(argv)
@@ -53,15 +61,25 @@ def main(argv: list[str] | None = None) -> None:
     command = "python benchmarks/control_ablation.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for variant in a.variant:
         for name in a.entries:
-            s = steer_stats(ganzoo.load(name), a.seeds, a.batch, latent_seed=1, **VARIANTS[variant])
             res = json.loads(path.read_text()) if path.exists() else {}
+            prev = res.get(variant, {}).get(name)
+            s = steer_stats(
+                ganzoo.load(name),
+                a.seeds,
+                a.batch,
+                latent_seed=1,
+                classes=a.classes,
+                previous=prev,
+                **VARIANTS[variant],
+            )
             res.setdefault(variant, {})[name] = {**s, "date": time.strftime("%Y-%m-%d"), "command": command}
             atomic_write_text(path, json.dumps(res, indent=2) + "\n")
             w = s["worst_class"]
             print(
                 f"{variant:14s} {name:20s} worst class: "
                 + " ".join(f"{j} {v:.1%}" for j, v in w["judges"].items())
-                + f" | all {w['all_judges']:.1%} | steering {w['steering_classifier']:.1%} | "
+                + f" ({s['classes_measured']} classes) | all {w['all_judges']:.1%}"
+                + f" | steering {w['steering_classifier']:.1%} | "
                 f"change {s['mean_abs_pixel_change']:.3f} | {s['cpu_ms_per_steer']:.0f} ms/steer",
                 flush=True,
             )

@@ -1,4 +1,5 @@
-"""The `ganzoo` command line: list, info, sample, eval, export, publish, card, train, steer, invert, mix."""
+"""The `ganzoo` command line: list, info, sample, eval, export, publish, card, train, steer, invert, mix,
+directions."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "steer": (TORCH,),
     "invert": (TORCH,),
     "mix": (TORCH,),
+    "directions": (TORCH,),
     "eval": (TORCH,),
     "export": (("torch", "onnx"), ("onnx", "onnx"), ("onnxruntime", "onnx"), ("onnxscript", "onnx")),
     "publish": (TORCH, HUB),
@@ -326,14 +328,19 @@ def cmd_directions(a) -> None:
     out = output_path(a.output, IMAGE_EXTS, "a directions grid")
     m = load(a.name, device=a.device, revision=a.revision)
     labels = _model_labels(m, a.labels, "the label held while z moves")
-    d = m.directions(a.k, method=a.method)
+    d = m.directions(a.k, method=a.method)  # checks k and the method before any image is made
+    m.check_memory(a.k * a.steps, f"{a.k} direction(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps)
+    space = "w" if m.has_w_space else "z"  # a style-based model's directions live in W
     z = m.sample_latent(1, seed=a.seed)
+    if space == "w":
+        with torch.inference_mode():
+            z = m.generator.mapping(z.to(d.device))
     t = torch.linspace(-a.distance, a.distance, a.steps, device=d.device)
-    grid = (z + t[None, :, None] * d[:, None, :]).reshape(-1, m.latent_dim)  # row i: z + t * d[i]
-    m.save_grid(m.generate(grid, labels), out, nrow=a.steps)
+    grid = (z.to(d.device) + t[None, :, None] * d[:, None, :]).reshape(-1, d.shape[1])  # row i: z + t * d[i]
+    m.save_grid(m.generate(grid, labels, space=space), out, nrow=a.steps)
     print(
-        f"wrote {a.k} {a.method} direction(s) (rows) x {a.steps} steps from -{a.distance:g} to +{a.distance:g} "
-        f"around seed {a.seed} to {out}"
+        f"wrote {plural(a.k, a.method + ' direction')} (rows) x {a.steps} steps in {space.upper()} from "
+        f"-{a.distance:g} to +{a.distance:g} around seed {a.seed} to {out}"
     )
 
 

@@ -184,8 +184,8 @@ class _Criterion:
     latents that the step's views already agree on.
     """
 
-    def __init__(self, nets, target: int, views, confidence: float, per_step: int = 2):
-        self.nets, self.target, self.confidence = nets, target, confidence
+    def __init__(self, nets, target: int, views, confidence: float, per_step: int = 2, worst_weight: float = 0.0):
+        self.nets, self.target, self.confidence, self.worst_weight = nets, target, confidence, worst_weight
         self.views, self.per_step = (list(views) if views else [(0, 1, 0, 0)]), per_step
 
     def _ok(self, x: torch.Tensor, views) -> tuple[torch.Tensor, torch.Tensor]:
@@ -210,7 +210,10 @@ class _Criterion:
             idx = ok.nonzero().flatten()
             with torch.no_grad():
                 ok[idx] = self._ok(x[idx].detach(), rest)[1]
-        return -logp.mean(0), ok
+        loss = -logp.mean(0)
+        if self.worst_weight:  # also the reading (classifier, view) that is least sure of the target
+            loss = loss + self.worst_weight * -logp.min(0).values
+        return loss, ok
 
 
 def steer_latents(
@@ -228,6 +231,7 @@ def steer_latents(
     ensemble: bool = True,
     anchors: int = 2000,
     anchor_mix: float = 0.5,
+    worst_weight: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
@@ -240,13 +244,14 @@ def steer_latents(
     classifier (a 1 that becomes a thin 0-ish loop, never a 0): such latents restart `anchor_mix` of the
     way toward their nearest *anchor*, the closest of `anchors` seeded samples that already meet the
     criterion, and descend again (the distance penalty still measured from the start); if that fails
-    too, they end on the anchor itself. `anchors=0` turns the restarts off.
+    too, they end on the anchor itself. `anchors=0` turns the restarts off. `worst_weight` adds the loss of the
+    least convinced reading (classifier and view) to the mean.
     """
     nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
     z0 = _check_latents(model, z)
     y = model.labels_tensor(labels, len(z0))
-    crit = _Criterion(nets, target, VIEWS if views else None, confidence)
+    crit = _Criterion(nets, target, VIEWS if views else None, confidence, worst_weight=worst_weight)
     kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight)
     end, done = _descend(model, crit, z0, z0, y, **kw)
     if anchors and not bool(done.all()):
@@ -559,28 +564,38 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
 
 
 def first_layer_map(model) -> torch.Tensor:
-    """The linear map A (out, latent_dim) from z to the generator's first hidden layer, before its nonlinearity.
+    """The linear map A (out, d) from the latent the directions live in to the generator's first hidden layer(s),
+    before any nonlinearity.
 
     DCGAN-style generators: the first ConvTranspose2d, weight (latent, C, k, k) read as (C*k*k, latent), times
     its BatchNorm's eval-mode scale gamma / sqrt(var + eps) per channel (BatchNorm in eval mode is linear too,
-    and a channel it shrinks matters less). MLP generators: the first Linear. A conditional generator's first
-    layer also reads the label embedding: only z's columns are kept.
+    and a channel it shrinks matters less). MLP generators and the VAE's decoder: the first Linear. A
+    conditional generator's first layer also reads the label embedding: only z's columns are kept.
+    Style-based generators (StyleGAN2): every modulated convolution's style affine map of w, stacked, each
+    scaled to unit Frobenius norm (so that no layer dominates by its width): A is (sum of Cin, w_dim), and the
+    directions live in W (SeFa's StyleGAN form).
     """
     from .models.cgan import CBNBody, CGANGenerator
     from .models.dcgan import DCGANGenerator
     from .models.gan import GANGenerator
+    from .models.stylegan2 import StyleGAN2Generator
+    from .models.vae import VAEGenerator
 
     g = model.generator.body if isinstance(model.generator, CGANGenerator) else model.generator
+    if isinstance(g, StyleGAN2Generator):
+        maps = [c.affine.weight.detach().double() * c.affine.w_gain for c in g.synthesis.convs]  # (Cin, w_dim)
+        return torch.cat([m / m.norm() for m in maps])
     if isinstance(g, DCGANGenerator):
         conv, norm = g.net[0], g.net[1]
     elif isinstance(g, CBNBody):
         conv, norm = g.convs[0], None  # its BatchNorm's gain is per class: the label's business, not z's
-    elif isinstance(g, GANGenerator):
-        conv, norm = g.net[0], None  # Linear, then LeakyReLU (no BatchNorm right after the noise)
+    elif isinstance(g, (GANGenerator, VAEGenerator)):
+        conv, norm = g.net[0], None  # Linear, then an activation (no BatchNorm right after the noise)
     else:
         raise GanzooError(
-            f"SeFa directions need a generator whose first layer is a linear map of z (DCGAN-style or "
-            f"MLP); {model.architecture!r} ({type(model.generator).__name__}) is not one"
+            f"SeFa directions need a generator whose first layer is a linear map of z (DCGAN-style, MLP, VAE "
+            f"decoder) or a style-based one; {escaped(model.architecture)!r} ({type(model.generator).__name__}) "
+            "is neither"
         )
     w = conv.weight.detach().double()
     if isinstance(conv, nn.Linear):
@@ -597,17 +612,21 @@ def first_layer_map(model) -> torch.Tensor:
 
 
 def directions(model, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
-    """k orthonormal latent directions (k, latent_dim) found without data or a classifier.
+    """k orthonormal latent directions (k, d) found without data or a classifier, strongest first.
 
     method="sefa" (Shen & Zhou 2021, closed-form factorisation): the eigenvectors of A^T A, A the generator's
-    first layer as a map of z (`first_layer_map`), by decreasing eigenvalue: the directions that layer
-    stretches most, which move the image most. Deterministic: each vector's largest entry is made positive.
+    first layer as a linear map (`first_layer_map`), by decreasing eigenvalue: the directions that layer
+    stretches most, which move the image most. d is latent_dim (z), or w_dim for a style-based generator, whose
+    directions live in W: `generate(w + t * dirs[0], space="w")`. Deterministic: each vector's largest entry
+    is made positive.
     """
     if method != "sefa":
-        raise GanzooError(f"method must be 'sefa' (closed-form factorisation), got {method!r}")
-    d = model.latent_dim
+        raise GanzooError(f"method must be 'sefa' (closed-form factorisation), got {escaped(repr(method))}")
+    w_space = model.has_w_space
+    d = model.generator.w_dim if w_space else model.latent_dim
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d:
-        raise GanzooError(f"k must be an int from 1 to the latent size {d}, got {k!r}")
+        size = f"W size {d}" if w_space else f"latent size {d}"
+        raise GanzooError(f"k must be an int from 1 to the {size}, got {escaped(repr(k))}")
     a = first_layer_map(model)
     vals, vecs = torch.linalg.eigh(a.T @ a)  # ascending, orthonormal columns
     vecs = vecs[:, vals.argsort(descending=True)[:k]].T  # (k, d)

@@ -47,7 +47,8 @@ def test_steered_latents_stop_once_the_target_is_reached(tiny_mnist):
     z = m.sample_latent(8, seed=1)
     start_pred = classifier_for(m)(m.generate(z))[1].argmax(1)
     c = int(start_pred[0])  # latent 0 already shows class c
-    end, done = steer_latents(m, z, c, confidence=0.0, iters=20)
+    # one classifier, one view: the criterion latent 0 already meets (views and the ensemble would be stricter)
+    end, done = steer_latents(m, z, c, confidence=0.0, iters=20, views=False, ensemble=False)
     assert bool(done[0]) and torch.equal(end[0], z[0])  # nothing to do: it does not move
 
 
@@ -238,21 +239,34 @@ def test_ganzoo_cannot_load_the_judges():
 
 
 # -- SeFa ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("arch", ["dcgan", "gan", "cgan", "wgan"])
+@pytest.mark.parametrize("arch", ["dcgan", "gan", "cgan", "wgan", "vae", "stylegan2"])
 def test_sefa_directions_are_orthonormal_sorted_and_deterministic(arch, tmp_path):
     from ganzoo.control import first_layer_map
 
     m = ganzoo.load(make_tiny_folder(tmp_path / arch, arch, seed=1))
+    size = m.generator.w_dim if arch == "stylegan2" else m.latent_dim  # a style-based model's live in W
     d = m.directions(5)
-    assert d.shape == (5, m.latent_dim) and d.dtype == torch.float32
+    assert d.shape == (5, size) and d.dtype == torch.float32
     assert torch.allclose(d @ d.T, torch.eye(5), atol=1e-5)
     stretch = (first_layer_map(m).float() @ d.T).norm(dim=0)  # how much the first layer stretches each one
     assert (stretch.diff() <= 1e-5).all(), stretch
     again = ganzoo.load(make_tiny_folder(tmp_path / "again", arch, seed=1)).directions(5)
     assert torch.equal(d, again)
     assert torch.equal(m.directions(3), d[:3])
-    full = m.directions(m.latent_dim)  # all of them: an orthonormal basis
-    assert torch.allclose(full @ full.T, torch.eye(m.latent_dim), atol=1e-5)
+    full = m.directions(size)  # all of them: an orthonormal basis
+    assert torch.allclose(full @ full.T, torch.eye(size), atol=1e-5)
+
+
+def test_sefa_on_a_style_based_model_moves_w(tmp_path, capsys):
+    m = ganzoo.load(make_tiny_folder(tmp_path / "s", "stylegan2", seed=1))
+    d = m.directions(2)
+    w = m.generator.mapping(m.sample_latent(4, seed=0))
+    assert not torch.equal(m.generate(w + 3 * d[0], space="w"), m.generate(w, space="w"))
+    with pytest.raises(ganzoo.GanzooError, match=r"k must be an int from 1 to the W size 8, got 9"):
+        m.directions(9)
+    out = tmp_path / "d.png"
+    assert cli(["directions", str(tmp_path / "s"), "-k", "2", "--steps", "3", "-o", str(out)]) == 0
+    assert "2 sefa directions (rows) x 3 steps in W" in capsys.readouterr().out and out.is_file()
 
 
 @pytest.mark.parametrize("name", ["dcgan-mnist", "gan-fashion-mnist"])
@@ -301,7 +315,7 @@ def test_cli_directions(tmp_path, capsys):
         cli(["directions", str(folder), "-k", "3", "--steps", "5", "--seed", "2", "-o", str(tmp_path / "d.png")]) == 0
     )
     assert Image.open(tmp_path / "d.png").size == (5 * 30 + 2, 3 * 30 + 2)  # rows: directions; columns: steps
-    assert "3 sefa direction(s)" in capsys.readouterr().out
+    assert "3 sefa directions (rows) x 5 steps in Z" in capsys.readouterr().out
     cond = make_tiny_folder(tmp_path / "c", "cgan")
     assert cli(["directions", str(cond), "--labels", "Sneaker", "-o", str(tmp_path / "c.png")]) == 0
     for args, message in (

@@ -114,7 +114,8 @@ def random_affine(
     shift: float = 2.5,
     flip: bool = False,
 ) -> torch.Tensor:
-    """Each image of x (B, C, H, W) rotated, scaled, shifted (and mirrored, with flip) by its own small random amount."""
+    """Each image of x (B, C, H, W) rotated, scaled, shifted (and mirrored, with flip) by its own small random
+    amount."""
     b, _, h, w = x.shape
     u = torch.rand(b, 5, generator=g) * 2 - 1
     a = u[:, 0] * math.radians(degrees)
