@@ -37,7 +37,11 @@ VARIANTS = {
     "views+ensemble-p0.999": dict(views=True, ensemble=True, confidence=0.999),
 }
 INVERT_VARIANTS = {
-    "before": dict(),
+    "before": dict(),  # 300 Adam steps from the best of 8 seeded starts, pixels + 0.1 classifier features
+    "steps1000": dict(steps=1000),
+    "starts32": dict(starts=32),
+    "steps1000-starts32": dict(steps=1000, starts=32),
+    "pixels-only": dict(feature_weight=0.0),
 }
 
 

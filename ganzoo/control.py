@@ -226,17 +226,19 @@ def steer_latents(
     lr: float = 0.05,
     distance_weight: float = 0.02,
     prior_weight: float = 0.01,
-    confidence: float = 0.9,
+    confidence: float = 0.99,
     views: bool = True,
     ensemble: bool = True,
     anchors: int = 2000,
     anchor_mix: float = 0.5,
-    worst_weight: float = 0.0,
+    worst_weight: float = 1.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
-    Each latent is optimised with Adam until the classifier gives `toward` probability >= confidence
-    (then it is frozen) or `iters` steps have passed; with `views` (the default) the loss is averaged over,
+    Each latent is optimised with Adam until every steering classifier (with `ensemble`, the default: ganzoo's
+    classifier and the all-conv members of `steering_classifiers`) gives `toward` the top place with probability
+    >= confidence (then it is frozen) or `iters` steps have passed; with `views` (the default) the loss is
+    averaged over,
     and the criterion must hold in, every small shift, rotation and scaling of VIEWS (expectation over
     transformations: a change that only fools the classifier on one exact pixel grid does not count).
     The distance and prior penalties fade linearly to zero over the `iters` steps, so a latent that has not

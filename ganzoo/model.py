@@ -378,9 +378,10 @@ class GANModel:
     def steer(
         self, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels: Labels = None, **kwargs
     ) -> torch.Tensor:
-        """(steps, latent_dim) latents from z (exactly) to one the data set's classifier assigns to class
-        `toward`, moving as little as needed; `generate(path)` draws the morph. A conditional model
-        holds `labels` while z is steered."""
+        """(steps, latent_dim) latents from z (exactly) to one that the data set's steering classifiers (ganzoo's
+        classifier and its ensemble) all assign to class `toward` with p >= 0.99 in every small shift, rotation
+        and scaling, moving as little as needed; `generate(path)` draws the morph. A conditional model holds
+        `labels` while z is steered. Keyword arguments go to ganzoo.control.steer_latents."""
         from .control import steer
 
         return steer(self, z, toward, steps=steps, labels=labels, **kwargs)
@@ -394,7 +395,8 @@ class GANModel:
 
     def directions(self, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
         """(k, latent_dim) orthonormal latent directions that need no classifier, strongest first (SeFa:
-        eigenvectors of the first layer's weights); `generate(z + 3 * d[0])` moves along the first."""
+        eigenvectors of the first layer's weights); `generate(z + 3 * d[0])` moves along the first. A style-based
+        generator's are (k, w_dim), in W: `generate(w + 3 * d[0], space="w")`."""
         from .control import directions
 
         return directions(self, k, method=method)

@@ -32,12 +32,13 @@ def test_steer_path_starts_at_z_and_moves_the_prediction_toward_the_target(tiny_
     # levels off near -16.4, so a start already near that has little room to climb
     zs = m.sample_latent(16, seed=0)
     z = zs[p_class(m, zs, 4).argmin()]
-    path = m.steer(z, 4, steps=6, iters=60)
+    kw = dict(steps=6, iters=60, views=False, ensemble=False, anchors=0)  # the path's geometry: one classifier
+    path = m.steer(z, 4, **kw)
     assert path.shape == (6, m.latent_dim) and torch.equal(path[0], z)
     logp = p_class(m, path, 4).log()
     assert logp[-1] > logp[0] + 1.0 and (logp.diff() > 0).all(), logp  # up along the whole path
-    assert torch.equal(path, m.steer(z, 4, steps=6, iters=60))  # deterministic
-    assert torch.equal(path, m.steer(z, "4", steps=6, iters=60))  # class names work as for labels
+    assert torch.equal(path, m.steer(z, 4, **kw))  # deterministic
+    assert torch.equal(path, m.steer(z, "4", **kw))  # class names work as for labels
 
 
 def test_steered_latents_stop_once_the_target_is_reached(tiny_mnist):
@@ -130,7 +131,7 @@ def test_no_classifier_and_conditional_directions_are_refused(tmp_path):
     c = ganzoo.load(make_tiny_folder(tmp_path / "cgan", "cgan", dataset="mnist"))
     with pytest.raises(ganzoo.GanzooError, match="class_directions is for unconditional models"):
         c.class_directions()
-    path = c.steer(c.sample_latent(1)[0], 3, labels=3, steps=3, iters=3)  # a cGAN holds its label
+    path = c.steer(c.sample_latent(1)[0], 3, labels=3, steps=3, iters=3, anchors=100)  # a cGAN holds its label
     assert path.shape == (3, c.latent_dim)
 
 
@@ -191,13 +192,17 @@ def test_cli_steer_and_invert(tmp_path, capsys):
 def test_steering_moves_the_steering_classifiers_and_a_held_out_judge(tiny_mnist):
     from training.judges import load_judge
 
+    from ganzoo.control import steering_classifiers
+
     m, judge = tiny_mnist, load_judge("mnist", "lenet")
     z = m.sample_latent(6, seed=2)
-    end, _ = steer_latents_(m, z, 3, iters=40)
+    end, _ = steer_latents_(m, z, 3, iters=40, anchors=0)  # the default criterion (views, ensemble), no restarts
+    nets = steering_classifiers(m)
+    assert len(nets) == 3  # ganzoo's classifier and the two all-conv members
     with torch.no_grad():
         before, after = (judge(m.generate(v)).log_softmax(1)[:, 3] for v in (z, end))
-        own = [classifier_for(m)(m.generate(v))[1].log_softmax(1)[:, 3] for v in (z, end)]
-    assert own[1].mean() > own[0].mean() + 1.0, own
+        own = [torch.stack([n(m.generate(v))[1].log_softmax(1)[:, 3] for n in nets]).mean(0) for v in (z, end)]
+    assert own[1].mean() > own[0].mean() + 1.0, own  # the ensemble's mean log p(3), what steering follows
     assert after.mean() > before.mean() + 1.0, (before, after)  # the judge, never consulted, reads more 3 too
 
 
@@ -219,7 +224,7 @@ def test_held_out_judges_are_never_consulted_by_steer_invert_or_directions(tiny_
         monkeypatch.setattr(cls, "forward", refuse)
     m = tiny_mnist
     z = m.sample_latent(1, seed=0)[0]
-    assert m.steer(z, 3, steps=3, iters=3).shape == (3, m.latent_dim)
+    assert m.steer(z, 3, steps=3, iters=3, anchors=100).shape == (3, m.latent_dim)  # the restarts too
     assert m.invert(m.generate(z[None]), steps=2).shape == (1, m.latent_dim)
     assert m.directions(2).shape == (2, m.latent_dim)
 
