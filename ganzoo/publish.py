@@ -29,6 +29,9 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
         source = canonical_name(source)  # zoo names are case-insensitive
     if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load
         folder = zoo_folder(source)  # every bundled file hash-checked
+        if ZOO[source].manifest.get("discriminator_sha256") is None:  # trained without one (the VAE)
+            load_modules(folder)
+            return source, folder, None
         disc = (
             checkout_dir(
                 "zoo_extras",

@@ -142,3 +142,20 @@ def test_half_precision_storage_round_trip(tmp_path):
     z = torch.randn(4, 8)
     assert torch.equal(g16(z), G(z))
     assert not torch.equal(ganzoo.load(half).generate(z), ganzoo.load(full).generate(z))
+
+
+def test_a_family_without_a_discriminator_releases_without_one(tmp_path, zoo_copy, monkeypatch):
+    """The VAE is trained without a discriminator: none is required, kept or hashed."""
+    vae = dataclasses.replace(
+        TINY, name="vae-mnist", version="v9", arch="vae", objective="elbo", model={"latent_dim": 8, "width": 8}
+    )
+    monkeypatch.setitem(rel.VERSIONS, "vae-mnist", {**rel.VERSIONS["vae-mnist"], "v9": vae})
+    run, ev = _run(tmp_path, recipe=vae)
+    import shutil
+
+    shutil.rmtree(run / "model")
+    make_tiny_folder(run / "model", "vae", dataset="mnist")
+    dst = rel.release("vae-mnist", run, "v9", ev)
+    m = json.loads((dst / "manifest.json").read_text())
+    assert m["discriminator_sha256"] is None and not list((tmp_path / "root" / "zoo_extras").iterdir())
+    assert ganzoo.load("vae-mnist", revision="v9").has_encoder

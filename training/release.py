@@ -27,7 +27,7 @@ from pathlib import Path
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.folder import load_modules, sha256_file
 from ganzoo.hub import VERSION_RE
-from ganzoo.registry import MANIFEST, WEIGHTS_DIR, ZOO
+from ganzoo.registry import ARCHITECTURES, MANIFEST, WEIGHTS_DIR, ZOO
 
 from .recipes import VERSIONS
 
@@ -79,7 +79,9 @@ def check_release(name: str, version: str, run: dict, eval_res: dict) -> None:
 def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
     """Write the entry's weights folder and manifest; returns the folder."""
     src = run_dir / "model"
-    for f in (run_dir / "run.json", eval_json, src / "discriminator.safetensors"):
+    has_d = name not in ZOO or ARCHITECTURES[ZOO[name].arch].discriminator is not None  # a VAE has none
+    needed = (run_dir / "run.json", eval_json, *([src / "discriminator.safetensors"] if has_d else []))
+    for f in needed:
         if not f.is_file():
             raise TrainingError(
                 f"{f} is missing: release a finished run (its folder holds run.json and model/) "
@@ -88,7 +90,7 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
     run = json.loads((run_dir / "run.json").read_text())
     eval_res = json.loads(eval_json.read_text())
     check_release(name, version, run, eval_res)
-    load_modules(src, discriminator=True)  # strict check before shipping
+    load_modules(src, discriminator=has_d)  # strict check before shipping
     dst = WEIGHTS_DIR / name
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=WEIGHTS_DIR))  # unique, ours: swapped in whole
     files = [f for f in BUNDLED if (src / f).is_file()]
@@ -103,13 +105,14 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
         "architecture": ZOO[name].arch,
         "dataset": ZOO[name].dataset,
         "files": {f: sha256_file(staging / f) for f in files},
-        "discriminator_sha256": sha256_file(src / "discriminator.safetensors"),
+        "discriminator_sha256": sha256_file(src / "discriminator.safetensors") if has_d else None,
         "recipe": run["recipe"] | {"version": version},
         "training": {k: v for k, v in run.items() if k != "recipe"},
         "evaluation": eval_res,
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    shutil.copy2(src / "discriminator.safetensors", disc)
+    if has_d:
+        shutil.copy2(src / "discriminator.safetensors", disc)
     if dst.exists():  # the previous version stays in git history (and on the Hub under its tag)
         old = Path(tempfile.mkdtemp(prefix=f".{name}-old-", dir=WEIGHTS_DIR))
         os.replace(dst, old / name)
