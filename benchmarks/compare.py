@@ -112,6 +112,72 @@ def table(results: dict, dataset: str, real_sharpness: float) -> str:
     return "\n".join(lines)
 
 
+# Recipe fields that only schedule logging, evaluation, checkpoints, the run's length or the stored precision:
+# a proxy run that differs from an entry's recipe in these alone trained the same network the same way.
+SCHEDULE = {"version", "steps", "eval_every", "log_every", "sample_every", "ckpt_every", "eval_n", "storage"}
+
+
+def same_training(record: dict, recipe, step: int) -> bool:
+    """Did an ablation record's run train exactly `recipe` (schedule fields aside) up to `step`?"""
+    import dataclasses
+
+    from training.recipes import recipe_from_dict
+
+    try:
+        ran = recipe_from_dict(record["full_recipe"])
+    except Exception:  # a record from an older recipe format: not comparable
+        return False
+    a, b = dataclasses.asdict(ran), dataclasses.asdict(recipe)
+    differ = {k for k in a if a[k] != b[k]} - SCHEDULE - {"model", "decay_from"}
+    decay = [d for d in (ran.decay_from, recipe.decay_from) if d]
+    return not differ and ran.model_config() == recipe.model_config() and all(d >= step for d in decay)
+
+
+def equal_cpu(dataset: str, models: dict) -> list[dict]:
+    """Selection FD (training split, 2,000 samples: the metric every run logs) of each family at the CPU time the
+    VAE of this data set trained for, read off the ablation records of runs that trained an entry's current recipe.
+    The published test FDs above come from each entry's full run, which for the GANs was longer."""
+    from training.ablation import HERE, fd_at
+    from training.recipes import RECIPES
+
+    vae = [n for n, m in models.items() if m.has_encoder and n in ganzoo.registry.ZOO]
+    if not vae:
+        return []
+    budget = ganzoo.registry.ZOO[vae[0]].manifest["training"]["cpu_seconds"] / 60
+    rows = []
+    for f in sorted(HERE.glob("*.json")):
+        rec = json.loads(f.read_text())
+        name = rec.get("recipe")
+        if name not in models or name not in RECIPES or ganzoo.registry.ZOO[name].dataset != dataset:
+            continue
+        point = fd_at(rec["curve"], budget)
+        if point is None or not same_training(rec, RECIPES[name], point["step"]):
+            continue
+        rows.append(
+            {"model": name, "record": f.stem, "hardware": rec["hardware"].split(",")[0], "budget_minutes": budget}
+            | point
+        )
+    return rows
+
+
+def cpu_table(rows: list[dict]) -> str:
+    if not rows:
+        return "At equal CPU time: no run record of a current recipe reaches the VAE's budget."
+    lines = [
+        f"At equal CPU time ({rows[0]['budget_minutes']:.1f} CPU-minutes, the VAE's whole run): selection FD "
+        "(training split, 2,000 samples) of runs that trained each entry's current recipe (training/ablation/).",
+        "",
+        "| model | selection FD | at step | CPU-min | processor | record |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: r["fd"]):
+        lines.append(
+            f"| `{r['model']}` | {r['fd']:.1f} | {r['step']:,} | {r['cpu_seconds'] / 60:.1f} | {r['hardware']} | "
+            f"{r['record']} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(
         prog="python benchmarks/compare.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,19 +233,22 @@ def main(argv: list[str] | None = None) -> dict:
         out[dataset] = {
             "real_sharpness": real,
             "models": res,
+            "equal_cpu": equal_cpu(dataset, models),
             "rows": list(models),
             "date": time.strftime("%Y-%m-%d"),
             "torch": torch.__version__,
         }
-        print(f"## {dataset}\n\n{table(res, dataset, real)}\n", flush=True)
+        print(f"## {dataset}\n\n{table(res, dataset, real)}\n\n{cpu_table(out[dataset]['equal_cpu'])}\n", flush=True)
     (RESULTS / "compare.json").write_text(json.dumps(out, indent=1) + "\n")
     if a.update_docs:
         from training.markers import replace_section
 
         body = "\n\n".join(
             f"### {d}\n\nRows of `compare-{d}.png`, top to bottom: {', '.join(r['rows'])}.\n\n"
-            f"{table(r['models'], d, r['real_sharpness'])}\n\n![{d}: one row per model, seed 0]"
-            f"(../benchmarks/results/compare-{d}.png)"
+            f"{table(r['models'], d, r['real_sharpness'])}\n\n{cpu_table(r['equal_cpu'])}\n\n"
+            f"![{d}: one row per model, seed 0](../benchmarks/results/compare-{d}.png)\n\n"
+            f"Closest pairs (each model's 4 samples nearest to a training image, above that image; rows in the "
+            f"order above):\n\n![{d}: closest sample / training image pairs](../benchmarks/results/compare-nn-{d}.png)"
             for d, r in out.items()
         )
         replace_section(DOC, "compare", body)
