@@ -202,7 +202,7 @@ def cmd_sample(a) -> None:
         return _sample_onnx(a, out)
     m = load(a.name, device=a.device, revision=a.revision)
     m.check_memory(a.n, f"{a.n} samples and their grid", grid=True, nrow=a.nrow)
-    imgs = m.sample(a.n, labels=_labels(a.labels), seed=a.seed, truncation=a.truncation)
+    imgs = m.sample(a.n, labels=_labels(a.labels), seed=a.seed, truncation=a.truncation, resolution=a.resolution)
     path = m.save_grid(imgs, out, nrow=a.nrow)
     print(f"wrote {plural(a.n, 'sample')} of {m.source} to {path}")
 
@@ -214,6 +214,7 @@ def _sample_onnx(a, out: Path) -> None:
 
     for flag, given in (
         ("--truncation", a.truncation is not None),
+        ("--resolution", a.resolution is not None),
         ("--revision", a.revision is not None),
         (f"--device {a.device}", a.device != "cpu"),
     ):
@@ -499,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="most models: redraw z entries beyond t > 0; style-based "
         "models: psi in [0, 1], each w pulled toward w_avg",
+    )
+    s.add_argument(
+        "--resolution",
+        type=int,
+        help="progressively grown models (progan-*): draw from the growth stage of this resolution (7, 14, 28)",
     )
     s.add_argument("--nrow", type=positive("--nrow"))
     _load_and_output(s, "samples.png")

@@ -108,6 +108,27 @@ class GANModel:
         return bool(getattr(self.generator, "w_space", False))
 
     @property
+    def resolutions(self) -> tuple[int, ...]:
+        """The resolutions `sample(resolution=...)` draws from: a progressively grown generator's stages (ProGAN:
+        7, 14, 28), else only the image size."""
+        return tuple(getattr(self.generator, "resolutions", (self.image_shape[1],)))
+
+    def check_resolution(self, resolution) -> int:
+        """`resolution` if the generator has that stage, else an error saying which it has."""
+        res = self.resolutions
+        if len(res) == 1:
+            raise GanzooError(
+                f"resolution= needs a progressively grown generator (progan-*); {self.source or self.architecture} "
+                f"({self.architecture}) draws {res[0]}x{res[0]} images only: leave resolution out"
+            )
+        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution not in res:
+            raise GanzooError(
+                f"resolution must be one of {', '.join(map(str, res))} (the generator's growth stages), "
+                f"got {resolution!r}"
+            )
+        return resolution
+
+    @property
     def device(self) -> torch.device:
         return next(self.generator.parameters()).device
 
@@ -294,16 +315,25 @@ class GANModel:
 
     @torch.inference_mode()
     def generate(
-        self, z: torch.Tensor, labels: Labels = None, *, space: str = "z", truncation: float | None = None
+        self,
+        z: torch.Tensor,
+        labels: Labels = None,
+        *,
+        space: str = "z",
+        truncation: float | None = None,
+        resolution: int | None = None,
     ) -> torch.Tensor:
         """Images in [0, 1] (N, C, H, W) for latents z (N, latent_dim), made CHUNK at a time.
 
         A style-based generator also takes latents in W: `space="w"` (N, w_dim) or `"w+"` (N, num_ws, w_dim)
-        (what `invert(..., space=...)` returns), and `truncation` psi in [0, 1] (see `sample`)."""
+        (what `invert(..., space=...)` returns), and `truncation` psi in [0, 1] (see `sample`). A progressively
+        grown generator draws from one of its stages with `resolution` (see `sample`)."""
         shape = self.latent_shape(space)
         kw = {} if space == "z" else {"space": space}
         if truncation is not None:
             kw["truncation"] = self.check_psi(truncation)
+        if resolution is not None:
+            kw["resolution"] = self.check_resolution(resolution)
         name = "z" if space == "z" else "w"
         if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
             got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
@@ -337,7 +367,13 @@ class GANModel:
         return out
 
     def sample(
-        self, n: int, *, labels: Labels = None, seed: int | None = None, truncation: float | None = None
+        self,
+        n: int,
+        *,
+        labels: Labels = None,
+        seed: int | None = None,
+        truncation: float | None = None,
+        resolution: int | None = None,
     ) -> torch.Tensor:
         """n images (n, C, H, W) in [0, 1]. The same seed gives the same images on every call.
 
@@ -345,15 +381,22 @@ class GANModel:
         truncate z: entries with |z| > t are redrawn (t > 0; see `sample_latent`). A style-based generator
         (StyleGAN2, `has_w_space`) truncates in W instead: psi in [0, 1] moves each sample's w toward the
         average w_avg, w_avg + psi (w - w_avg), so psi = 1 changes nothing and psi = 0 draws w_avg's image
-        for every z. Its z stays untruncated (`sample_latent(n, truncation=t)` still truncates z)."""
+        for every z. Its z stays untruncated (`sample_latent(n, truncation=t)` still truncates z).
+
+        `resolution` (progressively grown generators, ProGAN: 7, 14 or 28; see `resolutions`) draws the same
+        latents through the generator's stage of that resolution, without its later layers; the images come
+        back at the full size, nearest-upsampled (each 7x7 pixel a 4x4 block), so grids of every stage line up.
+        `images[..., ::k, ::k]` with k = 28 // resolution gives the stage's own r x r images exactly."""
         n = check_n(n)
+        if resolution is not None:
+            self.check_resolution(resolution)
         c, h, w = self.image_shape
         self.check_memory(n, f"{n} images of {c}x{h}x{w}")
         y = self.labels_tensor(labels, n)  # validate before drawing
         if truncation is not None and self.has_w_space:
             psi = self.check_psi(truncation)
-            return self.generate(self.sample_latent(n, seed=seed), y, truncation=psi)
-        return self.generate(self.sample_latent(n, seed=seed, truncation=truncation), y)
+            return self.generate(self.sample_latent(n, seed=seed), y, truncation=psi, resolution=resolution)
+        return self.generate(self.sample_latent(n, seed=seed, truncation=truncation), y, resolution=resolution)
 
     def mix(self, z_rows, z_cols, *, crossover: int, truncation: float | None = None) -> torch.Tensor:
         """Style mixing (style-based generators): images (R, C, channels, H, W) where image (i, j) takes the

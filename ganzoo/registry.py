@@ -123,6 +123,24 @@ ARCHITECTURES: dict[str, Architecture] = {
             "StyleGAN2Generator",
             "StyleGAN2Discriminator",
         ),
+        _arch(
+            "progan",
+            "Karras et al. 2018, Progressive Growing of GANs for Improved Quality, Stability, and Variation",
+            False,
+            "progan",
+            "ProGANConfig",
+            "ProGANGenerator",
+            "ProGANDiscriminator",
+        ),
+        _arch(
+            "biggan",
+            "Brock et al. 2019, Large Scale GAN Training for High Fidelity Natural Image Synthesis",
+            True,
+            "biggan",
+            "BigGANConfig",
+            "BigGANGenerator",
+            "BigGANDiscriminator",
+        ),
     ]
 }
 

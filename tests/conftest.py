@@ -31,6 +31,15 @@ TINY = {
     "wgan-gp": {"latent_dim": 8, "g_width": 8, "d_width": 8},
     "vae": {"latent_dim": 8, "width": 8, "hidden": 32},
     "stylegan2": {"latent_dim": 8, "w_dim": 8, "g_widths": (8, 8, 4), "d_widths": (4, 8, 8)},
+    "progan": {"latent_dim": 8, "g_widths": (8, 8, 8), "d_widths": (4, 8, 8), "stable_steps": 2, "fade_steps": 2},
+    "biggan": {
+        "latent_dim": 8,
+        "g_widths": (8, 8, 4),
+        "d_widths": (4, 8, 8),
+        "embed_dim": 4,
+        "attention": 14,
+        "num_classes": 10,
+    },
 }
 FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
@@ -46,6 +55,12 @@ def make_tiny_folder(path: Path, arch: str, seed: int = 0, dataset: str = "fashi
             m.running_var.uniform_(0.9, 1.1)
     if hasattr(G, "w_avg"):  # StyleGAN2: a w_avg away from its initial zeros, so truncation tests see it
         G.w_avg.normal_()
+    if hasattr(G, "at_step"):  # ProGAN: fully grown, as a finished run
+        G.at_step(10**6)
+        D.at_step(10**6)
+    for m in G.modules():  # BigGAN: self-attention's gate away from its initial 0, so its layers count
+        if hasattr(m, "gamma"):
+            torch.nn.init.constant_(m.gamma, 0.5)
     return save_folder(path, arch, cfg, G, D, dataset=dataset, class_names=FASHION)
 
 

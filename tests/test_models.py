@@ -60,8 +60,8 @@ def test_properties(tiny):
     m = ganzoo.load(folder)
     assert m.latent_dim == 8 and m.image_shape == (1, 28, 28) and m.architecture == arch
     assert m.conditional == ARCHITECTURES[arch].conditional
-    assert m.num_classes == (10 if arch == "cgan" else 0)
-    assert m.class_names == ([] if arch != "cgan" else m.config["class_names"])
+    assert m.num_classes == (10 if ARCHITECTURES[arch].conditional else 0)
+    assert m.class_names == (m.config["class_names"] if ARCHITECTURES[arch].conditional else [])
 
 
 def test_interpolate(tiny):

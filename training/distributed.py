@@ -42,7 +42,9 @@ def wrap_ddp(G: nn.Module, D: nn.Module | None, device: torch.device) -> tuple[n
             m = nn.SyncBatchNorm.convert_sync_batchnorm(m)
         # broadcast_buffers=False: D runs twice (real, fake) per step; re-broadcasting its
         # BatchNorm buffers between the calls would modify tensors autograd still needs.
-        return DDP(m, device_ids=ids, broadcast_buffers=False)
+        # a network whose layers sit out some steps (ProGAN before it has grown) declares it
+        unused = bool(getattr(m, "ddp_find_unused_parameters", False))
+        return DDP(m, device_ids=ids, broadcast_buffers=False, find_unused_parameters=unused)
 
     return wrap(G), (wrap(D) if D is not None else None)
 

@@ -194,6 +194,63 @@ class WassersteinGP(Objective):
         return -D(fake, y).mean()
 
 
+def shown_reals(D: nn.Module, real: torch.Tensor) -> torch.Tensor:
+    """Real images as a discriminator asks to see them (`show_reals`, declared by a growing D: ProGAN's reals at
+    its current resolution), or as they are."""
+    show = getattr(getattr(D, "module", D), "show_reals", None)
+    return show(real) if show is not None else real
+
+
+class WassersteinGPDrift(WassersteinGP):
+    """ProGAN's loss (Karras et al. 2018, appendix A.1): WGAN-GP plus a small drift term epsilon * E[D(x)^2] on
+    the real scores, which keeps the critic's output from drifting far from zero (the paper's epsilon 0.001).
+    Reals are shown as the critic asks (`show_reals`: at the growing networks' current resolution)."""
+
+    log_fields = (*Objective.log_fields[:7], "drift", *Objective.log_fields[7:])  # after gp
+
+    def __init__(self, gp_weight: float = 10.0, gp_every: int = 1, drift: float = 0.001):
+        super().__init__(gp_weight, gp_every)
+        self.name, self.drift = "wgan-gp-drift", drift
+
+    def d_loss(self, D, real, fake, y, rng, d_iter=0):
+        real = shown_reals(D, real)
+        b = real.shape[0]
+        lazy = d_iter % self.gp_every != 0
+        if lazy:
+            out = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y]))
+        else:
+            eps = torch.rand(b, 1, 1, 1, generator=rng).to(real.device)
+            x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            out = D(torch.cat([real, fake, x_hat]), None if y is None else torch.cat([y, y, y]))
+        sr, sf = out[:b], out[b : 2 * b]
+        dr, df = sr.mean(), sf.mean()
+        drift = sr.square().mean()
+        loss = df - dr + self.drift * drift
+        stats = {**_wasserstein_stats(dr, df), "drift": drift.item()}
+        if not lazy:
+            (grad,) = torch.autograd.grad(out[2 * b :].sum(), x_hat, create_graph=True)
+            gp = (grad.flatten(1).norm(dim=1) - 1).square().mean()
+            loss = loss + self.gp_weight * self.gp_every * gp
+            stats["gp"] = gp.item()
+        return loss, stats
+
+
+class Hinge(Objective):
+    """The hinge loss (Lim & Ye 2017; Miyato et al. 2018; BigGAN's): D minimises E[relu(1 - D(x))] +
+    E[relu(1 + D(G(z)))], G minimises -E[D(G(z))]. d_real / d_fake log the mean raw scores."""
+
+    def __init__(self):
+        super().__init__("hinge")
+
+    def d_loss(self, D, real, fake, y, rng, d_iter=0):
+        dr, df = D(real, y), D(fake, y)
+        loss = F.relu(1 - dr).mean() + F.relu(1 + df).mean()
+        return loss, {"d_real": dr.mean().item(), "d_fake": df.mean().item()}
+
+    def g_loss(self, D, fake, y, real=None):
+        return -D(fake, y).mean()
+
+
 class ELBO(Objective):
     """The VAE's evidence lower bound (Kingma & Welling 2014), for a generator with `encode` and `logits`.
 
@@ -250,4 +307,10 @@ def make_objective(
         return WassersteinClip(clip, joint)
     if name == "wgan-gp":
         return WassersteinGP(gp_weight, gp_every)
-    raise ValueError(f"unknown objective {name!r}; choose bce, minimax, wgan-clip, wgan-gp or elbo")
+    if name == "wgan-gp-drift":
+        return WassersteinGPDrift(gp_weight, gp_every)
+    if name == "hinge":
+        return Hinge()
+    raise ValueError(
+        f"unknown objective {name!r}; choose bce, minimax, wgan-clip, wgan-gp, wgan-gp-drift, hinge or elbo"
+    )

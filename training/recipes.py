@@ -13,7 +13,7 @@ from typing import Any
 from ganzoo.errors import TrainingError
 from ganzoo.registry import ARCHITECTURES, DATASETS, did_you_mean
 
-OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp", "elbo")
+OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp", "wgan-gp-drift", "hinge", "elbo")
 OPTIMIZERS = ("adam", "rmsprop")
 STORAGE = ("float32", "float16")
 # What --resume may change: the schedule around the optimisation, never the optimisation itself.
@@ -32,7 +32,7 @@ class Recipe:
     arch: str
     dataset: str
     version: str = ""  # the zoo version whose weights this recipe trained ("v3"); "" for a run's own recipe
-    objective: str = "bce"  # bce | minimax | wgan-clip | wgan-gp
+    objective: str = "bce"  # one of OBJECTIVES
     model: dict = field(default_factory=dict)  # architecture config overrides
     steps: int = 5000  # generator updates
     batch_size: int = 64  # global batch: split across ranks under torchrun
@@ -603,6 +603,165 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
         ckpt_every=500,
         subset=0,
         storage="float16",
+    ),
+    # ProGAN v1: NOT YET TRAINED (the starting point for proxy runs). tkarras/progressive_growing_of_gans' CIFAR-10
+    # settings scaled to 28x28: Adam lr 0.001 betas (0, 0.99), WGAN-GP lambda 10 with drift 0.001 (the objective),
+    # one critic step, generator EMA 0.999; widths 128/64/32 (7/14/28), latent 128, minibatch std over 4. Lazy
+    # penalty (every 4th critic update) as the zoo's wgan-gp entries. Growth: STABLE steps at 7x7, a fade of
+    # FADE to 14x14, STABLE at 14x14, a fade of FADE to 28x28, the rest (half the run) at 28x28. Steps: the
+    # 120 CPU-minute budget at the seconds per step measured on this machine (one thread; see the record).
+    Recipe(
+        name="progan-mnist",
+        version="v1",
+        arch="progan",
+        dataset="mnist",
+        objective="wgan-gp-drift",
+        model={
+            "latent_dim": 128,
+            "g_widths": (128, 64, 32),
+            "d_widths": (32, 64, 128),
+            "d_mbstd": 4,
+            "stable_steps": 2000,
+            "fade_steps": 2000,
+        },
+        steps=16000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.001,
+        lr_d=0.001,
+        betas=(0.0, 0.99),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=4,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="progan-fashion-mnist",
+        version="v1",
+        arch="progan",
+        dataset="fashion-mnist",
+        objective="wgan-gp-drift",
+        model={
+            "latent_dim": 128,
+            "g_widths": (128, 64, 32),
+            "d_widths": (32, 64, 128),
+            "d_mbstd": 4,
+            "stable_steps": 2000,
+            "fade_steps": 2000,
+        },
+        steps=16000,
+        batch_size=64,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.001,
+        lr_d=0.001,
+        betas=(0.0, 0.99),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=4,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    # BigGAN v1: NOT YET TRAINED (the starting point for proxy runs). PyTorch-StudioGAN's CIFAR10/BigGAN scaled to
+    # 28x28: hinge loss, lr 2e-4 for both with betas (0.5, 0.999), G EMA; z 96 in three chunks of 32, shared class
+    # embedding 32, widths 128/64/32, self-attention at 14x14 (StudioGAN's at 16x16; whether it pays here is to be
+    # measured), orthogonal regularisation 1e-4 (the paper's; the CIFAR reference scripts use 0). Two D steps per
+    # G step instead of StudioGAN's 5 (CPU budget). Steps: the 120 CPU-minute budget at the measured seconds/step.
+    Recipe(
+        name="biggan-mnist",
+        version="v1",
+        arch="biggan",
+        dataset="mnist",
+        objective="hinge",
+        model={
+            "latent_dim": 96,
+            "g_widths": (128, 64, 32),
+            "d_widths": (32, 64, 128),
+            "embed_dim": 32,
+            "attention": 14,
+            "ortho_reg": 0.0001,
+        },
+        steps=8000,
+        batch_size=64,
+        n_critic=2,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+    Recipe(
+        name="biggan-fashion-mnist",
+        version="v1",
+        arch="biggan",
+        dataset="fashion-mnist",
+        objective="hinge",
+        model={
+            "latent_dim": 96,
+            "g_widths": (128, 64, 32),
+            "d_widths": (32, 64, 128),
+            "embed_dim": 32,
+            "attention": 14,
+            "ortho_reg": 0.0001,
+        },
+        steps=8000,
+        batch_size=64,
+        n_critic=2,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
     ),
 )
 

@@ -306,6 +306,7 @@ class Trainer:
     def train_step(self, log: bool = True) -> dict:
         """One update of the recipe's objective: the objective's own `step` where it has one (the VAE), else the
         adversarial alternation. Gradient norms only when logged."""
+        self.follow_step()
         own = getattr(self.obj, "step", None)
         stats = own(self, log) if own is not None else self.adversarial_step(log)
         if self.ema is not None:  # after every generator update, whichever objective made it
@@ -317,6 +318,14 @@ class Trainer:
                     f"rates (--lr_d, --lr_g), or resume from the last checkpoint ({self.ckpt_path}) with a change."
                 )
         return stats
+
+    def follow_step(self) -> None:
+        """Tell every network that follows the training step (declares `at_step`: ProGAN's growth) which update
+        comes next. A pure function of the step, so a resumed run is where the uninterrupted one was."""
+        for m in (unwrap(self.G), unwrap(self.D), self.ema.module if self.ema is not None else None):
+            at_step = getattr(m, "at_step", None)
+            if at_step is not None:
+                at_step(self.step)
 
     def adversarial_step(self, log: bool = True) -> dict:
         """One generator update after n_critic discriminator updates."""
