@@ -36,8 +36,16 @@ SG2 = [
 ]
 
 
+# ProGAN grows through every stage in the 4 steps (its D and G leave layers unused before); BigGAN's widths
+PG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.stable_steps=1", "--model.fade_steps=1"]
+BG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.embed_dim=4"]
+
+
 def fast(name: str) -> list[str]:
-    return SG2 if name.startswith("stylegan2") else FAST
+    for prefix, args in (("stylegan2", SG2), ("progan", PG), ("biggan", BG)):
+        if name.startswith(prefix):
+            return args
+    return FAST
 
 
 pytestmark = pytest.mark.slow  # multi-process training / Inception at 299x299: minutes
@@ -68,7 +76,9 @@ def _worker(rank: int, world: int, port: int, name: str, out: str, steps: int, r
     dist.destroy_process_group()
 
 
-@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "wgan-mnist", "stylegan2-mnist"])
+@pytest.mark.parametrize(
+    "name", ["dcgan-mnist", "wgan-gp-mnist", "wgan-mnist", "stylegan2-mnist", "progan-mnist", "biggan-mnist"]
+)
 def test_two_process_gloo_ranks_agree_and_resume_single(name, tmp_path, data_root):
     out = str(tmp_path / "ddp")
     mp.spawn(_worker, args=(2, _free_port(), name, out, 4, str(data_root)), nprocs=2, join=True)

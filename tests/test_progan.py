@@ -101,6 +101,16 @@ def test_growth_step_is_saved_with_the_weights(tmp_path):
     assert m.generator.growth() == (1, 0.5)
 
 
+def test_a_damaged_growth_step_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = make_tiny_folder(tmp_path / "m", "progan")
+    state = load_file(folder / "model.safetensors")
+    save_file({**state, "_extra_state": torch.tensor(-3)}, folder / "model.safetensors")
+    with pytest.raises(ganzoo.ModelFolderError, match=re.escape("growth step (_extra_state) must be one int64 >= 0")):
+        ganzoo.load(folder)
+
+
 def test_config_errors():
     with pytest.raises(
         ValueError, match=re.escape("g_widths needs one width per resolution (3 for 28x28), got (8, 8)")

@@ -35,6 +35,11 @@ def small(arch: str) -> list[str]:
         return ["--model.width=8", "--model.hidden=32"]
     if arch == "stylegan2":
         return ["--model.w_dim=8", "--model.g_widths=8,8,4", "--model.d_widths=4,8,8"]
+    if arch == "progan":  # grown to 28x28 by step 4 (1 step at 7x7, 1 fading 14x14 in, ...)
+        widths = ["--model.g_widths=8,8,4", "--model.d_widths=4,8,8"]
+        return [*widths, "--model.stable_steps=1", "--model.fade_steps=1"]
+    if arch == "biggan":
+        return ["--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.embed_dim=4"]
     return (
         ["--model.g_hidden=32,64", "--model.d_hidden=64"]
         if arch == "gan"
@@ -85,6 +90,8 @@ def test_recipe_runs_and_output_loads(name, tmp_path, data_root):
             assert float(x["loss_g"]) == pytest.approx(float(x["recon"]) + float(x["kl"]), rel=1e-5)
         elif r.objective == "bce":
             assert 0 < float(x["d_real"]) < 1 and 0 < float(x["d_fake"]) < 1
+        elif r.objective == "hinge":  # mean raw scores
+            assert math.isfinite(float(x["d_real"])) and math.isfinite(float(x["d_fake"]))
         else:
             assert math.isfinite(float(x["wasserstein"]))
     fd = float(read_log(out / "eval.csv")[0]["fd"])

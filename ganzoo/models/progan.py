@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ModelFolderError
 from .gan import num_upsamples
 from .stylegan2 import EqualConv2d, EqualLinear
 
@@ -128,7 +129,10 @@ class _Grows(nn.Module):
 
     def set_extra_state(self, state) -> None:
         if not isinstance(state, torch.Tensor) or state.dtype != torch.int64 or state.numel() != 1 or state < 0:
-            raise ValueError(f"progan growth step must be one int64 >= 0, got {state!r}")
+            raise ModelFolderError(
+                f"the weights' growth step (_extra_state) must be one int64 >= 0, got {state!r}: the file was "
+                "edited or is damaged. Re-export or re-download the folder."
+            )
         self.growth_step = int(state)
 
 
