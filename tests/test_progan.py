@@ -120,7 +120,10 @@ def test_config_errors():
         make_config("progan", {"fade_steps": 0})
     with pytest.raises(ValueError, match=re.escape("d_mbstd must be 0 (off) or a group size >= 2, got 1")):
         make_config("progan", {"d_mbstd": 1})
-    with pytest.raises(ValueError, match=re.escape("progan is unconditional: num_classes must be 0, got 10")):
+    msg = (
+        "progan is unconditional: its num_classes must be 0, got 10 (the class-conditional architectures: cgan, biggan)"
+    )
+    with pytest.raises(ValueError, match=re.escape(msg)):
         make_config("progan", {"num_classes": 10})
 
 

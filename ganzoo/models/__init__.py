@@ -52,9 +52,10 @@ def make_config(arch: str, values: dict[str, Any] | None = None):
             raise ValueError(f"{arch} config key {k!r} must be {_kind(like)}, got {_short(v)}")
     if not get_architecture(arch).conditional and values.get("num_classes", 0) != 0:
         # the networks would ignore labels while the model claimed to take them
+        conditional = [a.name for a in ARCHITECTURES.values() if a.conditional]
         raise ValueError(
             f"{arch} is unconditional: its num_classes must be 0, got {values['num_classes']!r} "
-            "(cgan is the class-conditional architecture)"
+            f"(the class-conditional architectures: {', '.join(conditional)})"
         )
     return cls(**values)
 
