@@ -41,7 +41,8 @@ def load(
     tag or commit (checked with git's ref-name rules). `cache_dir` and `token` go to the Hub download as in
     huggingface_hub. `model.version` says which version was loaded (None for folders without a manifest).
     Weights are loaded strictly, to CPU first, then moved to `device`, in eval mode.
-    Returns a `ganzoo.model.GANModel`.
+    Returns a `ganzoo.model.GANModel`, or for an image-to-image entry (CycleGAN) a `ganzoo.model.TranslationModel`
+    (`translate(images, to=DOMAIN)`; it has no latent to sample).
     """
     import importlib.util
 
@@ -55,9 +56,10 @@ def load(
         )
     from .folder import load_modules
     from .hub import folder_version, resolve
-    from .model import GANModel, resolve_device
+    from .model import GANModel, TranslationModel, resolve_device
 
     dev = resolve_device(device)  # fail before any download
     folder, source = resolve(name_or_path, revision=revision, cache_dir=cache_dir, token=token)
     conf, gen, disc = load_modules(folder, discriminator=discriminator)
-    return GANModel(gen, conf, source=source, folder=folder, discriminator=disc, version=folder_version(folder)).to(dev)
+    cls = TranslationModel if getattr(gen, "translation", False) else GANModel  # CycleGAN: translate, no latent
+    return cls(gen, conf, source=source, folder=folder, discriminator=disc, version=folder_version(folder)).to(dev)

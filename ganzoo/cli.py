@@ -1,5 +1,5 @@
 """The `ganzoo` command line: list, info, sample, eval, export, publish, card, train, steer, invert, mix,
-directions."""
+directions, translate."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
     "invert": (TORCH,),
     "mix": (TORCH,),
     "directions": (TORCH,),
+    "translate": (TORCH,),
     "eval": (TORCH,),
     "export": (("torch", "onnx"), ("onnx", "onnx"), ("onnxruntime", "onnx"), ("onnxscript", "onnx")),
     "publish": (TORCH, HUB),
@@ -158,11 +159,12 @@ def cmd_list(a) -> None:
         return
     wn = max([22, *(len(n) for n in names)])  # columns widen for long names (stylegan2-fashion-mnist)
     wa = max([9, *(len(ZOO[n].arch) + 1 for n in names)])
-    print(f"{'name':<{wn}} {'architecture':<{wa}} {'dataset':<14} {'version':<8} {'weights':<8} hub repo")
+    wd = max([14, *(len(ZOO[n].datasets_text) for n in names)])  # a translation entry shows both domains
+    print(f"{'name':<{wn}} {'architecture':<{wa}} {'dataset':<{wd}} {'version':<8} {'weights':<8} hub repo")
     for n in names:
         e = ZOO[n]
         print(
-            f"{n:<{wn}} {e.arch:<{wa}} {e.dataset:<14} {e.version or '-':<8} "
+            f"{n:<{wn}} {e.arch:<{wa}} {e.datasets_text:<{wd}} {e.version or '-':<8} "
             f"{'bundled' if e.has_weights else '-':<8} {e.hub_repo or 'not published yet'}"
         )
     if not names:
@@ -266,6 +268,10 @@ def cmd_export(a) -> None:
 
     out = output_path(a.output, (".onnx",), "an ONNX export")
     m = load(a.name, revision=a.revision)
+    if hasattr(m, "translate"):  # an image-to-image model: one direction per file
+        return _export_translator(a, m, out)
+    if a.to is not None:
+        raise GanzooError(f"--to is for image-to-image models (cyclegan-*); {escaped(a.name)} generates from z")
     path = m.export_onnx(
         out,
         opset=a.opset,
@@ -283,6 +289,30 @@ def cmd_export(a) -> None:
         f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
         "onnx.checker and onnxruntime against the fp32 torch generator: "
         + ", ".join(f"batch {b}: {kind}|diff| {d:.1e}" for b, d in diffs.items())
+    )
+
+
+def _export_translator(a, m, out: Path) -> None:
+    from .export import verify_translator
+
+    if a.to is None:
+        x, y = m.domains
+        raise GanzooError(f"{escaped(a.name)} translates both ways: give --to {y} or --to {x} (one direction per file)")
+    for flag, given in (
+        ("--uint8", a.uint8),
+        ("--fp16", a.fp16),
+        ("--quantize", a.quantize),
+        ("--space", a.space != "z"),
+        ("--convt", a.convt != DEFAULT_CONVT),
+    ):
+        if given:
+            raise GanzooError(f"{flag} is not available for image-to-image models (fp32 files only): drop it")
+    path = m.export_onnx(out, to=a.to, opset=a.opset, check=False, verbose=a.verbose)
+    diffs = verify_translator(m, path)
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, fp32, {m.other(a.to)} -> {m.check_domain(a.to)}); "
+        "checked with onnx.checker and onnxruntime against torch: "
+        + ", ".join(f"batch {b}: max|diff| {d:.1e}" for b, d in diffs.items())
     )
 
 
@@ -400,6 +430,40 @@ def cmd_mix(a) -> None:
         f"(inputs 0..{a.crossover - 1} of {m.generator.num_ws}) of seed {','.join(map(str, a.rows))}[i], column j "
         f"the fine ones of seed {','.join(map(str, a.cols))}[j]; the sources are along the top and the left"
     )
+
+
+def _translation_model(a, what: str):
+    """The loaded model of `a.name`, which must be a translation model (CycleGAN) for `what`."""
+    from . import load
+    from .model import TranslationModel
+
+    m = load(a.name, device=getattr(a, "device", "cpu"), revision=a.revision)
+    if not isinstance(m, TranslationModel):
+        raise GanzooError(
+            f"{escaped(a.name)} is a {m.architecture} model, which generates images from a latent: {what} is for "
+            "image-to-image models (`ganzoo list 'cyclegan-*' --all`); sample it with `ganzoo sample`"
+        )
+    return m
+
+
+def cmd_translate(a) -> None:
+    import torch
+
+    from .control import open_image
+
+    out = output_path(a.output, IMAGE_EXTS, "a translation grid")
+    m = _translation_model(a, "translate")
+    target = m.check_domain(a.to, "to")  # before the images are read
+    if a.source is not None:
+        m.translate(torch.zeros(0, *m.image_shape), to=target, source=a.source)  # refuses source == to
+    m.check_memory(len(a.images), f"translating {len(a.images)} images and their grid", grid=True)
+    images = [open_image(f, m) for f in a.images]
+    from .control import to_image_tensor
+
+    originals = to_image_tensor(m, images)
+    translated = m.translate(originals, to=target)
+    m.save_grid(torch.cat([originals, translated]), out, nrow=len(images))
+    print(f"wrote {plural(len(images), 'original')} (top) and their {target} translations (bottom) to {out}")
 
 
 def cmd_publish(a) -> None:
@@ -561,6 +625,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--truncation", type=float, help="psi in [0, 1]: pull every w toward w_avg")
     _load_and_output(s, "mix.png")
+    s = sub.add_parser("translate", help="image-to-image models (cyclegan-*): translate images into the other domain")
+    s.add_argument("name")
+    s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
+    s.add_argument("--to", required=True, help="the target domain, e.g. fashion-mnist")
+    s.add_argument("--from", dest="source", help="the images' domain (optional; must be the other one)")
+    _load_and_output(s, "translated.png")
     s = sub.add_parser("eval", help="measure a model (classifier FD, KID, precision/recall, coverage)")
     s.add_argument("name")
     s.add_argument("--n", type=positive("--n", 10), default=10000, help="samples to measure (>= 10)")
@@ -597,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="z",
         help="the file's input: z, or (style-based models) ws, one w per layer, for mixing and truncation in W",
     )
+    s.add_argument("--to", help="image-to-image models (cyclegan-*): the direction to export, by its target domain")
     s.add_argument("--revision")
     s.add_argument(
         "--verbose",
@@ -643,6 +714,7 @@ def main(argv: list[str] | None = None) -> int:
             "invert": cmd_invert,
             "mix": cmd_mix,
             "directions": cmd_directions,
+            "translate": cmd_translate,
         }[a.cmd](a)
         sys.stdout.flush()
     except GanzooError as e:

@@ -306,3 +306,118 @@ def verify_onnx(
                 f"{diff:.2e} > {limit:g} ({rt.precision} file)"
             )
     return diffs
+
+
+class _ExportableTranslator(nn.Module):
+    """One translator of an image-to-image model with the [0, 1] <-> [-1, 1] conversions, so the graph matches
+    `TranslationModel.translate`: images (B, C, H, W) in [0, 1] in, the other domain's images in [0, 1] out."""
+
+    def __init__(self, translator: nn.Module):
+        super().__init__()
+        self.t = translator
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return to_unit_range(self.t(images * 2 - 1))
+
+
+def export_translator(
+    model,
+    path: str | os.PathLike,
+    *,
+    to: str,
+    opset: int = DEFAULT_OPSET,
+    check: bool = True,
+    batch_sizes: tuple[int, ...] = (1, 7, 64),
+    atol: float | None = None,
+    verbose: bool = False,
+) -> Path:
+    """Export one direction of a TranslationModel (the translator into domain `to`) to one self-contained ONNX file
+    and verify it. Input `images`: float32 [batch, C, H, W] in [0, 1] of the other domain, dynamic batch; output
+    `images_out`: float32 [batch, C, H, W] in [0, 1]. Its metadata names both domains (`source_domain`,
+    `target_domain`), for `ganzoo.runtime.OnnxTranslator`. fp32 only (no uint8, fp16 or int8 forms)."""
+    try:
+        import onnx
+    except ImportError:
+        raise MissingDependencyError(f"ONNX export needs onnx and onnxruntime: {pip_install('onnx')}") from None
+    target = model.check_domain(to, "to")
+    source = model.other(target)
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
+    if path.is_dir():
+        raise GanzooError(f"{path} is an existing folder; give a file name such as {path / 'translator.onnx'}")
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, int)
+        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
+    ):
+        raise GanzooError(
+            f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
+            f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}"
+        )
+    import copy
+
+    wrapper = _ExportableTranslator(copy.deepcopy(model.generator.translator(target)).to("cpu")).eval()
+    x = torch.rand(2, *model.image_shape)
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    with _quiet(verbose):
+        prog = torch.onnx.export(
+            wrapper,
+            (x,),
+            None,
+            input_names=["images"],
+            output_names=["images_out"],
+            verbose=verbose,
+            opset_version=opset,
+            dynamo=True,
+            dynamic_shapes=({0: batch},),
+            external_data=False,
+        )
+    proto = prog.model_proto
+    meta = {
+        "ganzoo_version": model.config.get("ganzoo_version", ""),
+        "source": model.source,
+        "architecture": model.architecture,
+        "task": "translation",
+        "domains": json.dumps(list(model.domains)),
+        "source_domain": source,
+        "target_domain": target,
+        "image_shape": json.dumps(list(model.image_shape)),
+        "output_format": "float32 NCHW [0, 1]",
+        "precision": "fp32",
+        "inputs": f"images: float32 [batch, C, H, W] in [0, 1], {source} images",
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        del proto.metadata_props[:]
+        for k, v in meta.items():
+            proto.metadata_props.add(key=k, value=v)
+        onnx.save_model(proto, str(tmp), save_as_external_data=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
+    if check:
+        verify_translator(model, path, batch_sizes=batch_sizes, atol=atol)
+    return path
+
+
+def verify_translator(model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol: float | None = None) -> dict:
+    """onnx.checker (full check) + onnxruntime vs `model.translate` on seeded images in [0, 1]; returns
+    {batch: max |diff|}, each within atol (default TOLERANCE["fp32"])."""
+    import numpy as np
+    import onnx
+
+    from .runtime import OnnxTranslator
+
+    onnx.checker.check_model(str(path), full_check=True)
+    rt = OnnxTranslator(path)
+    atol = TOLERANCE["fp32"] if atol is None else atol
+    diffs = {}
+    for b in batch_sizes:
+        x = torch.rand(b, *model.image_shape, generator=torch.Generator().manual_seed(b))
+        ref = model.translate(x.to(model.device), to=rt.target_domain).cpu().numpy()
+        diff = float(np.abs(rt.translate(x.numpy()).astype(np.float64) - ref).max())
+        diffs[b] = diff
+        if diff > atol:
+            raise GanzooError(f"ONNX export check failed at batch {b}: max abs difference {diff:.2e} > {atol:g}")
+    return diffs

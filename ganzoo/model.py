@@ -529,9 +529,13 @@ class GANModel:
                 self.discriminator,
                 **meta,
             )
-            self.save_grid(self.sample(64, seed=0), tmp / "samples.png", nrow=8)
+            self._write_preview(tmp / "samples.png")
 
         return atomic_folder(path, build, replace=True)
+
+    def _write_preview(self, path: Path) -> None:
+        """The folder's samples.png: 64 samples of seed 0."""
+        self.save_grid(self.sample(64, seed=0), path, nrow=8)
 
     def push_to_hub(
         self,
@@ -568,6 +572,125 @@ class GANModel:
         from .export import export_onnx
 
         return export_onnx(self, path, **kwargs)
+
+
+# What a translation model (no latent) answers to the latent-space methods of GANModel.
+_NO_LATENT = (
+    "sample",
+    "sample_latent",
+    "generate",
+    "interpolate",
+    "invert",
+    "steer",
+    "class_directions",
+    "mix",
+    "encode",
+    "inference_generator",
+)
+
+
+class TranslationModel(GANModel):
+    """An image-to-image translator between two data sets (CycleGAN): `translate(images, to=DOMAIN)`.
+
+    It has no latent, so there is nothing to sample: `sample`, `generate` and the other latent-space methods of
+    GANModel raise a GanzooError that names `translate`, rather than make images from something the model was
+    never trained on. `domains` are the two data set names (A, B); the generator module holds both directions.
+    """
+
+    @property
+    def domains(self) -> tuple[str, str]:
+        return tuple(self.generator.cfg.domains)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        ver = f" {self.version}" if self.version else ""
+        name = (self.source or self.architecture) + ver
+        return f"TranslationModel({name!r}, domains={' <> '.join(self.domains)}, image={self.image_shape})"
+
+    def _no_latent(self, what: str):
+        a, b = self.domains
+        return GanzooError(
+            f"{what} works in a latent space, and {self.source or self.architecture} has none: it translates "
+            f"images between {a} and {b}. Use model.translate(images, to={b!r}) (or `ganzoo translate NAME "
+            f"IMAGE.png --to {b}`)"
+        )
+
+    def check_domain(self, domain, what: str = "to") -> str:
+        """`domain` as one of `domains` (case-insensitive), or an error naming both."""
+        from .registry import did_you_mean
+
+        if isinstance(domain, str) and domain.lower() in self.domains:
+            return domain.lower()
+        a, b = self.domains
+        raise GanzooError(
+            f"{what}={domain!r} is not a domain of {self.source or self.architecture}, which translates between "
+            f"{a!r} and {b!r}.{did_you_mean(str(domain).lower(), self.domains)}"
+        )
+
+    def other(self, domain: str) -> str:
+        """The domain that is not `domain`."""
+        a, b = self.domains
+        return b if self.check_domain(domain) == a else a
+
+    def check_memory(self, n: int, what: str, *, grid: bool = False, nrow: int | None = None, extra: int = 0, **_):
+        """Refuse translating n images (and a grid of them and their originals) beyond the memory available."""
+        c, h, w = self.image_shape
+        image = c * h * w * 4
+        per = ONNX_WORK_PER_VALUE * c * h * w  # the runtime's bound on a generator's working memory per image
+        total = 2 * n * image + min(n, CHUNK) * per + extra + (4 * n * image if grid else 0)
+        ensure_fits(total, what)
+
+    @torch.inference_mode()
+    def translate(self, images, *, to: str, source: str | None = None) -> torch.Tensor:
+        """Images of domain `to` for images of the other domain: a tensor in [0, 1] (N, C, H, W) or (C, H, W), a
+        PIL image or a list of them (each the model's size). Returns floats in [0, 1], (N, C, H, W), or (C, H, W)
+        for a (C, H, W) tensor. `source` (optional) states the images' domain; it must be the other one."""
+        from .control import to_image_tensor
+
+        target = self.check_domain(to, "to")
+        if source is not None and self.check_domain(source, "source") == target:
+            raise GanzooError(
+                f"source and to are both {target!r}: translation maps one domain to the other "
+                f"({' <> '.join(self.domains)}); for {target} images pass to={self.other(target)!r}"
+            )
+        single = isinstance(images, torch.Tensor) and images.ndim == 3
+        x = to_image_tensor(self, images)
+        c, h, w = self.image_shape
+        self.check_memory(len(x), f"translating {len(x)} images of {c}x{h}x{w}")
+        g = self.generator.translator(target)
+        out = torch.empty_like(x)
+        for i in range(0, len(x), CHUNK):  # bounded working memory for any n
+            out[i : i + CHUNK] = to_unit_range(g(x[i : i + CHUNK] * 2 - 1))
+        return out[0] if single else out
+
+    def _write_preview(self, path: Path) -> None:
+        """A translator has no samples to draw without input images: the folder keeps the samples.png it was
+        loaded with (its training's translation grid), if any."""
+        import shutil
+
+        if self.folder is not None and (Path(self.folder) / "samples.png").is_file():
+            shutil.copyfile(Path(self.folder) / "samples.png", path)
+
+    def export_onnx(self, path: str | os.PathLike, *, to: str | None = None, **kwargs) -> Path:
+        """Export the translator into domain `to` to ONNX (see `ganzoo.export.export_translator`)."""
+        from .export import export_translator
+
+        if to is None:
+            a, b = self.domains
+            raise GanzooError(f"a translation model exports one direction per file: pass to={b!r} or to={a!r}")
+        return export_translator(self, path, to=to, **kwargs)
+
+
+def _refuse(name: str):
+    def method(self, *args, **kwargs):
+        raise self._no_latent(f"{name}()")
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Not for a translation model (no latent): raises a GanzooError naming translate. ({name})"
+    return method
+
+
+for _name in _NO_LATENT:
+    setattr(TranslationModel, _name, _refuse(_name))
 
 
 def _weights(module: nn.Module) -> list[torch.Tensor]:

@@ -50,6 +50,9 @@ class Architecture:
     config: str  # "module:Class" of the config dataclass
     generator: str  # "module:Class"
     discriminator: str | None  # "module:Class"; None for a family trained without one (the VAE)
+    # image-to-image between two data sets, without a latent (CycleGAN): its zoo entries are pairs of data sets
+    # (NAME-A-B), and ganzoo.load gives a TranslationModel (`translate(images, to=...)`) instead of a sampler
+    translation: bool = False
 
     def classes(self) -> tuple[type, type, type | None]:
         """(config, generator, discriminator or None) classes, imported now (this imports torch)."""
@@ -57,9 +60,20 @@ class Architecture:
         return _resolve(self.config), _resolve(self.generator), disc
 
 
-def _arch(name: str, paper: str, conditional: bool, module: str, cfg: str, gen: str, disc: str | None) -> Architecture:
+def _arch(
+    name: str,
+    paper: str,
+    conditional: bool,
+    module: str,
+    cfg: str,
+    gen: str,
+    disc: str | None,
+    translation: bool = False,
+) -> Architecture:
     m = f"ganzoo.models.{module}"
-    return Architecture(name, paper, conditional, f"{m}:{cfg}", f"{m}:{gen}", f"{m}:{disc}" if disc else None)
+    return Architecture(
+        name, paper, conditional, f"{m}:{cfg}", f"{m}:{gen}", f"{m}:{disc}" if disc else None, translation
+    )
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -141,6 +155,17 @@ ARCHITECTURES: dict[str, Architecture] = {
             "BigGANGenerator",
             "BigGANDiscriminator",
         ),
+        # image-to-image translation between two data sets (no latent): entries are pairs, cyclegan-A-B
+        _arch(
+            "cyclegan",
+            "Zhu et al. 2017, Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks",
+            False,
+            "cyclegan",
+            "CycleGANConfig",
+            "CycleGANGenerator",
+            "CycleGANDiscriminator",
+            translation=True,
+        ),
     ]
 }
 
@@ -212,6 +237,17 @@ class ZooEntry:
     name: str
     arch: str
     dataset: str
+    dataset_b: str | None = None  # a translation entry's second domain (dataset is its first)
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The data sets the entry models: one, or a translation entry's two (A, B)."""
+        return (self.dataset, self.dataset_b) if self.dataset_b else (self.dataset,)
+
+    @property
+    def datasets_text(self) -> str:
+        """How listings show the data set(s): "mnist", or "mnist<>fashion-mnist" for a translation entry."""
+        return "<>".join(self.domains)
 
     @property
     def folder(self) -> Path:
@@ -283,9 +319,20 @@ def _read_manifest(path: Path) -> dict | None:
     return m
 
 
-ZOO: dict[str, ZooEntry] = {
-    f"{a}-{d}": ZooEntry(f"{a}-{d}", a, d) for a in ARCHITECTURES for d, ds in DATASETS.items() if ds.zoo
-}
+def _zoo_entries() -> list[ZooEntry]:
+    """Every architecture on every zoo data set; a translation architecture on every pair of them (in the
+    table's order: cyclegan-mnist-fashion-mnist translates both ways, so there is no cyclegan-fashion-mnist-mnist)."""
+    zoo = [d for d, ds in DATASETS.items() if ds.zoo]
+    out = []
+    for a, arch in ARCHITECTURES.items():
+        if arch.translation:
+            out += [ZooEntry(f"{a}-{x}-{y}", a, x, y) for i, x in enumerate(zoo) for y in zoo[i + 1 :]]
+        else:
+            out += [ZooEntry(f"{a}-{d}", a, d) for d in zoo]
+    return out
+
+
+ZOO: dict[str, ZooEntry] = {e.name: e for e in _zoo_entries()}
 
 
 def checkout_dir(sub: str, purpose: str, instead: str = "") -> Path:
@@ -339,6 +386,7 @@ def info(name: str) -> dict:
         "name": e.name,
         "architecture": e.arch,
         "dataset": e.dataset,
+        **({"domains": list(e.domains)} if e.dataset_b else {}),
         "version": e.version,
         "hub_repo": e.hub_repo,
         "bundled_weights": e.has_weights,
@@ -362,6 +410,8 @@ def listing(name: str) -> dict:
         "hub_repo": e.hub_repo,
         "conditional": ARCHITECTURES[e.arch].conditional,
     }
+    if e.dataset_b:
+        out["domains"] = list(e.domains)
     if e.has_weights:
         conf = json.loads((e.folder / "config.json").read_text(encoding="utf-8"))
         out.update({k: conf[k] for k in ("latent_dim", "image_shape", "num_classes", "class_names")})

@@ -426,6 +426,11 @@ class OnnxGenerator:
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise OnnxGeneratorError(f"{path} is not a valid ONNX model ({e})") from e
         meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("task") == "translation":
+            raise OnnxGeneratorError(
+                f"{path} translates images ({meta.get('source_domain')} -> {meta.get('target_domain')}) and has "
+                "no latent to sample: open it with ganzoo.runtime.OnnxTranslator and call translate(images)"
+            )
         if "latent_dim" not in meta:
             raise OnnxGeneratorError(f"{path} has no ganzoo metadata; export it with `ganzoo export`.")
         self.metadata = dict(meta)
@@ -575,3 +580,77 @@ class OnnxGenerator:
         self._ensure_fits(n)  # before the labels and latents are made
         y = self.labels_array(labels, n)
         return self.generate(self.sample_latent(n, seed, truncation), y)
+
+
+def _session(path, providers: Sequence[str] | None, intra_op_threads: int | None):
+    """An onnxruntime session of an exported file, with the runtime's options; clear errors otherwise."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.inter_op_num_threads = 1
+    if intra_op_threads:
+        opts.intra_op_num_threads = intra_op_threads
+    if not os.path.isfile(path):
+        raise OnnxGeneratorError(f"ONNX file {path} not found; export one with `ganzoo export NAME -o {path}`")
+    available = ort.get_available_providers()
+    providers = list(providers) if providers else ["CPUExecutionProvider"]
+    missing = [p for p in providers if p not in available]
+    if missing:
+        raise OnnxGeneratorError(
+            f"onnxruntime providers {missing} are not available here; available: {available}. "
+            "For CUDA install onnxruntime-gpu."
+        )
+    try:
+        return ort.InferenceSession(str(path), opts, providers=providers)
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+        raise OnnxGeneratorError(f"{path} is not a valid ONNX model ({e})") from e
+
+
+class OnnxTranslator:
+    """An exported direction of an image-to-image model (CycleGAN; `ganzoo export NAME --to DOMAIN`):
+
+    tr = OnnxTranslator("to-fashion-mnist.onnx")
+    out = tr.translate(images)   # float32 (N, C, H, W) in [0, 1] of tr.source_domain -> tr.target_domain
+    """
+
+    def __init__(
+        self, path: str | os.PathLike, *, providers: Sequence[str] | None = None, intra_op_threads: int | None = None
+    ):
+        self.session = _session(path, providers, intra_op_threads)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if meta.get("task") != "translation":
+            raise OnnxGeneratorError(
+                f"{path} is not an exported ganzoo translator (no translation metadata); a generator file opens "
+                "with OnnxGenerator, and translators are exported with `ganzoo export NAME --to DOMAIN`"
+            )
+        self.metadata = dict(meta)
+        self.domains = tuple(json.loads(meta["domains"]))
+        self.source_domain, self.target_domain = meta["source_domain"], meta["target_domain"]
+        self.image_shape = tuple(json.loads(meta["image_shape"]))
+
+    def translate(self, images) -> np.ndarray:
+        """Images of target_domain, float32 in [0, 1], for images of source_domain: an array (N, C, H, W) or
+        (C, H, W) of floats in [0, 1] (the output has the input's layout)."""
+        x = np.asarray(images)
+        if not np.issubdtype(x.dtype, np.floating):
+            raise OnnxGeneratorError(f"images must be floats in [0, 1] (divide uint8 images by 255), got {x.dtype}")
+        single = x.ndim == 3
+        x = x[None] if single else x
+        c, h, w = self.image_shape
+        if x.ndim != 4 or x.shape[1:] != (c, h, w):
+            raise OnnxGeneratorError(
+                f"images must have shape (N, {c}, {h}, {w}) or ({c}, {h}, {w}), got {np.asarray(images).shape}"
+            )
+        bad = int(x.size - np.isfinite(x).sum())
+        if bad:
+            raise nonfinite_error(bad, x.size)
+        if x.size and (x.min() < 0 or x.max() > 1):
+            raise OnnxGeneratorError("images must be floats in [0, 1] (divide uint8 images by 255)")
+        n = len(x)
+        ensure_fits((2 * n + ONNX_CHUNK * ONNX_WORK_PER_VALUE) * c * h * w * 4, f"translating {n} images")
+        x = x.astype(np.float32, copy=False)
+        out = np.empty_like(x)
+        for i in range(0, n, ONNX_CHUNK):  # bounded working memory for any n
+            out[i : i + ONNX_CHUNK] = self.session.run(None, {"images": x[i : i + ONNX_CHUNK]})[0]
+        return out[0] if single else out

@@ -289,6 +289,178 @@ class ELBO(Objective):
         return stats
 
 
+class ImagePool:
+    """The history of generated images a CycleGAN discriminator also learns from (Shrivastava et al. 2017, as in
+    Zhu et al.'s code): until `size` images are held, each new one is kept and passed on; then each new image,
+    with probability 1/2, is swapped for a random held one, which is passed on instead. The draws come from the
+    trainer's noise generator, and the held images are part of the checkpoint (`state_dict`), so --resume is exact."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.images: torch.Tensor | None = None  # (held, C, H, W), detached
+
+    @torch.no_grad()
+    def query(self, images: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
+        if self.size == 0:
+            return images.detach()
+        images = images.detach()
+        if self.images is not None and self.images.device != images.device:  # restored from a checkpoint on the CPU
+            self.images = self.images.to(images.device)
+        u = torch.rand(len(images), generator=noise).tolist()
+        slot = torch.randint(0, self.size, (len(images),), generator=noise).tolist()
+        out = []
+        for i, image in enumerate(images):
+            held = 0 if self.images is None else len(self.images)
+            if held < self.size:
+                self.images = image[None].clone() if self.images is None else torch.cat([self.images, image[None]])
+                out.append(image)
+            elif u[i] > 0.5:
+                out.append(self.images[slot[i]].clone())
+                self.images[slot[i]] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def state_dict(self) -> dict:
+        return {} if self.images is None else {"images": self.images.detach().cpu().clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.images = state["images"].clone() if "images" in state else None  # moved to the images' device on use
+
+
+class CycleGANObjective(Objective):
+    """CycleGAN (Zhu et al. 2017) for a generator holding g_ab and g_ba and a discriminator holding d_a and d_b
+    (ganzoo/models/cyclegan.py); its weights and pool size come from the model config. One step on an unpaired
+    batch a (domain A) and b (domain B):
+
+    - generators: least-squares adversarial (D_b(G_ab(a)) - 1)^2 + (D_a(G_ba(b)) - 1)^2, plus cycle_weight times
+      the L1 cycle errors |G_ba(G_ab(a)) - a| + |G_ab(G_ba(b)) - b|, plus identity_weight times |G_ab(b) - b| +
+      |G_ba(a) - a|; the discriminators are frozen for this update.
+    - discriminators: (D(real) - 1)^2 / 2 + D(fake)^2 / 2 per domain, the fakes drawn through the history pools.
+
+    An objective that owns its whole update (`step`), evaluation (`evaluate`: classifier FD of translations in
+    each target domain, and the cycle error) and sample grid (`sample_grid`), like the VAE's."""
+
+    log_fields = (
+        "step",
+        "loss_d",
+        "loss_g",
+        "adv_g",
+        "cycle",
+        "identity",
+        "d_real",
+        "d_fake",
+        "grad_norm_d",
+        "grad_norm_g",
+        "images_per_s",
+    )
+    eval_fields = ("step", "fd", "fd_ab", "fd_ba", "cycle_mse", "cpu_seconds", "wall_seconds")
+
+    def __init__(self, pool_size: int = 50):
+        super().__init__("cyclegan")
+        self.pool_a, self.pool_b = ImagePool(pool_size), ImagePool(pool_size)
+
+    def state_dict(self) -> dict:
+        return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.pool_a.load_state_dict(state.get("pool_a", {}))
+        self.pool_b.load_state_dict(state.get("pool_b", {}))
+
+    def step(self, t, log: bool = True) -> dict:
+        """One generator update, then one update of both discriminators, on a batch of each domain of trainer t."""
+        cfg = t.cfg
+        f = t.r.lr_factor(t.step)  # set from the recipe every step: linear decay needs no scheduler state
+        for opt, lr in ((t.opt_g, t.r.lr_g), (t.opt_d, t.r.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * f
+        real_a, _ = t.batches.next(t.device)
+        real_b, _ = t.batches_b.next(t.device)
+        fake_b, fake_a, rec_a, rec_b, idt_b, idt_a = t.G(real_a, real_b)
+        D = t.D.module if hasattr(t.D, "module") else t.D  # G's update goes through the bare D (not updated)
+        D.requires_grad_(False)  # no D gradients are computed for G's update
+        sa, sb = D(fake_a, fake_b)
+        adv = (sb - 1).square().mean() + (sa - 1).square().mean()
+        cycle = (rec_a - real_a).abs().mean() + (rec_b - real_b).abs().mean()
+        idt = (idt_b - real_b).abs().mean() + (idt_a - real_a).abs().mean() if cfg.identity_weight else adv * 0
+        loss_g = adv + cfg.cycle_weight * cycle + cfg.identity_weight * idt
+        t.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        D.requires_grad_(True)
+        stats: dict = {}
+        if log:
+            stats["grad_norm_g"] = _grad_norm(t.G)
+        t.opt_g.step()
+        # discriminators: real against pooled fakes, both domains in one call
+        pa, pb = self.pool_a.query(fake_a, t.noise), self.pool_b.query(fake_b, t.noise)
+        n = len(real_a)
+        da, db = t.D(torch.cat([real_a, pa]), torch.cat([real_b, pb]))
+        ra, fa, rb, fb = da[:n], da[n:], db[:n], db[n:]
+        loss_d = ((ra - 1).square().mean() + fa.square().mean() + (rb - 1).square().mean() + fb.square().mean()) / 2
+        t.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        if log:
+            stats["grad_norm_d"] = _grad_norm(t.D)
+        t.opt_d.step()
+        stats.update(
+            loss_g=loss_g.item(),
+            loss_d=loss_d.item(),
+            adv_g=adv.item(),
+            cycle=cycle.item(),
+            identity=idt.item(),
+            d_real=(ra.mean().item() + rb.mean().item()) / 2,  # least squares: real scores aim at 1, fakes at 0
+            d_fake=(fa.mean().item() + fb.mean().item()) / 2,
+        )
+        return stats
+
+    @staticmethod
+    def _fixed_images(t, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first n training images of each domain, in [-1, 1]: fixed inputs for samples and evaluation."""
+        from .data import to_model_range
+
+        return to_model_range(t.batches.x[:n]).to(t.device), to_model_range(t.batches_b.x[:n]).to(t.device)
+
+    @torch.no_grad()
+    def _translate(self, t, x: torch.Tensor, to: str, batch: int = 500) -> torch.Tensor:
+        G = t.eval_generator()
+        was = G.training
+        G.eval()
+        out = torch.cat([G.translate(x[i : i + batch], to) for i in range(0, len(x), batch)])
+        G.train(was)
+        return out
+
+    def sample_grid(self, t) -> tuple[torch.Tensor, int]:
+        """(images in [0, 1], per row): 8 A images, their B translations, 8 B images, their A translations."""
+        a, b = self._fixed_images(t, 8)
+        cfg = t.cfg
+        rows = [a, self._translate(t, a, cfg.domain_b), b, self._translate(t, b, cfg.domain_a)]
+        return ((torch.cat(rows) + 1) / 2).clamp(0, 1).cpu(), 8
+
+    def evaluate(self, t) -> dict:
+        """Checkpoint selection: the mean of both directions' classifier FD (eval_n translated training images of
+        the source against 10k training images of the target; the test split is kept for the reported numbers),
+        and the cycle MSE in [0, 1]."""
+        from ganzoo.metrics import compare, fd_key
+
+        cfg = t.cfg
+        a, b = self._fixed_images(t, t.r.eval_n)
+        out = {}
+        for key, x, src, dst in (("ab", a, cfg.domain_a, cfg.domain_b), ("ba", b, cfg.domain_b, cfg.domain_a)):
+            y = self._translate(t, x, dst)
+            m = compare(((y + 1) / 2).clamp(0, 1).cpu(), dst, root=t.data_root, full=False, split="train", n_real=10000)
+            out[f"fd_{key}"] = m[fd_key(dst)]
+            back = self._translate(t, y, src)
+            out.setdefault("cycle_mse", 0.0)
+            out["cycle_mse"] += float(((back - x) / 2).square().mean()) / 2  # in [0, 1] units, both directions
+        out["fd"] = (out["fd_ab"] + out["fd_ba"]) / 2
+        return out
+
+
+def _grad_norm(module: nn.Module) -> float:
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return float(torch.stack(norms).norm()) if norms else 0.0
+
+
 def make_objective(
     name: str,
     *,
@@ -297,10 +469,14 @@ def make_objective(
     gp_every: int = 1,
     joint: bool = False,
     r1_gamma: float = 0.0,
+    pool_size: int = 50,
 ) -> Objective:
-    """`gp_every` spaces out the penalty of either kind: WGAN-GP's, or R1 (`r1_gamma` > 0) for bce/minimax."""
+    """`gp_every` spaces out the penalty of either kind: WGAN-GP's, or R1 (`r1_gamma` > 0) for bce/minimax.
+    `pool_size`: CycleGAN's history pool (from its model config)."""
     if name == "elbo":
         return ELBO()
+    if name == "cyclegan":
+        return CycleGANObjective(pool_size)
     if name in ("bce", "minimax"):
         return BCE(non_saturating=name == "bce", r1_gamma=r1_gamma, r1_every=gp_every)
     if name == "wgan-clip":
@@ -312,5 +488,5 @@ def make_objective(
     if name == "hinge":
         return Hinge()
     raise ValueError(
-        f"unknown objective {name!r}; choose bce, minimax, wgan-clip, wgan-gp, wgan-gp-drift, hinge or elbo"
+        f"unknown objective {name!r}; choose bce, minimax, wgan-clip, wgan-gp, wgan-gp-drift, hinge, elbo or cyclegan"
     )

@@ -13,7 +13,7 @@ from typing import Any
 from ganzoo.errors import TrainingError
 from ganzoo.registry import ARCHITECTURES, DATASETS, did_you_mean
 
-OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp", "wgan-gp-drift", "hinge", "elbo")
+OBJECTIVES = ("bce", "minimax", "wgan-clip", "wgan-gp", "wgan-gp-drift", "hinge", "elbo", "cyclegan")
 OPTIMIZERS = ("adam", "rmsprop")
 STORAGE = ("float32", "float16")
 # What --resume may change: the schedule around the optimisation, never the optimisation itself.
@@ -119,9 +119,26 @@ class Recipe:
                 f"{self.name}: the vae architecture trains with the elbo objective, and only it "
                 f"does (got {self.arch} with {self.objective})."
             )
+        if (self.arch == "cyclegan") != (self.objective == "cyclegan"):
+            raise TrainingError(
+                f"{self.name}: the cyclegan architecture trains with the cyclegan objective, and only it "
+                f"does (got {self.arch} with {self.objective})."
+            )
         if self.subset and self.subset < self.batch_size:
             raise TrainingError(f"subset ({self.subset}) must hold at least one batch ({self.batch_size})")
-        self.model_config()  # a bad --model.key is an error now, not after the data has loaded
+        cfg = self.model_config()  # a bad --model.key is an error now, not after the data has loaded
+        if ARCHITECTURES[self.arch].translation:
+            if cfg.domain_a != self.dataset:
+                raise TrainingError(
+                    f"{self.name}: a translation recipe's dataset is its first domain; model.domain_a is "
+                    f"{cfg.domain_a!r} but dataset is {self.dataset!r}"
+                )
+            a, b = DATASETS[cfg.domain_a], DATASETS[cfg.domain_b]
+            if (a.channels, a.image_size) != (b.channels, b.image_size):
+                raise TrainingError(
+                    f"{self.name}: {a.name} ({a.channels}x{a.image_size}x{a.image_size}) and {b.name} "
+                    f"({b.channels}x{b.image_size}x{b.image_size}) differ in shape; translation needs one shape"
+                )
 
     def lr_factor(self, step: int) -> float:
         """Multiplier of both learning rates for update `step` (0-based): 1, then linear decay from decay_from."""
@@ -137,6 +154,8 @@ class Recipe:
         defaults = {"channels": ds.channels, "image_size": ds.image_size}
         if ARCHITECTURES[self.arch].conditional:
             defaults["num_classes"] = len(ds.class_names)
+        if ARCHITECTURES[self.arch].translation:  # the data set is domain A; `model` names domain B
+            defaults["domain_a"] = self.dataset
         try:
             return make_config(self.arch, {**defaults, **self.model})
         except (TypeError, ValueError) as e:
@@ -761,6 +780,54 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
         log_every=50,
         sample_every=500,
         eval_every=500,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float32",
+    ),
+)
+
+# CycleGAN MNIST <> Fashion-MNIST v1 (issue 38): NOT YET TRAINED, the untrained starting point for proxy runs.
+# Zhu et al.'s settings (least squares, cycle weight 10, identity 0.5 x 10, pool of 50, Adam 2e-4 with betas
+# (0.5, 0.999), constant rates for the first half and linear decay to 0 over the second, no EMA) with a generator
+# sized for 28x28 (ResNet: widths 16/32/64, 3 residual blocks at 7x7; 2 x 269k parameters) and 7x7 PatchGAN
+# discriminators; batch 16 instead of 1 (instance norm makes it per-image anyway). Steps: the 150 CPU-minute
+# budget at the measured seconds per step (one thread; docs/cyclegan.md).
+ZOO_RECIPES += (
+    Recipe(
+        name="cyclegan-mnist-fashion-mnist",
+        version="v1",
+        arch="cyclegan",
+        dataset="mnist",
+        objective="cyclegan",
+        model={
+            "domain_a": "mnist",
+            "domain_b": "fashion-mnist",
+            "g_width": 16,
+            "g_blocks": 3,
+            "d_width": 32,
+            "cycle_weight": 10.0,
+            "identity_weight": 5.0,
+            "pool_size": 50,
+        },
+        steps=12000,
+        batch_size=16,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.0,
+        decay_from=6000,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
         eval_n=2000,
         ckpt_every=500,
         subset=0,

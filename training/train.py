@@ -56,6 +56,9 @@ from .runlog import CKPT, PREV, CSVLog, TensorBoardLog, load_verified, recorded_
 from .recipes import RECIPES, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
 
 
+EVAL_FIELDS = ("step", "fd", "min_class_share", "label_accuracy", "diversity", "cpu_seconds", "wall_seconds")
+
+
 class TrainingDiverged(TrainingError):
     """A loss became NaN or inf; the message points at the last checkpoint."""
 
@@ -175,10 +178,21 @@ class Trainer:
             gp_every=recipe.gp_every,
             joint=recipe.d_joint_batch,
             r1_gamma=recipe.r1_gamma,
+            pool_size=getattr(self.cfg, "pool_size", 0),
         )
         self.opt_g, self.opt_d = make_optimizers(recipe, self.G, self.D)
         self.data_root = data_root
         self.batches = Batches(x, y, recipe.batch_size // self.world, recipe.seed, self.rank, self.world)
+        # A translation architecture's config names a second data set (domain_b): its objective draws unpaired
+        # batches of it from batches_b, shuffled with another seed (both sets have 60k images: the same seed
+        # would pair image i of A with image i of B in every epoch).
+        self.batches_b: Batches | None = None
+        domain_b = getattr(self.cfg, "domain_b", None)
+        if domain_b is not None:
+            xb, yb = load_images(domain_b, data_root, train=True, download=download and self.main)
+            if recipe.subset:
+                xb, yb = xb[: recipe.subset], yb[: recipe.subset]
+            self.batches_b = Batches(xb, yb, recipe.batch_size // self.world, recipe.seed + 1, self.rank, self.world)
         # Noise, labels and GP epsilons come from our own generator, so its state can be checkpointed.
         self.noise = torch.Generator().manual_seed(recipe.seed * 7919 + 1 + self.rank)
         fixed = torch.Generator().manual_seed(recipe.seed + 12345)
@@ -209,6 +223,7 @@ class Trainer:
         return {
             "step": self.step,
             "batches": self.batches.consumed,
+            "batches_b": self.batches_b.consumed if self.batches_b is not None else 0,
             "best": self.best,
             "best_step": self.best_step,
             "G": unwrap(self.G).state_dict(),
@@ -276,7 +291,7 @@ class Trainer:
             self.opt_d.load_state_dict(ck["opt_d"])
         torch.set_rng_state(ck["torch_rng"])
         self.noise.set_state(ck["noise_rng"])
-        self.obj.load_state_dict(ck.get("objective", {}))
+        self.obj.load_state_dict(ck.get("objective", {}))  # e.g. CycleGAN's image pools (rank 0's, on every rank)
         # The noise stream is per rank: a resume under another world size re-seeds it from the step.
         if ck.get("world_size", 1) != self.world or self.rank:
             self.noise.manual_seed(self.r.seed * 7919 + 1 + self.rank + 104729 * ck["step"])
@@ -287,6 +302,8 @@ class Trainer:
         self.warnings = list(ck.get("warnings", []))  # a resumed run's result keeps the earlier warnings
         # batches consumed per rank scale with world size: keep the global position
         self.batches.consumed = ck["batches"] * ck.get("world_size", 1) // self.world
+        if self.batches_b is not None:
+            self.batches_b.consumed = ck.get("batches_b", 0) * ck.get("world_size", 1) // self.world
         # CPU float sums depend on the thread count: continue with the checkpoint's, so a resumed run equals an
         # uninterrupted one (unless --threads says otherwise, which is then noted)
         saved = ck.get("threads")
@@ -397,18 +414,34 @@ class Trainer:
         G.train(was)
         return to_unit_range(x).cpu()
 
+    def sample_grid(self) -> tuple[torch.Tensor, int]:
+        """(images in [0, 1], per row) of the run's fixed sample grid: the objective's own where it has one
+        (CycleGAN: fixed real images above their translations), else the fixed latents' images."""
+        own = getattr(self.obj, "sample_grid", None)
+        return own(self) if own is not None else (self.generate(self.fixed_z, self.fixed_y), 8)
+
     def save_samples(self) -> Path:
         path = self.out / "samples" / f"step_{self.step:06d}.png"
-        images = self.generate(self.fixed_z, self.fixed_y)
-        save_grid(images, path, nrow=8)
+        images, nrow = self.sample_grid()
+        save_grid(images, path, nrow=nrow)
         if self.tb is not None:
-            self.tb.image("samples", make_grid(images, nrow=8), self.step)
+            self.tb.image("samples", make_grid(images, nrow=nrow), self.step)
         return path
 
     def evaluate(self) -> dict:
         """Checkpoint selection metric: classifier FD against 10k *train* images (the test split is
-        kept for the reported numbers)."""
+        kept for the reported numbers). An objective with its own `evaluate` (CycleGAN) measures instead."""
         from ganzoo.metrics import compare, eval_latents, fd_key
+
+        own = getattr(self.obj, "evaluate", None)
+        if own is not None:
+            spent = self.elapsed_now()
+            return {
+                "step": self.step,
+                **own(self),
+                "cpu_seconds": round(spent["cpu"], 1),
+                "wall_seconds": round(spent["wall"], 1),
+            }
 
         batches = list(eval_latents(self.r.eval_n, self.cfg.latent_dim, self.cfg.num_classes, seed=999))
         imgs = torch.cat(
@@ -458,7 +491,8 @@ class Trainer:
                 training=extra,
                 generator_dtype=torch.float16 if self.r.storage == "float16" else None,
             )
-            save_grid(self.generate(self.fixed_z, self.fixed_y), tmp / "samples.png", nrow=8)
+            images, nrow = self.sample_grid()
+            save_grid(images, tmp / "samples.png", nrow=nrow)
             if curves is not None:
                 shutil.copy2(curves, tmp / "curves.png")
 
@@ -482,7 +516,7 @@ class Trainer:
         elog = (
             CSVLog(
                 self.out / "eval.csv",
-                ["step", "fd", "min_class_share", "label_accuracy", "diversity", "cpu_seconds", "wall_seconds"],
+                list(getattr(self.obj, "eval_fields", EVAL_FIELDS)),
                 resume_step,
             )
             if self.main and self.can_eval

@@ -1,0 +1,216 @@
+"""CycleGAN (issue 38): the translation model, its training objective, exact resume, ONNX and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import ganzoo
+from ganzoo.cli import main as cli
+from ganzoo.folder import save_folder
+from ganzoo.models import build, make_config
+from training.objectives import ImagePool
+from training.recipes import RECIPES, apply_overrides, get_recipe
+from training.train import main as train
+
+from .conftest import TINY
+from .test_training import read_log
+
+NAME = "cyclegan-mnist-fashion-mnist"
+# a few steps of a tiny network on the synthetic data sets; the rates decay from step 1 (0-based: the second
+# update keeps the full rate), so a run resumed at step 2 continues the linear decay
+TINY_RUN = [
+    "--subset=64",
+    "--batch_size=4",
+    "--log_every=1",
+    "--sample_every=2",
+    "--ckpt_every=2",
+    "--eval_every=0",
+    "--decay_from=1",
+    "--threads=1",
+    "--quiet",
+    "--model.g_width=4",
+    "--model.g_blocks=1",
+    "--model.d_width=4",
+    "--model.pool_size=3",  # full after one step: the swaps (and their random draws) happen within the run
+]
+
+
+@pytest.fixture
+def model(tmp_path) -> ganzoo.model.TranslationModel:
+    torch.manual_seed(0)
+    cfg = make_config("cyclegan", TINY["cyclegan"])
+    G, D = build("cyclegan", cfg)
+    return ganzoo.load(save_folder(tmp_path / "m", "cyclegan", cfg, G, D, dataset="mnist"))
+
+
+def test_zoo_entry_recipe_and_listing(capsys):
+    e = ganzoo.registry.ZOO[NAME]
+    assert e.domains == ("mnist", "fashion-mnist") and "cyclegan-mnist" not in ganzoo.registry.ZOO
+    r = get_recipe(NAME)
+    assert r.version == "v1" and r.objective == "cyclegan" and r.model_config().domains == e.domains
+    assert 0 < r.decay_from < r.steps  # linear decay over the second half, as the paper
+    assert cli(["list", "cyclegan-*", "--all"]) == 0
+    assert "mnist<>fashion-mnist" in capsys.readouterr().out
+    assert cli(["list", "cyclegan-*", "--all", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["domains"] == ["mnist", "fashion-mnist"]
+    assert ganzoo.info(NAME)["domains"] == ["mnist", "fashion-mnist"]
+
+
+def test_recipe_refuses_mismatched_domains_and_objectives():
+    r = RECIPES[NAME]
+    with pytest.raises(ganzoo.GanzooError, match="domain_a is 'fashion-mnist' but dataset is 'mnist'"):
+        apply_overrides(r, ["--model.domain_a=fashion-mnist", "--model.domain_b=mnist"])
+    with pytest.raises(ganzoo.GanzooError, match="domain_a and domain_b must differ"):
+        apply_overrides(r, ["--model.domain_b=mnist"])
+    with pytest.raises(ganzoo.GanzooError, match="differ in shape"):
+        apply_overrides(r, ["--model.domain_b=cifar10"])
+    with pytest.raises(ganzoo.GanzooError, match="trains with the cyclegan objective, and only it"):
+        apply_overrides(r, ["--objective=bce"])
+
+
+def test_translate_shapes_and_directions(model):
+    assert model.domains == ("mnist", "fashion-mnist") and model.latent_dim == 0
+    x = torch.rand(5, 1, 28, 28)
+    y = model.translate(x, to="fashion-mnist")
+    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
+    with torch.no_grad():  # the translator into fashion-mnist is g_ab, in [-1, 1] inside
+        ref = ((model.generator.g_ab(x * 2 - 1) + 1) / 2).clamp(0, 1)
+    torch.testing.assert_close(y, ref)
+    torch.testing.assert_close(model.translate(x[2], to="fashion-mnist"), y[2])  # (C, H, W) in, (C, H, W) out
+    back = model.translate(y, to="mnist", source="fashion-mnist")
+    with torch.no_grad():
+        torch.testing.assert_close(back, ((model.generator.g_ba(y * 2 - 1) + 1) / 2).clamp(0, 1))
+    assert torch.equal(model.translate(x, to="Fashion-MNIST"), y)  # domain names are case-insensitive
+    pil = model.to_pil(x[:2])  # PIL images in: the same as the tensor they were made from, to 8 bits
+    torch.testing.assert_close(model.translate(pil, to="fashion-mnist"), y[:2], atol=0.02, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "images, kw, message",
+    [
+        (torch.rand(2, 1, 28, 28), {"to": "cifar10"}, "to='cifar10' is not a domain of .* 'mnist' and 'fashion-mnist'"),
+        (torch.rand(2, 1, 28, 28), {"to": 3}, "to=3 is not a domain"),
+        (torch.rand(2, 1, 28, 28), {"to": "mnist", "source": "mnist"}, "source and to are both 'mnist'.*'fashion"),
+        (torch.rand(2, 1, 28, 28), {"to": "mnist", "source": "svhn"}, "source='svhn' is not a domain"),
+        (torch.rand(2, 3, 28, 28), {"to": "mnist"}, r"shape \(N, 1, 28, 28\).*got \(2, 3, 28, 28\)"),
+        (torch.rand(2, 1, 32, 32), {"to": "mnist"}, r"shape \(N, 1, 28, 28\).*got \(2, 1, 32, 32\)"),
+        (torch.rand(2, 1, 28, 28) * 255, {"to": "mnist"}, r"in \[0, 1\]"),
+        ("digit.png", {"to": "mnist"}, "tensor in .0, 1. .* or PIL images"),
+    ],
+)
+def test_translate_bad_input(model, images, kw, message):
+    with pytest.raises(ganzoo.GanzooError, match=message):
+        model.translate(images, **kw)
+
+
+def test_pil_of_the_wrong_size_is_refused(model):
+    from PIL import Image
+
+    with pytest.raises(ganzoo.GanzooError, match="size 32x32 does not match the model's 28x28"):
+        model.translate(Image.new("L", (32, 32)), to="mnist")
+
+
+@pytest.mark.parametrize("method", ["sample", "generate", "sample_latent", "interpolate", "invert", "steer"])
+def test_latent_methods_name_translate(model, method):
+    with pytest.raises(ganzoo.GanzooError, match=rf"{method}\(\) works in a latent space.*translate\(images, to="):
+        getattr(model, method)(4)
+
+
+def test_image_pool_follows_the_reference_rule():
+    pool, noise = ImagePool(3), torch.Generator().manual_seed(0)
+    first = torch.arange(2.0).reshape(2, 1, 1, 1)
+    assert torch.equal(pool.query(first, noise), first)  # filling: passed through and kept
+    x = torch.arange(10.0, 14.0).reshape(4, 1, 1, 1)
+    out = pool.query(x, torch.Generator().manual_seed(1))
+    assert torch.equal(out[0], x[0])  # the third slot was still free
+    held = set(pool.images.flatten().tolist())
+    # every image given out is a new one or one held before, and the pool holds each image once
+    assert len(held) == 3 and set(out.flatten().tolist()) <= {0.0, 1.0, *x.flatten().tolist()}
+    restored = ImagePool(3)
+    restored.load_state_dict(pool.state_dict())
+    assert torch.equal(restored.images, pool.images)
+    assert torch.equal(ImagePool(0).query(x, noise), x)  # size 0: no pool
+
+
+def test_training_resumes_bit_exactly(tmp_path, data_root):
+    """A run interrupted at step 2 and resumed equals an uninterrupted one: weights, the image pools (in the
+    checkpoint), both data streams and the learning-rate decay."""
+    args = ["--data-root", str(data_root), *TINY_RUN]
+    before = torch.get_num_threads()
+    try:
+        train([NAME, "--out", str(tmp_path / "a"), "--steps=4", *args])
+        train([NAME, "--out", str(tmp_path / "b"), "--steps=2", *args])
+        ck = torch.load(tmp_path / "b" / "ckpt.pt", weights_only=True)
+        assert ck["batches_b"] == 2 and len(ck["objective"]["pool_a"]["images"]) == 3
+        train([NAME, "--out", str(tmp_path / "b"), "--steps=4", "--resume", *args])
+    finally:
+        torch.set_num_threads(before)
+    logs = [
+        [{k: v for k, v in row.items() if k != "images_per_s"} for row in read_log(tmp_path / r / "log.csv")]
+        for r in "ab"
+    ]
+    assert logs[0] == logs[1] and [row["step"] for row in logs[0]] == ["1", "2", "3", "4"]
+    ca = torch.load(tmp_path / "a" / "ckpt.pt", weights_only=True)
+    cb = torch.load(tmp_path / "b" / "ckpt.pt", weights_only=True)
+    for part in ("G", "D"):
+        assert all(torch.equal(ca[part][k], cb[part][k]) for k in ca[part])
+    assert torch.equal(ca["objective"]["pool_b"]["images"], cb["objective"]["pool_b"]["images"])
+    m = ganzoo.load(tmp_path / "a" / "model", discriminator=True)
+    assert isinstance(m, ganzoo.model.TranslationModel) and m.domains == ("mnist", "fashion-mnist")
+    assert sorted(m.discriminator.state_dict())[0].startswith("d_a.")
+    from PIL import Image
+
+    # the sample grid: 8 A images, their translations, 8 B images, their translations
+    assert Image.open(tmp_path / "a" / "model" / "samples.png").size == (8 * 30 + 2, 4 * 30 + 2)
+
+
+def test_export_both_directions_and_runtime(model, tmp_path):
+    from ganzoo.export import verify_translator
+    from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError, OnnxTranslator
+
+    x = torch.rand(3, 1, 28, 28)
+    for to, src in (("fashion-mnist", "mnist"), ("mnist", "fashion-mnist")):
+        path = model.export_onnx(tmp_path / f"to-{to}.onnx", to=to)  # verified at batch 1, 7, 64
+        assert max(verify_translator(model, path, batch_sizes=(2, 5)).values()) <= 1e-4
+        rt = OnnxTranslator(path)
+        assert (rt.source_domain, rt.target_domain, rt.domains) == (src, to, ("mnist", "fashion-mnist"))
+        np.testing.assert_allclose(rt.translate(x.numpy()), model.translate(x, to=to).numpy(), atol=1e-4)
+        assert rt.translate(x[0].numpy()).shape == (1, 28, 28)
+    with pytest.raises(OnnxGeneratorError, match=r"translates images \(fashion-mnist -> mnist\).*OnnxTranslator"):
+        OnnxGenerator(path)
+    with pytest.raises(OnnxGeneratorError, match=r"shape \(N, 1, 28, 28\)"):
+        rt.translate(np.zeros((2, 28, 28), np.float32))
+    with pytest.raises(OnnxGeneratorError, match=r"in \[0, 1\]"):
+        rt.translate(np.full((1, 1, 28, 28), 2.0, np.float32))
+    with pytest.raises(ganzoo.GanzooError, match="one direction per file: pass to='fashion-mnist'"):
+        model.export_onnx(tmp_path / "x.onnx")
+
+
+def test_cli_translate_writes_originals_above_translations(model, tmp_path, capsys):
+    from PIL import Image
+
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"d{i}.png")
+        Image.fromarray((np.random.default_rng(i).random((28, 28)) * 255).astype(np.uint8)).save(files[-1])
+    out = tmp_path / "out.png"
+    assert cli(["translate", str(model.folder), *map(str, files), "--to", "fashion-mnist", "-o", str(out)]) == 0
+    assert "wrote 3 originals (top) and their fashion-mnist translations (bottom)" in capsys.readouterr().out
+    grid = np.asarray(Image.open(out).convert("L"), dtype=np.float32) / 255
+    assert grid.shape == (2 * 30 + 2, 3 * 30 + 2)
+    want = model.translate([Image.open(f) for f in files], to="fashion-mnist")
+    got = torch.from_numpy(np.stack([grid[32:60, 2 + 30 * i : 30 + 30 * i] for i in range(3)]))[:, None]
+    assert (got - want).abs().max() <= 1 / 255 + 1e-6
+    for argv, message in (
+        (["--to", "cifar10"], "to='cifar10' is not a domain"),
+        (["--to", "mnist", "--from", "mnist"], "source and to are both 'mnist'"),
+        ([], "--to"),
+    ):
+        assert cli(["translate", str(model.folder), str(files[0]), "-o", str(out), *argv]) == 2
+        assert message in capsys.readouterr().err
+    assert cli(["sample", str(model.folder), "-o", str(out)]) == 2
+    assert "sample() works in a latent space" in capsys.readouterr().err
