@@ -168,6 +168,21 @@ def test_training_resumes_bit_exactly(tmp_path, data_root):
     assert Image.open(tmp_path / "a" / "model" / "samples.png").size == (8 * 30 + 2, 4 * 30 + 2)
 
 
+def test_training_evaluates_translations(tmp_path, data_root):
+    """The selection metric of a translation run: classifier FD of translations in each target domain (their
+    mean is `fd`) and the cycle error; the best step's model is the run's model."""
+    out = tmp_path / "run"
+    args = [x for x in TINY_RUN if not x.startswith("--eval_every")]
+    res = train(
+        [NAME, "--out", str(out), "--data-root", str(data_root), "--steps=2", "--eval_every=2", "--eval_n=16", *args]
+    )
+    assert res["best_step"] == 2
+    (row,) = read_log(out / "eval.csv")
+    fd_ab, fd_ba, cycle = float(row["fd_ab"]), float(row["fd_ba"]), float(row["cycle_mse"])
+    assert float(row["fd"]) == pytest.approx((fd_ab + fd_ba) / 2) and fd_ab > 0 and fd_ba > 0 and 0 < cycle < 1
+    assert ganzoo.load(out / "model").config["training"]["selection_fd_train"] == pytest.approx(float(row["fd"]))
+
+
 def test_export_both_directions_and_runtime(model, tmp_path):
     from ganzoo.export import verify_translator
     from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError, OnnxTranslator
