@@ -126,7 +126,7 @@ def test_help_says_what_works_without_torch(capsys):
     assert (
         "Without torch (an app's install: pip install 'ganzoo-models[runtime]'), list, info and sample FILE.onnx work."
     ) in out
-    assert "  sample, steer, invert, mix, directions, eval: pip install 'ganzoo-models[torch]'\n" in out
+    assert "  sample, steer, invert, mix, directions, translate, eval: pip install 'ganzoo-models[torch]'\n" in out
     assert "  export: pip install 'ganzoo-models[onnx]'\n" in out
     assert "  publish, card: pip install 'ganzoo-models[torch,hub]'\n" in out
 
