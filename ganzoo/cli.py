@@ -242,6 +242,8 @@ def cmd_eval(a) -> None:
     if a.json:
         output_path(a.json, (".json",), "--json")
     m = load(a.name, revision=a.revision)
+    if hasattr(m, "translate"):  # an image-to-image model: both directions, classifier FD, cycle, class mapping
+        return _eval_translation(a, m)
     if a.inception_weights:
         from .inception import inception_metrics
 
@@ -251,6 +253,23 @@ def cmd_eval(a) -> None:
     print(format_table(res))
     if a.json:
         atomic_write_text(a.json, json.dumps(res, indent=2) + "\n")
+        print(f"wrote {a.json}")
+
+
+def _eval_translation(a, m) -> None:
+    from .metrics import evaluate_translation
+
+    if a.inception_weights:
+        raise GanzooError("--inception-weights is for generators; an image-to-image model is measured with classifiers")
+    res = evaluate_translation(m, n=a.n, root=a.data_root)
+    print(format_table(res))
+    for name, t in res["tables"].items():
+        src, dst = name.split("_to_")
+        print(f"{src} -> {dst}: source class -> most common target class (share)")
+        for i, (j, share) in enumerate(zip(t["target_class"], t["share"])):
+            print(f"  {i} -> {j} ({share:.2f})")
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
         print(f"wrote {a.json}")
 
 

@@ -229,3 +229,32 @@ def test_cli_translate_writes_originals_above_translations(model, tmp_path, caps
         assert message in capsys.readouterr().err
     assert cli(["sample", str(model.folder), "-o", str(out)]) == 2
     assert "sample() works in a latent space" in capsys.readouterr().err
+
+
+def test_evaluation_of_both_directions(model, data_root, tmp_path, capsys):
+    from ganzoo.datasets import load_idx_split
+    from ganzoo.metrics import evaluate_translation
+
+    res = evaluate_translation(model, n=40, root=data_root)
+    m = res["metrics"]
+    assert set(m) == {
+        "fd_mnist_to_fashion-mnist",
+        "fd_fashion-mnist_to_mnist",
+        "cycle_mse_mnist",
+        "cycle_mse_fashion-mnist",
+        "mapping_share_mnist_to_fashion-mnist",
+        "mapping_share_fashion-mnist_to_mnist",
+    }
+    x = torch.from_numpy(load_idx_split("mnist", "test", data_root)[0][:40].copy()).float().div(255)[:, None]
+    back = model.translate(model.translate(x, to="fashion-mnist"), to="mnist")
+    assert m["cycle_mse_mnist"] == pytest.approx(float((back - x).square().mean()), rel=1e-5)
+    t = res["tables"]["mnist_to_fashion-mnist"]
+    counts = torch.tensor(t["counts"])
+    assert counts.sum() == 40 and counts.sum(1).tolist() == [4] * 10  # the synthetic labels cycle 0..9
+    assert t["share"] == [round(float(r.max() / 4), 4) for r in counts]
+    assert m["mapping_share_mnist_to_fashion-mnist"] == pytest.approx(sum(t["share"]) / 10, abs=1e-4)
+    assert 0 < m["fd_mnist_to_fashion-mnist"] and res["protocol"]["n_translated"] == 40
+    out = tmp_path / "eval.json"
+    assert cli(["eval", str(model.folder), "--n", "40", "--data-root", str(data_root), "--json", str(out)]) == 0
+    assert "mnist -> fashion-mnist: source class -> most common target class" in capsys.readouterr().out
+    assert json.loads(out.read_text())["metrics"]["cycle_mse_mnist"] == pytest.approx(m["cycle_mse_mnist"])
