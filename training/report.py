@@ -86,6 +86,9 @@ def zoo_table() -> str:
         cells = []
         for d in datasets:
             name = f"{arch}-{d}"
+            if name not in ZOO:  # a translation architecture's entries pair two data sets (below)
+                cells.append("-")
+                continue
             r = fds.get(name)
             fd = (
                 f"FD {r['fd']:.1f}" + (f", label acc. {r['label_accuracy']:.3f}" if r["label_accuracy"] else "")
@@ -97,6 +100,10 @@ def zoo_table() -> str:
                 continue
             ver = f" {r['version']}" if r else ""
             cells.append(f'<img src="ganzoo/weights/{name}/samples.png" width="110"><br>`{name}`{ver}<br>{fd}')
+        pairs = [e for e in ZOO.values() if e.arch == arch and e.name not in {f"{arch}-{d}" for d in datasets}]
+        for e in pairs:  # e.g. cyclegan-mnist-fashion-mnist: between two data sets, shown in the first column
+            state = "not released yet" if not e.has_weights else f"{e.version}"
+            cells[0] = f"`{e.name}`<br>{state}"
         out.append(f"| `{arch}` | {spec.paper} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -176,7 +183,11 @@ def reference_rows() -> list[dict]:
         ref = json.loads(f.read_text())
         done[f"{ref['arch']}-{ref['dataset']}"] = ref
     out = []
+    from ganzoo.registry import ARCHITECTURES
+
     for r in rows():  # every entry, those whose reference has not run too, so none goes unmentioned
+        if ARCHITECTURES[ZOO[r["name"]].arch].discriminator is None:
+            continue  # the VAE baseline: PyTorch-GAN has no script for it (it is compared in docs/vae-vs-gan.md)
         ref = done.get(r["name"])
         if ref is None:
             out.append({**r, "budget": None, "script": reference_script(ZOO[r["name"]].arch)})
