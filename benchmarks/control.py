@@ -264,6 +264,7 @@ def markdown(res: dict) -> str:
             ]
         for stem, alt in (
             ("control", "one row per class: seeds 0..7 (top row) steered toward it"),
+            ("morphs", "morphs of seeds 0-3 toward classes 7, 3, 1, 8; then test images above their reconstructions"),
             ("sefa", "`ganzoo directions` -k 5 --seed 0: SeFa directions (rows), z - 3d .. z + 3d"),
         ):
             if (RESULTS / f"{stem}-{name}.png").exists():

@@ -45,6 +45,31 @@ INVERT_VARIANTS = {
 }
 
 
+def table(res: dict, classes: list[str] | None = None) -> str:
+    """Markdown: per variant and entry, the worst class (among `classes`, default every class measured) for each
+    judge, every judge at once and the steering classifier, the pixel change and CPU time per steer."""
+    lines = [
+        "| variant | entry | seeds x classes | resnet | mlp | lenet | every judge | steering | pixel change | ms/steer"
+        " |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant, entries in res.items():
+        for name, s in entries.items():
+            if "per_class" not in s:
+                continue
+            per = {c: v for c, v in s["per_class"].items() if classes is None or c in classes}
+            if not per:
+                continue
+            worst = lambda key: min(v[key] for v in per.values())  # noqa: E731
+            judges = " | ".join(f"{min(v['judges'][j] for v in per.values()):.0%}" for j in ("resnet", "mlp", "lenet"))
+            change = sum(v["mean_abs_pixel_change"] for v in per.values()) / len(per)
+            lines.append(
+                f"| {variant} | {name} | {s['seeds']} x {len(per)} | {judges} | {worst('all_judges'):.0%} | "
+                f"{worst('steering_classifier'):.0%} | {change:.3f} | {s['cpu_ms_per_steer']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", action="append", choices=VARIANTS, default=[])
@@ -59,7 +84,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--out", default=str(RESULTS / "control-ablation.json"))
+    p.add_argument("--table", action="store_true", help="print the markdown tables of docs/control.md and exit")
     a = p.parse_args(argv)
+    if a.table:
+        res = json.loads(Path(a.out).read_text())
+        print(table(res))
+        print()
+        print(table(res, ["Pullover", "Dress", "Shirt"]))
+        return
     torch.set_num_threads(1)
     path = Path(a.out)
     command = "python benchmarks/control_ablation.py " + " ".join(argv if argv is not None else sys.argv[1:])
