@@ -234,7 +234,13 @@ def markdown(res: dict) -> str:
                 f"{pct(w['all_judges'])} by every judge at once, {pct(w['steering_classifier'])} by the steering "
                 f"classifier. Mean absolute pixel change {s['mean_abs_pixel_change']:.3f}; "
                 f"{s['cpu_ms_per_steer']:.0f} ms of CPU time per steer ({s['threads']} thread, "
-                f"{min(s['batch'], s['seeds'])} latents per call); `{s['command']}`, {s['date']}.",
+                f"{min(s['batch'], s['seeds'])} latents per call); `{s['command']}`"
+                + (
+                    f" (the last of {len(s['pieces'])} runs, one per --classes piece)"
+                    if len(s.get("pieces", [])) > 1
+                    else ""
+                )
+                + f", {s['date']}.",
                 "",
             ]
             judges = list(w["judges"])
