@@ -615,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("invert", help="find latents whose images match given images")
     s.add_argument("name")
     s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
-    s.add_argument("--steps", type=positive("--steps"), default=300)
+    s.add_argument("--steps", type=positive("--steps"), default=1000)
     s.add_argument("--labels", help="conditional models: the images' labels")
     s.add_argument(
         "--save-latents",

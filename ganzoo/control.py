@@ -475,11 +475,11 @@ def invert(
     images,
     *,
     labels=None,
-    steps: int = 300,
+    steps: int = 1000,
     lr: float = 0.05,
     feature_weight: float = 0.1,
     prior_weight: float = 0.001,
-    starts: int = 8,
+    starts: int = 32,
     seed: int = 0,
     space: str = "z",
 ) -> tuple[torch.Tensor, torch.Tensor]:

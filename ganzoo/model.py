@@ -449,7 +449,7 @@ class GANModel:
         images,
         *,
         labels: Labels = None,
-        steps: int = 300,
+        steps: int = 1000,
         seed: int = 0,
         space: str = "z",
         return_error: bool = False,
