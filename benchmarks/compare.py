@@ -133,47 +133,75 @@ def same_training(record: dict, recipe, step: int) -> bool:
     return not differ and ran.model_config() == recipe.model_config() and all(d >= step for d in decay)
 
 
-def equal_cpu(dataset: str, models: dict) -> list[dict]:
-    """Selection FD (training split, 2,000 samples: the metric every run logs) of each family at the CPU time the
-    VAE of this data set trained for, read off the ablation records of runs that trained an entry's current recipe.
-    The published test FDs above come from each entry's full run, which for the GANs was longer."""
-    from training.ablation import HERE, fd_at
+def _records(dataset: str, models: dict) -> list[tuple[str, dict]]:
+    """(entry, ablation record) of runs that trained an entry's current recipe on this data set."""
+    from training.ablation import HERE
     from training.recipes import RECIPES
 
-    vae = [n for n, m in models.items() if m.has_encoder and n in ganzoo.registry.ZOO]
-    if not vae:
-        return []
-    budget = ganzoo.registry.ZOO[vae[0]].manifest["training"]["cpu_seconds"] / 60
-    rows = []
+    out = []
     for f in sorted(HERE.glob("*.json")):
         rec = json.loads(f.read_text())
         name = rec.get("recipe")
-        if name not in models or name not in RECIPES or ganzoo.registry.ZOO[name].dataset != dataset:
+        if name in models and name in RECIPES and ganzoo.registry.ZOO[name].dataset == dataset:
+            if rec["curve"] and same_training(rec, RECIPES[name], rec["curve"][-1]["step"]):
+                out.append((name, rec | {"record": f.stem}))
+    return out
+
+
+def equal_cpu(dataset: str, models: dict) -> list[dict]:
+    """Each GAN family beside the VAE at equal CPU time: selection FD (training split, 2,000 samples: the metric
+    every run logs) read off the ablation records of runs that trained an entry's current recipe, at the VAE's whole
+    budget or, for a shorter record, at the record's last reading, with the VAE's reading at that CPU time.
+    The published test FDs above come from each entry's full run, which for the GANs was longer."""
+    from training.ablation import fd_at
+
+    recs = _records(dataset, models)
+    vae = [(n, r) for n, r in recs if models[n].has_encoder]
+    if not vae:
+        return []
+    vae_name, vae_rec = vae[0]
+    budget = vae_rec["curve"][-1]["cpu_seconds"] / 60
+    rows = []
+    for name, rec in recs:
+        if name == vae_name:
             continue
-        point = fd_at(rec["curve"], budget)
-        if point is None or not same_training(rec, RECIPES[name], point["step"]):
+        minutes = min(budget, rec["curve"][-1]["cpu_seconds"] / 60)
+        gan, ref = fd_at(rec["curve"], minutes), fd_at(vae_rec["curve"], minutes)
+        if gan is None or ref is None:
             continue
         rows.append(
-            {"model": name, "record": f.stem, "hardware": rec["hardware"].split(",")[0], "budget_minutes": budget}
-            | point
+            {
+                "model": name,
+                "record": rec["record"],
+                "hardware": rec["hardware"].split(",")[0],
+                "cpu_minutes": gan["cpu_seconds"] / 60,
+                "fd": gan["fd"],
+                "step": gan["step"],
+                "vae": vae_name,
+                "vae_fd": ref["fd"],
+                "vae_step": ref["step"],
+                "vae_hardware": vae_rec["hardware"].split(",")[0],
+            }
         )
     return rows
 
 
 def cpu_table(rows: list[dict]) -> str:
     if not rows:
-        return "At equal CPU time: no run record of a current recipe reaches the VAE's budget."
+        return "At equal CPU time: no ablation record of a current GAN recipe on this data set to compare with."
     lines = [
-        f"At equal CPU time ({rows[0]['budget_minutes']:.1f} CPU-minutes, the VAE's whole run): selection FD "
-        "(training split, 2,000 samples) of runs that trained each entry's current recipe (training/ablation/).",
+        "At equal CPU time: selection FD (training split, 2,000 samples) of runs that trained each entry's current "
+        f"recipe (training/ablation/), at the VAE's whole budget or the record's end, beside `{rows[0]['vae']}` at "
+        "the same CPU time.",
         "",
-        "| model | selection FD | at step | CPU-min | processor | record |",
+        "| model | CPU-min | its selection FD (step) | the VAE's (step) | processors | record |",
         "|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: r["fd"]):
+        hw = r["hardware"] if r["hardware"] == r["vae_hardware"] else f"{r['hardware']} / {r['vae_hardware']}"
         lines.append(
-            f"| `{r['model']}` | {r['fd']:.1f} | {r['step']:,} | {r['cpu_seconds'] / 60:.1f} | {r['hardware']} | "
-            f"{r['record']} |"
+            f"| `{r['model']}` | {r['cpu_minutes']:.1f} | {r['fd']:.1f} ({r['step']:,}) | {r['vae_fd']:.1f} "
+            f"({r['vae_step']:,}) | {hw} | {r['record']} |"
         )
     return "\n".join(lines)
 
@@ -200,13 +228,22 @@ def main(argv: list[str] | None = None) -> dict:
         help="also reconstruct the first 1,000 test images: the VAEs through their encoders and the GAN with the "
         "lowest FD through `invert` (--inversion all: every model; slow)",
     )
+    p.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="re-render from benchmarks/results/compare.json (no sampling; the equal-CPU tables re-read)",
+    )
     p.add_argument("--update-docs", action="store_true", help=f"rewrite the generated section of {DOC.name}")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
     extra = dict(e.split("=", 1) for e in a.extra)
     RESULTS.mkdir(exist_ok=True)
     out = {}
-    for dataset in a.datasets.split(","):
+    if a.tables_only:  # the measurements of the last full run; the equal-CPU tables re-read from the records
+        out = json.loads((RESULTS / "compare.json").read_text())
+        for d, r in out.items():
+            r["equal_cpu"] = equal_cpu(d, {n: ganzoo.load(n) for n in r["rows"] if n in ganzoo.registry.ZOO})
+    for dataset in [] if a.tables_only else a.datasets.split(","):
         models = (
             {}
             if a.only_extra
@@ -239,7 +276,8 @@ def main(argv: list[str] | None = None) -> dict:
             "torch": torch.__version__,
         }
         print(f"## {dataset}\n\n{table(res, dataset, real)}\n\n{cpu_table(out[dataset]['equal_cpu'])}\n", flush=True)
-    (RESULTS / "compare.json").write_text(json.dumps(out, indent=1) + "\n")
+    if not a.tables_only:
+        (RESULTS / "compare.json").write_text(json.dumps(out, indent=1) + "\n")
     if a.update_docs:
         from training.markers import replace_section
 

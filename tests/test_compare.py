@@ -50,3 +50,11 @@ def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
     assert saved["mnist"]["rows"] == ["vae-tiny", "dcgan-tiny"]
     assert (tmp_path / "results" / "compare-mnist.png").is_file()
     assert (tmp_path / "results" / "compare-nn-mnist.png").is_file()
+    # --tables-only re-renders the docs from compare.json without sampling again
+    doc = tmp_path / "doc.md"
+    doc.write_text("# x\n<!-- compare begin -->\nold\n<!-- compare end -->\n")
+    monkeypatch.setattr(compare, "DOC", doc)
+    monkeypatch.setattr(compare, "measure", None)  # calling it would fail: nothing is measured
+    again = compare.main(["--data-root", str(tmp_path / "data"), "--tables-only", "--update-docs"])
+    assert again["mnist"]["models"] == res and "old" not in doc.read_text()
+    assert "Rows of `compare-mnist.png`, top to bottom: vae-tiny, dcgan-tiny." in doc.read_text()
