@@ -87,6 +87,27 @@ def precision_of(fp16: bool, quantize: str | None) -> str:
     return quantize or ("fp16" if fp16 else "fp32")
 
 
+def _check_output(path, opset, example: str) -> Path:
+    """The export's file path, after checking it and the opset (clear errors before any work)."""
+    import onnx
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
+    if path.is_dir():
+        raise GanzooError(f"{path} is an existing folder; give a file name such as {path / example}")
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, int)
+        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
+    ):
+        raise GanzooError(
+            f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
+            f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}"
+        )
+    return path
+
+
 def export_onnx(
     model,
     path: str | os.PathLike,
@@ -119,7 +140,7 @@ def export_onnx(
     them), and its metadata holds num_ws, w_dim and w_avg (JSON), so truncation is w_avg + psi (ws - w_avg).
     """
     try:
-        import onnx
+        import onnx  # noqa: F401 - the dependency check, before any work
     except ImportError:
         raise MissingDependencyError(f"ONNX export needs onnx and onnxruntime: {pip_install('onnx')}") from None
     from .fast import optimize
@@ -132,20 +153,7 @@ def export_onnx(
         if quantize:
             raise GanzooError("quantize='int8' calibrates on z: export the w file in fp32 or fp16")
 
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
-    if path.is_dir():
-        raise GanzooError(f"{path} is an existing folder; give a file name such as {path / 'generator.onnx'}")
-    if (
-        isinstance(opset, bool)
-        or not isinstance(opset, int)
-        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
-    ):
-        raise GanzooError(
-            f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
-            f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}"
-        )
+    path = _check_output(path, opset, "generator.onnx")
     gen = optimize(model.generator.to("cpu"), convt=convt, onnx=True)
     if fp16:
         gen = gen.half()
@@ -341,20 +349,7 @@ def export_translator(
         raise MissingDependencyError(f"ONNX export needs onnx and onnxruntime: {pip_install('onnx')}") from None
     target = model.check_domain(to, "to")
     source = model.other(target)
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise GanzooError(f"output folder {path.parent} does not exist; create it first or choose another -o path")
-    if path.is_dir():
-        raise GanzooError(f"{path} is an existing folder; give a file name such as {path / 'translator.onnx'}")
-    if (
-        isinstance(opset, bool)
-        or not isinstance(opset, int)
-        or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version()
-    ):
-        raise GanzooError(
-            f"opset must be an int from {MIN_OPSET} (the exporter's oldest) to "
-            f"{onnx.defs.onnx_opset_version()} (this onnx's newest), got {opset!r}"
-        )
+    path = _check_output(path, opset, "translator.onnx")
     import copy
 
     wrapper = _ExportableTranslator(copy.deepcopy(model.generator.translator(target)).to("cpu")).eval()

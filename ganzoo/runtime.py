@@ -403,28 +403,7 @@ class OnnxGenerator:
     def __init__(
         self, path: str | os.PathLike, *, providers: Sequence[str] | None = None, intra_op_threads: int | None = None
     ):
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        # Don't spin idle threads: the runtime often shares a process (and cores) with torch or a web server.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.inter_op_num_threads = 1
-        if intra_op_threads:
-            opts.intra_op_num_threads = intra_op_threads
-        if not os.path.isfile(path):
-            raise OnnxGeneratorError(f"ONNX file {path} not found; export one with `ganzoo export NAME -o {path}`")
-        available = ort.get_available_providers()
-        providers = list(providers) if providers else ["CPUExecutionProvider"]
-        missing = [p for p in providers if p not in available]
-        if missing:
-            raise OnnxGeneratorError(
-                f"onnxruntime providers {missing} are not available here; available: {available}. "
-                "For CUDA install onnxruntime-gpu."
-            )
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=providers)
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise OnnxGeneratorError(f"{path} is not a valid ONNX model ({e})") from e
+        self.session = _session(path, providers, intra_op_threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         if meta.get("task") == "translation":
             raise OnnxGeneratorError(
@@ -587,6 +566,7 @@ def _session(path, providers: Sequence[str] | None, intra_op_threads: int | None
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
+    # Don't spin idle threads: the runtime often shares a process (and cores) with torch or a web server.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.inter_op_num_threads = 1
     if intra_op_threads:
