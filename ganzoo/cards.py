@@ -83,9 +83,10 @@ def _bad(path, key: str, want: str, got) -> GanzooError:
     )
 
 
-def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
+def read_eval_json(path: str | os.PathLike, *, for_card: bool = False, translation: bool = False) -> dict:
     """An eval JSON (`ganzoo eval --json`), checked for what a card's metrics use: `metrics` holds finite numbers
-    (or lists of them), at least one scalar; `for_card` also needs the class shares and the protocol."""
+    (or lists of them), at least one scalar; `for_card` also needs the class shares and the protocol (a
+    translation model's: both directions' 10x10 tables and its protocol)."""
     res = read_json_object(path, "eval JSON")
     metrics = res.get("metrics")
     if not isinstance(metrics, dict):
@@ -95,7 +96,9 @@ def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
             raise _bad(path, f"metrics[{k!r}]", "a finite number or a list of them", v)
     if not card_metrics(res):
         raise _bad(path, "metrics", "an object holding at least one number", metrics)
-    if for_card:
+    if for_card and translation:
+        _check_translation_eval(path, res)
+    elif for_card:
         shares = metrics.get("class_share")
         if not isinstance(shares, list) or not shares:
             raise _bad(path, "metrics['class_share']", "a list of class shares", shares)
@@ -116,6 +119,38 @@ def read_eval_json(path: str | os.PathLike, *, for_card: bool = False) -> dict:
         if acc is not None and not _number(acc):
             raise _bad(path, "protocol['feature_network_test_accuracy']", "a number or null", acc)
     return res
+
+
+def _check_translation_eval(path, res: dict) -> None:
+    """What a translation card reads from `ganzoo eval --json` of an image-to-image model."""
+    proto = res.get("protocol")
+    if not isinstance(proto, dict):
+        raise _bad(path, "protocol", "an object", proto)
+    for key, kind, want in (
+        ("n_translated", int, "an int"),
+        ("real_split", str, "a string"),
+        ("ganzoo_version", str, "a string"),
+        ("feature_networks_sha256", dict, "an object"),
+    ):
+        if isinstance(proto.get(key), bool) or not isinstance(proto.get(key), kind):
+            raise _bad(path, f"protocol[{key!r}]", want, proto.get(key))
+    domains = proto.get("domains")
+    if not (isinstance(domains, list) and len(domains) == 2 and all(isinstance(d, str) for d in domains)):
+        raise _bad(path, "protocol['domains']", "a list of two data set names", domains)
+    tables = res.get("tables")
+    for a, b in (domains, domains[::-1]):
+        key = f"{a}_to_{b}"
+        counts = tables.get(key, {}).get("counts") if isinstance(tables, dict) else None
+        if not (
+            isinstance(counts, list)
+            and len(counts) == 10
+            and all(isinstance(r, list) and len(r) == 10 and all(_count(c) for c in r) for r in counts)
+        ):
+            raise _bad(path, f"tables[{key!r}]['counts']", "a 10x10 list of counts", counts)
+
+
+def _count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53
 
 
 def read_run_json(path: str | os.PathLike) -> dict:
@@ -142,6 +177,8 @@ def build_card(name: str, eval_res: dict, run: dict | None):
 
     entry = get_entry(name)
     m = load(name)
+    if hasattr(m, "translate"):  # an image-to-image model: no latent, two domains
+        return build_translation_card(name, entry, m, eval_res, run)
     dataset = entry.dataset
     metrics = card_metrics(eval_res)
     results = [
@@ -239,6 +276,145 @@ def build_card(name: str, eval_res: dict, run: dict | None):
     return card
 
 
+GOALS = {"fd_": (25.0, "<="), "cycle_mse_": (0.01, "<="), "mapping_share_": (0.7, ">=")}  # issue 38's
+
+
+def _goal(metric: str) -> tuple[float, str] | None:
+    return next((g for prefix, g in GOALS.items() if metric.startswith(prefix)), None)
+
+
+def mapping_table(counts: list[list[int]], source_names, target_names) -> str:
+    """A markdown 10x10 table: each row a source class, each cell the percentage of its translations the target
+    classifier puts in that target class (the row's largest in bold), then the kept share and its class."""
+    head = "| source \\ target | " + " | ".join(target_names) + " | kept (share) |"
+    rows = [head, "|---" * (len(target_names) + 2) + "|"]
+    for i, row in enumerate(counts):
+        total = sum(row) or 1
+        j = max(range(len(row)), key=row.__getitem__)
+        cells = [f"**{100 * c / total:.0f}**" if k == j else f"{100 * c / total:.0f}" for k, c in enumerate(row)]
+        kept = f"{target_names[j]} ({row[j] / total:.3f})" if sum(row) else "-"
+        rows.append(f"| {source_names[i]} | " + " | ".join(cells) + f" | {kept} |")
+    return "\n".join(rows)
+
+
+def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None):
+    """The card of an image-to-image entry (CycleGAN): translation grids, FD both ways, cycle error, the 10x10
+    class-to-class tables with their mean share, and one picture per direction with a row per source class."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    from .registry import ARCHITECTURES, DATASETS
+
+    a, b = m.domains
+    metrics = card_metrics(eval_res)
+    proto = eval_res["protocol"]
+
+    results = []
+    for k, v in metrics.items():
+        # fd_A_to_B and mapping_share_A_to_B are measured in B, cycle_mse_A in A: the name ends with the data set
+        d = next((t for t in sorted((a, b), key=len, reverse=True) if k.endswith(t)), a)
+        results.append(
+            EvalResult(
+                task_type="image-to-image",
+                dataset_type=DATASETS[d].hf_dataset,
+                dataset_name=d,
+                dataset_split=proto["real_split"],
+                metric_type=k,
+                metric_name=k,
+                metric_value=v,
+            )
+        )
+    data = ModelCardData(
+        library_name="ganzoo",
+        license="mit",
+        datasets=[DATASETS[a].hf_dataset, DATASETS[b].hf_dataset],
+        tags=["gan", entry.arch, a, b, "image-to-image", "ganzoo", "onnx"],
+        pipeline_tag="image-to-image",
+        model_name=name,
+        eval_results=results,
+    )
+    rows = []
+    for k, v in metrics.items():
+        g = _goal(k)
+        goal = f"{g[1]} {g[0]:g}" + ("" if (v <= g[0] if g[1] == "<=" else v >= g[0]) else " (missed)") if g else ""
+        rows.append(f"| {k} | {v:.4f} | {goal} |" if isinstance(v, float) else f"| {k} | {v} | {goal} |")
+    folder = Path(m.folder) if m.folder is not None else None
+    tables, known = [], ""
+    for src, dst in ((a, b), (b, a)):
+        key = f"{src}_to_{dst}"
+        counts = eval_res["tables"][key]["counts"]
+        share = metrics.get(f"mapping_share_{key}")
+        src_names, dst_names = DATASETS[src].class_names, DATASETS[dst].class_names
+        tables.append(
+            f"**{src} -> {dst}**: each row a {src} test class, each cell the percentage of its translations that "
+            f"the {dst} classifier reads as that class"
+            + (f"; the mean of the kept shares (mapping_share_{key}) is {share:.3f}" if share is not None else "")
+            + ".\n\n"
+            + mapping_table(counts, src_names, dst_names)
+        )
+        pic = f"classes-{src}-to-{dst}.png"
+        if folder is not None and (folder / pic).is_file():
+            tables.append(f"![one row per {src} class: 8 test images (left) and their {dst} translations]({pic})")
+        present = [r for r in counts if sum(r)]
+        targets = {max(range(10), key=r.__getitem__) for r in present}
+        if len(targets) < len(present):  # many-to-one: a high share may be a collapse, not a mapping
+            known += (
+                f"- {src} -> {dst} maps its {len(present)} classes onto {len(targets)} {dst} class"
+                f"{'es' if len(targets) != 1 else ''} "
+                f"({', '.join(dst_names[t] for t in sorted(targets))}): the share kept counts a many-to-one mapping "
+                "as kept, so read it with this number.\n"
+            )
+    missed = [k for k in metrics if _goal(k) and "(missed)" in next(r for r in rows if r.startswith(f"| {k} |"))]
+    if missed:
+        known += f"- Misses the issue's goals on {', '.join(missed)} (the table above).\n"
+    run = run or {}
+    recipe = run.get("recipe", {})
+    has_curves = folder is not None and (folder / "curves.png").is_file()
+    return ModelCard.from_template(
+        data,
+        template_path=str(model_cards_dir() / "template-translation.md"),
+        name=name,
+        a=a,
+        b=b,
+        hub_line=(
+            f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
+            if entry.hub_repo
+            else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"
+        ),
+        description=(
+            f"A CycleGAN that translates {m.image_shape[1]}×{m.image_shape[2]} images between {a} and {b}, both "
+            f"ways, trained without paired examples with ganzoo's recipe `{name}`. You give it images (a {a} image "
+            f"becomes a {b} image, and back), not a seed."
+        ),
+        image_shape=", ".join(map(str, m.image_shape)),
+        arch=entry.arch,
+        paper=ARCHITECTURES[entry.arch].paper,
+        num_params=f"{sum(p.numel() for p in m.generator.g_ab.parameters()):,}",
+        config=json.dumps(m.config["config"]),
+        command=run.get("command", "n/a"),
+        version=run.get("version") or entry.version or "n/a",
+        wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
+        + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
+        hardware=run.get("hardware", "n/a"),
+        steps=run.get("steps", "n/a"),
+        best_step=run.get("best_step", "n/a"),
+        eval_n=recipe.get("eval_n", "n/a"),
+        eval_every=recipe.get("eval_every", "n/a"),
+        recipe=json.dumps(recipe),
+        eval_command=f"ganzoo eval {name} --n {proto['n_translated']}",
+        n_translated=proto["n_translated"],
+        real_split=proto["real_split"],
+        clf_sha=", ".join(f"{d} `{h[:16]}`" for d, h in proto["feature_networks_sha256"].items()),
+        ganzoo_version=proto["ganzoo_version"],
+        metrics_table="\n".join(rows),
+        mapping_tables="\n\n".join(tables),
+        known_issues=known,
+        curves_line="\n\n![training curves: losses and the selection FD over CPU minutes](curves.png)"
+        if has_curves
+        else "",
+        dist=DIST_NAME,
+    )
+
+
 def description(name: str, entry, m, eval_res: dict) -> str:
     """The card's opening paragraph: what the model is and what it maps to what."""
     shape = f"{m.image_shape[1]}×{m.image_shape[2]}"
@@ -272,7 +448,10 @@ def write_card(
         raise GanzooError(f"folder {out.parent} does not exist; create it first or choose another path for the card")
     eval_res, run = entry_records(name)
     if eval_json:
-        eval_res = read_eval_json(eval_json, for_card=True)
+        from .registry import ARCHITECTURES
+
+        translation = ARCHITECTURES[get_entry(name).arch].translation
+        eval_res = read_eval_json(eval_json, for_card=True, translation=translation)
     if run_json:
         run = read_run_json(run_json)
     card = build_card(name, eval_res, run)

@@ -99,7 +99,8 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
 
     name, folder, disc = source_folder(source)
     wanted = [(folder / f, f, True) for f in (CONFIG, GENERATOR)]
-    wanted += [(folder / f, f, False) for f in ("samples.png", "curves.png", "manifest.json")]
+    pictures = ("samples.png", "curves.png", *sorted(p.name for p in folder.glob("classes-*-to-*.png")))
+    wanted += [(folder / f, f, False) for f in (*pictures, "manifest.json")]  # classes-*: a translation's card
     if disc is not None:
         wanted.append((disc, DISCRIMINATOR, True))
     card_src = Path(card) if card else (card_paths(name)["card"] if name else folder / "README.md")

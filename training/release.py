@@ -11,6 +11,12 @@ A version is released once: its recipe must be the literal for that version in t
 can retrain it), it must be newer than the bundled one, and the run must have trained exactly that recipe.
 Then regenerate the card (`ganzoo card NAME`), the golden samples (`python -m training.golden NAME`) and the zoo
 table (`python -m training.report --update-zoo README.md`).
+
+A translation entry (CycleGAN: no latent, two domains) is measured by `ganzoo eval RUN/model --n 10000 --json FILE`
+(no seed: nothing is drawn at random), and its release also bundles one picture per direction,
+classes-A-to-B.png: one row per source class, the first 8 test images of that class on the left and their
+translations on the right (the card shows them beside the 10x10 class-to-class table). Those need the test
+splits: `--data-root` (default: $GANZOO_DATA, else ./data).
 """
 
 from __future__ import annotations
@@ -34,6 +40,17 @@ from .recipes import VERSIONS
 BUNDLED = ("config.json", "model.safetensors", "samples.png", "curves.png")  # each hash-checked at load
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_PROTOCOL = {"n_generated": 10000, "real_split": "test", "seed": 0}  # what every zoo number is measured with
+# a translation entry's: every test image of each domain translated (ganzoo.metrics.evaluate_translation)
+TRANSLATION_PROTOCOL = {"n_translated": 10000, "source_split": "test", "real_split": "test"}
+PER_CLASS = 8  # test images per source class in a translation entry's class pictures
+
+
+def is_translation(name: str) -> bool:
+    return name in ZOO and ARCHITECTURES[ZOO[name].arch].translation
+
+
+def class_picture_name(source: str, target: str) -> str:
+    return f"classes-{source}-to-{target}.png"
 
 
 def version_number(version: str) -> int:
@@ -68,16 +85,53 @@ def check_release(name: str, version: str, run: dict, eval_res: dict) -> None:
             "recipe literal reproduces."
         )
     proto = eval_res.get("protocol", {})
-    off = {k: proto.get(k) for k, v in EVAL_PROTOCOL.items() if proto.get(k) != v}
+    want_proto = TRANSLATION_PROTOCOL if is_translation(name) else EVAL_PROTOCOL
+    off = {k: proto.get(k) for k, v in want_proto.items() if proto.get(k) != v}
     if off:
+        seed = "" if is_translation(name) else " --seed 0"
         raise TrainingError(
-            f"the eval JSON was not measured with the zoo's protocol {EVAL_PROTOCOL}: {off}. "
-            "Run `ganzoo eval RUN/model --n 10000 --seed 0 --json FILE`."
+            f"the eval JSON was not measured with the zoo's protocol {want_proto}: {off}. "
+            f"Run `ganzoo eval RUN/model --n 10000{seed} --json FILE`."
+        )
+    if is_translation(name) and list(proto.get("domains", [])) != list(ZOO[name].domains):
+        raise TrainingError(
+            f"the eval JSON measured domains {proto.get('domains')}, not {name}'s {list(ZOO[name].domains)}: "
+            "it belongs to another model."
         )
 
 
-def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
-    """Write the entry's weights folder and manifest; returns the folder."""
+def write_class_pictures(model_dir: Path, out: Path, root=None) -> list[str]:
+    """A translation model's pictures, one per direction: a row per source class, the first PER_CLASS test images
+    of that class (left) and their translations (right, after a grey bar). Returns the file names written."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    import ganzoo
+    from ganzoo.datasets import load_idx_split
+    from ganzoo.images import make_grid
+
+    model = ganzoo.load(model_dir)
+    names = []
+    for src in model.domains:
+        x, labels = load_idx_split(src, "test", root)
+        idx = [i for c in range(10) for i in np.flatnonzero(labels == c)[:PER_CLASS]]
+        if len(idx) != 10 * PER_CLASS:
+            raise TrainingError(f"the {src} test split has fewer than {PER_CLASS} images of some class")
+        originals = torch.from_numpy(x[idx].copy()).float().div(255)[:, None]
+        dst = model.other(src)
+        translated = model.translate(originals, to=dst)
+        left, right = make_grid(originals, nrow=PER_CLASS), make_grid(translated, nrow=PER_CLASS)
+        bar = np.full((left.shape[0], 4, left.shape[2]), 128, np.uint8)
+        grid = np.concatenate([left, bar, right], axis=1)
+        names.append(class_picture_name(src, dst))
+        Image.fromarray(grid[..., 0]).save(out / names[-1])
+    return names
+
+
+def release(name: str, run_dir: Path, version: str, eval_json: Path, data_root=None) -> Path:
+    """Write the entry's weights folder and manifest; returns the folder. `data_root`: where a translation
+    entry's class pictures take their test images from."""
     src = run_dir / "model"
     has_d = name not in ZOO or ARCHITECTURES[ZOO[name].arch].discriminator is not None  # a VAE has none
     needed = (run_dir / "run.json", eval_json, *([src / "discriminator.safetensors"] if has_d else []))
@@ -96,6 +150,12 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path) -> Path:
     files = [f for f in BUNDLED if (src / f).is_file()]
     for f in files:
         shutil.copy2(src / f, staging / f)
+    if is_translation(name):
+        try:
+            files += write_class_pictures(src, staging, data_root)
+        except BaseException:
+            shutil.rmtree(staging)
+            raise
     extras = ROOT / "zoo_extras"
     extras.mkdir(exist_ok=True)
     disc = extras / f"{name}.discriminator.safetensors"
@@ -133,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--eval-json", required=True, type=Path, help="`ganzoo eval RUN/model --n 10000 --seed 0 --json FILE` output"
     )
+    p.add_argument(
+        "--data-root", help="a translation entry's test images for its class pictures (default: $GANZOO_DATA, ./data)"
+    )
     a = p.parse_args(argv)
     try:
-        dst = release(a.name, a.run, a.version, a.eval_json)
+        dst = release(a.name, a.run, a.version, a.eval_json, a.data_root)
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

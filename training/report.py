@@ -22,7 +22,7 @@ REFERENCE = Path(__file__).resolve().parent / "reference"
 def rows() -> list[dict]:
     out = []
     for name, e in ZOO.items():
-        if not e.has_weights:
+        if not e.has_weights or e.dataset_b:  # a translation entry has no sample metrics (zoo_table shows it)
             continue
         m, run = e.manifest["evaluation"]["metrics"], e.manifest["training"]
         out.append(
@@ -102,8 +102,14 @@ def zoo_table() -> str:
             cells.append(f'<img src="ganzoo/weights/{name}/samples.png" width="110"><br>`{name}`{ver}<br>{fd}')
         pairs = [e for e in ZOO.values() if e.arch == arch and e.name not in {f"{arch}-{d}" for d in datasets}]
         for e in pairs:  # e.g. cyclegan-mnist-fashion-mnist: between two data sets, shown in the first column
-            state = "not released yet" if not e.has_weights else f"{e.version}"
-            cells[0] = f"`{e.name}`<br>{state}"
+            if not e.has_weights:
+                cells[0] = f"`{e.name}`<br>not released yet"
+                continue
+            m = e.manifest["evaluation"]["metrics"]
+            a, b = e.domains
+            fd = f"FD {m[f'fd_{a}_to_{b}']:.1f} / {m[f'fd_{b}_to_{a}']:.1f}"
+            thumb = f'<img src="ganzoo/weights/{e.name}/samples.png" width="110"><br>'
+            cells[0] = f"{thumb}`{e.name}` {e.version}<br>{a} ↔ {b}, {fd}"
         out.append(f"| `{arch}` | {spec.paper} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
