@@ -4,7 +4,12 @@ the real data sets take `real_data_root`, which skips (with the reason) where th
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# One intra-op thread, here and in the subprocesses tests start: the tests run tiny tensors, where a second thread
+# mostly waits for a busy core (a 2-core machine running anything else ran tests/test_models.py in twice the time).
+os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np
 import pytest
@@ -14,6 +19,7 @@ from ganzoo.datasets import data_root as resolve_data_root
 from ganzoo.folder import save_folder
 from ganzoo.models import ARCHITECTURES, build, make_config
 
+torch.set_num_threads(1)  # in case torch was imported before this file set the variable
 ROOT = Path(__file__).resolve().parent.parent
 # ganzoo's one rule ($GANZOO_DATA, else ./data); absolute, since doc blocks and subprocesses run elsewhere
 DATA_ROOT = resolve_data_root().resolve()
