@@ -148,60 +148,64 @@ def _records(dataset: str, models: dict) -> list[tuple[str, dict]]:
     return out
 
 
-def equal_cpu(dataset: str, models: dict) -> list[dict]:
-    """Each GAN family beside the VAE at equal CPU time: selection FD (training split, 2,000 samples: the metric
-    every run logs) read off the ablation records of runs that trained an entry's current recipe, at the VAE's whole
-    budget or, for a shorter record, at the record's last reading, with the VAE's reading at that CPU time.
-    The published test FDs above come from each entry's full run, which for the GANs was longer."""
+def equal_cpu(dataset: str, models: dict, reference: str | None = None) -> list[dict]:
+    """Each other entry beside a reference entry at equal CPU time (default reference: the data set's VAE; a
+    style-based entry's card uses its own): selection FD (training split, 2,000 samples: the metric every run
+    logs) read off the ablation records of runs that trained an entry's current recipe, at the reference's whole
+    budget or, for a shorter record, at the record's last reading, with the reference's reading at that CPU time.
+    The published test FDs come from each entry's full run, which may be longer."""
     from training.ablation import fd_at
 
     recs = _records(dataset, models)
-    vae = [(n, r) for n, r in recs if models[n].has_encoder]
-    if not vae:
+    ref = [(n, r) for n, r in recs if (n == reference if reference else models[n].has_encoder)]
+    if not ref:
         return []
-    vae_name, vae_rec = vae[0]
-    budget = vae_rec["curve"][-1]["cpu_seconds"] / 60
+    ref_name, ref_rec = ref[0]
+    budget = ref_rec["curve"][-1]["cpu_seconds"] / 60
     rows = []
     for name, rec in recs:
-        if name == vae_name:
+        if name == ref_name:
             continue
         minutes = min(budget, rec["curve"][-1]["cpu_seconds"] / 60)
-        gan, ref = fd_at(rec["curve"], minutes), fd_at(vae_rec["curve"], minutes)
-        if gan is None or ref is None:
+        other, mine = fd_at(rec["curve"], minutes), fd_at(ref_rec["curve"], minutes)
+        if other is None or mine is None:
             continue
         rows.append(
             {
                 "model": name,
                 "record": rec["record"],
                 "hardware": rec["hardware"].split(",")[0],
-                "cpu_minutes": gan["cpu_seconds"] / 60,
-                "fd": gan["fd"],
-                "step": gan["step"],
-                "vae": vae_name,
-                "vae_fd": ref["fd"],
-                "vae_step": ref["step"],
-                "vae_hardware": vae_rec["hardware"].split(",")[0],
+                "cpu_minutes": other["cpu_seconds"] / 60,
+                "fd": other["fd"],
+                "step": other["step"],
+                "ref": ref_name,
+                "ref_record": ref_rec["record"],
+                "ref_cpu_minutes": mine["cpu_seconds"] / 60,
+                "ref_fd": mine["fd"],
+                "ref_step": mine["step"],
+                "ref_hardware": ref_rec["hardware"].split(",")[0],
             }
         )
     return rows
 
 
-def cpu_table(rows: list[dict]) -> str:
+def cpu_table(rows: list[dict], what: str = "a current GAN recipe", reference: str = "the VAE") -> str:
+    """The markdown of `equal_cpu`'s rows (or a sentence saying there is nothing to compare)."""
     if not rows:
-        return "At equal CPU time: no ablation record of a current GAN recipe on this data set to compare with."
+        return f"At equal CPU time: no ablation record of {what} on this data set to compare with."
     lines = [
         "At equal CPU time: selection FD (training split, 2,000 samples) of runs that trained each entry's current "
-        f"recipe (training/ablation/), at the VAE's whole budget or the record's end, beside `{rows[0]['vae']}` at "
-        "the same CPU time.",
+        f"recipe (training/ablation/), at {reference}'s whole budget or the record's end, beside "
+        f"`{rows[0]['ref']}` at the same CPU time.",
         "",
-        "| model | CPU-min | its selection FD (step) | the VAE's (step) | processors | record |",
+        f"| model | CPU-min | its selection FD (step) | `{rows[0]['ref']}`'s (step) | processors | record |",
         "|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: r["fd"]):
-        hw = r["hardware"] if r["hardware"] == r["vae_hardware"] else f"{r['hardware']} / {r['vae_hardware']}"
+        hw = r["hardware"] if r["hardware"] == r["ref_hardware"] else f"{r['hardware']} / {r['ref_hardware']}"
         lines.append(
-            f"| `{r['model']}` | {r['cpu_minutes']:.1f} | {r['fd']:.1f} ({r['step']:,}) | {r['vae_fd']:.1f} "
-            f"({r['vae_step']:,}) | {hw} | {r['record']} |"
+            f"| `{r['model']}` | {r['cpu_minutes']:.1f} | {r['fd']:.1f} ({r['step']:,}) | {r['ref_fd']:.1f} "
+            f"({r['ref_step']:,}) | {hw} | {r['record']} |"
         )
     return "\n".join(lines)
 

@@ -168,6 +168,138 @@ def read_run_json(path: str | os.PathLike) -> dict:
     return run
 
 
+STYLE_JSON = "{name}.style.json"  # benchmarks/stylegan2.py's measurements of a style-based entry, in model_cards/
+
+
+def style_results(name: str) -> dict:
+    """model_cards/NAME.style.json of a style-based zoo entry, checked to measure the bundled weights."""
+    from .registry import get_entry
+
+    entry = get_entry(name)
+    path = model_cards_dir() / STYLE_JSON.format(name=name)
+    redo = (
+        f"run `python benchmarks/stylegan2.py {name} --data-root DATA --update-docs` (after the run's ablation record)"
+    )
+    if not path.is_file():
+        raise GanzooError(f"{name}'s card needs its truncation and equal-CPU tables: {path} is missing; {redo}")
+    res = read_json_object(path, "style-based results JSON")
+    want = entry.sha256.get("model.safetensors") if entry.sha256 else None
+    if res.get("version") != entry.version or res.get("model_sha256") != want:
+        raise GanzooError(
+            f"{path} measures {name} {reprlib.repr(res.get('version'))} "
+            f"(weights {str(res.get('model_sha256'))[:12]}...), not the bundled {entry.version} "
+            f"({str(want)[:12]}...); {redo}"
+        )
+    for key in ("truncation", "equal_cpu", "protocol", "command"):
+        if key not in res:
+            raise GanzooError(f"{path} has no {key!r}: it is not benchmarks/stylegan2.py's output; {redo}")
+    return res
+
+
+def style_tables(res: dict) -> str:
+    """The truncation table and the equal-CPU comparison of benchmarks/stylegan2.py's results, as markdown."""
+    name = res["entry"]
+    n = res["protocol"]["n_generated"]
+    lines = [
+        f"Truncation trades variety for fidelity. Test-split metrics of {n:,} samples (seed 0) at each psi "
+        f"(`ganzoo eval {name} --n {n} --seed 0 --truncation PSI`; psi 1.0 is the untruncated model):",
+        "",
+        "| psi | FD | precision | recall | smallest class (share) |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['psi']} | {r['fd']:.2f} | {r['precision']:.3f} | {r['recall']:.3f} | "
+        f"{r['min_class']} ({r['min_class_share']:.1%}) |"
+        for r in res["truncation"]
+    ]
+    eq = res["equal_cpu"]
+    full = [r for r in eq["full_runs"] if r["ref_selection_fd"] is not None]
+    lines += [
+        "",
+        f"At equal CPU time, from the run records (selection FD: training split, 2,000 samples, the number every run "
+        f"logs; lower is better). Each released baseline's whole run beside the best selection FD `{name}`'s own run "
+        f"({eq['ref_record']}, {eq['ref_hardware']}, {eq['ref_cpu_minutes']:.0f} CPU-minutes in all) had reached "
+        "within the same CPU time:",
+        "",
+        f"| baseline | its run: CPU-min | its best selection FD (step) | its test FD | `{name}` within that time "
+        "(step, CPU-min) | processors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in eq["full_runs"]:
+        mine = (
+            f"{r['ref_selection_fd']:.1f} ({r['ref_step']:,}, {r['ref_cpu_minutes']:.0f})"
+            if r["ref_selection_fd"] is not None
+            else "its run is shorter"
+        )
+        hw = r["hardware"] if r["hardware"] == eq["ref_hardware"] else f"{r['hardware']} / {eq['ref_hardware']}"
+        lines.append(
+            f"| `{r['model']}` {r['version']} | {r['cpu_minutes']:.0f} | {r['best_selection_fd']:.1f} "
+            f"({r['best_step']:,}) | {r['test_fd']:.1f} | {mine} | {hw} |"
+        )
+    if not eq["full_runs"]:
+        lines.append("| (no released dcgan or wgan-gp entry of this data set) | | | | | |")
+    if eq["records"]:
+        lines += [
+            "",
+            "Shorter proxy runs of the baselines' current recipes (training/ablation/), each at its last reading "
+            f"beside `{name}`'s run at the same CPU time:",
+            "",
+            f"| baseline | CPU-min | its selection FD (step) | `{name}`'s (step, CPU-min) | record |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{r['model']}` | {r['cpu_minutes']:.1f} | {r['fd']:.1f} ({r['step']:,}) | {r['ref_fd']:.1f} "
+            f"({r['ref_step']:,}, {r['ref_cpu_minutes']:.1f}) | {r['record']} |"
+            for r in sorted(eq["records"], key=lambda r: r["cpu_minutes"])
+        ]
+    elif not full:
+        lines += ["", "No record of a baseline shorter than this run to compare with."]
+    lines += ["", f"Measured by `{res['command']}` ({res['date']}, {res['hardware']})."]
+    return "\n".join(lines)
+
+
+def style_section(name: str, m) -> str:
+    """The card section only a style-based entry has: truncation in W (picture and table), style mixing, how its
+    noise inputs keep `sample(n, seed=s)` reproducible, its two ONNX files, and the equal-CPU comparison."""
+    from .control import MIX_COLS, MIX_CROSSOVER, MIX_ROWS, PSI_VALUES
+
+    res = style_results(name)
+    g = m.generator
+    noise = sum(1 for k in m.generator.state_dict() if k.endswith("noise_const"))
+    rows, cols = ",".join(map(str, MIX_ROWS)), ",".join(map(str, MIX_COLS))
+    return f"""## Truncation, style mixing and noise (style-based generator)
+
+`model.sample(n, seed=s, truncation=psi)` truncates in W, not z: each sample's w moves toward the average w_avg
+(tracked during training, saved with the weights) as w_avg + psi (w - w_avg), so psi = 1 is the model as trained
+and psi = 0 draws w_avg's image for every z (the other entries' `truncation` redraws large z entries instead). The
+same seeds (columns) at psi {", ".join(map(str, PSI_VALUES))} (rows, top to bottom):
+
+![truncation: the same seeds at falling psi](truncation.png)
+
+{style_tables(res)}
+
+Style mixing: `model.mix(z_rows, z_cols, crossover=k)` gives the grid in which row i takes the first k of the
+{g.num_ws} style inputs (the coarse ones: layout, shape) from row latent i and the rest (stroke, texture) from
+column latent j. Seeds {rows} (rows, sources on the left) by {cols} (columns, sources on top) at crossover
+{MIX_CROSSOVER}: `ganzoo mix {name} --rows {rows} --cols {cols} --crossover {MIX_CROSSOVER} -o mix.png`
+
+![style mixing: coarse styles from the rows, fine styles from the columns](mixing.png)
+
+Noise inputs and reproducibility: each of the synthesis network's {noise} noise inputs is a constant buffer
+(`noise_const`, drawn once when the network was built and saved in model.safetensors), used whenever the model
+samples, evaluates or exports; only training drew fresh noise. So an image is a function of its z alone:
+`sample(n, seed=s)` gives the same images on every call and machine (to float tolerance), and the ONNX graph has no
+random operation.
+
+Projection: `model.invert(images, space="w")` or `space="w+"` (one w per layer) searches W from w_avg;
+`model.generate(w, space=...)` draws the result, and SeFa directions (`model.directions()`, in W) and latent
+arithmetic (`generate(w + 3 * d[0], space="w")`) edit it. ONNX: `ganzoo export {name} -o {name}.onnx` (z -> image) and
+`ganzoo export {name} --space w -o {name}-w.onnx` (ws -> image, one w per layer, w_avg in its metadata: mixing and
+truncation as `OnnxGenerator(file).generate(w_avg + psi * (ws - w_avg))`).
+
+"""
+
+
 def build_card(name: str, eval_res: dict, run: dict | None):
     """A huggingface_hub ModelCard for a zoo entry."""
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
@@ -271,6 +403,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         metrics_table=rows,
         known_issues=known,
         curves_line=curves_line,
+        style_section=style_section(name, m) if m.has_w_space else "",
         dist=DIST_NAME,
     )
     return card

@@ -247,9 +247,11 @@ def cmd_eval(a) -> None:
     if a.inception_weights:
         from .inception import inception_metrics
 
+        if a.truncation is not None:
+            raise GanzooError("--truncation is measured with ganzoo's classifier metrics; drop --inception-weights")
         res = inception_metrics(m, a.inception_weights, n=a.n, seed=a.seed, root=a.data_root)
     else:
-        res = evaluate(m, n=a.n, seed=a.seed, root=a.data_root)
+        res = evaluate(m, n=a.n, seed=a.seed, root=a.data_root, truncation=a.truncation)
     print(format_table(res))
     if a.json:
         atomic_write_text(a.json, json.dumps(res, indent=2) + "\n")
@@ -261,6 +263,8 @@ def _eval_translation(a, m) -> None:
 
     if a.inception_weights:
         raise GanzooError("--inception-weights is for generators; an image-to-image model is measured with classifiers")
+    if a.truncation is not None:
+        raise GanzooError("--truncation is for style-based generators; an image-to-image model has no latent")
     res = evaluate_translation(m, n=a.n, root=a.data_root)
     print(format_table(res))
     for name, t in res["tables"].items():
@@ -430,20 +434,14 @@ def cmd_invert(a) -> None:
 
 
 def cmd_mix(a) -> None:
-    import torch
-
     from . import load
+    from .control import mixing_figure
 
     out = output_path(a.output, IMAGE_EXTS, "a style-mixing grid")
     m = load(a.name, device=a.device, revision=a.revision)
-    z_rows = torch.cat([m.sample_latent(1, seed=s) for s in a.rows])
-    z_cols = torch.cat([m.sample_latent(1, seed=s) for s in a.cols])
-    grid = m.mix(z_rows, z_cols, crossover=a.crossover, truncation=a.truncation)  # (R, C, ...); checks the input
-    rows, cols = m.generate(z_rows, truncation=a.truncation), m.generate(z_cols, truncation=a.truncation)
     # the papers' figure: column sources along the top, row sources down the left, an empty corner
-    blank = torch.zeros(1, *m.image_shape, device=grid.device)
-    tiles = [blank, cols] + [torch.cat([rows[i : i + 1], grid[i]]) for i in range(len(rows))]
-    m.save_grid(torch.cat(tiles), out, nrow=len(a.cols) + 1)
+    tiles, nrow = mixing_figure(m, a.rows, a.cols, crossover=a.crossover, truncation=a.truncation)  # checks input
+    m.save_grid(tiles, out, nrow=nrow)
     print(
         f"wrote a {len(a.rows)} x {len(a.cols)} style-mixing grid to {out}: row i takes the coarse styles "
         f"(inputs 0..{a.crossover - 1} of {m.generator.num_ws}) of seed {','.join(map(str, a.rows))}[i], column j "
@@ -656,6 +654,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=seed_type, default=0)
     s.add_argument("--data-root", help="data root holding MNIST/ FashionMNIST/ (default $GANZOO_DATA or ./data)")
     s.add_argument("--json", help="write every number and the protocol here")
+    s.add_argument(
+        "--truncation",
+        type=float,
+        help="style-based models: measure at psi in [0, 1] (each w pulled toward w_avg; recorded in the protocol)",
+    )
     s.add_argument(
         "--inception-weights",
         help="local FID Inception weights (pt_inception-2015-12-05) for Inception FID/IS/KID via torch-fidelity",

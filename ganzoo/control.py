@@ -565,6 +565,60 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
     return images.reshape(r, c, *images.shape[1:])
 
 
+# The figures of a style-based entry (its card, docs/stylegan2.md): the same seeds at falling psi, and the papers'
+# mixing grid. Fixed here so that the release, the docs script and the CLI draw the same pictures.
+PSI_VALUES = (1.0, 0.85, 0.7, 0.5, 0.0)
+FIGURE_SEEDS = tuple(range(8))  # the psi grid's columns
+MIX_ROWS, MIX_COLS = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9, 10)
+
+
+def mixing_figure(model, rows, cols, *, crossover: int, truncation: float | None = None) -> tuple[torch.Tensor, int]:
+    """(tiles, nrow) of the StyleGAN papers' mixing figure: an empty corner, the column sources along the top,
+    then per row its source on the left and the mixed images (coarse styles from the row, fine from the
+    column). `rows`, `cols`: latents or lists of int seeds, as for `style_mix`."""
+    grid = style_mix(model, rows, cols, crossover=crossover, truncation=truncation)  # checks every input
+    z_rows, z_cols = _mix_latents(model, rows, "z_rows"), _mix_latents(model, cols, "z_cols")
+    src_rows = model.generate(z_rows, truncation=truncation)
+    src_cols = model.generate(z_cols, truncation=truncation)
+    blank = torch.zeros(1, *model.image_shape, device=grid.device)
+    tiles = [blank, src_cols] + [torch.cat([src_rows[i : i + 1], grid[i]]) for i in range(len(src_rows))]
+    return torch.cat(tiles), len(src_cols) + 1
+
+
+def truncation_grid(model, seeds: Sequence[int] = FIGURE_SEEDS, psis: Sequence[float] = PSI_VALUES) -> torch.Tensor:
+    """Images (len(psis) * len(seeds), C, H, W): row r is `sample`'s images of `seeds` at truncation psis[r]
+    (the same latents in every row; psi = 1 is the untruncated model, psi = 0 w_avg's image)."""
+    if not model.has_w_space:
+        raise GanzooError(
+            f"a psi grid needs a style-based generator (stylegan2-*); {model.source or model.architecture} "
+            f"({model.architecture}) truncates z: sample(n, truncation=t)"
+        )
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise GanzooError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    z = _mix_latents(model, seeds, "seeds")
+    return torch.cat([model.generate(z, truncation=model.check_psi(p)) for p in psis])
+
+
+MIX_CROSSOVER = 2  # at 28x28: the 7x7 layers (and the 14x14 upsampling conv) from the rows, the rest from the columns
+STYLE_FIGURES = ("truncation.png", "mixing.png")  # a style-based entry's bundled pictures (release, card, docs)
+
+
+def write_style_figures(model, folder) -> list:
+    """Write a style-based model's two pictures into `folder`: truncation.png (`truncation_grid`: the seeds
+    0..7 in columns, one row per psi in PSI_VALUES) and mixing.png (`mixing_figure` of seeds 0..4 by 5..10 at
+    crossover MIX_CROSSOVER). Deterministic: the same weights give the same files. Returns their paths."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    grid = truncation_grid(model)
+    tiles, nrow = mixing_figure(model, list(MIX_ROWS), list(MIX_COLS), crossover=MIX_CROSSOVER)
+    return [
+        model.save_grid(grid, folder / STYLE_FIGURES[0], nrow=len(FIGURE_SEEDS)),
+        model.save_grid(tiles, folder / STYLE_FIGURES[1], nrow=nrow),
+    ]
+
+
 def first_layer_map(model) -> torch.Tensor:
     """The linear map A (out, d) from the latent the directions live in to the generator's first hidden layer(s),
     before any nonlinearity.

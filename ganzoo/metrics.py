@@ -283,20 +283,38 @@ def eval_latents(n: int, latent_dim: int, num_classes: int, seed: int, batch: in
         yield z, (torch.arange(m) % num_classes if num_classes else None)
 
 
-def sample_for_eval(model, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """(images in [0, 1] on the CPU, labels or None) of a GANModel under `eval_latents`."""
+def sample_for_eval(
+    model, n: int, seed: int, truncation: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(images in [0, 1] on the CPU, labels or None) of a GANModel under `eval_latents`; `truncation`: a
+    style-based generator's psi in W (the same latents, each w pulled toward w_avg)."""
+    kw = {} if truncation is None else {"truncation": check_eval_truncation(model, truncation)}
     # the chunks and their concatenation, then the features (float64 and float32 copies) the metrics compare
     model.check_memory(2 * n, f"{n} samples to measure", extra=3 * n * 128 * 8)
     imgs, labels = [], []
     for z, y in eval_latents(n, model.latent_dim, model.num_classes, seed):
-        imgs.append(model.generate(z, y).cpu())
+        imgs.append(model.generate(z, y, **kw).cpu())
         if y is not None:
             labels.append(y)
     return torch.cat(imgs), (torch.cat(labels) if labels else None)
 
 
-def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "test") -> dict:
-    """Sample n images from a GANModel and measure them; returns metrics plus the protocol."""
+def check_eval_truncation(model, truncation) -> float:
+    """The psi an evaluation may truncate with: style-based generators only (their truncation keeps every
+    sample's latent; z truncation would change the evaluation's latents, so it is not offered)."""
+    if not model.has_w_space:
+        raise GanzooError(
+            f"an evaluation with truncation measures a style-based generator (stylegan2-*) at psi in W; "
+            f"{model.source or model.architecture} ({model.architecture}) has no W: measure it untruncated"
+        )
+    return model.check_psi(truncation)
+
+
+def evaluate(
+    model, *, n: int = 10000, seed: int = 0, root=None, split: str = "test", truncation: float | None = None
+) -> dict:
+    """Sample n images from a GANModel and measure them; returns metrics plus the protocol. `truncation`: a
+    style-based generator's psi in [0, 1] (recorded in the protocol; zoo numbers are untruncated)."""
     from . import __version__
     from .folder import sha256_file
 
@@ -308,7 +326,9 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "t
             f"classifier metrics exist for mnist and fashion-mnist, not {dataset!r}; "
             "use the Inception path (`ganzoo eval --inception-weights`)."
         )
-    fake, labels = sample_for_eval(model, n, seed)
+    if truncation is not None:
+        truncation = check_eval_truncation(model, truncation)  # before any sampling or data loading
+    fake, labels = sample_for_eval(model, n, seed, truncation)
     metrics = compare(fake, dataset, root=root, labels=labels, split=split)
     metrics.update(memorisation(fake, dataset, root=root, n=min(2000, n)))
     if model.has_encoder:
@@ -337,6 +357,7 @@ def evaluate(model, *, n: int = 10000, seed: int = 0, root=None, split: str = "t
             if model.has_encoder
             else {}
         ),
+        **({"truncation": truncation} if truncation is not None else {}),  # absent: untruncated, as before
         "ganzoo_version": __version__,
         "model": model.source,
     }

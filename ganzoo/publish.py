@@ -99,8 +99,16 @@ def assemble(source: str, staging: Path, *, include_onnx: bool = False, card: st
 
     name, folder, disc = source_folder(source)
     wanted = [(folder / f, f, True) for f in (CONFIG, GENERATOR)]
-    pictures = ("samples.png", "curves.png", *sorted(p.name for p in folder.glob("classes-*-to-*.png")))
-    wanted += [(folder / f, f, False) for f in (*pictures, "manifest.json")]  # classes-*: a translation's card
+    # optional: pictures (a style-based entry's card shows its psi grid and mixing figure, a translation's its
+    # classes-*-to-* grids) and the manifest
+    pictures = (
+        "samples.png",
+        "curves.png",
+        "truncation.png",
+        "mixing.png",
+        *sorted(p.name for p in folder.glob("classes-*-to-*.png")),
+    )
+    wanted += [(folder / f, f, False) for f in (*pictures, "manifest.json")]
     if disc is not None:
         wanted.append((disc, DISCRIMINATOR, True))
     card_src = Path(card) if card else (card_paths(name)["card"] if name else folder / "README.md")

@@ -32,6 +32,7 @@ GENERATED = {
     "docs/performance.md": ["bench", "web-bench"],
     "docs/control.md": ["control"],
     "docs/vae-vs-gan.md": ["compare"],
+    "docs/stylegan2.md": ["stylegan2-mnist", "stylegan2-fashion-mnist"],
 }
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: (skip|sub) (.*?) -->")
@@ -143,6 +144,7 @@ def test_generated_sections_are_where_their_generators_write():
             ("web", "web-bench"),
             ("control", "control"),
             ("compare", "compare"),
+            ("stylegan2", "stylegan2-mnist"),
         ):
             spec = importlib.util.spec_from_file_location(f"_doc_{script}", ROOT / "benchmarks" / f"{script}.py")
             module = importlib.util.module_from_spec(spec)

@@ -363,3 +363,38 @@ def test_cli_w_options_on_a_z_only_model(dcgan, tmp_path, capsys):
     Image.open(img).crop((2, 2, 30, 30)).save(img)
     assert cli(["invert", str(dcgan.folder), str(img), "--space", "w+", "-o", str(tmp_path / "r.png")]) == 2
     assert "space='w+' needs a style-based generator" in capsys.readouterr().err
+
+
+def test_eval_at_a_psi_measures_the_same_latents_pulled_toward_w_avg(sg2, tmp_path, data_root, capsys):
+    import json
+
+    from ganzoo.metrics import evaluate
+
+    out = tmp_path / "e.json"
+    args = ["eval", str(sg2.folder), "--n", "20", "--data-root", str(data_root), "--json", str(out)]
+    assert cli([*args, "--truncation", "0"]) == 0
+    res = json.loads(out.read_text())
+    assert res["protocol"]["truncation"] == 0.0
+    assert res["metrics"]["min_class_share"] in (0.0, 1.0)  # psi 0: w_avg's one image, 20 times
+    plain = evaluate(sg2, n=20, seed=0, root=data_root)
+    assert "truncation" not in plain["protocol"]  # untruncated evaluations stay as they were
+    one = evaluate(sg2, n=20, seed=0, root=data_root, truncation=1.0)
+    assert one["metrics"]["fd_fashion-mnist_classifier"] == plain["metrics"]["fd_fashion-mnist_classifier"]
+
+
+@pytest.mark.parametrize(
+    "which, extra, err",
+    [
+        ("sg2", ["--truncation", "1.5"], "error: truncation for a style-based generator is psi in [0, 1]"),
+        ("sg2", ["--truncation", "nan"], "error: truncation for a style-based generator is psi in [0, 1]"),
+        ("sg2", ["--truncation", "0.5", "--inception-weights", "w.pt"], "error: --truncation is measured with"),
+        ("dcgan", ["--truncation", "0.5"], "error: an evaluation with truncation measures a style-based generator"),
+    ],
+)
+def test_eval_truncation_errors(sg2, dcgan, tmp_path, data_root, capsys, which, extra, err):
+    m = {"sg2": sg2, "dcgan": dcgan}[which]
+    out = tmp_path / "e.json"
+    assert cli(["eval", str(m.folder), "--n", "20", "--data-root", str(data_root), "--json", str(out), *extra]) == 2
+    got = capsys.readouterr().err
+    assert got.startswith(err) and got.count("\n") == 1
+    assert not out.exists()

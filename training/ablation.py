@@ -65,6 +65,14 @@ def fd_at(curve: list[dict], minutes: float) -> dict | None:
     return within[-1]
 
 
+def best_within(curve: list[dict], minutes: float) -> dict | None:
+    """The evaluation with the lowest FD within a CPU budget (what a run of that length would have kept as its
+    best checkpoint), or None if the run never got there."""
+    if fd_at(curve, minutes) is None:
+        return None
+    return min((p for p in curve if p["cpu_seconds"] <= minutes * 60 + 5), key=lambda p: p["fd"])
+
+
 def table(records: list[dict]) -> str:
     head = "| recipe | variant | CPU | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS) + " | full recipe |"
     rows = [head, "|" + "---|" * (len(BUDGETS) + 4)]

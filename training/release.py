@@ -3,14 +3,17 @@
     ganzoo eval runs/X/model --n 10000 --seed 0 --json runs/X/eval.json     # the test-split evaluation
     python -m training.release wgan-mnist --run runs/X --version v9 --eval-json runs/X/eval.json
 
-Writes ganzoo/weights/NAME/ (config.json, model.safetensors, samples.png, curves.png and manifest.json: the
+Writes ganzoo/weights/NAME/ (config.json, model.safetensors, samples.png, curves.png, for a style-based entry
+truncation.png and mixing.png (drawn from the weights: ganzoo.control.write_style_figures), and manifest.json: the
 version, sha256 of every file, the exact recipe, command, hardware, CPU and wall time, metrics) and
 zoo_extras/NAME.discriminator.safetensors. No Python source is edited: the registry reads the manifest.
 
 A version is released once: its recipe must be the literal for that version in training/recipes.py (so anyone
 can retrain it), it must be newer than the bundled one, and the run must have trained exactly that recipe.
 Then regenerate the card (`ganzoo card NAME`), the golden samples (`python -m training.golden NAME`) and the zoo
-table (`python -m training.report --update-zoo README.md`).
+table (`python -m training.report --update-zoo README.md`). A style-based entry's card also needs its truncation and
+equal-CPU tables, measured first: `python -m training.ablation collect runs/X --note ...` (the run's FD curve as an
+ablation record) and `python benchmarks/stylegan2.py NAME --data-root DATA --update-docs`.
 
 A translation entry (CycleGAN: no latent, two domains) is measured by `ganzoo eval RUN/model --n 10000 --json FILE`
 (no seed: nothing is drawn at random), and its release also bundles one picture per direction,
@@ -30,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ganzoo import load
+from ganzoo.control import write_style_figures
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.folder import load_modules, sha256_file
 from ganzoo.hub import VERSION_RE
@@ -87,6 +92,8 @@ def check_release(name: str, version: str, run: dict, eval_res: dict) -> None:
     proto = eval_res.get("protocol", {})
     want_proto = TRANSLATION_PROTOCOL if is_translation(name) else EVAL_PROTOCOL
     off = {k: proto.get(k) for k, v in want_proto.items() if proto.get(k) != v}
+    if proto.get("truncation") is not None:  # a zoo number is the untruncated model's
+        off["truncation"] = proto["truncation"]
     if off:
         seed = "" if is_translation(name) else " --seed 0"
         raise TrainingError(
@@ -150,12 +157,14 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path, data_root=N
     files = [f for f in BUNDLED if (src / f).is_file()]
     for f in files:
         shutil.copy2(src / f, staging / f)
-    if is_translation(name):
-        try:
+    try:
+        if is_translation(name):
             files += write_class_pictures(src, staging, data_root)
-        except BaseException:
-            shutil.rmtree(staging)
-            raise
+        elif (model := load(src)).has_w_space:  # a style-based entry also bundles its psi grid and mixing figure
+            files += [p.name for p in write_style_figures(model, staging)]
+    except BaseException:
+        shutil.rmtree(staging)
+        raise
     extras = ROOT / "zoo_extras"
     extras.mkdir(exist_ok=True)
     disc = extras / f"{name}.discriminator.safetensors"
@@ -202,8 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    style = ""
+    if ZOO[a.name].arch == "stylegan2":  # its card reads the truncation and equal-CPU tables measured from the records
+        style = (
+            f'`python -m training.ablation collect {a.run} --note "recipe {a.version}, the released run"` (unless '
+            f"collected), `python benchmarks/stylegan2.py {a.name} --data-root DATA --update-docs`, "
+        )
     print(
-        f"released {a.name} {a.version} to {dst}. Next: `ganzoo card {a.name}`, "
+        f"released {a.name} {a.version} to {dst}. Next: {style}`ganzoo card {a.name}`, "
         f"`python -m training.golden {a.name}`, `python -m training.report --update-zoo README.md`."
     )
     return 0
