@@ -187,6 +187,7 @@ def cmd_info(a) -> None:
                 "num_classes": m.num_classes,
                 "class_names": m.class_names,
                 "config": m.config,
+                **({"domains": list(m.domains)} if hasattr(m, "translate") else {}),  # web/build.mjs reads it
             }
         )
     except GanzooError as e:

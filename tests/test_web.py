@@ -17,11 +17,23 @@ import threading
 import numpy as np
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, TINY
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WEB = ROOT / "web"
 CI_ENTRIES = "dcgan-mnist,cgan-fashion-mnist"  # every entry: benchmarks/web.py; CI keeps to two
+TRANSLATOR = "cyclegan-tiny"  # a tiny untrained CycleGAN folder: the drawing pad's model
+
+
+def tiny_translator(path):
+    import torch
+
+    from ganzoo.folder import save_folder
+    from ganzoo.models import build, make_config
+
+    torch.manual_seed(0)
+    cfg = make_config("cyclegan", TINY["cyclegan"])
+    return save_folder(path, "cyclegan", cfg, *build("cyclegan", cfg), dataset="mnist")
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +50,7 @@ def site(tmp_path_factory):
         **os.environ,
         "PYTHON": sys.executable,
         "GANZOO_WEB_ENTRIES": CI_ENTRIES,
+        "GANZOO_WEB_FOLDERS": str(tiny_translator(tmp_path_factory.mktemp("models") / TRANSLATOR)),
         "GANZOO_WEB_OUT": str(out),
         "PYTHONPATH": str(ROOT),
     }
@@ -68,7 +81,7 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         page.evaluate("window.ganzoo.ready")
-        index = page.evaluate("window.ganzoo.index")
+        index = [e for e in page.evaluate("window.ganzoo.index") if e["kind"] == "generator"]
         assert [e["name"] for e in index] == CI_ENTRIES.split(",")
         for e in index:
             rt = OnnxGenerator(out / e["file"])
@@ -96,6 +109,100 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
     assert (tmp_path / "page.png").stat().st_size > 10_000
 
 
+def _draw(page, strokes) -> dict:
+    """Draw strokes (lists of points as fractions of the pad) with the mouse; the pad's state once translated."""
+    page.locator("#pad").scroll_into_view_if_needed()  # the mouse reaches only what is in the viewport
+    box = page.locator("#pad").bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
+    for points in strokes:
+        page.mouse.move(*at(*points[0]))
+        page.mouse.down()
+        for p in points[1:]:
+            page.mouse.move(*at(*p), steps=6)
+        page.mouse.up()
+    return page.evaluate("window.ganzoo.pad.settled()")
+
+
+def _shown(page, canvas: str) -> np.ndarray:
+    """The 28x28 image a result canvas shows (inside its 2-pixel frame), in [0, 255]."""
+    rgba = page.evaluate(
+        "(id) => Array.from(document.getElementById(id).getContext('2d').getImageData(2, 2, 28, 28).data)", canvas
+    )
+    return np.asarray(rgba, dtype=int).reshape(28, 28, 4)[..., 0]
+
+
+@pytest.mark.slow
+def test_drawing_pad_translates_strokes_like_onnxruntime_python(site):
+    """Strokes drawn with simulated mouse events (and a finger's pointer events) become the 28x28 input, and the
+    page shows the translation onnxruntime-python makes of that input, and its way back, in both directions."""
+    from playwright.sync_api import sync_playwright
+
+    from ganzoo.runtime import OnnxTranslator
+
+    out, url = site
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.evaluate("window.ganzoo.ready")
+        (e,) = [e for e in page.evaluate("window.ganzoo.index") if e["kind"] == "translation"]
+        assert e["name"] == TRANSLATOR and e["domains"] == ["mnist", "fashion-mnist"]
+        assert page.is_visible("#pad") and page.evaluate("window.ganzoo.pad.settled()") is None  # nothing drawn
+        rt = {to: OnnxTranslator(out / f) for to, f in e["files"].items()}
+
+        # a 7 (the bar, then the stem), drawn as a digit: fitted into the middle 20x20 as MNIST's digits are
+        st = _draw(page, [[(0.3, 0.25), (0.7, 0.25)], [(0.7, 0.25), (0.45, 0.8)]])
+        assert (st["source"], st["to"]) == ("mnist", "fashion-mnist")
+        x = np.asarray(st["input"], np.float32).reshape(1, 1, 28, 28)
+        assert x.max() == 1 and x[..., :3, :].max() == 0 and x[..., 25:, :].max() == 0  # the 4-pixel margins
+        assert x[0, 0, 4:7].sum() > 2 * x[0, 0, 18:21].sum()  # the bar is at the top: not flipped
+        assert (x[0, 0, 4:7].max(0) > 0.5).sum() >= 10  # and runs across
+        y = rt["fashion-mnist"].translate(x)
+        assert np.abs(np.asarray(st["output"], np.float32).reshape(y.shape) - y).max() <= 1e-4
+        back = rt["mnist"].translate(np.asarray(st["output"], np.float32).reshape(y.shape))
+        assert np.abs(np.asarray(st["back"], np.float32).reshape(y.shape) - back).max() <= 1e-4
+        for canvas, want in (("tin", x), ("tout", y), ("tback", back)):  # what the page shows
+            assert np.abs(_shown(page, canvas) - np.round(want[0, 0] * 255)).max() <= 1, canvas
+
+        # the other direction: a garment drawn with a thick brush, translated into a digit
+        page.select_option("#tsource", "fashion-mnist")
+        page.select_option("#brush", "40")
+        page.evaluate("window.ganzoo.pad.clear()")
+        st = _draw(page, [[(0.2, 0.35), (0.4, 0.2), (0.6, 0.2), (0.8, 0.35)], [(0.35, 0.3), (0.35, 0.8), (0.65, 0.8)]])
+        assert (st["source"], st["to"]) == ("fashion-mnist", "mnist")
+        x2 = np.asarray(st["input"], np.float32).reshape(1, 1, 28, 28)
+        assert x2.max() == 1 and x2[..., 2:26, 2:26].mean() > 0.1  # fills the frame, as garments do
+        y2 = rt["mnist"].translate(x2)
+        assert np.abs(np.asarray(st["output"], np.float32).reshape(y2.shape) - y2).max() <= 1e-4
+
+        # a finger: touch pointer events draw as the mouse does; without fitting, each pixel is its 10x10 cell
+        page.evaluate("window.ganzoo.pad.clear()")
+        page.uncheck("#fit")
+        box = page.locator("#pad").bounding_box()
+        for kind, (fx, fy) in (("pointerdown", (0.5, 0.1)), ("pointermove", (0.5, 0.9)), ("pointerup", (0.5, 0.9))):
+            page.dispatch_event(
+                "#pad",
+                kind,
+                {
+                    "pointerId": 7,
+                    "pointerType": "touch",
+                    "isPrimary": True,
+                    "clientX": box["x"] + fx * box["width"],
+                    "clientY": box["y"] + fy * box["height"],
+                },
+            )
+        st = page.evaluate("window.ganzoo.pad.settled()")
+        x3 = np.asarray(st["input"], np.float32).reshape(28, 28)
+        assert x3[3:25, 13:15].min() > 0.5 and x3[:, :10].max() == 0 and x3[:, 18:].max() == 0  # a vertical line
+        y3 = rt["mnist"].translate(x3[None, None])
+        assert np.abs(np.asarray(st["output"], np.float32).reshape(y3.shape) - y3).max() <= 1e-4
+        browser.close()
+    assert errors == []
+
+
 @pytest.mark.slow
 def test_node_example_writes_the_images_python_draws_for_the_seed(site, tmp_path):
     from PIL import Image
@@ -120,3 +227,50 @@ def test_node_example_writes_the_images_python_draws_for_the_seed(site, tmp_path
         want = OnnxGenerator(onnx).sample(16, labels=7, seed=seed or 0)  # (16, 1, 28, 28) in [0, 1]
         want = np.round(np.clip(want, 0, 1) * 255).reshape(4, 4, 28, 28).transpose(0, 2, 1, 3).reshape(112, 112)
         assert np.abs(np.asarray(im, dtype=int) - want.astype(int)).max() <= 1, seed
+
+
+@pytest.mark.slow
+def test_node_translate_example_writes_what_onnxruntime_python_translates(site, tmp_path):
+    from PIL import Image
+
+    from ganzoo.runtime import OnnxTranslator
+
+    out, _ = site
+    onnx = out / "models" / f"{TRANSLATOR}.to-fashion-mnist.onnx"
+    rng = np.random.default_rng(0)
+    files = []
+    for i, mode in enumerate(("L", "RGB", "RGBA", "L")):  # filters and colour types: the decoder's cases
+        im = Image.fromarray((rng.random((28, 28, 4)) * 255).astype(np.uint8), "RGBA").convert(mode)
+        files.append(tmp_path / f"in{i}.png")
+        im.save(files[-1], optimize=i == 3)
+    r = subprocess.run(
+        ["node", str(WEB / "node-translate.mjs"), str(onnx), *map(str, files), "-o", str(tmp_path / "t.png")],
+        capture_output=True,
+        text=True,
+        cwd=WEB,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "wrote" in r.stdout and "4 original(s) (top)" in r.stdout
+    grid = np.asarray(Image.open(tmp_path / "t.png"), dtype=int)
+    assert grid.shape == (2 * 30 + 2, 4 * 30 + 2)
+    x = np.stack([np.asarray(Image.open(f).convert("L"), np.float32) / 255 for f in files])[:, None]
+    want = np.round(OnnxTranslator(onnx).translate(x)[:, 0] * 255)
+    for k in range(4):
+        cell = lambda row: grid[2 + 30 * row : 30 + 30 * row, 2 + 30 * k : 30 + 30 * k]  # noqa: E731
+        assert np.array_equal(cell(0), np.round(x[k, 0] * 255)), k  # the original, as Pillow reads it
+        assert np.abs(cell(1) - want[k]).max() <= 1, k
+    Image.new("L", (32, 32)).save(tmp_path / "big.png")
+    (tmp_path / "not.png").write_text("hello")
+    for bad, message in (("big.png", "big.png is 32x32; the model takes 28x28 images"), ("not.png", "is not a PNG")):
+        r = subprocess.run(
+            ["node", str(WEB / "node-translate.mjs"), str(onnx), str(tmp_path / bad), "-o", str(tmp_path / "x.png")],
+            capture_output=True,
+            text=True,
+            cwd=WEB,
+            timeout=300,
+            check=False,
+        )
+        assert r.returncode == 2 and r.stderr.startswith("error: ") and message in r.stderr, r.stderr
+    assert not (tmp_path / "x.png").exists()

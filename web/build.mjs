@@ -1,7 +1,11 @@
 // Build web/dist: a self-contained static site. `npm --prefix web run build`
-//   PYTHON=python3                         the interpreter with "ganzoo-models[onnx]" installed (exports the generators)
+//   PYTHON=python3                         the interpreter with "ganzoo-models[onnx]" installed (exports the models)
 //   GANZOO_WEB_ENTRIES=dcgan-mnist,...     a subset of the zoo (default: every entry with bundled weights)
+//   GANZOO_WEB_FOLDERS=runs/x/model,...    model folders to add (your own runs; the tests' tiny models), named
+//                                          after the folder ("model" takes its parent's name)
 //   GANZOO_WEB_OUT=path                    where to write (default web/dist)
+// A generator is one file, models/NAME.onnx; a translation model (CycleGAN) is one file per direction,
+// models/NAME.to-DOMAIN.onnx, and the page's drawing pad translates with them.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -25,11 +29,24 @@ if (!fs.existsSync(ortDist)) {
 // every entry with bundled weights, from `ganzoo list --json` (names, shapes, classes; no parsing of the table)
 const zoo = JSON.parse(py("list", "--json"));
 let entries = (process.env.GANZOO_WEB_ENTRIES || "").split(",").filter(Boolean);
-if (!entries.length) entries = zoo.map((e) => e.name);
+const folders = (process.env.GANZOO_WEB_FOLDERS || "").split(",").filter(Boolean);
+if (!entries.length && !folders.length) entries = zoo.map((e) => e.name);
 const unknown = entries.filter((n) => !zoo.some((e) => e.name === n));
 if (unknown.length) {
   console.error(`error: GANZOO_WEB_ENTRIES names entries without bundled weights: ${unknown.join(", ")}`);
   process.exit(2);
+}
+// [name, source given to `ganzoo export`, its metadata]
+const models = entries.map((n) => [n, n, zoo.find((e) => e.name === n)]);
+for (const f of folders) {
+  const meta = JSON.parse(py("info", f));  // a folder's config: shapes, classes, a translator's domains
+  const base = path.basename(path.resolve(f));
+  const name = base === "model" ? path.basename(path.dirname(path.resolve(f))) : base;
+  if (models.some(([n]) => n === name)) {
+    console.error(`error: two models are named ${name}; rename a folder`);
+    process.exit(2);
+  }
+  models.push([name, f, { ...meta, architecture: meta.config.architecture, dataset: meta.config.dataset }]);
 }
 const tmp = `${out}.tmp`;
 fs.rmSync(tmp, { recursive: true, force: true });
@@ -37,16 +54,25 @@ fs.mkdirSync(path.join(tmp, "models"), { recursive: true });
 for (const f of fs.readdirSync(path.join(here, "src"))) fs.copyFileSync(path.join(here, "src", f), path.join(tmp, f));
 for (const f of ORT_FILES) fs.copyFileSync(path.join(ortDist, f), path.join(tmp, f));
 const index = [];
-for (const name of entries) {
-  const file = `models/${name}.onnx`;
-  py("export", name, "-o", path.join(tmp, file));
-  const e = zoo.find((x) => x.name === name);
-  index.push({ name, file, version: e.version, architecture: e.architecture, dataset: e.dataset,
-               latent_dim: e.latent_dim, image_shape: e.image_shape, num_classes: e.num_classes,
-               class_names: e.class_names });
+for (const [name, source, e] of models) {
+  if (e.domains) {  // image-to-image: one file per direction, keyed by the domain it translates into
+    const files = {};
+    for (const to of e.domains) {
+      files[to] = `models/${name}.to-${to}.onnx`;
+      py("export", source, "--to", to, "-o", path.join(tmp, files[to]));
+    }
+    index.push({ name, kind: "translation", files, version: e.version ?? null, architecture: e.architecture,
+                 domains: e.domains, image_shape: e.image_shape });
+  } else {
+    const file = `models/${name}.onnx`;
+    py("export", source, "-o", path.join(tmp, file));
+    index.push({ name, kind: "generator", file, version: e.version ?? null, architecture: e.architecture,
+                 dataset: e.dataset, latent_dim: e.latent_dim, image_shape: e.image_shape,
+                 num_classes: e.num_classes, class_names: e.class_names });
+  }
   console.log(`exported ${name}`);
 }
 fs.writeFileSync(path.join(tmp, "models", "index.json"), JSON.stringify(index, null, 1) + "\n");
 fs.rmSync(out, { recursive: true, force: true });
 fs.renameSync(tmp, out);
-console.log(`wrote ${out} (${index.length} generators); serve it with: python -m http.server -d ${path.relative(process.cwd(), out) || "."}`);
+console.log(`wrote ${out} (${index.length} models); serve it with: python -m http.server -d ${path.relative(process.cwd(), out) || "."}`);

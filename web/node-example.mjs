@@ -3,11 +3,11 @@
 //   ganzoo export cgan-fashion-mnist -o cgan.onnx
 //   node web/node-example.mjs cgan.onnx out.png [label] [--seed N]
 // The same 16 images as OnnxGenerator("cgan.onnx").sample(16, labels=label, seed=N) in Python (seed 0 by default):
-// latents come from ganzoo's portable generator, src/latent.js (copy it along into an app).
+// latents come from ganzoo's portable generator, src/latent.js, and png.mjs writes the PNG (copy both along into an app).
 import fs from "node:fs";
 import { parseArgs } from "node:util";
-import zlib from "node:zlib";
 import * as ort from "onnxruntime-node";
+import { encodeGrey } from "./png.mjs";
 import { sampleLatent } from "./src/latent.js";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: "string", default: "0" } } });
@@ -23,26 +23,11 @@ if (session.inputNames.includes("labels")) {
 const { images } = await session.run(feeds);
 const [, c, h, w] = images.dims;  // float32 N x C x H x W in [0, 1]
 const cols = 4, rows = Math.ceil(n / cols), W = cols * w, H = rows * h;
-const raw = Buffer.alloc(H * (1 + W));  // greyscale PNG scanlines, each with filter byte 0
+const raw = new Uint8Array(H * W);  // the grid's greyscale pixels, row by row
 for (let k = 0; k < n; k++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
   const v = images.data[((k * c) * h + y) * w + x];
   const Y = Math.floor(k / cols) * h + y, X = (k % cols) * w + x;
-  raw[Y * (1 + W) + 1 + X] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+  raw[Y * W + X] = Math.round(Math.min(1, Math.max(0, v)) * 255);
 }
-const crcTable = Array.from({ length: 256 }, (_, i) => {
-  let c2 = i;
-  for (let j = 0; j < 8; j++) c2 = c2 & 1 ? 0xedb88320 ^ (c2 >>> 1) : c2 >>> 1;
-  return c2 >>> 0;
-});
-const crc = (buf) => { let c2 = 0xffffffff; for (const b of buf) c2 = crcTable[(c2 ^ b) & 255] ^ (c2 >>> 8); return (c2 ^ 0xffffffff) >>> 0; };
-const chunk = (type, data) => {
-  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type), data]);
-  const c3 = Buffer.alloc(4); c3.writeUInt32BE(crc(td));
-  return Buffer.concat([len, td, c3]);
-};
-const ihdr = Buffer.alloc(13);
-ihdr.writeUInt32BE(W, 0); ihdr.writeUInt32BE(H, 4); ihdr[8] = 8; ihdr[9] = 0;  // 8-bit greyscale
-fs.writeFileSync(out, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr),
-  chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]));
+fs.writeFileSync(out, encodeGrey(W, H, raw));
 console.log(`wrote ${out}: ${n} images of ${file} (${c}x${h}x${w}) made by onnxruntime-node`);

@@ -1,6 +1,8 @@
 // ganzoo in the browser: onnxruntime-web runs the exported generators; plain ES module, no framework.
 // window.ganzoo.generate(name, z, labels) -> {data, dims, ms} and window.ganzoo.sampleLatent(n, latentDim, seed):
 // the hooks tests and app authors use. A seed gives the same latents (and images) as in Python and Node.
+// Translation models (CycleGAN): window.ganzoo.translate(name, to, images) -> {data, dims, ms}, and the drawing
+// pad, which translates what you draw as you draw it (window.ganzoo.pad: settled(), clear()).
 import { sampleLatent } from "./latent.js";
 import * as ort from "./ort.min.mjs";
 
@@ -35,17 +37,22 @@ function backendText() {
   return `wasm (${n} thread${n > 1 ? "s" : ""}${SIMD ? ", SIMD" : ", no SIMD"})`;
 }
 
-function entry(name) {
+function entry(name, kind = "generator") {
   const e = window.ganzoo.index.find((x) => x.name === name);
+  const names = window.ganzoo.index.filter((x) => x.kind === kind).map((x) => x.name);
   if (!e) throw new Error(`unknown model ${name}; the page has: ${window.ganzoo.index.map((x) => x.name).join(", ")}`);
+  if (e.kind !== kind) {
+    throw new Error(`${name} is a ${e.kind} model: use window.ganzoo.${e.kind === "translation" ? "translate" :
+      "generate"} (the page's ${kind} models: ${names.join(", ") || "none"})`);
+  }
   return e;
 }
 
-async function session(name) {
-  if (!sessions.has(name)) {
-    sessions.set(name, ort.InferenceSession.create(entry(name).file, { executionProviders: [backend] }));
+async function session(file) {
+  if (!sessions.has(file)) {
+    sessions.set(file, ort.InferenceSession.create(file, { executionProviders: [backend] }));
   }
-  return sessions.get(name);
+  return sessions.get(file);
 }
 
 async function generate(name, z, labels) {
@@ -61,7 +68,7 @@ async function generate(name, z, labels) {
     }
     feeds.labels = new ort.Tensor("int64", BigInt64Array.from(ys.map(BigInt)), [n]);
   }
-  const s = await session(name);
+  const s = await session(e.file);
   const t0 = performance.now();
   const out = await s.run(feeds);
   const ms = performance.now() - t0;
@@ -69,7 +76,25 @@ async function generate(name, z, labels) {
   return { data: images.data, dims: images.dims, ms };
 }
 
-function draw(canvas, data, dims, cols) {
+// images of the other domain from images (N x C x H x W floats in [0, 1], a Float32Array or nested arrays) of
+// the model's domain that is not `to`: the file exported with `ganzoo export NAME --to TO`
+async function translate(name, to, images) {
+  const e = entry(name, "translation");
+  if (!e.files[to]) throw new Error(`${name} translates into ${e.domains.join(" or ")}, not ${to}`);
+  const [c, h, w] = e.image_shape, per = c * h * w;
+  const x = images instanceof Float32Array ? images : Float32Array.from(images.flat ? images.flat(Infinity) : images);
+  if (!x.length || x.length % per) {
+    throw new Error(`images must hold N x ${c} x ${h} x ${w} values, got ${x.length}`);
+  }
+  if (x.some((v) => !(v >= 0 && v <= 1))) throw new Error("images must be in [0, 1]");
+  const s = await session(e.files[to]);
+  const t0 = performance.now();
+  const out = await s.run({ images: new ort.Tensor("float32", x, [x.length / per, c, h, w]) });
+  const ms = performance.now() - t0;
+  return { data: out.images_out.data, dims: out.images_out.dims, ms };
+}
+
+function draw(canvas, data, dims, cols, scale = 2) {
   const [n, c, h, w] = dims;
   const rows = Math.ceil(n / cols), pad = 2;
   canvas.width = cols * (w + pad) + pad;
@@ -89,7 +114,7 @@ function draw(canvas, data, dims, cols) {
     }
   }
   ctx.putImageData(img, 0, 0);
-  canvas.style.width = `${canvas.width * 2}px`;
+  canvas.style.width = `${canvas.width * scale}px`;
 }
 
 function selectedLabels(e, n) {
@@ -130,12 +155,149 @@ function fillClasses() {
     e.class_names.map((c, i) => `<option value="${i}">${c}</option>`).join("");
 }
 
+// -- the drawing pad: draw on a 280x280 canvas, translate its 28x28 image live ----------------------------------
+const PAD = 280;
+// "fit like the data set": the drawing's bounding box becomes a square of this many pixels out of 28, centred, as
+// MNIST's digits fill a 20x20 box and Fashion-MNIST's garments most of the frame
+const FIT = { mnist: 20, "fashion-mnist": 26 };
+const WORDS = { mnist: "a digit", "fashion-mnist": "a garment" };
+const pad = { pen: null, dirty: false, busy: null, state: null };
+
+// the pad's ink as the model's input: N=1 x 1 x 28 x 28 floats in [0, 1], each pixel the mean ink of its cell
+function padImage(source) {
+  const [, h, w] = entry($("tmodel").value, "translation").image_shape;
+  const px = $("pad").getContext("2d", { willReadFrequently: true }).getImageData(0, 0, PAD, PAD).data;
+  let x0 = PAD, y0 = PAD, x1 = -1, y1 = -1;
+  for (let i = 0; i < PAD * PAD; i++) {
+    if (px[4 * i]) {
+      const x = i % PAD, y = (i - x) / PAD;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
+  }
+  let side = PAD, sx = 0, sy = 0;  // the square of the pad that becomes the image
+  if ($("fit").checked && x1 >= 0) {
+    side = Math.max(x1 - x0 + 1, y1 - y0 + 1) * w / (FIT[source] ?? 24);
+    sx = (x0 + x1 + 1) / 2 - side / 2;
+    sy = (y0 + y1 + 1) / 2 - side / 2;
+  }
+  const out = new Float32Array(h * w), cw = side / w, ch = side / h;
+  for (let i = 0; i < PAD * PAD; i++) {
+    if (!px[4 * i]) continue;
+    const x = i % PAD, y = (i - x) / PAD;
+    const X = Math.floor((x + 0.5 - sx) / cw), Y = Math.floor((y + 0.5 - sy) / ch);
+    if (X >= 0 && X < w && Y >= 0 && Y < h) out[Y * w + X] += px[4 * i] / 255;
+  }
+  for (let k = 0; k < out.length; k++) out[k] = Math.min(1, out[k] / (cw * ch));
+  return out;
+}
+
+function padPoint(ev) {
+  const r = $("pad").getBoundingClientRect();
+  return [(ev.clientX - r.left) * PAD / r.width, (ev.clientY - r.top) * PAD / r.height];
+}
+
+function stroke(a, b) {
+  const ctx = $("pad").getContext("2d", { willReadFrequently: true });
+  ctx.strokeStyle = "#fff";
+  ctx.lineWidth = Number($("brush").value);
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.beginPath();
+  ctx.moveTo(...a);
+  ctx.lineTo(...b);
+  ctx.stroke();
+  schedule();
+}
+
+function clearPad() {
+  const ctx = $("pad").getContext("2d", { willReadFrequently: true });
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, PAD, PAD);
+  schedule();
+}
+
+// translate the pad whenever it changed: one translation at a time, the newest drawing next (no queue)
+function schedule() {
+  pad.dirty = true;
+  if (!pad.busy) pad.busy = pump();
+}
+
+async function pump() {
+  try {
+    while (pad.dirty) {
+      pad.dirty = false;
+      const e = entry($("tmodel").value, "translation"), source = $("tsource").value;
+      const to = e.domains.find((d) => d !== source);
+      const input = padImage(source);
+      const fwd = await translate(e.name, to, input);
+      const back = await translate(e.name, source, fwd.data);
+      pad.state = { model: e.name, source, to, input, output: fwd.data, back: back.data, dims: fwd.dims };
+      draw($("tin"), input, fwd.dims, 1, 4);
+      draw($("tout"), fwd.data, fwd.dims, 1, 4);
+      draw($("tback"), back.data, fwd.dims, 1, 4);
+      $("toutLabel").textContent = `as ${WORDS[to] ?? to} (${to})`;
+      $("tbackLabel").textContent = `and back to ${source}`;
+      $("tstatus").textContent = `${e.name}: ${source} -> ${to} in ${fwd.ms.toFixed(1)} ms on ${backendText()}`;
+    }
+  } catch (err) {
+    $("tstatus").textContent = `error: ${err.message}`;
+  } finally {
+    pad.busy = null;
+  }
+}
+
+// for tests and app authors: resolves when the pad's newest drawing is translated, to plain arrays
+async function settled() {
+  while (pad.busy) await pad.busy;
+  const s = pad.state;
+  return s && { ...s, input: Array.from(s.input), output: Array.from(s.output), back: Array.from(s.back) };
+}
+
+function fillSources() {
+  const e = entry($("tmodel").value, "translation");
+  $("tsource").innerHTML = e.domains.map((d) => `<option value="${d}">${WORDS[d] ?? "an image"} (${d})</option>`).join("");
+}
+
+function setupPad(translators) {
+  $("translators").hidden = false;
+  $("tmodel").innerHTML = translators.map((e) => `<option>${e.name}</option>`).join("");
+  fillSources();
+  const c = $("pad");
+  c.onpointerdown = (ev) => {
+    try {
+      c.setPointerCapture(ev.pointerId);  // a stroke that leaves the pad continues when it comes back
+    } catch (e) { /* a pointer the browser no longer tracks: draw without capture */ }
+    pad.pen = padPoint(ev);
+    stroke(pad.pen, pad.pen);
+  };
+  c.onpointermove = (ev) => {
+    if (!pad.pen) return;
+    const p = padPoint(ev);
+    stroke(pad.pen, p);
+    pad.pen = p;
+  };
+  c.onpointerup = c.onpointercancel = () => { pad.pen = null; };
+  $("clear").onclick = clearPad;
+  $("tmodel").onchange = () => { fillSources(); schedule(); };
+  $("tsource").onchange = $("fit").onchange = schedule;
+  const ctx = c.getContext("2d", { willReadFrequently: true });  // the first getContext sets it: read back often
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, PAD, PAD);
+}
+
 async function main() {
   const index = await (await fetch("models/index.json")).json();
   backend = await pickBackend();
   window.ganzoo.index = index;
   window.ganzoo.backend = backendText();
-  $("entry").innerHTML = index.map((e) => `<option>${e.name}</option>`).join("");
+  const generators = index.filter((e) => e.kind === "generator");
+  const translators = index.filter((e) => e.kind === "translation");
+  if (translators.length) setupPad(translators);
+  if (!generators.length) {
+    $("generators").hidden = true;
+    $("status").textContent = "";
+    return;
+  }
+  $("entry").innerHTML = generators.map((e) => `<option>${e.name}</option>`).join("");
   // a click's error (a seed outside [0, 2**64), say) goes to the status line
   const reported = (f) => () => f().catch((err) => { $("status").textContent = `error: ${err.message}`; });
   $("entry").onchange = () => { fillClasses(); reported(sample)(); };
@@ -146,7 +308,7 @@ async function main() {
   interpolate();  // runs until another interpolation starts
 }
 
-window.ganzoo = { generate, sampleLatent, index: [], backend: "" };
+window.ganzoo = { generate, translate, sampleLatent, pad: { settled, clear: clearPad }, index: [], backend: "" };
 window.ganzoo.ready = main().catch((err) => {
   $("status").textContent = `error: ${err.message}`;
   console.error(err);

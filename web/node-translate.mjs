@@ -1,0 +1,55 @@
+// A ganzoo translation model (CycleGAN) in a Node app, no browser: onnxruntime-node runs one exported direction.
+//   pip install "ganzoo-models[onnx]"
+//   ganzoo export cyclegan-mnist-fashion-mnist --to fashion-mnist -o to-fashion-mnist.onnx
+//   node web/node-translate.mjs to-fashion-mnist.onnx digit.png [more.png ...] [-o translated.png]
+// Writes the originals (top row) above their translations (bottom row), as `ganzoo translate` does: the same
+// pixels as OnnxTranslator("to-fashion-mnist.onnx").translate(images) in Python. Inputs: 8-bit PNGs of the model's
+// size (28x28), greyscale or RGB(A) (made greyscale as Pillow's convert("L") does). png.mjs reads and writes them.
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import * as ort from "onnxruntime-node";
+import { decodeGrey, encodeGrey } from "./png.mjs";
+
+function fail(message) {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { output: { type: "string", short: "o", default: "translated.png" } },
+});
+const [file, ...inputs] = positionals;
+if (!file || !inputs.length) fail("usage: node node-translate.mjs MODEL.onnx IMAGE.png [IMAGE.png ...] [-o OUT.png]");
+const session = await ort.InferenceSession.create(file);
+const meta = session.inputMetadata.find((i) => i.name === "images");  // images: float32 [batch, C, H, W] in [0, 1]
+if (!meta || !session.outputNames.includes("images_out")) {
+  fail(`${file} is not a ganzoo translator (input "images", output "images_out"): export one with ` +
+    "`ganzoo export NAME --to DOMAIN -o FILE.onnx`");
+}
+const [, c, h, w] = meta.shape;
+if (c !== 1) fail(`${file} takes ${c}-channel images; this example reads greyscale ones`);
+const n = inputs.length, per = h * w;
+const x = new Float32Array(n * per);
+inputs.forEach((name, k) => {
+  let png;
+  try {
+    png = decodeGrey(fs.readFileSync(name), name);
+  } catch (e) {
+    fail(e.code ? `cannot read ${name}: ${e.message}` : e.message);
+  }
+  if (png.width !== w || png.height !== h) fail(`${name} is ${png.width}x${png.height}; the model takes ${w}x${h} images`);
+  for (let i = 0; i < per; i++) x[k * per + i] = png.grey[i] / 255;
+});
+const { images_out: y } = await session.run({ images: new ort.Tensor("float32", x, [n, 1, h, w]) });
+// a grid as ganzoo's save_grid makes it: 2-pixel black padding, originals in the first row, translations below
+const pad = 2, W = n * (w + pad) + pad, H = 2 * (h + pad) + pad;
+const grid = new Uint8Array(W * H);
+for (const [row, data] of [[0, x], [1, y.data]]) {
+  for (let k = 0; k < n; k++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
+    const v = data[k * per + i * w + j];
+    grid[(pad + row * (h + pad) + i) * W + pad + k * (w + pad) + j] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+  }
+}
+fs.writeFileSync(values.output, encodeGrey(W, H, grid));
+console.log(`wrote ${values.output}: ${n} original(s) (top) and their translations by ${file} (bottom), made by onnxruntime-node`);
