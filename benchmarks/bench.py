@@ -12,7 +12,10 @@ Parts (--only, repeatable):
   measurement behind each architecture's declaration;
 - profile: onnxruntime's own profiler, per operator type, for each form (where its time goes);
 - precision: fp32 vs fp16 vs int8 files: size, speed at batch 64, classifier FD of 10,000 samples;
-- compile, cold (fresh-process start), training (s/step of the recipes, 1 thread).
+- compile, cold (fresh-process start), training (s/step of the recipes, 1 thread);
+- translation: image-to-image models (CycleGAN), each direction at batch 64 with 2 threads: torch eager,
+  `model.translate` and the direction's ONNX file in onnxruntime (an entry without weights yet: its recipe's
+  network with random weights, as fast as the trained one). --entries may name model folders too.
 
 Writes OUT/results.json (every timing) and OUT/results.md (the tables of docs/performance.md); OUT defaults
 to benchmarks/results. Each number is the median of --repeats timings. Run it on an idle machine:
@@ -43,7 +46,7 @@ from ganzoo.runtime import OnnxGenerator  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"  # its <!-- bench begin/end --> section holds the tables
 BATCHES = (1, 16, 64, 256)
-PARTS = ("sampling", "forms", "paths", "profile", "precision", "compile", "cold", "training")
+PARTS = ("sampling", "forms", "paths", "profile", "precision", "compile", "cold", "training", "translation")
 
 
 def default_data_root() -> str:
@@ -261,9 +264,9 @@ def path_name(rewrite) -> str:
 
 
 def untrained(name: str):
-    """A zoo entry without weights yet, as a GANModel with random weights at its recipe's config: its speed is
-    the trained entry's."""
-    from ganzoo.model import GANModel
+    """A zoo entry without weights yet, as a GANModel (a TranslationModel for CycleGAN) with random weights at its
+    recipe's config: its speed is the trained entry's."""
+    from ganzoo.model import GANModel, TranslationModel
     from ganzoo.models import build
     from training.recipes import get_recipe
 
@@ -271,7 +274,7 @@ def untrained(name: str):
     cfg = recipe.model_config()
     torch.manual_seed(0)
     g, _ = build(recipe.arch, cfg)
-    return GANModel(
+    return (TranslationModel if getattr(g, "translation", False) else GANModel)(
         g,
         {
             "architecture": recipe.arch,
@@ -310,6 +313,57 @@ def bench_paths(entries: list[str], repeats: int, threads=(1, 2)) -> dict:
                 rows[str(b)] = {k: round(v * 1e3, 4) for k, v in timeit_together(fns, repeats).items()}
             print(f"paths {name} {t}t: {rows}", flush=True)
     torch.set_num_threads(max(threads))
+    return out
+
+
+def is_translation(name: str) -> bool:
+    """A zoo entry of an image-to-image architecture, or a model folder holding one."""
+    from ganzoo.registry import ARCHITECTURES, ZOO
+
+    if name in ZOO:
+        return ARCHITECTURES[ZOO[name].arch].translation
+    return Path(name).is_dir() and hasattr(ganzoo.load(name), "translate")
+
+
+def bench_translation(entries: list[str], repeats: int, tmp: Path, batch: int = 64, threads: int = 2) -> dict:
+    """Per translation model and direction, ms per batch of `batch` images with `threads` threads: torch eager
+    (the translator under inference_mode, images mapped to [-1, 1] and back), `model.translate` (plus its input
+    checks) and the direction's `ganzoo export --to` file in onnxruntime; timed in turns."""
+    from ganzoo.runtime import OnnxTranslator
+
+    out = {"batch": batch, "threads": threads, "entries": {}}
+    torch.set_num_threads(threads)
+    for name in entries:
+        has = name in ganzoo.list_models(with_weights=True) or Path(name).is_dir()
+        model = ganzoo.load(name) if has else untrained(name)
+        x = torch.rand(batch, *model.image_shape, generator=torch.Generator().manual_seed(0))
+        rows = {}
+        for to in reversed(model.domains):  # A -> B first
+            g = model.generator.translator(to)
+            rt = OnnxTranslator(
+                model.export_onnx(tmp / f"translator-{len(out['entries'])}-{to}.onnx", to=to, check=False),
+                intra_op_threads=threads,
+            )
+            xn = x.numpy()
+
+            def eager(g=g):
+                with torch.inference_mode():
+                    return ((g(x * 2 - 1) + 1) / 2).clamp(0, 1)
+
+            fns = {
+                "eager": eager,
+                "translate": lambda to=to: model.translate(x, to=to),
+                "onnxruntime": lambda rt=rt: rt.translate(xn),
+            }
+            ms = {k: round(v * 1e3, 3) for k, v in timeit_together(fns, repeats).items()}
+            rows[f"{model.other(to)} -> {to}"] = ms
+            print(f"translation {name} -> {to} b{batch} {threads}t: {ms}", flush=True)
+        out["entries"][model.source or name] = {
+            "parameters_per_direction": sum(
+                p.numel() for p in model.generator.translator(model.domains[1]).parameters()
+            ),
+            "directions": rows,
+        }
     return out
 
 
@@ -664,6 +718,23 @@ def markdown(res: dict) -> str:
     if cold:
         lines += ["", "**Cold start** (fresh process, wall seconds)", "", "| command | s |", "|---|---|"]
         lines += [f"| `{k}` | {v:.3f} |" for k, v in cold.items()]
+    tr = res.get("translation")
+    if tr:
+        lines += [
+            "",
+            f"**Translation** (image-to-image models, batch {tr['batch']}, {tr['threads']} threads). ms per batch; "
+            "eager: the translator under inference_mode; translate: `model.translate`; onnxruntime: the "
+            "direction's `ganzoo export --to` file in `OnnxTranslator`.",
+            "",
+            "| entry | parameters | direction | torch eager | translate | onnxruntime | ort / eager speed |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, e in tr["entries"].items():
+            for d, r in e["directions"].items():
+                lines.append(
+                    f"| {name} | {e['parameters_per_direction']:,} | {d} | {r['eager']:.2f} | {r['translate']:.2f} "
+                    f"| {r['onnxruntime']:.2f} | {r['eager'] / r['onnxruntime']:.2f}x |"
+                )
     t = res.get("training")
     if t:
         lines += [
@@ -709,7 +780,12 @@ def main() -> None:
     )
     args = p.parse_args()
     parts = args.only or list(PARTS)
-    entries = args.entries or ganzoo.list_models(with_weights=True)
+    from ganzoo.registry import ZOO
+
+    # translation models (no latent) have their own part; every other part times generators
+    named = args.entries or ganzoo.list_models(with_weights=True)
+    entries = [e for e in named if not is_translation(e)]
+    translators = [e for e in named if is_translation(e)] if args.entries else [n for n in ZOO if is_translation(n)]
     import onnxruntime
 
     res = {
@@ -759,6 +835,9 @@ def main() -> None:
             save()
         if "cold" in parts:
             res["cold"] = bench_cold(args.repeats, tmp, "dcgan-mnist" if "dcgan-mnist" in entries else entries[0])
+            save()
+        if "translation" in parts and translators:
+            res["translation"] = bench_translation(translators, args.repeats, tmp)
             save()
         if "training" in parts:
             from training.recipes import RECIPES

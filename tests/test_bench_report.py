@@ -3,20 +3,27 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 spec = importlib.util.spec_from_file_location("bench", Path(__file__).parents[1] / "benchmarks" / "bench.py")
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
 
 
+HEADER = {
+    "date": "2026-11-28",
+    "cpu": "AMD EPYC",
+    "cores": 2,
+    "torch": "2.14.1",
+    "onnxruntime": "1.32.0",
+    "repeats": 5,
+    "command": "python benchmarks/bench.py --repeats 5",
+}
+
+
 def test_header_lists_each_rerun_with_its_own_repeats():
     res = {
-        "date": "2026-11-28",
-        "cpu": "AMD EPYC",
-        "cores": 2,
-        "torch": "2.14.1",
-        "onnxruntime": "1.32.0",
-        "repeats": 5,
-        "command": "python benchmarks/bench.py --repeats 5",
+        **HEADER,
         "reruns": [["2026-11-29, medians of 3 timings", "python benchmarks/bench.py --only cold --merge"]],
     }
     assert bench.markdown(res).splitlines()[0] == (
@@ -43,3 +50,30 @@ def test_every_declared_rewrite_is_a_measured_candidate(tiny):
 
     _, folder = tiny
     assert bench.path_name(declared(ganzoo.load(folder).generator, "inference_rewrite")) in ("eager", *bench.PATHS)
+
+
+@pytest.mark.slow  # two ONNX exports: seconds
+def test_translation_part_times_both_directions_of_a_folder(tmp_path):
+    """The translation part runs on a model folder (structure only: no timing is asserted)."""
+    import torch
+
+    from ganzoo.folder import save_folder
+    from ganzoo.models import build, make_config
+
+    from .conftest import TINY
+
+    cfg = make_config("cyclegan", TINY["cyclegan"])
+    folder = save_folder(tmp_path / "m", "cyclegan", cfg, *build("cyclegan", cfg), dataset="mnist")
+    assert bench.is_translation(str(folder)) and bench.is_translation("cyclegan-mnist-fashion-mnist")
+    assert not bench.is_translation("dcgan-mnist")
+    before = torch.get_num_threads()
+    try:
+        res = bench.bench_translation([str(folder)], repeats=1, tmp=tmp_path, batch=4, threads=1)
+    finally:
+        torch.set_num_threads(before)
+    (entry,) = res["entries"].values()
+    assert list(entry["directions"]) == ["mnist -> fashion-mnist", "fashion-mnist -> mnist"]
+    assert all(set(r) == {"eager", "translate", "onnxruntime"} for r in entry["directions"].values())
+    text = bench.markdown({**HEADER, "translation": res})
+    assert "**Translation** (image-to-image models, batch 4, 1 threads)" in text
+    assert text.count(f"| {entry['parameters_per_direction']:,} | ") == 2  # a row per direction
