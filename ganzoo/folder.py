@@ -12,7 +12,6 @@ No pickle anywhere. Loading is strict and goes to CPU first.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -25,7 +24,7 @@ from torch import nn
 from . import __version__
 from .errors import ModelFolderError
 from .fileio import atomic_write_bytes
-from .models import build, make_config
+from .models import build, build_meta, make_config
 from .registry import ARCHITECTURES, did_you_mean
 
 CONFIG = "config.json"
@@ -346,15 +345,6 @@ def check_finite(state: dict[str, torch.Tensor], file: Path) -> None:
                 )
 
 
-@functools.lru_cache(maxsize=32)
-def _shapes_only(arch: str, cfg: Any) -> tuple[nn.Module, nn.Module | None]:
-    """The architecture built on the meta device: shapes and dtypes only, nothing is allocated until the files
-    agree with config.json. Kept per (architecture, config), as these modules are only read: torch runs spectral
-    norm's power iterations on meta through Python decompositions, about a second per BigGAN build."""
-    with torch.device("meta"):
-        return build(arch, cfg)
-
-
 def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tuple[dict, nn.Module, nn.Module | None]:
     """(config dict, generator, discriminator or None) on CPU, in eval mode."""
     path = Path(path)
@@ -367,7 +357,7 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
         raise ModelFolderError(f"{path / CONFIG} has an invalid config: {e}") from e
     validate_config(conf, cfg, path / CONFIG)
     try:
-        gen, disc = _shapes_only(conf["architecture"], cfg)
+        gen, disc = build_meta(conf["architecture"], cfg)  # nothing allocated until the files agree with config.json
     except (RuntimeError, ValueError, TypeError, OverflowError) as e:  # sizes torch cannot lay out
         raise ModelFolderError(
             f"{path / CONFIG}: the architecture config cannot be built ({e}). Re-download or re-export the model."

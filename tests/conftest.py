@@ -4,6 +4,8 @@ the real data sets take `real_data_root`, which skips (with the reason) where th
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 from pathlib import Path
 
@@ -20,6 +22,35 @@ from ganzoo.folder import save_folder
 from ganzoo.models import ARCHITECTURES, build, make_config
 
 torch.set_num_threads(1)  # in case torch was imported before this file set the variable
+
+
+def _keep_the_onnx_function_table() -> None:
+    """Every torch.onnx.export rebuilds its table of ONNX functions from onnxscript's, re-parsing each function's
+    source for its domain: about 0.4 s, half the export of a tiny generator, and the tests export dozens of times.
+    On the first export (onnxscript is slow to import, so not before), onnxscript's list of functions is kept for
+    the rest of the session: the same entries (frozen records), the exporter and ganzoo's code run unchanged. Without
+    the torch internals this relies on, the tests export as before."""
+    import torch.onnx
+
+    real_export = torch.onnx.export
+
+    @functools.wraps(real_export)
+    def export(*args, **kwargs):
+        torch.onnx.export = real_export
+        try:
+            from torch.onnx._internal._lazy_import import onnxscript_apis
+
+            apis = importlib.import_module(onnxscript_apis._name)
+            listing = functools.cache(apis.get_torchlib_ops)
+            apis.get_torchlib_ops = lambda: list(listing())
+        except (ImportError, AttributeError):
+            pass
+        return real_export(*args, **kwargs)
+
+    torch.onnx.export = export
+
+
+_keep_the_onnx_function_table()
 ROOT = Path(__file__).resolve().parent.parent
 # ganzoo's one rule ($GANZOO_DATA, else ./data); absolute, since doc blocks and subprocesses run elsewhere
 DATA_ROOT = resolve_data_root().resolve()

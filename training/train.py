@@ -43,7 +43,7 @@ from ganzoo.fileio import (
 from ganzoo.folder import save_folder
 from ganzoo.images import make_grid, save_grid
 from ganzoo.model import to_unit_range
-from ganzoo.models import build
+from ganzoo.models import build, build_meta
 from ganzoo.registry import DATASETS
 
 from .data import Batches, load_images
@@ -834,8 +834,7 @@ def check_model_fits(recipe: Recipe, device: str | None = None) -> None:
     from ganzoo.runtime import available_memory
 
     try:
-        with torch.device("meta"):  # shapes only, nothing allocated
-            G, D = build(recipe.arch, recipe.model_config())
+        G, D = build_meta(recipe.arch, recipe.model_config())  # shapes only, nothing allocated
         params = sum(p.numel() for m in (G, D) if m is not None for p in m.parameters())  # D: None for a VAE
     except (RuntimeError, TypeError, ValueError, OverflowError, MemoryError):
         raise TrainingError(

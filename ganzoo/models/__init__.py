@@ -7,14 +7,16 @@ modules. The names, papers and "module:Class" specs live in the registry, not he
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
+import torch
 from torch import nn
 
 from ..registry import ARCHITECTURES, get_architecture
 
-__all__ = ["ARCHITECTURES", "build", "config_class", "make_config"]
+__all__ = ["ARCHITECTURES", "build", "build_meta", "config_class", "make_config"]
 
 
 def config_class(arch: str) -> type:
@@ -89,3 +91,12 @@ def build(arch: str, cfg=None) -> tuple[nn.Module, nn.Module | None]:
     config, generator, discriminator = get_architecture(arch).classes()
     cfg = cfg if cfg is not None else config()
     return generator(cfg), (discriminator(cfg) if discriminator is not None else None)
+
+
+@functools.lru_cache(maxsize=32)
+def build_meta(arch: str, cfg: Any) -> tuple[nn.Module, nn.Module | None]:
+    """`build` on the meta device: shapes and dtypes only, no memory, so a config declaring huge sizes costs
+    nothing. Kept per (architecture, config): read the modules, never change them. torch runs spectral norm's
+    power iterations on meta through Python decompositions, about a second per BigGAN build."""
+    with torch.device("meta"):
+        return build(arch, cfg)
