@@ -110,6 +110,25 @@ def tiny(request, tmp_path) -> tuple[str, Path]:
     return request.param, make_tiny_folder(tmp_path / request.param, request.param)
 
 
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory):
+    """tiny_onnx(arch) -> (folder, file): `make_tiny_folder(folder, arch)` and its generator exported with the
+    defaults (verified against torch at batch 1, 7, 64 on export). Made once per architecture for the whole session,
+    as an export takes about a second: tests read the file and load the folder, and never change either."""
+    import ganzoo
+
+    root = tmp_path_factory.mktemp("tiny-onnx")
+    made: dict[str, tuple[Path, Path]] = {}
+
+    def get(arch: str) -> tuple[Path, Path]:
+        if arch not in made:
+            folder = make_tiny_folder(root / arch / "model", arch)
+            made[arch] = folder, ganzoo.load(folder).export_onnx(root / arch / "g.onnx")
+        return made[arch]
+
+    return get
+
+
 def write_idx_split(raw: Path, prefix: str, images: np.ndarray, labels: np.ndarray | None = None) -> None:
     """One split as torchvision keeps it: raw/{prefix}-images-idx3-ubyte and raw/{prefix}-labels-idx1-ubyte. IDX:
     magic 0x00 0x00 0x08 (unsigned bytes) and the number of dimensions, big-endian sizes, the data. Labels

@@ -172,11 +172,11 @@ def test_resolution_is_refused(bg):
 
 
 # -- ONNX ----------------------------------------------------------------------------------------------------------
-def test_onnx_with_labels_and_the_torch_free_runtime(bg, tmp_path):
+def test_onnx_with_labels_and_the_torch_free_runtime(tiny_onnx):
     from ganzoo.runtime import OnnxGenerator
 
-    path = bg.export_onnx(tmp_path / "g.onnx")  # checked against torch at batch 1, 7, 64
-    rt = OnnxGenerator(path)
+    folder, path = tiny_onnx("biggan")  # exported once for the session, checked against torch at batch 1, 7, 64
+    bg, rt = ganzoo.load(folder), OnnxGenerator(path)
     assert rt.input_names == ["z", "labels"] and rt.class_names == bg.class_names
     np.testing.assert_allclose(rt.sample(10, seed=2), bg.sample(10, seed=2).numpy(), atol=1e-4)  # balanced labels
     np.testing.assert_allclose(

@@ -158,12 +158,10 @@ def torch_error(cmd: str, extra: str = "torch") -> str:
     )
 
 
-def test_every_command_without_torch(tmp_path):
+def test_every_command_without_torch(tmp_path, tiny_onnx):
     import json
 
-    import ganzoo
-
-    onnx_file = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan")).export_onnx(tmp_path / "g.onnx", check=False)
+    onnx_file = tiny_onnx("cgan")[1]
     Image.new("L", (28, 28)).save(tmp_path / "d.png")
     png = str(tmp_path / "o.png")
     cases = [

@@ -12,18 +12,16 @@ import ganzoo
 from ganzoo import runtime
 from ganzoo.cli import main as cli
 
-from .conftest import make_tiny_folder
 
 GB = 10**9
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
+def pair(tiny_onnx):
     from ganzoo.runtime import OnnxGenerator
 
-    tmp = tmp_path_factory.mktemp("mem")
-    m = ganzoo.load(make_tiny_folder(tmp / "m", "dcgan"))
-    return m, OnnxGenerator(m.export_onnx(tmp / "d.onnx", check=False))
+    folder, path = tiny_onnx("dcgan")
+    return ganzoo.load(folder), OnnxGenerator(path)
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:
@@ -150,9 +148,9 @@ def test_grid_rows_never_exceed_the_images(pair, tmp_path, capsys):
         (["eval", "{m}", "--n", "10000000000"], "10000000000 samples to measure need about"),
     ],
 )
-def test_huge_sizes_on_the_command_line_are_refused_before_allocating(argv, message, pair, tmp_path, capsys):
+def test_huge_sizes_on_the_command_line_are_refused_before_allocating(argv, message, pair, tiny_onnx, tmp_path, capsys):
     m, _ = pair
-    argv = [a.format(m=m.folder, onnx=m.folder.parent / "d.onnx") for a in argv]
+    argv = [a.format(m=m.folder, onnx=tiny_onnx("dcgan")[1]) for a in argv]
     code, err = run_cli(capsys, *argv, *(["-o", tmp_path / "x.png"] if argv[0] != "eval" else []))
     assert code == 2 and err.count("\n") == 1 and message in err, err
 

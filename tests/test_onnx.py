@@ -16,14 +16,14 @@ from ganzoo.export import verify_onnx
 from ganzoo.registry import ZOO
 from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
 
-from .conftest import make_tiny_folder
+from .conftest import GENERATIVE, make_tiny_folder
 
 
-def test_export_matches_torch(tiny, tmp_path):
-    arch, folder = tiny
+@pytest.mark.parametrize("arch", GENERATIVE)
+def test_export_matches_torch(arch, tiny_onnx):
+    folder, path = tiny_onnx(arch)  # exported once for the session, and verified (check=True)
     m = ganzoo.load(folder)
-    path = m.export_onnx(tmp_path / "g.onnx")
-    assert path.is_file() and not list(tmp_path.glob("*.data"))  # one self-contained file
+    assert path.is_file() and not list(path.parent.glob("*.data"))  # one self-contained file
     diffs = verify_onnx(m, path, batch_sizes=(1, 7, 64))
     assert max(diffs.values()) <= 1e-4
     rt = OnnxGenerator(path)
@@ -64,9 +64,9 @@ def test_export_bad_output_folder(tmp_path):
         m.export_onnx(tmp_path / "missing" / "g.onnx")
 
 
-def test_runtime_bad_inputs(tmp_path):
-    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan"))
-    rt = OnnxGenerator(m.export_onnx(tmp_path / "c.onnx", check=False))
+def test_runtime_bad_inputs(tmp_path, tiny_onnx):
+    path = tiny_onnx("cgan")[1]
+    rt = OnnxGenerator(path)
     z = rt.sample_latent(2, seed=0)
     with pytest.raises(OnnxGeneratorError, match=r"shape \(batch, 8\)"):
         rt.generate(z[:, :5], [0, 1])
@@ -83,15 +83,14 @@ def test_runtime_bad_inputs(tmp_path):
     with pytest.raises(ganzoo.GanzooError, match="positive int"):
         rt.sample(0)
     with pytest.raises(OnnxGeneratorError, match="providers"):
-        OnnxGenerator(tmp_path / "c.onnx", providers=["NoSuchExecutionProvider"])
+        OnnxGenerator(path, providers=["NoSuchExecutionProvider"])
     with pytest.raises(ganzoo.GanzooError, match="ganzoo export"):
         OnnxGenerator(tmp_path / "none.onnx")
     assert np.array_equal(rt.sample(3, seed=5), rt.sample(3, seed=5))
 
 
-def test_runtime_without_torch(tmp_path):
-    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan"))
-    path = m.export_onnx(tmp_path / "c.onnx", check=False)
+def test_runtime_without_torch(tiny_onnx):
+    path = tiny_onnx("cgan")[1]
     code = textwrap.dedent(f"""
         import sys, json
         class Block:

@@ -228,11 +228,11 @@ def test_resolution_on_a_generator_that_does_not_grow(dcgan):
 
 
 # -- ONNX -------------------------------------------------------------------------------------------------------
-def test_onnx_at_full_resolution_and_the_torch_free_runtime(pg, tmp_path):
+def test_onnx_at_full_resolution_and_the_torch_free_runtime(tiny_onnx):
     from ganzoo.runtime import OnnxGenerator
 
-    path = pg.export_onnx(tmp_path / "g.onnx")  # checked against torch at batch 1, 7, 64
-    rt = OnnxGenerator(path)
+    folder, path = tiny_onnx("progan")  # exported once for the session, checked against torch at batch 1, 7, 64
+    pg, rt = ganzoo.load(folder), OnnxGenerator(path)
     np.testing.assert_allclose(rt.sample(5, seed=3), pg.sample(5, seed=3, resolution=28).numpy(), atol=1e-4)
     np.testing.assert_allclose(
         rt.sample(5, seed=3, truncation=0.7), pg.sample(5, seed=3, truncation=0.7).numpy(), atol=1e-4

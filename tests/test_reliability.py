@@ -94,12 +94,11 @@ def test_declared_sizes_are_checked_against_the_header_before_allocating(width, 
 
 # -- sampling: same checks in torch and in the torch-free runtime ------------------------------------------
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pair")
+def pair(tiny_onnx):
     from ganzoo.runtime import OnnxGenerator
 
-    m = ganzoo.load(make_tiny_folder(tmp / "m", "cgan"))
-    return m, OnnxGenerator(m.export_onnx(tmp / "c.onnx", check=False))
+    folder, path = tiny_onnx("cgan")
+    return ganzoo.load(folder), OnnxGenerator(path)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])

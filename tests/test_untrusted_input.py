@@ -100,11 +100,10 @@ def test_class_names_from_a_config_never_reach_the_terminal_raw(tmp_path, capsys
     assert "\\x1b[" in err
 
 
-def test_onnx_metadata_class_names_are_escaped(tmp_path):
+def test_onnx_metadata_class_names_are_escaped(tiny_onnx):
     from ganzoo.runtime import OnnxGenerator
 
-    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "cgan"))
-    gen = OnnxGenerator(m.export_onnx(tmp_path / "c.onnx", check=False))
+    gen = OnnxGenerator(tiny_onnx("cgan")[1])
     gen.class_names = HOSTILE_NAMES  # as read from a hostile file's metadata
     with pytest.raises(ganzoo.LabelError) as e:
         gen.sample(2, labels="nope")
