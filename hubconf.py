@@ -29,11 +29,22 @@ def _entry_point(name: str):
         else ""
     )
     load.__name__ = load.__qualname__ = name.replace("-", "_")
+    if arch.translation:  # image-to-image (CycleGAN): no latent, two domains
+        a, b = info["domains"]
+        what = (
+            f"trained on {a} and {b} (unpaired), the weights bundled with ganzoo.\n\nReturns "
+            f"ganzoo.load({name!r}, **kwargs), a TranslationModel: .translate(images, to={b!r}) (or to={a!r}) "
+            "maps images (n, C, H, W) in [0, 1] into the other domain; .generator holds both torch modules."
+        )
+    else:
+        what = (
+            f"trained on {info['dataset']}, the weights bundled with ganzoo.\n\nReturns ganzoo.load({name!r}, "
+            "**kwargs), a GANModel: .sample(n, seed=...) gives n images (n, C, H, W) in [0, 1], .generator is "
+            f"the torch module.{labels}"
+        )
     load.__doc__ = (
-        f"{name}: {arch.name} ({arch.paper}) trained on {info['dataset']}, the weights bundled with "
-        f"ganzoo.\n\nReturns ganzoo.load({name!r}, **kwargs), a GANModel: .sample(n, seed=...) gives n "
-        f"images (n, C, H, W) in [0, 1], .generator is the torch module.{labels} kwargs: device "
-        "('cpu', 'cuda', ...), discriminator=True to load the discriminator too."
+        f"{name}: {arch.name} ({arch.paper}) {what} kwargs: device ('cpu', 'cuda', ...), discriminator=True to "
+        "load the discriminator too."
     )
     return load
 

@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> dict:
             else {
                 n: ganzoo.load(n)
                 for n in ganzoo.list_models(with_weights=True)
-                if ganzoo.registry.ZOO[n].dataset == dataset
+                if ganzoo.registry.ZOO[n].domains == (dataset,)  # a translation entry (two domains) draws no samples
             }
         )
         models.update(

@@ -25,7 +25,9 @@ OUT = Path(__file__).resolve().parent / "results" / "storage.json"
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--data-root", required=True)
-    p.add_argument("--entries", default=",".join(list_models(with_weights=True)))
+    # generators: a translation entry (two domains) is measured by `ganzoo eval`'s translation protocol instead
+    sampled = [n for n in list_models(with_weights=True) if not ZOO[n].dataset_b]
+    p.add_argument("--entries", default=",".join(sampled))
     a = p.parse_args()
     torch.set_num_threads(1)
     results = json.loads(OUT.read_text()) if OUT.is_file() else {}

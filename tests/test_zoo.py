@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 import torch
@@ -38,6 +39,15 @@ def test_entry_without_weights_says_how_to_get_them(monkeypatch):
 @pytest.mark.parametrize("name", WITH_WEIGHTS)
 def test_bundled_entry_loads_and_samples(name):
     m = ganzoo.load(name)
+    if ARCHITECTURES[ZOO[name].arch].translation:  # no latent: it translates images, both ways
+        x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+        a, b = ZOO[name].domains
+        assert m.domains == (a, b) and m.architecture == ZOO[name].arch
+        for to in (a, b):
+            y = m.translate(x, to=to)
+            assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
+            assert torch.equal(y, ganzoo.load(name).translate(x, to=to))
+        return
     x = m.sample(4, seed=0)
     assert x.shape == (4, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
     assert m.config["dataset"] == ZOO[name].dataset and m.architecture == ZOO[name].arch
@@ -64,12 +74,13 @@ def test_card_exists_parses_and_matches_eval(name):
     assert p["card"].is_file(), f"{name} needs model_cards/{name}.md (`ganzoo card {name}`)"
     card = ModelCard.load(p["card"])
     assert card.data.library_name == "ganzoo" and card.data.license
-    assert card.data.pipeline_tag == "unconditional-image-generation"
+    translation = ARCHITECTURES[ZOO[name].arch].translation
+    assert card.data.pipeline_tag == ("image-to-image" if translation else "unconditional-image-generation")
     ev, run = entry_records(name)
     got = {r.metric_type: r.metric_value for r in card.data.eval_results}
     assert got == card_metrics(ev)
     check_card_against_eval(p["card"], ev)
-    fd = fd_key(ZOO[name].dataset)
+    fd = "fd_{}_to_{}".format(*ZOO[name].domains) if translation else fd_key(ZOO[name].dataset)
     assert f"{ev['metrics'][fd]:.4f}" in card.text  # the table shows the same number
     assert f'revision="{ZOO[name].version}"' in card.text and run["command"] in card.text
 
@@ -91,7 +102,11 @@ def test_manifest_covers_every_file_and_matches_the_registry(name):
     else:
         assert m["discriminator_sha256"] == sha256_file(disc)
     proto = m["evaluation"]["protocol"]
-    assert (proto["n_generated"], proto["real_split"], proto["seed"], proto["dataset"]) == (10000, "test", 0, e.dataset)
+    if ARCHITECTURES[e.arch].translation:  # every test image of each domain translated; nothing drawn at random
+        assert (proto["n_translated"], proto["real_split"], proto["domains"]) == (10000, "test", list(e.domains))
+    else:
+        want = (10000, "test", 0, e.dataset)
+        assert (proto["n_generated"], proto["real_split"], proto["seed"], proto["dataset"]) == want
     assert m["training"]["cpu_seconds"] > 0 and m["training"]["hardware"] and m["training"]["command"]
 
 
@@ -144,4 +159,5 @@ def test_list_json_is_the_registry(capsys):
     assert cgan["version"] == ZOO["cgan-fashion-mnist"].version and cgan["class_names"][7] == "Sneaker"
     assert cgan["latent_dim"] == ganzoo.load("cgan-fashion-mnist").latent_dim and cgan["conditional"]
     assert main(["list"]) == 0
-    assert f"{'dcgan-mnist':<22} {'dcgan':<9} {'mnist':<14} {'v3':<8} bundled" in capsys.readouterr().out
+    # the columns widen for long names (a translation entry's two data sets)
+    assert re.search(r"^dcgan-mnist +dcgan +mnist +v3 +bundled ", capsys.readouterr().out, re.M)
