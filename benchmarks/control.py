@@ -28,6 +28,7 @@ With --update-docs, the <!-- control --> section of docs/control.md is rewritten
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -52,28 +53,55 @@ RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "control.md"  # its <!-- control begin/end --> section holds the results
 
 
+def steer_defaults() -> dict:
+    """steer_latents' default settings: part of a result's protocol, so that pieces measured before a default
+    changed are never merged with pieces measured after."""
+    params = inspect.signature(steer_latents).parameters.values()
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty and p.name != "labels"}
+
+
 def steer_stats(
-    m, seeds: int, batch: int, *, latent_seed: int = 0, classes=None, previous: dict | None = None, **steer_kw
+    m,
+    seeds: int,
+    batch: int,
+    *,
+    latent_seed: int = 0,
+    classes=None,
+    seed_range: tuple[int, int] | None = None,
+    previous: dict | None = None,
+    **steer_kw,
 ) -> dict:
     """Steer sample_latent(seeds, seed=latent_seed) toward each class of `classes` (default: all); what the
-    judges read at the end. `previous`, a result of the same protocol (seeds, latent seed, settings), keeps the
-    classes it measured that this call does not: a long run goes in pieces of a few classes each."""
-    z = m.sample_latent(seeds, seed=latent_seed)
-    y = torch.arange(seeds) % m.num_classes if m.conditional else None  # a cGAN holds labels 0, 1, ..., K-1, 0, ...
+    judges read at the end. A long run goes in pieces: `seed_range` (lo, hi) steers only latents lo..hi-1 of them,
+    and `previous`, a result of the same protocol (seeds, latent seed, settings, steer_latents' defaults, ensemble
+    members), keeps every (class, seed range) piece it measured that this call does not; a piece measured again
+    is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`)."""
+    lo, hi = seed_range or (0, seeds)
+    if not 0 <= lo < hi <= seeds:
+        raise ValueError(f"seed range {lo}:{hi} is not inside 0:{seeds}")
+    z = m.sample_latent(seeds, seed=latent_seed)[lo:hi]
+    # a cGAN holds labels 0, 1, ..., K-1, 0, ... by the latent's index
+    y = torch.arange(lo, hi) % m.num_classes if m.conditional else None
     start = m.generate(z, y)
     net = classifier_for(m)
     judges = load_judges(m.config["dataset"])
     names = class_names(m)
     members = {p.name: sha256_file(p)[:16] for p in ensemble_paths(m.config["dataset"])}
-    protocol = {"seeds": seeds, "latent_seed": latent_seed, "steer_kwargs": steer_kw, "ensemble_members": members}
+    protocol = {
+        "seeds": seeds,
+        "latent_seed": latent_seed,
+        "steer_kwargs": steer_kw,
+        "steer_defaults": steer_defaults(),
+        "ensemble_members": members,
+    }
     same = previous is not None and all(previous.get(k) == v for k, v in protocol.items())
-    per_class = dict(previous["per_class"]) if same else {}
-    kept = [name for i, name in enumerate(names) if name in per_class and not (classes is None or i in classes)]
+    pieces = {name: dict(v["pieces"]) for name, v in previous["per_class"].items()} if same else {}
+    key, measured = f"{lo}:{hi}", []
     for c, name in enumerate(names):
         if classes is not None and c not in classes and name not in classes:
             continue
         ends, reached, cpu = [], [], 0.0
-        for i in range(0, seeds, batch):
+        for i in range(0, hi - lo, batch):
             t = time.process_time()
             end, done = steer_latents(
                 m, z[i : i + batch], c, labels=None if y is None else y[i : i + batch], **steer_kw
@@ -83,18 +111,40 @@ def steer_stats(
             reached.append(done)
         img = m.generate(torch.cat(ends), y)
         with torch.no_grad():
-            own = torch.cat([net(img[i : i + 500])[1].argmax(1) for i in range(0, seeds, 500)]).cpu()
+            own = torch.cat([net(img[i : i + 500])[1].argmax(1) for i in range(0, len(img), 500)]).cpu()
         reads = {j: predict(judge, img) == c for j, judge in judges.items()}
-        per_class[name] = {
-            "judges": {j: float(r.float().mean()) for j, r in reads.items()},
-            "all_judges": float(torch.stack(list(reads.values())).all(0).float().mean()),
-            "steering_classifier": float((own == c).float().mean()),
-            "reached": float(torch.cat(reached).float().mean()),
-            "mean_abs_pixel_change": float((img - start).abs().mean()),
-            "cpu_ms_per_steer": round(1e3 * cpu / seeds, 1),
+        measured.append(name)
+        pieces.setdefault(name, {})[key] = {  # counts, so that pieces add up
+            "n": hi - lo,
+            "judges": {j: int(r.sum()) for j, r in reads.items()},
+            "all_judges": int(torch.stack(list(reads.values())).all(0).sum()),
+            "steering_classifier": int((own == c).sum()),
+            "reached": int(torch.cat(reached).sum()),
+            "abs_pixel_change_sum": float((img - start).abs().flatten(1).mean(1).sum()),
+            "cpu_s": round(cpu, 3),
         }
-    per_class = {name: per_class[name] for name in names if name in per_class}  # class order
-    return {**protocol, "per_class": per_class, "kept_from_previous": kept, **summary(per_class, len(names))}
+    per_class = {name: class_shares(pieces[name]) for name in names if name in pieces}  # class order
+    kept = sum(len(v) for v in pieces.values()) - len(measured)
+    return {**protocol, "per_class": per_class, "pieces_kept": kept, **summary(per_class, len(names))}
+
+
+def class_shares(pieces: dict) -> dict:
+    """One class's shares over its pieces (each a seed range "lo:hi" with counts); overlapping ranges are refused."""
+    spans = sorted(tuple(map(int, k.split(":"))) for k in pieces)
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+        raise ValueError(f"overlapping seed ranges {sorted(pieces)}: measure pieces that do not overlap")
+    n = sum(p["n"] for p in pieces.values())
+    total = lambda key: sum(p[key] for p in pieces.values())  # noqa: E731
+    return {
+        "seeds_measured": n,
+        "judges": {j: sum(p["judges"][j] for p in pieces.values()) / n for j in next(iter(pieces.values()))["judges"]},
+        "all_judges": total("all_judges") / n,
+        "steering_classifier": total("steering_classifier") / n,
+        "reached": total("reached") / n,
+        "mean_abs_pixel_change": total("abs_pixel_change_sum") / n,
+        "cpu_ms_per_steer": round(1e3 * total("cpu_s") / n, 1),
+        "pieces": pieces,
+    }
 
 
 def summary(per_class: dict, num_classes: int) -> dict:
@@ -103,6 +153,7 @@ def summary(per_class: dict, num_classes: int) -> dict:
     mean = lambda key: sum(v[key] for v in per_class.values()) / len(per_class)  # noqa: E731
     return {
         "classes_measured": f"{len(per_class)} of {num_classes}",
+        "seeds_measured": min(v.get("seeds_measured", 0) for v in per_class.values()),  # in the class with fewest
         "worst_class": {
             "judges": worst,
             "worst_judge": min(worst.values()),
@@ -128,13 +179,26 @@ def judge_reference(dataset: str, data_root) -> dict:
     return out
 
 
-def invert_stats(m, images: int, batch: int, data_root, *, first: int = 0, **invert_kw) -> dict:
-    """Invert test images first..first+images-1; what the judges read on the reconstructions."""
+def invert_stats(
+    m, images: int, batch: int, data_root, *, first: int = 0, previous: dict | None = None, **invert_kw
+) -> dict:
+    """Invert test images first..first+images-1; what the judges read on the reconstructions. `previous`, a result
+    of the same settings (invert's keyword arguments and defaults), keeps the image ranges it measured that this
+    call does not (a range measured again is replaced): a long run goes in pieces; the shares are over them all."""
     x, y = load_idx_split(m.config["dataset"], "test", data_root)
     x = torch.from_numpy(x[first : first + images].copy()).float().div(255)[:, None]
     y = torch.from_numpy(y[first : first + images]).long()
+    if len(x) < images:
+        raise ValueError(f"the test split has no images {first}..{first + images - 1}")
     net = classifier_for(m)
     judges = load_judges(m.config["dataset"])
+    params = inspect.signature(invert).parameters.values()
+    protocol = {
+        "invert_kwargs": invert_kw,
+        "invert_defaults": {p.name: p.default for p in params if p.default is not inspect.Parameter.empty},
+    }
+    same = previous is not None and all(previous.get(k) == v for k, v in protocol.items()) and "pieces" in previous
+    pieces = dict(previous["pieces"]) if same else {}
     zs, mses, cpu = [], [], 0.0
     for i in range(0, images, batch):
         t = time.process_time()
@@ -146,16 +210,34 @@ def invert_stats(m, images: int, batch: int, data_root, *, first: int = 0, **inv
     with torch.no_grad():
         own = torch.cat([net(recon[i : i + 500])[1].argmax(1) for i in range(0, images, 500)])
     kept = {j: predict(judge, recon) == predict(judge, x) for j, judge in judges.items()}
+    pieces[f"{first}:{first + images}"] = {  # counts, so that pieces add up
+        "n": images,
+        "mse_sum": float(torch.cat(mses).sum()),
+        "judges_keep": {j: int(k.sum()) for j, k in kept.items()},
+        "all_judges_keep": int(torch.stack(list(kept.values())).all(0).sum()),
+        "judges_true_label": {j: int((predict(judge, recon) == y).sum()) for j, judge in judges.items()},
+        "steering_classifier_true_label": int((own == y).sum()),
+        "cpu_s": round(cpu, 3),
+    }
+    spans = sorted(tuple(map(int, k.split(":"))) for k in pieces)
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+        raise ValueError(f"overlapping image ranges {sorted(pieces)}: measure pieces that do not overlap")
+    n = sum(p["n"] for p in pieces.values())
+    total = lambda key: sum(p[key] for p in pieces.values())  # noqa: E731
+    per_judge = lambda key: {j: sum(p[key][j] for p in pieces.values()) / n for j in judges}  # noqa: E731
+    contiguous = all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
     return {
-        "images": images,
-        "first": first,
-        "mse": float(torch.cat(mses).mean()),
-        "judges_keep": {j: float(k.float().mean()) for j, k in kept.items()},
-        "all_judges_keep": float(torch.stack(list(kept.values())).all(0).float().mean()),
-        "judges_true_label": {j: float((predict(judge, recon) == y).float().mean()) for j, judge in judges.items()},
-        "steering_classifier_true_label": float((own == y).float().mean()),
-        "invert_kwargs": invert_kw,
-        "cpu_ms_per_image": round(1e3 * cpu / images, 1),
+        "images": n,
+        "first": spans[0][0],
+        "ranges": "contiguous" if contiguous else ", ".join(f"{a}:{b}" for a, b in spans),
+        "mse": total("mse_sum") / n,
+        "judges_keep": per_judge("judges_keep"),
+        "all_judges_keep": total("all_judges_keep") / n,
+        "judges_true_label": per_judge("judges_true_label"),
+        "steering_classifier_true_label": total("steering_classifier_true_label") / n,
+        **protocol,
+        "cpu_ms_per_image": round(1e3 * total("cpu_s") / n, 1),
+        "pieces": pieces,
     }
 
 
@@ -213,16 +295,30 @@ def markdown(res: dict) -> str:
             )
             for ds, d in res["judges"].items()
         )
-        + ".",
+        + ". Per class (a ceiling for how often a judge can agree with any image of the class):",
         "",
     ]
+    for ds, d in res["judges"].items():
+        from ganzoo.registry import DATASETS
+
+        lines.append(f"| {ds} | " + " | ".join(DATASETS[ds].class_names) + " |")
+        lines.append("|---|" + "---|" * len(DATASETS[ds].class_names))
+        lines += [f"| judge {j} | " + " | ".join(map(pct, v["per_class"])) + " |" for j, v in d["judges"].items()]
+        lines.append("")
     for name, r in res["entries"].items():
         s, inv = r.get("steer"), r.get("invert")
         lines += [f"**{name}**", ""]
         if s:
             w = s["worst_class"]
+            n = s.get("seeds_measured", s["seeds"])
+            runs = s.get("runs", s.get("pieces", []))
             lines += [
-                f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class"
+                (
+                    f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class"
+                    if n == s["seeds"]
+                    else f"Steering {n} of the protocol's {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`, "
+                    f"in the class with fewest measured) toward each class"
+                )
                 + (
                     ""
                     if s["classes_measured"].split()[0] == s["classes_measured"].split()[-1]
@@ -235,11 +331,7 @@ def markdown(res: dict) -> str:
                 f"classifier. Mean absolute pixel change {s['mean_abs_pixel_change']:.3f}; "
                 f"{s['cpu_ms_per_steer']:.0f} ms of CPU time per steer ({s['threads']} thread, "
                 f"{min(s['batch'], s['seeds'])} latents per call); `{s['command']}`"
-                + (
-                    f" (the last of {len(s['pieces'])} runs, one per --classes piece)"
-                    if len(s.get("pieces", [])) > 1
-                    else ""
-                )
+                + (f" (the last of {len(runs)} runs, one per piece)" if len(runs) > 1 else "")
                 + f", {s['date']}.",
                 "",
             ]
@@ -260,12 +352,19 @@ def markdown(res: dict) -> str:
             lines.append("")
         if inv:
             lines += [
-                f"Inverting the first {inv['images']} test images: mean squared error {inv['mse']:.4f}; every "
+                (
+                    f"Inverting the first {inv['images']} test images"
+                    if inv.get("ranges", "contiguous") == "contiguous" and inv["first"] == 0
+                    else f"Inverting {inv['images']} test images ({inv.get('ranges') or inv['first']})"
+                )
+                + f": mean squared error {inv['mse']:.4f}; every "
                 f"judge keeps its label of the original for {pct(inv['all_judges_keep'])} ("
                 + ", ".join(f"{j} {pct(v)}" for j, v in inv["judges_keep"].items())
                 + f"); the steering classifier gives the reconstruction the true label for "
                 f"{pct(inv['steering_classifier_true_label'])}. {inv['cpu_ms_per_image']:.0f} ms of CPU time per "
-                f"image; `{inv['command']}`, {inv['date']}.",
+                f"image; `{inv['command']}`"
+                + (f" (the last of {len(inv['runs'])} runs, one per piece)" if len(inv.get("runs", [])) > 1 else "")
+                + f", {inv['date']}.",
                 "",
             ]
         for stem, alt in (
@@ -279,11 +378,21 @@ def markdown(res: dict) -> str:
 
 
 PARTS = ("steer", "invert", "pictures", "directions")
+# the issue's entries: the two DCGANs, and the conditional ones (steered and inverted with their labels held)
+ENTRIES = ["dcgan-mnist", "dcgan-fashion-mnist", "cgan-mnist", "cgan-fashion-mnist"]
+
+
+def span(text: str) -> tuple[int, int]:
+    """ "LO:HI" -> (LO, HI), 0 <= LO < HI (argparse's type for --seed-range and --image-range)."""
+    lo, sep, hi = text.partition(":")
+    if not sep or not lo.isdigit() or not hi.isdigit() or int(lo) >= int(hi):
+        raise argparse.ArgumentTypeError(f"expected LO:HI with 0 <= LO < HI (e.g. 0:250), got {text!r}")
+    return int(lo), int(hi)
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
+    p.add_argument("--entries", nargs="+", default=ENTRIES)
     p.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
     p.add_argument("--seeds", type=int, default=1000)
     p.add_argument(
@@ -292,8 +401,20 @@ def main(argv: list[str] | None = None) -> None:
         help="steer toward these classes only, e.g. 0,1,2 (the others are kept from a previous run of the same "
         "protocol in the results file): a long run in pieces",
     )
+    p.add_argument(
+        "--seed-range",
+        type=span,
+        help="steer only latents LO..HI-1 of the --seeds (e.g. 0:250); the other ranges are kept from a previous run "
+        "of the same protocol: a long run in pieces",
+    )
     p.add_argument("--latent-seed", type=int, default=0, help="steer sample_latent(seeds, seed=this) (default 0)")
     p.add_argument("--images", type=int, default=1000)
+    p.add_argument(
+        "--image-range",
+        type=span,
+        help="invert only test images LO..HI-1 (e.g. 0:200); the other ranges are kept from a previous run with the "
+        "same settings (default: 0..--images-1)",
+    )
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument(
@@ -311,6 +432,10 @@ def main(argv: list[str] | None = None) -> None:
     for flag in ("seeds", "images", "batch", "threads"):
         if getattr(a, flag) < 1:
             p.error(f"--{flag.replace('_', '-')} must be >= 1")
+    if a.seed_range and a.seed_range[1] > a.seeds:
+        p.error(f"--seed-range {a.seed_range[0]}:{a.seed_range[1]} must lie inside 0:{a.seeds} (--seeds)")
+    if a.image_range and a.image_range[1] > 10_000:
+        p.error("--image-range must lie inside the 10,000 test images (0:10000)")
     parts = a.only or list(PARTS)
     torch.set_num_threads(a.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -339,16 +464,21 @@ def main(argv: list[str] | None = None) -> None:
                 "command": stamp["command"],
             }
         if "steer" in parts:
-            kw = dict(latent_seed=a.latent_seed, classes=a.classes, previous=r.get("steer"))
+            prev = r.get("steer")
+            kw = dict(latent_seed=a.latent_seed, classes=a.classes, seed_range=a.seed_range, previous=prev)
             stats = steer_stats(m, a.seeds, a.batch, **kw)
-            pieces = r["steer"].get("pieces", [r["steer"]["command"]]) if stats["kept_from_previous"] else []
-            r["steer"] = {**stats, **stamp, "pieces": [*pieces, stamp["command"]]}
+            runs = prev.get("runs", []) if stats["pieces_kept"] else []  # the runs whose pieces it merges
+            r["steer"] = {**stats, **stamp, "runs": [*runs, stamp["command"]]}
             save()
             print(json.dumps({name: r["steer"]["worst_class"]}), flush=True)
         if "invert" in parts:
-            r["invert"] = {**invert_stats(m, a.images, a.batch, a.data_root), **stamp}
+            lo, hi = a.image_range or (0, a.images)
+            prev = r.get("invert")
+            stats = invert_stats(m, hi - lo, a.batch, a.data_root, first=lo, previous=prev)
+            runs = prev.get("runs", []) if len(stats["pieces"]) > 1 else []
+            r["invert"] = {**stats, **stamp, "runs": [*runs, stamp["command"]]}
             save()
-            print(json.dumps({name: {k: v for k, v in r["invert"].items() if k != "command"}}), flush=True)
+            print(json.dumps({name: {k: v for k, v in r["invert"].items() if k not in ("command", "pieces")}}))
         if "pictures" in parts:
             end_points_picture(m, RESULTS / f"control-{name}.png")
             morphs_picture(m, RESULTS / f"morphs-{name}.png", a.data_root)

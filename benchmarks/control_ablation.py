@@ -25,16 +25,22 @@ import ganzoo  # noqa: E402
 from control import RESULTS, default_data_root, invert_stats, steer_stats  # noqa: E402
 from training.runlog import atomic_write_text  # noqa: E402
 
+NEAREST = dict(restart="nearest", anchor_mix=0.5)  # the restarts before class centres: halfway to an anchor
 VARIANTS = {
-    "before": dict(views=False, ensemble=False),  # the steer of ganzoo 0.x: one classifier, one view, p >= 0.9
-    "views": dict(views=True, ensemble=False),
-    "ensemble": dict(views=False, ensemble=True),
-    "views+ensemble": dict(views=True, ensemble=True),
-    "views+ensemble-p0.99": dict(views=True, ensemble=True, confidence=0.99),
-    "views+ensemble-p0.97": dict(views=True, ensemble=True, confidence=0.97),
-    "views+ensemble-p0.99-iters400": dict(views=True, ensemble=True, confidence=0.99, iters=400),
-    "views+ensemble-p0.99-worst": dict(views=True, ensemble=True, confidence=0.99, worst_weight=1.0),
-    "views+ensemble-p0.999": dict(views=True, ensemble=True, confidence=0.999),
+    # the steer of ganzoo 0.x: one classifier, one view, p >= 0.9
+    "before": dict(views=False, ensemble=False, confidence=0.9, worst_weight=0.0, **NEAREST),
+    "views": dict(views=True, ensemble=False, confidence=0.9, worst_weight=0.0, **NEAREST),
+    "ensemble": dict(views=False, ensemble=True, confidence=0.9, worst_weight=0.0, **NEAREST),
+    "views+ensemble": dict(views=True, ensemble=True, confidence=0.9, worst_weight=0.0, **NEAREST),
+    "views+ensemble-p0.99": dict(views=True, ensemble=True, confidence=0.99, worst_weight=0.0, **NEAREST),
+    "views+ensemble-p0.97": dict(views=True, ensemble=True, confidence=0.97, worst_weight=0.0, **NEAREST),
+    "views+ensemble-p0.99-iters400": dict(confidence=0.99, iters=400, worst_weight=0.0, **NEAREST),
+    "views+ensemble-p0.99-worst": dict(confidence=0.99, worst_weight=1.0, **NEAREST),
+    "views+ensemble-p0.999": dict(confidence=0.999, worst_weight=0.0, **NEAREST),
+    # restarts toward the class centre (the mean latent of the 32 of 2,000 seeded samples most typical of the class)
+    "centre-0.5": dict(anchor_mix=0.5),
+    "centre-0.7": dict(),  # the default now
+    "centre-0.85": dict(anchor_mix=0.85),
 }
 INVERT_VARIANTS = {
     "before": dict(),  # 300 Adam steps from the best of 8 seeded starts, pixels + 0.1 classifier features

@@ -7,7 +7,7 @@ through the frozen generator and ganzoo's frozen classifier (the one the metrics
 - steer: raise log p(class | G(z')) while keeping z' close to the start (||z' - z||^2) and in the
   typical set of the prior (||z'|| near sqrt(latent_dim)); each latent stops as soon as the classifier
   gives the target class `confidence`, so it moves as little as needed. The penalties fade over the
-  iterations; a latent that stalls anyway restarts halfway toward the nearest seeded sample of the class.
+  iterations; a latent that stalls anyway restarts 70 % of the way toward the class's centre in latent space.
 - class_directions: the mean latent of the samples the classifier puts in each class, so that
   z + d[7] - d[1] moves a 1 toward a 7 (the lectures' vector arithmetic).
 - invert: the latent whose image matches a given image in pixels and in classifier features, with
@@ -196,6 +196,11 @@ class _Criterion:
         logp = logits.log_softmax(-1)[..., self.target]
         return logp, ((logits.argmax(-1) == self.target) & (logp.exp() >= self.confidence)).all(0)
 
+    @torch.no_grad()
+    def mean_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """p(target) (N,) averaged over every classifier and view: how typical of the class the image is."""
+        return self._ok(x, self.views)[0].exp().mean(0)
+
     def __call__(self, x: torch.Tensor, step: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """(loss (N,), reached (N,)) for images x in [0, 1]: the mean cross-entropy over classifiers and this
         step's views, and reached where every classifier in every view gives the target the top place and
@@ -230,25 +235,37 @@ def steer_latents(
     views: bool = True,
     ensemble: bool = True,
     anchors: int = 2000,
-    anchor_mix: float = 0.5,
+    anchor_mix: float = 0.7,
     worst_weight: float = 1.0,
+    restart: str = "centre",
+    centre_top: int = 32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
 
     Each latent is optimised with Adam until every steering classifier (with `ensemble`, the default: ganzoo's
     classifier and the all-conv members of `steering_classifiers`) gives `toward` the top place with probability
     >= confidence (then it is frozen) or `iters` steps have passed; with `views` (the default) the loss is
-    averaged over,
-    and the criterion must hold in, every small shift, rotation and scaling of VIEWS (expectation over
-    transformations: a change that only fools the classifier on one exact pixel grid does not count).
+    averaged over, and the criterion must hold in, every small shift, rotation and scaling of VIEWS (expectation
+    over transformations: a change that only fools the classifier on one exact pixel grid does not count).
     The distance and prior penalties fade linearly to zero over the `iters` steps, so a latent that has not
-    arrived is pulled by the classifier alone. Gradient steps alone can stall in a local optimum of the
-    classifier (a 1 that becomes a thin 0-ish loop, never a 0): such latents restart `anchor_mix` of the
-    way toward their nearest *anchor*, the closest of `anchors` seeded samples that already meet the
-    criterion, and descend again (the distance penalty still measured from the start); if that fails
-    too, they end on the anchor itself. `anchors=0` turns the restarts off. `worst_weight` adds the loss of the
-    least convinced reading (classifier and view) to the mean.
+    arrived is pulled by the classifiers alone. `worst_weight` adds the loss of the least convinced reading
+    (classifier and view) to the mean.
+
+    A latent that has not arrived after `iters` steps restarts `anchor_mix` of the way from z toward a point of
+    the class's region and descends again (the distance penalty now measured from that restart):
+    - restart="centre" (the default): the class *centre*, the mean latent of the `centre_top` of `anchors`
+      seeded samples that the steering classifiers read as most typical of the class (highest probability
+      averaged over classifiers and views). Far from every sample the classifiers call the class (Fashion-MNIST's
+      shirts), gradient steps from z end on images that the steering classifiers are sure of and other
+      classifiers are not; a start nearer the centre ends on a typical image of the class. It ends where the
+      second descent ends, reached or not.
+    - restart="nearest": the nearest *anchor*, the closest of the `anchors` seeded samples that already meet the
+      criterion (none may: then the latent keeps its first end); if the second descent fails too, it ends on
+      the anchor itself.
+    `anchors=0` turns the restarts off.
     """
+    if restart not in ("centre", "nearest"):
+        raise GanzooError(f"restart must be 'centre' or 'nearest', got {escaped(repr(restart))}")
     nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
     z0 = _check_latents(model, z)
@@ -256,16 +273,22 @@ def steer_latents(
     crit = _Criterion(nets, target, VIEWS if views else None, confidence, worst_weight=worst_weight)
     kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight)
     end, done = _descend(model, crit, z0, z0, y, **kw)
-    if anchors and not bool(done.all()):
-        idx = (~done).nonzero().flatten()
-        anchor = _nearest_anchors(model, crit, z0[idx], None if y is None else y[idx], anchors)
-        found = ~torch.isnan(anchor[:, 0])
-        idx, anchor = idx[found], anchor[found]
-        if len(idx):
-            yi = None if y is None else y[idx]
-            e2, d2 = _descend(model, crit, z0[idx] + anchor_mix * (anchor - z0[idx]), z0[idx], yi, **kw)
-            end[idx] = torch.where(d2[:, None], e2, anchor)  # the anchor itself meets the criterion by construction
-            done[idx] = True
+    if not anchors or bool(done.all()):
+        return end, done
+    idx = (~done).nonzero().flatten()
+    yi = None if y is None else y[idx]
+    if restart == "centre":
+        start = z0[idx] + anchor_mix * (_class_centres(model, crit, z0[idx], yi, anchors, centre_top) - z0[idx])
+        end[idx], done[idx] = _descend(model, crit, start, start, yi, **kw)
+        return end, done
+    anchor = _nearest_anchors(model, crit, z0[idx], yi, anchors)
+    found = ~torch.isnan(anchor[:, 0])
+    idx, anchor = idx[found], anchor[found]
+    if len(idx):
+        yi = None if y is None else y[idx]
+        e2, d2 = _descend(model, crit, z0[idx] + anchor_mix * (anchor - z0[idx]), z0[idx], yi, **kw)
+        end[idx] = torch.where(d2[:, None], e2, anchor)  # the anchor itself meets the criterion by construction
+        done[idx] = True
     return end, done
 
 
@@ -321,6 +344,26 @@ def _class_probs(model, net, z: torch.Tensor, y, batch: int = 500) -> torch.Tens
             for i in range(0, len(z), batch)
         ]
     )
+
+
+@torch.no_grad()
+def _class_centres(model, crit: _Criterion, z: torch.Tensor, y, n: int, top: int) -> torch.Tensor:
+    """For each latent, its class centre: the mean of the `top` latents, among n seeded ones, whose images (under the
+    same label, for a conditional model) the steering classifiers read as most typical of the target (highest mean
+    probability over classifiers and views)."""
+    pool = model.sample_latent(n, seed=ANCHOR_SEED).to(z.device)
+    out = torch.empty_like(z)
+    for label in [None] if y is None else y.unique().tolist():
+        rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
+        yl = None if label is None else torch.full((n,), label, device=z.device)
+        p = torch.cat(
+            [
+                crit.mean_prob(model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500]))
+                for i in range(0, n, 500)
+            ]
+        )
+        out[rows] = pool[p.topk(min(top, n)).indices].mean(0)
+    return out
 
 
 @torch.no_grad()

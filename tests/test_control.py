@@ -61,15 +61,36 @@ def test_stalled_latents_restart_toward_the_nearest_confident_sample():
     net = classifier_for(m)
     z = m.sample_latent(12, seed=5)
     # iters=0: no gradient step at all, so only the restarts can get a latent to class 0
-    end, done = steer_latents(m, z, 0, iters=0)
+    kw = dict(iters=0, restart="nearest", anchor_mix=0.5)
+    end, done = steer_latents(m, z, 0, **kw)
     assert done.all()
     with torch.no_grad():
         p = net(m.generate(end))[1].softmax(1)
     assert (p.argmax(1) == 0).all() and (p[:, 0] >= 0.9).all()
     _, alone = steer_latents(m, z, 0, iters=0, anchors=0)
     assert not alone.all()  # without restarts the same latents stay where they are
-    again, _ = steer_latents(m, z, 0, iters=0)
+    again, _ = steer_latents(m, z, 0, **kw)
     assert torch.equal(again, end)  # the anchor pool is seeded
+
+
+@pytest.mark.slow
+def test_stalled_latents_restart_toward_the_class_centre():
+    from ganzoo.control import steer_latents
+
+    m = ganzoo.load("dcgan-mnist")
+    z = m.sample_latent(12, seed=5)
+    # iters=0: no gradient step, so every latent that is no 0 yet ends where it restarts: 0.7 of the way to one
+    # centre shared by all of them, where most of them already meet the criterion
+    end, done = steer_latents(m, z, 0, iters=0)
+    moved = ~torch.isclose(end, z).all(1)
+    assert moved.sum() >= 6 and done[moved].float().mean() >= 0.5, (moved, done)
+    centre = z[moved] + (end[moved] - z[moved]) / 0.7
+    assert torch.allclose(centre, centre[0].expand_as(centre), atol=1e-4)
+    assert float(centre[0].norm()) < 0.7 * m.latent_dim**0.5  # a mean of latents: shorter than a typical one
+    assert (p_class(m, end[moved], 0) > p_class(m, z[moved], 0)).float().mean() >= 0.75  # nearer to a 0
+    assert torch.equal(steer_latents(m, z, 0, iters=0)[0], end)  # the pool is seeded
+    with pytest.raises(ganzoo.GanzooError, match="restart must be 'centre' or 'nearest', got 'far'"):
+        steer_latents(m, z, 0, restart="far")
 
 
 def test_class_directions_are_class_means_of_classified_samples(tiny_mnist):
@@ -339,3 +360,53 @@ def test_cli_directions(tmp_path, capsys):
     assert cli(["directions", str(cond), "-o", str(tmp_path / "x.png")]) == 2
     assert "is conditional: give --labels" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+# -- benchmarks/control.py: the 1,000-seed protocol runs in pieces that add up -------------------------------------
+def control_benchmark():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "benchmarks"))  # control.py imports bench.py as a sibling
+    try:
+        spec = importlib.util.spec_from_file_location("_control_bench", root / "benchmarks" / "control.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(root / "benchmarks"))
+    return module
+
+
+def test_steering_benchmark_pieces_add_up_to_the_whole_run(tiny_mnist):
+    bench = control_benchmark()
+    kw = dict(classes=[1, 3], iters=2, views=False, ensemble=False, anchors=0)
+    whole = bench.steer_stats(tiny_mnist, 6, 4, **kw)
+    first = bench.steer_stats(tiny_mnist, 6, 4, seed_range=(0, 2), **kw)
+    both = bench.steer_stats(tiny_mnist, 6, 4, seed_range=(2, 6), previous=first, **kw)
+    assert both["pieces_kept"] == 2 and both["seeds_measured"] == 6
+    for name, v in whole["per_class"].items():
+        w = both["per_class"][name]
+        assert sorted(w["pieces"]) == ["0:2", "2:6"] and w["seeds_measured"] == 6
+        for key in ("all_judges", "steering_classifier", "reached", "mean_abs_pixel_change"):
+            assert w[key] == pytest.approx(v[key]), key
+        assert w["judges"] == pytest.approx(v["judges"])
+    other = bench.steer_stats(tiny_mnist, 6, 4, seed_range=(2, 6), previous=first, **{**kw, "iters": 3})
+    assert other["pieces_kept"] == 0 and other["seeds_measured"] == 4  # other settings: nothing merged
+    with pytest.raises(ValueError, match=r"overlapping seed ranges \['0:2', '1:3'\]"):
+        bench.class_shares({"0:2": first["per_class"]["1"]["pieces"]["0:2"], "1:3": {}})
+    with pytest.raises(ValueError, match="seed range 4:8 is not inside 0:6"):
+        bench.steer_stats(tiny_mnist, 6, 4, seed_range=(4, 8), **kw)
+
+
+def test_control_benchmark_refuses_bad_ranges(capsys):
+    bench = control_benchmark()
+    for argv, message in (
+        (["--seed-range", "5:3"], "argument --seed-range: expected LO:HI with 0 <= LO < HI (e.g. 0:250), got '5:3'"),
+        (["--image-range", "a:3"], "argument --image-range: expected LO:HI with 0 <= LO < HI (e.g. 0:250), got 'a:3'"),
+        (["--seeds", "10", "--seed-range", "5:30"], "--seed-range 5:30 must lie inside 0:10 (--seeds)"),
+    ):
+        with pytest.raises(SystemExit) as e:
+            bench.main(argv)
+        assert e.value.code == 2 and capsys.readouterr().err.strip().endswith("error: " + message)
