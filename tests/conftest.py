@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import shutil
 from pathlib import Path
 
 # One intra-op thread, here and in the subprocesses tests start: the tests run tiny tensors, where a second thread
@@ -105,14 +106,31 @@ def make_tiny_folder(path: Path, arch: str, seed: int = 0, dataset: str = "fashi
     return save_folder(path, arch, cfg, G, D, dataset=dataset, class_names=FASHION)
 
 
+@pytest.fixture(scope="session")
+def tiny_folder(tmp_path_factory):
+    """tiny_folder(arch) -> `make_tiny_folder(..., arch)`, made once per architecture for the session (BigGAN's
+    takes a tenth of a second, and hundreds of tests use one): read it, never change it; `tiny` gives each test
+    its own copy."""
+    root = tmp_path_factory.mktemp("tiny")
+    made: dict[str, Path] = {}
+
+    def get(arch: str) -> Path:
+        if arch not in made:
+            made[arch] = make_tiny_folder(root / arch, arch)
+        return made[arch]
+
+    return get
+
+
 @pytest.fixture(params=GENERATIVE)
-def tiny(request, tmp_path) -> tuple[str, Path]:
-    return request.param, make_tiny_folder(tmp_path / request.param, request.param)
+def tiny(request, tmp_path, tiny_folder) -> tuple[str, Path]:
+    """(arch, a copy of the session's tiny folder of arch in tmp_path): byte for byte what make_tiny_folder writes."""
+    return request.param, Path(shutil.copytree(tiny_folder(request.param), tmp_path / request.param))
 
 
 @pytest.fixture(scope="session")
-def tiny_onnx(tmp_path_factory):
-    """tiny_onnx(arch) -> (folder, file): `make_tiny_folder(folder, arch)` and its generator exported with the
+def tiny_onnx(tmp_path_factory, tiny_folder):
+    """tiny_onnx(arch) -> (folder, file): the session's tiny folder of `arch` and its generator exported with the
     defaults (verified against torch at batch 1, 7, 64 on export). Made once per architecture for the whole session,
     as an export takes about a second: tests read the file and load the folder, and never change either."""
     import ganzoo
@@ -122,8 +140,8 @@ def tiny_onnx(tmp_path_factory):
 
     def get(arch: str) -> tuple[Path, Path]:
         if arch not in made:
-            folder = make_tiny_folder(root / arch / "model", arch)
-            made[arch] = folder, ganzoo.load(folder).export_onnx(root / arch / "g.onnx")
+            folder = tiny_folder(arch)
+            made[arch] = folder, ganzoo.load(folder).export_onnx(root / f"{arch}.onnx")
         return made[arch]
 
     return get
