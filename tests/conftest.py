@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import shutil
 from pathlib import Path
-
-# One intra-op thread, here and in the subprocesses tests start: the tests run tiny tensors, where a second thread
-# mostly waits for a busy core (a 2-core machine running anything else ran tests/test_models.py in twice the time).
-os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np
 import pytest
@@ -22,7 +17,19 @@ from ganzoo.datasets import data_root as resolve_data_root
 from ganzoo.folder import save_folder
 from ganzoo.models import ARCHITECTURES, build, make_config
 
-torch.set_num_threads(1)  # in case torch was imported before this file set the variable
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_in_quick_tests(request, monkeypatch):
+    """Quick tests run tiny tensors, where a second intra-op thread mostly waits for a busy core (on 2 cores running
+    anything else, tests/test_models.py took twice the time with two): one thread, in the test and in the
+    subprocesses it starts. Slow tests (real sizes: Inception, longer training) keep torch's default."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        torch.set_num_threads(1)
+    else:
+        torch.set_num_threads(DEFAULT_THREADS)
 
 
 def _keep_the_onnx_function_table() -> None:
