@@ -164,7 +164,7 @@ def bench_sampling(entries: list[str], repeats: int, tmp: Path, threads=(1, 2)) 
     """Per thread count: torch eager (the raw generator, as sample() ran before), ganzoo's default path
     (model.generate) and the default ONNX export in onnxruntime, at every batch size."""
     out = {"threads": {}}
-    models = {name: ganzoo.load(name) for name in entries}
+    models = {name: entry_model(name) for name in entries}
     files = {name: m.export_onnx(tmp / f"{name}.onnx", check=False) for name, m in models.items()}
     flops = {name: flops_per_image(m) for name, m in models.items()}
     for t in threads:
@@ -263,6 +263,11 @@ def path_name(rewrite) -> str:
     return next(k for k, v in PATHS.items() if v == (rewrite.convt, rewrite.channels_last, rewrite.linear_chain))
 
 
+def entry_model(name: str):
+    """A zoo entry's bundled model, or `untrained(name)` for one without weights yet (same network, same speed)."""
+    return ganzoo.load(name) if name in ganzoo.list_models(with_weights=True) else untrained(name)
+
+
 def untrained(name: str):
     """A zoo entry without weights yet, as a GANModel (a TranslationModel for CycleGAN) with random weights at its
     recipe's config: its speed is the trained entry's."""
@@ -296,7 +301,7 @@ def bench_paths(entries: list[str], repeats: int, threads=(1, 2)) -> dict:
 
     out = {}
     for name in entries:
-        model = ganzoo.load(name) if name in ganzoo.list_models(with_weights=True) else untrained(name)
+        model = entry_model(name)
         g = model.generator
         paths = {"eager": ToUnitRange(g)}
         for label, (convt, cl, chain) in PATHS.items():

@@ -17,12 +17,13 @@ import threading
 import numpy as np
 import pytest
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT, TINY, make_tiny_folder
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WEB = ROOT / "web"
 CI_ENTRIES = "dcgan-mnist,cgan-fashion-mnist"  # every entry: benchmarks/web.py; CI keeps to two
 TRANSLATOR = "cyclegan-tiny"  # a tiny untrained CycleGAN folder: the drawing pad's model
+STYLE = "stylegan2-tiny"  # a tiny StyleGAN2 folder: a style-based z file on the page and in Node
 
 
 def tiny_translator(path):
@@ -50,7 +51,12 @@ def site(tmp_path_factory):
         **os.environ,
         "PYTHON": sys.executable,
         "GANZOO_WEB_ENTRIES": CI_ENTRIES,
-        "GANZOO_WEB_FOLDERS": str(tiny_translator(tmp_path_factory.mktemp("models") / TRANSLATOR)),
+        "GANZOO_WEB_FOLDERS": ",".join(
+            [
+                str(tiny_translator(tmp_path_factory.mktemp("models") / TRANSLATOR)),
+                str(make_tiny_folder(tmp_path_factory.mktemp("models") / STYLE, "stylegan2", dataset="mnist")),
+            ]
+        ),
         "GANZOO_WEB_OUT": str(out),
         "PYTHONPATH": str(ROOT),
     }
@@ -82,7 +88,7 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
         page.goto(url)
         page.evaluate("window.ganzoo.ready")
         index = [e for e in page.evaluate("window.ganzoo.index") if e["kind"] == "generator"]
-        assert [e["name"] for e in index] == CI_ENTRIES.split(",")
+        assert [e["name"] for e in index] == [*CI_ENTRIES.split(","), STYLE]
         for e in index:
             rt = OnnxGenerator(out / e["file"])
             z = np.random.default_rng(0).standard_normal((5, e["latent_dim"]), dtype=np.float32)
@@ -274,3 +280,26 @@ def test_node_translate_example_writes_what_onnxruntime_python_translates(site, 
         )
         assert r.returncode == 2 and r.stderr.startswith("error: ") and message in r.stderr, r.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.slow
+def test_node_example_runs_a_style_based_generator(site, tmp_path):
+    """A StyleGAN2 z file: its noise inputs are constants in the file, so the seed's images equal Python's."""
+    from PIL import Image
+
+    from ganzoo.runtime import OnnxGenerator
+
+    out, _ = site
+    onnx = out / "models" / f"{STYLE}.onnx"
+    r = subprocess.run(
+        ["node", str(WEB / "node-example.mjs"), str(onnx), str(tmp_path / "n.png"), "--seed", "3"],
+        capture_output=True,
+        text=True,
+        cwd=WEB,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    want = OnnxGenerator(onnx).sample(16, seed=3)  # (16, 1, 28, 28) in [0, 1]
+    want = np.round(np.clip(want, 0, 1) * 255).reshape(4, 4, 28, 28).transpose(0, 2, 1, 3).reshape(112, 112)
+    assert np.abs(np.asarray(Image.open(tmp_path / "n.png"), dtype=int) - want.astype(int)).max() <= 1
