@@ -48,7 +48,9 @@ def truncation_table(model, psis, n: int, root) -> list[dict]:
     """One row per psi: the test-split metrics of `evaluate(model, n=n, seed=0, truncation=psi)`."""
     from ganzoo.metrics import evaluate, fd_key
 
-    names = model.class_names or [str(i) for i in range(10)]
+    from ganzoo.registry import DATASETS
+
+    names = model.class_names or list(DATASETS[model.config["dataset"]].class_names)
     rows = []
     for psi in psis:
         m = evaluate(model, n=n, seed=0, root=root, truncation=psi)["metrics"]

@@ -111,6 +111,7 @@ def test_release_measure_and_card(released, tmp_path, monkeypatch, data_root):
     assert sg.main([*args, "--project-steps", "5", "--update-docs"]) == 0
     res = json.loads((cards_dir / "stylegan2-mnist.style.json").read_text())
     assert [r["psi"] for r in res["truncation"]] == [1.0, 0.5]
+    assert {r["min_class"] for r in res["truncation"]} <= {str(i) for i in range(10)}  # MNIST's class names
     # psi 1.0 is the untruncated evaluation of the same seeds: the same FD as `ganzoo eval` without truncation
     plain = evaluate(m, n=50, seed=0, root=data_root)["metrics"]["fd_mnist_classifier"]
     assert res["truncation"][0]["fd"] == pytest.approx(plain)
