@@ -390,12 +390,16 @@ def test_eval_at_a_psi_measures_the_same_latents_pulled_toward_w_avg(sg2, tmp_pa
         ("sg2", ["--truncation", "nan"], "error: truncation for a style-based generator is psi in [0, 1]"),
         ("sg2", ["--truncation", "0.5", "--inception-weights", "w.pt"], "error: --truncation is measured with"),
         ("dcgan", ["--truncation", "0.5"], "error: an evaluation with truncation measures a style-based generator"),
+        ("cyclegan", ["--truncation", "0.5"], "error: --truncation is for style-based generators; an image-to-image"),
     ],
 )
 def test_eval_truncation_errors(sg2, dcgan, tmp_path, data_root, capsys, which, extra, err):
-    m = {"sg2": sg2, "dcgan": dcgan}[which]
+    if which == "cyclegan":
+        folder = make_tiny_folder(tmp_path / "c", "cyclegan", dataset="mnist")
+    else:
+        folder = {"sg2": sg2, "dcgan": dcgan}[which].folder
     out = tmp_path / "e.json"
-    assert cli(["eval", str(m.folder), "--n", "20", "--data-root", str(data_root), "--json", str(out), *extra]) == 2
+    assert cli(["eval", str(folder), "--n", "20", "--data-root", str(data_root), "--json", str(out), *extra]) == 2
     got = capsys.readouterr().err
     assert got.startswith(err) and got.count("\n") == 1
     assert not out.exists()
