@@ -418,15 +418,20 @@ def _goal(metric: str) -> tuple[float, str] | None:
 
 def mapping_table(counts: list[list[int]], source_names, target_names) -> str:
     """A markdown 10x10 table: each row a source class, each cell the percentage of its translations the target
-    classifier puts in that target class (the row's largest in bold), then the kept share and its class."""
-    head = "| source \\ target | " + " | ".join(target_names) + " | kept (share) |"
-    rows = [head, "|---" * (len(target_names) + 2) + "|"]
+    classifier puts in that target class (the row's largest in bold), then the kept share and its class, and the
+    class and share the best one-to-one assignment gives it (`ganzoo.metrics.mapping_summary`)."""
+    from .metrics import mapping_summary
+
+    s = mapping_summary(counts)
+    head = "| source \\ target | " + " | ".join(target_names) + " | kept (share) | one-to-one (share) |"
+    rows = [head, "|---" * (len(target_names) + 3) + "|"]
     for i, row in enumerate(counts):
         total = sum(row) or 1
-        j = max(range(len(row)), key=row.__getitem__)
-        cells = [f"**{100 * c / total:.0f}**" if k == j else f"{100 * c / total:.0f}" for k, c in enumerate(row)]
-        kept = f"{target_names[j]} ({row[j] / total:.3f})" if sum(row) else "-"
-        rows.append(f"| {source_names[i]} | " + " | ".join(cells) + f" | {kept} |")
+        j, k = s["target_class"][i], s["one_to_one_class"][i]
+        cells = [f"**{100 * c / total:.0f}**" if c_j == j else f"{100 * c / total:.0f}" for c_j, c in enumerate(row)]
+        kept = f"{target_names[j]} ({s['share'][i]:.3f})" if sum(row) else "-"
+        one = f"{target_names[k]} ({s['one_to_one_share'][i]:.3f})" if sum(row) else "-"
+        rows.append(f"| {source_names[i]} | " + " | ".join(cells) + f" | {kept} | {one} |")
     return "\n".join(rows)
 
 
@@ -435,6 +440,7 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
     class-to-class tables with their mean share, and one picture per direction with a row per source class."""
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+    from .metrics import mapping_summary
     from .registry import ARCHITECTURES, DATASETS
 
     a, b = m.domains
@@ -476,25 +482,31 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
         key = f"{src}_to_{dst}"
         counts = eval_res["tables"][key]["counts"]
         share = metrics.get(f"mapping_share_{key}")
+        summary = mapping_summary(counts)  # from the counts, so an eval JSON without the newer metrics still reads
         src_names, dst_names = DATASETS[src].class_names, DATASETS[dst].class_names
         tables.append(
             f"**{src} -> {dst}**: each row a {src} test class, each cell the percentage of its translations that "
             f"the {dst} classifier reads as that class"
             + (f"; the mean of the kept shares (mapping_share_{key}) is {share:.3f}" if share is not None else "")
-            + ".\n\n"
-            + mapping_table(counts, src_names, dst_names)
+            + f". The kept classes are {summary['mapping_classes']} distinct {dst} "
+            f"class{'es' if summary['mapping_classes'] != 1 else ''} (10 = one-to-one); "
+            f"with every {src} class given a different {dst} class (the best such assignment, last column) the "
+            f"mean share is {summary['mapping_share_one_to_one']:.3f} (mapping_share_one_to_one_{key}), and the "
+            f"most common {dst} class holds {summary['top_target_share']:.1%} of all translations "
+            f"(top_target_share_{key}; 10% is even).\n\n" + mapping_table(counts, src_names, dst_names)
         )
         pic = f"classes-{src}-to-{dst}.png"
         if folder is not None and (folder / pic).is_file():
             tables.append(f"![one row per {src} class: 8 test images (left) and their {dst} translations]({pic})")
-        present = [r for r in counts if sum(r)]
-        targets = {max(range(10), key=r.__getitem__) for r in present}
+        present = [i for i, r in enumerate(counts) if sum(r)]
+        targets = {summary["target_class"][i] for i in present}
         if len(targets) < len(present):  # many-to-one: a high share may be a collapse, not a mapping
             known += (
                 f"- {src} -> {dst} maps its {len(present)} classes onto {len(targets)} {dst} class"
                 f"{'es' if len(targets) != 1 else ''} "
                 f"({', '.join(dst_names[t] for t in sorted(targets))}): the share kept counts a many-to-one mapping "
-                "as kept, so read it with this number.\n"
+                f"as kept ({summary['mapping_share']:.3f}); one-to-one it is "
+                f"{summary['mapping_share_one_to_one']:.3f}.\n"
             )
     missed = [k for k in metrics if _goal(k) and "(missed)" in next(r for r in rows if r.startswith(f"| {k} |"))]
     if missed:

@@ -270,18 +270,21 @@ def _eval_translation(a, m) -> None:
     print(format_table(res))
     for name, t in res["tables"].items():
         src, dst = name.split("_to_")
-        print(f"{src} -> {dst}: source class -> most common target class (share)")
-        for i, (j, share) in enumerate(zip(t["target_class"], t["share"])):
-            print(f"  {i} -> {j} ({share:.2f})")
+        print(f"{src} -> {dst}: source class -> most common target class (share); one-to-one class (share)")
+        for i, (j, share, k, kshare) in enumerate(
+            zip(t["target_class"], t["share"], t["one_to_one_class"], t["one_to_one_share"])
+        ):
+            print(f"  {i} -> {j} ({share:.2f}); {k} ({kshare:.2f})")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
         print(f"wrote {a.json}")
 
 
 def format_table(res: dict) -> str:
-    rows = [f"{'metric':<28} value"]
+    w = max([28, *(len(k) + 1 for k in res["metrics"])])  # a translation model's metric names run past 28
+    rows = [f"{'metric':<{w}} value"]
     for k, v in res["metrics"].items():
-        rows.append(f"{k:<28} {v:.4f}" if isinstance(v, float) else f"{k:<28} {v}")
+        rows.append(f"{k:<{w}} {v:.4f}" if isinstance(v, float) else f"{k:<{w}} {v}")
     rows.append("protocol: " + ", ".join(f"{k}={v}" for k, v in res["protocol"].items()))
     return "\n".join(rows)
 

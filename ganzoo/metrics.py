@@ -364,6 +364,75 @@ def evaluate(
     return {"metrics": metrics, "protocol": protocol}
 
 
+def best_assignment(weights: list[list[float]]) -> list[int]:
+    """The assignment of each row to a different column with the largest total weight (rows <= columns <= 16), as
+    a list of column indices per row. Exact: dynamic programming over the sets of columns used so far (2^columns
+    states; a 10x10 table is ~10,000 steps), since scipy's linear_sum_assignment is not a dependency. Ties keep
+    the first assignment found."""
+    k = len(weights)
+    m = len(weights[0]) if k else 0
+    if any(len(r) != m for r in weights) or k > m or m > 16:
+        raise ValueError(f"best_assignment needs a table of rows <= columns <= 16 of equal length, got {k} rows")
+    # best[mask]: the largest total of rows 0..popcount(mask)-1 assigned to the columns in mask; last[mask]: the
+    # column the last of those rows took. Every successor of a mask is a larger number, so one pass in order works.
+    neg = float("-inf")
+    best = [neg] * (1 << m)
+    last = [-1] * (1 << m)
+    best[0] = 0.0
+    for mask in range(1 << m):
+        row = mask.bit_count()
+        if best[mask] == neg or row == k:
+            continue
+        for j in range(m):
+            if not mask >> j & 1:
+                v = best[mask] + weights[row][j]
+                if v > best[mask | 1 << j]:
+                    best[mask | 1 << j], last[mask | 1 << j] = v, j
+    mask = max((s for s in range(1 << m) if s.bit_count() == k), key=best.__getitem__)
+    cols = []
+    while mask:
+        cols.append(last[mask])
+        mask ^= 1 << last[mask]
+    return cols[::-1]
+
+
+def mapping_summary(counts: list[list[int]]) -> dict:
+    """What a class-to-class count table (rows: source class, columns: the target class the classifier predicts
+    for its translations) says about the mapping a translator learned; source classes with no images are left out
+    of the means.
+
+    - target_class, share: each source class's most common target class and its share of that class's
+      translations; mapping_share, their mean (issue 38's metric). A collapse (everything to one class) scores 1.0;
+    - mapping_classes: how many distinct target classes those most common classes are (10 = one-to-one);
+    - one_to_one_class, one_to_one_share, mapping_share_one_to_one: the same shares after giving every source
+      class a different target class, the assignment with the largest mean share (best_assignment), so a collapse
+      keeps the share of one class only (0.1 + what the others leak into their assigned classes);
+    - top_target_share: the share of all translations in the most common target class (0.1 when the target
+      classes are used evenly, 1.0 for a collapse)."""
+    totals = [sum(r) for r in counts]
+    present = [i for i, t in enumerate(totals) if t]
+    frac = [[c / t if t else 0.0 for c in r] for r, t in zip(counts, totals)]
+    target = [max(range(len(r)), key=r.__getitem__) for r in counts]
+    share = [frac[i][j] for i, j in enumerate(target)]
+    one = best_assignment(frac)
+    one_share = [frac[i][j] for i, j in enumerate(one)]
+    column = [sum(c) for c in zip(*counts)]
+
+    def mean(v):
+        return sum(v[i] for i in present) / len(present) if present else 0.0
+
+    return {
+        "target_class": target,
+        "share": share,
+        "mapping_share": mean(share),
+        "mapping_classes": len({target[i] for i in present}),
+        "one_to_one_class": one,
+        "one_to_one_share": one_share,
+        "mapping_share_one_to_one": mean(one_share),
+        "top_target_share": max(column) / sum(column) if sum(column) else 0.0,
+    }
+
+
 def evaluate_translation(model, *, n: int = 10000, root=None, split: str = "test") -> dict:
     """Measure an image-to-image model (a TranslationModel) in both directions on the first n images of each
     domain's `split`; returns metrics, per-direction class tables and the protocol:
@@ -371,9 +440,14 @@ def evaluate_translation(model, *, n: int = 10000, root=None, split: str = "test
     - fd_A_to_B: classifier FD of the translations against the whole `split` of the target domain (B's classifier);
     - cycle_mse_A: mean squared error in [0, 1] of A -> B -> A against the originals;
     - mapping_share_A_to_B: for each source class, the share of its translations that B's classifier puts in that
-      class's most common target class (a learned class-to-class mapping), averaged over the source classes.
+      class's most common target class (a learned class-to-class mapping), averaged over the source classes (the
+      issue's metric; a collapse onto one class scores 1.0, so it is read with the next three);
+    - mapping_classes_A_to_B: the number of distinct target classes in that mapping (10 = one-to-one);
+    - mapping_share_one_to_one_A_to_B: the mean share when every source class gets a different target class (the
+      best such assignment; a collapse scores about 0.1);
+    - top_target_share_A_to_B: the share of all translations in the most common target class (0.1 = even).
       tables["A_to_B"] holds the 10x10 counts (rows: source class, columns: predicted target class), each source
-      class's target class and share."""
+      class's target class and share, and its one-to-one class and share (`mapping_summary`)."""
     from . import __version__
     from .datasets import load_idx_split
     from .folder import sha256_file
@@ -397,13 +471,15 @@ def evaluate_translation(model, *, n: int = 10000, root=None, split: str = "test
         metrics[f"cycle_mse_{src}"] = float((back - x).square().mean())
         counts = torch.zeros(10, 10, dtype=torch.long)
         counts.index_put_((labels.long(), pred.long()), torch.ones(len(pred), dtype=torch.long), accumulate=True)
-        present = counts.sum(1) > 0  # a class absent from the first n images has no mapping to measure
-        share = counts.max(1).values.double() / counts.sum(1).clamp_min(1)
-        metrics[f"mapping_share_{src}_to_{dst}"] = float(share[present].mean())
+        s = mapping_summary(counts.tolist())  # a class absent from the first n images has no mapping to measure
+        for k in ("mapping_share", "mapping_classes", "mapping_share_one_to_one", "top_target_share"):
+            metrics[f"{k}_{src}_to_{dst}"] = s[k]
         tables[f"{src}_to_{dst}"] = {
             "counts": counts.tolist(),
-            "target_class": counts.argmax(1).tolist(),
-            "share": [round(float(s), 4) for s in share],
+            "target_class": s["target_class"],
+            "share": [round(v, 4) for v in s["share"]],
+            "one_to_one_class": s["one_to_one_class"],
+            "one_to_one_share": [round(v, 4) for v in s["one_to_one_share"]],
         }
     protocol = {
         "n_translated": min(used),  # what was measured, not what was asked for
@@ -414,6 +490,8 @@ def evaluate_translation(model, *, n: int = 10000, root=None, split: str = "test
         "feature_networks_sha256": {d: sha256_file(classifier_path(d)) for d in model.domains},
         "mapping": "per source class: share of its translations in its most common predicted target class; "
         "averaged over the source classes",
+        "mapping_one_to_one": "the same shares with every source class assigned a different target class (the "
+        "assignment with the largest mean share); averaged over the source classes",
         "ganzoo_version": __version__,
         "model": model.source,
     }

@@ -242,8 +242,11 @@ def test_evaluation_of_both_directions(model, data_root, tmp_path, capsys):
         "fd_fashion-mnist_to_mnist",
         "cycle_mse_mnist",
         "cycle_mse_fashion-mnist",
-        "mapping_share_mnist_to_fashion-mnist",
-        "mapping_share_fashion-mnist_to_mnist",
+        *(
+            f"{k}_{d}"
+            for k in ("mapping_share", "mapping_classes", "mapping_share_one_to_one", "top_target_share")
+            for d in ("mnist_to_fashion-mnist", "fashion-mnist_to_mnist")
+        ),
     }
     x = torch.from_numpy(load_idx_split("mnist", "test", data_root)[0][:40].copy()).float().div(255)[:, None]
     back = model.translate(model.translate(x, to="fashion-mnist"), to="mnist")
@@ -253,8 +256,69 @@ def test_evaluation_of_both_directions(model, data_root, tmp_path, capsys):
     assert counts.sum() == 40 and counts.sum(1).tolist() == [4] * 10  # the synthetic labels cycle 0..9
     assert t["share"] == [round(float(r.max() / 4), 4) for r in counts]
     assert m["mapping_share_mnist_to_fashion-mnist"] == pytest.approx(sum(t["share"]) / 10, abs=1e-4)
+    # the one-to-one view of the same table: distinct classes, a different class per source class, top share
+    assert m["mapping_classes_mnist_to_fashion-mnist"] == len(set(t["target_class"]))
+    assert sorted(t["one_to_one_class"]) == list(range(10))
+    assert t["one_to_one_share"] == [round(float(counts[i, j] / 4), 4) for i, j in enumerate(t["one_to_one_class"])]
+    one = m["mapping_share_one_to_one_mnist_to_fashion-mnist"]
+    assert (
+        one == pytest.approx(sum(t["one_to_one_share"]) / 10, abs=1e-4)
+        and one <= m["mapping_share_mnist_to_fashion-mnist"]
+    )
+    assert m["top_target_share_mnist_to_fashion-mnist"] == pytest.approx(float(counts.sum(0).max() / 40))
     assert 0 < m["fd_mnist_to_fashion-mnist"] and res["protocol"]["n_translated"] == 40
     out = tmp_path / "eval.json"
     assert cli(["eval", str(model.folder), "--n", "40", "--data-root", str(data_root), "--json", str(out)]) == 0
-    assert "mnist -> fashion-mnist: source class -> most common target class" in capsys.readouterr().out
+    assert (
+        "mnist -> fashion-mnist: source class -> most common target class (share); one-to-one class (share)"
+        in capsys.readouterr().out
+    )
     assert json.loads(out.read_text())["metrics"]["cycle_mse_mnist"] == pytest.approx(m["cycle_mse_mnist"])
+
+
+def _brute_force(w: list[list[float]]) -> float:
+    import itertools
+
+    return max(sum(w[i][j] for i, j in enumerate(p)) for p in itertools.permutations(range(len(w[0])), len(w)))
+
+
+def test_best_assignment_matches_brute_force():
+    from ganzoo.metrics import best_assignment
+
+    rng = np.random.default_rng(0)
+    for shape in [(5, 5)] * 20 + [(3, 5), (1, 4), (4, 6)]:  # square, and fewer rows than columns
+        w = rng.integers(0, 20, shape).tolist()
+        cols = best_assignment(w)
+        assert len(set(cols)) == shape[0] and sum(w[i][j] for i, j in enumerate(cols)) == _brute_force(w)
+    # 10x10 with a known optimum: a permutation's cells hold 100, every other cell 1..90 (any other assignment
+    # trades at least two of the 100s for cells of at most 90)
+    for seed in range(3):
+        r = np.random.default_rng(seed)
+        perm = r.permutation(10).tolist()
+        w = r.integers(1, 91, (10, 10))
+        w[np.arange(10), perm] = 100
+        assert best_assignment(w.tolist()) == perm
+    # a 10x10 whose optimum is not the rows' maxima: row 0 and row 1 both prefer column 0
+    w = np.eye(10).tolist()
+    w[0] = [5, 4] + [0] * 8
+    w[1] = [6, 1] + [0] * 8
+    assert best_assignment(w)[:2] == [1, 0]  # 4 + 6 beats 5 + 1
+    with pytest.raises(ValueError, match="rows <= columns"):
+        best_assignment([[1.0, 2.0]] * 3)
+
+
+def test_mapping_summary_of_a_collapse_and_a_permutation():
+    from ganzoo.metrics import mapping_summary
+
+    collapse = [[0] * 3 + [100] + [0] * 6 for _ in range(10)]  # every source class becomes target class 3
+    s = mapping_summary(collapse)
+    assert s["mapping_share"] == 1.0 and s["mapping_classes"] == 1 and s["top_target_share"] == 1.0
+    assert s["mapping_share_one_to_one"] == pytest.approx(0.1)  # one class keeps its share, nine get 0
+    perm = [7, 2, 9, 0, 4, 1, 8, 3, 6, 5]
+    table = [[90 if j == perm[i] else (10 if j == perm[(i + 1) % 10] else 0) for j in range(10)] for i in range(10)]
+    s = mapping_summary(table)
+    assert s["mapping_classes"] == 10 and s["one_to_one_class"] == perm and s["target_class"] == perm
+    assert s["mapping_share"] == s["mapping_share_one_to_one"] == pytest.approx(0.9)
+    assert s["top_target_share"] == pytest.approx(0.1)
+    s = mapping_summary([[0] * 10 if i == 4 else [int(i == j) for j in range(10)] for i in range(10)])
+    assert s["mapping_share_one_to_one"] == 1.0 and s["mapping_classes"] == 9  # an absent class is left out
