@@ -130,7 +130,10 @@ def same_training(record: dict, recipe, step: int) -> bool:
     a, b = dataclasses.asdict(ran), dataclasses.asdict(recipe)
     differ = {k for k in a if a[k] != b[k]} - SCHEDULE - {"model", "decay_from"}
     decay = [d for d in (ran.decay_from, recipe.decay_from) if d]
-    return not differ and ran.model_config() == recipe.model_config() and all(d >= step for d in decay)
+    # a decay changes the rates from decay_from on, at a pace set by `steps`: the same decay and steps are the same
+    # training throughout (the released run of a recipe with a decay); otherwise only the steps before any decay are
+    same_decay = (ran.decay_from, ran.steps) == (recipe.decay_from, recipe.steps)
+    return not differ and ran.model_config() == recipe.model_config() and (same_decay or all(d >= step for d in decay))
 
 
 def _records(dataset: str, models: dict) -> list[tuple[str, dict]]:

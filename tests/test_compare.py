@@ -58,3 +58,25 @@ def test_compare_script_on_tiny_models(tmp_path, monkeypatch):
     again = compare.main(["--data-root", str(tmp_path / "data"), "--tables-only", "--update-docs"])
     assert again["mnist"]["models"] == res and "old" not in doc.read_text()
     assert "Rows of `compare-mnist.png`, top to bottom: vae-tiny, dcgan-tiny." in doc.read_text()
+
+
+def test_same_training_reads_a_decay_as_part_of_the_recipe():
+    """A record is comparable with a recipe up to a step when both trained the same rates up to it: a run with the
+    recipe's own decay (its released run) throughout; a run without the decay only before the decay starts."""
+    import dataclasses
+
+    spec = importlib.util.spec_from_file_location("compare", ROOT / "benchmarks" / "compare.py")
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    from training.recipes import RECIPES
+
+    recipe = dataclasses.replace(RECIPES["stylegan2-fashion-mnist"], steps=28000, decay_from=17200)
+
+    def record(**changes) -> dict:
+        return {"full_recipe": json.loads(json.dumps(dataclasses.asdict(dataclasses.replace(recipe, **changes))))}
+
+    assert compare.same_training(record(), recipe, 28000)
+    assert not compare.same_training(record(steps=30000), recipe, 28000)  # the same decay start, a slower decay
+    assert compare.same_training(record(steps=30000, decay_from=0), recipe, 17000)
+    assert not compare.same_training(record(steps=30000, decay_from=0), recipe, 18000)
+    assert not compare.same_training(record(lr_g=0.002), recipe, 1000)

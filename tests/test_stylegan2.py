@@ -124,6 +124,7 @@ TRAIN = [
     "--batch_size=16",
     "--log_every=1",
     "--ckpt_every=2",
+    "--decay_from=0",  # stylegan2-fashion-mnist v1 decays from step 17,200; runs of 4 and 6 steps keep constant rates
     "--gp_every=2",
     "--model.latent_dim=8",
     "--model.w_dim=8",
