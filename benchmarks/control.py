@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import ganzoo  # noqa: E402
-from ganzoo.control import class_names, classifier_for, ensemble_paths, invert, steer_latents  # noqa: E402
+from ganzoo.control import class_names, classifier_for, ensemble_paths, invert, steer_latents, to_space  # noqa: E402
 from ganzoo.folder import sha256_file  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
 from training.judges import judge_meta, load_judges, predict  # noqa: E402
@@ -57,7 +57,8 @@ def steer_defaults() -> dict:
     """steer_latents' default settings: part of a result's protocol, so that pieces measured before a default
     changed are never merged with pieces measured after."""
     params = inspect.signature(steer_latents).parameters.values()
-    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty and p.name != "labels"}
+    skip = ("labels", "space")  # not settings: what is steered (space is part of the protocol where it is not z)
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty and p.name not in skip}
 
 
 def steer_stats(
@@ -69,20 +70,22 @@ def steer_stats(
     classes=None,
     seed_range: tuple[int, int] | None = None,
     previous: dict | None = None,
+    space: str = "z",
     **steer_kw,
 ) -> dict:
     """Steer sample_latent(seeds, seed=latent_seed) toward each class of `classes` (default: all); what the
     judges read at the end. A long run goes in pieces: `seed_range` (lo, hi) steers only latents lo..hi-1 of them,
     and `previous`, a result of the same protocol (seeds, latent seed, settings, steer_latents' defaults, ensemble
     members), keeps every (class, seed range) piece it measured that this call does not; a piece measured again
-    is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`)."""
+    is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`). `space` "w" / "w+"
+    (style-based generators): the same latents' ws are steered in W / W+ (`steer_latents(..., space=...)`)."""
     lo, hi = seed_range or (0, seeds)
     if not 0 <= lo < hi <= seeds:
         raise ValueError(f"seed range {lo}:{hi} is not inside 0:{seeds}")
-    z = m.sample_latent(seeds, seed=latent_seed)[lo:hi]
+    z = to_space(m, m.sample_latent(seeds, seed=latent_seed)[lo:hi], space)
     # a cGAN holds labels 0, 1, ..., K-1, 0, ... by the latent's index
     y = torch.arange(lo, hi) % m.num_classes if m.conditional else None
-    start = m.generate(z, y)
+    start = m.generate(z, y, space=space)
     net = classifier_for(m)
     judges = load_judges(m.config["dataset"])
     names = class_names(m)
@@ -93,6 +96,7 @@ def steer_stats(
         "steer_kwargs": steer_kw,
         "steer_defaults": steer_defaults(),
         "ensemble_members": members,
+        **({"space": space} if space != "z" else {}),  # z results of before the option stay mergeable
     }
     same = previous is not None and all(previous.get(k) == v for k, v in protocol.items())
     pieces = {name: dict(v["pieces"]) for name, v in previous["per_class"].items()} if same else {}
@@ -104,12 +108,12 @@ def steer_stats(
         for i in range(0, hi - lo, batch):
             t = time.process_time()
             end, done = steer_latents(
-                m, z[i : i + batch], c, labels=None if y is None else y[i : i + batch], **steer_kw
+                m, z[i : i + batch], c, labels=None if y is None else y[i : i + batch], space=space, **steer_kw
             )
             cpu += time.process_time() - t
             ends.append(end)
             reached.append(done)
-        img = m.generate(torch.cat(ends), y)
+        img = m.generate(torch.cat(ends), y, space=space)
         with torch.no_grad():
             own = torch.cat([net(img[i : i + 500])[1].argmax(1) for i in range(0, len(img), 500)]).cpu()
         reads = {j: predict(judge, img) == c for j, judge in judges.items()}
@@ -312,11 +316,13 @@ def markdown(res: dict) -> str:
             w = s["worst_class"]
             n = s.get("seeds_measured", s["seeds"])
             runs = s.get("runs", s.get("pieces", []))
+            in_w = f" mapped into {s['space'].upper()}, steered there" if s.get("space", "z") != "z" else ""
             lines += [
                 (
-                    f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`) toward each class"
+                    f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`{in_w}) toward each class"
                     if n == s["seeds"]
-                    else f"Steering {n} of the protocol's {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`, "
+                    else f"Steering {n} of the protocol's {s['seeds']} seeds "
+                    f"(`sample_latent({s['seeds']}, seed=0)`{in_w}, "
                     f"in the class with fewest measured) toward each class"
                 )
                 + (
@@ -408,6 +414,12 @@ def main(argv: list[str] | None = None) -> None:
         "of the same protocol: a long run in pieces",
     )
     p.add_argument("--latent-seed", type=int, default=0, help="steer sample_latent(seeds, seed=this) (default 0)")
+    p.add_argument(
+        "--space",
+        choices=["z", "w", "w+"],
+        default="z",
+        help="steer in this space (w, w+: style-based entries, the seeds' ws; with --only steer)",
+    )
     p.add_argument("--images", type=int, default=1000)
     p.add_argument(
         "--image-range",
@@ -437,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.image_range and a.image_range[1] > 10_000:
         p.error("--image-range must lie inside the 10,000 test images (0:10000)")
     parts = a.only or list(PARTS)
+    if a.space != "z" and parts != ["steer"]:
+        p.error(f"--space {a.space} measures steering only: add --only steer")
     torch.set_num_threads(a.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(a.out)
@@ -465,7 +479,9 @@ def main(argv: list[str] | None = None) -> None:
             }
         if "steer" in parts:
             prev = r.get("steer")
-            kw = dict(latent_seed=a.latent_seed, classes=a.classes, seed_range=a.seed_range, previous=prev)
+            kw = dict(
+                latent_seed=a.latent_seed, classes=a.classes, seed_range=a.seed_range, previous=prev, space=a.space
+            )
             stats = steer_stats(m, a.seeds, a.batch, **kw)
             runs = prev.get("runs", []) if stats["pieces_kept"] else []  # the runs whose pieces it merges
             r["steer"] = {**stats, **stamp, "runs": [*runs, stamp["command"]]}

@@ -312,10 +312,13 @@ def cmd_export(a) -> None:
     )
     diffs = verify_onnx(m, path, uint8=a.uint8)
     kind = "mean" if a.quantize else "max"
+    what, against = precision_of(a.fp16, a.quantize), "the fp32 torch generator"
+    if a.space == "mapping":
+        g = m.generator
+        what, against = f"fp32, the mapping network: z -> ws (batch, {g.num_ws}, {g.w_dim})", "torch's mapping network"
     print(
-        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {precision_of(a.fp16, a.quantize)}); checked with "
-        "onnx.checker and onnxruntime against the fp32 torch generator: "
-        + ", ".join(f"batch {b}: {kind}|diff| {d:.1e}" for b, d in diffs.items())
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {what}); checked with onnx.checker and onnxruntime "
+        f"against {against}: " + ", ".join(f"batch {b}: {kind}|diff| {d:.1e}" for b, d in diffs.items())
     )
 
 
@@ -354,27 +357,65 @@ def _model_labels(m, text: str | None, what: str):
     return _labels(text)
 
 
+def _read_latents(path: str, m, space: str):
+    """--latents FILE.npy (as `ganzoo invert --save-latents` writes it) as a float tensor of `space`'s shape; the
+    header is checked before the array is read, and nothing is unpickled."""
+    import numpy as np
+    import torch
+
+    shape = m.latent_shape(space)  # checks the space
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:  # missing, not a .npy file, an object array (pickled)
+        raise GanzooError(f"cannot read --latents {escaped(path)} as a .npy array: {escaped(e)}") from None
+    if not isinstance(arr, np.ndarray) or arr.ndim != len(shape) + 1 or arr.shape[1:] != shape or not len(arr):
+        got = getattr(arr, "shape", type(arr).__name__)
+        fits = [
+            f"--space {o}"
+            for o in (("z", "w", "w+") if m.has_w_space else ())
+            if o != space
+            and getattr(arr, "ndim", 0) == len(m.latent_shape(o)) + 1
+            and arr.shape[1:] == m.latent_shape(o)
+        ]
+        hint = f"; an array of that shape fits {' or '.join(fits)}" if fits else ""
+        dims = ", ".join(map(str, shape))
+        raise GanzooError(
+            f"--latents {escaped(path)} holds an array of shape {got}; --space {space} steers (N, {dims}){hint}"
+        )
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise GanzooError(f"--latents {escaped(path)} holds {arr.dtype} values; latents are floats")
+    return torch.from_numpy(np.array(arr, dtype=np.float32))
+
+
 def cmd_steer(a) -> None:
     import torch
 
     from . import load
+    from .control import to_space
 
     out = output_path(a.output, IMAGE_EXTS, "a morph grid")
+    if a.latents is not None and a.seed:
+        raise GanzooError("give --seed or --latents, not both: the rows are the seeds' latents or the file's")
     m = load(a.name, device=a.device, revision=a.revision)
     labels = _model_labels(m, a.labels, "the label held while z is steered")
-    seeds = a.seed or [0]
-    m.check_memory(
-        len(seeds) * a.steps, f"{len(seeds)} morph(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps
-    )
-    images = torch.empty(len(seeds) * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
-    for i, seed in enumerate(seeds):
-        z = m.sample_latent(1, seed=seed)[0]
-        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels)
-        images[i * a.steps : (i + 1) * a.steps] = m.generate(path, labels).cpu()
-    m.save_grid(images, out, nrow=a.steps)  # one row per seed, from the seed's image on the left
+    m.check_space(a.space)  # a z-only model refuses W before any work
+    if a.latents is not None:
+        latents = _read_latents(a.latents, m, a.space)
+        rows = f"one row per latent of {escaped(a.latents)}"
+    else:
+        seeds = a.seed or [0]
+        latents = to_space(m, torch.cat([m.sample_latent(1, seed=s) for s in seeds]), a.space)
+        rows = "one row per seed"
+    n = len(latents)
+    m.check_memory(n * a.steps, f"{n} morph(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps)
+    images = torch.empty(n * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
+    for i, z in enumerate(latents):
+        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space)
+        images[i * a.steps : (i + 1) * a.steps] = m.generate(path, labels, space=a.space).cpu()
+    m.save_grid(images, out, nrow=a.steps)  # one row per latent, from its image on the left
     print(
-        f"wrote {plural(len(seeds), 'morph')} of {a.steps} steps toward {escaped(a.toward)} to {out} "
-        "(one row per seed, left to right)"
+        f"wrote {plural(n, 'morph')} of {a.steps} steps toward {escaped(a.toward)} "
+        f"in {a.space.upper()} to {out} ({rows}, left to right)"
     )
 
 
@@ -599,6 +640,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--toward", required=True, help="target class: int or class name")
     s.add_argument("--steps", type=positive("--steps", 2), default=8)
     s.add_argument("--labels", help="conditional models: the label held while z is steered")
+    s.add_argument(
+        "--latents",
+        help="steer the latents of this .npy file instead of seeds, one row each (e.g. from ganzoo invert "
+        "--save-latents, with the same --space)",
+    )
+    s.add_argument(
+        "--space",
+        choices=["z", "w", "w+"],
+        default="z",
+        help="where to steer: z (every model), or W / W+ for style-based models (seeds are mapped there)",
+    )
     _load_and_output(s, "morph.png")
     s = sub.add_parser("directions", help="a grid along latent directions found without a classifier (SeFa)")
     s.add_argument("name")
@@ -689,9 +741,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--space",
-        choices=["z", "w"],
+        choices=["z", "w", "mapping"],
         default="z",
-        help="the file's input: z, or (style-based models) ws, one w per layer, for mixing and truncation in W",
+        help="which file: z -> images; for style-based models also w (ws, one w per layer -> images, for mixing "
+        "and truncation in W) or mapping (the mapping network alone: z -> ws)",
     )
     s.add_argument("--to", help="image-to-image models (cyclegan-*): the direction to export, by its target domain")
     s.add_argument("--revision")

@@ -10,6 +10,9 @@ through the frozen generator and ganzoo's frozen classifier (the one the metrics
   iterations; a latent that stalls anyway restarts 70 % of the way toward the class's centre in latent space.
 - class_directions: the mean latent of the samples the classifier puts in each class, so that
   z + d[7] - d[1] moves a 1 toward a 7 (the lectures' vector arithmetic).
+- A style-based generator is also steered in W or W+ (`space="w"` / `"w+"`: what `invert(..., space=...)`
+  projected), through its synthesis network, and class directions are mean ws; the penalties and the step size
+  are then measured in units of W's spread around w_avg, so the same settings mean the same there as in z.
 - invert: the latent whose image matches a given image in pixels and in classifier features, with
   a prior term; started from the best of several seeded random latents. A style-based generator also
   inverts into W or W+ (one w per layer), started from its w_avg.
@@ -140,6 +143,66 @@ def frozen(model):
             p.requires_grad_(w)
 
 
+class _Frame:
+    """Where steering moves latents: z as it is, or (style-based generators) W / W+ measured from w_avg in units
+    of w_std, the spread of W (the root mean square of a w's entries around w_avg over W_STATS_SAMPLES seeded
+    ws, as the StyleGAN2 projector measures it). In those units a typical w is about as far from the origin as a
+    typical z (sqrt(w_dim)), so the step size, the distance to the start and the prior's typical set mean the same
+    in every space. The latents themselves are optimised (Adam with the step size times `scale`, which is the same
+    descent): a latent that never moves ends exactly where it started."""
+
+    def __init__(self, model, space: str):
+        self.space = model.check_space(space)
+        if space == "z":
+            self.origin, self.scale, self.dim = None, 1.0, model.latent_dim
+        else:
+            self.origin, self.scale = _w_stats(model)
+            self.dim = model.generator.w_dim
+
+    def units(self, x: torch.Tensor) -> torch.Tensor:
+        """Latents in the frame's units: z itself, (w - w_avg) / w_std."""
+        return x if self.origin is None else (x - self.origin) / self.scale
+
+    def sq(self, u: torch.Tensor) -> torch.Tensor:
+        """Squared length (N,) of latents in units: for W+ the mean over layers (moving every layer by d costs what
+        moving a w by d costs)."""
+        s = u.square().sum(-1)
+        return s.mean(1) if s.ndim == 2 else s
+
+    def off_prior(self, u: torch.Tensor) -> torch.Tensor:
+        """(N,): how far each latent's length (per layer in W+) is from the typical sqrt(dim), squared."""
+        s = (u.norm(dim=-1) - math.sqrt(self.dim)).square()
+        return s.mean(1) if s.ndim == 2 else s
+
+    def pool(self, model, n: int) -> torch.Tensor:
+        """The n seeded latents the restarts aim at, in this space: sample_latent(n, ANCHOR_SEED), mapped to W."""
+        z = model.sample_latent(n, seed=ANCHOR_SEED)
+        return z if self.space == "z" else to_space(model, z, self.space)
+
+
+W_STATS_SAMPLES = 10_000  # seeded ws that measure W's spread (the StyleGAN2 projector's count)
+W_STATS_SEED = 20_251_204
+
+
+@torch.no_grad()
+def _w_stats(model) -> tuple[torch.Tensor, float]:
+    """(w_avg, w_std) of a style-based generator: the centre it tracked in training, and the root mean square
+    of a w's entries around it over W_STATS_SAMPLES seeded ws."""
+    g = model.generator
+    w = g.mapping(model.sample_latent(W_STATS_SAMPLES, seed=W_STATS_SEED))
+    return g.w_avg.detach().clone(), float((w - g.w_avg).square().mean().sqrt())
+
+
+@torch.no_grad()
+def to_space(model, z: torch.Tensor, space: str) -> torch.Tensor:
+    """z latents (N, latent_dim) in `space`: z itself, or (style-based generators) each z's w (N, w_dim), or that
+    w for every layer (N, num_ws, w_dim): the same images under `generate(..., space=space)`."""
+    if model.check_space(space) == "z":
+        return z
+    w = model.generator.mapping(z)
+    return w if space == "w" else w[:, None].repeat(1, model.generator.num_ws, 1)
+
+
 def _images(model, z: torch.Tensor, y: torch.Tensor | None, space: str = "z") -> torch.Tensor:
     """Images in [0, 1] with gradients flowing to z (the generator itself stays frozen, in eval mode)."""
     return (model.generator(z, y, **({} if space == "z" else {"space": space})) + 1) / 2
@@ -239,8 +302,14 @@ def steer_latents(
     worst_weight: float = 1.0,
     restart: str = "centre",
     centre_top: int = 32,
+    space: str = "z",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
+
+    `space` "w" / "w+" (style-based generators): the latents are ws (N, w_dim) / (N, num_ws, w_dim), such as
+    `invert(..., space=...)` returns, moved through the synthesis network; `lr`, the distance and the prior are
+    measured in units of W's spread around w_avg (`_Frame`), and the restarts aim at the same seeded samples'
+    ws. The ends are ws of the same shape: `generate(end, space=space)`.
 
     Each latent is optimised with Adam until every steering classifier (with `ensemble`, the default: ganzoo's
     classifier and the all-conv members of `steering_classifiers`) gives `toward` the top place with probability
@@ -266,28 +335,31 @@ def steer_latents(
     """
     if restart not in ("centre", "nearest"):
         raise GanzooError(f"restart must be 'centre' or 'nearest', got {escaped(repr(restart))}")
+    z0 = _check_latents(model, z, space)
     nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
-    z0 = _check_latents(model, z)
     y = model.labels_tensor(labels, len(z0))
     crit = _Criterion(nets, target, VIEWS if views else None, confidence, worst_weight=worst_weight)
-    kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight)
+    frame = _Frame(model, space)
+    kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight, frame=frame)
     end, done = _descend(model, crit, z0, z0, y, **kw)
     if not anchors or bool(done.all()):
         return end, done
     idx = (~done).nonzero().flatten()
     yi = None if y is None else y[idx]
     if restart == "centre":
-        start = z0[idx] + anchor_mix * (_class_centres(model, crit, z0[idx], yi, anchors, centre_top) - z0[idx])
+        centre = _class_centres(model, crit, frame, z0[idx], yi, anchors, centre_top)
+        start = z0[idx] + anchor_mix * (centre - z0[idx])
         end[idx], done[idx] = _descend(model, crit, start, start, yi, **kw)
         return end, done
-    anchor = _nearest_anchors(model, crit, z0[idx], yi, anchors)
-    found = ~torch.isnan(anchor[:, 0])
+    anchor = _nearest_anchors(model, crit, frame, z0[idx], yi, anchors)
+    found = ~torch.isnan(anchor.flatten(1)[:, 0])
     idx, anchor = idx[found], anchor[found]
     if len(idx):
         yi = None if y is None else y[idx]
         e2, d2 = _descend(model, crit, z0[idx] + anchor_mix * (anchor - z0[idx]), z0[idx], yi, **kw)
-        end[idx] = torch.where(d2[:, None], e2, anchor)  # the anchor itself meets the criterion by construction
+        # the anchor itself meets the criterion by construction
+        end[idx] = torch.where(d2.reshape(-1, *[1] * (e2.ndim - 1)), e2, anchor)
         done[idx] = True
     return end, done
 
@@ -303,11 +375,13 @@ def _descend(
     lr: float,
     distance_weight: float,
     prior_weight: float,
+    frame: _Frame,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Adam on z from `start` toward the criterion's class, penalised by the distance to `z0` and off the prior."""
-    d = model.latent_dim
+    """Adam on z from `start` toward the criterion's class, penalised by the distance to `z0` and off the prior
+    (both in the frame's units; in z, z itself)."""
     zz = start.clone().requires_grad_(True)
-    opt = torch.optim.Adam([zz], lr=lr)
+    opt = torch.optim.Adam([zz], lr=lr * frame.scale)  # lr in the frame's units
+    u0 = frame.units(z0)
     done = torch.zeros(len(zz), dtype=torch.bool, device=zz.device)
     with torch.enable_grad(), frozen(model):
         for it in range(iters + 1):
@@ -315,17 +389,15 @@ def _descend(
             if not len(act):
                 break
             za = zz[act]
-            loss_cls, reached = crit(_images(model, za, None if y is None else y[act]), it)
+            loss_cls, reached = crit(_images(model, za, None if y is None else y[act], frame.space), it)
             done[act[reached]] = True
             if it == iters:
                 break
             # The penalties fade linearly to zero: with fixed weights a latent can settle where their pull
             # balances the classifier's just short of `confidence`, and never arrive.
             fade = 1 - it / iters
-            loss = loss_cls + fade * (
-                distance_weight * (za - z0[act]).square().sum(1)
-                + prior_weight * (za.norm(dim=1) - math.sqrt(d)).square()
-            )
+            ua = frame.units(za)
+            loss = loss_cls + fade * (distance_weight * frame.sq(ua - u0[act]) + prior_weight * frame.off_prior(ua))
             opt.zero_grad()
             (loss * (~reached)).sum().backward()  # reached latents get no gradient...
             kept = zz.detach()[done].clone()
@@ -336,29 +408,31 @@ def _descend(
 
 
 @torch.inference_mode()
-def _class_probs(model, net, z: torch.Tensor, y, batch: int = 500) -> torch.Tensor:
+def _class_probs(model, net, z: torch.Tensor, y, batch: int = 500, space: str = "z") -> torch.Tensor:
     """The classifier's class probabilities (N, K) for the images of latents z (and labels y), batch at a time."""
     return torch.cat(
         [
-            net(model.generate(z[i : i + batch], None if y is None else y[i : i + batch]))[1].softmax(1)
+            net(model.generate(z[i : i + batch], None if y is None else y[i : i + batch], space=space))[1].softmax(1)
             for i in range(0, len(z), batch)
         ]
     )
 
 
 @torch.no_grad()
-def _class_centres(model, crit: _Criterion, z: torch.Tensor, y, n: int, top: int) -> torch.Tensor:
+def _class_centres(model, crit: _Criterion, frame: _Frame, z: torch.Tensor, y, n: int, top: int) -> torch.Tensor:
     """For each latent, its class centre: the mean of the `top` latents, among n seeded ones, whose images (under the
     same label, for a conditional model) the steering classifiers read as most typical of the target (highest mean
-    probability over classifiers and views)."""
-    pool = model.sample_latent(n, seed=ANCHOR_SEED).to(z.device)
+    probability over classifiers and views). In W / W+ the pool is those latents' ws."""
+    pool = frame.pool(model, n).to(z.device)
     out = torch.empty_like(z)
     for label in [None] if y is None else y.unique().tolist():
         rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
         yl = None if label is None else torch.full((n,), label, device=z.device)
         p = torch.cat(
             [
-                crit.mean_prob(model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500]))
+                crit.mean_prob(
+                    model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500], space=frame.space)
+                )
                 for i in range(0, n, 500)
             ]
         )
@@ -367,48 +441,56 @@ def _class_centres(model, crit: _Criterion, z: torch.Tensor, y, n: int, top: int
 
 
 @torch.no_grad()
-def _nearest_anchors(model, crit: _Criterion, z: torch.Tensor, y, n: int) -> torch.Tensor:
+def _nearest_anchors(model, crit: _Criterion, frame: _Frame, z: torch.Tensor, y, n: int) -> torch.Tensor:
     """For each latent, the nearest of n seeded latents whose image (under the same label, for a conditional
     model) meets the criterion; NaN rows where none of the n qualifies."""
-    pool = model.sample_latent(n, seed=ANCHOR_SEED).to(z.device)
+    pool = frame.pool(model, n).to(z.device)
     out = torch.full_like(z, float("nan"))
     for label in [None] if y is None else y.unique().tolist():
         rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
         yl = None if label is None else torch.full((n,), label, device=z.device)
         ok = torch.cat(
             [
-                crit(model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500]))[1]
+                crit(model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500], space=frame.space))[1]
                 for i in range(0, n, 500)
             ]
         )
         good = pool[ok]
         if len(good):
-            out[rows] = good[torch.cdist(z[rows], good).argmin(1)]
+            out[rows] = good[torch.cdist(z[rows].flatten(1), good.flatten(1)).argmin(1)]
     return out
 
 
-def steer(model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=None, **kwargs) -> torch.Tensor:
-    """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`."""
+def steer(
+    model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=None, space: str = "z", **kwargs
+) -> torch.Tensor:
+    """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`; in `space`
+    (a style-based generator's "w" or "w+" too), shape (steps, *latent_shape(space))."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
         raise GanzooError(f"steps must be an int >= 2 (the path's length, both ends included), got {steps!r}")
     from .runtime import ensure_fits
 
-    ensure_fits(4 * steps * model.latent_dim * 4, f"{steps} path steps")  # t, (1 - t) z0, t end, their sum
-    z0 = _check_latents(model, z.reshape(1, -1) if isinstance(z, torch.Tensor) and z.ndim == 1 else z)
+    shape = model.latent_shape(space)  # checks the space
+    ensure_fits(4 * steps * math.prod(shape) * 4, f"{steps} path steps")  # t, (1 - t) z0, t end, their sum
+    one = isinstance(z, torch.Tensor) and z.ndim == len(shape)  # one latent without its batch axis
+    z0 = _check_latents(model, z[None] if one else z, space)
     if len(z0) != 1:
+        dims = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
         raise GanzooError(
-            f"steer takes one latent (latent_dim,) or (1, latent_dim), got {tuple(z.shape)}; "
+            f"steer takes one latent ({dims}) or (1, {dims.rstrip(',')}), got {tuple(z.shape)}; "
             "steer several with a loop or ganzoo.control.steer_latents"
         )
-    end, _ = steer_latents(model, z0, toward, labels=labels, **kwargs)
-    t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
+    end, _ = steer_latents(model, z0, toward, labels=labels, space=space, **kwargs)
+    t = torch.linspace(0, 1, steps, device=z0.device).reshape(-1, *[1] * len(shape))
     path = (1 - t) * z0 + t * end  # straight: the optimisation already kept the end near the start
     path[0] = z0[0]
     return path
 
 
-def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -> torch.Tensor:
-    """Mean latent per class (num_classes, latent_dim), classes read off the generated images."""
+def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500, space: str = "z") -> torch.Tensor:
+    """Mean latent per class (num_classes, *latent_shape(space)), classes read off the generated images. In W / W+
+    (style-based generators) the mean w of the samples of each class (for W+ repeated for every layer), so that
+    `w + d[7] - d[1]` edits a projected w."""
     if model.conditional:
         raise GanzooError(
             "class_directions is for unconditional models: a conditional model's class is its label "
@@ -416,20 +498,21 @@ def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500) -
         )
     if isinstance(n, bool) or not isinstance(n, int) or n < 10:
         raise GanzooError(f"n must be an int >= 10 (samples to classify), got {n!r}")
+    model.check_space(space)
     net = classifier_for(model)
     names = class_names(model)
     k = len(names)
-    z = model.sample_latent(n, seed=seed)
-    pred = _class_probs(model, net, z, None, batch).argmax(1)
+    z = to_space(model, model.sample_latent(n, seed=seed), space)
+    pred = _class_probs(model, net, z, None, batch, space).argmax(1)
     counts = torch.bincount(pred, minlength=k)
     if int(counts.min()) == 0:
         missing = [names[i] for i in range(k) if counts[i] == 0]
         raise GanzooError(
             f"no sample of class(es) {', '.join(missing)} among {n}: raise n (the generator rarely draws them)"
         )
-    out = torch.zeros(k, model.latent_dim, device=z.device)
+    out = torch.zeros(k, *z.shape[1:], device=z.device)
     out.index_add_(0, pred, z)
-    return out / counts[:, None].to(out.dtype)
+    return out / counts.reshape(-1, *[1] * (z.ndim - 1)).to(out.dtype)
 
 
 def open_image(path, model):
@@ -733,12 +816,25 @@ def directions(model, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
     return (vecs * sign).float().to(model.device)
 
 
-def _check_latents(model, z) -> torch.Tensor:
-    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != model.latent_dim or not z.is_floating_point():
-        shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-        raise GanzooError(f"z must be a float tensor of shape (N, {model.latent_dim}), got {shape}")
+def _check_latents(model, z, space: str = "z") -> torch.Tensor:
+    """z as float latents (N, *latent_shape(space)) on the model's device, or an error saying what is wrong."""
+    shape = model.latent_shape(space)  # checks the space: W needs a style-based generator
+    name = "z" if space == "z" else "w"
+    if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
+        got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        hint = ""
+        if space != "z" and isinstance(z, torch.Tensor):  # a latent of the other W space: say which it is
+            other = "w+" if space == "w" else "w"
+            if z.ndim >= 2 and tuple(z.shape[1:]) == model.latent_shape(other):
+                what = "one w per layer" if other == "w+" else "one w per sample"
+                hint = f": that is {what}, pass space={other!r}"
+        where = "" if space == "z" else f" for space={space!r}"
+        dims = ", ".join(map(str, shape))
+        raise GanzooError(f"{name} must be a float tensor of shape (N, {dims}){where}, got {got}{hint}")
+    if not z.is_floating_point():
+        raise GanzooError(f"{name} must hold floats, got {z.dtype}")
     if not bool(torch.isfinite(z).all()):
-        raise GanzooError("z holds NaN or infinite values; latents must be finite")
+        raise GanzooError(f"{name} holds NaN or infinite values; latents must be finite")
     return z.detach().float().to(model.device)
 
 
@@ -752,4 +848,5 @@ __all__: Sequence[str] = [
     "steer_latents",
     "style_mix",
     "to_image_tensor",
+    "to_space",
 ]

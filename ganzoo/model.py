@@ -287,7 +287,8 @@ class GANModel:
         if space != "z" and not self.has_w_space:
             raise GanzooError(
                 f"space={space!r} needs a style-based generator (stylegan2-*); "
-                f"{self.source or self.architecture} ({self.architecture}) has only z"
+                f"{self.source or self.architecture} ({self.architecture}) has only z: leave space out (z is "
+                "the default)"
             )
         return space
 
@@ -419,22 +420,34 @@ class GANModel:
 
     # -- controllable generation (ganzoo.control) ------------------------------------------------
     def steer(
-        self, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels: Labels = None, **kwargs
+        self,
+        z: torch.Tensor,
+        toward: int | str,
+        *,
+        steps: int = 8,
+        labels: Labels = None,
+        space: str = "z",
+        **kwargs,
     ) -> torch.Tensor:
         """(steps, latent_dim) latents from z (exactly) to one that the data set's steering classifiers (ganzoo's
         classifier and its ensemble) all assign to class `toward` with p >= 0.99 in every small shift, rotation
         and scaling, moving as little as needed; `generate(path)` draws the morph. A conditional model holds
-        `labels` while z is steered. Keyword arguments go to ganzoo.control.steer_latents."""
+        `labels` while z is steered. A style-based generator also steers a w (`space="w"`, (w_dim,)) or one w per
+        layer (`space="w+"`, (num_ws, w_dim)), such as `invert(..., space=...)` projected: the path is then
+        (steps, w_dim) or (steps, num_ws, w_dim), drawn by `generate(path, space=space)`. Keyword arguments go to
+        ganzoo.control.steer_latents."""
         from .control import steer
 
-        return steer(self, z, toward, steps=steps, labels=labels, **kwargs)
+        return steer(self, z, toward, steps=steps, labels=labels, space=space, **kwargs)
 
-    def class_directions(self, n: int = 2000, *, seed: int = 0) -> torch.Tensor:
+    def class_directions(self, n: int = 2000, *, seed: int = 0, space: str = "z") -> torch.Tensor:
         """(num_classes, latent_dim) mean latent per class of n classified samples: z + d[7] - d[1]
-        turns a 1 toward a 7."""
+        turns a 1 toward a 7. A style-based generator's in W (`space="w"`: (num_classes, w_dim), mean ws) or W+
+        (`space="w+"`: that mean w for every layer), to edit projected latents: `generate(w + d[7] - d[1],
+        space="w")`."""
         from .control import class_directions
 
-        return class_directions(self, n, seed=seed)
+        return class_directions(self, n, seed=seed, space=space)
 
     def directions(self, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
         """(k, latent_dim) orthonormal latent directions that need no classifier, strongest first (SeFa:

@@ -404,3 +404,162 @@ def test_eval_truncation_errors(sg2, dcgan, tmp_path, data_root, capsys, which, 
     got = capsys.readouterr().err
     assert got.startswith(err) and got.count("\n") == 1
     assert not out.exists()
+
+
+# -- steering and class directions in W / W+ (what invert(space=...) projected) ----------------------------------
+def p_class(m, latents, c, space):
+    from ganzoo.control import classifier_for
+
+    with torch.no_grad():
+        return classifier_for(m)(m.generate(latents, space=space))[1].log_softmax(1)[:, c]
+
+
+@pytest.mark.parametrize("space", ["w", "w+"])
+def test_steer_in_w_starts_at_the_latent_and_moves_the_prediction_toward_the_target(sg2, space):
+    from ganzoo.control import to_space
+
+    ws = to_space(sg2, sg2.sample_latent(16, seed=0), space)
+    w = ws[p_class(sg2, ws, 4, space).argmin()]  # the least class-4-like start: room to climb
+    kw = dict(steps=6, iters=60, views=False, ensemble=False, anchors=0)  # one classifier: the path's geometry
+    path = sg2.steer(w, 4, space=space, **kw)
+    assert path.shape == (6, *w.shape) and torch.equal(path[0], w)
+    logp = p_class(sg2, path, 4, space)
+    assert logp[-1] > logp[0] + 1.0, logp
+    assert torch.equal(path, sg2.steer(w, 4, space=space, **kw))  # deterministic
+
+
+def test_steer_in_w_moves_the_steering_ensemble_and_never_consults_a_held_out_judge(sg2, monkeypatch):
+    import training.judges as judges
+
+    from ganzoo.control import steer_latents, steering_classifiers, to_space
+
+    w = to_space(sg2, sg2.sample_latent(6, seed=2), "w")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a held-out judge was consulted")
+
+    with monkeypatch.context() as mp:
+        for name in ("load_judge", "load_judges", "judge_path", "predict"):
+            mp.setattr(judges, name, refuse)
+        for cls in judges.ARCHS.values():
+            mp.setattr(cls, "forward", refuse)
+        end, _ = steer_latents(sg2, w, 1, iters=40, anchors=0, space="w")  # the default criterion, no restarts
+        # the restart toward the class centre of the seeded pool's ws: deterministic, and the path starts at wp
+        wp = to_space(sg2, sg2.sample_latent(1, seed=2), "w+")[0]
+        paths = [sg2.steer(wp, 1, steps=3, iters=2, anchors=20, space="w+") for _ in range(2)]
+    assert paths[0].shape == (3, 6, 8) and torch.equal(paths[0][0], wp) and torch.equal(*paths)
+    nets = steering_classifiers(sg2)
+    with torch.no_grad():
+        own = [
+            torch.stack([n(sg2.generate(v, space="w"))[1].log_softmax(1)[:, 1] for n in nets]).mean(0) for v in (w, end)
+        ]
+    assert own[1].mean() > own[0].mean() + 1.0, own  # the ensemble's mean log p(Trouser), what steering follows
+
+
+def test_class_directions_in_w_are_mean_ws_of_classified_samples(sg2, monkeypatch):
+    import ganzoo.control as control
+
+    n = 200
+    w = control.to_space(sg2, sg2.sample_latent(n, seed=3), "w")
+    with torch.no_grad():
+        brightness = sg2.generate(w, space="w").mean((1, 2, 3))
+    edges = brightness.quantile(torch.linspace(0, 1, 11)[1:-1])
+
+    class Brightness(torch.nn.Module):  # a stand-in classifier: the class is the image's brightness decile
+        def forward(self, x):
+            k = torch.bucketize(x.mean((1, 2, 3)), edges)
+            return x.flatten(1), torch.nn.functional.one_hot(k, 10).float() * 10
+
+    monkeypatch.setattr(control, "classifier_for", lambda m: Brightness())
+    d = sg2.class_directions(n, seed=3, space="w")
+    k = torch.bucketize(brightness, edges)
+    assert d.shape == (10, 8)
+    for c in range(10):
+        assert torch.allclose(d[c], w[k == c].mean(0), atol=1e-5)
+    dp = sg2.class_directions(n, seed=3, space="w+")
+    assert dp.shape == (10, 6, 8) and torch.allclose(dp, d[:, None].expand(10, 6, 8), atol=1e-5)
+
+
+W_SHAPE = "w must be a float tensor of shape (N, 8) for space='w', got (1, 6, 8): that is one w per layer, pass "
+ONLY_Z = (
+    "space='w' needs a style-based generator (stylegan2-*); {} (dcgan) has only z: leave space out (z is the default)"
+)
+
+
+def test_steer_space_errors(sg2, dcgan):
+    from ganzoo.control import steer_latents
+
+    with pytest.raises(ganzoo.GanzooError, match=re.escape(W_SHAPE + "space='w+'")):
+        sg2.steer(torch.zeros(1, 6, 8), 3, space="w")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape(W_SHAPE + "space='w+'")):
+        steer_latents(sg2, torch.zeros(1, 6, 8), 3, space="w")
+    with pytest.raises(
+        ganzoo.GanzooError,
+        match=re.escape(
+            "w must be a float tensor of shape (N, 6, 8) for space='w+', got (2, 8): that is one w per sample, "
+            "pass space='w'"
+        ),
+    ):
+        steer_latents(sg2, torch.zeros(2, 8), 3, space="w+")
+    with pytest.raises(
+        ganzoo.GanzooError, match=re.escape("steer takes one latent (6, 8) or (1, 6, 8), got (2, 6, 8)")
+    ):
+        sg2.steer(torch.zeros(2, 6, 8), 3, space="w+")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("w must hold floats, got torch.int64")):
+        sg2.steer(torch.zeros(1, 8, dtype=torch.long), 3, space="w")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("w holds NaN or infinite values")):
+        sg2.steer(torch.full((8,), float("inf")), 3, space="w")
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'w+', got 'W'")):
+        sg2.steer(torch.zeros(8), 3, space="W")
+    for call in (
+        lambda: dcgan.steer(dcgan.sample_latent(1, seed=0)[0], 3, space="w"),
+        lambda: dcgan.class_directions(space="w"),
+    ):
+        with pytest.raises(ganzoo.GanzooError, match=re.escape(ONLY_Z.format(dcgan.source))):
+            call()
+
+
+def test_cli_invert_in_w_then_steer_those_latents(sg2, dcgan, tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from ganzoo.model import GANModel
+
+    steer_ = GANModel.steer  # the command's plumbing, with 2 descent steps and no restarts (the defaults take minutes)
+    monkeypatch.setattr(GANModel, "steer", lambda self, *a, **kw: steer_(self, *a, **{"iters": 2, "anchors": 0, **kw}))
+
+    files = []
+    for i, im in enumerate(sg2.to_pil(sg2.sample(2, seed=4))):
+        im.save(tmp_path / f"d{i}.png")
+        files.append(str(tmp_path / f"d{i}.png"))
+    w = tmp_path / "w.npy"
+    args = ["invert", str(sg2.folder), *files, "--space", "w", "--steps", "3", "--save-latents", str(w)]
+    assert cli([*args, "-o", str(tmp_path / "r.png")]) == 0
+    assert np.load(w, allow_pickle=False).shape == (2, 8)
+    out = tmp_path / "m.png"
+    steer = ["steer", str(sg2.folder), "--toward", "1", "--steps", "3"]
+    assert cli([*steer, "--latents", str(w), "--space", "w", "-o", str(out)]) == 0
+    assert Image.open(out).size == (3 * 30 + 2, 2 * 30 + 2)  # one row per latent of the file
+    assert f"in W to {out} (one row per latent of {w}, left to right)" in capsys.readouterr().out
+    # the file's first row is the first latent's image, exactly as generate draws the projected w
+    rows = np.asarray(Image.open(out).convert("L"), np.float32)[2:30, 2:30] / 255
+    want = sg2.generate(torch.from_numpy(np.load(w))[:1], space="w")[0, 0].numpy()
+    assert np.abs(rows - want).max() <= 1 / 255 + 1e-6
+    assert cli([*steer, "--seed", "0", "--space", "w+", "-o", str(tmp_path / "s.png")]) == 0  # seeds, mapped to W+
+    capsys.readouterr()
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    for extra, err in (
+        (
+            ["--latents", str(w), "--space", "w+"],
+            f"error: --latents {w} holds an array of shape (2, 8); --space w+ steers (N, 6, 8); an array of that "
+            "shape fits --space z or --space w",
+        ),
+        (["--latents", str(w), "--seed", "0"], "error: give --seed or --latents, not both"),
+        (["--latents", str(tmp_path / "obj.npy"), "--space", "w"], f"error: cannot read --latents {tmp_path}/obj.npy"),
+        (["--latents", str(tmp_path / "none.npy")], f"error: cannot read --latents {tmp_path}/none.npy"),
+    ):
+        assert cli([*steer, *extra, "-o", str(tmp_path / "x.png")]) == 2
+        e = capsys.readouterr().err
+        assert e.startswith(err) and e.count("\n") == 1, e
+    assert cli(["steer", str(dcgan.folder), "--toward", "1", "--space", "w", "-o", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err == f"error: {ONLY_Z.format(dcgan.source)}\n"
+    assert not (tmp_path / "x.png").exists()
