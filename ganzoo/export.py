@@ -28,7 +28,9 @@ TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2, "int8": 2e-2}
 CALIBRATION_SEED, CALIBRATION_BATCHES, CALIBRATION_BATCH = 1234, 8, 64
 
 
-SPACES = ("z", "w")  # the input of an exported file: z, or (style-based generators) one w per layer
+# Which file: z -> images (every generator); for a style-based generator also "w", ws (one w per layer) -> images,
+# and "mapping", z -> ws (its mapping network alone: seed -> ws without torch, then the w file draws them).
+SPACES = ("z", "w", "mapping")
 
 
 class _Exportable(nn.Module):
@@ -48,6 +50,18 @@ class _Exportable(nn.Module):
         if self.uint8:
             return (x * 255).round().to(torch.uint8).permute(0, 2, 3, 1)  # (B, H, W, C) uint8
         return x
+
+
+class _ExportableMapping(nn.Module):
+    """A style-based generator's mapping network as `styles` runs it in eval mode: z (B, latent_dim) -> ws
+    (B, num_ws, w_dim), the w repeated for every layer (what the w file takes; no truncation, no mixing)."""
+
+    def __init__(self, generator: nn.Module):
+        super().__init__()
+        self.g = generator
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.g.styles(z)
 
 
 @contextlib.contextmanager
@@ -138,6 +152,10 @@ def export_onnx(
     `space="w"` (style-based generators): the file's input is `ws` float32 [batch, num_ws, w_dim], one w per
     layer (a plain w repeated num_ws times; mixed or projected ws as `model.mix` / `invert(space="w+")` make
     them), and its metadata holds num_ws, w_dim and w_avg (JSON), so truncation is w_avg + psi (ws - w_avg).
+    `space="mapping"` (style-based generators): the mapping network alone, `z` float32 [batch, latent_dim] in,
+    `ws` float32 [batch, num_ws, w_dim] out (the w repeated for every layer), the same metadata (w_avg too): with
+    the runtime's seeded latents a torch-free app turns a seed into ws, mixes or truncates them and draws them
+    with the w file. fp32 only (uint8, fp16 and quantize are for image files).
     """
     try:
         import onnx  # noqa: F401 - the dependency check, before any work
@@ -152,6 +170,19 @@ def export_onnx(
         model.check_space("w")  # a style-based generator, or an error saying it is not
         if quantize:
             raise GanzooError("quantize='int8' calibrates on z: export the w file in fp32 or fp16")
+    if space == "mapping":
+        return _export_mapping(
+            model,
+            path,
+            opset=opset,
+            uint8=uint8,
+            fp16=fp16,
+            quantize=quantize,
+            check=check,
+            batch_sizes=batch_sizes,
+            atol=atol,
+            verbose=verbose,
+        )
 
     path = _check_output(path, opset, "generator.onnx")
     gen = optimize(model.generator.to("cpu"), convt=convt, onnx=True)
@@ -180,13 +211,7 @@ def export_onnx(
         )
     proto = prog.model_proto
     meta = {
-        "ganzoo_version": model.config.get("ganzoo_version", ""),
-        "source": model.source,
-        "architecture": model.architecture,
-        "latent_dim": str(model.latent_dim),
-        "image_shape": json.dumps(list(model.image_shape)),
-        "num_classes": str(model.num_classes),
-        "class_names": json.dumps(model.class_names),
+        **_model_meta(model),
         "output_format": "uint8 NHWC [0, 255]" if uint8 else "float32 NCHW [0, 1]",
         "precision": precision,
         "convt": convt,
@@ -196,14 +221,11 @@ def export_onnx(
     if model.has_w_space:  # its truncation is psi in W: the runtime must not truncate z in its name
         meta["truncation"] = "w"
     if space == "w":
-        g = model.generator
         meta.update(
             {
                 "space": "w",
                 "inputs": "ws: float32 [batch, num_ws, w_dim], one w per layer, coarsest first",
-                "num_ws": str(g.num_ws),
-                "w_dim": str(g.w_dim),
-                "w_avg": json.dumps([round(float(v), 7) for v in g.w_avg.detach().cpu()]),
+                **_w_meta(model),
             }
         )
     if quantize:
@@ -215,6 +237,76 @@ def export_onnx(
     atomic_write(path, lambda f: f.write(proto.SerializeToString()))  # a unique temporary name, then a rename
     if check:
         verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol, uint8=uint8)
+    return path
+
+
+def _model_meta(model) -> dict:
+    """The metadata every exported generator file carries (the runtime reads it)."""
+    return {
+        "ganzoo_version": model.config.get("ganzoo_version", ""),
+        "source": model.source,
+        "architecture": model.architecture,
+        "latent_dim": str(model.latent_dim),
+        "image_shape": json.dumps(list(model.image_shape)),
+        "num_classes": str(model.num_classes),
+        "class_names": json.dumps(model.class_names),
+    }
+
+
+def _w_meta(model) -> dict:
+    """A style-based generator's W in a file's metadata: num_ws, w_dim and w_avg (JSON, 7 decimals)."""
+    g = model.generator
+    return {
+        "num_ws": str(g.num_ws),
+        "w_dim": str(g.w_dim),
+        "w_avg": json.dumps([round(float(v), 7) for v in g.w_avg.detach().cpu()]),
+    }
+
+
+def _export_mapping(
+    model, path, *, opset: int, uint8: bool, fp16: bool, quantize, check: bool, batch_sizes, atol, verbose: bool
+) -> Path:
+    """`export_onnx(..., space="mapping")`: the mapping network alone, z -> ws, checked against torch."""
+    if not model.has_w_space:
+        raise GanzooError(
+            f"space='mapping' needs a style-based generator (stylegan2-*); {model.source or model.architecture} "
+            f"({model.architecture}) has no mapping network: export its z file (leave space out)"
+        )
+    for flag, given in (("uint8", uint8), ("fp16", fp16), ("quantize", quantize)):
+        if given:
+            raise GanzooError(f"{flag} is for image files: the mapping file (z -> ws) is fp32 only, drop {flag}")
+    path = _check_output(path, opset, "mapping.onnx")
+    wrapper = _ExportableMapping(model.generator.to("cpu").eval()).eval()
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    with _quiet(verbose):
+        prog = torch.onnx.export(
+            wrapper,
+            (torch.randn(2, model.latent_dim),),
+            None,
+            input_names=["z"],
+            output_names=["ws"],
+            verbose=verbose,
+            opset_version=opset,
+            dynamo=True,
+            dynamic_shapes=({0: batch},),
+            external_data=False,
+        )
+    proto = prog.model_proto
+    meta = {
+        **_model_meta(model),
+        "space": "mapping",
+        "output_format": "float32 ws [batch, num_ws, w_dim], the w repeated for every layer",
+        "precision": "fp32",
+        "inputs": "z: float32 [batch, latent_dim] standard normal",
+        "truncation": "w",
+        **_w_meta(model),
+    }
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    atomic_write(path, lambda f: f.write(proto.SerializeToString()))
+    if check:
+        verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol)
     return path
 
 
@@ -283,7 +375,8 @@ def verify_onnx(
     model, path: str | os.PathLike, *, batch_sizes=(1, 7, 64), atol: float | None = None, uint8: bool = False
 ) -> dict:
     """onnx.checker (full check) + onnxruntime vs the fp32 torch generator; returns {batch: difference}
-    (max |diff|; for int8 files mean |diff|), within atol (default TOLERANCE of the file's precision)."""
+    (max |diff|; for int8 files mean |diff|), within atol (default TOLERANCE of the file's precision). A mapping
+    file is compared with the torch mapping network's ws."""
     import numpy as np
     import onnx
 
@@ -295,15 +388,18 @@ def verify_onnx(
     if atol is None:
         atol = TOLERANCE[rt.precision]
     gen = model.generator.to("cpu").eval()
-    space = rt.metadata.get("space", "z")
-    wrapper = _Exportable(gen, uint8, model.conditional, space=space).eval()
+    space = rt.space
+    if space == "mapping":
+        wrapper = _ExportableMapping(gen).eval()
+    else:
+        wrapper = _Exportable(gen, uint8, model.conditional, space=space).eval()
     diffs = {}
     for b in batch_sizes:
-        z = _check_inputs(model, b, space)
+        z = _check_inputs(model, b, "z" if space == "mapping" else space)
         y = (torch.arange(b) % model.num_classes) if model.conditional else None
         with torch.inference_mode():
-            ref = wrapper(z, y).numpy()
-        got = rt.generate(z.numpy(), None if y is None else y.numpy())
+            ref = (wrapper(z) if space == "mapping" else wrapper(z, y)).numpy()
+        got = rt.map(z.numpy()) if space == "mapping" else rt.generate(z.numpy(), None if y is None else y.numpy())
         err = np.abs(got.astype(np.float64) - ref.astype(np.float64))
         diff = float(err.mean() if mean else err.max())
         diffs[b] = diff

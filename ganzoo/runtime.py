@@ -5,6 +5,9 @@
     images = gen.sample(16, seed=0)            # float32 (16, C, H, W) in [0, 1]
     images = gen.sample(8, labels="Sneaker")   # conditional models
 
+A style-based generator (StyleGAN2) also exports a w file (ws -> images) and a mapping file (z -> ws): with both,
+`OnnxGenerator("map.onnx").sample_ws(4, seed=0, psi=0.7)` and then `OnnxGenerator("w.onnx").generate(ws)`.
+
 This module must not import torch (a test enforces it). It also works copied alone into an app;
 the input checks here are the ones `ganzoo.load(...).sample` uses, so both accept the same input.
 """
@@ -437,12 +440,13 @@ class OnnxGenerator:
         if self.precision not in ("fp32", "fp16", "int8"):
             raise OnnxGeneratorError(f"{bad} (precision must be fp32, fp16 or int8, got {_clip(self.precision)})")
         # "z", or "w" for a style-based generator's w file (`ganzoo export --space w`): its input is ws
-        # (batch, num_ws, w_dim), one w per layer; w_avg is the centre that truncation pulls toward.
+        # (batch, num_ws, w_dim), one w per layer; w_avg is the centre that truncation pulls toward. "mapping": the
+        # mapping network's file (`ganzoo export --space mapping`), z in and those ws out (map, sample_ws).
         self.space = meta.get("space", "z")
-        if self.space not in ("z", "w"):
-            raise OnnxGeneratorError(f"{bad} (space must be z or w, got {_clip(self.space)})")
+        if self.space not in ("z", "w", "mapping"):
+            raise OnnxGeneratorError(f"{bad} (space must be z, w or mapping, got {_clip(self.space)})")
         self.truncates_in_w = meta.get("truncation") == "w"  # a style-based generator: psi in W, not z truncation
-        if self.space == "w":
+        if self.space in ("w", "mapping"):
             self.num_ws, self.w_dim = _meta_int(meta, "num_ws", 1, bad), _meta_int(meta, "w_dim", 1, bad)
             w_avg = _meta_json(meta, "w_avg", "null", bad)
             if (
@@ -462,6 +466,8 @@ class OnnxGenerator:
                 f"takes inputs {want}, this graph takes {self.input_names})"
             )
         dims, shape = inputs[first].shape, (self.num_ws, self.w_dim) if self.space == "w" else (self.latent_dim,)
+        if self.space == "mapping" and self.conditional:
+            raise OnnxGeneratorError(f"{bad} (a mapping file takes z only, but the metadata names classes)")
         if len(dims) != len(shape) + 1 or any(isinstance(d, int) and d != s for d, s in zip(dims[1:], shape)):
             raise OnnxGeneratorError(
                 f"{bad} (the metadata says {first} has shape (batch, "
@@ -498,13 +504,26 @@ class OnnxGenerator:
         y = label_indices(labels, n, self.class_names if self.conditional else [], "this generator")
         return None if y is None else np.asarray(y, dtype=np.int64)
 
-    def generate(self, z: np.ndarray, labels=None) -> np.ndarray:
-        """Images for latents z (batch, latent_dim); for a w file, ws (batch, num_ws, w_dim)."""
+    def _refuse_mapping(self) -> None:
+        if self.space == "mapping":
+            raise OnnxGeneratorError(
+                "this is a mapping file: it turns z into ws (map(z), sample_ws(n, seed)) and draws no images; "
+                "draw the ws with the w file's generate(ws) (`ganzoo export NAME --space w -o FILE`), or sample "
+                "with the z file"
+            )
+
+    def _need_mapping(self, what: str) -> None:
+        if self.space != "mapping":
+            raise OnnxGeneratorError(
+                f"{what} needs the mapping file of a style-based generator (`ganzoo export NAME --space mapping -o "
+                f"FILE`); this is {'a w' if self.space == 'w' else 'a z'} file"
+            )
+
+    def _latents(self, z, shape: tuple[int, ...], name: str) -> np.ndarray:
+        """z as float32 (batch, *shape), or an error: not floats, another shape, NaN / infinite / beyond float32."""
         z = np.asarray(z)
-        name = "ws" if self.space == "w" else "z"
         if not np.issubdtype(z.dtype, np.floating):
             raise OnnxGeneratorError(f"{name} must be float32, got {z.dtype}")
-        shape = (self.num_ws, self.w_dim) if self.space == "w" else (self.latent_dim,)
         if z.shape[1:] != shape or z.ndim != len(shape) + 1:
             raise OnnxGeneratorError(f"{name} must have shape (batch, {', '.join(map(str, shape))}), got {z.shape}")
         # before the cast: a float64 1e300 is finite but becomes inf in float32, and NaN images
@@ -512,7 +531,42 @@ class OnnxGenerator:
             bad = int(z.size - (np.abs(z) <= np.float32(FLOAT32_MAX)).sum())  # NaN compares False
         if bad:
             raise nonfinite_error(bad, z.size)
-        z = z.astype(np.float32, copy=False)
+        return z.astype(np.float32, copy=False)
+
+    def map(self, z: np.ndarray) -> np.ndarray:
+        """A mapping file's ws (batch, num_ws, w_dim), float32, for latents z (batch, latent_dim): each z's w
+        repeated for every layer, as torch's `generator.styles(z)` (what the w file's `generate` takes)."""
+        self._need_mapping("map(z)")
+        z = self._latents(z, (self.latent_dim,), "z")
+        n = len(z)
+        ensure_fits(n * (self.latent_dim + 2 * self.num_ws * self.w_dim) * 4, f"the ws of {n} latents")
+        out = np.empty((n, self.num_ws, self.w_dim), np.float32)
+        for i in range(0, n, ONNX_CHUNK):
+            out[i : i + ONNX_CHUNK] = self.session.run(None, {"z": z[i : i + ONNX_CHUNK]})[0]
+        if not np.isfinite(out).all():
+            raise OnnxGeneratorError(
+                f"the ONNX model produced {int(out.size - np.isfinite(out).sum())} NaN or infinite value(s) in "
+                f"{out.size} outputs: its weights are damaged. Re-export it with `ganzoo export`."
+            )
+        return out
+
+    def sample_ws(self, n: int, seed: int | None = None, psi: float | None = None) -> np.ndarray:
+        """ws (n, num_ws, w_dim) of the seed's latents (`sample_latent(n, seed)`: the same z as torch's
+        `sample_latent`), from a mapping file; `psi` in [0, 1] truncates them in W, w_avg + psi (ws - w_avg), as
+        torch's `sample(n, seed=seed, truncation=psi)` does. Draw them with the w file's `generate(ws)`."""
+        self._need_mapping("sample_ws(n, seed)")
+        n = check_n(n)
+        if psi is not None and (isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 <= psi <= 1):
+            raise OnnxGeneratorError(f"psi must be a number in [0, 1] (1: no truncation, 0: w_avg), got {psi!r}")
+        ws = self.map(self.sample_latent(n, seed))
+        return ws if psi is None else self.w_avg + np.float32(psi) * (ws - self.w_avg)
+
+    def generate(self, z: np.ndarray, labels=None) -> np.ndarray:
+        """Images for latents z (batch, latent_dim); for a w file, ws (batch, num_ws, w_dim)."""
+        self._refuse_mapping()
+        name = "ws" if self.space == "w" else "z"
+        shape = (self.num_ws, self.w_dim) if self.space == "w" else (self.latent_dim,)
+        z = self._latents(z, shape, name)
         if self.conditional and labels is None:
             raise OnnxGeneratorError(
                 f"this generator is conditional: pass labels (ints 0..{self.num_classes - 1} "
@@ -543,6 +597,7 @@ class OnnxGenerator:
     def sample(self, n: int, labels=None, seed: int | None = None, truncation: float | None = None) -> np.ndarray:
         """n images; conditional models without labels get balanced labels 0, 1, ..., K-1, 0, ...
         The same seed gives the same images as ganzoo.load(...).sample (to float tolerance)."""
+        self._refuse_mapping()
         if self.space == "w":
             raise OnnxGeneratorError(
                 "this is a w file: it draws images for given ws (batch, num_ws, w_dim) with "

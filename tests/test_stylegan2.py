@@ -249,6 +249,13 @@ def test_onnx_w_file_matches_torch(sg2, tmp_path, tiny_onnx):
         sg2.generate(ws, space="w+", truncation=psi).numpy(),
         atol=1e-4,
     )
+    # torch-free from seed to image: the mapping file's seeded ws, truncated in W, drawn by the w file
+    mapping = OnnxGenerator(sg2.export_onnx(tmp_path / "map.onnx", space="mapping"))
+    np.testing.assert_allclose(
+        rt.generate(mapping.sample_ws(3, seed=4, psi=psi)), sg2.sample(3, seed=4, truncation=psi).numpy(), atol=1e-4
+    )
+    with pytest.raises(OnnxGeneratorError, match=re.escape("map(z) needs the mapping file of a style-based generator")):
+        rt.map(np.zeros((1, 8), np.float32))
     with pytest.raises(OnnxGeneratorError, match=re.escape("ws must have shape (batch, 6, 8), got (4, 8)")):
         rt.generate(w.numpy())
     with pytest.raises(OnnxGeneratorError, match="this is a w file"):
@@ -261,13 +268,57 @@ def test_onnx_w_file_matches_torch(sg2, tmp_path, tiny_onnx):
         zf.sample(2, seed=0, truncation=0.7)
 
 
+def test_onnx_mapping_file_turns_a_seed_into_the_ws_of_torch(sg2, tmp_path, capsys):
+    from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
+
+    out = tmp_path / "map.onnx"
+    assert cli(["export", str(sg2.folder), "--space", "mapping", "-o", str(out)]) == 0  # checked at batch 1, 7, 64
+    assert "the mapping network: z -> ws (batch, 6, 8)); checked with" in capsys.readouterr().out
+    rt = OnnxGenerator(out)
+    assert rt.input_names == ["z"] and rt.space == "mapping" and (rt.num_ws, rt.w_dim) == (6, 8)
+    np.testing.assert_allclose(rt.w_avg, sg2.generator.w_avg.numpy(), atol=1e-6)
+    g = sg2.generator
+    with torch.no_grad():
+        want = g.styles(sg2.sample_latent(5, seed=7))  # torch: mapping(sample_latent(seed)), for every layer
+    np.testing.assert_allclose(rt.sample_ws(5, seed=7), want.numpy(), atol=1e-5)  # the runtime's seeded z
+    np.testing.assert_allclose(rt.map(sg2.sample_latent(5, seed=7).numpy()), want.numpy(), atol=1e-5)
+    psi = 0.7
+    with torch.no_grad():
+        truncated = g.styles(sg2.sample_latent(5, seed=7), truncation=psi)
+    np.testing.assert_allclose(rt.sample_ws(5, seed=7, psi=psi), truncated.numpy(), atol=1e-5)
+    for call, message in (
+        (lambda: rt.generate(np.zeros((1, 8), np.float32)), "this is a mapping file: it turns z into ws"),
+        (lambda: rt.sample(2, seed=0), "this is a mapping file: it turns z into ws"),
+        (lambda: rt.map(np.zeros((2, 6, 8), np.float32)), re.escape("z must have shape (batch, 8), got (2, 6, 8)")),
+        (lambda: rt.sample_ws(2, psi=1.5), re.escape("psi must be a number in [0, 1] (1: no truncation, 0: w_avg)")),
+    ):
+        with pytest.raises(OnnxGeneratorError, match=message):
+            call()
+    assert cli(["sample", str(out), "-o", str(tmp_path / "s.png")]) == 2
+    assert "error: this is a mapping file" in capsys.readouterr().err
+
+
 def test_onnx_export_space_errors(sg2, dcgan, tmp_path):
-    with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', got 'w+'")):
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'mapping', got 'w+'")):
         sg2.export_onnx(tmp_path / "x.onnx", space="w+")
     with pytest.raises(ganzoo.GanzooError, match=re.escape("space='w' needs a style-based generator (stylegan2-*)")):
         dcgan.export_onnx(tmp_path / "x.onnx", space="w")
     with pytest.raises(ganzoo.GanzooError, match="quantize='int8' calibrates on z"):
         sg2.export_onnx(tmp_path / "x.onnx", space="w", quantize="int8")
+    with pytest.raises(
+        ganzoo.GanzooError,
+        match=re.escape(
+            f"space='mapping' needs a style-based generator (stylegan2-*); {dcgan.source} (dcgan) has no mapping "
+            "network: export its z file (leave space out)"
+        ),
+    ):
+        dcgan.export_onnx(tmp_path / "x.onnx", space="mapping")
+    for flag in ("uint8", "fp16"):
+        with pytest.raises(
+            ganzoo.GanzooError,
+            match=re.escape(f"{flag} is for image files: the mapping file (z -> ws) is fp32 only, drop {flag}"),
+        ):
+            sg2.export_onnx(tmp_path / "x.onnx", space="mapping", **{flag: True})
     assert not list(tmp_path.iterdir())
 
 
