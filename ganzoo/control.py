@@ -378,8 +378,16 @@ def _descend(
     frame: _Frame,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Adam on z from `start` toward the criterion's class, penalised by the distance to `z0` and off the prior
-    (both in the frame's units; in z, z itself)."""
-    zz = start.clone().requires_grad_(True)
+    (both in the frame's units; in z, z itself). A W+ latent moves every layer by one shared w offset: the
+    per-layer detail of a projection is kept and the edit stays in W (moving each layer freely ended, measured on
+    stylegan2-mnist, on blurred shapes off what the generator draws)."""
+    shared = frame.space == "w+"
+    base = start.detach()
+    zz = (torch.zeros_like(start[:, 0]) if shared else start.clone()).requires_grad_(True)
+
+    def latents(idx: torch.Tensor) -> torch.Tensor:
+        return base[idx] + zz[idx][:, None] if shared else zz[idx]
+
     opt = torch.optim.Adam([zz], lr=lr * frame.scale)  # lr in the frame's units
     u0 = frame.units(z0)
     done = torch.zeros(len(zz), dtype=torch.bool, device=zz.device)
@@ -388,7 +396,7 @@ def _descend(
             act = (~done).nonzero().flatten()  # only the latents still on their way cost anything
             if not len(act):
                 break
-            za = zz[act]
+            za = latents(act)
             loss_cls, reached = crit(_images(model, za, None if y is None else y[act], frame.space), it)
             done[act[reached]] = True
             if it == iters:
@@ -404,7 +412,7 @@ def _descend(
             opt.step()
             with torch.no_grad():
                 zz[done] = kept  # ...and Adam's momentum must not move them either
-    return zz.detach(), done
+    return (base + zz.detach()[:, None] if shared else zz.detach()), done
 
 
 @torch.inference_mode()

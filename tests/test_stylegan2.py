@@ -477,6 +477,9 @@ def test_steer_in_w_starts_at_the_latent_and_moves_the_prediction_toward_the_tar
     logp = p_class(sg2, path, 4, space)
     assert logp[-1] > logp[0] + 1.0, logp
     assert torch.equal(path, sg2.steer(w, 4, space=space, **kw))  # deterministic
+    if space == "w+":  # every layer moves by one shared w offset: the projection's per-layer detail is kept
+        delta = path[-1] - path[0]
+        assert torch.allclose(delta, delta[:1].expand_as(delta), atol=1e-6) and delta.abs().max() > 0.1
 
 
 def test_steer_in_w_moves_the_steering_ensemble_and_never_consults_a_held_out_judge(sg2, monkeypatch):
