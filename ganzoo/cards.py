@@ -292,10 +292,12 @@ samples, evaluates or exports; only training drew fresh noise. So an image is a 
 random operation.
 
 Projection: `model.invert(images, space="w")` or `space="w+"` (one w per layer) searches W from w_avg;
-`model.generate(w, space=...)` draws the result, and SeFa directions (`model.directions()`, in W) and latent
-arithmetic (`generate(w + 3 * d[0], space="w")`) edit it. ONNX: `ganzoo export {name} -o {name}.onnx` (z -> image) and
+`model.generate(w, space=...)` draws the result, and SeFa directions (`model.directions()`, in W), latent
+arithmetic (`generate(w + 3 * d[0], space="w")`), `model.steer(w, toward, space="w")` and
+`model.class_directions(space="w")` edit it. ONNX: `ganzoo export {name} -o {name}.onnx` (z -> image),
 `ganzoo export {name} --space w -o {name}-w.onnx` (ws -> image, one w per layer, w_avg in its metadata: mixing and
-truncation as `OnnxGenerator(file).generate(w_avg + psi * (ws - w_avg))`).
+truncation as `OnnxGenerator(file).generate(w_avg + psi * (ws - w_avg))`) and `ganzoo export {name} --space mapping -o
+{name}-map.onnx` (z -> ws: `OnnxGenerator(file).sample_ws(n, seed, psi)` turns a seed into ws without torch).
 
 """
 
