@@ -415,7 +415,8 @@ def cmd_steer(a) -> None:
     m.save_grid(images, out, nrow=a.steps)  # one row per latent, from its image on the left
     print(
         f"wrote {plural(n, 'morph')} of {a.steps} steps toward {escaped(a.toward)} "
-        f"in {a.space.upper()} to {out} ({rows}, left to right)"
+        + ("" if a.space == "z" else f"in {a.space.upper()} ")
+        + f"to {out} ({rows}, left to right)"
     )
 
 
