@@ -260,9 +260,12 @@ class _Criterion:
         return logp, ((logits.argmax(-1) == self.target) & (logp.exp() >= self.confidence)).all(0)
 
     @torch.no_grad()
-    def mean_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """p(target) (N,) averaged over every classifier and view: how typical of the class the image is."""
-        return self._ok(x, self.views)[0].exp().mean(0)
+    def mean_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """p(class) (N, K) averaged over every classifier and view: how typical of each class the image is."""
+        n = len(x)
+        xs = x if self.views == [(0, 1, 0, 0)] else view_images(x, self.views)
+        logits = torch.cat([net(xs)[1].reshape(-1, n, net.head.out_features) for net in self.nets])  # (M*V, N, K)
+        return logits.log_softmax(-1).exp().mean(0)  # as _ok reads p(target): the same numbers
 
     def __call__(self, x: torch.Tensor, step: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """(loss (N,), reached (N,)) for images x in [0, 1]: the mean cross-entropy over classifiers and this
@@ -435,17 +438,38 @@ def _class_centres(model, crit: _Criterion, frame: _Frame, z: torch.Tensor, y, n
     out = torch.empty_like(z)
     for label in [None] if y is None else y.unique().tolist():
         rows = torch.arange(len(z), device=z.device) if label is None else (y == label).nonzero().flatten()
-        yl = None if label is None else torch.full((n,), label, device=z.device)
-        p = torch.cat(
+        p = _pool_probs(model, crit, frame.space, pool, label)[:, crit.target]
+        out[rows] = pool[p.topk(min(top, n)).indices].mean(0)
+    return out
+
+
+def _pool_probs(model, crit: _Criterion, space: str, pool: torch.Tensor, label: int | None) -> torch.Tensor:
+    """crit.mean_probs of the pool's images (n, K), kept on the model: reading 2,000 images under every view and
+    classifier is most of a steer's cost, and it is the same for every steer of the model toward any class. The
+    key holds the generator's parameter versions, so weights changed in place are read afresh, and which
+    classifiers read the pool (their files are fixed for the process)."""
+    cache = model.__dict__.setdefault("_pool_probs", {})
+    key = (
+        space,
+        len(pool),
+        label,
+        str(pool.device),
+        tuple(type(net).__name__ for net in crit.nets),  # the ensemble or ganzoo's classifier alone
+        tuple(crit.views),
+        tuple(p._version for p in model.generator.parameters()),
+    )
+    if key not in cache:
+        n = len(pool)
+        yl = None if label is None else torch.full((n,), label, device=pool.device)
+        if len(cache) >= 64:  # (n, K) floats each; a long session of settings does not grow without bound
+            cache.pop(next(iter(cache)))
+        cache[key] = torch.cat(
             [
-                crit.mean_prob(
-                    model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500], space=frame.space)
-                )
+                crit.mean_probs(model.generate(pool[i : i + 500], None if yl is None else yl[i : i + 500], space=space))
                 for i in range(0, n, 500)
             ]
         )
-        out[rows] = pool[p.topk(min(top, n)).indices].mean(0)
-    return out
+    return cache[key]
 
 
 @torch.no_grad()

@@ -93,6 +93,32 @@ def test_stalled_latents_restart_toward_the_class_centre():
         steer_latents(m, z, 0, restart="far")
 
 
+def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_mnist, monkeypatch):
+    from ganzoo import control
+
+    m = tiny_mnist
+    m.__dict__.pop("_pool_probs", None)
+    z = m.sample_latent(3, seed=1)
+    kw = dict(iters=0, anchors=40, centre_top=4)
+    first = control.steer_latents(m, z, 2, **kw)[0]
+    reads = []
+    real = control._Criterion.mean_probs
+    monkeypatch.setattr(control._Criterion, "mean_probs", lambda self, x: reads.append(len(x)) or real(self, x))
+    # the same pool toward another class, and again toward the first: no new reading, the same ends
+    control.steer_latents(m, z, 7, **kw)
+    assert reads == [] and torch.equal(control.steer_latents(m, z, 2, **kw)[0], first)
+    m.__dict__.pop("_pool_probs")
+    assert torch.equal(control.steer_latents(m, z, 2, **kw)[0], first) and reads == [40]  # read afresh: equal
+    p = next(m.generator.parameters())
+    kept = p.detach().clone()
+    with torch.no_grad():
+        p.mul_(1.5)  # weights changed in place: the pool's images are not what was read
+    changed = control.steer_latents(m, z, 2, **kw)[0]
+    with torch.no_grad():
+        p.copy_(kept)  # the fixture's model is shared
+    assert reads == [40, 40] and not torch.equal(changed, first)
+
+
 def test_class_directions_are_class_means_of_classified_samples(tiny_mnist):
     m = tiny_mnist
     with pytest.raises(ganzoo.GanzooError, match=r"no sample of class\(es\)"):  # an untrained G draws few classes
