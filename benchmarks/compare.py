@@ -192,6 +192,97 @@ def equal_cpu(dataset: str, models: dict, reference: str | None = None) -> list[
     return rows
 
 
+def truncation_rows(model, values, n: int, root, key: str = "truncation") -> list[dict]:
+    """One row per truncation value (`key`: its name in the row): the test-split metrics of
+    `evaluate(model, n=n, seed=0, truncation=value)` (a style-based psi, or a BigGAN's z threshold; None: untruncated)
+    that trace fidelity against variety: FD, precision, recall, label accuracy (conditional models) and the
+    smallest class share with its class."""
+    from ganzoo.registry import DATASETS
+
+    names = model.class_names or list(DATASETS[model.config["dataset"]].class_names)
+    rows = []
+    for v in values:
+        m = evaluate(model, n=n, seed=0, root=root, truncation=v)["metrics"]
+        shares = m["class_share"]
+        low = min(range(len(shares)), key=shares.__getitem__)
+        rows.append(
+            {
+                key: v,
+                "fd": m[fd_key(model.config["dataset"])],
+                "precision": m["precision"],
+                "recall": m["recall"],
+                **({"label_accuracy": m["label_accuracy"]} if "label_accuracy" in m else {}),
+                "min_class_share": m["min_class_share"],
+                "min_class": names[low],
+            }
+        )
+        print(f"{key} {v}: {rows[-1]}", flush=True)
+    return rows
+
+
+def compare_equal_cpu(entry: str, model, baselines: tuple[str, ...]) -> dict:
+    """What an entry's design buys against the released entries of the `baselines` families (architecture names)
+    of its data set, at equal CPU time: (a) `equal_cpu`'s rows with `entry` as the reference (the baselines' proxy
+    runs); (b) each baseline's full released run beside the best selection FD `entry`'s run reached within that
+    run's CPU time. Both need `entry`'s ablation record (`python -m training.ablation collect`). `model`: the
+    entry's weights (released, or a run's folder before its release)."""
+    from ganzoo.errors import GanzooError
+    from training.ablation import best_within
+
+    dataset = ganzoo.registry.ZOO[entry].dataset
+    base = [n for n, e in ganzoo.registry.ZOO.items() if e.arch in baselines and e.dataset == dataset and e.has_weights]
+    models = {n: ganzoo.load(n) for n in base} | {entry: model}
+    mine = [r for n, r in _records(dataset, models) if n == entry]
+    if not mine:
+        raise GanzooError(
+            f"no ablation record of a run that trained {entry}'s current recipe (training/ablation/*.json): "
+            f"collect the finished run first, e.g. `python -m training.ablation collect runs/{entry}-v1 "
+            f'--note "recipe v1, the released run"`'
+        )
+    curve = mine[0]["curve"]
+    full = []
+    for n in base:
+        m = ganzoo.registry.ZOO[n].manifest
+        t = m["training"]
+        minutes = t["cpu_seconds"] / 60
+        reached = best_within(curve, minutes)
+        full.append(
+            {
+                "model": n,
+                "version": m["version"],
+                "cpu_minutes": minutes,
+                "hardware": t["hardware"].split(",")[0],
+                "best_selection_fd": t["best_selection_fd"],
+                "best_step": t["best_step"],
+                "test_fd": m["evaluation"]["metrics"][fd_key(dataset)],
+                "ref_selection_fd": None if reached is None else reached["fd"],
+                "ref_step": None if reached is None else reached["step"],
+                "ref_cpu_minutes": None if reached is None else reached["cpu_seconds"] / 60,
+            }
+        )
+    return {
+        "baselines": list(baselines),
+        "ref_record": mine[0]["record"],
+        "ref_hardware": mine[0]["hardware"].split(",")[0],
+        "ref_cpu_minutes": curve[-1]["cpu_seconds"] / 60,
+        "records": equal_cpu(dataset, models, reference=entry),
+        "full_runs": full,
+    }
+
+
+def cpu_name() -> str:
+    """The processor's model name, for the measurement scripts' records (they run torch on one thread)."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip().split(" @")[0] + ", 1 thread"
+    except OSError:
+        pass
+    import platform
+
+    return (platform.processor() or platform.machine()) + ", 1 thread"
+
+
 def cpu_table(rows: list[dict], what: str = "a current GAN recipe", reference: str = "the VAE") -> str:
     """The markdown of `equal_cpu`'s rows (or a sentence saying there is nothing to compare)."""
     if not rows:

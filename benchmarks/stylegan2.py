@@ -44,79 +44,6 @@ BASELINES = ("dcgan", "wgan-gp")  # the families the issue compares with, per da
 PROJECT = 8  # test images projected for the picture and the MSE
 
 
-def truncation_table(model, psis, n: int, root) -> list[dict]:
-    """One row per psi: the test-split metrics of `evaluate(model, n=n, seed=0, truncation=psi)`."""
-    from ganzoo.metrics import evaluate, fd_key
-
-    from ganzoo.registry import DATASETS
-
-    names = model.class_names or list(DATASETS[model.config["dataset"]].class_names)
-    rows = []
-    for psi in psis:
-        m = evaluate(model, n=n, seed=0, root=root, truncation=psi)["metrics"]
-        shares = m["class_share"]
-        low = min(range(len(shares)), key=shares.__getitem__)
-        rows.append(
-            {
-                "psi": psi,
-                "fd": m[fd_key(model.config["dataset"])],
-                "precision": m["precision"],
-                "recall": m["recall"],
-                "min_class_share": m["min_class_share"],
-                "min_class": names[low],
-            }
-        )
-        print(f"psi {psi}: {rows[-1]}", flush=True)
-    return rows
-
-
-def compare_equal_cpu(entry: str, model) -> dict:
-    """(a) compare.equal_cpu's rows with `entry` as the reference; (b) each baseline's full run beside the best
-    selection FD `entry`'s run reached within that run's CPU time. Both need `entry`'s ablation record."""
-    from benchmarks.compare import _records, equal_cpu
-    from ganzoo.metrics import fd_key
-    from training.ablation import best_within
-
-    dataset = ganzoo.registry.ZOO[entry].dataset
-    base = [n for n, e in ganzoo.registry.ZOO.items() if e.arch in BASELINES and e.dataset == dataset and e.has_weights]
-    models = {n: ganzoo.load(n) for n in base} | {entry: model}
-    mine = [r for n, r in _records(dataset, models) if n == entry]
-    if not mine:
-        raise GanzooError(
-            f"no ablation record of a run that trained {entry}'s current recipe (training/ablation/*.json): "
-            f"collect the finished run first, e.g. `python -m training.ablation collect runs/{entry}-v1 "
-            f'--note "recipe v1, the released run"`'
-        )
-    curve = mine[0]["curve"]
-    full = []
-    for n in base:
-        m = ganzoo.registry.ZOO[n].manifest
-        t = m["training"]
-        minutes = t["cpu_seconds"] / 60
-        reached = best_within(curve, minutes)
-        full.append(
-            {
-                "model": n,
-                "version": m["version"],
-                "cpu_minutes": minutes,
-                "hardware": t["hardware"].split(",")[0],
-                "best_selection_fd": t["best_selection_fd"],
-                "best_step": t["best_step"],
-                "test_fd": m["evaluation"]["metrics"][fd_key(dataset)],
-                "ref_selection_fd": None if reached is None else reached["fd"],
-                "ref_step": None if reached is None else reached["step"],
-                "ref_cpu_minutes": None if reached is None else reached["cpu_seconds"] / 60,
-            }
-        )
-    return {
-        "ref_record": mine[0]["record"],
-        "ref_hardware": mine[0]["hardware"].split(",")[0],
-        "ref_cpu_minutes": curve[-1]["cpu_seconds"] / 60,
-        "records": equal_cpu(dataset, models, reference=entry),
-        "full_runs": full,
-    }
-
-
 def projection(model, root, k: int = PROJECT, steps: int = 1000) -> tuple[torch.Tensor, dict]:
     """(originals, W and W+ reconstructions stacked as three rows; MSE per space) of the first k test images."""
     from ganzoo.datasets import load_idx_split
@@ -212,6 +139,7 @@ def parse_psis(text: str) -> list[float]:
 
 def run(a) -> dict:
     from ganzoo.control import PSI_VALUES
+    from benchmarks.compare import compare_equal_cpu, cpu_name, truncation_rows
     from ganzoo.folder import sha256_file
     from ganzoo.registry import canonical_name
 
@@ -250,12 +178,12 @@ def run(a) -> dict:
         "model_sha256": sha256_file(Path(model.folder) / "model.safetensors"),
         "command": "python benchmarks/stylegan2.py " + " ".join(_argv(a)),
         "date": time.strftime("%Y-%m-%d"),
-        "hardware": _cpu(),
+        "hardware": cpu_name(),
         "torch": torch.__version__,
         "protocol": {"n_generated": a.n, "seed": 0, "real_split": "test"},
         "psi_grid": list(PSI_VALUES),
-        "truncation": truncation_table(model, psis, a.n, a.data_root),
-        "equal_cpu": compare_equal_cpu(entry, model),
+        "truncation": truncation_rows(model, psis, a.n, a.data_root, key="psi"),
+        "equal_cpu": compare_equal_cpu(entry, model, BASELINES),
     }
     if a.update_docs:
         from training.markers import replace_section
@@ -280,18 +208,6 @@ def _argv(a) -> list[str]:
     if a.update_docs:
         args += ["--project", str(a.project), "--project-steps", str(a.project_steps)]
     return args + (["--update-docs"] if a.update_docs else [])
-
-
-def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip().split(" @")[0] + ", 1 thread"
-    except OSError:
-        pass
-    import platform
-
-    return (platform.processor() or platform.machine()) + ", 1 thread"
 
 
 if __name__ == "__main__":

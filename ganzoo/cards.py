@@ -168,21 +168,31 @@ def read_run_json(path: str | os.PathLike) -> dict:
     return run
 
 
-STYLE_JSON = "{name}.style.json"  # benchmarks/stylegan2.py's measurements of a style-based entry, in model_cards/
+# The families whose card shows measurements of a script beside the card (model_cards/NAME.KIND.json, checked to
+# measure the bundled weights): architecture -> (KIND, the script, the tables it holds)
+MEASURED = {
+    "stylegan2": ("style", "benchmarks/stylegan2.py", "truncation and equal-CPU tables"),
+    "progan": ("progan", "benchmarks/progan_biggan.py", "equal-CPU table"),
+    "biggan": ("biggan", "benchmarks/progan_biggan.py", "truncation and equal-CPU tables"),
+}
 
 
-def style_results(name: str) -> dict:
-    """model_cards/NAME.style.json of a style-based zoo entry, checked to measure the bundled weights."""
+def measured_json(name: str, arch: str) -> str:
+    """The file name of a zoo entry's measurements in model_cards/ (MEASURED), e.g. biggan-mnist.biggan.json."""
+    return f"{name}.{MEASURED[arch][0]}.json"
+
+
+def measured_results(name: str) -> dict:
+    """model_cards/NAME.KIND.json of a zoo entry of a MEASURED family, checked to measure the bundled weights."""
     from .registry import get_entry
 
     entry = get_entry(name)
-    path = model_cards_dir() / STYLE_JSON.format(name=name)
-    redo = (
-        f"run `python benchmarks/stylegan2.py {name} --data-root DATA --update-docs` (after the run's ablation record)"
-    )
+    _, script, what = MEASURED[entry.arch]
+    path = model_cards_dir() / measured_json(name, entry.arch)
+    redo = f"run `python {script} {name} --data-root DATA --update-docs` (after the run's ablation record)"
     if not path.is_file():
-        raise GanzooError(f"{name}'s card needs its truncation and equal-CPU tables: {path} is missing; {redo}")
-    res = read_json_object(path, "style-based results JSON")
+        raise GanzooError(f"{name}'s card needs its {what}: {path} is missing; {redo}")
+    res = read_json_object(path, f"{entry.arch} results JSON")
     want = entry.sha256.get("model.safetensors") if entry.sha256 else None
     if res.get("version") != entry.version or res.get("model_sha256") != want:
         raise GanzooError(
@@ -190,10 +200,16 @@ def style_results(name: str) -> dict:
             f"(weights {str(res.get('model_sha256'))[:12]}...), not the bundled {entry.version} "
             f"({str(want)[:12]}...); {redo}"
         )
-    for key in ("truncation", "equal_cpu", "protocol", "command"):
+    keys = ("equal_cpu", "command") + (("truncation", "protocol") if "truncation" in what else ())
+    for key in keys:
         if key not in res:
-            raise GanzooError(f"{path} has no {key!r}: it is not benchmarks/stylegan2.py's output; {redo}")
+            raise GanzooError(f"{path} has no {key!r}: it is not {script}'s output; {redo}")
     return res
+
+
+def style_results(name: str) -> dict:
+    """model_cards/NAME.style.json of a style-based zoo entry, checked to measure the bundled weights."""
+    return measured_results(name)
 
 
 def style_tables(res: dict) -> str:
@@ -212,10 +228,38 @@ def style_tables(res: dict) -> str:
         f"{r['min_class']} ({r['min_class_share']:.1%}) |"
         for r in res["truncation"]
     ]
-    eq = res["equal_cpu"]
-    full = [r for r in eq["full_runs"] if r["ref_selection_fd"] is not None]
-    lines += [
+    return "\n".join(lines) + "\n\n" + equal_cpu_tables(res)
+
+
+def z_truncation_table(res: dict) -> str:
+    """A BigGAN's truncation table (benchmarks/progan_biggan.py's results) as markdown."""
+    name = res["entry"]
+    n = res["protocol"]["n_generated"]
+    lines = [
+        f"Truncation trades variety for fidelity. Test-split metrics of {n:,} samples (seed 0, balanced labels) at "
+        f"each threshold t (`ganzoo eval {name} --n {n} --seed 0 --truncation T`: the evaluation's latents with "
+        "every entry beyond t redrawn; none is the untruncated model, the zoo's numbers):",
         "",
+        "| truncation t | FD | precision | recall | label accuracy | smallest class (share) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {'none' if r['truncation'] is None else r['truncation']} | {r['fd']:.2f} | {r['precision']:.3f} | "
+        f"{r['recall']:.3f} | {r['label_accuracy']:.3f} | {r['min_class']} ({r['min_class_share']:.1%}) |"
+        for r in res["truncation"]
+    ]
+    return "\n".join(lines)
+
+
+def equal_cpu_tables(res: dict) -> str:
+    """The equal-CPU comparison of a measurement script's results (benchmarks.compare.compare_equal_cpu), as
+    markdown: each released baseline's whole run beside the entry's own run within the same CPU time, then the
+    baselines' proxy runs."""
+    name = res["entry"]
+    eq = res["equal_cpu"]
+    families = " or ".join(eq.get("baselines", ("dcgan", "wgan-gp")))
+    full = [r for r in eq["full_runs"] if r["ref_selection_fd"] is not None]
+    lines = [
         f"At equal CPU time, from the run records (selection FD: training split, 2,000 samples, the number every run "
         f"logs; lower is better). Each released baseline's whole run beside the best selection FD `{name}`'s own run "
         f"({eq['ref_record']}, {eq['ref_hardware']}, {eq['ref_cpu_minutes']:.0f} CPU-minutes in all) had reached "
@@ -237,7 +281,7 @@ def style_tables(res: dict) -> str:
             f"({r['best_step']:,}) | {r['test_fd']:.1f} | {mine} | {hw} |"
         )
     if not eq["full_runs"]:
-        lines.append("| (no released dcgan or wgan-gp entry of this data set) | | | | | |")
+        lines.append(f"| (no released {families} entry of this data set) | | | | | |")
     if eq["records"]:
         lines += [
             "",
@@ -256,6 +300,76 @@ def style_tables(res: dict) -> str:
         lines += ["", "No record of a baseline shorter than this run to compare with."]
     lines += ["", f"Measured by `{res['command']}` ({res['date']}, {res['hardware']})."]
     return "\n".join(lines)
+
+
+def progan_section(name: str, m) -> str:
+    """The card section of a progressively grown entry: one sample grid per growth stage (the same seeds), how
+    to draw them, and the equal-CPU comparison with the WGAN-GP entries (the same loss, without growing)."""
+    from .control import STAGE_SAMPLES, stage_picture
+
+    res = measured_results(name)
+    res_list = ", ".join(map(str, m.resolutions))
+    pics = "\n\n".join(
+        f"{r}x{r} (`model.sample({STAGE_SAMPLES}, seed=0, resolution={r})`):\n\n"
+        f"![the {r}x{r} stage: seed 0's first {STAGE_SAMPLES} samples]({stage_picture(r)})"
+        for r in m.resolutions
+    )
+    return f"""## Growth: the same samples at every stage (progressive growing)
+
+Training grew the networks {" -> ".join(f"{r}x{r}" for r in m.resolutions)}, fading each new resolution in. The
+finished generator still holds every stage: `model.sample(n, seed=s, resolution=r)` with r in {res_list} draws the
+same latents through the stage of resolution r, without its later layers. Every stage's images come back at
+{m.resolutions[-1]}x{m.resolutions[-1]} (a coarser stage's pixels as blocks), so the grids line up; `images[..., ::k,
+::k]` with k = {m.resolutions[-1]} // r gives the stage's own r x r images. Command line: `ganzoo sample {name} -n 16
+--seed 0 --resolution 7 -o stage7.png`. The ONNX file (`ganzoo export`) is the full-resolution generator.
+
+{pics}
+
+What growing buys at this size, against the WGAN-GP entries (the same loss, the networks at full size from the
+first step):
+
+{equal_cpu_tables(res)}
+
+"""
+
+
+def biggan_section(name: str, m) -> str:
+    """The card section of a BigGAN entry: labels, the truncation trick (picture and table), the equal-CPU
+    comparison with the CGAN entries."""
+    from .control import Z_FIGURE_SEEDS, Z_TRUNCATIONS
+
+    res = measured_results(name)
+    names = m.class_names
+    values = ", ".join("none" if t is None else str(t) for t in Z_TRUNCATIONS)
+    example = f'"{names[7]}"' if not names[7].isdigit() else "7"
+    return f"""## Labels and truncation (BigGAN)
+
+Labels work as for every conditional entry: ints or class names ({", ".join(names)}), one for all or one per
+sample; without labels, `sample(n)` draws balanced labels 0, 1, ..., {len(names) - 1}, 0, ... The ONNX file takes
+`z` and `labels` as inputs: `OnnxGenerator("{name}.onnx").sample(16, seed=0, labels={example})`, in the browser and
+Node as well.
+
+`model.sample(n, seed=s, truncation=t)` is BigGAN's truncation trick: every entry of z with |z| > t is redrawn
+(not clamped) until it lies inside, by ganzoo's portable latent generator, so a seed gives the same truncated
+latents in torch, the ONNX runtime and the browser. Seeds {Z_FIGURE_SEEDS[0]}..{Z_FIGURE_SEEDS[-1]} (columns, column j
+drawn as class j) at t = {values} (rows, top to bottom; `model.sample(1, seed=j, labels=j, truncation=t)`):
+
+![truncation: the same seeds and labels at falling thresholds](truncation.png)
+
+{z_truncation_table(res)}
+
+What the BigGAN design buys at this size, against the CGAN entries (class-conditional, the DCGAN design):
+
+{equal_cpu_tables(res)}
+
+"""
+
+
+def family_section(name: str, m) -> str:
+    """The card section of a family that has one (style-based, ProGAN, BigGAN), else ''."""
+    if m.has_w_space:
+        return style_section(name, m)
+    return {"progan": progan_section, "biggan": biggan_section}.get(m.architecture, lambda n, m: "")(name, m)
 
 
 def style_section(name: str, m) -> str:
@@ -405,7 +519,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         metrics_table=rows,
         known_issues=known,
         curves_line=curves_line,
-        style_section=style_section(name, m) if m.has_w_space else "",
+        family_section=family_section(name, m),
         dist=DIST_NAME,
     )
     return card

@@ -714,7 +714,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--truncation",
         type=float,
-        help="style-based models: measure at psi in [0, 1] (each w pulled toward w_avg; recorded in the protocol)",
+        help="style-based models: measure at psi in [0, 1] (each w pulled toward w_avg); biggan-*: at z threshold "
+        "t > 0 (entries beyond it redrawn); recorded in the protocol",
     )
     s.add_argument(
         "--inception-weights",

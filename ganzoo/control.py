@@ -743,38 +743,86 @@ def mixing_figure(model, rows, cols, *, crossover: int, truncation: float | None
     return torch.cat(tiles), len(src_cols) + 1
 
 
-def truncation_grid(model, seeds: Sequence[int] = FIGURE_SEEDS, psis: Sequence[float] = PSI_VALUES) -> torch.Tensor:
-    """Images (len(psis) * len(seeds), C, H, W): row r is `sample`'s images of `seeds` at truncation psis[r]
-    (the same latents in every row; psi = 1 is the untruncated model, psi = 0 w_avg's image)."""
-    if not model.has_w_space:
+def truncation_grid(model, seeds: Sequence[int] | None = None, values: Sequence | None = None) -> torch.Tensor:
+    """Images (len(values) * len(seeds), C, H, W): row r is the seeds' images at truncation values[r], the same
+    latents (and labels) in every row.
+
+    A style-based generator: column j is `sample(1, seed=seeds[j], truncation=psi)` at each psi of `values`
+    (default PSI_VALUES; psi = 1 is the untruncated model, psi = 0 w_avg's image). A BigGAN (TRUNCATION_TRICK):
+    column j is `sample(1, seed=seeds[j], labels=j % K, truncation=t)` at each z threshold t of `values` (default
+    Z_TRUNCATIONS; None is the untruncated model), so a column keeps its class and the latent entries inside t."""
+    from .registry import TRUNCATION_TRICK
+
+    if model.has_w_space:
+        seeds, values = FIGURE_SEEDS if seeds is None else seeds, PSI_VALUES if values is None else values
+    elif model.architecture in TRUNCATION_TRICK:
+        seeds, values = Z_FIGURE_SEEDS if seeds is None else seeds, Z_TRUNCATIONS if values is None else values
+    else:
         raise GanzooError(
-            f"a psi grid needs a style-based generator (stylegan2-*); {model.source or model.architecture} "
-            f"({model.architecture}) truncates z: sample(n, truncation=t)"
+            f"a truncation grid needs a style-based generator (stylegan2-*) or a BigGAN (biggan-*); "
+            f"{model.source or model.architecture} ({model.architecture}) only samples with it: "
+            "sample(n, truncation=t)"
         )
     seeds = list(seeds)
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise GanzooError(f"seeds must be a non-empty list of ints, got {seeds!r}")
-    z = _mix_latents(model, seeds, "seeds")
-    return torch.cat([model.generate(z, truncation=model.check_psi(p)) for p in psis])
+    if model.has_w_space:
+        z = _mix_latents(model, seeds, "seeds")
+        return torch.cat([model.generate(z, truncation=model.check_psi(p)) for p in values])
+    y = torch.arange(len(seeds)) % model.num_classes if model.conditional else None
+    rows = [torch.cat([model.sample_latent(1, seed=s, truncation=t) for s in seeds]) for t in values]
+    return torch.cat([model.generate(z, y) for z in rows])
 
 
+# A BigGAN's truncation picture (its card, docs/progan-biggan.md and the table's values): the untruncated model, then
+# falling z thresholds; columns: seeds 0..9, column j drawn as class j
+Z_TRUNCATIONS = (None, 2.0, 1.0, 0.5, 0.25)
+Z_FIGURE_SEEDS = tuple(range(10))
+STAGE_SAMPLES = 16  # a progressively grown generator's pictures: seed 0's first 16 samples at every stage
 MIX_CROSSOVER = 2  # at 28x28: the 7x7 layers (and the 14x14 upsampling conv) from the rows, the rest from the columns
 STYLE_FIGURES = ("truncation.png", "mixing.png")  # a style-based entry's bundled pictures (release, card, docs)
 
 
-def write_style_figures(model, folder) -> list:
-    """Write a style-based model's two pictures into `folder`: truncation.png (`truncation_grid`: the seeds
-    0..7 in columns, one row per psi in PSI_VALUES) and mixing.png (`mixing_figure` of seeds 0..4 by 5..10 at
-    crossover MIX_CROSSOVER). Deterministic: the same weights give the same files. Returns their paths."""
+def stage_picture(resolution: int) -> str:
+    """The file name of a progressively grown entry's picture of one growth stage."""
+    return f"resolution-{resolution}.png"
+
+
+def stage_grids(model, n: int = STAGE_SAMPLES, seed: int = 0) -> dict[int, torch.Tensor]:
+    """resolution -> `sample(n, seed=seed, resolution=r)` for every growth stage of a progressively grown generator:
+    the same latents at each stage (28x28 images, a coarser stage's pixels as blocks)."""
+    if len(model.resolutions) < 2:
+        raise GanzooError(
+            f"stage grids need a progressively grown generator (progan-*); {model.source or model.architecture} "
+            f"({model.architecture}) draws {model.resolutions[0]}x{model.resolutions[0]} images only"
+        )
+    return {r: model.sample(n, seed=seed, resolution=r) for r in model.resolutions}
+
+
+def write_entry_figures(model, folder) -> list:
+    """Write the pictures a zoo entry's family bundles beside samples.png into `folder`, and return their paths:
+    a style-based generator's truncation.png (`truncation_grid`: the seeds 0..7 in columns, one row per psi in
+    PSI_VALUES) and mixing.png (`mixing_figure` of seeds 0..4 by 5..10 at crossover MIX_CROSSOVER); a BigGAN's
+    truncation.png (`truncation_grid`: seeds 0..9 as classes 0..9, one row per Z_TRUNCATIONS); a progressively
+    grown generator's resolution-R.png per stage (`stage_grids`, 8 a row); nothing for other families.
+    Deterministic: the same weights give the same files."""
     from pathlib import Path
 
+    from .registry import TRUNCATION_TRICK
+
     folder = Path(folder)
-    grid = truncation_grid(model)
-    tiles, nrow = mixing_figure(model, list(MIX_ROWS), list(MIX_COLS), crossover=MIX_CROSSOVER)
-    return [
-        model.save_grid(grid, folder / STYLE_FIGURES[0], nrow=len(FIGURE_SEEDS)),
-        model.save_grid(tiles, folder / STYLE_FIGURES[1], nrow=nrow),
-    ]
+    out = []
+    if model.has_w_space:
+        tiles, nrow = mixing_figure(model, list(MIX_ROWS), list(MIX_COLS), crossover=MIX_CROSSOVER)
+        out += [
+            model.save_grid(truncation_grid(model), folder / STYLE_FIGURES[0], nrow=len(FIGURE_SEEDS)),
+            model.save_grid(tiles, folder / STYLE_FIGURES[1], nrow=nrow),
+        ]
+    elif model.architecture in TRUNCATION_TRICK:
+        out.append(model.save_grid(truncation_grid(model), folder / "truncation.png", nrow=len(Z_FIGURE_SEEDS)))
+    if len(model.resolutions) > 1:
+        out += [model.save_grid(x, folder / stage_picture(r), nrow=8) for r, x in stage_grids(model).items()]
+    return out
 
 
 def first_layer_map(model) -> torch.Tensor:

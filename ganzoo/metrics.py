@@ -273,13 +273,26 @@ def fd_key(dataset: str) -> str:
     return f"fd_{dataset}_classifier"
 
 
-def eval_latents(n: int, latent_dim: int, num_classes: int, seed: int, batch: int = 500):
+def eval_latents(n: int, latent_dim: int, num_classes: int, seed: int, batch: int = 500, truncation=None):
     """The one sampling rule of every evaluation (ganzoo eval, Inception, training's checkpoint selection):
     chunks of `batch` standard-normal latents, chunk i seeded with seed * 1_000_003 + i, and balanced
-    labels 0, 1, ..., K-1, 0, ... for conditional models. Yields CPU (z, labels or None)."""
+    labels 0, 1, ..., K-1, 0, ... for conditional models. Yields CPU (z, labels or None). `truncation` t (BigGAN's
+    trick, `check_eval_truncation`): every entry with |z| > t is redrawn from the chunk's own stream until it lies
+    inside (clamped after TRUNCATION_ROUNDS draws, as the portable generator), so t = None is the untruncated rule
+    and entries already inside t keep their values."""
+    from .runtime import TRUNCATION_ROUNDS
+
     for i in range(0, n, batch):
         m = min(batch, n - i)
-        z = torch.randn(m, latent_dim, generator=torch.Generator().manual_seed(seed * 1_000_003 + i))
+        g = torch.Generator().manual_seed(seed * 1_000_003 + i)
+        z = torch.randn(m, latent_dim, generator=g)
+        if truncation is not None:
+            for _ in range(1, TRUNCATION_ROUNDS):
+                bad = z.abs() > truncation
+                if not bad.any():
+                    break
+                z[bad] = torch.randn(int(bad.sum()), generator=g)
+            z.clamp_(-truncation, truncation)
         yield z, (torch.arange(m) % num_classes if num_classes else None)
 
 
@@ -287,12 +300,15 @@ def sample_for_eval(
     model, n: int, seed: int, truncation: float | None = None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(images in [0, 1] on the CPU, labels or None) of a GANModel under `eval_latents`; `truncation`: a
-    style-based generator's psi in W (the same latents, each w pulled toward w_avg)."""
-    kw = {} if truncation is None else {"truncation": check_eval_truncation(model, truncation)}
+    style-based generator's psi in W (the same latents, each w pulled toward w_avg), or a BigGAN's z threshold
+    (the same latents with the entries beyond it redrawn: `eval_latents`)."""
+    t = None if truncation is None else check_eval_truncation(model, truncation)
+    kw = {"truncation": t} if t is not None and model.has_w_space else {}
+    z_t = t if t is not None and not model.has_w_space else None
     # the chunks and their concatenation, then the features (float64 and float32 copies) the metrics compare
     model.check_memory(2 * n, f"{n} samples to measure", extra=3 * n * 128 * 8)
     imgs, labels = [], []
-    for z, y in eval_latents(n, model.latent_dim, model.num_classes, seed):
+    for z, y in eval_latents(n, model.latent_dim, model.num_classes, seed, truncation=z_t):
         imgs.append(model.generate(z, y, **kw).cpu())
         if y is not None:
             labels.append(y)
@@ -300,21 +316,29 @@ def sample_for_eval(
 
 
 def check_eval_truncation(model, truncation) -> float:
-    """The psi an evaluation may truncate with: style-based generators only (their truncation keeps every
-    sample's latent; z truncation would change the evaluation's latents, so it is not offered)."""
-    if not model.has_w_space:
-        raise GanzooError(
-            f"an evaluation with truncation measures a style-based generator (stylegan2-*) at psi in W; "
-            f"{model.source or model.architecture} ({model.architecture}) has no W: measure it untruncated"
-        )
-    return model.check_psi(truncation)
+    """The truncation an evaluation may measure: a style-based generator's psi in [0, 1] (each sample keeps its
+    latent), or the z threshold t > 0 of a family whose card measures BigGAN's trick (TRUNCATION_TRICK: the
+    evaluation's latents with the entries beyond t redrawn). Other families' numbers are untruncated."""
+    from .registry import TRUNCATION_TRICK
+    from .runtime import check_truncation
+
+    if model.has_w_space:
+        return model.check_psi(truncation)
+    if model.architecture in TRUNCATION_TRICK:
+        return check_truncation(truncation)
+    raise GanzooError(
+        f"an evaluation with truncation measures a style-based generator (stylegan2-*) at psi in W, or a BigGAN "
+        f"(biggan-*) at a z threshold; {model.source or model.architecture} ({model.architecture}) has neither: "
+        "measure it untruncated"
+    )
 
 
 def evaluate(
     model, *, n: int = 10000, seed: int = 0, root=None, split: str = "test", truncation: float | None = None
 ) -> dict:
     """Sample n images from a GANModel and measure them; returns metrics plus the protocol. `truncation`: a
-    style-based generator's psi in [0, 1] (recorded in the protocol; zoo numbers are untruncated)."""
+    style-based generator's psi in [0, 1] or a BigGAN's z threshold (`check_eval_truncation`; recorded in the
+    protocol; zoo numbers are untruncated)."""
     from . import __version__
     from .folder import sha256_file
 

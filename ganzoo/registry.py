@@ -168,6 +168,9 @@ ARCHITECTURES: dict[str, Architecture] = {
         ),
     ]
 }
+# Families whose truncation is BigGAN's trick on z, measured and pictured on their cards (`ganzoo eval --truncation t`,
+# ganzoo.control.truncation_grid); a style-based family truncates in W instead, and the others only sample with it.
+TRUNCATION_TRICK = ("biggan",)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ GENERATED = {
     "docs/control.md": ["control"],
     "docs/vae-vs-gan.md": ["compare"],
     "docs/stylegan2.md": ["stylegan2-mnist", "stylegan2-fashion-mnist"],
+    "docs/progan-biggan.md": ["progan-mnist", "progan-fashion-mnist", "biggan-mnist", "biggan-fashion-mnist"],
 }
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- docs-test: (skip|sub) (.*?) -->")
@@ -145,6 +146,7 @@ def test_generated_sections_are_where_their_generators_write():
             ("control", "control"),
             ("compare", "compare"),
             ("stylegan2", "stylegan2-mnist"),
+            ("progan_biggan", "biggan-mnist"),
         ):
             spec = importlib.util.spec_from_file_location(f"_doc_{script}", ROOT / "benchmarks" / f"{script}.py")
             module = importlib.util.module_from_spec(spec)

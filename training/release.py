@@ -3,17 +3,19 @@
     ganzoo eval runs/X/model --n 10000 --seed 0 --json runs/X/eval.json     # the test-split evaluation
     python -m training.release wgan-mnist --run runs/X --version v9 --eval-json runs/X/eval.json
 
-Writes ganzoo/weights/NAME/ (config.json, model.safetensors, samples.png, curves.png, for a style-based entry
-truncation.png and mixing.png (drawn from the weights: ganzoo.control.write_style_figures), and manifest.json: the
-version, sha256 of every file, the exact recipe, command, hardware, CPU and wall time, metrics) and
+Writes ganzoo/weights/NAME/ (config.json, model.safetensors, samples.png, curves.png, the family's pictures drawn
+from the weights by ganzoo.control.write_entry_figures: a style-based entry's truncation.png and mixing.png, a
+BigGAN's truncation.png, a ProGAN's resolution-7.png, -14.png, -28.png; and manifest.json: the version, sha256 of
+every file, the exact recipe, command, hardware, CPU and wall time, metrics) and
 zoo_extras/NAME.discriminator.safetensors. No Python source is edited: the registry reads the manifest.
 
 A version is released once: its recipe must be the literal for that version in training/recipes.py (so anyone
 can retrain it), it must be newer than the bundled one, and the run must have trained exactly that recipe.
 Then regenerate the card (`ganzoo card NAME`), the golden samples (`python -m training.golden NAME`) and the zoo
-table (`python -m training.report --update-zoo README.md`). A style-based entry's card also needs its truncation and
-equal-CPU tables, measured first: `python -m training.ablation collect runs/X --note ...` (the run's FD curve as an
-ablation record) and `python benchmarks/stylegan2.py NAME --data-root DATA --update-docs`.
+table (`python -m training.report --update-zoo README.md`). A style-based, ProGAN or BigGAN entry's card also needs
+its measured tables (truncation, equal CPU time), measured first: `python -m training.ablation collect runs/X --note
+...` (the run's FD curve as an ablation record) and `python benchmarks/stylegan2.py NAME --data-root DATA
+--update-docs` (stylegan2-*) or `python benchmarks/progan_biggan.py NAME --data-root DATA --update-docs`.
 
 A translation entry (CycleGAN: no latent, two domains) is measured by `ganzoo eval RUN/model --n 10000 --json FILE`
 (no seed: nothing is drawn at random), and its release also bundles one picture per direction,
@@ -34,7 +36,8 @@ import tempfile
 from pathlib import Path
 
 from ganzoo import load
-from ganzoo.control import write_style_figures
+from ganzoo.cards import MEASURED
+from ganzoo.control import write_entry_figures
 from ganzoo.errors import GanzooError, TrainingError
 from ganzoo.folder import load_modules, sha256_file
 from ganzoo.hub import VERSION_RE
@@ -160,8 +163,8 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path, data_root=N
     try:
         if is_translation(name):
             files += write_class_pictures(src, staging, data_root)
-        elif (model := load(src)).has_w_space:  # a style-based entry also bundles its psi grid and mixing figure
-            files += [p.name for p in write_style_figures(model, staging)]
+        else:  # a style-based entry's psi grid and mixing figure, a BigGAN's truncation grid, a ProGAN's stages
+            files += [p.name for p in write_entry_figures(load(src), staging)]
     except BaseException:
         shutil.rmtree(staging)
         raise
@@ -212,10 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     style = ""
-    if ZOO[a.name].arch == "stylegan2":  # its card reads the truncation and equal-CPU tables measured from the records
+    if ZOO[a.name].arch in MEASURED:
+        script = MEASURED[ZOO[a.name].arch][1]  # its card reads the tables measured from the weights and the records
         style = (
             f'`python -m training.ablation collect {a.run} --note "recipe {a.version}, the released run"` (unless '
-            f"collected), `python benchmarks/stylegan2.py {a.name} --data-root DATA --update-docs`, "
+            f"collected), `python {script} {a.name} --data-root DATA --update-docs`, "
         )
     print(
         f"released {a.name} {a.version} to {dst}. Next: {style}`ganzoo card {a.name}`, "
