@@ -273,18 +273,23 @@ def untrained(name: str):
     recipe's config: its speed is the trained entry's."""
     from ganzoo.model import GANModel, TranslationModel
     from ganzoo.models import build
+    from ganzoo.registry import DATASETS
     from training.recipes import get_recipe
 
     recipe = get_recipe(name)
     cfg = recipe.model_config()
     torch.manual_seed(0)
     g, _ = build(recipe.arch, cfg)
+    if hasattr(g, "at_step"):  # a progressively grown generator: grown as at the end of the recipe's run
+        g.at_step(recipe.steps)
     return (TranslationModel if getattr(g, "translation", False) else GANModel)(
         g,
         {
             "architecture": recipe.arch,
             "latent_dim": cfg.latent_dim,
             "num_classes": cfg.num_classes,
+            # a conditional entry's (BigGAN's) labels: the data set's classes, as its exported file carries them
+            "class_names": list(DATASETS[recipe.dataset].class_names) if cfg.num_classes else [],
             "image_shape": [cfg.channels, cfg.image_size, cfg.image_size],
         },
         source=f"{name} (untrained)",

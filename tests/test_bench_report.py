@@ -80,16 +80,20 @@ def test_translation_part_times_both_directions_of_a_folder(tmp_path):
 
 
 @pytest.mark.slow  # an ONNX export of the recipe's network: seconds
-def test_sampling_covers_an_entry_without_weights_yet(tmp_path, monkeypatch):
-    """stylegan2-mnist before its release: the recipe's network with random weights (the same speed), through
-    torch eager, model.generate and its ONNX file; only the code path is checked here, never a timing."""
+@pytest.mark.parametrize("name", ["stylegan2-mnist", "progan-mnist", "biggan-mnist"])
+def test_sampling_covers_an_entry_without_weights_yet(name, tmp_path, monkeypatch):
+    """An entry before its release: the recipe's network with random weights (the same speed), through torch eager,
+    model.generate and its ONNX file (a BigGAN's with labels); only the code path is checked here, never a timing."""
 
-    model = bench.entry_model("stylegan2-mnist")  # bundled once released; until then the recipe's network
-    assert model.has_w_space and (model.version is not None or model.source == "stylegan2-mnist (untrained)")
+    model = bench.entry_model(name)  # bundled once released; until then the recipe's network
+    assert model.version is not None or model.source == f"{name} (untrained)"
+    assert model.architecture == name.split("-")[0] and model.conditional == name.startswith("biggan")
+    if name.startswith("progan"):  # the untrained network is the grown one: what a finished run samples
+        assert model.resolutions == (7, 14, 28) and model.generator.growth() == (2, 1.0)
     monkeypatch.setattr(bench, "BATCHES", (2,))
     monkeypatch.setattr(bench, "matmul_peak", lambda repeats: 1e9)
     monkeypatch.setattr(bench, "ort_matmul_rate", lambda repeats, t: 1e9)
     monkeypatch.setattr(bench, "timeit", lambda fn, repeats, min_time=0.05: (fn(), 1.0)[1])
-    res = bench.bench_sampling(["stylegan2-mnist"], 1, tmp_path, threads=(1,))
-    row = res["threads"][1]["entries"]["stylegan2-mnist"]["batches"][2]
+    res = bench.bench_sampling([name], 1, tmp_path, threads=(1,))
+    row = res["threads"][1]["entries"][name]["batches"][2]
     assert set(row) == {"eager", "default", "onnxruntime"}

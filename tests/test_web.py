@@ -24,6 +24,8 @@ WEB = ROOT / "web"
 CI_ENTRIES = "dcgan-mnist,cgan-fashion-mnist"  # every entry: benchmarks/web.py; CI keeps to two
 TRANSLATOR = "cyclegan-tiny"  # a tiny untrained CycleGAN folder: the drawing pad's model
 STYLE = "stylegan2-tiny"  # a tiny StyleGAN2 folder: a style-based z file on the page and in Node
+PROGAN = "progan-tiny"  # a tiny ProGAN folder, grown: its full-resolution generator
+BIGGAN = "biggan-tiny"  # a tiny BigGAN folder: labels as an input, beside z
 
 
 def tiny_translator(path):
@@ -55,6 +57,8 @@ def site(tmp_path_factory):
             [
                 str(tiny_translator(tmp_path_factory.mktemp("models") / TRANSLATOR)),
                 str(make_tiny_folder(tmp_path_factory.mktemp("models") / STYLE, "stylegan2", dataset="mnist")),
+                str(make_tiny_folder(tmp_path_factory.mktemp("models") / PROGAN, "progan", dataset="mnist")),
+                str(make_tiny_folder(tmp_path_factory.mktemp("models") / BIGGAN, "biggan")),
             ]
         ),
         "GANZOO_WEB_OUT": str(out),
@@ -88,7 +92,8 @@ def test_page_generates_every_entry_like_onnxruntime_python(site, tmp_path):
         page.goto(url)
         page.evaluate("window.ganzoo.ready")
         index = [e for e in page.evaluate("window.ganzoo.index") if e["kind"] == "generator"]
-        assert [e["name"] for e in index] == [*CI_ENTRIES.split(","), STYLE]
+        assert [e["name"] for e in index] == [*CI_ENTRIES.split(","), STYLE, PROGAN, BIGGAN]
+        assert [e["num_classes"] for e in index if e["name"] in (PROGAN, BIGGAN)] == [0, 10]
         for e in index:
             rt = OnnxGenerator(out / e["file"])
             z = np.random.default_rng(0).standard_normal((5, e["latent_dim"]), dtype=np.float32)
@@ -283,16 +288,19 @@ def test_node_translate_example_writes_what_onnxruntime_python_translates(site, 
 
 
 @pytest.mark.slow
-def test_node_example_runs_a_style_based_generator(site, tmp_path):
-    """A StyleGAN2 z file: its noise inputs are constants in the file, so the seed's images equal Python's."""
+@pytest.mark.parametrize("name, labels", [(STYLE, None), (PROGAN, None), (BIGGAN, 7)])
+def test_node_example_runs_a_style_based_progressive_or_biggan_generator(site, tmp_path, name, labels):
+    """A StyleGAN2 z file (its noise inputs are constants in the file), a grown ProGAN's full-resolution file and a
+    BigGAN's (z and labels as inputs): the seed's images equal Python's."""
     from PIL import Image
 
     from ganzoo.runtime import OnnxGenerator
 
     out, _ = site
-    onnx = out / "models" / f"{STYLE}.onnx"
+    onnx = out / "models" / f"{name}.onnx"
+    label_arg = [] if labels is None else [str(labels)]
     r = subprocess.run(
-        ["node", str(WEB / "node-example.mjs"), str(onnx), str(tmp_path / "n.png"), "--seed", "3"],
+        ["node", str(WEB / "node-example.mjs"), str(onnx), str(tmp_path / "n.png"), *label_arg, "--seed", "3"],
         capture_output=True,
         text=True,
         cwd=WEB,
@@ -300,6 +308,6 @@ def test_node_example_runs_a_style_based_generator(site, tmp_path):
         check=False,
     )
     assert r.returncode == 0, r.stderr
-    want = OnnxGenerator(onnx).sample(16, seed=3)  # (16, 1, 28, 28) in [0, 1]
+    want = OnnxGenerator(onnx).sample(16, labels=labels, seed=3)  # (16, 1, 28, 28) in [0, 1]
     want = np.round(np.clip(want, 0, 1) * 255).reshape(4, 4, 28, 28).transpose(0, 2, 1, 3).reshape(112, 112)
     assert np.abs(np.asarray(Image.open(tmp_path / "n.png"), dtype=int) - want.astype(int)).max() <= 1
