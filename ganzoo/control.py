@@ -27,6 +27,7 @@ is refused there, because the class is the label input: change `labels` instead.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 from typing import Sequence
 
@@ -443,11 +444,24 @@ def _class_centres(model, crit: _Criterion, frame: _Frame, z: torch.Tensor, y, n
     return out
 
 
+def _weights_hash(module: torch.nn.Module) -> str:
+    """A hash of a module's parameters and buffers (names, dtypes, shapes, bytes): equal only for the same weights.
+    Milliseconds for the zoo's generators, against seconds for reading the pool."""
+    h = hashlib.blake2b(digest_size=16)
+    for name, t in (*module.named_parameters(), *module.named_buffers()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+
 def _pool_probs(model, crit: _Criterion, space: str, pool: torch.Tensor, label: int | None) -> torch.Tensor:
     """crit.mean_probs of the pool's images (n, K), kept on the model: reading 2,000 images under every view and
     classifier is most of a steer's cost, and it is the same for every steer of the model toward any class. The
-    key holds the generator's parameter versions, so weights changed in place are read afresh, and which
-    classifiers read the pool (their files are fixed for the process)."""
+    key holds a hash of the generator's parameters and buffers, so changed weights are read afresh however they
+    changed (in place, through `.data`, a buffer such as w_avg, or another generator put in its place: parameter
+    version counters miss the last three), and which classifiers read the pool (their files are fixed for the
+    process)."""
     cache = model.__dict__.setdefault("_pool_probs", {})
     key = (
         space,
@@ -456,7 +470,7 @@ def _pool_probs(model, crit: _Criterion, space: str, pool: torch.Tensor, label: 
         str(pool.device),
         tuple(type(net).__name__ for net in crit.nets),  # the ensemble or ganzoo's classifier alone
         tuple(crit.views),
-        tuple(p._version for p in model.generator.parameters()),
+        _weights_hash(model.generator),
     )
     if key not in cache:
         n = len(pool)

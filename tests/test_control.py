@@ -93,7 +93,7 @@ def test_stalled_latents_restart_toward_the_class_centre():
         steer_latents(m, z, 0, restart="far")
 
 
-def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_mnist, monkeypatch):
+def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_mnist, monkeypatch, tmp_path):
     from ganzoo import control
 
     m = tiny_mnist
@@ -117,6 +117,23 @@ def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_m
     with torch.no_grad():
         p.copy_(kept)  # the fixture's model is shared
     assert reads == [40, 40] and not torch.equal(changed, first)
+    # back to the first weights: no new reading; then changes a version counter misses are read afresh too
+    assert torch.equal(control.steer_latents(m, z, 2, **kw)[0], first) and reads == [40, 40]
+    p.data.mul_(1.5)  # through .data (p._version does not move): the weights read second, kept
+    assert torch.equal(control.steer_latents(m, z, 2, **kw)[0], changed) and reads == [40, 40]
+    p.data.copy_(kept * 2)
+    twice = control.steer_latents(m, z, 2, **kw)[0]
+    p.data.copy_(kept)
+    assert reads == [40, 40, 40] and not torch.equal(twice, first)
+    own = m.generator
+    other = ganzoo.load(make_tiny_folder(tmp_path / "other", "dcgan", seed=4, dataset="mnist"))
+    m.generator = other.generator  # another network of the same shape and parameter versions in its place
+    try:
+        swapped = control.steer_latents(m, z, 2, **kw)[0]
+    finally:
+        m.generator = own
+    m.__dict__.pop("_pool_probs")
+    assert reads == [40, 40, 40, 40] and torch.equal(swapped, control.steer_latents(other, z, 2, **kw)[0])
 
 
 def test_class_directions_are_class_means_of_classified_samples(tiny_mnist):
