@@ -366,21 +366,31 @@ def _read_latents(path: str, m, space: str):
     shape = m.latent_shape(space)  # checks the space
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:  # missing, not a .npy file, an object array (pickled)
+    except OSError as e:  # missing, unreadable
         raise GanzooError(f"cannot read --latents {escaped(path)} as a .npy array: {escaped(e)}") from None
-    if not isinstance(arr, np.ndarray) or arr.ndim != len(shape) + 1 or arr.shape[1:] != shape or not len(arr):
-        got = getattr(arr, "shape", type(arr).__name__)
+    except (ValueError, EOFError):  # not a .npy file, or an object array: numpy's words would suggest unpickling it
+        raise GanzooError(
+            f"cannot read --latents {escaped(path)} as a .npy array: not a .npy file of numbers (object arrays are "
+            "never unpickled); write one with numpy.save or `ganzoo invert --space w --save-latents FILE.npy`"
+        ) from None
+    if not isinstance(arr, np.ndarray):  # np.load opens an .npz archive lazily
+        arr.close()
+        raise GanzooError(
+            f"--latents {escaped(path)} is an .npz archive; give one .npy array (numpy.save, or `ganzoo invert "
+            "--save-latents FILE.npy`)"
+        )
+    if arr.shape[1:] == shape and not len(arr):
+        raise GanzooError(f"--latents {escaped(path)} holds no latents (an array of shape {arr.shape})")
+    if arr.ndim != len(shape) + 1 or arr.shape[1:] != shape:
         fits = [
             f"--space {o}"
             for o in (("z", "w", "w+") if m.has_w_space else ())
-            if o != space
-            and getattr(arr, "ndim", 0) == len(m.latent_shape(o)) + 1
-            and arr.shape[1:] == m.latent_shape(o)
+            if o != space and arr.ndim == len(m.latent_shape(o)) + 1 and arr.shape[1:] == m.latent_shape(o)
         ]
         hint = f"; an array of that shape fits {' or '.join(fits)}" if fits else ""
         dims = ", ".join(map(str, shape))
         raise GanzooError(
-            f"--latents {escaped(path)} holds an array of shape {got}; --space {space} steers (N, {dims}){hint}"
+            f"--latents {escaped(path)} holds an array of shape {arr.shape}; --space {space} steers (N, {dims}){hint}"
         )
     if not np.issubdtype(arr.dtype, np.floating):
         raise GanzooError(f"--latents {escaped(path)} holds {arr.dtype} values; latents are floats")

@@ -601,6 +601,10 @@ def test_cli_invert_in_w_then_steer_those_latents(sg2, dcgan, tmp_path, capsys, 
     assert cli([*steer, "--seed", "0", "--space", "w+", "-o", str(tmp_path / "s.png")]) == 0  # seeds, mapped to W+
     capsys.readouterr()
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "text.npy").write_text("not numpy")
+    np.savez(tmp_path / "w.npz", w=np.zeros((2, 8), np.float32))
+    np.save(tmp_path / "empty.npy", np.zeros((0, 8), np.float32))
+    never = "as a .npy array: not a .npy file of numbers (object arrays are never unpickled)"
     for extra, err in (
         (
             ["--latents", str(w), "--space", "w+"],
@@ -608,7 +612,22 @@ def test_cli_invert_in_w_then_steer_those_latents(sg2, dcgan, tmp_path, capsys, 
             "shape fits --space z or --space w",
         ),
         (["--latents", str(w), "--seed", "0"], "error: give --seed or --latents, not both"),
-        (["--latents", str(tmp_path / "obj.npy"), "--space", "w"], f"error: cannot read --latents {tmp_path}/obj.npy"),
+        (
+            ["--latents", str(tmp_path / "obj.npy"), "--space", "w"],
+            f"error: cannot read --latents {tmp_path}/obj.npy {never}",
+        ),
+        (
+            ["--latents", str(tmp_path / "text.npy"), "--space", "w"],
+            f"error: cannot read --latents {tmp_path}/text.npy {never}",
+        ),
+        (
+            ["--latents", str(tmp_path / "w.npz"), "--space", "w"],
+            f"error: --latents {tmp_path}/w.npz is an .npz archive; give one .npy array",
+        ),
+        (
+            ["--latents", str(tmp_path / "empty.npy"), "--space", "w"],
+            f"error: --latents {tmp_path}/empty.npy holds no latents (an array of shape (0, 8))\n",
+        ),
         (["--latents", str(tmp_path / "none.npy")], f"error: cannot read --latents {tmp_path}/none.npy"),
     ):
         assert cli([*steer, *extra, "-o", str(tmp_path / "x.png")]) == 2
