@@ -265,7 +265,10 @@ def _eval_translation(a, m) -> None:
     if a.inception_weights:
         raise GanzooError("--inception-weights is for generators; an image-to-image model is measured with classifiers")
     if a.truncation is not None:
-        raise GanzooError("--truncation is for style-based generators; an image-to-image model has no latent")
+        raise GanzooError(
+            "--truncation is for generators (stylegan2-*: psi in W; biggan-*: a z threshold); an image-to-image "
+            "model has no latent"
+        )
     res = evaluate_translation(m, n=a.n, root=a.data_root)
     print(format_table(res))
     for name, t in res["tables"].items():

@@ -619,13 +619,17 @@ class TranslationModel(GANModel):
         name = (self.source or self.architecture) + ver
         return f"TranslationModel({name!r}, domains={' <> '.join(self.domains)}, image={self.image_shape})"
 
-    def _no_latent(self, what: str):
+    def _no_latent(self, what: str, works: str = "works in a latent space"):
         a, b = self.domains
         return GanzooError(
-            f"{what} works in a latent space, and {self.source or self.architecture} has none: it translates "
+            f"{what} {works}, and {self.source or self.architecture} has none: it translates "
             f"images between {a} and {b}. Use model.translate(images, to={b!r}) (or `ganzoo translate NAME "
             f"IMAGE.png --to {b}`)"
         )
+
+    def check_space(self, space: str) -> str:
+        """Always an error: a translator has no latent space (z, w or w+) to steer, invert or export from."""
+        raise self._no_latent(f"space={space!r}", "names a latent space")
 
     def check_domain(self, domain, what: str = "to") -> str:
         """`domain` as one of `domains` (case-insensitive), or an error naming both."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -118,6 +119,19 @@ def test_pil_of_the_wrong_size_is_refused(model):
 def test_latent_methods_name_translate(model, method):
     with pytest.raises(ganzoo.GanzooError, match=rf"{method}\(\) works in a latent space.*translate\(images, to="):
         getattr(model, method)(4)
+
+
+def test_latent_spaces_name_translate(model, tmp_path, capsys):
+    """A translator has no z, w or w+: checking a space (steer, invert, to_space) says so, not 'has only z'."""
+    for space in ("z", "w", "w+"):
+        want = rf"space='{re.escape(space)}' names a latent space, and .* has none"
+        with pytest.raises(ganzoo.GanzooError, match=want):
+            model.latent_shape(space)
+    out = tmp_path / "x.png"
+    assert cli(["steer", str(model.folder), "--toward", "1", "--space", "w", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: space='w' names a latent space") and "translate(images, to=" in err
+    assert err.count("\n") == 1 and not out.exists()
 
 
 def test_image_pool_follows_the_reference_rule():

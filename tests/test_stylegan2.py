@@ -442,7 +442,11 @@ def test_eval_at_a_psi_measures_the_same_latents_pulled_toward_w_avg(sg2, tmp_pa
         ("sg2", ["--truncation", "nan"], "error: truncation for a style-based generator is psi in [0, 1]"),
         ("sg2", ["--truncation", "0.5", "--inception-weights", "w.pt"], "error: --truncation is measured with"),
         ("dcgan", ["--truncation", "0.5"], "error: an evaluation with truncation measures a style-based generator"),
-        ("cyclegan", ["--truncation", "0.5"], "error: --truncation is for style-based generators; an image-to-image"),
+        (
+            "cyclegan",
+            ["--truncation", "0.5"],
+            "error: --truncation is for generators (stylegan2-*: psi in W; biggan-*: a z threshold); an image-to-image",
+        ),
     ],
 )
 def test_eval_truncation_errors(sg2, dcgan, tmp_path, data_root, capsys, which, extra, err):
