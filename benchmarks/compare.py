@@ -151,6 +151,12 @@ def _records(dataset: str, models: dict) -> list[tuple[str, dict]]:
     return out
 
 
+def _longest(records: list[tuple[str, dict]]) -> tuple[str, dict]:
+    """Of an entry's records, the one that trained longest (its full run, not a short proxy of the same recipe that
+    it continued); the first in file order among equals."""
+    return max(records, key=lambda r: r[1]["curve"][-1]["cpu_seconds"])
+
+
 def equal_cpu(dataset: str, models: dict, reference: str | None = None) -> list[dict]:
     """Each other entry beside a reference entry at equal CPU time (default reference: the data set's VAE; a
     style-based entry's card uses its own): selection FD (training split, 2,000 samples: the metric every run
@@ -163,7 +169,7 @@ def equal_cpu(dataset: str, models: dict, reference: str | None = None) -> list[
     ref = [(n, r) for n, r in recs if (n == reference if reference else models[n].has_encoder)]
     if not ref:
         return []
-    ref_name, ref_rec = ref[0]
+    ref_name, ref_rec = _longest(ref)
     budget = ref_rec["curve"][-1]["cpu_seconds"] / 60
     rows = []
     for name, rec in recs:
@@ -232,14 +238,15 @@ def compare_equal_cpu(entry: str, model, baselines: tuple[str, ...]) -> dict:
     dataset = ganzoo.registry.ZOO[entry].dataset
     base = [n for n, e in ganzoo.registry.ZOO.items() if e.arch in baselines and e.dataset == dataset and e.has_weights]
     models = {n: ganzoo.load(n) for n in base} | {entry: model}
-    mine = [r for n, r in _records(dataset, models) if n == entry]
+    mine = [(n, r) for n, r in _records(dataset, models) if n == entry]
     if not mine:
         raise GanzooError(
             f"no ablation record of a run that trained {entry}'s current recipe (training/ablation/*.json): "
             f"collect the finished run first, e.g. `python -m training.ablation collect runs/{entry}-v1 "
             f'--note "recipe v1, the released run"`'
         )
-    curve = mine[0]["curve"]
+    mine = _longest(mine)[1]  # the entry's full run: a shorter record of the recipe may sort first
+    curve = mine["curve"]
     full = []
     for n in base:
         m = ganzoo.registry.ZOO[n].manifest
@@ -262,8 +269,8 @@ def compare_equal_cpu(entry: str, model, baselines: tuple[str, ...]) -> dict:
         )
     return {
         "baselines": list(baselines),
-        "ref_record": mine[0]["record"],
-        "ref_hardware": mine[0]["hardware"].split(",")[0],
+        "ref_record": mine["record"],
+        "ref_hardware": mine["hardware"].split(",")[0],
         "ref_cpu_minutes": curve[-1]["cpu_seconds"] / 60,
         "records": equal_cpu(dataset, models, reference=entry),
         "full_runs": full,

@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 
+import ganzoo
+
 from .conftest import ROOT, make_tiny_folder, write_idx_split
 
 
@@ -80,3 +82,26 @@ def test_same_training_reads_a_decay_as_part_of_the_recipe():
     assert compare.same_training(record(steps=30000, decay_from=0), recipe, 17000)
     assert not compare.same_training(record(steps=30000, decay_from=0), recipe, 18000)
     assert not compare.same_training(record(lr_g=0.002), recipe, 1000)
+
+
+def test_the_reference_is_its_longest_record_not_the_first_in_file_order(monkeypatch):
+    """biggan-mnist's long run continues its 40-minute proxy of the same recipe: both records match the recipe,
+    and the proxy's name (biggan-mnist-noattn) sorts before the run's (biggan-mnist-v1). The comparison must read
+    the run's curve."""
+    spec = importlib.util.spec_from_file_location("compare", ROOT / "benchmarks" / "compare.py")
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+
+    def rec(name: str, minutes: int) -> dict:
+        curve = [{"cpu_seconds": 60.0 * m, "step": 100 * m, "fd": 100.0 / m} for m in range(1, minutes + 1)]
+        return {"record": name, "hardware": "test CPU, 1 thread(s)", "curve": curve}
+
+    recs = [("stylegan2-mnist", rec("a-proxy", 40)), ("stylegan2-mnist", rec("b-run", 200))]
+    recs.append(("wgan-gp-mnist", rec("w-proxy", 60)))
+    monkeypatch.setattr(compare, "_records", lambda dataset, models: recs)
+    rows = compare.equal_cpu("mnist", {}, reference="stylegan2-mnist")
+    assert [(r["model"], r["ref_record"], r["ref_fd"]) for r in rows] == [("wgan-gp-mnist", "b-run", 100.0 / 60)]
+    res = compare.compare_equal_cpu("stylegan2-mnist", None, ("wgan-gp",))
+    assert res["ref_record"] == "b-run" and res["ref_cpu_minutes"] == 200
+    run = ganzoo.registry.ZOO["wgan-gp-mnist"].manifest["training"]["cpu_seconds"] / 60  # 82 minutes: past the proxy
+    assert [r["ref_cpu_minutes"] for r in res["full_runs"]] == [int(run)]
