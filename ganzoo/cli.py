@@ -158,7 +158,7 @@ def cmd_list(a) -> None:
         print(json.dumps([listing(n) for n in names], indent=1))
         return
     wn = max([22, *(len(n) for n in names)])  # columns widen for long names (stylegan2-fashion-mnist)
-    wa = max([9, *(len(ZOO[n].arch) + 1 for n in names)])
+    wa = max([len("architecture"), *(len(ZOO[n].arch) for n in names)])  # the header is the widest so far
     wd = max([14, *(len(ZOO[n].datasets_text) for n in names)])  # a translation entry shows both domains
     print(f"{'name':<{wn}} {'architecture':<{wa}} {'dataset':<{wd}} {'version':<8} {'weights':<8} hub repo")
     for n in names:

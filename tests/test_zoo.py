@@ -160,4 +160,8 @@ def test_list_json_is_the_registry(capsys):
     assert cgan["latent_dim"] == ganzoo.load("cgan-fashion-mnist").latent_dim and cgan["conditional"]
     assert main(["list"]) == 0
     # the columns widen for long names (a translation entry's two data sets)
-    assert re.search(r"^dcgan-mnist +dcgan +mnist +v3 +bundled ", capsys.readouterr().out, re.M)
+    out = capsys.readouterr().out
+    assert re.search(r"^dcgan-mnist +dcgan +mnist +v3 +bundled ", out, re.M)
+    header, row = out.splitlines()[0], next(line for line in out.splitlines() if line.startswith("dcgan-mnist "))
+    for column, value in [("dataset", "mnist"), ("version", "v3"), ("weights", "bundled")]:  # under their headers
+        assert row.index(f" {value} ") + 1 == header.index(column), (column, header, row)
