@@ -606,9 +606,10 @@ class OnnxGenerator:
         if truncation is not None and self.truncates_in_w:
             raise OnnxGeneratorError(
                 "this style-based generator truncates in W (each w pulled toward w_avg), not "
-                "z as sample(truncation=) does for other files: use the w file's generate("
-                "w_avg + psi * (ws - w_avg)), or sample_latent(n, seed, truncation=t) for z "
-                "truncation on purpose"
+                "z as sample(truncation=) does for other files: draw the seed's truncated ws with the "
+                "mapping file (`ganzoo export NAME --space mapping`), sample_ws(n, seed, psi), and their "
+                "images with the w file's generate(ws) (`--space w`); or sample_latent(n, seed, "
+                "truncation=t) for z truncation on purpose"
             )
         n = check_n(n)
         self._ensure_fits(n)  # before the labels and latents are made

@@ -264,8 +264,9 @@ def test_onnx_w_file_matches_torch(sg2, tmp_path, tiny_onnx):
     folder, z_file = tiny_onnx("stylegan2")  # the defaults (space="z"), exported once for the session
     zf = OnnxGenerator(z_file)
     np.testing.assert_allclose(zf.sample(3, seed=4), ganzoo.load(folder).sample(3, seed=4).numpy(), atol=1e-4)
-    with pytest.raises(OnnxGeneratorError, match="this style-based generator truncates in W"):
+    with pytest.raises(OnnxGeneratorError, match="this style-based generator truncates in W") as e:
         zf.sample(2, seed=0, truncation=0.7)
+    assert "sample_ws(n, seed, psi)" in str(e.value) and "--space mapping" in str(e.value)  # the torch-free way
 
 
 def test_onnx_mapping_file_turns_a_seed_into_the_ws_of_torch(sg2, tmp_path, capsys):
