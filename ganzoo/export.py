@@ -234,9 +234,9 @@ def export_onnx(
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
-    atomic_write(path, lambda f: f.write(proto.SerializeToString()))  # a unique temporary name, then a rename
-    if check:
-        verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol, uint8=uint8)
+    # a unique temporary name, checked, then a rename: a file that fails its check never replaces `path`
+    verify = (lambda tmp: verify_onnx(model, tmp, batch_sizes=batch_sizes, atol=atol, uint8=uint8)) if check else None
+    atomic_write(path, lambda f: f.write(proto.SerializeToString()), check=verify)
     return path
 
 
@@ -304,9 +304,8 @@ def _export_mapping(
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
-    atomic_write(path, lambda f: f.write(proto.SerializeToString()))
-    if check:
-        verify_onnx(model, path, batch_sizes=batch_sizes, atol=atol)
+    verify = (lambda tmp: verify_onnx(model, tmp, batch_sizes=batch_sizes, atol=atol)) if check else None
+    atomic_write(path, lambda f: f.write(proto.SerializeToString()), check=verify)
     return path
 
 
@@ -440,7 +439,7 @@ def export_translator(
     `images_out`: float32 [batch, C, H, W] in [0, 1]. Its metadata names both domains (`source_domain`,
     `target_domain`), for `ganzoo.runtime.OnnxTranslator`. fp32 only (no uint8, fp16 or int8 forms)."""
     try:
-        import onnx
+        import onnx  # noqa: F401  (the export needs it: said here, before any work)
     except ImportError:
         raise MissingDependencyError(f"ONNX export needs onnx and onnxruntime: {pip_install('onnx')}") from None
     target = model.check_domain(to, "to")
@@ -478,17 +477,11 @@ def export_translator(
         "precision": "fp32",
         "inputs": f"images: float32 [batch, C, H, W] in [0, 1], {source} images",
     }
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        del proto.metadata_props[:]
-        for k, v in meta.items():
-            proto.metadata_props.add(key=k, value=v)
-        onnx.save_model(proto, str(tmp), save_as_external_data=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
-    if check:
-        verify_translator(model, path, batch_sizes=batch_sizes, atol=atol)
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    verify = (lambda tmp: verify_translator(model, tmp, batch_sizes=batch_sizes, atol=atol)) if check else None
+    atomic_write(path, lambda f: f.write(proto.SerializeToString()), check=verify)
     return path
 
 

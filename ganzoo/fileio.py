@@ -91,15 +91,22 @@ def write_temp(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> 
     return tmp
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
-    """Write `path` atomically: `write(f)` fills a unique temporary file, which then replaces `path`."""
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[BinaryIO], object], check: Callable[[Path], object] | None = None
+) -> Path:
+    """Write `path` atomically: `write(f)` fills a unique temporary file, which then replaces `path`. With `check`,
+    `check(temporary file)` runs first and a file it refuses (by raising) never replaces `path`."""
     path = Path(path)
     tmp = write_temp(path, write)
     try:
+        if check is not None:
+            check(tmp)
         os.replace(tmp, path)
-    except OSError as e:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
-        raise write_error(e, path) from None
+        if isinstance(e, OSError) and not isinstance(e, GanzooError):
+            raise write_error(e, path) from None
+        raise
     _sync_dir(path.parent)
     return path
 

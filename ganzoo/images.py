@@ -76,9 +76,19 @@ def save_grid(images, path: str | os.PathLike, nrow: int | None = None) -> Path:
         )
     if not path.parent.is_dir():
         raise GanzooError(f"folder {path.parent} does not exist; create it or choose another output path")
+    from .fileio import atomic_write
+
     g = make_grid(images, nrow)
+    img = Image.fromarray(g[..., 0] if g.shape[-1] == 1 else g)
     try:
-        Image.fromarray(g[..., 0] if g.shape[-1] == 1 else g).save(path)
+        fmt = Image.registered_extensions().get(path.suffix.lower())
+        if fmt is None:
+            raise KeyError(path.suffix.lower())
+        # atomically (a unique temporary file, then a rename): an interrupted save never leaves half a PNG where
+        # a user's earlier picture was
+        atomic_write(path, lambda f: img.save(f, format=fmt))
+    except GanzooError:  # atomic_write's own message (a full disk, no permission): already says what to do
+        raise
     except (KeyError, ValueError) as e:  # PIL: a format this PIL cannot write (e.g. built without WebP)
         raise GanzooError(f"cannot write {path}: {e}; use a .png or .jpg file name") from None
     except OSError as e:

@@ -78,6 +78,19 @@ def test_export_bad_output_folder(tmp_path):
         m.export_onnx(tmp_path / "missing" / "g.onnx")
 
 
+def test_export_that_fails_its_check_keeps_the_earlier_file_and_leaves_nothing(tmp_path, tiny_folder):
+    """The file is checked under its temporary name before the rename: a file that fails the check (here: an
+    impossible tolerance) never replaces the user's earlier file, and no temporary file is left."""
+    m = ganzoo.load(tiny_folder("dcgan"))
+    path = tmp_path / "g.onnx"
+    path.write_bytes(b"the user's earlier file")
+    with pytest.raises(ganzoo.GanzooError, match=r"^ONNX export check failed at batch 1: max abs difference"):
+        m.export_onnx(path, atol=-1.0)
+    assert path.read_bytes() == b"the user's earlier file" and [p.name for p in tmp_path.iterdir()] == ["g.onnx"]
+    m.export_onnx(path)
+    assert OnnxGenerator(path).sample(2, seed=0).shape == (2, 1, 28, 28)
+
+
 def test_runtime_bad_inputs(tmp_path, tiny_onnx):
     path = tiny_onnx("cgan")[1]
     rt = OnnxGenerator(path)

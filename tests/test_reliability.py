@@ -304,3 +304,26 @@ def test_save_grid_names_the_image_extensions(name, got, tmp_path):
     )
     assert not list(tmp_path.iterdir())
     assert save_grid(np.zeros((2, 1, 4, 4)), tmp_path / "g.PNG").is_file()  # any case
+
+
+def test_save_grid_failing_midway_keeps_the_earlier_picture(tmp_path, monkeypatch):
+    """An image is written to a unique temporary file and renamed: a failure (a full disk) leaves the earlier file
+    as it was and no partial file behind."""
+    import errno
+
+    from PIL import Image
+
+    from ganzoo.errors import FileWriteError
+    from ganzoo.images import save_grid
+
+    path = save_grid(np.zeros((2, 1, 4, 4)), tmp_path / "g.png")
+    before = path.read_bytes()
+
+    def full(self, fp, format=None, **kw):
+        fp.write(b"\x89PNG half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(FileWriteError, match="disk is full"):
+        save_grid(np.ones((2, 1, 4, 4)), path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["g.png"]
