@@ -38,7 +38,7 @@ SG2 = [
 
 # ProGAN grows through every stage in the 4 steps (its D and G leave layers unused before); BigGAN's widths
 PG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.stable_steps=1", "--model.fade_steps=1"]
-BG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.embed_dim=4"]
+BG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.embed_dim=4", "--decay_from=0"]
 
 
 # CycleGAN has no latent; a pool of 4 fills in the first step, so later steps swap pooled images
