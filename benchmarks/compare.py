@@ -226,6 +226,20 @@ def truncation_rows(model, values, n: int, root, key: str = "truncation") -> lis
     return rows
 
 
+def model_and_entry(model: str, entry: str | None, json_path: str | None) -> tuple[Path | str, str]:
+    """A benchmark's `model` argument resolved: (what to `ganzoo.load`, the canonical zoo entry). A model folder (an
+    unreleased run's model/) needs `entry` (whose records and baselines to use) and `json_path` (where to write)."""
+    from ganzoo.errors import GanzooError
+    from ganzoo.registry import canonical_name
+
+    folder = Path(model)
+    if folder.is_dir():
+        if not entry or not json_path:
+            raise GanzooError("a model folder needs --entry (the zoo entry it would be) and --json (where to write)")
+        return folder, canonical_name(entry)
+    return canonical_name(model), canonical_name(model)
+
+
 def compare_equal_cpu(entry: str, model, baselines: tuple[str, ...]) -> dict:
     """What an entry's design buys against the released entries of the `baselines` families (architecture names)
     of its data set, at equal CPU time: (a) `equal_cpu`'s rows with `entry` as the reference (the baselines' proxy

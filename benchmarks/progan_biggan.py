@@ -105,29 +105,22 @@ def docs_section(res: dict, model, pictures_rel: str = "../benchmarks/results") 
 
 
 def run(a) -> dict:
-    from benchmarks.compare import compare_equal_cpu, cpu_name, truncation_rows
+    from benchmarks.compare import compare_equal_cpu, cpu_name, model_and_entry, truncation_rows
     from ganzoo.cards import measured_json
     from ganzoo.fileio import atomic_write_text
     from ganzoo.folder import sha256_file
-    from ganzoo.registry import canonical_name
 
     values = parse_truncations(a.truncations)
     if a.n < 10:
         raise GanzooError(f"--n must be >= 10 to measure FD, got {a.n}")
-    folder = Path(a.model)
-    if folder.is_dir():
-        if not a.entry or not a.json:
-            raise GanzooError("a model folder needs --entry (the zoo entry it would be) and --json (where to write)")
-        entry = canonical_name(a.entry)
-    else:
-        entry = canonical_name(a.model)
+    source, entry = model_and_entry(a.model, a.entry, a.json)
     families = [n for n, e in ganzoo.registry.ZOO.items() if e.arch in BASELINES]
     if entry not in ganzoo.registry.ZOO or ganzoo.registry.ZOO[entry].arch not in BASELINES:
         raise GanzooError(f"{entry!r} is not a ProGAN or BigGAN entry; this script measures {', '.join(families)}")
     arch = ganzoo.registry.ZOO[entry].arch
     if arch != "biggan" and a.truncations != TABLE_T:
         raise GanzooError(f"--truncations is for biggan-* entries (BigGAN's truncation trick); {entry} is {arch}")
-    model = ganzoo.load(folder if folder.is_dir() else entry)
+    model = ganzoo.load(source)
     if model.architecture != arch:
         raise GanzooError(f"{a.model} is a {model.architecture} model, not a {arch} one as {entry} is")
     if model.config.get("dataset") != ganzoo.registry.ZOO[entry].dataset:

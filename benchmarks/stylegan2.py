@@ -139,9 +139,8 @@ def parse_psis(text: str) -> list[float]:
 
 def run(a) -> dict:
     from ganzoo.control import PSI_VALUES
-    from benchmarks.compare import compare_equal_cpu, cpu_name, truncation_rows
+    from benchmarks.compare import compare_equal_cpu, cpu_name, model_and_entry, truncation_rows
     from ganzoo.folder import sha256_file
-    from ganzoo.registry import canonical_name
 
     psis = parse_psis(a.psi)
     if a.n < 10:
@@ -150,18 +149,12 @@ def run(a) -> dict:
         raise GanzooError(f"--project must be 0..100 test images, got {a.project}")
     if a.project_steps < 1:
         raise GanzooError(f"--project-steps must be >= 1, got {a.project_steps}")
-    folder = Path(a.model)
-    if folder.is_dir():
-        if not a.entry or not a.json:
-            raise GanzooError("a model folder needs --entry (the zoo entry it would be) and --json (where to write)")
-        entry = canonical_name(a.entry)
-    else:
-        entry = canonical_name(a.model)
+    source, entry = model_and_entry(a.model, a.entry, a.json)
     if entry not in ganzoo.registry.ZOO:
         raise GanzooError(
             f"{entry!r} is not a zoo entry; style-based entries: stylegan2-mnist, stylegan2-fashion-mnist"
         )
-    model = ganzoo.load(folder if folder.is_dir() else entry)
+    model = ganzoo.load(source)
     if not model.has_w_space:
         raise GanzooError(f"{a.model} ({model.architecture}) is not style-based: this script measures stylegan2-*")
     if model.config.get("dataset") != ganzoo.registry.ZOO[entry].dataset:
