@@ -4,11 +4,8 @@ cgan-*), the docs section, the card that shows them, the golden file, and their 
 
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
 import json
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -22,10 +19,10 @@ from ganzoo.errors import GanzooError
 from ganzoo.images import make_grid
 from ganzoo.metrics import evaluate
 from training import ablation, golden
-from training import release as rel
-from training.recipes import RECIPES, Recipe
+from training.recipes import Recipe
 
-from .conftest import ROOT, TINY, make_tiny_folder
+from .conftest import TINY
+from .release_helpers import load_benchmark, release_tiny
 from .test_golden import assert_golden
 
 OBJECTIVE = {"progan": "wgan-gp-drift", "biggan": "hinge"}
@@ -33,17 +30,12 @@ BASELINE = {"progan": "wgan-gp-mnist", "biggan": "cgan-mnist"}
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("pgbgbench", ROOT / "benchmarks" / "progan_biggan.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("progan_biggan.py", "pgbgbench")
 
 
 @pytest.fixture(params=["progan", "biggan"])
 def released(request, tmp_path, monkeypatch, data_root):
     """A tiny ARCH-mnist v1 released into a copy of the zoo, with an ablation record of its 'run'."""
-    from ganzoo import registry
-
     arch = request.param
     name = f"{arch}-mnist"
     recipe = Recipe(
@@ -58,43 +50,8 @@ def released(request, tmp_path, monkeypatch, data_root):
         sample_every=0,
         ckpt_every=0,
     )
-    weights = tmp_path / "weights"
-    shutil.copytree(registry.WEIGHTS_DIR, weights)
-    shutil.rmtree(weights / name, ignore_errors=True)
-    (tmp_path / "root" / "zoo_extras").mkdir(parents=True)
-    for mod in (registry, rel):
-        monkeypatch.setattr(mod, "WEIGHTS_DIR", weights)
-    monkeypatch.setattr(rel, "ROOT", tmp_path / "root")
-    monkeypatch.setitem(rel.VERSIONS, name, {"v1": recipe})
-    monkeypatch.setitem(RECIPES, name, recipe)
-    run = tmp_path / "run"
-    make_tiny_folder(run / "model", arch, dataset="mnist")
-    conf = json.loads((run / "model" / "config.json").read_text())
-    conf["class_names"] = [str(i) for i in range(10)] if arch == "biggan" else []  # MNIST's, as training writes
-    conf["num_classes"] = len(conf["class_names"])
-    (run / "model" / "config.json").write_text(json.dumps(conf))
-    full = json.loads(json.dumps(dataclasses.asdict(recipe)))
-    (run / "run.json").write_text(
-        json.dumps(
-            {"command": "train", "wall_seconds": 2.0, "cpu_seconds": 1.5, "hardware": "test CPU", "recipe": full}
-        )
-    )
-    ev = evaluate(ganzoo.load(run / "model"), n=100, seed=0, root=data_root)
-    ev["protocol"]["n_generated"] = 10000  # the zoo's protocol, as far as the release checks it
-    (tmp_path / "eval.json").write_text(json.dumps(ev))
-    records = tmp_path / "ablation"
-    shutil.copytree(ablation.HERE, records)
-    curve = [{"cpu_seconds": 60.0 * m, "step": 100 * m, "fd": 100.0 / m} for m in range(1, 201)]
-    (records / f"{name}-v1.json").write_text(
-        json.dumps({"name": f"{name}-v1", "recipe": name, "note": "t", "command": "train", "full_recipe": full,
-                    "hardware": "Intel(R) Xeon(R) Processor, 1 thread(s)", "curve": curve})
-    )  # fmt: skip
-    monkeypatch.setattr(ablation, "HERE", records)
-    cards_dir = tmp_path / "cards"
-    cards_dir.mkdir()
-    shutil.copy(ROOT / "model_cards" / "template.md", cards_dir)
-    monkeypatch.setattr(cards, "model_cards_dir", lambda: cards_dir)
-    return name, rel.release(name, run, "v1", tmp_path / "eval.json"), cards_dir
+    class_names = [str(i) for i in range(10)] if arch == "biggan" else []  # MNIST's, as training writes
+    return (name, *release_tiny(recipe, class_names, 200, tmp_path, monkeypatch, data_root))
 
 
 def test_release_measure_document_card_and_golden(released, tmp_path, monkeypatch, data_root):

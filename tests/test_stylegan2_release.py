@@ -4,9 +4,7 @@ equal-CPU measurements (benchmarks/stylegan2.py), the card that shows them, and 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -16,11 +14,11 @@ import ganzoo
 from ganzoo import cards
 from ganzoo.errors import GanzooError
 from ganzoo.metrics import evaluate
-from training import ablation
 from training import release as rel
 from training.recipes import RECIPES, Recipe
 
-from .conftest import ROOT, TINY, make_tiny_folder
+from .conftest import TINY, make_tiny_folder
+from .release_helpers import load_benchmark, release_tiny
 
 RECIPE = Recipe(
     name="stylegan2-mnist",
@@ -37,55 +35,13 @@ RECIPE = Recipe(
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("sg2bench", ROOT / "benchmarks" / "stylegan2.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("stylegan2.py", "sg2bench")
 
 
 @pytest.fixture
 def released(tmp_path, monkeypatch, data_root):
     """A tiny stylegan2-mnist v1 released into a copy of the zoo, with an ablation record of its 'run'."""
-    from ganzoo import registry
-
-    recipe = RECIPE
-    weights = tmp_path / "weights"
-    shutil.copytree(registry.WEIGHTS_DIR, weights)
-    shutil.rmtree(weights / "stylegan2-mnist", ignore_errors=True)  # the bundled v1: the tiny run is released as v1
-    (tmp_path / "root" / "zoo_extras").mkdir(parents=True)
-    for mod in (registry, rel):
-        monkeypatch.setattr(mod, "WEIGHTS_DIR", weights)
-    monkeypatch.setattr(rel, "ROOT", tmp_path / "root")
-    monkeypatch.setitem(rel.VERSIONS, "stylegan2-mnist", {"v1": recipe})
-    monkeypatch.setitem(RECIPES, "stylegan2-mnist", recipe)
-    run = tmp_path / "run"
-    make_tiny_folder(run / "model", "stylegan2", dataset="mnist")
-    conf = json.loads((run / "model" / "config.json").read_text())
-    conf["class_names"], conf["num_classes"] = [], 0
-    (run / "model" / "config.json").write_text(json.dumps(conf))
-    full = json.loads(json.dumps(dataclasses.asdict(recipe)))
-    (run / "run.json").write_text(
-        json.dumps(
-            {"command": "train", "wall_seconds": 2.0, "cpu_seconds": 1.5, "hardware": "test CPU", "recipe": full}
-        )
-    )
-    ev = evaluate(ganzoo.load(run / "model"), n=100, seed=0, root=data_root)
-    ev["protocol"]["n_generated"] = 10000  # the zoo's protocol, as far as the release checks it
-    (tmp_path / "eval.json").write_text(json.dumps(ev))
-    # the run's ablation record, and the real ones of the baselines
-    records = tmp_path / "ablation"
-    shutil.copytree(ablation.HERE, records)
-    curve = [{"cpu_seconds": 60.0 * m, "step": 100 * m, "fd": 100.0 / m} for m in range(1, 101)]
-    (records / "stylegan2-mnist-v1.json").write_text(
-        json.dumps({"name": "stylegan2-mnist-v1", "recipe": "stylegan2-mnist", "note": "t", "command": "train",
-                    "full_recipe": full, "hardware": "Intel(R) Xeon(R) Processor, 1 thread(s)", "curve": curve})
-    )  # fmt: skip
-    monkeypatch.setattr(ablation, "HERE", records)
-    cards_dir = tmp_path / "cards"
-    cards_dir.mkdir()
-    shutil.copy(ROOT / "model_cards" / "template.md", cards_dir)
-    monkeypatch.setattr(cards, "model_cards_dir", lambda: cards_dir)
-    return rel.release("stylegan2-mnist", run, "v1", tmp_path / "eval.json"), cards_dir
+    return release_tiny(RECIPE, [], 100, tmp_path, monkeypatch, data_root)
 
 
 def test_release_measure_and_card(released, tmp_path, monkeypatch, data_root):
