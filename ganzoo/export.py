@@ -93,6 +93,26 @@ def _quiet(verbose: bool):
             root.removeHandler(null)
 
 
+def _export_proto(wrapper: nn.Module, args: tuple, input_names: list[str], output_name: str, opset: int, verbose: bool):
+    """`wrapper` traced with the example `args` into an ONNX ModelProto (in memory: external_data=False keeps the
+    weights inside), every input's axis 0 one shared dynamic batch axis."""
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    with _quiet(verbose):
+        prog = torch.onnx.export(
+            wrapper,
+            args,
+            None,
+            input_names=input_names,
+            output_names=[output_name],
+            verbose=verbose,
+            opset_version=opset,
+            dynamo=True,
+            dynamic_shapes=tuple({0: batch} for _ in args),
+            external_data=False,
+        )
+    return prog.model_proto
+
+
 def precision_of(fp16: bool, quantize: str | None) -> str:
     if fp16 and quantize:
         raise GanzooError("choose one of fp16 and quantize='int8', not both: an int8 file already stores 8-bit weights")
@@ -190,26 +210,12 @@ def export_onnx(
         gen = gen.half()
     wrapper = _Exportable(gen, uint8, model.conditional, fp16, space).eval()
     z = torch.randn(2, *model.latent_shape("w+" if space == "w" else "z"))
-    batch = torch.export.Dim("batch", min=1, max=65536)
     first = "ws" if space == "w" else "z"  # the graph's input name (dynamic_shapes follow forward's argument order)
     if model.conditional:
-        args, names, dyn = (z, torch.zeros(2, dtype=torch.long)), [first, "labels"], ({0: batch}, {0: batch})
+        args, names = (z, torch.zeros(2, dtype=torch.long)), [first, "labels"]
     else:
-        args, names, dyn = (z,), [first], ({0: batch},)
-    with _quiet(verbose):
-        prog = torch.onnx.export(
-            wrapper,
-            args,
-            None,
-            input_names=names,
-            output_names=["images"],
-            verbose=verbose,
-            opset_version=opset,
-            dynamo=True,
-            dynamic_shapes=dyn,
-            external_data=False,
-        )
-    proto = prog.model_proto
+        args, names = (z,), [first]
+    proto = _export_proto(wrapper, args, names, "images", opset, verbose)
     meta = {
         **_model_meta(model),
         "output_format": "uint8 NHWC [0, 255]" if uint8 else "float32 NCHW [0, 1]",
@@ -277,21 +283,7 @@ def _export_mapping(
             raise GanzooError(f"{flag} is for image files: the mapping file (z -> ws) is fp32 only, drop {flag}")
     path = _check_output(path, opset, "mapping.onnx")
     wrapper = _ExportableMapping(model.generator.to("cpu").eval()).eval()
-    batch = torch.export.Dim("batch", min=1, max=65536)
-    with _quiet(verbose):
-        prog = torch.onnx.export(
-            wrapper,
-            (torch.randn(2, model.latent_dim),),
-            None,
-            input_names=["z"],
-            output_names=["ws"],
-            verbose=verbose,
-            opset_version=opset,
-            dynamo=True,
-            dynamic_shapes=({0: batch},),
-            external_data=False,
-        )
-    proto = prog.model_proto
+    proto = _export_proto(wrapper, (torch.randn(2, model.latent_dim),), ["z"], "ws", opset, verbose)
     meta = {
         **_model_meta(model),
         "space": "mapping",
@@ -449,21 +441,7 @@ def export_translator(
 
     wrapper = _ExportableTranslator(copy.deepcopy(model.generator.translator(target)).to("cpu")).eval()
     x = torch.rand(2, *model.image_shape)
-    batch = torch.export.Dim("batch", min=1, max=65536)
-    with _quiet(verbose):
-        prog = torch.onnx.export(
-            wrapper,
-            (x,),
-            None,
-            input_names=["images"],
-            output_names=["images_out"],
-            verbose=verbose,
-            opset_version=opset,
-            dynamo=True,
-            dynamic_shapes=({0: batch},),
-            external_data=False,
-        )
-    proto = prog.model_proto
+    proto = _export_proto(wrapper, (x,), ["images"], "images_out", opset, verbose)
     meta = {
         "ganzoo_version": model.config.get("ganzoo_version", ""),
         "source": model.source,
