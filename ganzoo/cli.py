@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import GanzooError, MissingDependencyError, escaped, pip_install
 from .images import IMAGE_EXTS
-from .registry import CONVT_FORMS, DEFAULT_CONVT
+from .registry import CONVT_FORMS, DEFAULT_CONVT, INVERT_STEPS, STEER_STEPS
 
 # What each command imports beyond the core install, as (module, extra) pairs. main() checks them before the
 # command runs, so a torch-free install (the runtime extra) ends in one `error:` line naming the extra to
@@ -652,7 +652,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--seed", type=seed_type, action="append", help="one row per seed (repeat the flag); default 0")
     s.add_argument("--toward", required=True, help="target class: int or class name")
-    s.add_argument("--steps", type=positive("--steps", 2), default=8)
+    s.add_argument(
+        "--steps",
+        type=positive("--steps", 2),
+        default=STEER_STEPS,
+        help="images per row: the path's length, the start and the steered end included (default %(default)s)",
+    )
     s.add_argument("--labels", help="conditional models: the label held while z is steered")
     s.add_argument(
         "--latents",
@@ -683,7 +688,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("invert", help="find latents whose images match given images")
     s.add_argument("name")
     s.add_argument("images", nargs="+", help="image files of the model's size (e.g. 28x28 greyscale PNGs)")
-    s.add_argument("--steps", type=positive("--steps"), default=1000)
+    s.add_argument(
+        "--steps",
+        type=positive("--steps"),
+        default=INVERT_STEPS,
+        help="optimiser (Adam) steps, each one generator and classifier forward and backward pass over all the "
+        "images; fewer are faster, more fit closer (default %(default)s)",
+    )
     s.add_argument("--labels", help="conditional models: the images' labels")
     s.add_argument(
         "--save-latents",

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import GanzooError, LabelError, escaped
+from .registry import INVERT_STEPS, STEER_STEPS
 
 
 class AllConvNet(nn.Module):
@@ -508,7 +509,7 @@ def _nearest_anchors(model, crit: _Criterion, frame: _Frame, z: torch.Tensor, y,
 
 
 def steer(
-    model, z: torch.Tensor, toward: int | str, *, steps: int = 8, labels=None, space: str = "z", **kwargs
+    model, z: torch.Tensor, toward: int | str, *, steps: int = STEER_STEPS, labels=None, space: str = "z", **kwargs
 ) -> torch.Tensor:
     """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`; in `space`
     (a style-based generator's "w" or "w+" too), shape (steps, *latent_shape(space))."""
@@ -647,7 +648,7 @@ def invert(
     images,
     *,
     labels=None,
-    steps: int = 1000,
+    steps: int = INVERT_STEPS,
     lr: float = 0.05,
     feature_weight: float = 0.1,
     prior_weight: float = 0.001,

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .errors import GanzooError
+from .registry import INVERT_STEPS, STEER_STEPS
 from .runtime import (
     FLOAT32_MAX,
     ONNX_WORK_PER_VALUE,
@@ -424,7 +425,7 @@ class GANModel:
         z: torch.Tensor,
         toward: int | str,
         *,
-        steps: int = 8,
+        steps: int = STEER_STEPS,
         labels: Labels = None,
         space: str = "z",
         **kwargs,
@@ -462,7 +463,7 @@ class GANModel:
         images,
         *,
         labels: Labels = None,
-        steps: int = 1000,
+        steps: int = INVERT_STEPS,
         seed: int = 0,
         space: str = "z",
         return_error: bool = False,

@@ -25,6 +25,10 @@ HUB_ORG = "ganzoo"
 # (2026-11-25, dcgan-mnist, batch 16-256). Sampling in torch uses it too (fast.fast_generator).
 CONVT_FORMS = ("native", "subpixel", "phase")
 DEFAULT_CONVT = "phase"
+# Defaults of GANModel.steer / invert (and ganzoo.control's), here so that the CLI's help can show them without
+# importing torch: a steered path's length (images, both ends included), and the optimiser steps of an inversion.
+STEER_STEPS = 8
+INVERT_STEPS = 1000
 
 PUBLISHED: frozenset[str] = frozenset()
 
