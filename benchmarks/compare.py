@@ -226,6 +226,15 @@ def truncation_rows(model, values, n: int, root, key: str = "truncation") -> lis
     return rows
 
 
+def check_same_dataset(model, name: str, entry: str) -> None:
+    """Refuse a model (given as `name` on the command line) trained on another data set than zoo entry `entry`."""
+    from ganzoo.errors import GanzooError
+
+    want = ganzoo.registry.ZOO[entry].dataset
+    if model.config.get("dataset") != want:
+        raise GanzooError(f"{name} was trained on {model.config.get('dataset')}, {entry} is {want}")
+
+
 def model_and_entry(model: str, entry: str | None, json_path: str | None) -> tuple[Path | str, str]:
     """A benchmark's `model` argument resolved: (what to `ganzoo.load`, the canonical zoo entry). A model folder (an
     unreleased run's model/) needs `entry` (whose records and baselines to use) and `json_path` (where to write)."""

@@ -105,7 +105,13 @@ def docs_section(res: dict, model, pictures_rel: str = "../benchmarks/results") 
 
 
 def run(a) -> dict:
-    from benchmarks.compare import compare_equal_cpu, cpu_name, model_and_entry, truncation_rows
+    from benchmarks.compare import (
+        check_same_dataset,
+        compare_equal_cpu,
+        cpu_name,
+        model_and_entry,
+        truncation_rows,
+    )
     from ganzoo.cards import measured_json
     from ganzoo.fileio import atomic_write_text
     from ganzoo.folder import sha256_file
@@ -123,10 +129,7 @@ def run(a) -> dict:
     model = ganzoo.load(source)
     if model.architecture != arch:
         raise GanzooError(f"{a.model} is a {model.architecture} model, not a {arch} one as {entry} is")
-    if model.config.get("dataset") != ganzoo.registry.ZOO[entry].dataset:
-        raise GanzooError(
-            f"{a.model} was trained on {model.config.get('dataset')}, {entry} is {ganzoo.registry.ZOO[entry].dataset}"
-        )
+    check_same_dataset(model, a.model, entry)
     torch.set_num_threads(1)
     torch.manual_seed(0)
     out = a.json or CARDS / measured_json(entry, arch)

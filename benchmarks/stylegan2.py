@@ -139,7 +139,13 @@ def parse_psis(text: str) -> list[float]:
 
 def run(a) -> dict:
     from ganzoo.control import PSI_VALUES
-    from benchmarks.compare import compare_equal_cpu, cpu_name, model_and_entry, truncation_rows
+    from benchmarks.compare import (
+        check_same_dataset,
+        compare_equal_cpu,
+        cpu_name,
+        model_and_entry,
+        truncation_rows,
+    )
     from ganzoo.folder import sha256_file
 
     psis = parse_psis(a.psi)
@@ -157,10 +163,7 @@ def run(a) -> dict:
     model = ganzoo.load(source)
     if not model.has_w_space:
         raise GanzooError(f"{a.model} ({model.architecture}) is not style-based: this script measures stylegan2-*")
-    if model.config.get("dataset") != ganzoo.registry.ZOO[entry].dataset:
-        raise GanzooError(
-            f"{a.model} was trained on {model.config.get('dataset')}, {entry} is {ganzoo.registry.ZOO[entry].dataset}"
-        )
+    check_same_dataset(model, a.model, entry)
     torch.set_num_threads(1)
     torch.manual_seed(0)
     out = a.json or CARDS / f"{entry}.style.json"
