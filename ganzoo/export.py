@@ -344,6 +344,11 @@ def _quantize_int8(proto, model, near: Path):
     # last weighted node. The image conversion after it (Tanh, scale, clamp) is never quantised either.
     draw = [n.name for n in proto.graph.node if n.op_type in weighted and any(".draw." in i for i in n.input)]
     last = draw or [n.name for n in proto.graph.node if n.op_type in weighted][-1:]
+    # Interpolation by constant matrices (StyleGAN2's Upsample2x: buffers `up`, `up_t`) is exact in float and
+    # cheap; quantised it only adds error.
+    interp = [
+        n.name for n in proto.graph.node if n.op_type == "MatMul" and any(i.endswith((".up", ".up_t")) for i in n.input)
+    ]
     # scratch files in a new folder of our own beside the output (the same disk), removed afterwards
     with tempfile.TemporaryDirectory(dir=near, prefix=".ganzoo-quantize-") as scratch:
         src, dst = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
@@ -357,7 +362,7 @@ def _quantize_int8(proto, model, near: Path):
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             op_types_to_quantize=weighted,
-            nodes_to_exclude=last,
+            nodes_to_exclude=last + interp,
         )
         return onnx.load(str(dst))
 

@@ -33,7 +33,20 @@ its class declares (all optional; a class that declares nothing runs as is):
 - `output_layers()`: the nn.Sequential that makes its output, ending in (Linear | ConvTranspose2d, Tanh),
   which the output range folds into;
 - `latent_map_layers()`: an nn.Sequential fed z as (B, latent, 1, 1), whose first ConvTranspose2d may then
-  become a Linear (any submodule may declare one).
+  become a Linear (any submodule may declare one);
+- `onnx_form()`: a copy of the generator in the form ONNX export traces (`optimize(onnx=True)`), the same images
+  to float tolerance. StyleGAN2 declares one (ganzoo.models.stylegan2.OnnxSynthesis), chosen from onnxruntime's
+  profile of the plain graph at batch 64: Conv 56 %, Resize 14 % (the bilinear upsampling, on NCHW maps: the
+  per-sample style Mul in front of it keeps it out of onnxruntime's blocked NCHWc layout), Mul 9 %, the NCHWc
+  reorders 11 %, Add 6 %. The form (a) upsamples with two MatMuls by constant interpolation matrices (multi-
+  threaded GEMMs) instead of Resize; (b) runs the 7x7 layer, a 3x3 conv of the learned constant scaled per
+  sample, as one GEMM s @ K with K the precomputed conv of each constant channel (a ninth of the multiply-adds,
+  no reorders); (c) folds each LeakyReLU's gain sqrt(2) into the next styles and noise + bias into one constant
+  Add (two passes over every map fewer); (d) draws each toRGB as one batched MatMul of per-sample weights and
+  the map (where x * s and a 1x1 Conv read the map twice and had onnxruntime pad 1 output channel to 16).
+  Each step was kept by interleaved A/B of the two files (benchmarks/results holds the speeds). Turning off
+  NCHWc instead (graph level ORT_ENABLE_EXTENDED) was tried: much slower on both graphs. Sampling in torch keeps
+  the generator as is (`inference_rewrite()` None), so sampled images stay bit-identical.
 """
 
 from __future__ import annotations
@@ -491,12 +504,15 @@ def optimize(
     """A faster copy of `generator` for inference: eval mode, BatchNorm folded, the stride-2 transposed
     convolutions in form `convt` ("native" keeps them; "subpixel" or "phase", see the module docstring),
     with `channels_last` its 4-d weights in that memory format (convolutions then run NHWC), with
-    `onnx` the graph meant for export (PhasePair split per parity group, which onnxruntime runs fastest),
+    `onnx` the graph meant for export (the generator's declared `onnx_form()` where it has one; PhasePair
+    split per parity group, which onnxruntime runs fastest),
     with `unit_range` images in [0, 1] out (`fold_unit_range`) instead of the generator's [-1, 1], and with
     `linear_chain` its chains of Linear layers as LinearChains (torch only: in-place activations)."""
     if convt not in CONVT_FORMS:
         raise GanzooError(f"convt must be one of {', '.join(CONVT_FORMS)}, got {convt!r}")
     g = copy.deepcopy(generator).eval()
+    if onnx:
+        g = declared(g, "onnx_form") or g
     fold_batchnorm(g)
     if unit_range:
         g = fold_unit_range(g)

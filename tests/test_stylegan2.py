@@ -269,6 +269,64 @@ def test_onnx_w_file_matches_torch(sg2, tmp_path, tiny_onnx):
     assert "sample_ws(n, seed, psi)" in str(e.value) and "--space mapping" in str(e.value)  # the torch-free way
 
 
+def _folded_constants_away_from_init(g) -> None:
+    """Noise strengths, biases and the constant away from their initial values, so that every constant the ONNX
+    form folds (noise and bias into one shift, the constant's conv, the LeakyReLU gain in the styles) shows."""
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for c in g.synthesis.convs:
+            c.noise_strength.fill_(0.4)
+            c.bias.copy_(torch.randn(c.bias.shape, generator=gen) * 0.5)
+        for t in g.synthesis.torgbs:
+            t.bias.copy_(torch.randn(t.bias.shape, generator=gen) * 0.5)
+
+
+def test_upsample2x_is_bilinear_interpolation():
+    from ganzoo.models.stylegan2 import Upsample2x
+
+    for n in (1, 2, 7, 14):
+        x = torch.randn(3, 5, n, n)
+        want = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        torch.testing.assert_close(Upsample2x(n)(x), want, atol=1e-6, rtol=0)
+
+
+def test_onnx_form_draws_the_generators_images_and_leaves_it_alone():
+    from ganzoo.models.stylegan2 import OnnxSynthesis, SynthesisNetwork
+
+    G, _ = tiny_nets()
+    _folded_constants_away_from_init(G)
+    G.w_avg.normal_()
+    released = ganzoo.load("stylegan2-mnist").generator
+    for g, n in ((G.eval(), 7), (released, 16)):
+        form = g.onnx_form()
+        assert isinstance(form.synthesis, OnnxSynthesis) and type(g.synthesis) is SynthesisNetwork
+        z, ws = torch.randn(n, g.cfg.latent_dim), torch.randn(n, g.num_ws, g.w_dim)
+        with torch.no_grad():
+            for x, kw in ((z, {}), (z, {"truncation": 0.6}), (ws, {"space": "w+"})):
+                torch.testing.assert_close(form(x, **kw), g(x, **kw), atol=1e-5, rtol=0)
+
+
+def test_onnx_file_is_the_folded_graph_and_matches_torch_to_1e_5(tmp_path):
+    import onnx
+
+    m = ganzoo.load(make_tiny_folder(tmp_path / "m", "stylegan2", seed=2))
+    _folded_constants_away_from_init(m.generator)
+    path = m.export_onnx(tmp_path / "z.onnx", atol=1e-5)  # checked against torch at batch 1, 7, 64
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    # no Resize (bilinear upsampling is two MatMuls), the constant's conv a MatMul, the toRGB layers MatMuls
+    assert "Resize" not in ops and ops.count("Conv") == len(m.generator.synthesis.convs) - 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["stylegan2-mnist", "stylegan2-fashion-mnist"])
+def test_released_onnx_files_match_torch_to_1e_5(name, tmp_path):
+    """The released weights (bundled; no data needed) in both files, to 1e-5 at batch 1, 7 and 64; slow only for
+    the four exports."""
+    m = ganzoo.load(name)
+    m.export_onnx(tmp_path / "z.onnx", atol=1e-5)
+    m.export_onnx(tmp_path / "w.onnx", space="w", atol=1e-5)
+
+
 def test_onnx_mapping_file_turns_a_seed_into_the_ws_of_torch(sg2, tmp_path, capsys):
     from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
 

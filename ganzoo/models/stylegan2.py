@@ -36,6 +36,7 @@ which exports to ONNX with a dynamic batch); no equalized-lr clamping or mixed p
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from itertools import pairwise
@@ -230,6 +231,113 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
+class Upsample2x(nn.Module):
+    """F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False) on (B, C, n, n) maps as two MatMuls
+    with constant interpolation matrices: (up @ x) @ up.T. Bilinear upsampling is separable, and each output row
+    is 0.25 / 0.75 of its two nearest input rows (the border row repeated), so the result is the same to float
+    rounding. In onnxruntime a MatMul runs at GEMM speed on every thread, where its Resize took 14 % of the
+    StyleGAN2 graph's kernel time (its profiler, batch 64)."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        up = torch.zeros(2 * n, n, dtype=torch.float64)
+        for i in range(n):  # output rows 2i and 2i+1 sit at input coordinates i - 1/4 and i + 1/4
+            up[2 * i, max(i - 1, 0)] += 0.25
+            up[2 * i, i] += 0.75
+            up[2 * i + 1, i] += 0.75
+            up[2 * i + 1, min(i + 1, n - 1)] += 0.25
+        self.register_buffer("up", up.float())  # (2n, n)
+        self.register_buffer("up_t", up.T.contiguous().float())  # (n, 2n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, n, n) -> (B, C, 2n, 2n)
+        return (self.up @ x) @ self.up_t  # rows first: the batched small products run on the smaller map
+
+
+class OnnxStyleConv(nn.Module):
+    """A StyleConv in eval mode with its constants folded, for export: styles with the previous layer's LeakyReLU
+    gain (`in_gain`) folded in (the style scales the input anyway, so the gain costs nothing there: one pass
+    over the map less); noise (the saved buffer) and bias as one constant added; LeakyReLU without its gain
+    (the next layers fold it). `first`: the layer reads the learned constant, so x * s then the 3x3 conv is
+    s @ K, K the conv of every constant channel by itself (precomputed): one GEMM at a ninth of the conv's
+    multiply-adds."""
+
+    def __init__(self, conv: StyleConv, in_gain: float, const: torch.Tensor | None = None):
+        super().__init__()
+        with torch.no_grad():
+            a = conv.affine
+            self.register_buffer("style_w", a.weight * (a.w_gain * in_gain))  # (Cin, w_dim)
+            self.register_buffer("style_b", a.bias * (a.b_gain * in_gain))
+            # d from s' = in_gain * s: the same sum of squares with the weights' squares / in_gain^2
+            self.register_buffer("demod", (conv.weight.square().sum((2, 3)) / in_gain**2).T.contiguous())
+            self.register_buffer("shift", (conv.noise_const * conv.noise_strength + conv.bias[:, None, None])[None])
+            self.first = const is not None
+            if self.first:  # K[i] = conv of constant channel i by weight[:, i]: (Cin, Cout * H * W)
+                cout, cin = conv.weight.shape[:2]
+                w = conv.weight.double().transpose(0, 1).reshape(cin * cout, 1, 3, 3)
+                k = F.conv2d(const.double()[None], w, padding=1, groups=cin)  # (1, Cin * Cout, H, W)
+                self.register_buffer("const_conv", k.reshape(cin, -1).float())
+                self.shape = (cout, *const.shape[1:])
+            else:
+                self.register_buffer("weight", conv.weight.detach().clone())
+        self.upsample = Upsample2x(conv.noise_const.shape[0] // 2) if conv.up else None
+
+    def forward(self, x: torch.Tensor | None, w: torch.Tensor) -> torch.Tensor:
+        s = F.linear(w, self.style_w, self.style_b)  # (B, Cin)
+        d = (s.square() @ self.demod + 1e-8).rsqrt()  # (B, Cout)
+        if self.first:
+            x = (s @ self.const_conv).reshape(s.shape[0], *self.shape)
+        else:
+            x = x * s[:, :, None, None]
+            if self.upsample is not None:
+                x = self.upsample(x)
+            x = F.conv2d(x, self.weight, padding=1)
+        return F.leaky_relu(x * d[:, :, None, None] + self.shift, 0.2)  # lrelu's gain: folded into the next styles
+
+
+class OnnxToRGB(nn.Module):
+    """A ToRGB for export, reading the gainless LeakyReLU output (its gain folded into the style): the modulated
+    1x1 conv as one batched MatMul of the per-sample weights (B, C, Cin) and the map (B, Cin, H * W), which reads
+    the map once, where x * s then a 1x1 Conv read it twice and had onnxruntime pad C to 16 channels."""
+
+    def __init__(self, rgb: ToRGB, in_gain: float):
+        super().__init__()
+        with torch.no_grad():
+            a, g = rgb.affine, rgb.w_gain * in_gain
+            self.register_buffer("style_w", a.weight * (a.w_gain * g))
+            self.register_buffer("style_b", a.bias * (a.b_gain * g))
+            self.register_buffer("weight", rgb.weight[:, :, 0, 0].clone())  # (C, Cin)
+            self.register_buffer("bias", rgb.bias[None, :, None, None].clone())
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:  # x (B, Cin, H, W) -> (B, C, H, W)
+        s = F.linear(w, self.style_w, self.style_b)  # (B, Cin)
+        b, cin, h, wd = x.shape
+        y = (s[:, None, :] * self.weight[None]) @ x.reshape(b, cin, h * wd)  # (B, C, H * W)
+        return y.reshape(b, -1, h, wd) + self.bias
+
+
+class OnnxSynthesis(nn.Module):
+    """A SynthesisNetwork in eval mode (the saved noise) in the form ONNX export traces: the same images to float
+    rounding, faster in onnxruntime (why: ganzoo/fast.py's docstring, `onnx_form()`). Weights are buffers: it is
+    never trained."""
+
+    def __init__(self, syn: SynthesisNetwork):
+        super().__init__()
+        self.convs = nn.ModuleList(
+            OnnxStyleConv(c, 1.0 if i == 0 else SQRT2, syn.const if i == 0 else None) for i, c in enumerate(syn.convs)
+        )
+        self.torgbs = nn.ModuleList(OnnxToRGB(t, SQRT2) for t in syn.torgbs)
+        self.skips = nn.ModuleList(Upsample2x(c.noise_const.shape[0] // 2) for c in syn.convs[1::2])
+
+    def forward(self, ws: torch.Tensor) -> torch.Tensor:
+        x = self.convs[0](None, ws[:, 0])
+        img = self.torgbs[0](x, ws[:, 1])
+        for i, skip in enumerate(self.skips):
+            x = self.convs[2 * i + 1](x, ws[:, 2 * i + 1])
+            x = self.convs[2 * i + 2](x, ws[:, 2 * i + 2])
+            img = skip(img) + self.torgbs[i + 1](x, ws[:, 2 * i + 3])
+        return img
+
+
 SPACES = ("z", "w", "w+")
 
 
@@ -309,6 +417,14 @@ class StyleGAN2Generator(nn.Module):
         """Sampling runs this generator as is (ganzoo.fast declares nothing to fold: no BatchNorm, no tanh, and
         the convolutions are functional); no rewrite has been measured against it."""
         return None
+
+    def onnx_form(self) -> "StyleGAN2Generator":
+        """The copy that ONNX export traces (`ganzoo.fast.optimize(onnx=True)`): eval mode, the synthesis network
+        as an OnnxSynthesis (the same images to float tolerance, faster in onnxruntime). This generator is not
+        touched."""
+        g = copy.deepcopy(self).eval()
+        g.synthesis = OnnxSynthesis(g.synthesis)
+        return g
 
 
 class DBlock(nn.Module):
