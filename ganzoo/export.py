@@ -162,7 +162,8 @@ def export_onnx(
     Inputs: `z` float32 [batch, latent], plus `labels` int64 [batch] for conditional models;
     the batch axis is dynamic. Output `images`: float32 N x C x H x W in [0, 1], or with
     uint8=True uint8 N x H x W x C. The graph is `ganzoo.fast.optimize(generator, convt=convt, onnx=True)`:
-    BatchNorm folded, transposed convolutions in the form `convt` (same images to float tolerance).
+    BatchNorm folded, transposed convolutions in the form `convt`, a style-based generator in its `onnx_form()`
+    (same images to float tolerance).
     `fp16=True` stores fp16 weights and computes in fp16 (for GPU apps; inputs and outputs stay float32);
     `quantize="int8"` applies onnxruntime's static QDQ quantisation, calibrated on the model's own
     latents (8 x 64 standard-normal draws, seed 1234). Verification: onnx.checker (full) and onnxruntime
