@@ -184,16 +184,25 @@ def judge_reference(dataset: str, data_root) -> dict:
 
 
 def invert_stats(
-    m, images: int, batch: int, data_root, *, first: int = 0, previous: dict | None = None, **invert_kw
+    m,
+    images: int,
+    batch: int,
+    data_root,
+    *,
+    first: int = 0,
+    previous: dict | None = None,
+    split: str = "test",
+    **invert_kw,
 ) -> dict:
-    """Invert test images first..first+images-1; what the judges read on the reconstructions. `previous`, a result
-    of the same settings (invert's keyword arguments and defaults), keeps the image ranges it measured that this
-    call does not (a range measured again is replaced): a long run goes in pieces; the shares are over them all."""
-    x, y = load_idx_split(m.config["dataset"], "test", data_root)
+    """Invert test images first..first+images-1 (`split` "train": training images, for development); what the
+    judges read on the reconstructions. `previous`, a result of the same settings (invert's keyword arguments and
+    defaults), keeps the image ranges it measured that this call does not (a range measured again is replaced): a
+    long run goes in pieces; the shares are over them all."""
+    x, y = load_idx_split(m.config["dataset"], split, data_root)
     x = torch.from_numpy(x[first : first + images].copy()).float().div(255)[:, None]
     y = torch.from_numpy(y[first : first + images]).long()
     if len(x) < images:
-        raise ValueError(f"the test split has no images {first}..{first + images - 1}")
+        raise ValueError(f"the {split} split has no images {first}..{first + images - 1}")
     net = classifier_for(m)
     judges = load_judges(m.config["dataset"])
     params = inspect.signature(invert).parameters.values()

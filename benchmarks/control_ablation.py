@@ -4,6 +4,10 @@ of benchmarks/control.py's report.
 
     python benchmarks/control_ablation.py --variant before --variant views --seeds 100
     python benchmarks/control_ablation.py --invert-variant before --images 200
+    python benchmarks/control_ablation.py --invert-variant select-only --split train --first 0 --images 100
+
+Inversion variants are chosen on training images (--split train, stored as "invert-train:VARIANT"); the older
+ones were measured on test images 5000.. (stored as "invert:VARIANT").
 
 Each variant's numbers go into benchmarks/results/control-ablation.json under its name (with the date, the
 command and the settings); docs/control.md's ablation table is copied from there.
@@ -43,11 +47,25 @@ VARIANTS = {
     "centre-0.85": dict(anchor_mix=0.85),
 }
 INVERT_VARIANTS = {
-    "before": dict(),  # 300 Adam steps from the best of 8 seeded starts, pixels + 0.1 classifier features
-    "steps1000": dict(steps=1000),
-    "starts32": dict(starts=32),
-    "steps1000-starts32": dict(steps=1000, starts=32),
-    "pixels-only": dict(feature_weight=0.0),
+    # before the label gap (the KL divergence from the steering classifiers' class probabilities of the original to
+    # the reconstruction's): pixels + 0.1 classifier features, from the best of 8 / 32 seeded starts in pixels
+    "before": dict(steps=300, starts=8, select_weight=0.0),
+    "steps1000": dict(steps=1000, starts=8, select_weight=0.0),
+    "starts32": dict(steps=300, starts=32, select_weight=0.0),
+    "steps1000-starts32": dict(steps=1000, starts=32, select_weight=0.0),
+    "pixels-only": dict(feature_weight=0.0, select_weight=0.0),
+    "features0.3": dict(feature_weight=0.3, select_weight=0.0),
+    "starts256": dict(starts=256, select_weight=0.0),
+    "lr0.1": dict(lr=0.1, select_weight=0.0),
+    # the label gap in the descent's loss (every steering classifier, one view per step)
+    "label0.01": dict(label_weight=0.01, select_weight=0.0),
+    "label0.1": dict(label_weight=0.1, select_weight=0.0),
+    # ... and in the choice of the start
+    "label0.1-select": dict(label_weight=0.1, select_weight=0.1),
+    "label0.1-select-own": dict(label_weight=0.1, select_weight=0.1, ensemble=False, label_views=False),
+    "label0.1-select-steps450": dict(label_weight=0.1, select_weight=0.1, steps=450),
+    "select-only": dict(select_weight=0.1),  # the default now
+    "select1": dict(select_weight=1.0),
 }
 
 
@@ -81,6 +99,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--variant", action="append", choices=VARIANTS, default=[])
     p.add_argument("--invert-variant", action="append", choices=INVERT_VARIANTS, default=[])
     p.add_argument("--images", type=int, default=200)
+    p.add_argument(
+        "--split",
+        choices=["test", "train"],
+        default="test",
+        help="invert images of this split (train: development, choosing a method without the test images)",
+    )
+    p.add_argument(
+        "--first",
+        type=int,
+        help="invert images FIRST..FIRST+--images-1 (default 5000 of test, 0 of train); the variant's other ranges "
+        "are kept",
+    )
     p.add_argument("--entries", nargs="+", default=["dcgan-mnist", "dcgan-fashion-mnist"])
     p.add_argument("--seeds", type=int, default=100)
     p.add_argument(
@@ -125,16 +155,26 @@ def main(argv: list[str] | None = None) -> None:
                 f"change {s['mean_abs_pixel_change']:.3f} | {s['cpu_ms_per_steer']:.0f} ms/steer",
                 flush=True,
             )
+    first = a.first if a.first is not None else (5000 if a.split == "test" else 0)
     for variant in a.invert_variant:
+        key = ("invert:" if a.split == "test" else "invert-train:") + variant
         for name in a.entries:
-            s = invert_stats(
-                ganzoo.load(name), a.images, a.batch, default_data_root(), first=5000, **INVERT_VARIANTS[variant]
-            )
             res = json.loads(path.read_text()) if path.exists() else {}
-            res.setdefault("invert:" + variant, {})[name] = {**s, "date": time.strftime("%Y-%m-%d"), "command": command}
+            s = invert_stats(
+                ganzoo.load(name),
+                a.images,
+                a.batch,
+                default_data_root(),
+                first=first,
+                split=a.split,
+                previous=res.get(key, {}).get(name),
+                **INVERT_VARIANTS[variant],
+            )
+            res.setdefault(key, {})[name] = {**s, "date": time.strftime("%Y-%m-%d"), "command": command}
             atomic_write_text(path, json.dumps(res, indent=2) + "\n")
             print(
-                f"invert:{variant:14s} {name:20s} mse {s['mse']:.4f} | every judge keeps {s['all_judges_keep']:.1%} ("
+                f"{key:24s} {name:20s} {s['images']} images ({s['ranges']}) mse {s['mse']:.4f} | "
+                f"every judge keeps {s['all_judges_keep']:.1%} ("
                 + " ".join(f"{j} {v:.1%}" for j, v in s["judges_keep"].items())
                 + f") | {s['cpu_ms_per_image']:.0f} "
                 "ms/image",

@@ -14,7 +14,8 @@ through the frozen generator and ganzoo's frozen classifier (the one the metrics
   projected), through its synthesis network, and class directions are mean ws; the penalties and the step size
   are then measured in units of W's spread around w_avg, so the same settings mean the same there as in z.
 - invert: the latent whose image matches a given image in pixels and in classifier features, with
-  a prior term; started from the best of several seeded random latents. A style-based generator also
+  a prior term; started from the best of several seeded random latents, best in pixels and in what the
+  steering classifiers read (so that the reconstruction keeps the original's class). A style-based generator also
   inverts into W or W+ (one w per layer), started from its w_avg.
 - style_mix (style-based generators): the StyleGAN papers' grid, coarse styles from one latent and fine
   styles from another.
@@ -655,37 +656,74 @@ def invert(
     starts: int = 32,
     seed: int = 0,
     space: str = "z",
+    select_weight: float = 0.1,
+    label_weight: float = 0.0,
+    label_views: bool = True,
+    ensemble: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(latents, reconstruction MSE per image (N,)) for images in [0, 1].
 
     space "z" (every generator): latents (N, latent_dim), started from the best of `starts` seeded draws and
     kept near the prior's typical set by `prior_weight`. "w" / "w+" (style-based generators): latents
     (N, w_dim) / (N, num_ws, w_dim), started from w_avg (the StyleGAN2 projector's start; deterministic, so
-    `starts`, `seed` and `prior_weight` play no part); W+ fits more closely, W stays on the learned manifold."""
+    `starts`, `seed`, `prior_weight` and `select_weight` play no part); W+ fits more closely, W stays on the
+    learned manifold.
+
+    The *label gap* of a reconstruction is the KL divergence from the steering classifiers' class probabilities of
+    the original to those of the reconstruction, averaged over the classifiers (with `ensemble`, every one of
+    `steering_classifiers`; otherwise ganzoo's alone). The best start is the draw with the lowest pixel mean
+    squared error plus `select_weight` times its label gap (0: pixels alone): the draw nearest in pixels is often
+    another class (a 4 reconstructed as a 1), and descent from it keeps that class. The descent's loss is the
+    pixels' mean squared error, plus `feature_weight` times that of ganzoo's classifier's features, plus
+    `label_weight` times the label gap read under one view of VIEWS per step, a different one each step
+    (`label_views`; otherwise the image itself), so that it is no match on one pixel grid."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise GanzooError(f"steps must be a positive int, got {steps!r}")
+    for name, v in (("select_weight", select_weight), ("label_weight", label_weight)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise GanzooError(f"{name} must be a finite number >= 0 (0 turns it off), got {v!r}")
+    for name, v in (("label_views", label_views), ("ensemble", ensemble)):
+        if not isinstance(v, bool):
+            raise GanzooError(f"{name} must be True or False, got {v!r}")
     space = model.check_space(space)
     x = to_image_tensor(model, images)
     n, d = len(x), model.latent_dim
     y = model.labels_tensor(labels, n)
     net = classifier_for(model)
+    select = bool(select_weight) and space == "z"
+    nets = ([net, *steering_classifiers(model)[1:]] if ensemble else [net]) if select or label_weight else []
+    views = list(VIEWS) if label_views and label_weight else [VIEWS[0]]
     with torch.no_grad():
         fx = net(x)[0] if feature_weight else None
+        # the originals' class probabilities (V, M, N, K), view by view: what the reconstruction's are compared with
+        px = torch.stack([_log_probs(nets, _view(x, v)).exp() for v in views]) if nets else None
         if space == "z":
             # start from the best of `starts` seeded latents per image (inversion is non-convex)
             cand = model.sample_latent(n * starts, seed=seed).reshape(starts, n, d)
-            err = torch.stack([(_images(model, cand[s], y) - x).square().flatten(1).mean(1) for s in range(starts)])
-            z = cand[err.argmin(0), torch.arange(n)].clone()
+            score = []
+            for s in range(starts):
+                g = _images(model, cand[s], y)
+                e = (g - x).square().flatten(1).mean(1)
+                score.append(e + select_weight * _kl(px[0], _log_probs(nets, g)) if select else e)
+            z = cand[torch.stack(score).argmin(0), torch.arange(n)].clone()
         else:
             z = model.generator.w_avg.expand(n, *model.latent_shape(space)).clone()
     z.requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     with torch.enable_grad(), frozen(model):
-        for _ in range(steps):
+        for step in range(steps):
             g = _images(model, z, y, space)
             loss = (g - x).square().flatten(1).mean(1)
-            if feature_weight:  # 0: pixels only, and the classifier is not run
-                loss = loss + feature_weight * (net(g)[0] - fx).square().mean(1)
+            own = net(g) if feature_weight else None  # 0: pixels only, and the classifier is not run
+            if feature_weight:
+                loss = loss + feature_weight * (own[0] - fx).square().mean(1)
+            if label_weight:
+                v = step % len(views)
+                xv = _view(g, views[v])
+                logq = torch.stack(
+                    [(own[1] if own is not None and c is net and xv is g else c(xv)[1]).log_softmax(-1) for c in nets]
+                )  # ganzoo's classifier has already read the image itself
+                loss = loss + label_weight * _kl(px[v], logq)
             if space == "z":
                 loss = loss + prior_weight * (z.square().sum(1) / d - 1).square()
             opt.zero_grad()
@@ -695,6 +733,21 @@ def invert(
     with torch.no_grad():
         mse = (_images(model, z, y, space).clamp(0, 1) - x).square().flatten(1).mean(1)
     return z, mse
+
+
+def _view(x: torch.Tensor, view) -> torch.Tensor:
+    """x under one view of VIEWS (x itself for the identity)."""
+    return x if tuple(view) == VIEWS[0] else view_images(x, [view])
+
+
+def _log_probs(nets, x: torch.Tensor) -> torch.Tensor:
+    """log p(class) (M, N, K) of images x under each of M classifiers."""
+    return torch.stack([net(x)[1].log_softmax(-1) for net in nets])
+
+
+def _kl(p: torch.Tensor, logq: torch.Tensor) -> torch.Tensor:
+    """(N,): KL(p || q) averaged over the M classifiers, for p (M, N, K) and log q (M, N, K)."""
+    return (p * (p.clamp_min(1e-12).log() - logq)).sum(-1).mean(0)
 
 
 def _mix_latents(model, z, what: str) -> torch.Tensor:

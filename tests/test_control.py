@@ -169,6 +169,51 @@ def test_invert_recovers_a_generated_image(tiny_mnist):
     )
 
 
+def label_gap(m, x, g, nets):
+    """The steering classifiers' KL divergence from the originals' class probabilities to the reconstructions'."""
+    with torch.no_grad():
+        p = torch.stack([c(x)[1].log_softmax(1) for c in nets])
+        q = torch.stack([c(g)[1].log_softmax(1) for c in nets])
+    return (p.exp() * (p - q)).sum(-1).mean(0)
+
+
+def test_invert_starts_from_the_draw_best_in_pixels_and_labels(tiny_mnist):
+    """lr=0 returns the chosen start itself: the seeded draw with the least pixel error plus select_weight times
+    the label gap (pixels alone at 0); a large weight trades pixel error for a smaller label gap."""
+    from ganzoo.control import steering_classifiers
+
+    m, n, starts = tiny_mnist, 3, 16
+    x = m.generate(m.sample_latent(n, seed=11))
+    nets = steering_classifiers(m)
+    assert len(nets) == 3  # ganzoo's classifier and the two all-conv members
+    cand = m.sample_latent(n * starts, seed=0).reshape(starts, n, -1)
+    with torch.no_grad():
+        g = torch.stack([m.generate(c) for c in cand])
+    mse = (g - x).square().flatten(2).mean(2)  # (starts, n)
+    gap = torch.stack([label_gap(m, x, gi, nets) for gi in g])
+    for w in (0.0, 0.1, 100.0):
+        z = m.invert(x, steps=1, lr=0.0, starts=starts, select_weight=w)
+        best = (mse + w * gap).argmin(0)
+        assert torch.equal(z, cand[best, torch.arange(n)]), w
+    pixels = m.invert(x, steps=1, lr=0.0, starts=starts, select_weight=0.0)
+    labels = m.invert(x, steps=1, lr=0.0, starts=starts, select_weight=100.0)
+    assert not torch.equal(pixels, labels)
+    assert (label_gap(m, x, m.generate(labels), nets) <= label_gap(m, x, m.generate(pixels), nets) + 1e-6).all()
+
+
+def test_invert_label_term_closes_the_label_gap_deterministically(tiny_mnist):
+    from ganzoo.control import steering_classifiers
+
+    m = tiny_mnist
+    x = m.generate(m.sample_latent(2, seed=5)).flip(-1)  # mirrored: no latent draws them exactly
+    nets = steering_classifiers(m)
+    kw = dict(steps=25, starts=4, select_weight=0.0)
+    plain = m.invert(x, label_weight=0.0, **kw)
+    labelled = m.invert(x, label_weight=1.0, **kw)
+    assert torch.equal(labelled, m.invert(x, label_weight=1.0, **kw))  # deterministic, views and all
+    assert label_gap(m, x, m.generate(labelled), nets).sum() < label_gap(m, x, m.generate(plain), nets).sum()
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -181,6 +226,12 @@ def test_invert_recovers_a_generated_image(tiny_mnist):
         (lambda m: m.invert(torch.rand(2, 3, 28, 28)), r"images must have shape \(N, 1, 28, 28\)"),
         (lambda m: m.invert(torch.rand(2, 1, 28, 28) * 255), r"finite floats in \[0, 1\]"),
         (lambda m: m.invert(m.to_pil(torch.rand(1, 1, 32, 32))), r"image size 32x32 does not match the model's 28x28"),
+        (lambda m: m.invert(torch.rand(1, 1, 28, 28), select_weight=-1), r"select_weight must be a finite number >= 0"),
+        (lambda m: m.invert(torch.rand(1, 1, 28, 28), label_weight=float("nan")), r"label_weight must be a finite"),
+        (lambda m: m.invert(torch.rand(1, 1, 28, 28), label_weight=True), r"label_weight must be a finite number"),
+        (lambda m: m.invert(torch.rand(1, 1, 28, 28), label_weight="0.1"), r"label_weight must be a finite number"),
+        (lambda m: m.invert(torch.rand(1, 1, 28, 28), label_views="yes"), r"label_views must be True or False"),
+        (lambda m: m.invert(torch.rand(1, 1, 28, 28), ensemble=1), r"ensemble must be True or False, got 1"),
     ],
 )
 def test_bad_input(call, message, tiny_mnist):
@@ -290,6 +341,7 @@ def test_held_out_judges_are_never_consulted_by_steer_invert_or_directions(tiny_
     z = m.sample_latent(1, seed=0)[0]
     assert m.steer(z, 3, steps=3, iters=3, anchors=100).shape == (3, m.latent_dim)  # the restarts too
     assert m.invert(m.generate(z[None]), steps=2).shape == (1, m.latent_dim)
+    assert m.invert(m.generate(z[None]), steps=3, label_weight=0.1).shape == (1, m.latent_dim)  # every label view
     assert m.directions(2).shape == (2, m.latent_dim)
 
 
