@@ -136,6 +136,68 @@ def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_m
     assert reads == [40, 40, 40, 40] and torch.equal(swapped, control.steer_latents(other, z, 2, **kw)[0])
 
 
+def test_chunked_steering_equals_steering_the_whole_batch_at_once(tiny_mnist, monkeypatch):
+    """steer_latents runs STEER_CHUNK latents per forward and backward pass: the latents' losses are independent, so
+    any chunk size gives the same verdicts and the same ends, and each latent ends where it ends when steered alone.
+    Up to rounding, which Adam amplifies (its step is about lr for a gradient of any size, so a near-zero gradient
+    entry rounded differently by a batch-size-dependent convolution kernel moves its entry differently): hence
+    the tolerance, far below how far the latents move."""
+    from ganzoo import control
+
+    m = tiny_mnist
+    z = m.sample_latent(5, seed=4)
+    # views, ensemble and a restart; no least-convinced-reading term: its min() switches readings where two are
+    # equal to float rounding, which a batch-size-dependent convolution kernel may round either way
+    kw = dict(iters=12, anchors=40, centre_top=4, worst_weight=0.0)
+    monkeypatch.setattr(control, "STEER_CHUNK", 1000)
+    whole, done = control.steer_latents(m, z, 6, **kw)
+    monkeypatch.setattr(control, "STEER_CHUNK", 2)
+    chunked, done2 = control.steer_latents(m, z, 6, **kw)
+    assert float((whole - z).abs().amax(1).min()) > 0.2  # every latent moved: the comparison is not of starts
+    assert torch.equal(done, done2) and torch.allclose(chunked, whole, atol=1e-2), (chunked - whole).abs().max()
+    alone = [control.steer_latents(m, z[i : i + 1], 6, **kw) for i in range(len(z))]
+    assert torch.equal(torch.cat([d for _, d in alone]), done)
+    assert torch.allclose(torch.cat([e for e, _ in alone]), whole, atol=1e-2)
+
+
+def test_the_steering_path_starts_exactly_at_z_and_is_deterministic_with_the_default_settings(tiny_mnist):
+    m = tiny_mnist
+    z = m.sample_latent(1, seed=9)[0]
+    path = m.steer(z, 5, steps=4, anchors=40)  # default iters, views, ensemble, restart toward the centre
+    assert torch.equal(path[0], z) and not torch.equal(path[-1], z)
+    assert torch.equal(path, m.steer(z, 5, steps=4, anchors=40))
+
+
+def test_folded_ensemble_members_read_as_the_stored_ones():
+    """steering_classifiers folds the all-conv members' BatchNorms into their convolutions: the same logits."""
+    from ganzoo.control import AllConvNet, ensemble_paths, steering_classifiers
+    from ganzoo.folder import load_state_file, load_strict
+
+    m = ganzoo.load("dcgan-mnist")
+    nets = steering_classifiers(m)
+    paths = ensemble_paths("mnist")
+    assert len(nets) == 1 + len(paths) >= 3
+    x = m.sample(16, seed=0)
+    for net, path in zip(nets[1:], paths):
+        assert not any(isinstance(mod, torch.nn.BatchNorm2d) for mod in net.modules())
+        stored = AllConvNet()
+        load_strict(stored, load_state_file(path), path)
+        with torch.no_grad():
+            assert torch.allclose(net(x)[1], stored.eval()(x)[1], atol=1e-4)
+
+
+def test_the_pool_is_read_in_chunks_with_the_same_probabilities(tiny_mnist, monkeypatch):
+    from ganzoo import control
+
+    m = tiny_mnist
+    crit = control._Criterion(control.steering_classifiers(m), 2, control.VIEWS, 0.99)
+    x = m.sample(70, seed=3)
+    monkeypatch.setattr(control, "STEER_CHUNK", 1000)
+    whole = crit.mean_probs(x)
+    monkeypatch.setattr(control, "STEER_CHUNK", 32)
+    assert whole.shape == (70, 10) and torch.allclose(crit.mean_probs(x), whole, atol=1e-6)
+
+
 def test_class_directions_are_class_means_of_classified_samples(tiny_mnist):
     m = tiny_mnist
     with pytest.raises(ganzoo.GanzooError, match=r"no sample of class\(es\)"):  # an untrained G draws few classes
