@@ -16,7 +16,7 @@ import torch
 import ganzoo
 from ganzoo.errors import DataNotFoundError, TrainingError
 from training.recipes import RECIPES, apply_overrides, get_recipe
-from training.train import TrainingDiverged, main
+from training.train import TrainingDiverged, hardware, main
 
 # the recipes that sample from a latent (a translation recipe, CycleGAN's, has its own tests in test_cyclegan.py)
 ZOO_RECIPES = [
@@ -137,6 +137,9 @@ def test_resume_reproduces_uninterrupted_run(name, tmp_path, data_root):
     assert "--resume" not in run["command"] and "--steps=6" in run["command"]
     assert run["train_cpu_seconds"] > 0 and run["train_wall_seconds"] > 0  # carried through the checkpoint
     assert run["wall_seconds"] == pytest.approx(sum(x["wall_seconds"] for x in run["sessions"]), abs=0.11)
+    # each session names its hardware; the run names each distinct one once (here both are this CPU)
+    assert run["sessions"][0]["hardware"] == run["sessions"][1]["hardware"] == run["hardware"]
+    assert run["hardware"].endswith(f"thread(s), torch {torch.__version__}") and " + " not in run["hardware"]
 
 
 def test_checkpoint_is_weights_only_loadable(tmp_path, data_root):
@@ -670,3 +673,10 @@ def test_reference_budget_note_compares_cpu_seconds_on_one_processor_only(ours, 
     from training.report import budget_note
 
     assert budget_note(*ours, *ref) == note
+
+
+def test_hardware_names_the_gpu_only_for_a_cuda_run():
+    cpu = hardware("cpu")
+    assert cpu == hardware() and "(cuda)" not in cpu and cpu.endswith(f"torch {torch.__version__}")
+    if torch.cuda.is_available():
+        assert hardware("cuda").startswith(f"{torch.cuda.get_device_name()} (cuda) with ")

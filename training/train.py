@@ -249,6 +249,7 @@ class Trainer:
                 "command": self.command,
                 "wall_seconds": round(time.time() - self._session_t0, 1),
                 "cpu_seconds": round(time.process_time() - self._session_c0, 1),
+                "hardware": hardware(self.device),
             },
         ]
 
@@ -650,7 +651,9 @@ class StopOnSignal:
             signal.signal(sig, old)
 
 
-def hardware() -> str:
+def hardware(device: torch.device | str | None = None) -> str:
+    """The processor, threads and torch; with the GPU first when the run trained on one (its CPU time then
+    measures the launching process, not the training's cost on a CPU)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in open("/proc/cpuinfo"):
@@ -659,7 +662,10 @@ def hardware() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} thread(s), torch {torch.__version__}"
+    gpu = ""
+    if device is not None and torch.device(device).type == "cuda":
+        gpu = f"{torch.cuda.get_device_name(torch.device(device))} (cuda) with "
+    return f"{gpu}{cpu}, {torch.get_num_threads()} thread(s), torch {torch.__version__}"
 
 
 RUN_FILES = ("ckpt.pt", "log.csv", "run.json", "result.json", "model")  # a run was here
@@ -818,7 +824,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m training.train") 
                 "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
                 "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
                 "sessions": sessions,
-                "hardware": hardware(),
+                # every session's own: a run resumed on other hardware names both (checkpoints before 2026-12-04
+                # did not record it per session)
+                "hardware": " + ".join(dict.fromkeys(x.get("hardware", "not recorded") for x in sessions)),
                 "recipe": json.loads(json.dumps(dataclasses.asdict(recipe))),
                 **result,
             }
