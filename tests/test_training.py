@@ -597,7 +597,12 @@ def test_ablation_table_reads_each_curve_at_its_cpu_budgets_and_names_the_proces
     row = table([rec]).splitlines()[2]
     assert row == (
         "| dcgan-mnist | a variant | Intel Xeon Processor | 297.0 (300) | 294.0 (600) | 292.0 (800) "
-        "| 290.0 (1000) | [x.json](ablation/x.json) |"
+        "| 290.0 (1000) | 289.0 (1100, 11 CPU-min) | [x.json](ablation/x.json) |"
+    )
+    gpu = dict(rec, hardware="NVIDIA H200 (cuda) with a 16-core x86-64 CPU, 1 thread(s)")
+    assert table([gpu]).splitlines()[2] == (  # a GPU run's process CPU time is not a CPU-training cost
+        "| dcgan-mnist | a variant | NVIDIA H200 (cuda) with a 16-core x86-64 CPU | - | - | - | - "
+        "| 289.0 (1100, GPU) | [x.json](ablation/x.json) |"
     )
 
 

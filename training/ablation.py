@@ -73,18 +73,40 @@ def best_within(curve: list[dict], minutes: float) -> dict | None:
     return min((p for p in curve if p["cpu_seconds"] <= minutes * 60 + 5), key=lambda p: p["fd"])
 
 
+def on_gpu(hardware: str) -> bool:
+    """A run with any session on a GPU (sessions are joined by " + "): its cpu_seconds are partly the launching
+    process's, not the cost of training on a CPU."""
+    return "(cuda)" in hardware
+
+
+def best_cell(r: dict) -> str:
+    """The run's lowest selection FD over its whole curve: 'FD (step, CPU-min)', or 'FD (step, GPU)' for a run
+    trained on a GPU ('GPU + CPU' when it went on on a CPU)."""
+    p = min(r["curve"], key=lambda p: p["fd"])
+    sessions = r["hardware"].split(" + ")
+    if not on_gpu(r["hardware"]):
+        where = f"{p['cpu_seconds'] / 60:.0f} CPU-min"
+    else:
+        where = "GPU" if all("(cuda)" in h for h in sessions) else "GPU + CPU"
+    return f"{p['fd']:.1f} ({p['step']}, {where})"
+
+
 def table(records: list[dict]) -> str:
-    head = "| recipe | variant | CPU | " + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS) + " | full recipe |"
-    rows = [head, "|" + "---|" * (len(BUDGETS) + 4)]
+    head = (
+        "| recipe | variant | CPU | "
+        + " | ".join(f"FD @ {b} CPU-min (step)" for b in BUDGETS)
+        + " | best FD (step, when) | full recipe |"
+    )
+    rows = [head, "|" + "---|" * (len(BUDGETS) + 5)]
     for r in sorted(records, key=lambda r: (r["recipe"], r["name"])):
         cells = []
         for b in BUDGETS:
-            p = fd_at(r["curve"], b)
+            p = None if on_gpu(r["hardware"]) else fd_at(r["curve"], b)  # GPU runs have no CPU-minutes to read
             cells.append(f"{p['fd']:.1f} ({p['step']})" if p else "-")
         rows.append(
             f"| {r['recipe']} | {r['note']} | {processor(r['hardware'])} | "
             + " | ".join(cells)
-            + f" | [{r['name']}.json](ablation/{r['name']}.json) |"
+            + f" | {best_cell(r)} | [{r['name']}.json](ablation/{r['name']}.json) |"
         )
     return "\n".join(rows)
 
