@@ -119,6 +119,7 @@ TRAIN = [
 ]
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_trains_and_resumes_exactly(tmp_path, data_root):
     from training.train import main
 
@@ -172,6 +173,7 @@ def test_resolution_is_refused(bg):
 
 
 # -- ONNX ----------------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_onnx_with_labels_and_the_torch_free_runtime(tiny_onnx):
     from ganzoo.runtime import OnnxGenerator
 

@@ -89,6 +89,7 @@ def test_steer_writes_one_morph_per_row_left_to_right(tmp_path, capsys, monkeypa
     assert Image.open(out).size == (4 * 30 + 2, 3 * 30 + 2)
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_sample_an_onnx_file(tmp_path, capsys):
     import numpy as np
 
@@ -158,6 +159,7 @@ def torch_error(cmd: str, extra: str = "torch") -> str:
     )
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_every_command_without_torch(tmp_path, tiny_onnx):
     import json
 
@@ -224,6 +226,7 @@ def test_invert_prints_the_error_in_context(tmp_path, capsys):
     assert int(got.group(2)) == round(100 * float(got.group(1)) / float(x.var(unbiased=False)))
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_train_help_and_missing_checkout_name_the_command(monkeypatch):
     r = subprocess.run([sys.executable, "-m", "ganzoo", "train", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("usage: ganzoo train ")

@@ -93,6 +93,7 @@ def test_stalled_latents_restart_toward_the_class_centre():
         steer_latents(m, z, 0, restart="far")
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_mnist, monkeypatch, tmp_path):
     from ganzoo import control
 
@@ -136,6 +137,7 @@ def test_the_restart_pool_is_read_once_per_model_until_its_weights_change(tiny_m
     assert reads == [40, 40, 40, 40] and torch.equal(swapped, control.steer_latents(other, z, 2, **kw)[0])
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_chunked_steering_equals_steering_the_whole_batch_at_once(tiny_mnist, monkeypatch):
     """steer_latents runs STEER_CHUNK latents per forward and backward pass: the latents' losses are independent, so
     any chunk size gives the same verdicts and the same ends, and each latent ends where it ends when steered alone.
@@ -160,6 +162,7 @@ def test_chunked_steering_equals_steering_the_whole_batch_at_once(tiny_mnist, mo
     assert torch.allclose(torch.cat([e for e, _ in alone]), whole, atol=1e-2)
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_the_steering_path_starts_exactly_at_z_and_is_deterministic_with_the_default_settings(tiny_mnist):
     m = tiny_mnist
     z = m.sample_latent(1, seed=9)[0]

@@ -197,6 +197,7 @@ def test_training_evaluates_translations(tmp_path, data_root):
     assert ganzoo.load(out / "model").config["training"]["selection_fd_train"] == pytest.approx(float(row["fd"]))
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_export_both_directions_and_runtime(model, tmp_path):
     from ganzoo.export import verify_translator
     from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError, OnnxTranslator

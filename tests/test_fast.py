@@ -86,6 +86,7 @@ def test_first_layer_writes_its_map_channels_last_without_a_copy():
     assert torch.allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 @pytest.mark.parametrize("convt", CONVT_FORMS)
 def test_every_export_form_matches_the_original(tmp_path, convt):
     import onnx
@@ -105,6 +106,7 @@ def test_every_export_form_matches_the_original(tmp_path, convt):
         assert nodes[nodes.index("Tanh") - 1 : nodes.index("Tanh") + 2] == ["Add", "Tanh", "DepthToSpace"], nodes
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_fp16_and_int8_files_are_smaller_close_and_load_in_the_runtime(tmp_path):
     import numpy as np
     import onnx

@@ -40,6 +40,7 @@ def run_offline(cache: Path, code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_load_by_repo_id_from_cache_offline(tmp_path):
     folder = make_tiny_folder(tmp_path / "m", "cgan")
     make_cache(tmp_path / "cache", "someone/tiny-cgan", folder, {"main": COMMIT_MAIN, "v1": COMMIT_V1})
@@ -61,6 +62,7 @@ def test_load_by_repo_id_from_cache_offline(tmp_path):
     assert src == "hf://someone/tiny-cgan" and COMMIT_MAIN in path
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_offline_errors(tmp_path):
     folder = make_tiny_folder(tmp_path / "m", "gan")
     make_cache(tmp_path / "cache", "someone/tiny", folder, {"main": COMMIT_MAIN})
@@ -169,6 +171,7 @@ def test_publish_calls_hfapi_exactly(tmp_path, monkeypatch):
     assert rep["metrics"] == {"fd_mnist_classifier": 12.5} and rep["commit"].endswith("/commit/1")
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_publish_dry_run_sends_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     with mock.patch("huggingface_hub.HfApi") as cls:

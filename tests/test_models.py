@@ -148,6 +148,7 @@ def test_conditional_labels(tmp_path):
         m.sample(1, labels=[1.5])
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 @pytest.mark.parametrize("convt", ["native", "phase"])
 def test_cgan_with_conditional_batchnorm_round_trips_and_exports(tmp_path, convt):
     from ganzoo.folder import save_folder

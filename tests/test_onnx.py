@@ -19,13 +19,14 @@ from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
 from .conftest import GENERATIVE, make_tiny_folder
 
 
-# WGAN's and WGAN-GP's generators are DCGAN's network itself (tests/test_models.py), and the tiny configs agree, so
-# their files are the dcgan graph under another name: checked in the full run only.
-SAME_GRAPH_AS_DCGAN = ("wgan", "wgan-gp")
+# The quick loop exports two small graphs, one unconditional and one with labels as an input; the full suite every
+# family (seconds each for the larger graphs). WGAN's and WGAN-GP's generators are DCGAN's network itself
+# (tests/test_models.py), so their files are the dcgan graph under another name.
+QUICK_EXPORTS = ("dcgan", "cgan")
 
 
 @pytest.mark.parametrize(
-    "arch", [pytest.param(a, marks=pytest.mark.slow) if a in SAME_GRAPH_AS_DCGAN else a for a in GENERATIVE]
+    "arch", [a if a in QUICK_EXPORTS else pytest.param(a, marks=pytest.mark.slow) for a in GENERATIVE]
 )
 def test_export_matches_torch(arch, tiny_onnx):
     folder, path = tiny_onnx(arch)  # exported once for the session, and verified (check=True)
@@ -78,6 +79,7 @@ def test_export_bad_output_folder(tmp_path):
         m.export_onnx(tmp_path / "missing" / "g.onnx")
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_export_that_fails_its_check_keeps_the_earlier_file_and_leaves_nothing(tmp_path, tiny_folder):
     """The file is checked under its temporary name before the rename: a file that fails the check (here: an
     impossible tolerance) never replaces the user's earlier file, and no temporary file is left."""
@@ -143,6 +145,7 @@ def test_cli_export_unknown_name(tmp_path):
     assert main(["export", "dcgan-mnsit", "-o", str(tmp_path / "x.onnx")]) == 2
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 @pytest.mark.parametrize("verbose", [False, True])
 def test_export_is_quiet_unless_verbose(verbose, tmp_path, capfd, caplog):
     import logging

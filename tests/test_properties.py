@@ -283,6 +283,7 @@ def check_safetensors(data, models, tmp: Path) -> None:
     assert files_under(folder) == before
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 @QUICK
 @given(data=st.data())
 def test_hostile_safetensors_headers(data, models, tmp_path):

@@ -235,6 +235,7 @@ def test_export_mistakes(tmp_path, capsys):
     assert not (tmp_path / "g.onnx").exists()
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_cli_exports_an_int8_file_and_says_so(tmp_path, capsys):
     from ganzoo.cli import main
 
@@ -282,6 +283,7 @@ def test_list_into_a_closed_pipe_is_quiet(tmp_path):
     assert p.returncode == 0 and p.stdout.startswith("name") and p.stderr == ""
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_train_mistake_through_ganzoo_cli(tmp_path):
     p = subprocess.run(
         [sys.executable, "-m", "ganzoo", "train", "dcgan-mnist", "--out", str(tmp_path / "o"), "--batch_size=0"],

@@ -133,6 +133,7 @@ TRAIN = [
 ]
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 @pytest.mark.parametrize("extra", [[], ["--model.pl_weight=2", "--model.pl_every=2"]], ids=["default", "pl"])
 def test_trains_through_the_trainer_and_resumes_exactly(extra, tmp_path, data_root):
     from training.train import main
@@ -230,6 +231,7 @@ def test_projection_into_w_and_w_plus_reduces_the_error_from_w_avg(sg2, space, s
 
 
 # -- ONNX ---------------------------------------------------------------------------------------------------------
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_onnx_w_file_matches_torch(sg2, tmp_path, tiny_onnx):
     from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
 
@@ -306,6 +308,7 @@ def test_onnx_form_draws_the_generators_images_and_leaves_it_alone():
                 torch.testing.assert_close(form(x, **kw), g(x, **kw), atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_onnx_file_is_the_folded_graph_and_matches_torch_to_1e_5(tmp_path):
     import onnx
 
@@ -327,6 +330,7 @@ def test_released_onnx_files_match_torch_to_1e_5(name, tmp_path):
     m.export_onnx(tmp_path / "w.onnx", space="w", atol=1e-5)
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_onnx_mapping_file_turns_a_seed_into_the_ws_of_torch(sg2, tmp_path, capsys):
     from ganzoo.runtime import OnnxGenerator, OnnxGeneratorError
 
@@ -528,6 +532,7 @@ def p_class(m, latents, c, space):
         return classifier_for(m)(m.generate(latents, space=space))[1].log_softmax(1)[:, c]
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 @pytest.mark.parametrize("space", ["w", "w+"])
 def test_steer_in_w_starts_at_the_latent_and_moves_the_prediction_toward_the_target(sg2, space):
     from ganzoo.control import to_space
@@ -545,6 +550,7 @@ def test_steer_in_w_starts_at_the_latent_and_moves_the_prediction_toward_the_tar
         assert torch.allclose(delta, delta[:1].expand_as(delta), atol=1e-6) and delta.abs().max() > 0.1
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_steer_in_w_moves_the_steering_ensemble_and_never_consults_a_held_out_judge(sg2, monkeypatch):
     import training.judges as judges
 

@@ -447,6 +447,7 @@ def test_bad_recipe_values_fail_before_any_work(override, message, tmp_path, dat
     assert not out.exists()
 
 
+@pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it
 def test_cli_prints_one_error_line_and_exits_2(tmp_path, data_root):
     p = subprocess.run(
         [sys.executable, "-m", "training.train", "dcgan-mnist", "--out", str(tmp_path / "o"), "--steps=-5"],
