@@ -37,7 +37,14 @@ SG2 = [
 
 
 # ProGAN grows through every stage in the 4 steps (its D and G leave layers unused before); BigGAN's widths
-PG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.stable_steps=1", "--model.fade_steps=1"]
+PG = [
+    *SG2[:7],
+    "--model.g_widths=8,8,4",
+    "--model.d_widths=4,8,8",
+    "--model.stable_steps=1",
+    "--model.fade_steps=1",
+    "--decay_from=0",
+]
 BG = [*SG2[:7], "--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.embed_dim=4", "--decay_from=0"]
 
 

@@ -42,7 +42,7 @@ def small(arch: str) -> list[str]:
         return ["--model.w_dim=8", "--model.g_widths=8,8,4", "--model.d_widths=4,8,8"]
     if arch == "progan":  # grown to 28x28 by step 4 (1 step at 7x7, 1 fading 14x14 in, ...)
         widths = ["--model.g_widths=8,8,4", "--model.d_widths=4,8,8"]
-        return [*widths, "--model.stable_steps=1", "--model.fade_steps=1"]
+        return [*widths, "--model.stable_steps=1", "--model.fade_steps=1", "--decay_from=0"]
     if arch == "biggan":
         return ["--model.g_widths=8,8,4", "--model.d_widths=4,8,8", "--model.embed_dim=4"]
     return (
