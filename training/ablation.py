@@ -83,11 +83,8 @@ def best_cell(r: dict) -> str:
     """The run's lowest selection FD over its whole curve: 'FD (step, CPU-min)', or 'FD (step, GPU)' for a run
     trained on a GPU ('GPU + CPU' when it went on on a CPU)."""
     p = min(r["curve"], key=lambda p: p["fd"])
-    sessions = r["hardware"].split(" + ")
-    if not on_gpu(r["hardware"]):
-        where = f"{p['cpu_seconds'] / 60:.0f} CPU-min"
-    else:
-        where = "GPU" if all("(cuda)" in h for h in sessions) else "GPU + CPU"
+    gpu = [on_gpu(h) for h in r["hardware"].split(" + ")]
+    where = "GPU" if all(gpu) else "GPU + CPU" if any(gpu) else f"{p['cpu_seconds'] / 60:.0f} CPU-min"
     return f"{p['fd']:.1f} ({p['step']}, {where})"
 
 
