@@ -292,6 +292,29 @@ def test_upsample2x_is_bilinear_interpolation():
         torch.testing.assert_close(Upsample2x(n)(x), want, atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize("k", [1, 3])
+def test_down_conv_is_the_conv_then_a_2x2_average_with_the_same_gradients(k):
+    """The strided form (box filter, then the conv at stride 2) must be the same map as the plain conv followed
+    by the 2x2 average, on even and odd sizes, forward and backward."""
+    from ganzoo.models.stylegan2 import EqualConv2d
+
+    torch.manual_seed(0)
+    for n in (28, 14, 7):
+        layer = EqualConv2d(6, 10, k, act=True, down=True, gain=0.7)
+        x = torch.randn(3, 6, n, n, requires_grad=True)
+        ref_x = x.detach().clone().requires_grad_(True)
+        w = layer.weight * layer.w_gain
+        ref = torch.nn.functional.avg_pool2d(torch.nn.functional.conv2d(ref_x, w, padding=k // 2), 2)
+        ref = torch.nn.functional.leaky_relu(ref + layer.bias[:, None, None], 0.2) * 2**0.5 * 0.7
+        out = layer(x)
+        assert out.shape == (3, 10, n // 2, n // 2)
+        torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
+        g = torch.randn_like(out)
+        (gx,) = torch.autograd.grad(out, x, g)
+        (ref_gx,) = torch.autograd.grad(ref, ref_x, g)
+        torch.testing.assert_close(gx, ref_gx, atol=1e-5, rtol=0)
+
+
 def test_onnx_form_draws_the_generators_images_and_leaves_it_alone():
     from ganzoo.models.stylegan2 import OnnxSynthesis, SynthesisNetwork
 

@@ -115,7 +115,11 @@ class EqualLinear(nn.Module):
 
 class EqualConv2d(nn.Module):
     """Conv2d (same padding) with the equalized learning rate; `down` averages 2x2 after the conv, `gain`
-    scales the output (the residual blocks' sqrt(0.5))."""
+    scales the output (the residual blocks' sqrt(0.5)).
+
+    With `down` the layer runs as a 2x2 box filter (stride 1) on the padded input, then the conv at stride 2: the
+    same linear map as the conv followed by the 2x2 average (each output is the same weighted sum of the same
+    inputs), at a quarter of the conv's multiply-adds. The reference also filters first, then strides."""
 
     def __init__(
         self,
@@ -134,9 +138,11 @@ class EqualConv2d(nn.Module):
         self.w_gain, self.act, self.down, self.gain = 1 / math.sqrt(cin * k * k), act, down, gain
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.conv2d(x, self.weight * self.w_gain, padding=self.weight.shape[-1] // 2)
-        if self.down:
-            x = F.avg_pool2d(x, 2)
+        w, p = self.weight * self.w_gain, self.weight.shape[-1] // 2
+        if self.down:  # (B, C, H, W) -> (B, C', H // 2, W // 2)
+            x = F.conv2d(F.avg_pool2d(F.pad(x, [p] * 4) if p else x, 2, stride=1 if p else 2), w, stride=2 if p else 1)
+        else:
+            x = F.conv2d(x, w, padding=p)
         if self.bias is not None:
             x = x + self.bias[:, None, None]
         return (lrelu(x) if self.act else x) * self.gain
