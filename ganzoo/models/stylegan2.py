@@ -30,7 +30,8 @@ logit. All layers of both networks use the equalized learning rate (weights N(0,
 
 Simplifications for this size, none of which changes what the layers compute in kind: upsampling is
 bilinear (the official FIR filter [1, 3, 3, 1] is the same filter away from the border), downsampling 2x2
-average pooling; the modulated convolution runs as scale -> conv -> scale (the official "non-fused" form,
+average pooling (the down conv and its pooling run as a 2x2 box filter, then the conv at stride 2: the same map,
+a quarter of the conv's work); the modulated convolution runs as scale -> conv -> scale (the official "non-fused" form,
 which exports to ONNX with a dynamic batch); no equalized-lr clamping or mixed precision.
 """
 
