@@ -420,6 +420,15 @@ def best_assignment(weights: list[list[float]]) -> list[int]:
     return cols[::-1]
 
 
+def class_table(source: torch.Tensor, predicted: torch.Tensor, k: int = 10) -> list[list[int]]:
+    """(k, k) counts: row = an image's source class, column = the class predicted for its translation."""
+    counts = torch.zeros(k, k, dtype=torch.long)
+    counts.index_put_(
+        (source.long().cpu(), predicted.long().cpu()), torch.ones(len(predicted), dtype=torch.long), accumulate=True
+    )
+    return counts.tolist()
+
+
 def mapping_summary(counts: list[list[int]]) -> dict:
     """What a class-to-class count table (rows: source class, columns: the target class the classifier predicts
     for its translations) says about the mapping a translator learned; source classes with no images are left out
@@ -493,13 +502,12 @@ def evaluate_translation(model, *, n: int = 10000, root=None, split: str = "test
         metrics[f"fd_{src}_to_{dst}"] = frechet_distance(ff, rf)
         back = model.translate(y, to=src)
         metrics[f"cycle_mse_{src}"] = float((back - x).square().mean())
-        counts = torch.zeros(10, 10, dtype=torch.long)
-        counts.index_put_((labels.long(), pred.long()), torch.ones(len(pred), dtype=torch.long), accumulate=True)
-        s = mapping_summary(counts.tolist())  # a class absent from the first n images has no mapping to measure
+        counts = class_table(labels, pred)
+        s = mapping_summary(counts)  # a class absent from the first n images has no mapping to measure
         for k in ("mapping_share", "mapping_classes", "mapping_share_one_to_one", "top_target_share"):
             metrics[f"{k}_{src}_to_{dst}"] = s[k]
         tables[f"{src}_to_{dst}"] = {
-            "counts": counts.tolist(),
+            "counts": counts,
             "target_class": s["target_class"],
             "share": [round(v, 4) for v in s["share"]],
             "one_to_one_class": s["one_to_one_class"],

@@ -194,7 +194,20 @@ def test_training_evaluates_translations(tmp_path, data_root):
     (row,) = read_log(out / "eval.csv")
     fd_ab, fd_ba, cycle = float(row["fd_ab"]), float(row["fd_ba"]), float(row["cycle_mse"])
     assert float(row["fd"]) == pytest.approx((fd_ab + fd_ba) / 2) and fd_ab > 0 and fd_ba > 0 and 0 < cycle < 1
-    assert ganzoo.load(out / "model").config["training"]["selection_fd_train"] == pytest.approx(float(row["fd"]))
+    model = ganzoo.load(out / "model")
+    assert model.config["training"]["selection_fd_train"] == pytest.approx(float(row["fd"]))
+    # the logged mapping shares are those of the saved model's translations of the same 16 training images
+    from ganzoo.datasets import load_idx_split
+    from ganzoo.metrics import class_table, features, load_classifier, mapping_summary
+
+    for key, src, dst in (("ab", "mnist", "fashion-mnist"), ("ba", "fashion-mnist", "mnist")):
+        x, labels = load_idx_split(src, "train", data_root)
+        x = torch.from_numpy(x[:16].copy()).float().div(255)[:, None]
+        _, pred = features(load_classifier(dst), model.translate(x, to=dst))
+        s = mapping_summary(class_table(torch.from_numpy(labels[:16]), pred))
+        assert float(row[f"mapping_{key}"]) == pytest.approx(s["mapping_share"], abs=1e-6)
+        assert float(row[f"one_to_one_{key}"]) == pytest.approx(s["mapping_share_one_to_one"], abs=1e-6)
+        assert 0 < s["mapping_share_one_to_one"] <= s["mapping_share"] <= 1
 
 
 @pytest.mark.slow  # seconds of work: the full suite (the README's test command) runs it, `-m "not slow"` skips it

@@ -354,7 +354,19 @@ class CycleGANObjective(Objective):
         "grad_norm_g",
         "images_per_s",
     )
-    eval_fields = ("step", "fd", "fd_ab", "fd_ba", "cycle_mse", "cpu_seconds", "wall_seconds")
+    eval_fields = (
+        "step",
+        "fd",
+        "fd_ab",
+        "fd_ba",
+        "cycle_mse",
+        "mapping_ab",
+        "mapping_ba",
+        "one_to_one_ab",
+        "one_to_one_ba",
+        "cpu_seconds",
+        "wall_seconds",
+    )
 
     def __init__(self, pool_size: int = 50):
         super().__init__("cyclegan")
@@ -439,16 +451,25 @@ class CycleGANObjective(Objective):
     def evaluate(self, t) -> dict:
         """Checkpoint selection: the mean of both directions' classifier FD (eval_n translated training images of
         the source against 10k training images of the target; the test split is kept for the reported numbers),
-        and the cycle MSE in [0, 1]."""
-        from ganzoo.metrics import compare, fd_key
+        and the cycle MSE in [0, 1]. Logged beside them, never selected on: the mapping shares of
+        `ganzoo.metrics.mapping_summary` per direction (the issue's plain share, which a collapse maximises, and the
+        one-to-one share)."""
+        from ganzoo.metrics import class_table, compare, fd_key, features, load_classifier, mapping_summary
 
         cfg = t.cfg
-        a, b = self._fixed_images(t, t.r.eval_n)
+        n = t.r.eval_n
+        a, b = self._fixed_images(t, n)
         out = {}
-        for key, x, src, dst in (("ab", a, cfg.domain_a, cfg.domain_b), ("ba", b, cfg.domain_b, cfg.domain_a)):
+        for key, x, y_src, src, dst in (
+            ("ab", a, t.batches.y[:n], cfg.domain_a, cfg.domain_b),
+            ("ba", b, t.batches_b.y[:n], cfg.domain_b, cfg.domain_a),
+        ):
             y = self._translate(t, x, dst)
-            m = compare(((y + 1) / 2).clamp(0, 1).cpu(), dst, root=t.data_root, full=False, split="train", n_real=10000)
+            images = ((y + 1) / 2).clamp(0, 1).cpu()
+            m = compare(images, dst, root=t.data_root, full=False, split="train", n_real=10000)
             out[f"fd_{key}"] = m[fd_key(dst)]
+            s = mapping_summary(class_table(y_src, features(load_classifier(dst), images)[1]))
+            out[f"mapping_{key}"], out[f"one_to_one_{key}"] = s["mapping_share"], s["mapping_share_one_to_one"]
             back = self._translate(t, y, src)
             out.setdefault("cycle_mse", 0.0)
             out["cycle_mse"] += float(((back - x) / 2).square().mean()) / 2  # in [0, 1] units, both directions
