@@ -454,7 +454,14 @@ class CycleGANObjective(Objective):
         and the cycle MSE in [0, 1]. Logged beside them, never selected on: the mapping shares of
         `ganzoo.metrics.mapping_summary` per direction (the issue's plain share, which a collapse maximises, and the
         one-to-one share)."""
-        from ganzoo.metrics import class_table, compare, fd_key, features, load_classifier, mapping_summary
+        from ganzoo.metrics import (
+            class_table,
+            features,
+            frechet_distance,
+            load_classifier,
+            mapping_summary,
+            real_features,
+        )
 
         cfg = t.cfg
         n = t.r.eval_n
@@ -465,10 +472,10 @@ class CycleGANObjective(Objective):
             ("ba", b, t.batches_b.y[:n], cfg.domain_b, cfg.domain_a),
         ):
             y = self._translate(t, x, dst)
-            images = ((y + 1) / 2).clamp(0, 1).cpu()
-            m = compare(images, dst, root=t.data_root, full=False, split="train", n_real=10000)
-            out[f"fd_{key}"] = m[fd_key(dst)]
-            s = mapping_summary(class_table(y_src, features(load_classifier(dst), images)[1]))
+            # one classifier pass gives both the FD features and the predicted classes of the mapping table
+            ff, pred = features(load_classifier(dst), ((y + 1) / 2).clamp(0, 1).cpu())
+            out[f"fd_{key}"] = frechet_distance(ff, real_features(dst, "train", t.data_root, 10000)[0])
+            s = mapping_summary(class_table(y_src, pred))
             out[f"mapping_{key}"], out[f"one_to_one_{key}"] = s["mapping_share"], s["mapping_share_one_to_one"]
             back = self._translate(t, y, src)
             out.setdefault("cycle_mse", 0.0)

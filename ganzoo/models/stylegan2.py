@@ -141,7 +141,7 @@ class EqualConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w, p = self.weight * self.w_gain, self.weight.shape[-1] // 2
         if self.down:  # (B, C, H, W) -> (B, C', H // 2, W // 2)
-            x = F.conv2d(F.avg_pool2d(F.pad(x, [p] * 4) if p else x, 2, stride=1 if p else 2), w, stride=2 if p else 1)
+            x = F.conv2d(F.avg_pool2d(F.pad(x, [p] * 4), 2, stride=1), w, stride=2)
         else:
             x = F.conv2d(x, w, padding=p)
         if self.bias is not None:
