@@ -57,7 +57,8 @@ def steer_defaults() -> dict:
     """steer_latents' default settings: part of a result's protocol, so that pieces measured before a default
     changed are never merged with pieces measured after."""
     params = inspect.signature(steer_latents).parameters.values()
-    skip = ("labels", "space")  # not settings: what is steered (space is part of the protocol where it is not z)
+    # not settings but what is steered (space and move_label are part of the protocol where not the default)
+    skip = ("labels", "space", "move_label")
     return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty and p.name not in skip}
 
 
@@ -71,6 +72,7 @@ def steer_stats(
     seed_range: tuple[int, int] | None = None,
     previous: dict | None = None,
     space: str = "z",
+    move_label: bool = False,
     **steer_kw,
 ) -> dict:
     """Steer sample_latent(seeds, seed=latent_seed) toward each class of `classes` (default: all); what the
@@ -78,7 +80,9 @@ def steer_stats(
     and `previous`, a result of the same protocol (seeds, latent seed, settings, steer_latents' defaults, ensemble
     members), keeps every (class, seed range) piece it measured that this call does not; a piece measured again
     is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`). `space` "w" / "w+"
-    (style-based generators): the same latents' ws are steered in W / W+ (`steer_latents(..., space=...)`)."""
+    (style-based generators): the same latents' ws are steered in W / W+ (`steer_latents(..., space=...)`).
+    `move_label` (conditional models): the label moves to the target (`steer_latents(..., move_label=True)`) and
+    the ends are drawn with the target's label."""
     lo, hi = seed_range or (0, seeds)
     if not 0 <= lo < hi <= seeds:
         raise ValueError(f"seed range {lo}:{hi} is not inside 0:{seeds}")
@@ -97,6 +101,7 @@ def steer_stats(
         "steer_defaults": steer_defaults(),
         "ensemble_members": members,
         **({"space": space} if space != "z" else {}),  # z results of before the option stay mergeable
+        **({"move_label": True} if move_label else {}),  # likewise
     }
     same = previous is not None and all(previous.get(k) == v for k, v in protocol.items())
     pieces = {name: dict(v["pieces"]) for name, v in previous["per_class"].items()} if same else {}
@@ -108,12 +113,18 @@ def steer_stats(
         for i in range(0, hi - lo, batch):
             t = time.process_time()
             end, done = steer_latents(
-                m, z[i : i + batch], c, labels=None if y is None else y[i : i + batch], space=space, **steer_kw
+                m,
+                z[i : i + batch],
+                c,
+                labels=None if y is None else y[i : i + batch],
+                space=space,
+                move_label=move_label,
+                **steer_kw,
             )
             cpu += time.process_time() - t
             ends.append(end)
             reached.append(done)
-        img = m.generate(torch.cat(ends), y, space=space)
+        img = m.generate(torch.cat(ends), torch.full_like(y, c) if move_label else y, space=space)
         with torch.no_grad():
             own = torch.cat([net(img[i : i + 500])[1].argmax(1) for i in range(0, len(img), 500)]).cpu()
         reads = {j: predict(judge, img) == c for j, judge in judges.items()}
@@ -319,15 +330,27 @@ def markdown(res: dict) -> str:
         lines += [f"| judge {j} | " + " | ".join(map(pct, v["per_class"])) + " |" for j, v in d["judges"].items()]
         lines.append("")
     for name, r in res["entries"].items():
-        s, inv = r.get("steer"), r.get("invert")
+        inv = r.get("invert")
         lines += [f"**{name}**", ""]
-        if s:
+        for key in ("steer", "steer_move_label"):
+            if not r.get(key):
+                continue
+            s = r[key]
             w = s["worst_class"]
             n = s.get("seeds_measured", s["seeds"])
             runs = s.get("runs", s.get("pieces", []))
             in_w = f" mapped into {s['space'].upper()}, steered there" if s.get("space", "z") != "z" else ""
+            how = ""
+            if key == "steer_move_label":
+                how = (
+                    "With the label moved (`--move-label`: the label input goes from the held label to the target, "
+                    "z is steered under the target's label only as far as the criterion still needs). "
+                )
+            elif name.startswith(("cgan", "biggan")):
+                how = "With the label held (seed i keeps label i mod 10; z alone must change the class). "
             lines += [
-                (
+                how
+                + (
                     f"Steering {s['seeds']} seeds (`sample_latent({s['seeds']}, seed=0)`{in_w}) toward each class"
                     if n == s["seeds"]
                     else f"Steering {n} of the protocol's {s['seeds']} seeds "
@@ -393,8 +416,16 @@ def markdown(res: dict) -> str:
 
 
 PARTS = ("steer", "invert", "pictures", "directions")
-# the issue's entries: the two DCGANs, and the conditional ones (steered and inverted with their labels held)
-ENTRIES = ["dcgan-mnist", "dcgan-fashion-mnist", "cgan-mnist", "cgan-fashion-mnist"]
+# the issue's entries: the two DCGANs, and the conditional ones (steered and inverted with their labels held, or
+# steered with the label moved: --move-label)
+ENTRIES = [
+    "dcgan-mnist",
+    "dcgan-fashion-mnist",
+    "cgan-mnist",
+    "cgan-fashion-mnist",
+    "biggan-mnist",
+    "biggan-fashion-mnist",
+]
 
 
 def span(text: str) -> tuple[int, int]:
@@ -429,6 +460,12 @@ def main(argv: list[str] | None = None) -> None:
         default="z",
         help="steer in this space (w, w+: style-based entries, the seeds' ws; with --only steer)",
     )
+    p.add_argument(
+        "--move-label",
+        action="store_true",
+        help="conditional entries: move the label to the target class instead of holding it (steer_latents' "
+        "move_label; stored apart from the label-held results)",
+    )
     p.add_argument("--images", type=int, default=1000)
     p.add_argument(
         "--image-range",
@@ -460,6 +497,8 @@ def main(argv: list[str] | None = None) -> None:
     parts = a.only or list(PARTS)
     if a.space != "z" and parts != ["steer"]:
         p.error(f"--space {a.space} measures steering only: add --only steer")
+    if a.move_label and parts != ["steer"]:
+        p.error("--move-label measures steering only: add --only steer")
     torch.set_num_threads(a.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(a.out)
@@ -487,15 +526,16 @@ def main(argv: list[str] | None = None) -> None:
                 "command": stamp["command"],
             }
         if "steer" in parts:
-            prev = r.get("steer")
+            key = "steer_move_label" if a.move_label else "steer"
+            prev = r.get(key)
             kw = dict(
                 latent_seed=a.latent_seed, classes=a.classes, seed_range=a.seed_range, previous=prev, space=a.space
             )
-            stats = steer_stats(m, a.seeds, a.batch, **kw)
+            stats = steer_stats(m, a.seeds, a.batch, move_label=a.move_label, **kw)
             runs = prev.get("runs", []) if stats["pieces_kept"] else []  # the runs whose pieces it merges
-            r["steer"] = {**stats, **stamp, "runs": [*runs, stamp["command"]]}
+            r[key] = {**stats, **stamp, "runs": [*runs, stamp["command"]]}
             save()
-            print(json.dumps({name: r["steer"]["worst_class"]}), flush=True)
+            print(json.dumps({name: r[key]["worst_class"]}), flush=True)
         if "invert" in parts:
             lo, hi = a.image_range or (0, a.images)
             prev = r.get("invert")

@@ -410,7 +410,10 @@ def cmd_steer(a) -> None:
     if a.latents is not None and a.seed:
         raise GanzooError("give --seed or --latents, not both: the rows are the seeds' latents or the file's")
     m = load(a.name, device=a.device, revision=a.revision)
-    labels = _model_labels(m, a.labels, "the label held while z is steered")
+    if a.move_label and not m.conditional:
+        raise GanzooError(f"--move-label is for conditional models (it moves the label); {m.source} has no label")
+    what = "the start label, moved to --toward" if a.move_label else "the label held while z is steered"
+    labels = _model_labels(m, a.labels, what)
     m.check_space(a.space)  # a z-only model refuses W before any work
     if a.latents is not None:
         latents = _read_latents(a.latents, m, a.space)
@@ -423,6 +426,10 @@ def cmd_steer(a) -> None:
     m.check_memory(n * a.steps, f"{n} morph(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps)
     images = torch.empty(n * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
     for i, z in enumerate(latents):
+        if a.move_label:
+            path, label_path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, move_label=True)
+            images[i * a.steps : (i + 1) * a.steps] = m.generate(path, label_path).cpu()
+            continue
         path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space)
         images[i * a.steps : (i + 1) * a.steps] = m.generate(path, labels, space=a.space).cpu()
     m.save_grid(images, out, nrow=a.steps)  # one row per latent, from its image on the left
@@ -658,7 +665,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=STEER_STEPS,
         help="images per row: the path's length, the start and the steered end included (default %(default)s)",
     )
-    s.add_argument("--labels", help="conditional models: the label held while z is steered")
+    s.add_argument(
+        "--labels", help="conditional models: the label held while z is steered (with --move-label: the start label)"
+    )
+    s.add_argument(
+        "--move-label",
+        action="store_true",
+        help="conditional models: move the label from --labels to --toward along the morph, steering z only as "
+        "far as still needed (default: hold the label and steer z alone)",
+    )
     s.add_argument(
         "--latents",
         help="steer the latents of this .npy file instead of seeds, one row each (e.g. from ganzoo invert "

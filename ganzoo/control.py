@@ -22,7 +22,8 @@ through the frozen generator and ganzoo's frozen classifier (the one the metrics
   styles from another.
 
 All of it is deterministic for a given input (no random draws but seeded ones) and runs on the
-model's device. On a conditional model steer and invert hold the labels you give; class_directions
+model's device. On a conditional model steer and invert hold the labels you give (steer with
+`move_label=True` moves the label to the target class instead, and z only as far as still needed); class_directions
 is refused there, because the class is the label input: change `labels` instead.
 """
 
@@ -326,8 +327,15 @@ def steer_latents(
     restart: str = "centre",
     centre_top: int = 32,
     space: str = "z",
+    move_label: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """End latents (N, latent_dim) for N start latents, and whether each reached the target class.
+
+    A conditional model holds `labels` while its latents are steered: z alone must then turn, say, a
+    conditioned 3 into a 7 against the label. With `move_label` the label moves to the target instead (the
+    class input is the model's own way to change the class) and the latents are steered under the target's
+    label only as far as the criterion below still needs: a latent whose image under the target label already
+    meets it ends where it started. The ends are then drawn with the target label (`steer` gives the label path).
 
     `space` "w" / "w+" (style-based generators): the latents are ws (N, w_dim) / (N, num_ws, w_dim), such as
     `invert(..., space=...)` returns, moved through the synthesis network; `lr`, the distance and the prior are
@@ -365,6 +373,15 @@ def steer_latents(
     nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
     y = model.labels_tensor(labels, len(z0))
+    if not isinstance(move_label, bool):
+        raise GanzooError(f"move_label must be True or False, got {escaped(repr(move_label))}")
+    if move_label:
+        if y is None:
+            raise GanzooError(
+                "move_label is for conditional models (it moves the label input to the target class); "
+                f"{model.source or model.architecture} has no label: drop move_label"
+            )
+        y = torch.full_like(y, target)  # every descent and restart runs under the target's label
     crit = _Criterion(nets, target, VIEWS if views else None, confidence, worst_weight=worst_weight)
     frame = _Frame(model, space)
     kw = dict(iters=iters, lr=lr, distance_weight=distance_weight, prior_weight=prior_weight, frame=frame)
@@ -540,10 +557,22 @@ def _nearest_anchors(model, crit: _Criterion, frame: _Frame, z: torch.Tensor, y,
 
 
 def steer(
-    model, z: torch.Tensor, toward: int | str, *, steps: int = STEER_STEPS, labels=None, space: str = "z", **kwargs
-) -> torch.Tensor:
+    model,
+    z: torch.Tensor,
+    toward: int | str,
+    *,
+    steps: int = STEER_STEPS,
+    labels=None,
+    space: str = "z",
+    move_label: bool = False,
+    **kwargs,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`; in `space`
-    (a style-based generator's "w" or "w+" too), shape (steps, *latent_shape(space))."""
+    (a style-based generator's "w" or "w+" too), shape (steps, *latent_shape(space)).
+
+    With `move_label` (conditional models) the pair (latent path, label path): the label path (steps,
+    num_classes) runs in a straight line from the one-hot row of the held label (`labels`) to the target's, so
+    `generate(latent_path, label_path)` draws the morph from exactly (z, label) to the steered end."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
         raise GanzooError(f"steps must be an int >= 2 (the path's length, both ends included), got {steps!r}")
     from .runtime import ensure_fits
@@ -558,11 +587,19 @@ def steer(
             f"steer takes one latent ({dims}) or (1, {dims.rstrip(',')}), got {tuple(z.shape)}; "
             "steer several with a loop or ganzoo.control.steer_latents"
         )
-    end, _ = steer_latents(model, z0, toward, labels=labels, space=space, **kwargs)
+    end, _ = steer_latents(model, z0, toward, labels=labels, space=space, move_label=move_label, **kwargs)
     t = torch.linspace(0, 1, steps, device=z0.device).reshape(-1, *[1] * len(shape))
     path = (1 - t) * z0 + t * end  # straight: the optimisation already kept the end near the start
     path[0] = z0[0]
-    return path
+    if not move_label:
+        return path
+    k = model.num_classes
+    held = F.one_hot(model.labels_tensor(labels, 1), k).float()  # (1, K)
+    goal = F.one_hot(torch.tensor([_class_index(model, toward)], device=held.device), k).float()
+    tl = t.reshape(-1, 1).to(held.device)
+    label_path = (1 - tl) * held + tl * goal  # (steps, K); rows sum to 1
+    label_path[0], label_path[-1] = held[0], goal[0]  # exact ends
+    return path, label_path
 
 
 def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500, space: str = "z") -> torch.Tensor:

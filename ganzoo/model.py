@@ -10,7 +10,7 @@ from typing import Sequence, Union
 import torch
 from torch import nn
 
-from .errors import GanzooError
+from .errors import GanzooError, LabelError
 from .registry import INVERT_STEPS, STEER_STEPS
 from .runtime import (
     FLOAT32_MAX,
@@ -194,6 +194,30 @@ class GANModel:
         y = label_indices(labels, n, self.class_names if self.conditional else [], self.source or self.architecture)
         return None if y is None else torch.from_numpy(y).to(self.device)
 
+    def class_weights(self, weights: torch.Tensor, n: int) -> torch.Tensor:
+        """Validate class weights (n, num_classes): each row a mix of classes (entries >= 0 summing to 1), such as
+        the label path of `steer(..., move_label=True)`; a one-hot row is that class's label."""
+        if not self.conditional:
+            raise LabelError(
+                f"{self.source or self.architecture} is unconditional: it takes no labels or class weights."
+            )
+        k = self.num_classes
+        if tuple(weights.shape) != (n, k):
+            raise LabelError(
+                f"class weights must have shape ({n}, {k}): one row of {k} class weights per latent, "
+                f"got {tuple(weights.shape)}"
+            )
+        w = weights.detach().to(self.device, torch.float32)
+        if not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
+            raise LabelError("class weights must be finite and >= 0 (each row a mix of classes summing to 1)")
+        worst = float((w.sum(1) - 1).abs().max()) if n else 0.0
+        if worst > 1e-4:
+            raise LabelError(
+                f"each row of class weights must sum to 1 (a mix of classes), a row is off by {worst:.3g}; "
+                "divide each row by its sum"
+            )
+        return w
+
     # -- images -------------------------------------------------------------------------------
     def inference_generator(self) -> nn.Module:
         """The generator as `generate` runs it, images in [0, 1] out: `ganzoo.fast.fast_generator`, the inference
@@ -329,7 +353,9 @@ class GANModel:
 
         A style-based generator also takes latents in W: `space="w"` (N, w_dim) or `"w+"` (N, num_ws, w_dim)
         (what `invert(..., space=...)` returns), and `truncation` psi in [0, 1] (see `sample`). A progressively
-        grown generator draws from one of its stages with `resolution` (see `sample`)."""
+        grown generator draws from one of its stages with `resolution` (see `sample`). A conditional model takes
+        `labels`, or class weights (N, num_classes) that mix classes, such as the label path of
+        `steer(..., move_label=True)` (torch only: the ONNX files take int labels)."""
         shape = self.latent_shape(space)
         kw = {} if space == "z" else {"space": space}
         if truncation is not None:
@@ -352,7 +378,8 @@ class GANModel:
         g, device = self._inference()
         c, h, w = self.image_shape
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
-        y = self.labels_tensor(labels, z.shape[0])
+        weights = isinstance(labels, torch.Tensor) and labels.ndim == 2 and labels.is_floating_point()
+        y = self.class_weights(labels, z.shape[0]) if weights else self.labels_tensor(labels, z.shape[0])
         if z.shape[0] <= CHUNK:  # one forward call: its output is the result, no copy into a buffer
             out = g(z.to(device, torch.float32), y, **kw).contiguous()
         else:
@@ -428,18 +455,22 @@ class GANModel:
         steps: int = STEER_STEPS,
         labels: Labels = None,
         space: str = "z",
+        move_label: bool = False,
         **kwargs,
-    ) -> torch.Tensor:
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """(steps, latent_dim) latents from z (exactly) to one that the data set's steering classifiers (ganzoo's
         classifier and its ensemble) all assign to class `toward` with p >= 0.99 in every small shift, rotation
         and scaling, moving as little as needed; `generate(path)` draws the morph. A conditional model holds
-        `labels` while z is steered. A style-based generator also steers a w (`space="w"`, (w_dim,)) or one w per
-        layer (`space="w+"`, (num_ws, w_dim)), such as `invert(..., space=...)` projected: the path is then
+        `labels` while z is steered; with `move_label=True` the label moves to `toward` instead (and z only as
+        far as still needed), and the result is the pair (latent path, label path (steps, num_classes)):
+        `generate(*path)` draws the morph from exactly (z, labels). A style-based generator also steers a w
+        (`space="w"`, (w_dim,)) or one w per layer (`space="w+"`, (num_ws, w_dim)), such as `invert(...,
+        space=...)` projected: the path is then
         (steps, w_dim) or (steps, num_ws, w_dim), drawn by `generate(path, space=space)`. Keyword arguments go to
         ganzoo.control.steer_latents."""
         from .control import steer
 
-        return steer(self, z, toward, steps=steps, labels=labels, space=space, **kwargs)
+        return steer(self, z, toward, steps=steps, labels=labels, space=space, move_label=move_label, **kwargs)
 
     def class_directions(self, n: int = 2000, *, seed: int = 0, space: str = "z") -> torch.Tensor:
         """(num_classes, latent_dim) mean latent per class of n classified samples: z + d[7] - d[1]

@@ -315,6 +315,86 @@ def test_no_classifier_and_conditional_directions_are_refused(tmp_path):
     assert path.shape == (3, c.latent_dim)
 
 
+@pytest.fixture(scope="module")
+def tiny_cgan(tmp_path_factory):
+    return ganzoo.load(make_tiny_folder(tmp_path_factory.mktemp("cg") / "cgan", "cgan", dataset="mnist"))
+
+
+def test_move_label_path_runs_from_the_held_label_to_the_target(tiny_cgan):
+    from ganzoo.control import steer_latents
+
+    c = tiny_cgan
+    z = c.sample_latent(1, seed=4)[0]
+    kw = dict(iters=2, anchors=20, views=False)
+    path, labels = c.steer(z, 3, labels=5, steps=4, move_label=True, **kw)
+    assert path.shape == (4, c.latent_dim) and torch.equal(path[0], z)
+    assert labels.shape == (4, 10) and torch.allclose(labels.sum(1), torch.ones(4))
+    assert labels[0].argmax() == 5 and labels[-1].argmax() == 3 and labels[0].max() == labels[-1].max() == 1
+    assert labels[1, 5] > labels[2, 5] > 0 and 0 < labels[1, 3] < labels[2, 3]  # the label moves in a line
+    images = c.generate(path, labels)
+    torch.testing.assert_close(images[0], c.generate(z[None], 5)[0])  # exactly (z, held label) at the start
+    torch.testing.assert_close(images[-1], c.generate(path[-1:], 3)[0])  # the end drawn with the target label
+    # the descent runs under the target's label: the held label changes the path's start, not its end
+    ends = [steer_latents(c, z[None], 3, labels=y, move_label=True, **kw)[0] for y in (5, 0)]
+    assert torch.equal(ends[0], ends[1])
+    assert torch.equal(ends[0], steer_latents(c, z[None], 3, labels=3, **kw)[0])  # = steering with label 3 held
+
+
+def test_generate_takes_class_weights_and_refuses_bad_ones(tiny_cgan, tiny_mnist):
+    c = tiny_cgan
+    z = c.sample_latent(3, seed=1)
+    one_hot = torch.nn.functional.one_hot(torch.tensor([2, 7, 7]), 10).float()
+    torch.testing.assert_close(c.generate(z, one_hot), c.generate(z, [2, 7, 7]))  # a one-hot row is the label
+    half = (one_hot + torch.nn.functional.one_hot(torch.tensor([4, 4, 4]), 10).float()) / 2
+    mixed = c.generate(z, half)
+    assert (mixed - c.generate(z, [2, 7, 7])).abs().amax() > 1e-3 and (mixed - c.generate(z, 4)).abs().amax() > 1e-3
+    bad_row = one_hot.clone()
+    bad_row[1, 0] = 0.5
+    for weights, message in (
+        (
+            one_hot[:2],
+            r"class weights must have shape \(3, 10\): one row of 10 class weights per latent, got \(2, 10\)",
+        ),
+        (one_hot[:, :9], r"class weights must have shape \(3, 10\).*got \(3, 9\)"),
+        (one_hot - 0.5, r"class weights must be finite and >= 0"),
+        (one_hot * float("nan"), r"class weights must be finite and >= 0"),
+        (bad_row, r"each row of class weights must sum to 1 \(a mix of classes\), a row is off by 0.5"),
+    ):
+        with pytest.raises(ganzoo.LabelError, match=message):
+            c.generate(z, weights)
+    with pytest.raises(ganzoo.LabelError, match="is unconditional: it takes no labels or class weights"):
+        tiny_mnist.generate(z, one_hot)
+    with pytest.raises(ganzoo.GanzooError, match="move_label is for conditional models"):
+        tiny_mnist.steer(z[0], 3, move_label=True, iters=1, anchors=0)
+    with pytest.raises(ganzoo.GanzooError, match="move_label must be True or False, got 'yes'"):
+        c.steer(z[0], 3, labels=1, move_label="yes", iters=1, anchors=0)
+
+
+def test_cli_steer_move_label(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from ganzoo.control import steer_latents
+
+    for key, value in (("iters", 1), ("anchors", 0), ("views", False)):  # the CLI's path, at a tiny cost
+        monkeypatch.setitem(steer_latents.__kwdefaults__, key, value)
+
+    cond = make_tiny_folder(tmp_path / "c", "cgan", dataset="mnist")
+    out = tmp_path / "m.png"
+    args = ["steer", str(cond), "--seed", "0", "--toward", "3", "--steps", "4", "-o", str(out)]
+    assert cli([*args, "--labels", "5", "--move-label"]) == 0
+    assert Image.open(out).size == (4 * 30 + 2, 30 + 2)
+    assert "wrote 1 morph of 4 steps toward 3" in capsys.readouterr().out
+    for folder, extra, message in (
+        (make_tiny_folder(tmp_path / "u", "dcgan", dataset="mnist"), [], "--move-label is for conditional models"),
+        (cond, [], "is conditional: give --labels, the start label, moved to --toward"),
+    ):
+        cmd = ["steer", str(folder), "--toward", "3", "--move-label", *extra, "-o", str(tmp_path / "x.png")]
+        assert cli(cmd) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "x.png").exists()
+
+
 @pytest.mark.slow
 def test_cli_steer_and_invert(tmp_path, capsys):
     assert (
@@ -552,6 +632,7 @@ def test_steering_benchmark_pieces_add_up_to_the_whole_run(tiny_mnist):
         for key in ("all_judges", "steering_classifier", "reached", "mean_abs_pixel_change"):
             assert w[key] == pytest.approx(v[key]), key
         assert w["judges"] == pytest.approx(v["judges"])
+    assert "move_label" not in bench.steer_defaults()  # the option's default leaves earlier pieces mergeable
     other = bench.steer_stats(tiny_mnist, 6, 4, seed_range=(2, 6), previous=first, **{**kw, "iters": 3})
     assert other["pieces_kept"] == 0 and other["seeds_measured"] == 4  # other settings: nothing merged
     with pytest.raises(ValueError, match=r"overlapping seed ranges \['0:2', '1:3'\]"):

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .cgan import embed_labels
 from .gan import num_upsamples
 
 _sn = nn.utils.parametrizations.spectral_norm
@@ -163,7 +164,7 @@ class BigGANGenerator(nn.Module):
         if labels is None:
             raise ValueError("biggan generator needs labels")
         chunks = z.split(self.chunks, 1)  # the hierarchical latent: (B, chunk) per consumer
-        e = self.shared(labels)  # (B, E)
+        e = embed_labels(self.shared, labels)  # (B, E)
         x = self.linear(chunks[0]).reshape(z.shape[0], -1, self.start, self.start)  # (B, W0, 7, 7)
         for i, block in enumerate(self.blocks):
             x = block(x, torch.cat([chunks[i + 1], e], 1))  # (B, W_i+1, 2s, 2s)

@@ -38,6 +38,15 @@ class CGANConfig(DCGANConfig):
             raise ValueError(f"g_cond must be 'concat' or 'cbn', got {self.g_cond!r}")
 
 
+def embed_labels(table: nn.Embedding, labels: torch.Tensor) -> torch.Tensor:
+    """The class embedding (B, E) of int labels (B,), or of class weights (B, K) (rows of a simplex, for
+    example a label moving from one class to another): the weighted sum of the classes' rows, which for a
+    one-hot row is exactly that class's embedding."""
+    if labels.is_floating_point():
+        return labels.to(table.weight.dtype) @ table.weight  # (B, K) @ (K, E)
+    return table(labels)
+
+
 def _dcgan_cfg(cfg: CGANConfig, extra_latent: int) -> DCGANConfig:
     """The unconditional body's config: the same widths, z widened by the label embedding."""
     shared = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(DCGANConfig)}
@@ -56,7 +65,8 @@ class ConditionalBatchNorm2d(nn.Module):
         nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:  # x (B, C, H, W)
-        return self.bn(x) * self.gain(labels)[:, :, None, None] + self.bias(labels)[:, :, None, None]
+        gain, bias = embed_labels(self.gain, labels), embed_labels(self.bias, labels)  # (B, C)
+        return self.bn(x) * gain[:, :, None, None] + bias[:, :, None, None]
 
 
 class CBNBody(nn.Module):
@@ -92,7 +102,7 @@ class CGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if labels is None:
             raise ValueError("cgan generator needs labels")
-        zy = torch.cat([z, self.embed(labels)], 1)  # (B, latent + E)
+        zy = torch.cat([z, embed_labels(self.embed, labels)], 1)  # (B, latent + E)
         return self.body(zy, labels) if self.cfg.g_cond == "cbn" else self.body(zy)  # (B, C, H, W)
 
     # -- what ganzoo.fast needs (see its docstring) --
