@@ -517,6 +517,9 @@ def main(argv: list[str] | None = None) -> None:
 
     for name in a.entries:
         m = ganzoo.load(name)
+        if a.move_label and not m.conditional:  # the default entries start with the DCGANs
+            print(f"{name}: skipped (unconditional: --move-label measures conditional entries only)", flush=True)
+            continue
         r = res["entries"].setdefault(name, {})
         ds = m.config["dataset"]
         if not isinstance(judges.get(ds), dict) or "command" not in judges[ds]:  # each judge read on real images

@@ -578,6 +578,8 @@ def steer(
     from .runtime import ensure_fits
 
     shape = model.latent_shape(space)  # checks the space
+    if move_label is True and labels is None and model.conditional:
+        raise GanzooError("move_label needs labels: the label the path starts from (it moves to `toward`)")
     ensure_fits(4 * steps * math.prod(shape) * 4, f"{steps} path steps")  # t, (1 - t) z0, t end, their sum
     one = isinstance(z, torch.Tensor) and z.ndim == len(shape)  # one latent without its batch axis
     z0 = _check_latents(model, z[None] if one else z, space)
@@ -970,11 +972,19 @@ def first_layer_map(model) -> torch.Tensor:
     conditional generator's first layer also reads the label embedding: only z's columns are kept.
     Style-based generators (StyleGAN2): every modulated convolution's style affine map of w, stacked, each
     scaled to unit Frobenius norm (so that no layer dominates by its width): A is (sum of Cin, w_dim), and the
-    directions live in W (SeFa's StyleGAN form).
+    directions live in W (SeFa's StyleGAN form). ProGAN: the first dense layer (equalized, of the pixel-normalised
+    z). BigGAN: its first dense layer, which reads the first chunk of its hierarchical z (the later chunks enter
+    the blocks' conditional BatchNorms): A's other columns are zero, so the strongest directions lie in that chunk.
+    Measured on biggan-mnist and biggan-fashion-mnist (32 seeds, z + 3d): the first three such directions changed
+    the image by 0.07-0.13 (mean absolute pixel change) against at most 0.056 for eight random unit directions;
+    stacking the BatchNorms' maps too (each at its chunk, scaled to unit norm) gave a first direction of 0.051 on
+    biggan-mnist, below the random ones.
     """
+    from .models.biggan import BigGANGenerator
     from .models.cgan import CBNBody, CGANGenerator
     from .models.dcgan import DCGANGenerator
     from .models.gan import GANGenerator
+    from .models.progan import ProGANGenerator
     from .models.stylegan2 import StyleGAN2Generator
     from .models.vae import VAEGenerator
 
@@ -982,6 +992,12 @@ def first_layer_map(model) -> torch.Tensor:
     if isinstance(g, StyleGAN2Generator):
         maps = [c.affine.weight.detach().double() * c.affine.w_gain for c in g.synthesis.convs]  # (Cin, w_dim)
         return torch.cat([m / m.norm() for m in maps])
+    if isinstance(g, ProGANGenerator):
+        return g.fc.weight.detach().double() * g.fc.w_gain  # (W0 * 7 * 7, latent)
+    if isinstance(g, BigGANGenerator):
+        a = torch.zeros(g.linear.weight.shape[0], model.latent_dim, dtype=torch.float64)
+        a[:, : g.chunks[0]] = g.linear.weight.detach().double()  # (W0 * 7 * 7, first chunk); the rest: zero
+        return a
     if isinstance(g, DCGANGenerator):
         conv, norm = g.net[0], g.net[1]
     elif isinstance(g, CBNBody):

@@ -24,7 +24,7 @@ from torch import nn
 from . import __version__
 from .errors import ModelFolderError
 from .fileio import atomic_write_bytes
-from .models import build, build_meta, make_config
+from .models import build_empty, build_meta, make_config
 from .registry import ARCHITECTURES, did_you_mean
 
 CONFIG = "config.json"
@@ -366,7 +366,7 @@ def load_modules(path: str | os.PathLike, *, discriminator: bool = False) -> tup
     check_header(gen, path / GENERATOR, half_ok=True)  # upcast_half below
     if discriminator:
         check_header(disc, path / DISCRIMINATOR)
-    gen, disc = build(conf["architecture"], cfg)
+    gen, disc = build_empty(conf["architecture"], cfg)  # the strict loads below fill every parameter and buffer
     state = load_state_file(path / GENERATOR)
     check_finite(state, path / GENERATOR)
     load_strict(gen, upcast_half(state), path / GENERATOR)

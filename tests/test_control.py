@@ -347,7 +347,15 @@ def test_generate_takes_class_weights_and_refuses_bad_ones(tiny_cgan, tiny_mnist
     torch.testing.assert_close(c.generate(z, one_hot), c.generate(z, [2, 7, 7]))  # a one-hot row is the label
     half = (one_hot + torch.nn.functional.one_hot(torch.tensor([4, 4, 4]), 10).float()) / 2
     mixed = c.generate(z, half)
-    assert (mixed - c.generate(z, [2, 7, 7])).abs().amax() > 1e-3 and (mixed - c.generate(z, 4)).abs().amax() > 1e-3
+    g = c.generator
+    with torch.no_grad():  # the mix's embedding is the mean of the two classes' rows, fed to the same body
+        e = (g.embed.weight[[2, 7, 7]] + g.embed.weight[4]) / 2
+        torch.testing.assert_close(mixed, (g.body(torch.cat([z, e], 1)) + 1) / 2)
+    for a, b in ((mixed, c.generate(z, [2, 7, 7])), (mixed, c.generate(z, 4))):
+        assert ((a - b).abs().flatten(1).amax(1) > 1e-3).all()  # every row differs from both ends
+    with pytest.raises(ganzoo.LabelError, match=r"labels of shape \(3, 10\): give one label per sample"):
+        c.generate(z, one_hot.long())  # an int one-hot is not class weights
+    c.generate(z, one_hot.half() / 3 * 3)  # float16 rows sum to 1 only to its precision: accepted
     bad_row = one_hot.clone()
     bad_row[1, 0] = 0.5
     for weights, message in (
@@ -370,6 +378,24 @@ def test_generate_takes_class_weights_and_refuses_bad_ones(tiny_cgan, tiny_mnist
         c.steer(z[0], 3, labels=1, move_label="yes", iters=1, anchors=0)
 
 
+@pytest.mark.parametrize("arch, extra", [("biggan", {}), ("cgan", {"g_cond": "cbn"})])
+def test_class_weights_reach_every_conditional_generator(arch, extra, tmp_path):
+    from ganzoo.models import build, make_config
+
+    from .conftest import TINY
+
+    torch.manual_seed(0)
+    g, _ = build(arch, make_config(arch, {**TINY[arch], **extra}))
+    g.eval()
+    z = torch.randn(3, g.cfg.latent_dim)
+    one_hot = torch.nn.functional.one_hot(torch.tensor([1, 5, 9]), 10).float()
+    with torch.no_grad():
+        torch.testing.assert_close(g(z, one_hot), g(z, torch.tensor([1, 5, 9])), rtol=0, atol=1e-6)
+        mixed = g(z, (one_hot + torch.nn.functional.one_hot(torch.tensor([0, 0, 0]), 10).float()) / 2)
+        for label in ([1, 5, 9], [0, 0, 0]):
+            assert ((mixed - g(z, torch.tensor(label))).abs().flatten(1).amax(1) > 1e-4).all()
+
+
 def test_cli_steer_move_label(tmp_path, capsys, monkeypatch):
     from PIL import Image
 
@@ -382,8 +408,14 @@ def test_cli_steer_move_label(tmp_path, capsys, monkeypatch):
     out = tmp_path / "m.png"
     args = ["steer", str(cond), "--seed", "0", "--toward", "3", "--steps", "4", "-o", str(out)]
     assert cli([*args, "--labels", "5", "--move-label"]) == 0
-    assert Image.open(out).size == (4 * 30 + 2, 30 + 2)
+    grid = np.asarray(Image.open(out).convert("L"), dtype=np.float32) / 255
+    assert grid.shape == (30 + 2, 4 * 30 + 2)
     assert "wrote 1 morph of 4 steps toward 3" in capsys.readouterr().out
+    m = ganzoo.load(cond)
+    path, labels = m.steer(m.sample_latent(1, seed=0)[0], 3, labels=5, steps=4, move_label=True)
+    ends = torch.cat([m.generate(path[:1], 5), m.generate(path[-1:], 3)])[:, 0].numpy()  # (z, 5) ... (end, 3)
+    for tile, want in zip((grid[2:30, 2:30], grid[2:30, 92:120]), ends):
+        assert np.abs(tile - want).max() <= 1 / 255 + 1e-6
     for folder, extra, message in (
         (make_tiny_folder(tmp_path / "u", "dcgan", dataset="mnist"), [], "--move-label is for conditional models"),
         (cond, [], "is conditional: give --labels, the start label, moved to --toward"),
@@ -507,7 +539,7 @@ def test_ganzoo_cannot_load_the_judges():
 
 
 # -- SeFa ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("arch", ["dcgan", "gan", "cgan", "wgan", "vae", "stylegan2"])
+@pytest.mark.parametrize("arch", ["dcgan", "gan", "cgan", "wgan", "vae", "stylegan2", "progan", "biggan"])
 def test_sefa_directions_are_orthonormal_sorted_and_deterministic(arch, tmp_path):
     from ganzoo.control import first_layer_map
 
@@ -537,18 +569,19 @@ def test_sefa_on_a_style_based_model_moves_w(tmp_path, capsys):
     assert "2 sefa directions (rows) x 3 steps in W" in capsys.readouterr().out and out.is_file()
 
 
-@pytest.mark.parametrize("name", ["dcgan-mnist", "gan-fashion-mnist"])
+@pytest.mark.parametrize("name", ["dcgan-mnist", "gan-fashion-mnist", "progan-mnist", "biggan-mnist"])
 def test_the_first_sefa_direction_moves_the_image_more_than_random_ones(name):
     m = ganzoo.load(name)
     z = m.sample_latent(32, seed=0)
-    base = m.generate(z)
+    y = torch.arange(32) % 10 if m.conditional else None  # a conditional model's labels are held
+    base = m.generate(z, y)
     first = m.directions(1)[0]
     rand = torch.nn.functional.normalize(
         torch.randn(8, m.latent_dim, generator=torch.Generator().manual_seed(0)), dim=1
     )
 
     def change(direction):
-        return float((m.generate(z + 3 * direction) - base).abs().mean())
+        return float((m.generate(z + 3 * direction, y) - base).abs().mean())
 
     assert change(first) > max(change(r) for r in rand)
 

@@ -349,3 +349,48 @@ def test_gan_discriminator_dropout_acts_in_training_only_and_keeps_default_keys(
         assert not torch.allclose(plain(x), drop(x))  # training: units are dropped
     with pytest.raises(ValueError, match=r"d_dropout must be in \[0, 1\), got 1.0"):
         make_config("gan", {"d_dropout": 1.0})
+
+
+# -- shapes-only builds (ganzoo.models.build_meta), from which folders are loaded -----------------------------------
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+@pytest.mark.parametrize("sizes", ["tiny", "default"])
+def test_meta_build_has_the_state_layout_of_a_real_build(arch, sizes):
+    from ganzoo.models import build_meta
+
+    cfg = make_config(arch, TINY[arch] if sizes == "tiny" else None)
+    for real, meta in zip(build(arch, cfg), build_meta(arch, cfg)):
+        if real is None:  # the VAE has no discriminator
+            assert meta is None
+            continue
+        layout = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in (real, meta)]
+        assert layout[0] == layout[1]
+
+
+def test_meta_build_leaves_initialisation_alone_outside_it():
+    from ganzoo.models import build_meta
+
+    build_meta("biggan", make_config("biggan", TINY["biggan"]))  # skips random init and spectral norm's numbers
+    torch.manual_seed(0)
+    sn = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(6, 5))
+    u = sn.parametrizations.weight[0]._u
+    assert torch.isclose(u.norm(), torch.tensor(1.0))  # power iterations ran: a unit vector
+    sigma = torch.linalg.matrix_norm(sn.parametrizations.weight.original.detach(), 2)
+    assert torch.allclose(torch.linalg.matrix_norm(sn.weight.detach(), 2), torch.tensor(1.0), atol=0.05), sigma
+    assert torch.nn.init.normal_(torch.zeros(4)).abs().sum() > 0
+
+
+@pytest.mark.slow
+def test_loading_never_imports_torch_dynamo():
+    """The meta-device build goes through no Python decomposition: their first use imports torch._dynamo, which
+    made a BigGAN's or StyleGAN2's first load take 10-20 s on a 2-core machine."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ganzoo\n"
+        "for name in ('biggan-mnist', 'stylegan2-mnist', 'progan-mnist', 'cgan-fashion-mnist', 'dcgan-mnist'):\n"
+        "    ganzoo.load(name)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -6,6 +6,7 @@ modules. The names, papers and "module:Class" specs live in the registry, not he
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -16,7 +17,7 @@ from torch import nn
 
 from ..registry import ARCHITECTURES, get_architecture
 
-__all__ = ["ARCHITECTURES", "build", "build_meta", "config_class", "make_config"]
+__all__ = ["ARCHITECTURES", "build", "build_empty", "build_meta", "config_class", "make_config"]
 
 
 def config_class(arch: str) -> type:
@@ -96,7 +97,80 @@ def build(arch: str, cfg=None) -> tuple[nn.Module, nn.Module | None]:
 @functools.lru_cache(maxsize=32)
 def build_meta(arch: str, cfg: Any) -> tuple[nn.Module, nn.Module | None]:
     """`build` on the meta device: shapes and dtypes only, no memory, so a config declaring huge sizes costs
-    nothing. Kept per (architecture, config): read the modules, never change them. torch runs spectral norm's
-    power iterations on meta through Python decompositions, about a second per BigGAN build."""
-    with torch.device("meta"):
+    nothing. Kept per (architecture, config): read the modules, never change them."""
+    with torch.device("meta"), _NoRandomInit(), _shape_only_spectral_norm():
         return build(arch, cfg)
+
+
+def build_empty(arch: str, cfg: Any) -> tuple[nn.Module, nn.Module | None]:
+    """`build` without the random initialisation: parameters and buffers hold whatever memory held, for a strict
+    load to overwrite every one of them (a fresh build's draws, BigGAN's orthogonal QRs among them, would take
+    seconds only to be thrown away)."""
+    with _NoRandomInit(), _shape_only_spectral_norm():
+        return build(arch, cfg)
+
+
+class _NoRandomInit(torch.overrides.TorchFunctionMode):
+    """In-place random initialisations (normal_, uniform_, nn.init's) return their tensor untouched: for a build
+    whose values a load replaces, and on the meta device, where there are no values to draw and torch decomposes
+    them in Python, importing torch._dynamo on first use (18 s of a cGAN's or BigGAN's first load on this
+    project's 2-core machine, for nn.Embedding's normal_)."""
+
+    # nn.init's functions dispatch here themselves (and the tensor methods they call inside do not)
+    SKIP = frozenset(
+        {torch.Tensor.normal_, torch.Tensor.uniform_}
+        | {getattr(nn.init, f) for f in ("normal_", "uniform_", "trunc_normal_", "orthogonal_")}
+        | {getattr(nn.init, f"{k}_{d}_") for k in ("kaiming", "xavier") for d in ("normal", "uniform")}
+    )
+
+    active = 0  # how many are entered: initialisers that are not torch functions ask `skipping_init()`
+
+    def __enter__(self):
+        type(self).active += 1
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        type(self).active -= 1
+        return super().__exit__(*exc)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in self.SKIP:
+            return args[0] if args else kwargs["tensor"]
+        return func(*args, **kwargs)
+
+
+def skipping_init() -> bool:
+    """True inside `build_meta` / `build_empty`: a module's own initialisation may skip its work (torch's
+    orthogonal_ draws through Tensor.normal_, which is skipped, but then runs a QR of the undrawn values)."""
+    return _NoRandomInit.active > 0
+
+
+@contextlib.contextmanager
+def _shape_only_spectral_norm():
+    """Spectral norm's parametrization without its numbers inside: the same buffers (_u, _v, left empty) and
+    state-dict keys, no power iterations at init and an identity forward for the registration's shape check (a
+    load fills _u and _v). On the meta device there are no values to estimate, and torch runs those steps there
+    through Python
+    decompositions whose first use imports their machinery: 10-15 s for a BigGAN load on this project's 2-core
+    machine. If torch's private class moves, nothing is patched and the build is only slower."""
+    sn = getattr(torch.nn.utils.parametrizations, "_SpectralNorm", None)
+    if sn is None or not hasattr(sn, "_reshape_weight_to_matrix"):
+        yield
+        return
+
+    def init(self, weight: torch.Tensor, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12) -> None:
+        nn.Module.__init__(self)
+        self.dim, self.eps = (dim if dim >= 0 else dim + weight.ndim), eps
+        if weight.ndim > 1:
+            self.n_power_iterations = n_power_iterations
+            h, w = self._reshape_weight_to_matrix(weight).shape
+            self.register_buffer("_u", weight.new_empty(h))
+            self.register_buffer("_v", weight.new_empty(w))
+
+    saved = sn.__init__, sn.forward
+    sn.__init__, sn.forward = init, lambda self, weight: weight
+    try:
+        yield
+    finally:
+        sn.__init__, sn.forward = saved

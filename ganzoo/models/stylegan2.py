@@ -105,7 +105,9 @@ class EqualLinear(nn.Module):
 
     def __init__(self, cin: int, cout: int, *, bias_init: float = 0.0, lr_mul: float = 1.0, act: bool = False):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(cout, cin) / lr_mul)
+        # in place: the same values, and on the meta device (shapes only, `build_meta`) an out-of-place op with a
+        # Python number goes through torch's Python decompositions, which import torch._dynamo (seconds)
+        self.weight = nn.Parameter(torch.randn(cout, cin).div_(lr_mul))
         self.bias = nn.Parameter(torch.full((cout,), float(bias_init) / lr_mul))
         self.w_gain, self.b_gain, self.act = lr_mul / math.sqrt(cin), lr_mul, act
 
