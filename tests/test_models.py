@@ -366,10 +366,46 @@ def test_meta_build_has_the_state_layout_of_a_real_build(arch, sizes):
         assert layout[0] == layout[1]
 
 
-def test_meta_build_leaves_initialisation_alone_outside_it():
-    from ganzoo.models import build_meta
+def test_builds_for_shapes_and_loading_leave_initialisation_alone_outside_them():
+    import threading
 
-    build_meta("biggan", make_config("biggan", TINY["biggan"]))  # skips random init and spectral norm's numbers
+    from ganzoo.models import build_empty, build_meta, skipping_init
+
+    cfg = make_config("biggan", TINY["biggan"])
+    build_meta.cache_clear()  # a cached build would enter nothing
+    seen = []
+
+    def other_thread():  # a build in another thread while this one skips keeps its initialisation
+        g, _ = build("biggan", cfg)
+        w = g.linear.parametrizations.weight.original.detach()  # orthogonal init: W^T W = I (W is tall)
+        seen.append((skipping_init(), torch.allclose(w.T @ w, torch.eye(w.shape[1]), atol=1e-4)))
+
+    class Probe(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            if seen or threading.current_thread() is not threading.main_thread():
+                return  # once, from the skipping build (the other thread's build makes blocks too)
+            t = threading.Thread(target=other_thread)
+            t.start()
+            t.join()
+            assert skipping_init()
+
+    from ganzoo.models import biggan
+
+    real_block = biggan.GBlock
+    try:
+        biggan.GBlock = lambda *a, **k: (Probe(), real_block(*a, **k))[1]
+        build_empty("biggan", cfg)
+    finally:
+        biggan.GBlock = real_block
+    assert seen and seen[0] == (False, True)
+    with pytest.raises(AttributeError):  # a build that fails half way
+        build_empty("biggan", "not a config")
+    assert not skipping_init()  # a build that raises leaves no skipping behind
+    g, _ = build("biggan", cfg)
+    w = g.linear.parametrizations.weight.original.detach()
+    assert torch.allclose(w.T @ w, torch.eye(w.shape[1]), atol=1e-4)  # a fresh build is initialised
+    build_meta("biggan", cfg)  # skips random init and spectral norm's numbers
     torch.manual_seed(0)
     sn = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(6, 5))
     u = sn.parametrizations.weight[0]._u

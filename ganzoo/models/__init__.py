@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import functools
 import math
+import threading
 from typing import Any
 
 import torch
@@ -98,7 +99,7 @@ def build(arch: str, cfg=None) -> tuple[nn.Module, nn.Module | None]:
 def build_meta(arch: str, cfg: Any) -> tuple[nn.Module, nn.Module | None]:
     """`build` on the meta device: shapes and dtypes only, no memory, so a config declaring huge sizes costs
     nothing. Kept per (architecture, config): read the modules, never change them."""
-    with torch.device("meta"), _NoRandomInit(), _shape_only_spectral_norm():
+    with torch.device("meta"), _skipping_init():
         return build(arch, cfg)
 
 
@@ -106,15 +107,36 @@ def build_empty(arch: str, cfg: Any) -> tuple[nn.Module, nn.Module | None]:
     """`build` without the random initialisation: parameters and buffers hold whatever memory held, for a strict
     load to overwrite every one of them (a fresh build's draws, BigGAN's orthogonal QRs among them, would take
     seconds only to be thrown away)."""
-    with _NoRandomInit(), _shape_only_spectral_norm():
+    with _skipping_init():
         return build(arch, cfg)
+
+
+# Skipping is per thread: a build in another thread meanwhile initialises as usual.
+_SKIP = threading.local()
+
+
+def skipping_init() -> bool:
+    """True inside `build_meta` / `build_empty` (in this thread): a module's own initialisation may skip its work
+    (torch's orthogonal_ draws through Tensor.normal_, which is skipped, but then runs a QR of the undrawn values)."""
+    return getattr(_SKIP, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def _skipping_init():
+    _hook_spectral_norm()
+    _SKIP.depth = getattr(_SKIP, "depth", 0) + 1
+    try:
+        with _NoRandomInit():
+            yield
+    finally:
+        _SKIP.depth -= 1
 
 
 class _NoRandomInit(torch.overrides.TorchFunctionMode):
     """In-place random initialisations (normal_, uniform_, nn.init's) return their tensor untouched: for a build
     whose values a load replaces, and on the meta device, where there are no values to draw and torch decomposes
     them in Python, importing torch._dynamo on first use (18 s of a cGAN's or BigGAN's first load on this
-    project's 2-core machine, for nn.Embedding's normal_)."""
+    project's 2-core machine, for nn.Embedding's normal_). A TorchFunctionMode acts in the thread that entered it."""
 
     # nn.init's functions dispatch here themselves (and the tensor methods they call inside do not)
     SKIP = frozenset(
@@ -123,16 +145,6 @@ class _NoRandomInit(torch.overrides.TorchFunctionMode):
         | {getattr(nn.init, f"{k}_{d}_") for k in ("kaiming", "xavier") for d in ("normal", "uniform")}
     )
 
-    active = 0  # how many are entered: initialisers that are not torch functions ask `skipping_init()`
-
-    def __enter__(self):
-        type(self).active += 1
-        return super().__enter__()
-
-    def __exit__(self, *exc):
-        type(self).active -= 1
-        return super().__exit__(*exc)
-
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func in self.SKIP:
@@ -140,37 +152,34 @@ class _NoRandomInit(torch.overrides.TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def skipping_init() -> bool:
-    """True inside `build_meta` / `build_empty`: a module's own initialisation may skip its work (torch's
-    orthogonal_ draws through Tensor.normal_, which is skipped, but then runs a QR of the undrawn values)."""
-    return _NoRandomInit.active > 0
+_HOOK_LOCK = threading.Lock()
 
 
-@contextlib.contextmanager
-def _shape_only_spectral_norm():
-    """Spectral norm's parametrization without its numbers inside: the same buffers (_u, _v, left empty) and
-    state-dict keys, no power iterations at init and an identity forward for the registration's shape check (a
-    load fills _u and _v). On the meta device there are no values to estimate, and torch runs those steps there
-    through Python
-    decompositions whose first use imports their machinery: 10-15 s for a BigGAN load on this project's 2-core
-    machine. If torch's private class moves, nothing is patched and the build is only slower."""
+def _hook_spectral_norm() -> None:
+    """Once per process: spectral norm's parametrization, while `skipping_init()`, keeps only its shape (the same
+    buffers _u and _v, left empty, and state-dict keys; no power iterations at init; an identity forward for the
+    registration's shape check; a load fills _u and _v), and is torch's own otherwise. On the meta device torch
+    runs those steps through Python decompositions whose first use imports their machinery (10-15 s of a BigGAN
+    load on this project's 2-core machine). If torch's private class moves, nothing is hooked and builds are only
+    slower."""
     sn = getattr(torch.nn.utils.parametrizations, "_SpectralNorm", None)
-    if sn is None or not hasattr(sn, "_reshape_weight_to_matrix"):
-        yield
-        return
+    with _HOOK_LOCK:
+        if sn is None or not hasattr(sn, "_reshape_weight_to_matrix") or getattr(sn, "_ganzoo_hooked", False):
+            return
+        init, forward = sn.__init__, sn.forward
 
-    def init(self, weight: torch.Tensor, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12) -> None:
-        nn.Module.__init__(self)
-        self.dim, self.eps = (dim if dim >= 0 else dim + weight.ndim), eps
-        if weight.ndim > 1:
-            self.n_power_iterations = n_power_iterations
-            h, w = self._reshape_weight_to_matrix(weight).shape
-            self.register_buffer("_u", weight.new_empty(h))
-            self.register_buffer("_v", weight.new_empty(w))
+        def shaped_init(self, weight: torch.Tensor, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12):
+            if not skipping_init():
+                return init(self, weight, n_power_iterations, dim, eps)
+            nn.Module.__init__(self)
+            self.dim, self.eps = (dim if dim >= 0 else dim + weight.ndim), eps
+            if weight.ndim > 1:
+                self.n_power_iterations = n_power_iterations
+                h, w = self._reshape_weight_to_matrix(weight).shape
+                self.register_buffer("_u", weight.new_empty(h))
+                self.register_buffer("_v", weight.new_empty(w))
 
-    saved = sn.__init__, sn.forward
-    sn.__init__, sn.forward = init, lambda self, weight: weight
-    try:
-        yield
-    finally:
-        sn.__init__, sn.forward = saved
+        def shaped_forward(self, weight: torch.Tensor) -> torch.Tensor:
+            return weight if skipping_init() else forward(self, weight)
+
+        sn.__init__, sn.forward, sn._ganzoo_hooked = shaped_init, shaped_forward, True
