@@ -426,12 +426,9 @@ def cmd_steer(a) -> None:
     m.check_memory(n * a.steps, f"{n} morph(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps)
     images = torch.empty(n * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
     for i, z in enumerate(latents):
-        if a.move_label:
-            path, label_path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, move_label=True)
-            images[i * a.steps : (i + 1) * a.steps] = m.generate(path, label_path).cpu()
-            continue
-        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space)
-        images[i * a.steps : (i + 1) * a.steps] = m.generate(path, labels, space=a.space).cpu()
+        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space, move_label=a.move_label)
+        path, drawn = path if a.move_label else (path, labels)  # with --move-label: the label path too
+        images[i * a.steps : (i + 1) * a.steps] = m.generate(path, drawn, space=a.space).cpu()
     m.save_grid(images, out, nrow=a.steps)  # one row per latent, from its image on the left
     print(
         f"wrote {plural(n, 'morph')} of {a.steps} steps toward {escaped(a.toward)} "

@@ -379,13 +379,15 @@ class GANModel:
         g, device = self._inference()
         c, h, w = self.image_shape
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
-        if getattr(labels, "ndim", 0) == 2 and not (isinstance(labels, torch.Tensor) and labels.is_floating_point()):
+        if getattr(labels, "ndim", 0) != 2:
+            y = self.labels_tensor(labels, z.shape[0])
+        elif isinstance(labels, torch.Tensor) and labels.is_floating_point():
+            y = self.class_weights(labels, z.shape[0])
+        else:
             raise LabelError(
                 f"labels of shape {tuple(labels.shape)}: give one label per sample (a flat sequence), or class "
                 "weights as a float torch tensor (N, num_classes), each row a mix of classes summing to 1"
             )
-        weights = isinstance(labels, torch.Tensor) and labels.ndim == 2
-        y = self.class_weights(labels, z.shape[0]) if weights else self.labels_tensor(labels, z.shape[0])
         if z.shape[0] <= CHUNK:  # one forward call: its output is the result, no copy into a buffer
             out = g(z.to(device, torch.float32), y, **kw).contiguous()
         else:

@@ -58,7 +58,9 @@ def test_steer_writes_one_morph_per_row_left_to_right(tmp_path, capsys, monkeypa
 
     # the optimisation itself is tested in test_control; here only the layout: a straight path whose first
     # image is the seed's (steps 0 .. steps-1 along the row)
-    monkeypatch.setattr(GANModel, "steer", lambda self, z, toward, steps, labels, space="z": torch.stack([z] * steps))
+    monkeypatch.setattr(
+        GANModel, "steer", lambda self, z, toward, steps, labels, space="z", move_label=False: torch.stack([z] * steps)
+    )
     f = make_tiny_folder(tmp_path / "m", "dcgan")
     out = tmp_path / "morph.png"
     assert main(["steer", str(f), "--toward", "7", "--steps", "5", "-o", str(out)]) == 0

@@ -138,11 +138,11 @@ class _NoRandomInit(torch.overrides.TorchFunctionMode):
     them in Python, importing torch._dynamo on first use (18 s of a cGAN's or BigGAN's first load on this
     project's 2-core machine, for nn.Embedding's normal_). A TorchFunctionMode acts in the thread that entered it."""
 
-    # nn.init's functions dispatch here themselves (and the tensor methods they call inside do not)
+    # Three of nn.init's functions dispatch here themselves (the tensor methods they call inside then do not); the
+    # others call Tensor.normal_ / uniform_ inside, skipped as such (orthogonal_ then still runs its QR, which
+    # BigGAN's initialiser skips by asking `skipping_init()`).
     SKIP = frozenset(
-        {torch.Tensor.normal_, torch.Tensor.uniform_}
-        | {getattr(nn.init, f) for f in ("normal_", "uniform_", "trunc_normal_", "orthogonal_")}
-        | {getattr(nn.init, f"{k}_{d}_") for k in ("kaiming", "xavier") for d in ("normal", "uniform")}
+        {torch.Tensor.normal_, torch.Tensor.uniform_, nn.init.normal_, nn.init.uniform_, nn.init.kaiming_uniform_}
     )
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
