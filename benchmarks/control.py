@@ -203,12 +203,14 @@ def invert_stats(
     first: int = 0,
     previous: dict | None = None,
     split: str = "test",
+    space: str = "z",
     **invert_kw,
 ) -> dict:
     """Invert test images first..first+images-1 (`split` "train": training images, for development); what the
     judges read on the reconstructions. `previous`, a result of the same settings (invert's keyword arguments and
     defaults), keeps the image ranges it measured that this call does not (a range measured again is replaced): a
-    long run goes in pieces; the shares are over them all."""
+    long run goes in pieces; the shares are over them all. `space` "w" / "w+" (style-based generators): projected
+    into W / W+ (`invert(..., space=...)`), part of the protocol, so pieces of another space are not merged."""
     x, y = load_idx_split(m.config["dataset"], split, data_root)
     x = torch.from_numpy(x[first : first + images].copy()).float().div(255)[:, None]
     y = torch.from_numpy(y[first : first + images]).long()
@@ -216,6 +218,8 @@ def invert_stats(
         raise ValueError(f"the {split} split has no images {first}..{first + images - 1}")
     net = classifier_for(m)
     judges = load_judges(m.config["dataset"])
+    if space != "z":  # only where not the default, so that z results of before the option stay mergeable
+        invert_kw = {**invert_kw, "space": space}
     params = inspect.signature(invert).parameters.values()
     protocol = {
         "invert_kwargs": invert_kw,
@@ -230,7 +234,8 @@ def invert_stats(
         cpu += time.process_time() - t
         zs.append(z)
         mses.append(mse)
-    recon = m.generate(torch.cat(zs), y if m.conditional else None).cpu()
+    recon = m.generate(torch.cat(zs), y if m.conditional else None, **({"space": space} if space != "z" else {}))
+    recon = recon.cpu()
     with torch.no_grad():
         own = torch.cat([net(recon[i : i + 500])[1].argmax(1) for i in range(0, images, 500)])
     kept = {j: predict(judge, recon) == predict(judge, x) for j, judge in judges.items()}
@@ -389,12 +394,14 @@ def markdown(res: dict) -> str:
                 lines.append(f"| {label} | " + " | ".join(fmt(v[key]) for v in s["per_class"].values()) + " |")
             lines.append("")
         if inv:
+            into = inv["invert_kwargs"].get("space", "z")
             lines += [
                 (
                     f"Inverting the first {inv['images']} test images"
                     if inv.get("ranges", "contiguous") == "contiguous" and inv["first"] == 0
                     else f"Inverting {inv['images']} test images ({inv.get('ranges') or inv['first']})"
                 )
+                + (f" (projected into {into.upper()})" if into != "z" else "")
                 + f": mean squared error {inv['mse']:.4f}; every "
                 f"judge keeps its label of the original for {pct(inv['all_judges_keep'])} ("
                 + ", ".join(f"{j} {pct(v)}" for j, v in inv["judges_keep"].items())
@@ -458,7 +465,8 @@ def main(argv: list[str] | None = None) -> None:
         "--space",
         choices=["z", "w", "w+"],
         default="z",
-        help="steer in this space (w, w+: style-based entries, the seeds' ws; with --only steer)",
+        help="steer / invert in this space (w, w+: style-based entries; steering moves the seeds' ws, inversion "
+        "projects into it; with --only steer and/or --only invert)",
     )
     p.add_argument(
         "--move-label",
@@ -495,8 +503,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.image_range and a.image_range[1] > 10_000:
         p.error("--image-range must lie inside the 10,000 test images (0:10000)")
     parts = a.only or list(PARTS)
-    if a.space != "z" and parts != ["steer"]:
-        p.error(f"--space {a.space} measures steering only: add --only steer")
+    if a.space != "z" and not set(parts) <= {"steer", "invert"}:
+        p.error(f"--space {a.space} measures steering and inversion only: add --only steer and/or --only invert")
     if a.move_label and parts != ["steer"]:
         p.error("--move-label measures steering only: add --only steer")
     torch.set_num_threads(a.threads)
@@ -542,7 +550,7 @@ def main(argv: list[str] | None = None) -> None:
         if "invert" in parts:
             lo, hi = a.image_range or (0, a.images)
             prev = r.get("invert")
-            stats = invert_stats(m, hi - lo, a.batch, a.data_root, first=lo, previous=prev)
+            stats = invert_stats(m, hi - lo, a.batch, a.data_root, first=lo, previous=prev, space=a.space)
             runs = prev.get("runs", []) if len(stats["pieces"]) > 1 else []
             r["invert"] = {**stats, **stamp, "runs": [*runs, stamp["command"]]}
             save()

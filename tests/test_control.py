@@ -680,7 +680,33 @@ def test_control_benchmark_refuses_bad_ranges(capsys):
         (["--seed-range", "5:3"], "argument --seed-range: expected LO:HI with 0 <= LO < HI (e.g. 0:250), got '5:3'"),
         (["--image-range", "a:3"], "argument --image-range: expected LO:HI with 0 <= LO < HI (e.g. 0:250), got 'a:3'"),
         (["--seeds", "10", "--seed-range", "5:30"], "--seed-range 5:30 must lie inside 0:10 (--seeds)"),
+        (
+            ["--space", "w", "--only", "steer", "--only", "pictures"],
+            "--space w measures steering and inversion only: add --only steer and/or --only invert",
+        ),
     ):
         with pytest.raises(SystemExit) as e:
             bench.main(argv)
         assert e.value.code == 2 and capsys.readouterr().err.strip().endswith("error: " + message)
+
+
+def test_inversion_benchmark_projects_style_based_models_in_pieces(tmp_path, data_root):
+    bench = control_benchmark()
+    m = ganzoo.load(make_tiny_folder(tmp_path / "s", "stylegan2", seed=1))
+    first = bench.invert_stats(m, 2, 2, data_root, space="w+", steps=2)
+    assert first["invert_kwargs"] == {"steps": 2, "space": "w+"} and first["images"] == 2
+    both = bench.invert_stats(m, 2, 2, data_root, first=2, previous=first, space="w+", steps=2)
+    assert sorted(both["pieces"]) == ["0:2", "2:4"] and both["images"] == 4 and both["ranges"] == "contiguous"
+    assert both["mse"] == pytest.approx((first["pieces"]["0:2"]["mse_sum"] + both["pieces"]["2:4"]["mse_sum"]) / 4)
+    in_w = bench.invert_stats(m, 2, 2, data_root, first=2, previous=both, space="w", steps=2)
+    assert sorted(in_w["pieces"]) == ["2:4"]  # another space is another protocol: nothing merged
+    in_z = bench.invert_stats(m, 2, 2, data_root, steps=2, starts=2)
+    assert "space" not in in_z["invert_kwargs"]  # z results of before the option stay mergeable
+    assert "(projected into W+)" in bench.markdown(
+        {
+            "cpu": "x",
+            "torch": "y",
+            "judges": {},
+            "entries": {"e": {"invert": {**both, "date": "d", "threads": 1, "command": "c", "runs": ["c"]}}},
+        }
+    )
