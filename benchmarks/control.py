@@ -234,8 +234,7 @@ def invert_stats(
         cpu += time.process_time() - t
         zs.append(z)
         mses.append(mse)
-    recon = m.generate(torch.cat(zs), y if m.conditional else None, **({"space": space} if space != "z" else {}))
-    recon = recon.cpu()
+    recon = m.generate(torch.cat(zs), y if m.conditional else None, space=space).cpu()
     with torch.no_grad():
         own = torch.cat([net(recon[i : i + 500])[1].argmax(1) for i in range(0, images, 500)])
     kept = {j: predict(judge, recon) == predict(judge, x) for j, judge in judges.items()}
