@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import ganzoo  # noqa: E402
 from ganzoo.control import class_names, classifier_for, ensemble_paths, invert, steer_latents, to_space  # noqa: E402
+from ganzoo.errors import GanzooError  # noqa: E402
 from ganzoo.folder import sha256_file  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
 from training.judges import judge_meta, load_judges, predict  # noqa: E402
@@ -506,6 +507,14 @@ def main(argv: list[str] | None = None) -> None:
         p.error(f"--space {a.space} measures steering and inversion only: add --only steer and/or --only invert")
     if a.move_label and parts != ["steer"]:
         p.error("--move-label measures steering only: add --only steer")
+    models = {}
+    for name in a.entries:  # every entry checked before anything is measured: a late bad one loses no work
+        try:
+            models[name] = ganzoo.load(name)
+            if a.space != "z":
+                models[name].check_space(a.space)
+        except GanzooError as e:
+            p.error(f"--entries {name}: {e}")
     torch.set_num_threads(a.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(a.out)
@@ -522,8 +531,7 @@ def main(argv: list[str] | None = None) -> None:
     def save() -> None:  # after every part, so a late failure keeps what was measured
         atomic_write_text(path, json.dumps(res, indent=2) + "\n")
 
-    for name in a.entries:
-        m = ganzoo.load(name)
+    for name, m in models.items():
         if a.move_label and not m.conditional:  # the default entries start with the DCGANs
             print(f"{name}: skipped (unconditional: --move-label measures conditional entries only)", flush=True)
             continue

@@ -684,6 +684,11 @@ def test_control_benchmark_refuses_bad_ranges(capsys):
             ["--space", "w", "--only", "steer", "--only", "pictures"],
             "--space w measures steering and inversion only: add --only steer and/or --only invert",
         ),
+        (  # every entry is checked before any is measured
+            ["--entries", "stylegan2-mnist", "dcgan-mnist", "--space", "w", "--only", "invert"],
+            "--entries dcgan-mnist: space='w' needs a style-based generator (stylegan2-*); dcgan-mnist (dcgan) has "
+            "only z: leave space out (z is the default)",
+        ),
     ):
         with pytest.raises(SystemExit) as e:
             bench.main(argv)
