@@ -101,6 +101,7 @@ def steer_stats(
         "steer_kwargs": steer_kw,
         "steer_defaults": steer_defaults(),
         "ensemble_members": members,
+        "weights": m.version,  # pieces of other weights (an older version) are not merged
         **({"space": space} if space != "z" else {}),  # z results of before the option stay mergeable
         **({"move_label": True} if move_label else {}),  # likewise
     }
@@ -223,6 +224,7 @@ def invert_stats(
         invert_kw = {**invert_kw, "space": space}
     params = inspect.signature(invert).parameters.values()
     protocol = {
+        "weights": m.version,  # pieces of other weights (an older version) are not merged
         "invert_kwargs": invert_kw,
         "invert_defaults": {p.name: p.default for p in params if p.default is not inspect.Parameter.empty},
     }
@@ -268,6 +270,22 @@ def invert_stats(
         "cpu_ms_per_image": round(1e3 * total("cpu_s") / n, 1),
         "pieces": pieces,
     }
+
+
+def weights_note(name: str, parts: dict) -> str:
+    """Which weights an entry's parts were measured on, and whether that is still the bundled version."""
+    from ganzoo.registry import ZOO
+
+    bundled = ZOO[name].version if name in ZOO else None
+    used = {k: v.get("weights") or "unversioned" for k, v in parts.items() if isinstance(v, dict)}
+    if len(set(used.values())) == 1:
+        note = f"weights {next(iter(used.values()))}"
+    else:
+        note = "weights: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in used.items())
+    stale = sorted({v for v in used.values() if v != bundled})
+    if stale:
+        note += f"; the bundled version is {bundled}: {', '.join(stale)} measured on weights no longer bundled"
+    return note
 
 
 def end_points_picture(m, path: Path) -> None:
@@ -336,7 +354,7 @@ def markdown(res: dict) -> str:
         lines.append("")
     for name, r in res["entries"].items():
         inv = r.get("invert")
-        lines += [f"**{name}**", ""]
+        lines += [f"**{name}** ({weights_note(name, r)})", ""]
         for key in ("steer", "steer_move_label"):
             if not r.get(key):
                 continue

@@ -668,10 +668,21 @@ def test_steering_benchmark_pieces_add_up_to_the_whole_run(tiny_mnist):
     assert "move_label" not in bench.steer_defaults()  # the option's default leaves earlier pieces mergeable
     other = bench.steer_stats(tiny_mnist, 6, 4, seed_range=(2, 6), previous=first, **{**kw, "iters": 3})
     assert other["pieces_kept"] == 0 and other["seeds_measured"] == 4  # other settings: nothing merged
+    older = bench.steer_stats(tiny_mnist, 6, 4, seed_range=(2, 6), previous={**first, "weights": "v0"}, **kw)
+    assert older["pieces_kept"] == 0 and older["seeds_measured"] == 4  # other weights: nothing merged
     with pytest.raises(ValueError, match=r"overlapping seed ranges \['0:2', '1:3'\]"):
         bench.class_shares({"0:2": first["per_class"]["1"]["pieces"]["0:2"], "1:3": {}})
     with pytest.raises(ValueError, match="seed range 4:8 is not inside 0:6"):
         bench.steer_stats(tiny_mnist, 6, 4, seed_range=(4, 8), **kw)
+
+
+def test_control_benchmark_says_which_weights_each_part_measured():
+    bench = control_benchmark()
+    v = ganzoo.registry.ZOO["dcgan-mnist"].version
+    assert bench.weights_note("dcgan-mnist", {"steer": {"weights": v}, "invert": {"weights": v}}) == f"weights {v}"
+    assert bench.weights_note("dcgan-mnist", {"steer": {"weights": "v0"}, "invert": {"weights": v}}) == (
+        f"weights: steer v0, invert {v}; the bundled version is {v}: v0 measured on weights no longer bundled"
+    )
 
 
 def test_control_benchmark_refuses_bad_ranges(capsys):
