@@ -105,20 +105,28 @@ def read_eval_json(path: str | os.PathLike, *, for_card: bool = False, translati
         proto = res.get("protocol")
         if not isinstance(proto, dict):
             raise _bad(path, "protocol", "an object", proto)
-        for key, kind, want in (
-            ("n_generated", int, "an int"),
-            ("n_real", int, "an int"),
-            ("seed", int, "an int"),
-            ("real_split", str, "a string"),
-            ("feature_network_sha256", str, "a string"),
-            ("ganzoo_version", str, "a string"),
-        ):
-            if isinstance(proto.get(key), bool) or not isinstance(proto.get(key), kind):
-                raise _bad(path, f"protocol[{key!r}]", want, proto.get(key))
+        _check_protocol(
+            path,
+            proto,
+            n_generated=int,
+            n_real=int,
+            seed=int,
+            real_split=str,
+            feature_network_sha256=str,
+            ganzoo_version=str,
+        )
         acc = proto.get("feature_network_test_accuracy")
         if acc is not None and not _number(acc):
             raise _bad(path, "protocol['feature_network_test_accuracy']", "a number or null", acc)
     return res
+
+
+def _check_protocol(path, proto: dict, **kinds: type) -> None:
+    """Each key of `kinds` is in the eval JSON's protocol with that type (a bool is no int)."""
+    want = {int: "an int", str: "a string", dict: "an object"}
+    for key, kind in kinds.items():
+        if isinstance(proto.get(key), bool) or not isinstance(proto.get(key), kind):
+            raise _bad(path, f"protocol[{key!r}]", want[kind], proto.get(key))
 
 
 def _check_translation_eval(path, res: dict) -> None:
@@ -126,14 +134,7 @@ def _check_translation_eval(path, res: dict) -> None:
     proto = res.get("protocol")
     if not isinstance(proto, dict):
         raise _bad(path, "protocol", "an object", proto)
-    for key, kind, want in (
-        ("n_translated", int, "an int"),
-        ("real_split", str, "a string"),
-        ("ganzoo_version", str, "a string"),
-        ("feature_networks_sha256", dict, "an object"),
-    ):
-        if isinstance(proto.get(key), bool) or not isinstance(proto.get(key), kind):
-            raise _bad(path, f"protocol[{key!r}]", want, proto.get(key))
+    _check_protocol(path, proto, n_translated=int, real_split=str, ganzoo_version=str, feature_networks_sha256=dict)
     domains = proto.get("domains")
     if not (isinstance(domains, list) and len(domains) == 2 and all(isinstance(d, str) for d in domains)):
         raise _bad(path, "protocol['domains']", "a list of two data set names", domains)

@@ -40,21 +40,17 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+# config.json's top-level keys that make_config_dict writes from the architecture and its config
+FROM_ARCHITECTURE = frozenset(
+    {"ganzoo_version", "architecture", "config", "latent_dim", "image_shape", "output_range", "num_classes"}
+)
+
+
 def make_config_dict(
     arch: str, cfg, /, *, dataset: str | None = None, class_names: list[str] | None = None, **extra: Any
 ) -> dict:
     """config.json's content; `extra` holds the other known top-level keys (training=...)."""
-    derived = {
-        "ganzoo_version",
-        "architecture",
-        "config",
-        "latent_dim",
-        "image_shape",
-        "output_range",
-        "num_classes",
-        "class_names",
-        "dataset",
-    }
+    derived = FROM_ARCHITECTURE | {"class_names", "dataset"}
     unknown = sorted(set(extra) - (set(TOP_LEVEL_KEYS) - derived))
     if unknown:  # never write a folder that load would refuse
         raise ModelFolderError(

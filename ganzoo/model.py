@@ -552,7 +552,7 @@ class GANModel:
         renamed, so a crash leaves no half folder; an existing non-empty folder is refused unless
         `overwrite=True`, which replaces it (removed only once the new one is in place)."""
         from .fileio import atomic_folder
-        from .folder import save_folder
+        from .folder import FROM_ARCHITECTURE, save_folder
         from .models import make_config
 
         path = Path(folder)
@@ -562,16 +562,7 @@ class GANModel:
             raise GanzooError(f"{path} already exists and is not empty; choose another folder or pass overwrite=True")
         if not path.parent.is_dir():
             raise GanzooError(f"folder {path.parent} does not exist; create it first or choose another path")
-        derived = {
-            "ganzoo_version",
-            "architecture",
-            "config",
-            "latent_dim",
-            "image_shape",
-            "output_range",
-            "num_classes",
-        }  # make_config_dict writes these from the architecture config
-        meta = {k: v for k, v in self.config.items() if k not in derived}
+        meta = {k: v for k, v in self.config.items() if k not in FROM_ARCHITECTURE}  # make_config_dict writes those
 
         def build(tmp: Path) -> None:
             save_folder(

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .cgan import embed_labels
-from .gan import num_upsamples
+from .gan import check_widths, num_upsamples
 
 _sn = nn.utils.parametrizations.spectral_norm
 
@@ -54,13 +54,7 @@ class BigGANConfig:
         for k in ("latent_dim", "channels", "embed_dim"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
-        start, steps = num_upsamples(self.image_size)  # raises for sizes the network cannot make
-        for k in ("g_widths", "d_widths"):
-            if len(getattr(self, k)) != steps + 1:
-                raise ValueError(
-                    f"{k} needs one width per resolution ({steps + 1} for {self.image_size}x"
-                    f"{self.image_size}), got {getattr(self, k)}"
-                )
+        start, steps = check_widths(self)
         if self.latent_dim < steps + 1:
             raise ValueError(
                 f"latent_dim must be >= {steps + 1}: one chunk for the {start}x{start} map and one per up-block, "

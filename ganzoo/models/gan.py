@@ -39,8 +39,7 @@ class GANConfig:
             raise ValueError(f"d_pack must be >= 1, got {self.d_pack}")
         if not 0 <= self.d_dropout < 1:
             raise ValueError(f"d_dropout must be in [0, 1), got {self.d_dropout}")
-        if self.d_mbstd < 0 or self.d_mbstd == 1:
-            raise ValueError(f"d_mbstd must be 0 (off) or a group size >= 2, got {self.d_mbstd}")
+        check_mbstd(self.d_mbstd)
 
 
 class GANGenerator(nn.Module):
@@ -119,6 +118,24 @@ def pack_samples(x: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"batch size {x.shape[0]} is not a multiple of d_pack={k}")
     b, c, h, w = x.shape
     return x.reshape(b // k, k * c, h, w)
+
+
+def check_mbstd(group: int) -> None:
+    """A discriminator's minibatch standard deviation group: 0 (off) or >= 2 (a group of one has no spread)."""
+    if group < 0 or group == 1:
+        raise ValueError(f"d_mbstd must be 0 (off) or a group size >= 2, got {group}")
+
+
+def check_widths(cfg) -> tuple[int, int]:
+    """num_upsamples(cfg.image_size), once cfg's g_widths and d_widths hold one width per resolution each."""
+    start, steps = num_upsamples(cfg.image_size)  # raises for sizes the network cannot make
+    for k in ("g_widths", "d_widths"):
+        if len(getattr(cfg, k)) != steps + 1:
+            raise ValueError(
+                f"{k} needs one width per resolution ({steps + 1} for {cfg.image_size}x{cfg.image_size}), "
+                f"got {getattr(cfg, k)}"
+            )
+    return start, steps
 
 
 def num_upsamples(image_size: int) -> tuple[int, int]:

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ModelFolderError
-from .gan import num_upsamples
+from .gan import check_mbstd, check_widths, num_upsamples
 from .stylegan2 import EqualConv2d, EqualLinear
 
 
@@ -60,15 +60,8 @@ class ProGANConfig:
         for k in ("latent_dim", "channels", "fade_steps"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
-        _, steps = num_upsamples(self.image_size)  # raises for sizes the network cannot make
-        for k in ("g_widths", "d_widths"):
-            if len(getattr(self, k)) != steps + 1:
-                raise ValueError(
-                    f"{k} needs one width per resolution ({steps + 1} for {self.image_size}x"
-                    f"{self.image_size}), got {getattr(self, k)}"
-                )
-        if self.d_mbstd < 0 or self.d_mbstd == 1:
-            raise ValueError(f"d_mbstd must be 0 (off) or a group size >= 2, got {self.d_mbstd}")
+        check_widths(self)
+        check_mbstd(self.d_mbstd)
         if self.num_classes:
             raise ValueError(f"progan is unconditional: num_classes must be 0, got {self.num_classes}")
 

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gan import minibatch_std, num_upsamples
+from .gan import check_mbstd, check_widths, minibatch_std, num_upsamples
 
 SQRT2 = math.sqrt(2)
 
@@ -74,21 +74,14 @@ class StyleGAN2Config:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         if not 1 <= self.mapping_layers <= 8:
             raise ValueError(f"mapping_layers must be 1..8, got {self.mapping_layers}")
-        _, steps = num_upsamples(self.image_size)  # raises for sizes the network cannot make
-        for k in ("g_widths", "d_widths"):
-            if len(getattr(self, k)) != steps + 1:
-                raise ValueError(
-                    f"{k} needs one width per resolution ({steps + 1} for {self.image_size}x"
-                    f"{self.image_size}), got {getattr(self, k)}"
-                )
+        check_widths(self)
         if not 0 < self.mapping_lr_mul <= 1:
             raise ValueError(f"mapping_lr_mul must be in (0, 1], got {self.mapping_lr_mul}")
         if not 0 <= self.w_avg_beta < 1:
             raise ValueError(f"w_avg_beta must be in [0, 1), got {self.w_avg_beta}")
         if not 0 <= self.mixing_prob <= 1:
             raise ValueError(f"mixing_prob must be in [0, 1], got {self.mixing_prob}")
-        if self.d_mbstd < 0 or self.d_mbstd == 1:
-            raise ValueError(f"d_mbstd must be 0 (off) or a group size >= 2, got {self.d_mbstd}")
+        check_mbstd(self.d_mbstd)
         if self.pl_weight < 0 or self.pl_every < 1:
             raise ValueError(f"pl_weight must be >= 0 and pl_every >= 1, got {self.pl_weight}, {self.pl_every}")
         if self.num_classes:
