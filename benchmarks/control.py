@@ -79,8 +79,9 @@ def steer_stats(
     """Steer sample_latent(seeds, seed=latent_seed) toward each class of `classes` (default: all); what the
     judges read at the end. A long run goes in pieces: `seed_range` (lo, hi) steers only latents lo..hi-1 of them,
     and `previous`, a result of the same protocol (seeds, latent seed, settings, steer_latents' defaults, ensemble
-    members), keeps every (class, seed range) piece it measured that this call does not; a piece measured again
-    is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`). `space` "w" / "w+"
+    members, weights version), keeps every (class, seed range) piece it measured that this call does not; a piece
+    measured again is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`). `space`
+    "w" / "w+"
     (style-based generators): the same latents' ws are steered in W / W+ (`steer_latents(..., space=...)`).
     `move_label` (conditional models): the label moves to the target (`steer_latents(..., move_label=True)`) and
     the ends are drawn with the target's label."""
@@ -210,9 +211,10 @@ def invert_stats(
 ) -> dict:
     """Invert test images first..first+images-1 (`split` "train": training images, for development); what the
     judges read on the reconstructions. `previous`, a result of the same settings (invert's keyword arguments and
-    defaults), keeps the image ranges it measured that this call does not (a range measured again is replaced): a
-    long run goes in pieces; the shares are over them all. `space` "w" / "w+" (style-based generators): projected
-    into W / W+ (`invert(..., space=...)`), part of the protocol, so pieces of another space are not merged."""
+    defaults, weights version), keeps the image ranges it measured that this call does not (a range measured again
+    is replaced): a long run goes in pieces; the shares are over them all. `space` "w" / "w+" (style-based
+    generators): projected into W / W+ (`invert(..., space=...)`), part of the protocol, so pieces of another space
+    are not merged."""
     x, y = load_idx_split(m.config["dataset"], split, data_root)
     x = torch.from_numpy(x[first : first + images].copy()).float().div(255)[:, None]
     y = torch.from_numpy(y[first : first + images]).long()
@@ -273,16 +275,20 @@ def invert_stats(
 
 
 def weights_note(name: str, parts: dict) -> str:
-    """Which weights an entry's parts were measured on, and whether that is still the bundled version."""
+    """Which weights an entry's parts were measured on ("" if none is), and which parts measured weights that are
+    no longer the bundled version (a part that recorded no version is not called stale: its version is unknown)."""
     from ganzoo.registry import ZOO
 
-    bundled = ZOO[name].version if name in ZOO else None
-    used = {k: v.get("weights") or "unversioned" for k, v in parts.items() if isinstance(v, dict)}
+    used = {k.replace("_", " "): v.get("weights") for k, v in parts.items() if isinstance(v, dict)}
+    if not used:
+        return ""
+    label = lambda v: v or "version not recorded"  # noqa: E731
     if len(set(used.values())) == 1:
-        note = f"weights {next(iter(used.values()))}"
+        note = f"weights {label(next(iter(used.values())))}"
     else:
-        note = "weights: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in used.items())
-    stale = sorted({v for v in used.values() if v != bundled})
+        note = "weights: " + ", ".join(f"{k} {label(v)}" for k, v in used.items())
+    bundled = ZOO[name].version if name in ZOO else None
+    stale = [f"{k} ({v})" for k, v in used.items() if v and bundled and v != bundled]
     if stale:
         note += f"; the bundled version is {bundled}: {', '.join(stale)} measured on weights no longer bundled"
     return note
@@ -354,7 +360,8 @@ def markdown(res: dict) -> str:
         lines.append("")
     for name, r in res["entries"].items():
         inv = r.get("invert")
-        lines += [f"**{name}** ({weights_note(name, r)})", ""]
+        note = weights_note(name, r)
+        lines += [f"**{name}**" + (f" ({note})" if note else ""), ""]
         for key in ("steer", "steer_move_label"):
             if not r.get(key):
                 continue

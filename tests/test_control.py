@@ -680,13 +680,18 @@ def test_control_benchmark_says_which_weights_each_part_measured():
     bench = control_benchmark()
     v = ganzoo.registry.ZOO["dcgan-mnist"].version
     assert bench.weights_note("dcgan-mnist", {"steer": {"weights": v}, "invert": {"weights": v}}) == f"weights {v}"
-    assert bench.weights_note("dcgan-mnist", {"steer": {"weights": "v0"}, "invert": {"weights": v}}) == (
-        f"weights: steer v0, invert {v}; the bundled version is {v}: v0 measured on weights no longer bundled"
+    assert bench.weights_note("dcgan-mnist", {"steer_move_label": {"weights": "v0"}, "invert": {"weights": v}}) == (
+        f"weights: steer move label v0, invert {v}; the bundled version is {v}: steer move label (v0) measured on "
+        "weights no longer bundled"
     )
+    assert bench.weights_note("dcgan-mnist", {}) == ""  # an entry with pictures only
+    assert bench.weights_note("dcgan-mnist", {"invert": {}}) == "weights version not recorded"  # unknown, not stale
+    assert bench.weights_note("runs/x/model", {"invert": {"weights": None}}) == "weights version not recorded"
 
 
-def test_control_benchmark_refuses_bad_ranges(capsys):
+def test_control_benchmark_refuses_bad_ranges(capsys, tmp_path):
     bench = control_benchmark()
+    out = tmp_path / "control.json"  # never the repository's results, should a check regress
     for argv, message in (
         (["--seed-range", "5:3"], "argument --seed-range: expected LO:HI with 0 <= LO < HI (e.g. 0:250), got '5:3'"),
         (["--image-range", "a:3"], "argument --image-range: expected LO:HI with 0 <= LO < HI (e.g. 0:250), got 'a:3'"),
@@ -696,7 +701,7 @@ def test_control_benchmark_refuses_bad_ranges(capsys):
             "--space w measures steering and inversion only: add --only steer and/or --only invert",
         ),
         (  # every entry is checked before any is measured
-            ["--entries", "stylegan2-mnist", "dcgan-mnist", "--space", "w", "--only", "invert"],
+            ["--entries", "stylegan2-mnist", "dcgan-mnist", "--space", "w", "--only", "invert", "--out", str(out)],
             "--entries dcgan-mnist: space='w' needs a style-based generator (stylegan2-*); dcgan-mnist (dcgan) has "
             "only z: leave space out (z is the default)",
         ),
@@ -704,6 +709,7 @@ def test_control_benchmark_refuses_bad_ranges(capsys):
         with pytest.raises(SystemExit) as e:
             bench.main(argv)
         assert e.value.code == 2 and capsys.readouterr().err.strip().endswith("error: " + message)
+    assert not out.exists()
 
 
 def test_inversion_benchmark_projects_style_based_models_in_pieces(tmp_path, data_root):
@@ -714,6 +720,8 @@ def test_inversion_benchmark_projects_style_based_models_in_pieces(tmp_path, dat
     both = bench.invert_stats(m, 2, 2, data_root, first=2, previous=first, space="w+", steps=2)
     assert sorted(both["pieces"]) == ["0:2", "2:4"] and both["images"] == 4 and both["ranges"] == "contiguous"
     assert both["mse"] == pytest.approx((first["pieces"]["0:2"]["mse_sum"] + both["pieces"]["2:4"]["mse_sum"]) / 4)
+    older = bench.invert_stats(m, 2, 2, data_root, first=2, previous={**both, "weights": "v0"}, space="w+", steps=2)
+    assert sorted(older["pieces"]) == ["2:4"]  # pieces of other weights: nothing merged
     in_w = bench.invert_stats(m, 2, 2, data_root, first=2, previous=both, space="w", steps=2)
     assert sorted(in_w["pieces"]) == ["2:4"]  # another space is another protocol: nothing merged
     in_z = bench.invert_stats(m, 2, 2, data_root, steps=2, starts=2)
