@@ -52,7 +52,7 @@ def test_zoo_entry_recipe_and_listing(capsys):
     e = ganzoo.registry.ZOO[NAME]
     assert e.domains == ("mnist", "fashion-mnist") and "cyclegan-mnist" not in ganzoo.registry.ZOO
     r = get_recipe(NAME)
-    assert r.version == "v1" and r.objective == "cyclegan" and r.model_config().domains == e.domains
+    assert r.version == e.version and r.objective == "cyclegan" and r.model_config().domains == e.domains
     assert 0 < r.decay_from < r.steps  # linear decay over the second half, as the paper
     assert cli(["list", "cyclegan-*", "--all"]) == 0
     assert "mnist<>fashion-mnist" in capsys.readouterr().out
