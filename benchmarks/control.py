@@ -81,8 +81,7 @@ def steer_stats(
     and `previous`, a result of the same protocol (seeds, latent seed, settings, steer_latents' defaults, ensemble
     members, weights version), keeps every (class, seed range) piece it measured that this call does not; a piece
     measured again is replaced. Each class's shares are over the union of its pieces (its `seeds_measured`). `space`
-    "w" / "w+"
-    (style-based generators): the same latents' ws are steered in W / W+ (`steer_latents(..., space=...)`).
+    "w" / "w+" (style-based generators): the same latents' ws are steered in W / W+ (`steer_latents(..., space=...)`).
     `move_label` (conditional models): the label moves to the target (`steer_latents(..., move_label=True)`) and
     the ends are drawn with the target's label."""
     lo, hi = seed_range or (0, seeds)
