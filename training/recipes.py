@@ -636,7 +636,7 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
     # led rates 0.003 at batch 64 at equal CPU (selection FD 92.9 at 1,627 CPU-s vs 156.3 at 1,706). Steps: about
     # 120 (MNIST) and 100 (Fashion-MNIST, to finish inside one session) CPU-minutes on one AMD EPYC thread (0.8 s a
     # step at 28x28), the last 3,000 with the rates decaying linearly to 0 (as stylegan2-fashion-mnist, where the
-    # decay gained about 5 FD). Generators stored in float16, as every entry since the VAEs (the wheel's 60 MB).
+    # decay gained about 5 FD). Generators stored in float16, as the VAEs and StyleGAN2s (the wheel's 60 MB).
     # ProGAN v2 (MNIST): v1 with the narrower networks of stylegan2-* (G 96/48/24, D 24/48/96 at 7/14/28), about
     # 0.35 CPU-s a step at 28x28 against v1's 0.67, so 18,000 steps (the last 6,000 decaying linearly to 0) fit in
     # about the same CPU time as v1's 10,000 (112 CPU-min). Kept by measurement at equal CPU against v1's curve
