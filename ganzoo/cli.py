@@ -9,6 +9,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 from .errors import GanzooError, MissingDependencyError, escaped, pip_install
 from .images import IMAGE_EXTS
@@ -34,19 +35,22 @@ NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
 TORCH_FREE = "list, info and sample FILE.onnx"  # the commands that work without torch
 
 
-def output_path(path: str, exts: tuple[str, ...], what: str) -> Path:
-    """Check an output file path before any work: known extension, an existing writable folder, not a folder."""
+def output_path(path: str, exts: tuple[str, ...], what: str, *, flag: str = "-o", inputs: Sequence[str] = ()) -> Path:
+    """Check an output file path before any work: known extension, an existing writable folder, not a folder,
+    and not one of the command's `inputs` (writing the result over its own input file would lose it)."""
     p = Path(path)
     if p.suffix.lower() not in exts:
         got = f"{p.suffix!r}" if p.suffix else "no extension"
-        raise GanzooError(f"-o {path}: {what} needs a file name ending in {', '.join(exts)} (got {got})")
+        raise GanzooError(f"{flag} {path}: {what} needs a file name ending in {', '.join(exts)} (got {got})")
     if p.is_dir():
-        raise GanzooError(f"-o {path} is an existing folder; give a file name such as {p / ('out' + exts[0])}")
+        raise GanzooError(f"{flag} {path} is an existing folder; give a file name such as {p / ('out' + exts[0])}")
     parent = p.parent
     if not parent.is_dir():
-        raise GanzooError(f"-o {path}: folder {parent} does not exist; create it first or choose another path")
+        raise GanzooError(f"{flag} {path}: folder {parent} does not exist; create it first or choose another path")
     if not os.access(parent, os.W_OK):
-        raise GanzooError(f"-o {path}: folder {parent} is not writable; choose another path")
+        raise GanzooError(f"{flag} {path}: folder {parent} is not writable; choose another path")
+    if p.exists() and any(Path(f).exists() and os.path.samefile(p, f) for f in inputs):
+        raise GanzooError(f"{flag} {path} is one of the input images; write the result to another file")
     return p
 
 
@@ -241,7 +245,7 @@ def cmd_eval(a) -> None:
     from .metrics import evaluate
 
     if a.json:
-        output_path(a.json, (".json",), "--json")
+        output_path(a.json, (".json",), "a results file", flag="--json")
     m = load(a.name, revision=a.revision)
     if hasattr(m, "translate"):  # an image-to-image model: both directions, classifier FD, cycle, class mapping
         return _eval_translation(a, m)
@@ -468,9 +472,11 @@ def cmd_invert(a) -> None:
     from . import load
     from .control import open_image
 
-    out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid")
-    if a.save_latents:
-        output_path(a.save_latents, (".npy",), "--save-latents")
+    out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid", inputs=a.images)
+    if a.save_latents is not None:
+        latents_out = output_path(a.save_latents, (".npy",), "a latents file", flag="--save-latents", inputs=a.images)
+        if latents_out.resolve() == out.resolve():
+            raise GanzooError(f"--save-latents {a.save_latents} is the -o grid's path too; give each its own file")
     m = load(a.name, device=a.device, revision=a.revision)
     images = [open_image(f, m) for f in a.images]
     labels = _model_labels(m, a.labels, "the images' labels")
@@ -481,8 +487,11 @@ def cmd_invert(a) -> None:
     originals = to_image_tensor(m, images)
     recon = m.generate(z, labels, space=a.space)
     m.save_grid(torch.cat([originals, recon]), out, nrow=len(images))
-    if a.save_latents:
-        np.save(a.save_latents, z.cpu().numpy(), allow_pickle=False)
+    if a.save_latents is not None:
+        arr = z.cpu().numpy()
+        from .fileio import atomic_write
+
+        atomic_write(latents_out, lambda f: np.save(f, arr, allow_pickle=False))
     # the error in context: against the image's own pixel variance (0 % a perfect copy, 100 % a flat grey image)
     variance = originals.flatten(1).var(1, unbiased=False).clamp_min(1e-12)
     for f, e, v in zip(a.images, mse.tolist(), variance.tolist()):
@@ -531,11 +540,14 @@ def cmd_translate(a) -> None:
 
     from .control import open_image
 
-    out = output_path(a.output, IMAGE_EXTS, "a translation grid")
+    out = output_path(a.output, IMAGE_EXTS, "a translation grid", inputs=a.images)
     m = _translation_model(a, "translate")
     target = m.check_domain(a.to, "to")  # before the images are read
-    if a.source is not None:
-        m.translate(torch.zeros(0, *m.image_shape), to=target, source=a.source)  # refuses source == to
+    if a.source is not None and m.check_domain(a.source, "--from") == target:
+        raise GanzooError(
+            f"--from and --to are both {target!r}: translation maps one domain to the other "
+            f"({' <> '.join(m.domains)}); for {target} images pass --to {m.other(target)}"
+        )
     m.check_memory(len(a.images), f"translating {len(a.images)} images and their grid", grid=True)
     images = [open_image(f, m) for f in a.images]
     from .control import to_image_tensor

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import numbers
 from typing import Sequence
 
 import torch
@@ -708,6 +709,8 @@ def to_image_tensor(model, images) -> torch.Tensor:
         raise GanzooError(
             f"images must have shape (N, {c}, {h}, {w}) like the model's samples, got {tuple(images.shape)}"
         )
+    if not len(x):
+        raise GanzooError(f"images holds no images (shape {tuple(x.shape)}); pass at least one")
     if not x.is_floating_point() or not bool(torch.isfinite(x).all()) or x.min() < 0 or x.max() > 1:
         raise GanzooError("images must be finite floats in [0, 1] (divide uint8 images by 255)")
     return x.float().to(model.device)
@@ -824,9 +827,9 @@ def _mix_latents(model, z, what: str) -> torch.Tensor:
     if isinstance(z, torch.Tensor):
         return _check_latents(model, z)
     items = list(z) if isinstance(z, (list, tuple)) else None
-    if not items or not all(isinstance(s, int) and not isinstance(s, bool) for s in items):
+    if not items or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in items):
         raise GanzooError(f"{what} must be latents (K, {model.latent_dim}) or a non-empty list of int seeds, got {z!r}")
-    return torch.cat([model.sample_latent(1, seed=s) for s in items])
+    return torch.cat([model.sample_latent(1, seed=int(s)) for s in items])
 
 
 def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None = None) -> torch.Tensor:
@@ -847,6 +850,9 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
         )
     rows, cols = _mix_latents(model, z_rows, "z_rows"), _mix_latents(model, z_cols, "z_cols")
     r, c = len(rows), len(cols)
+    # the mixed ws (R * C, num_ws, w_dim) float32 come before generate's own check: count them in it
+    ws_bytes = r * c * k * model.generator.w_dim * 4
+    model.check_memory(r * c, f"a {r} x {c} style-mixing grid", grid=True, extra=ws_bytes)
     with torch.inference_mode():
         w_rows, w_cols = model.generator.mapping(rows), model.generator.mapping(cols)  # (R, w_dim), (C, w_dim)
     ws = torch.cat(
@@ -871,7 +877,7 @@ def mixing_figure(model, rows, cols, *, crossover: int, truncation: float | None
     """(tiles, nrow) of the StyleGAN papers' mixing figure: an empty corner, the column sources along the top,
     then per row its source on the left and the mixed images (coarse styles from the row, fine from the
     column). `rows`, `cols`: latents or lists of int seeds, as for `style_mix`."""
-    grid = style_mix(model, rows, cols, crossover=crossover, truncation=truncation)  # checks every input
+    grid = model.mix(rows, cols, crossover=crossover, truncation=truncation)  # checks every input
     z_rows, z_cols = _mix_latents(model, rows, "z_rows"), _mix_latents(model, cols, "z_cols")
     src_rows = model.generate(z_rows, truncation=truncation)
     src_cols = model.generate(z_cols, truncation=truncation)
@@ -901,8 +907,9 @@ def truncation_grid(model, seeds: Sequence[int] | None = None, values: Sequence 
             "sample(n, truncation=t)"
         )
     seeds = list(seeds)
-    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if not seeds or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in seeds):
         raise GanzooError(f"seeds must be a non-empty list of ints, got {seeds!r}")
+    seeds = [int(s) for s in seeds]
     if model.has_w_space:
         z = _mix_latents(model, seeds, "seeds")
         return torch.cat([model.generate(z, truncation=model.check_psi(p)) for p in values])
@@ -1064,6 +1071,8 @@ def _check_latents(model, z, space: str = "z") -> torch.Tensor:
         raise GanzooError(f"{name} must be a float tensor of shape (N, {dims}){where}, got {got}{hint}")
     if not z.is_floating_point():
         raise GanzooError(f"{name} must hold floats, got {z.dtype}")
+    if not len(z):
+        raise GanzooError(f"{name} holds no latents (shape {tuple(z.shape)}); pass at least one")
     if not bool(torch.isfinite(z).all()):
         raise GanzooError(f"{name} holds NaN or infinite values; latents must be finite")
     return z.detach().float().to(model.device)

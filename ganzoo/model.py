@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from pathlib import Path
 from typing import Sequence, Union
@@ -122,12 +123,12 @@ class GANModel:
                 f"resolution= needs a progressively grown generator (progan-*); {self.source or self.architecture} "
                 f"({self.architecture}) draws {res[0]}x{res[0]} images only: leave resolution out"
             )
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution not in res:
+        if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution not in res:
             raise GanzooError(
                 f"resolution must be one of {', '.join(map(str, res))} (the generator's growth stages), "
                 f"got {resolution!r}"
             )
-        return resolution
+        return int(resolution)
 
     @property
     def device(self) -> torch.device:
@@ -326,7 +327,7 @@ class GANModel:
                 f"{self.source or self.architecture} truncate z with sample_latent(n, truncation=t) "
                 "or sample(n, truncation=t)"
             )
-        if isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 <= psi <= 1:
+        if isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not 0 <= psi <= 1:
             raise GanzooError(
                 f"truncation for a style-based generator is psi in [0, 1] (each w moves toward "
                 f"w_avg: 1 = none, 0 = the average image for every z), got {psi!r}"
@@ -372,10 +373,12 @@ class GANModel:
             )
         if not z.is_floating_point():
             raise GanzooError(f"{name} must hold floats, got {z.dtype}")
+        if not len(z):  # as sample(n=0): every family refuses it alike (some could not reshape zero images)
+            raise GanzooError(f"{name} holds no latents (shape {tuple(z.shape)}); pass at least one")
         # finite and within float32's range: a float64 1e300 would become inf in the cast below, NaN images
         in_range = z.abs() <= FLOAT32_MAX  # NaN compares False
         if not in_range.all():  # counted only when there is something to report
-            raise nonfinite_error(int((~in_range).sum()), z.numel())
+            raise nonfinite_error(int((~in_range).sum()), z.numel(), name)
         g, device = self._inference()
         c, h, w = self.image_shape
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)
@@ -627,6 +630,7 @@ _NO_LATENT = (
     "invert",
     "steer",
     "class_directions",
+    "directions",
     "mix",
     "encode",
     "inference_generator",

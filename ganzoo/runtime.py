@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import re
 from typing import Sequence
@@ -60,12 +61,13 @@ def check_seed(seed) -> int | None:
 
 
 def check_truncation(truncation) -> float | None:
-    """None or a positive finite number."""
+    """None or a positive finite number (numpy scalars too). Beyond float32's range a threshold truncates nothing
+    that a standard-normal draw can reach, so it is kept there: the float32 latents are compared with it."""
     if truncation is not None and (
-        isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < float("inf")
+        isinstance(truncation, bool) or not isinstance(truncation, numbers.Real) or not 0 < truncation < float("inf")
     ):
         raise GanzooError(f"truncation must be a positive number (e.g. 0.7), got {truncation!r}")
-    return None if truncation is None else float(truncation)
+    return None if truncation is None else min(float(truncation), FLOAT32_MAX)
 
 
 def check_n(n) -> int:
@@ -77,9 +79,9 @@ def check_n(n) -> int:
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # latents beyond it turn into inf in the float32 cast
 
 
-def nonfinite_error(bad: int, total: int) -> GanzooError:
+def nonfinite_error(bad: int, total: int, name: str = "z") -> GanzooError:
     return GanzooError(
-        f"z holds {bad} NaN, infinite or out-of-float32-range value(s) out of {total}; latents "
+        f"{name} holds {bad} NaN, infinite or out-of-float32-range value(s) out of {total}; latents "
         "must be finite (standard-normal draws, e.g. from sample_latent)."
     )
 

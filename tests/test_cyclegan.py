@@ -250,7 +250,7 @@ def test_cli_translate_writes_originals_above_translations(model, tmp_path, caps
     assert (got - want).abs().max() <= 1 / 255 + 1e-6
     for argv, message in (
         (["--to", "cifar10"], "to='cifar10' is not a domain"),
-        (["--to", "mnist", "--from", "mnist"], "source and to are both 'mnist'"),
+        (["--to", "mnist", "--from", "mnist"], "--from and --to are both 'mnist'"),
         ([], "--to"),
     ):
         assert cli(["translate", str(model.folder), str(files[0]), "-o", str(out), *argv]) == 2

@@ -1,0 +1,149 @@
+"""Edge inputs a hostile probe found (2026-12-05): nothing given, numpy scalars, an output path that is an input,
+style mixing beyond memory, and the translator's latent-free refusals. Each is a clear error or the same result
+as the plain Python value, never a traceback."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganzoo
+from ganzoo import runtime
+from ganzoo.cli import main as cli
+
+from .conftest import TINY
+
+
+@pytest.fixture
+def translator(tmp_path) -> ganzoo.model.TranslationModel:
+    from ganzoo.folder import save_folder
+    from ganzoo.models import build, make_config
+
+    torch.manual_seed(0)
+    cfg = make_config("cyclegan", TINY["cyclegan"])
+    G, D = build("cyclegan", cfg)
+    return ganzoo.load(save_folder(tmp_path / "m", "cyclegan", cfg, G, D, dataset="mnist"))
+
+
+def test_no_latents_is_the_same_error_on_every_family(tiny):
+    arch, folder = tiny
+    m = ganzoo.load(folder)
+    z = m.sample_latent(2, seed=0)[:0]
+    with pytest.raises(ganzoo.GanzooError, match=rf"^z holds no latents \(shape \(0, {m.latent_dim}\)\); pass at"):
+        m.generate(z)
+
+
+def test_no_latents_in_w_and_no_images_are_errors(tiny_folder):
+    sg2 = ganzoo.load(tiny_folder("stylegan2"))
+    w = torch.zeros(0, sg2.generator.w_dim)
+    with pytest.raises(ganzoo.GanzooError, match=r"^w holds no latents \(shape \(0, \d+\)\)"):
+        sg2.generate(w, space="w")
+    with pytest.raises(ganzoo.GanzooError, match=r"^z holds no latents"):
+        sg2.mix(torch.zeros(0, sg2.latent_dim), [1], crossover=1)
+    with pytest.raises(ganzoo.GanzooError, match=r"^w holds 8 NaN, infinite or out-of-float32-range value"):
+        sg2.generate(torch.full((1, sg2.generator.w_dim), float("nan")), space="w")
+    dcgan = ganzoo.load(tiny_folder("dcgan"))
+    with pytest.raises(ganzoo.GanzooError, match=r"^images holds no images \(shape \(0, 1, 28, 28\)\)"):
+        dcgan.invert(torch.rand(0, 1, 28, 28), steps=1)
+
+
+def test_numpy_scalars_work_as_python_numbers(tiny_folder):
+    sg2 = ganzoo.load(tiny_folder("stylegan2"))
+    assert torch.equal(sg2.sample(2, seed=3, truncation=np.float32(0.5)), sg2.sample(2, seed=3, truncation=0.5))
+    assert torch.equal(sg2.mix([np.int64(1)], [np.uint8(2)], crossover=1), sg2.mix([1], [2], crossover=1))
+    progan = ganzoo.load(tiny_folder("progan"))
+    assert torch.equal(progan.sample(2, seed=0, resolution=np.int64(14)), progan.sample(2, seed=0, resolution=14))
+    biggan = ganzoo.load(tiny_folder("biggan"))
+    assert torch.equal(biggan.sample(2, seed=0, truncation=np.float32(0.5)), biggan.sample(2, seed=0, truncation=0.5))
+
+
+def test_a_threshold_beyond_float32_truncates_nothing_and_warns_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = runtime.sample_latent(4, 16, seed=0, truncation=1e308)
+    assert np.array_equal(z, runtime.sample_latent(4, 16, seed=0))
+
+
+def test_style_mixing_checks_memory_before_mapping_a_latent(tiny_folder, monkeypatch):
+    m = ganzoo.load(tiny_folder("stylegan2"))
+    m.sample(1, seed=0)  # measures the generator's working memory once (a forward pass) and keeps it
+
+    def mapping(*_):
+        raise AssertionError("the latents were mapped before the memory check")
+
+    monkeypatch.setattr(m.generator.mapping, "forward", mapping)
+    monkeypatch.setattr(runtime, "available_memory", lambda: 100 * 2**20)
+    with pytest.raises(ganzoo.GanzooError, match=r"^a 300 x 300 style-mixing grid need about .* but only"):
+        m.mix(list(range(300)), list(range(300)), crossover=1)
+
+
+def test_translator_refuses_directions_and_mix_naming_translate(translator, tmp_path, capsys):
+    with pytest.raises(ganzoo.GanzooError, match=r"^directions\(\) works in a latent space.*translate\(images, to="):
+        translator.directions(3)
+    for argv in (["mix", "--rows", "0", "--cols", "1", "--crossover", "1"], ["directions", "-k", "2"]):
+        out = tmp_path / "x.png"
+        assert cli([argv[0], str(translator.folder), *argv[1:], "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "works in a latent space" in err and "ganzoo translate NAME" in err, err
+        assert not out.exists()
+
+
+def _digit(path) -> None:
+    Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype(np.uint8)).save(path)
+
+
+def test_cli_translate_with_from_names_the_source_domain(translator, tmp_path, capsys):
+    src, out = tmp_path / "d.png", tmp_path / "out.png"
+    _digit(src)
+    argv = ["translate", str(translator.folder), str(src), "--to", "fashion-mnist", "-o", str(out)]
+    assert cli([*argv, "--from", "mnist"]) == 0, capsys.readouterr().err
+    with_from = out.read_bytes()
+    assert cli(argv) == 0
+    assert out.read_bytes() == with_from  # --from only states the images' domain
+    assert cli([*argv, "--from", "fashion-mnist"]) == 2
+    assert "--from and --to are both 'fashion-mnist'" in capsys.readouterr().err
+
+
+def test_cli_never_writes_over_an_input_image(translator, tiny_folder, tmp_path, capsys):
+    src = tmp_path / "d.png"
+    _digit(src)
+    before = src.read_bytes()
+    argv = ["translate", str(translator.folder), str(src), "--to", "fashion-mnist", "-o", str(src)]
+    assert cli(argv) == 2
+    assert f"-o {src} is one of the input images; write the result to another file" in capsys.readouterr().err
+    dcgan = str(tiny_folder("dcgan"))
+    assert cli(["invert", dcgan, str(src), "--steps", "1", "-o", str(src)]) == 2
+    assert "is one of the input images" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "latents, err",
+    [
+        ("", "--save-latents : a latents file needs a file name ending in .npy (got no extension)"),
+        ("w.txt", "--save-latents {tmp}/w.txt: a latents file needs a file name ending in .npy (got '.txt')"),
+        ("nope/w.npy", "--save-latents {tmp}/nope/w.npy: folder {tmp}/nope does not exist"),
+    ],
+)
+def test_cli_save_latents_errors_name_the_flag(tiny_folder, tmp_path, capsys, latents, err):
+    src = tmp_path / "d.png"
+    _digit(src)
+    path = latents and str(tmp_path / latents)
+    argv = ["invert", str(tiny_folder("dcgan")), str(src), "--steps", "1", "-o", str(tmp_path / "r.png")]
+    assert cli([*argv, "--save-latents", path]) == 2
+    assert err.format(tmp=tmp_path) in capsys.readouterr().err
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_cli_save_latents_writes_the_latents_atomically(tiny_folder, tmp_path, capsys):
+    src, z = tmp_path / "d.png", tmp_path / "z.npy"
+    _digit(src)
+    argv = ["invert", str(tiny_folder("dcgan")), str(src), "--steps", "2", "-o", str(tmp_path / "r.png")]
+    assert cli([*argv, "--save-latents", str(z)]) == 0
+    saved = np.load(z, allow_pickle=False)
+    assert saved.shape == (1, ganzoo.load(tiny_folder("dcgan")).latent_dim)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "r.png", "z.npy"]  # no temporary left behind
