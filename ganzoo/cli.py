@@ -38,6 +38,8 @@ TORCH_FREE = "list, info and sample FILE.onnx"  # the commands that work without
 def output_path(path: str, exts: tuple[str, ...], what: str, *, flag: str = "-o", inputs: Sequence[str] = ()) -> Path:
     """Check an output file path before any work: known extension, an existing writable folder, not a folder,
     and not one of the command's `inputs` (writing the result over its own input file would lose it)."""
+    if not path:
+        raise GanzooError(f"{flag} '' is empty: give a file name ending in {', '.join(exts)}")
     p = Path(path)
     if p.suffix.lower() not in exts:
         got = f"{p.suffix!r}" if p.suffix else "no extension"
@@ -49,9 +51,18 @@ def output_path(path: str, exts: tuple[str, ...], what: str, *, flag: str = "-o"
         raise GanzooError(f"{flag} {path}: folder {parent} does not exist; create it first or choose another path")
     if not os.access(parent, os.W_OK):
         raise GanzooError(f"{flag} {path}: folder {parent} is not writable; choose another path")
-    if p.exists() and any(Path(f).exists() and os.path.samefile(p, f) for f in inputs):
+    if any(_same_file(p, f) for f in inputs):
         raise GanzooError(f"{flag} {path} is one of the input images; write the result to another file")
     return p
+
+
+def _same_file(a: Path, b: str) -> bool:
+    """Whether a and b name one existing file (links and ./ spellings too); False where either cannot be read,
+    which the command then reports in its own words when it opens b."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def _needs(module: str, extra: str, feature: str) -> None:
@@ -475,8 +486,6 @@ def cmd_invert(a) -> None:
     out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid", inputs=a.images)
     if a.save_latents is not None:
         latents_out = output_path(a.save_latents, (".npy",), "a latents file", flag="--save-latents", inputs=a.images)
-        if latents_out.resolve() == out.resolve():
-            raise GanzooError(f"--save-latents {a.save_latents} is the -o grid's path too; give each its own file")
     m = load(a.name, device=a.device, revision=a.revision)
     images = [open_image(f, m) for f in a.images]
     labels = _model_labels(m, a.labels, "the images' labels")
@@ -542,7 +551,7 @@ def cmd_translate(a) -> None:
 
     out = output_path(a.output, IMAGE_EXTS, "a translation grid", inputs=a.images)
     m = _translation_model(a, "translate")
-    target = m.check_domain(a.to, "to")  # before the images are read
+    target = m.check_domain(a.to, "--to")  # before the images are read
     if a.source is not None and m.check_domain(a.source, "--from") == target:
         raise GanzooError(
             f"--from and --to are both {target!r}: translation maps one domain to the other "

@@ -574,8 +574,9 @@ def steer(
     With `move_label` (conditional models) the pair (latent path, label path): the label path (steps,
     num_classes) runs in a straight line from the one-hot row of the held label (`labels`) to the target's, so
     `generate(latent_path, label_path)` draws the morph from exactly (z, label) to the steered end."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 2:
         raise GanzooError(f"steps must be an int >= 2 (the path's length, both ends included), got {steps!r}")
+    steps = int(steps)
     from .runtime import ensure_fits
 
     shape = model.latent_shape(space)  # checks the space
@@ -749,8 +750,9 @@ def invert(
     pixels' mean squared error, plus `feature_weight` times that of ganzoo's classifier's features, plus
     `label_weight` times the label gap read under one view of VIEWS per step, a different one each step
     (`label_views`; otherwise the image itself), so that it is no match on one pixel grid."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
         raise GanzooError(f"steps must be a positive int, got {steps!r}")
+    steps = int(steps)
     for name, v in (("select_weight", select_weight), ("label_weight", label_weight)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise GanzooError(f"{name} must be a finite number >= 0 (0 turns it off), got {v!r}")
@@ -843,7 +845,7 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
     if truncation is not None:
         model.check_psi(truncation)
     k = model.generator.num_ws
-    if isinstance(crossover, bool) or not isinstance(crossover, int) or not 1 <= crossover < k:
+    if isinstance(crossover, bool) or not isinstance(crossover, numbers.Integral) or not 1 <= crossover < k:
         raise GanzooError(
             f"crossover must be an int 1..{k - 1}: how many of the {k} style inputs (coarsest "
             f"first) come from the row latents, got {crossover!r}"
@@ -852,7 +854,7 @@ def style_mix(model, z_rows, z_cols, *, crossover: int, truncation: float | None
     r, c = len(rows), len(cols)
     # the mixed ws (R * C, num_ws, w_dim) float32 come before generate's own check: count them in it
     ws_bytes = r * c * k * model.generator.w_dim * 4
-    model.check_memory(r * c, f"a {r} x {c} style-mixing grid", grid=True, extra=ws_bytes)
+    model.check_memory(r * c, f"the {r * c} images of a {r} x {c} style-mixing grid", extra=ws_bytes)
     with torch.inference_mode():
         w_rows, w_cols = model.generator.mapping(rows), model.generator.mapping(cols)  # (R, w_dim), (C, w_dim)
     ws = torch.cat(
@@ -877,8 +879,13 @@ def mixing_figure(model, rows, cols, *, crossover: int, truncation: float | None
     """(tiles, nrow) of the StyleGAN papers' mixing figure: an empty corner, the column sources along the top,
     then per row its source on the left and the mixed images (coarse styles from the row, fine from the
     column). `rows`, `cols`: latents or lists of int seeds, as for `style_mix`."""
-    grid = model.mix(rows, cols, crossover=crossover, truncation=truncation)  # checks every input
     z_rows, z_cols = _mix_latents(model, rows, "z_rows"), _mix_latents(model, cols, "z_cols")
+    r, c = len(z_rows), len(z_cols)
+    tile = 4 * math.prod(model.image_shape)  # the tiles are a copy of the grid and the sources: count it too
+    model.check_memory(
+        (r + 1) * (c + 1), f"a {r} x {c} style-mixing figure", grid=True, nrow=c + 1, extra=(r + 1) * (c + 1) * tile
+    )
+    grid = model.mix(z_rows, z_cols, crossover=crossover, truncation=truncation)  # checks every input
     src_rows = model.generate(z_rows, truncation=truncation)
     src_cols = model.generate(z_cols, truncation=truncation)
     blank = torch.zeros(1, *model.image_shape, device=grid.device)
@@ -1044,7 +1051,7 @@ def directions(model, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
         raise GanzooError(f"method must be 'sefa' (closed-form factorisation), got {escaped(repr(method))}")
     w_space = model.has_w_space
     d = model.generator.w_dim if w_space else model.latent_dim
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= d:
         size = f"W size {d}" if w_space else f"latent size {d}"
         raise GanzooError(f"k must be an int from 1 to the {size}, got {escaped(repr(k))}")
     a = first_layer_map(model)

@@ -169,8 +169,9 @@ class GANModel:
         slerp follows the great circle, which keeps the norm typical of Gaussian latents
         (lerp's midpoints have a smaller norm and often look washed out).
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
             raise GanzooError(f"steps must be an int >= 2, got {steps!r}")
+        steps = int(steps)
         ensure_fits(4 * steps * self.latent_dim * 4, f"{steps} interpolation steps")  # t-weighted z0 and z1, sum
         z0, z1 = z0.reshape(-1).float(), z1.reshape(-1).float()
         if z0.numel() != self.latent_dim or z1.numel() != self.latent_dim:

@@ -67,7 +67,13 @@ def check_truncation(truncation) -> float | None:
         isinstance(truncation, bool) or not isinstance(truncation, numbers.Real) or not 0 < truncation < float("inf")
     ):
         raise GanzooError(f"truncation must be a positive number (e.g. 0.7), got {truncation!r}")
-    return None if truncation is None else min(float(truncation), FLOAT32_MAX)
+    if truncation is None:
+        return None
+    try:
+        t = float(truncation)
+    except OverflowError:  # an int or Fraction beyond any float
+        t = float("inf")
+    return min(t, FLOAT32_MAX)
 
 
 def check_n(n) -> int:
@@ -528,11 +534,13 @@ class OnnxGenerator:
             raise OnnxGeneratorError(f"{name} must be float32, got {z.dtype}")
         if z.shape[1:] != shape or z.ndim != len(shape) + 1:
             raise OnnxGeneratorError(f"{name} must have shape (batch, {', '.join(map(str, shape))}), got {z.shape}")
+        if not len(z):  # as the torch models: refused alike, not an empty batch from some and an error from others
+            raise OnnxGeneratorError(f"{name} holds no latents (shape {z.shape}); pass at least one")
         # before the cast: a float64 1e300 is finite but becomes inf in float32, and NaN images
         with np.errstate(invalid="ignore"):
             bad = int(z.size - (np.abs(z) <= np.float32(FLOAT32_MAX)).sum())  # NaN compares False
         if bad:
-            raise nonfinite_error(bad, z.size)
+            raise nonfinite_error(bad, z.size, name)
         return z.astype(np.float32, copy=False)
 
     def map(self, z: np.ndarray) -> np.ndarray:
@@ -558,7 +566,7 @@ class OnnxGenerator:
         torch's `sample(n, seed=seed, truncation=psi)` does. Draw them with the w file's `generate(ws)`."""
         self._need_mapping("sample_ws(n, seed)")
         n = check_n(n)
-        if psi is not None and (isinstance(psi, bool) or not isinstance(psi, (int, float)) or not 0 <= psi <= 1):
+        if psi is not None and (isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not 0 <= psi <= 1):
             raise OnnxGeneratorError(f"psi must be a number in [0, 1] (1: no truncation, 0: w_avg), got {psi!r}")
         ws = self.map(self.sample_latent(n, seed))
         return ws if psi is None else self.w_avg + np.float32(psi) * (ws - self.w_avg)
@@ -680,10 +688,14 @@ class OnnxTranslator:
             raise OnnxGeneratorError(
                 f"images must have shape (N, {c}, {h}, {w}) or ({c}, {h}, {w}), got {np.asarray(images).shape}"
             )
+        if not len(x):
+            raise OnnxGeneratorError(f"images holds no images (shape {x.shape}); pass at least one")
         bad = int(x.size - np.isfinite(x).sum())
         if bad:
-            raise nonfinite_error(bad, x.size)
-        if x.size and (x.min() < 0 or x.max() > 1):
+            raise OnnxGeneratorError(
+                f"images hold {bad} NaN or infinite value(s) out of {x.size}; images must be finite floats in [0, 1]"
+            )
+        if x.min() < 0 or x.max() > 1:
             raise OnnxGeneratorError("images must be floats in [0, 1] (divide uint8 images by 255)")
         n = len(x)
         ensure_fits((2 * n + ONNX_CHUNK * ONNX_WORK_PER_VALUE) * c * h * w * 4, f"translating {n} images")

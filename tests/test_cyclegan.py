@@ -249,7 +249,7 @@ def test_cli_translate_writes_originals_above_translations(model, tmp_path, caps
     got = torch.from_numpy(np.stack([grid[32:60, 2 + 30 * i : 30 + 30 * i] for i in range(3)]))[:, None]
     assert (got - want).abs().max() <= 1 / 255 + 1e-6
     for argv, message in (
-        (["--to", "cifar10"], "to='cifar10' is not a domain"),
+        (["--to", "cifar10"], "--to='cifar10' is not a domain"),
         (["--to", "mnist", "--from", "mnist"], "--from and --to are both 'mnist'"),
         ([], "--to"),
     ):

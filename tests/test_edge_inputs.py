@@ -61,11 +61,32 @@ def test_numpy_scalars_work_as_python_numbers(tiny_folder):
     assert torch.equal(biggan.sample(2, seed=0, truncation=np.float32(0.5)), biggan.sample(2, seed=0, truncation=0.5))
 
 
-def test_a_threshold_beyond_float32_truncates_nothing_and_warns_nothing():
+def test_numpy_ints_for_crossover_steps_and_k(tiny_folder):
+    sg2 = ganzoo.load(tiny_folder("stylegan2"))
+    assert torch.equal(sg2.mix([1], [2], crossover=np.int64(1)), sg2.mix([1], [2], crossover=1))
+    assert torch.equal(sg2.directions(np.int32(2)), sg2.directions(2))
+    dcgan = ganzoo.load(tiny_folder("dcgan"))
+    z0, z1 = dcgan.sample_latent(2, seed=0)
+    assert torch.equal(dcgan.interpolate(z0, z1, steps=np.int64(3)), dcgan.interpolate(z0, z1, steps=3))
+
+
+@pytest.mark.parametrize("t", [1e308, 10**400])
+def test_a_threshold_beyond_float32_truncates_nothing_and_warns_nothing(t):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        z = runtime.sample_latent(4, 16, seed=0, truncation=1e308)
+        z = runtime.sample_latent(4, 16, seed=0, truncation=t)
     assert np.array_equal(z, runtime.sample_latent(4, 16, seed=0))
+
+
+def test_onnx_runtime_refuses_zero_latents_and_names_w(tiny_onnx, tiny_folder, tmp_path):
+    gen = runtime.OnnxGenerator(tiny_onnx("dcgan")[1])
+    with pytest.raises(ganzoo.GanzooError, match=r"^z holds no latents \(shape \(0, \d+\)\); pass at least one"):
+        gen.generate(np.zeros((0, gen.latent_dim), np.float32))
+    sg2 = ganzoo.load(tiny_folder("stylegan2"))
+    w_file = runtime.OnnxGenerator(sg2.export_onnx(tmp_path / "w.onnx", space="w"))
+    g = sg2.generator
+    with pytest.raises(ganzoo.GanzooError, match=rf"^ws holds {g.num_ws * g.w_dim} NaN"):
+        w_file.generate(np.full((1, g.num_ws, g.w_dim), np.nan, np.float32))
 
 
 def test_style_mixing_checks_memory_before_mapping_a_latent(tiny_folder, monkeypatch):
@@ -77,8 +98,18 @@ def test_style_mixing_checks_memory_before_mapping_a_latent(tiny_folder, monkeyp
 
     monkeypatch.setattr(m.generator.mapping, "forward", mapping)
     monkeypatch.setattr(runtime, "available_memory", lambda: 100 * 2**20)
-    with pytest.raises(ganzoo.GanzooError, match=r"^a 300 x 300 style-mixing grid need about .* but only"):
+    with pytest.raises(
+        ganzoo.GanzooError, match=r"^the 90000 images of a 300 x 300 style-mixing grid need about .* but only"
+    ):
         m.mix(list(range(300)), list(range(300)), crossover=1)
+
+
+def test_translator_refuses_zero_images(translator, tmp_path):
+    with pytest.raises(ganzoo.GanzooError, match=r"^images holds no images \(shape \(0, 1, 28, 28\)\)"):
+        translator.translate(torch.rand(0, 1, 28, 28), to="fashion-mnist")
+    onnx = runtime.OnnxTranslator(translator.export_onnx(tmp_path / "t.onnx", to="fashion-mnist"))
+    with pytest.raises(ganzoo.GanzooError, match=r"^images holds no images \(shape \(0, 1, 28, 28\)\)"):
+        onnx.translate(np.zeros((0, 1, 28, 28), np.float32))
 
 
 def test_translator_refuses_directions_and_mix_naming_translate(translator, tmp_path, capsys):
@@ -116,15 +147,21 @@ def test_cli_never_writes_over_an_input_image(translator, tiny_folder, tmp_path,
     assert cli(argv) == 2
     assert f"-o {src} is one of the input images; write the result to another file" in capsys.readouterr().err
     dcgan = str(tiny_folder("dcgan"))
-    assert cli(["invert", dcgan, str(src), "--steps", "1", "-o", str(src)]) == 2
-    assert "is one of the input images" in capsys.readouterr().err
+    (tmp_path / "link.png").symlink_to(src)
+    for out in (f"{tmp_path}/./d.png", str(tmp_path / "link.png")):  # other spellings of the same file
+        assert cli(["invert", dcgan, str(src), "--steps", "1", "-o", out]) == 2
+        assert f"-o {out} is one of the input images" in capsys.readouterr().err
     assert src.read_bytes() == before
+    # an input that cannot even be looked at is reported as unreadable by the command, not as a traceback
+    long = str(tmp_path / ("x" * 300 + ".png"))
+    assert cli(["invert", dcgan, long, "--steps", "1", "-o", str(tmp_path / "r.png")]) == 2
+    assert "error:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "latents, err",
     [
-        ("", "--save-latents : a latents file needs a file name ending in .npy (got no extension)"),
+        ("", "--save-latents '' is empty: give a file name ending in .npy"),
         ("w.txt", "--save-latents {tmp}/w.txt: a latents file needs a file name ending in .npy (got '.txt')"),
         ("nope/w.npy", "--save-latents {tmp}/nope/w.npy: folder {tmp}/nope does not exist"),
     ],
@@ -139,11 +176,22 @@ def test_cli_save_latents_errors_name_the_flag(tiny_folder, tmp_path, capsys, la
     assert not (tmp_path / "r.png").exists()
 
 
-def test_cli_save_latents_writes_the_latents_atomically(tiny_folder, tmp_path, capsys):
+def test_cli_save_latents_writes_the_latents_atomically(tiny_folder, tmp_path, capsys, monkeypatch):
     src, z = tmp_path / "d.png", tmp_path / "z.npy"
     _digit(src)
-    argv = ["invert", str(tiny_folder("dcgan")), str(src), "--steps", "2", "-o", str(tmp_path / "r.png")]
-    assert cli([*argv, "--save-latents", str(z)]) == 0
-    saved = np.load(z, allow_pickle=False)
-    assert saved.shape == (1, ganzoo.load(tiny_folder("dcgan")).latent_dim)
+    folder = tiny_folder("dcgan")
+    argv = ["invert", str(folder), str(src), "--steps", "2", "-o", str(tmp_path / "r.png"), "--save-latents", str(z)]
+    assert cli(argv) == 0
+    want = ganzoo.load(folder).invert([Image.open(src)], steps=2)
+    assert np.array_equal(np.load(z, allow_pickle=False), want.numpy())
+    before = z.read_bytes()
+
+    def save_half(f, arr, **kw):  # a write that dies part-way (a full disk)
+        f.write(b"\x93NUMPY")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", save_half)
+    assert cli(argv) == 2
+    assert f"the disk is full: no space left to write {z}" in capsys.readouterr().err
+    assert z.read_bytes() == before  # the old latents stay whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "r.png", "z.npy"]  # no temporary left behind
