@@ -136,6 +136,17 @@ def tiny_folder(tmp_path_factory):
     return get
 
 
+@pytest.fixture
+def translator(tmp_path):
+    """A tiny CycleGAN between MNIST and Fashion-MNIST (untrained), loaded as a TranslationModel."""
+    import ganzoo
+
+    torch.manual_seed(0)
+    cfg = make_config("cyclegan", TINY["cyclegan"])
+    G, D = build("cyclegan", cfg)
+    return ganzoo.load(save_folder(tmp_path / "m", "cyclegan", cfg, G, D, dataset="mnist"))
+
+
 @pytest.fixture(params=GENERATIVE)
 def tiny(request, tmp_path, tiny_folder) -> tuple[str, Path]:
     """(arch, a copy of the session's tiny folder of arch in tmp_path): byte for byte what make_tiny_folder writes."""

@@ -11,13 +11,10 @@ import torch
 
 import ganzoo
 from ganzoo.cli import main as cli
-from ganzoo.folder import save_folder
-from ganzoo.models import build, make_config
 from training.objectives import ImagePool
 from training.recipes import RECIPES, apply_overrides, get_recipe
 from training.train import main as train
 
-from .conftest import TINY
 from .test_training import read_log
 
 NAME = "cyclegan-mnist-fashion-mnist"
@@ -41,11 +38,8 @@ TINY_RUN = [
 
 
 @pytest.fixture
-def model(tmp_path) -> ganzoo.model.TranslationModel:
-    torch.manual_seed(0)
-    cfg = make_config("cyclegan", TINY["cyclegan"])
-    G, D = build("cyclegan", cfg)
-    return ganzoo.load(save_folder(tmp_path / "m", "cyclegan", cfg, G, D, dataset="mnist"))
+def model(translator) -> ganzoo.model.TranslationModel:
+    return translator  # conftest's tiny CycleGAN
 
 
 def test_zoo_entry_recipe_and_listing(capsys):

@@ -15,19 +15,6 @@ import ganzoo
 from ganzoo import runtime
 from ganzoo.cli import main as cli
 
-from .conftest import TINY
-
-
-@pytest.fixture
-def translator(tmp_path) -> ganzoo.model.TranslationModel:
-    from ganzoo.folder import save_folder
-    from ganzoo.models import build, make_config
-
-    torch.manual_seed(0)
-    cfg = make_config("cyclegan", TINY["cyclegan"])
-    G, D = build("cyclegan", cfg)
-    return ganzoo.load(save_folder(tmp_path / "m", "cyclegan", cfg, G, D, dataset="mnist"))
-
 
 def test_no_latents_is_the_same_error_on_every_family(tiny):
     arch, folder = tiny
