@@ -551,12 +551,7 @@ def cmd_translate(a) -> None:
 
     out = output_path(a.output, IMAGE_EXTS, "a translation grid", inputs=a.images)
     m = _translation_model(a, "translate")
-    target = m.check_domain(a.to, "--to")  # before the images are read
-    if a.source is not None and m.check_domain(a.source, "--from") == target:
-        raise GanzooError(
-            f"--from and --to are both {target!r}: translation maps one domain to the other "
-            f"({' <> '.join(m.domains)}); for {target} images pass --to {m.other(target)}"
-        )
+    target = m.check_direction(a.to, a.source, names=("--to", "--from"))  # before the images are read
     m.check_memory(len(a.images), f"translating {len(a.images)} images and their grid", grid=True)
     images = [open_image(f, m) for f in a.images]
     from .control import to_image_tensor

@@ -41,6 +41,7 @@ from torch import nn
 
 from .errors import GanzooError, LabelError, escaped
 from .registry import INVERT_STEPS, STEER_STEPS
+from .runtime import empty_error
 
 
 class AllConvNet(nn.Module):
@@ -711,7 +712,7 @@ def to_image_tensor(model, images) -> torch.Tensor:
             f"images must have shape (N, {c}, {h}, {w}) like the model's samples, got {tuple(images.shape)}"
         )
     if not len(x):
-        raise GanzooError(f"images holds no images (shape {tuple(x.shape)}); pass at least one")
+        raise empty_error("images", "images", x.shape)
     if not x.is_floating_point() or not bool(torch.isfinite(x).all()) or x.min() < 0 or x.max() > 1:
         raise GanzooError("images must be finite floats in [0, 1] (divide uint8 images by 255)")
     return x.float().to(model.device)
@@ -1079,7 +1080,7 @@ def _check_latents(model, z, space: str = "z") -> torch.Tensor:
     if not z.is_floating_point():
         raise GanzooError(f"{name} must hold floats, got {z.dtype}")
     if not len(z):
-        raise GanzooError(f"{name} holds no latents (shape {tuple(z.shape)}); pass at least one")
+        raise empty_error(name, "latents", z.shape)
     if not bool(torch.isfinite(z).all()):
         raise GanzooError(f"{name} holds NaN or infinite values; latents must be finite")
     return z.detach().float().to(model.device)

@@ -19,6 +19,7 @@ from .runtime import (
     check_n,
     check_seed,
     check_truncation,
+    empty_error,
     ensure_fits,
     label_indices,
     nonfinite_error,
@@ -374,8 +375,8 @@ class GANModel:
             )
         if not z.is_floating_point():
             raise GanzooError(f"{name} must hold floats, got {z.dtype}")
-        if not len(z):  # as sample(n=0): every family refuses it alike (some could not reshape zero images)
-            raise GanzooError(f"{name} holds no latents (shape {tuple(z.shape)}); pass at least one")
+        if not len(z):
+            raise empty_error(name, "latents", z.shape)
         # finite and within float32's range: a float64 1e300 would become inf in the cast below, NaN images
         in_range = z.abs() <= FLOAT32_MAX  # NaN compares False
         if not in_range.all():  # counted only when there is something to report
@@ -679,6 +680,17 @@ class TranslationModel(GANModel):
             f"{a!r} and {b!r}.{did_you_mean(str(domain).lower(), self.domains)}"
         )
 
+    def check_direction(self, to, source=None, *, names: tuple[str, str] = ("to", "source")) -> str:
+        """The target domain `to`, checked, and `source` (if given) checked to be the other one; `names`: how the
+        caller spells the two (the CLI's --to / --from)."""
+        target = self.check_domain(to, names[0])
+        if source is not None and self.check_domain(source, names[1]) == target:
+            raise GanzooError(
+                f"{names[1]} and {names[0]} are both {target!r}: translation maps one domain to the other "
+                f"({' <> '.join(self.domains)}); for {target} images pass {names[0]}={self.other(target)!r}"
+            )
+        return target
+
     def other(self, domain: str) -> str:
         """The domain that is not `domain`."""
         a, b = self.domains
@@ -699,12 +711,7 @@ class TranslationModel(GANModel):
         for a (C, H, W) tensor. `source` (optional) states the images' domain; it must be the other one."""
         from .control import to_image_tensor
 
-        target = self.check_domain(to, "to")
-        if source is not None and self.check_domain(source, "source") == target:
-            raise GanzooError(
-                f"source and to are both {target!r}: translation maps one domain to the other "
-                f"({' <> '.join(self.domains)}); for {target} images pass to={self.other(target)!r}"
-            )
+        target = self.check_direction(to, source)
         single = isinstance(images, torch.Tensor) and images.ndim == 3
         x = to_image_tensor(self, images)
         c, h, w = self.image_shape

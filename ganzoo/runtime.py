@@ -92,6 +92,12 @@ def nonfinite_error(bad: int, total: int, name: str = "z") -> GanzooError:
     )
 
 
+def empty_error(name: str, what: str, shape: Sequence[int], cls: type[GanzooError] = GanzooError) -> GanzooError:
+    """The one message for a batch of zero latents or images, refused alike by every family, in torch and ONNX (as
+    sample(n=0) is): some generators returned an empty batch, others could not reshape zero images."""
+    return cls(f"{name} holds no {what} (shape {tuple(shape)}); pass at least one")
+
+
 def label_indices(labels, n: int, class_names: Sequence[str], source: str = "this model") -> np.ndarray | None:
     """Class indices (n,) for labels given as None (balanced 0, 1, ..., K-1, 0, ...), one int or class
     name for all, or one per sample (list, numpy array or tensor). Floats and bools are refused, not
@@ -534,8 +540,8 @@ class OnnxGenerator:
             raise OnnxGeneratorError(f"{name} must be float32, got {z.dtype}")
         if z.shape[1:] != shape or z.ndim != len(shape) + 1:
             raise OnnxGeneratorError(f"{name} must have shape (batch, {', '.join(map(str, shape))}), got {z.shape}")
-        if not len(z):  # as the torch models: refused alike, not an empty batch from some and an error from others
-            raise OnnxGeneratorError(f"{name} holds no latents (shape {z.shape}); pass at least one")
+        if not len(z):
+            raise empty_error(name, "latents", z.shape, OnnxGeneratorError)
         # before the cast: a float64 1e300 is finite but becomes inf in float32, and NaN images
         with np.errstate(invalid="ignore"):
             bad = int(z.size - (np.abs(z) <= np.float32(FLOAT32_MAX)).sum())  # NaN compares False
@@ -689,7 +695,7 @@ class OnnxTranslator:
                 f"images must have shape (N, {c}, {h}, {w}) or ({c}, {h}, {w}), got {np.asarray(images).shape}"
             )
         if not len(x):
-            raise OnnxGeneratorError(f"images holds no images (shape {x.shape}); pass at least one")
+            raise empty_error("images", "images", x.shape, OnnxGeneratorError)
         bad = int(x.size - np.isfinite(x).sum())
         if bad:
             raise OnnxGeneratorError(
