@@ -65,6 +65,26 @@ def test_orthogonal_regularisation_is_the_off_diagonal_gram_penalty():
     assert tiny_nets(ortho_reg=0.0)[0].regularizer(8, 0) is None
 
 
+def test_proj_weight_scales_only_the_class_term():
+    _, D1 = tiny_nets()
+    _, Dh = tiny_nets(proj_weight=0.25)  # same seed: same weights
+    x, y = torch.rand(3, 1, 28, 28), torch.tensor([0, 4, 9])
+    D1.eval(), Dh.eval()
+    with torch.no_grad():
+        s1, sh = D1(x, y), Dh(x, y)
+        h = x
+        for i, block in enumerate(D1.blocks):
+            h = block(h)
+            if str(i) in D1.attn:  # the tiny config's attention, after block 0 (14x14)
+                h = D1.attn[str(i)](h)
+        h = torch.relu(h).sum((2, 3))
+        uncond, proj = D1.linear(h).squeeze(1), (D1.embed(y) * h).sum(1)
+    torch.testing.assert_close(s1, uncond + proj)
+    torch.testing.assert_close(sh, uncond + 0.25 * proj)
+    with pytest.raises(ValueError, match=re.escape("proj_weight must be > 0, got 0.0")):
+        tiny_nets(proj_weight=0.0)
+
+
 def test_hinge_objective():
     from training.objectives import make_objective
 

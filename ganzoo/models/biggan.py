@@ -49,6 +49,10 @@ class BigGANConfig:
     attention: int = 0  # resolution of the self-attention block in G and D (e.g. 14); 0 = none
     ortho_reg: float = 1e-4  # weight of the orthogonal regularisation on G; 0 = off
     num_classes: int = 10
+    # Scale of D's class projection <embed(y), h> against its unconditional score. Below 1 the class term pulls
+    # less, so G is pushed less toward the most typical member of each class (the embedding is spectrally
+    # normalised, so D cannot simply grow it back).
+    proj_weight: float = 1.0
 
     def __post_init__(self):
         for k in ("latent_dim", "channels", "embed_dim"):
@@ -68,6 +72,8 @@ class BigGANConfig:
             )
         if not self.ortho_reg >= 0:
             raise ValueError(f"ortho_reg must be >= 0, got {self.ortho_reg}")
+        if not self.proj_weight > 0:
+            raise ValueError(f"proj_weight must be > 0, got {self.proj_weight}")
         if self.num_classes < 2:
             raise ValueError(f"biggan is class-conditional: num_classes must be >= 2, got {self.num_classes}")
 
@@ -238,4 +244,5 @@ class BigGANDiscriminator(nn.Module):
             if str(i) in self.attn:
                 x = self.attn[str(i)](x)
         h = F.relu(x).sum((2, 3))  # (B, W_last)
-        return self.linear(h).squeeze(1) + (self.embed(labels) * h).sum(1)  # (B,)
+        proj = (self.embed(labels) * h).sum(1)  # (B,)
+        return self.linear(h).squeeze(1) + self.cfg.proj_weight * proj  # (B,)
