@@ -37,6 +37,9 @@ TINY_RUN = [
 ]
 
 
+TINY_CFG = {"g_width": 4, "g_blocks": 1, "d_width": 4}
+
+
 @pytest.fixture
 def model(translator) -> ganzoo.model.TranslationModel:
     return translator  # conftest's tiny CycleGAN
@@ -142,6 +145,56 @@ def test_image_pool_follows_the_reference_rule():
     restored.load_state_dict(pool.state_dict())
     assert torch.equal(restored.images, pool.images)
     assert torch.equal(ImagePool(0).query(x, noise), x)  # size 0: no pool
+
+
+def test_discriminator_depth_sets_the_patch_size():
+    from ganzoo.models import build, make_config
+
+    x = torch.rand(2, 1, 28, 28, requires_grad=True)
+    for layers, side, whole in ((2, 7, False), (3, 3, True)):
+        torch.manual_seed(0)
+        cfg = make_config("cyclegan", {"g_width": 4, "g_blocks": 1, "d_width": 4, "d_layers": layers})
+        d_a = build("cyclegan", cfg)[1].d_a
+        out = d_a(x)
+        assert out.shape == (2, 1, side, side), layers
+        # the receptive field: does the centre score see every pixel through the convs? (instance norm's
+        # statistics reach every pixel whatever the depth, so it is left out here)
+        d_a.net = torch.nn.Sequential(*(m for m in d_a.net if not isinstance(m, torch.nn.InstanceNorm2d)))
+        (grad,) = torch.autograd.grad(d_a(x)[0, 0, side // 2, side // 2], x)
+        assert bool((grad[0, 0] != 0).all()) == whole, layers
+    # two layers keep the parameter names of the checkpoints written before d_layers existed
+    keys = ["net.0.bias", "net.0.weight", "net.2.bias", "net.2.weight", "net.5.bias", "net.5.weight"]
+    assert sorted(build("cyclegan", make_config("cyclegan", TINY_CFG))[1].d_a.state_dict()) == keys
+    with pytest.raises(ValueError, match=re.escape("d_layers=4 halves a 28x28 image below 2x2; use at most 3")):
+        make_config("cyclegan", {**TINY_CFG, "d_layers": 4})
+
+
+def test_cycle_scale_b_weighs_the_b_cycle_apart(tmp_path, data_root):
+    """At the first step (same seed: same networks and batches) loss_g - adv - identity_weight * identity is
+    3 (|a cycle| + |b cycle|) by default, 3 |a cycle| + 1.5 |b cycle| with cycle_scale_b=0.5."""
+    from ganzoo.models import make_config
+
+    assert make_config("cyclegan", TINY_CFG).cycle_weights == (10.0, 10.0)
+    assert make_config("cyclegan", {**TINY_CFG, "cycle_scale_b": 0.25}).cycle_weights == (10.0, 2.5)
+    message = "cycle_scale_b must be >= 0 (1: the B cycle weighs as the A cycle), got -1"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_config("cyclegan", {**TINY_CFG, "cycle_scale_b": -1})
+    rows = []
+    before = torch.get_num_threads()
+    try:
+        for i, extra in enumerate(([], ["--model.cycle_scale_b=0.5"])):
+            out = tmp_path / str(i)
+            train([NAME, "--out", str(out), "--steps=1", "--model.cycle_weight=3", "--data-root", str(data_root),
+                   *TINY_RUN, "--decay_from=0", *extra])  # fmt: skip
+            rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
+    finally:
+        torch.set_num_threads(before)
+    idt_w = RECIPES[NAME].model.get("identity_weight", 5.0)
+    rest = [r["loss_g"] - r["adv_g"] - idt_w * r["identity"] for r in rows]
+    assert rows[0]["cycle"] == rows[1]["cycle"]
+    assert rest[0] == pytest.approx(3 * rows[0]["cycle"], rel=1e-5)
+    cycle_b = (rest[0] - rest[1]) / 1.5
+    assert 0 < cycle_b < rows[0]["cycle"]  # the b cycle's share: weighted by 1.5, the a cycle's still by 3
 
 
 def test_training_resumes_bit_exactly(tmp_path, data_root):

@@ -334,8 +334,8 @@ class CycleGANObjective(Objective):
     batch a (domain A) and b (domain B):
 
     - generators: least-squares adversarial (D_b(G_ab(a)) - 1)^2 + (D_a(G_ba(b)) - 1)^2, plus cycle_weight times
-      the L1 cycle errors |G_ba(G_ab(a)) - a| + |G_ab(G_ba(b)) - b|, plus identity_weight times |G_ab(b) - b| +
-      |G_ba(a) - a|; the discriminators are frozen for this update.
+      the L1 cycle error |G_ba(G_ab(a)) - a| and cycle_weight x cycle_scale_b times |G_ab(G_ba(b)) - b|,
+      plus identity_weight times |G_ab(b) - b| + |G_ba(a) - a|; the discriminators are frozen for this update.
     - discriminators: (D(real) - 1)^2 / 2 + D(fake)^2 / 2 per domain, the fakes drawn through the history pools.
 
     An objective that owns its whole update (`step`), evaluation (`evaluate`: classifier FD of translations in
@@ -393,9 +393,11 @@ class CycleGANObjective(Objective):
         D.requires_grad_(False)  # no D gradients are computed for G's update
         sa, sb = D(fake_a, fake_b)
         adv = (sb - 1).square().mean() + (sa - 1).square().mean()
-        cycle = (rec_a - real_a).abs().mean() + (rec_b - real_b).abs().mean()
+        cycle_a, cycle_b = (rec_a - real_a).abs().mean(), (rec_b - real_b).abs().mean()
+        cycle = cycle_a + cycle_b  # logged as one number, weighted apart
         idt = (idt_b - real_b).abs().mean() + (idt_a - real_a).abs().mean() if cfg.identity_weight else adv * 0
-        loss_g = adv + cfg.cycle_weight * cycle + cfg.identity_weight * idt
+        wa, wb = cfg.cycle_weights
+        loss_g = adv + wa * cycle_a + wb * cycle_b + cfg.identity_weight * idt
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         D.requires_grad_(True)

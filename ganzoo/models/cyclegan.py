@@ -31,13 +31,16 @@ class CycleGANConfig:
     image_size: int = 28
     g_width: int = 16  # channels of the generators' first conv; 2x and 4x after the two downsamplings
     g_blocks: int = 3  # residual blocks at image_size / 4
-    d_width: int = 32  # channels of the discriminators' first conv; 2x after it
+    d_width: int = 32  # channels of the discriminators' first conv; 2x after each later stride-2 conv
+    d_layers: int = 2  # stride-2 convs in each discriminator: 2 scores 7x7 patches of 18x18 pixels, 3 scores 3x3
+    # patches of 42x42 (at 28x28: each sees the whole image, so it can judge a digit's or garment's shape)
     cycle_weight: float = 10.0  # lambda of || G_ba(G_ab(a)) - a ||_1 and the B cycle (the paper's 10)
+    cycle_scale_b: float = 1.0  # the B cycle's lambda (|| G_ab(G_ba(b)) - b ||_1) as a multiple of cycle_weight
     identity_weight: float = 5.0  # of || G_ab(b) - b ||_1 and || G_ba(a) - a ||_1 (the paper's 0.5 x lambda)
     pool_size: int = 50  # generated images per domain the discriminators also see (Shrivastava 2017); 0: none
 
     def __post_init__(self):
-        for k in ("channels", "g_width", "g_blocks", "d_width"):
+        for k in ("channels", "g_width", "g_blocks", "d_width", "d_layers"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         for k in ("domain_a", "domain_b"):
@@ -50,6 +53,20 @@ class CycleGANConfig:
         for k in ("cycle_weight", "identity_weight"):
             if not getattr(self, k) >= 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
+        if not self.cycle_scale_b >= 0:
+            raise ValueError(
+                f"cycle_scale_b must be >= 0 (1: the B cycle weighs as the A cycle), got {self.cycle_scale_b}"
+            )
+        if self.image_size >> self.d_layers < 2:
+            raise ValueError(
+                f"d_layers={self.d_layers} halves a {self.image_size}x{self.image_size} image below 2x2; "
+                f"use at most {self.image_size.bit_length() - 2}"
+            )
+
+    @property
+    def cycle_weights(self) -> tuple[float, float]:
+        """The lambdas of the A cycle (a -> b -> a) and the B cycle (b -> a -> b)."""
+        return self.cycle_weight, self.cycle_weight * self.cycle_scale_b
 
     # A translator has no latent and no classes; the model folder's fields say so (ganzoo.folder).
     @property
@@ -155,20 +172,17 @@ class CycleGANGenerator(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """PatchGAN for 28x28: (B, C, H, W) -> (B, 1, H/4, W/4) scores, one per 18x18-pixel patch (no sigmoid: the
-    least-squares loss scores them directly)."""
+    """PatchGAN: (B, C, 28, 28) -> (B, 1, 7, 7) scores with d_layers 2, one per 18x18-pixel patch, or (B, 1, 3, 3)
+    with 3 (no sigmoid: the least-squares loss scores them directly)."""
 
     def __init__(self, cfg: CycleGANConfig):
         super().__init__()
         w = cfg.d_width
-        self.net = nn.Sequential(
-            nn.Conv2d(cfg.channels, w, 4, 2, 1),
-            nn.LeakyReLU(0.2, True),  # (B, w, H/2, W/2)
-            nn.Conv2d(w, 2 * w, 4, 2, 1),
-            _norm(2 * w),
-            nn.LeakyReLU(0.2, True),  # (B, 2w, H/4, W/4)
-            nn.Conv2d(2 * w, 1, 3, 1, 1),  # (B, 1, H/4, W/4)
-        )
+        layers: list[nn.Module] = [nn.Conv2d(cfg.channels, w, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # (B, w, 14, 14)
+        for _ in range(cfg.d_layers - 1):  # (B, 2w, 7, 7), then (B, 4w, 3, 3)
+            layers += [nn.Conv2d(w, 2 * w, 4, 2, 1), _norm(2 * w), nn.LeakyReLU(0.2, True)]
+            w *= 2
+        self.net = nn.Sequential(*layers, nn.Conv2d(w, 1, 3, 1, 1))  # (B, 1, 7, 7) or (B, 1, 3, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
