@@ -1064,25 +1064,7 @@ def directions(model, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
 
 def _check_latents(model, z, space: str = "z") -> torch.Tensor:
     """z as float latents (N, *latent_shape(space)) on the model's device, or an error saying what is wrong."""
-    shape = model.latent_shape(space)  # checks the space: W needs a style-based generator
-    name = "z" if space == "z" else "w"
-    if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
-        got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-        hint = ""
-        if space != "z" and isinstance(z, torch.Tensor):  # a latent of the other W space: say which it is
-            other = "w+" if space == "w" else "w"
-            if z.ndim >= 2 and tuple(z.shape[1:]) == model.latent_shape(other):
-                what = "one w per layer" if other == "w+" else "one w per sample"
-                hint = f": that is {what}, pass space={other!r}"
-        where = "" if space == "z" else f" for space={space!r}"
-        dims = ", ".join(map(str, shape))
-        raise GanzooError(f"{name} must be a float tensor of shape (N, {dims}){where}, got {got}{hint}")
-    if not z.is_floating_point():
-        raise GanzooError(f"{name} must hold floats, got {z.dtype}")
-    if not len(z):
-        raise empty_error(name, "latents", z.shape)
-    if not bool(torch.isfinite(z).all()):
-        raise GanzooError(f"{name} holds NaN or infinite values; latents must be finite")
+    model.check_latents(z, space)
     return z.detach().float().to(model.device)
 
 

@@ -343,6 +343,32 @@ class GANModel:
         g = self.generator
         return (g.w_dim,) if space == "w" else (g.num_ws, g.w_dim)
 
+    def check_latents(self, z, space: str = "z") -> None:
+        """Refuse anything but a non-empty float tensor (N, *latent_shape(space)) of finite values, with an error
+        that says what is wrong (the one check of generate, steer, mix and the other latent edits)."""
+        shape = self.latent_shape(space)  # checks the space: W needs a style-based generator
+        name = "z" if space == "z" else "w"
+        if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            hint = ""
+            if space != "z" and isinstance(z, torch.Tensor):  # a latent of the other W space: say which it is
+                other = "w+" if space == "w" else "w"
+                if z.ndim >= 2 and tuple(z.shape[1:]) == self.latent_shape(other):
+                    what = "one w per layer" if other == "w+" else "one w per sample"
+                    hint = f": that is {what}, pass space={other!r}"
+            where = "" if space == "z" else f" for space={space!r}"
+            raise GanzooError(
+                f"{name} must be a float tensor of shape (N, {', '.join(map(str, shape))}){where}, got {got}{hint}"
+            )
+        if not z.is_floating_point():
+            raise GanzooError(f"{name} must hold floats, got {z.dtype}")
+        if not len(z):
+            raise empty_error(name, "latents", z.shape)
+        # finite and within float32's range: a float64 1e300 would become inf in a cast to float32, NaN images
+        in_range = z.abs() <= FLOAT32_MAX  # NaN compares False
+        if not in_range.all():  # counted only when there is something to report
+            raise nonfinite_error(int((~in_range).sum()), z.numel(), name)
+
     @torch.inference_mode()
     def generate(
         self,
@@ -360,27 +386,12 @@ class GANModel:
         grown generator draws from one of its stages with `resolution` (see `sample`). A conditional model takes
         `labels`, or class weights (N, num_classes) that mix classes, such as the label path of
         `steer(..., move_label=True)` (torch only: the ONNX files take int labels)."""
-        shape = self.latent_shape(space)
-        kw = {} if space == "z" else {"space": space}
+        kw = {} if self.check_space(space) == "z" else {"space": space}
         if truncation is not None:
             kw["truncation"] = self.check_psi(truncation)
         if resolution is not None:
             kw["resolution"] = self.check_resolution(resolution)
-        name = "z" if space == "z" else "w"
-        if not isinstance(z, torch.Tensor) or tuple(z.shape[1:]) != shape or z.ndim != len(shape) + 1:
-            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise GanzooError(
-                f"{name} must be a tensor of shape (N, {', '.join(map(str, shape))})"
-                f"{'' if space == 'z' else f' for space={space!r}'}, got {got}"
-            )
-        if not z.is_floating_point():
-            raise GanzooError(f"{name} must hold floats, got {z.dtype}")
-        if not len(z):
-            raise empty_error(name, "latents", z.shape)
-        # finite and within float32's range: a float64 1e300 would become inf in the cast below, NaN images
-        in_range = z.abs() <= FLOAT32_MAX  # NaN compares False
-        if not in_range.all():  # counted only when there is something to report
-            raise nonfinite_error(int((~in_range).sum()), z.numel(), name)
+        self.check_latents(z, space)
         g, device = self._inference()
         c, h, w = self.image_shape
         self.check_memory(z.shape[0], f"{z.shape[0]} images of {c}x{h}x{w}", generator=g)

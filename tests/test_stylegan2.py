@@ -439,7 +439,11 @@ def test_space_and_mix_errors(sg2, dcgan):
     with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'w+', got 'x'")):
         sg2.generate(torch.zeros(1, 8), space="x")
     with pytest.raises(
-        ganzoo.GanzooError, match=re.escape("w must be a tensor of shape (N, 6, 8) for space='w+', got (2, 8)")
+        ganzoo.GanzooError,
+        match=re.escape(
+            "w must be a float tensor of shape (N, 6, 8) for space='w+', got (2, 8): that is one w per sample, "
+            "pass space='w'"
+        ),
     ):
         sg2.generate(torch.zeros(2, 8), space="w+")
     with pytest.raises(ganzoo.GanzooError, match=re.escape("space='w' needs a style-based generator (stylegan2-*); ")):
@@ -653,7 +657,7 @@ def test_steer_space_errors(sg2, dcgan):
         sg2.steer(torch.zeros(2, 6, 8), 3, space="w+")
     with pytest.raises(ganzoo.GanzooError, match=re.escape("w must hold floats, got torch.int64")):
         sg2.steer(torch.zeros(1, 8, dtype=torch.long), 3, space="w")
-    with pytest.raises(ganzoo.GanzooError, match=re.escape("w holds NaN or infinite values")):
+    with pytest.raises(ganzoo.GanzooError, match=re.escape("w holds 8 NaN, infinite or out-of-float32-range value(s)")):
         sg2.steer(torch.full((8,), float("inf")), 3, space="w")
     with pytest.raises(ganzoo.GanzooError, match=re.escape("space must be one of 'z', 'w', 'w+', got 'W'")):
         sg2.steer(torch.zeros(8), 3, space="W")
