@@ -654,6 +654,7 @@ def open_image(path, model):
                         f"model's {w}x{h}; resize it first (e.g. PIL's img.resize)"
                     )
                 im.load()
+                check_opaque(im, f"image {escaped(path)}")
                 return im.copy()
     except GanzooError:
         raise
@@ -661,6 +662,24 @@ def open_image(path, model):
         raise GanzooError(f"image {escaped(path)} declares more pixels than an image can sensibly have ({e})") from None
     except Exception as e:  # noqa: BLE001 - PIL's decoders raise many types (OSError, ValueError, SyntaxError, ...)
         raise GanzooError(f"cannot read image {escaped(path)}: {escaped(e)}") from None
+
+
+def check_opaque(im, what: str) -> None:
+    """Refuse a PIL image with transparent pixels: what lies behind them is a guess (black strokes on a transparent
+    background became an all-black image when alpha was dropped), so the user flattens it onto the background meant."""
+    import numpy as np
+
+    band = next((b for b in ("A", "a") if b in im.getbands()), None)  # "a": premultiplied alpha
+    if band is None and "transparency" not in im.info:  # a palette or grey image may name a transparent colour
+        return
+    alpha = np.asarray(im.getchannel(band) if band else im.convert("RGBA").getchannel("A"))
+    if (alpha < 255).any():
+        raise GanzooError(
+            f"{what} has transparent pixels ({int((alpha < 255).sum())} of {alpha.size} with alpha below 255), and "
+            "what lies behind them is a guess: flatten it onto the background you mean first (MNIST and "
+            "Fashion-MNIST draw white on black), e.g. Image.alpha_composite(Image.new('RGBA', im.size, 'black'), "
+            "im.convert('RGBA'))"
+        )
 
 
 # Greyscale modes deeper than 8 bits, with the value that is white: PIL's convert("L") clips them to 0..255 (a
@@ -698,7 +717,8 @@ def to_image_tensor(model, images) -> torch.Tensor:
         if not items or not all(hasattr(im, "convert") for im in items):
             raise GanzooError("images must be a tensor in [0, 1] (N, C, H, W) or PIL images")
         arrs = []
-        for im in items:
+        for i, im in enumerate(items):
+            check_opaque(im, "image" if len(items) == 1 else f"image {i}")
             if im.size != (w, h):
                 raise GanzooError(
                     f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "

@@ -182,3 +182,41 @@ def test_cli_save_latents_writes_the_latents_atomically(tiny_folder, tmp_path, c
     assert f"the disk is full: no space left to write {z}" in capsys.readouterr().err
     assert z.read_bytes() == before  # the old latents stay whole
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "r.png", "z.npy"]  # no temporary left behind
+
+
+TRANSPARENT = r"has transparent pixels \((\d+) of 784 with alpha below 255\), and what lies behind them is a guess"
+
+
+def test_transparent_images_are_refused_and_opaque_alpha_is_read(translator, tiny_folder, tmp_path, capsys):
+    """Black strokes on a transparent background became an all-black image when alpha was dropped: an image with
+    transparent pixels (an alpha band, or a PNG naming a transparent colour) is refused, one fully opaque is read as
+    its greyscale."""
+    ink = (np.random.default_rng(1).random((28, 28)) * 255).astype(np.uint8)
+    alpha = np.full((28, 28), 255, np.uint8)
+    alpha[0, :3] = 0
+    strokes = Image.fromarray(np.stack([ink, ink, ink, alpha], -1), "RGBA")
+    grey = Image.fromarray(ink)
+    with pytest.raises(ganzoo.GanzooError, match=r"^image " + TRANSPARENT.replace(r"(\d+)", "3")):
+        translator.translate(strokes, to="fashion-mnist")
+    with pytest.raises(ganzoo.GanzooError, match=r"^image 1 " + TRANSPARENT.replace(r"(\d+)", "3")):
+        translator.translate([grey, strokes.convert("LA")], to="fashion-mnist")
+    opaque = strokes.copy()
+    opaque.putalpha(255)
+    torch.testing.assert_close(
+        translator.translate(opaque, to="fashion-mnist"), translator.translate(grey, to="fashion-mnist")
+    )
+    files = {"rgba.png": (strokes, {}), "trns.png": (grey, {"transparency": int(ink[5, 5])})}
+    for name, (im, kw) in files.items():
+        im.save(tmp_path / name, **kw)
+        out = tmp_path / "out.png"
+        assert (
+            cli(["translate", str(translator.folder), str(tmp_path / name), "--to", "fashion-mnist", "-o", str(out)])
+            == 2
+        )
+        err = capsys.readouterr().err
+        n = 3 if name == "rgba.png" else int((ink == ink[5, 5]).sum())
+        assert err.startswith(f"error: image {tmp_path / name} has transparent pixels ({n} of 784"), err
+        assert "Image.alpha_composite" in err and not out.exists()
+        m = ganzoo.load(tiny_folder("dcgan"))
+        with pytest.raises(ganzoo.GanzooError, match=TRANSPARENT):
+            m.invert(Image.open(tmp_path / name), steps=1)

@@ -251,7 +251,9 @@ def test_node_translate_example_writes_what_onnxruntime_python_translates(site, 
     rng = np.random.default_rng(0)
     files = []
     for i, mode in enumerate(("L", "RGB", "RGBA", "L")):  # filters and colour types: the decoder's cases
-        im = Image.fromarray((rng.random((28, 28, 4)) * 255).astype(np.uint8), "RGBA").convert(mode)
+        rgba = (rng.random((28, 28, 4)) * 255).astype(np.uint8)
+        rgba[..., 3] = 255  # opaque: an image with transparent pixels is refused (below)
+        im = Image.fromarray(rgba, "RGBA").convert(mode)
         files.append(tmp_path / f"in{i}.png")
         im.save(files[-1], optimize=i == 3)
     r = subprocess.run(
@@ -274,7 +276,12 @@ def test_node_translate_example_writes_what_onnxruntime_python_translates(site, 
         assert np.abs(cell(1) - want[k]).max() <= 1, k
     Image.new("L", (32, 32)).save(tmp_path / "big.png")
     (tmp_path / "not.png").write_text("hello")
-    for bad, message in (("big.png", "big.png is 32x32; the model takes 28x28 images"), ("not.png", "is not a PNG")):
+    Image.new("RGBA", (28, 28)).save(tmp_path / "clear.png")  # black strokes on transparency would read all black
+    for bad, message in (
+        ("big.png", "big.png is 32x32; the model takes 28x28 images"),
+        ("not.png", "is not a PNG"),
+        ("clear.png", "clear.png has transparent pixels (784 of 784 with alpha below 255)"),
+    ):
         r = subprocess.run(
             ["node", str(WEB / "node-translate.mjs"), str(onnx), str(tmp_path / bad), "-o", str(tmp_path / "x.png")],
             capture_output=True,

@@ -1,5 +1,6 @@
 // Minimal PNG reading and writing for the Node examples (no dependencies): 8-bit greyscale out; 8-bit greyscale,
-// grey + alpha, RGB or RGBA in (converted to greyscale as Pillow's convert("L") does; alpha is ignored).
+// grey + alpha, RGB or RGBA in (converted to greyscale as Pillow's convert("L") does). An image with transparent
+// pixels is refused, as ganzoo's Python side refuses it: what lies behind them is a guess.
 import zlib from "node:zlib";
 
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
@@ -37,13 +38,14 @@ export function encodeGrey(width, height, pixels) {
 // {width, height, grey}: a PNG file's pixels as 8-bit greyscale; an Error saying why for what it cannot read
 export function decodeGrey(buf, name = "the file") {
   if (buf.length < 8 || !buf.subarray(0, 8).equals(SIGNATURE)) throw new Error(`${name} is not a PNG file`);
-  let pos = 8, ihdr = null;
+  let pos = 8, ihdr = null, trns = null;
   const idat = [];
   while (pos + 8 <= buf.length) {
     const len = buf.readUInt32BE(pos), type = buf.toString("latin1", pos + 4, pos + 8);
     const data = buf.subarray(pos + 8, pos + 8 + len);
     if (type === "IHDR") ihdr = data;
     else if (type === "IDAT") idat.push(data);
+    else if (type === "tRNS") trns = data;  // greyscale / RGB: the one colour that is transparent
     else if (type === "IEND") break;
     pos += 12 + len;
   }
@@ -73,6 +75,21 @@ export function decodeGrey(buf, name = "the file") {
       } else if (f !== 0) throw new Error(`${name} is a damaged PNG (filter type ${f})`);
       px[y * stride + x] = (line[x] + pred) & 255;
     }
+  }
+  let clear = 0;  // pixels with alpha below 255, or of the colour tRNS names
+  for (let i = 0; i < width * height; i++) {
+    const p = i * channels;
+    if (channels === 2 || channels === 4) clear += px[p + channels - 1] < 255;
+    else if (trns && trns.length >= 2 * channels) {
+      let same = true;
+      for (let k = 0; k < channels; k++) same &&= trns.readUInt16BE(2 * k) === px[p + k];
+      clear += same;
+    }
+  }
+  if (clear) {
+    throw new Error(`${name} has transparent pixels (${clear} of ${width * height} with alpha below 255), and what ` +
+      "lies behind them is a guess: flatten it onto the background you mean first (MNIST and Fashion-MNIST draw " +
+      "white on black)");
   }
   const grey = new Uint8Array(width * height);
   for (let i = 0; i < width * height; i++) {
