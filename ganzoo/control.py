@@ -670,15 +670,24 @@ def check_opaque(im, what: str) -> None:
     import numpy as np
 
     band = next((b for b in ("A", "a") if b in im.getbands()), None)  # "a": premultiplied alpha
-    if band is None and "transparency" not in im.info:  # a palette or grey image may name a transparent colour
+    key = im.info.get("transparency")  # a grey level or RGB colour that is transparent (PNG tRNS)
+    if band is not None:
+        clear = np.asarray(im.getchannel(band)) < 255
+    elif im.mode == "P":  # the palette may carry alpha, with or without a tRNS entry
+        clear = np.asarray(im.convert("RGBA").getchannel("A")) < 255
+    elif key is None:
         return
-    alpha = np.asarray(im.getchannel(band) if band else im.convert("RGBA").getchannel("A"))
-    if (alpha < 255).any():
+    elif im.mode == "1":
+        clear = np.asarray(im) == bool(key)
+    else:  # compared in the image's own values: a 16-bit grey key must not be squeezed into 0..255 first
+        a = np.asarray(im)
+        clear = (a == np.asarray(key)).all(-1) if a.ndim == 3 else a == key
+    if clear.any():
         raise GanzooError(
-            f"{what} has transparent pixels ({int((alpha < 255).sum())} of {alpha.size} with alpha below 255), and "
-            "what lies behind them is a guess: flatten it onto the background you mean first (MNIST and "
-            "Fashion-MNIST draw white on black), e.g. Image.alpha_composite(Image.new('RGBA', im.size, 'black'), "
-            "im.convert('RGBA'))"
+            f"{what} has transparent pixels ({int(clear.sum())} of {clear.size} with alpha below 255), and what lies "
+            "behind them is a guess: flatten it first (MNIST and Fashion-MNIST draw white on black). Dark strokes "
+            "on transparency: use the alpha channel itself, im.getchannel('A'); light strokes: paste them onto "
+            "black, Image.alpha_composite(Image.new('RGBA', im.size, 'black'), im.convert('RGBA'))"
         )
 
 

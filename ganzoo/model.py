@@ -174,11 +174,17 @@ class GANModel:
             raise GanzooError(f"steps must be an int >= 2, got {steps!r}")
         steps = int(steps)
         ensure_fits(4 * steps * self.latent_dim * 4, f"{steps} interpolation steps")  # t-weighted z0 and z1, sum
+        for name, v in (("z0", z0), ("z1", z1)):
+            if not isinstance(v, torch.Tensor):
+                raise GanzooError(
+                    f"{name} must be a tensor holding one latent ({self.latent_dim} values), got {type(v).__name__}"
+                )
         z0, z1 = z0.reshape(-1).float(), z1.reshape(-1).float()
         if z0.numel() != self.latent_dim or z1.numel() != self.latent_dim:
             raise GanzooError(
                 f"z0 and z1 must each hold {self.latent_dim} values (one latent), got {z0.numel()} and {z1.numel()}"
             )
+        self.check_latents(torch.stack([z0, z1]))  # finite (a float64 1e300 is inf after the cast above)
         t = torch.linspace(0, 1, steps, device=z0.device)[:, None]
         if method == "lerp":
             return (1 - t) * z0 + t * z1

@@ -171,7 +171,7 @@ def test_discriminator_depth_sets_the_patch_size():
 
 def test_cycle_scale_b_weighs_the_b_cycle_apart(tmp_path, data_root):
     """At the first step (same seed: same networks and batches) loss_g - adv - identity_weight * identity is
-    3 (|a cycle| + |b cycle|) by default, 3 |a cycle| + 1.5 |b cycle| with cycle_scale_b=0.5."""
+    3 |a cycle| + 3 |b cycle| by default, 3 |a cycle| + 1.5 |b cycle| with cycle_scale_b=0.5 (both cycles logged)."""
     from ganzoo.models import make_config
 
     assert make_config("cyclegan", TINY_CFG).cycle_weights == (10.0, 10.0)
@@ -191,10 +191,11 @@ def test_cycle_scale_b_weighs_the_b_cycle_apart(tmp_path, data_root):
         torch.set_num_threads(before)
     idt_w = RECIPES[NAME].model.get("identity_weight", 5.0)
     rest = [r["loss_g"] - r["adv_g"] - idt_w * r["identity"] for r in rows]
-    assert rows[0]["cycle"] == rows[1]["cycle"]
-    assert rest[0] == pytest.approx(3 * rows[0]["cycle"], rel=1e-5)
-    cycle_b = (rest[0] - rest[1]) / 1.5
-    assert 0 < cycle_b < rows[0]["cycle"]  # the b cycle's share: weighted by 1.5, the a cycle's still by 3
+    ca, cb = rows[0]["cycle_a"], rows[0]["cycle_b"]
+    assert rows[1]["cycle_a"] == ca and rows[1]["cycle_b"] == cb and ca != cb
+    assert rows[0]["cycle"] == pytest.approx(ca + cb, rel=1e-6)
+    assert rest[0] == pytest.approx(3 * ca + 3 * cb, rel=1e-5)
+    assert rest[1] == pytest.approx(3 * ca + 1.5 * cb, rel=1e-5)  # the b cycle at half weight, the a cycle's kept
 
 
 def test_training_resumes_bit_exactly(tmp_path, data_root):

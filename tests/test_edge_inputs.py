@@ -220,3 +220,27 @@ def test_transparent_images_are_refused_and_opaque_alpha_is_read(translator, tin
         m = ganzoo.load(tiny_folder("dcgan"))
         with pytest.raises(ganzoo.GanzooError, match=TRANSPARENT):
             m.invert(Image.open(tmp_path / name), steps=1)
+
+
+def test_transparency_is_read_in_the_image_own_values(translator, tmp_path):
+    """A 16-bit grey key is matched before any conversion to 8 bits, and a palette carrying alpha counts."""
+    a = (np.arange(784, dtype=np.uint32).reshape(28, 28) * 83).astype(np.uint16)  # 784 distinct 16-bit levels
+    Image.fromarray(a).save(tmp_path / "deep.png", transparency=int(a[3, 3]))
+    with pytest.raises(ganzoo.GanzooError, match=TRANSPARENT.replace(r"(\d+)", "1")):
+        translator.translate(Image.open(tmp_path / "deep.png"), to="fashion-mnist")
+    Image.fromarray(a).save(tmp_path / "deep-unused.png", transparency=1)  # a level no pixel has: opaque
+    translator.translate(Image.open(tmp_path / "deep-unused.png"), to="fashion-mnist")
+    with pytest.raises(ganzoo.GanzooError, match=TRANSPARENT.replace(r"(\d+)", "784")):
+        translator.translate(Image.new("RGBA", (28, 28)).quantize(), to="fashion-mnist")
+
+
+def test_interpolate_checks_its_ends(tiny_folder):
+    m = ganzoo.load(tiny_folder("dcgan"))
+    z = m.sample_latent(2, seed=0)
+    bad = z[1].clone()
+    bad[0] = float("nan")
+    with pytest.raises(ganzoo.GanzooError, match=r"^z holds 1 NaN, infinite or out-of-float32-range value\(s\) out of"):
+        m.interpolate(z[0], bad, 3)
+    with pytest.raises(ganzoo.GanzooError, match=rf"^z1 must be a tensor holding one latent \({m.latent_dim} values\)"):
+        m.interpolate(z[0], z[1].tolist(), 3)
+    assert m.interpolate(z[0], z[1], 3).shape == (3, m.latent_dim)

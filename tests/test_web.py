@@ -277,10 +277,13 @@ def test_node_translate_example_writes_what_onnxruntime_python_translates(site, 
     Image.new("L", (32, 32)).save(tmp_path / "big.png")
     (tmp_path / "not.png").write_text("hello")
     Image.new("RGBA", (28, 28)).save(tmp_path / "clear.png")  # black strokes on transparency would read all black
+    key = Image.fromarray(np.eye(28, dtype=np.uint8) * 200).convert("RGB")
+    key.save(tmp_path / "key.png", transparency=(200, 200, 200))  # tRNS: one colour is transparent
     for bad, message in (
         ("big.png", "big.png is 32x32; the model takes 28x28 images"),
         ("not.png", "is not a PNG"),
         ("clear.png", "clear.png has transparent pixels (784 of 784 with alpha below 255)"),
+        ("key.png", "key.png has transparent pixels (28 of 784 with alpha below 255)"),
     ):
         r = subprocess.run(
             ["node", str(WEB / "node-translate.mjs"), str(onnx), str(tmp_path / bad), "-o", str(tmp_path / "x.png")],

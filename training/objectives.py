@@ -347,6 +347,8 @@ class CycleGANObjective(Objective):
         "loss_g",
         "adv_g",
         "cycle",
+        "cycle_a",
+        "cycle_b",
         "identity",
         "d_real",
         "d_fake",
@@ -421,6 +423,8 @@ class CycleGANObjective(Objective):
             loss_d=loss_d.item(),
             adv_g=adv.item(),
             cycle=cycle.item(),
+            cycle_a=cycle_a.item(),  # a -> b -> a: digits' cycle with the zoo's domains
+            cycle_b=cycle_b.item(),
             identity=idt.item(),
             d_real=(ra.mean().item() + rb.mean().item()) / 2,  # least squares: real scores aim at 1, fakes at 0
             d_fake=(fa.mean().item() + fb.mean().item()) / 2,

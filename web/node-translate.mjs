@@ -4,7 +4,8 @@
 //   node web/node-translate.mjs to-fashion-mnist.onnx digit.png [more.png ...] [-o translated.png]
 // Writes the originals (top row) above their translations (bottom row), as `ganzoo translate` does: the same
 // pixels as OnnxTranslator("to-fashion-mnist.onnx").translate(images) in Python. Inputs: 8-bit PNGs of the model's
-// size (28x28), greyscale or RGB(A) (made greyscale as Pillow's convert("L") does). png.mjs reads and writes them.
+// size (28x28), greyscale or RGB(A) (made greyscale as Pillow's convert("L") does; an image with transparent pixels
+// is refused, as in Python). png.mjs reads and writes them.
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";

@@ -45,7 +45,7 @@ export function decodeGrey(buf, name = "the file") {
     const data = buf.subarray(pos + 8, pos + 8 + len);
     if (type === "IHDR") ihdr = data;
     else if (type === "IDAT") idat.push(data);
-    else if (type === "tRNS") trns = data;  // greyscale / RGB: the one colour that is transparent
+    else if (type === "tRNS") trns = data;  // greyscale / RGB: the one colour that is transparent (2 bytes a sample)
     else if (type === "IEND") break;
     pos += 12 + len;
   }
@@ -55,6 +55,9 @@ export function decodeGrey(buf, name = "the file") {
   if (depth !== 8 || !channels || ihdr[12] !== 0) {
     throw new Error(`${name}: only 8-bit, non-interlaced greyscale or RGB(A) PNGs are read here (bit depth ${depth}, ` +
       `colour type ${type}${ihdr[12] ? ", interlaced" : ""}); save it as an 8-bit greyscale PNG`);
+  }
+  if (trns && (channels === 1 || channels === 3) && trns.length < 2 * channels) {
+    throw new Error(`${name} is a damaged PNG (tRNS of ${trns.length} bytes)`);  // as Pillow refuses it
   }
   const raw = zlib.inflateSync(Buffer.concat(idat));
   const stride = width * channels;
@@ -80,7 +83,7 @@ export function decodeGrey(buf, name = "the file") {
   for (let i = 0; i < width * height; i++) {
     const p = i * channels;
     if (channels === 2 || channels === 4) clear += px[p + channels - 1] < 255;
-    else if (trns && trns.length >= 2 * channels) {
+    else if (trns) {
       let same = true;
       for (let k = 0; k < channels; k++) same &&= trns.readUInt16BE(2 * k) === px[p + k];
       clear += same;
@@ -88,8 +91,8 @@ export function decodeGrey(buf, name = "the file") {
   }
   if (clear) {
     throw new Error(`${name} has transparent pixels (${clear} of ${width * height} with alpha below 255), and what ` +
-      "lies behind them is a guess: flatten it onto the background you mean first (MNIST and Fashion-MNIST draw " +
-      "white on black)");
+      "lies behind them is a guess: flatten it first (MNIST and Fashion-MNIST draw white on black; dark strokes " +
+      "on transparency: keep the alpha channel as the image; light strokes: paste them onto black)");
   }
   const grey = new Uint8Array(width * height);
   for (let i = 0; i < width * height; i++) {

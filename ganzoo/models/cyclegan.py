@@ -33,7 +33,7 @@ class CycleGANConfig:
     g_blocks: int = 3  # residual blocks at image_size / 4
     d_width: int = 32  # channels of the discriminators' first conv; 2x after each later stride-2 conv
     d_layers: int = 2  # stride-2 convs in each discriminator: 2 scores 7x7 patches of 18x18 pixels, 3 scores 3x3
-    # patches of 42x42 (at 28x28: each sees the whole image, so it can judge a digit's or garment's shape)
+    # patches of 38x38 (at 28x28 the centre score sees the whole image, the others all but a corner strip)
     cycle_weight: float = 10.0  # lambda of || G_ba(G_ab(a)) - a ||_1 and the B cycle (the paper's 10)
     cycle_scale_b: float = 1.0  # the B cycle's lambda (|| G_ab(G_ba(b)) - b ||_1) as a multiple of cycle_weight
     identity_weight: float = 5.0  # of || G_ab(b) - b ||_1 and || G_ba(a) - a ||_1 (the paper's 0.5 x lambda)
@@ -173,7 +173,7 @@ class CycleGANGenerator(nn.Module):
 
 class PatchDiscriminator(nn.Module):
     """PatchGAN: (B, C, 28, 28) -> (B, 1, 7, 7) scores with d_layers 2, one per 18x18-pixel patch, or (B, 1, 3, 3)
-    with 3 (no sigmoid: the least-squares loss scores them directly)."""
+    of 38x38 patches with 3 (no sigmoid: the least-squares loss scores them directly)."""
 
     def __init__(self, cfg: CycleGANConfig):
         super().__init__()
