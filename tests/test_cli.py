@@ -38,6 +38,18 @@ def test_sample_errors(tmp_path, capsys):
     )
 
 
+def test_ctrl_c_is_a_stop_not_a_traceback(tmp_path, capsys, monkeypatch):
+    import ganzoo.cli
+
+    def interrupted(a):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ganzoo.cli, "cmd_invert", interrupted)
+    f = make_tiny_folder(tmp_path / "m", "dcgan")
+    assert main(["invert", str(f), str(tmp_path / "d.png"), "-o", str(tmp_path / "x.png")]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 def test_console_script_entry_point(tmp_path):
     out = subprocess.run([sys.executable, "-m", "ganzoo", "list", "--all"], capture_output=True, text=True)
     assert out.returncode == 0 and "wgan-gp-fashion-mnist" in out.stdout
