@@ -844,6 +844,51 @@ ZOO_RECIPES: tuple[Recipe, ...] = (
         subset=0,
         storage="float32",
     ),
+    # biggan-fashion-mnist v2: v1 missed two targets by a hair (Shirt 8.92 % of samples, label accuracy 0.0104 above
+    # the classifier's own on real test images) because its garments were too typical of their class (record). Two
+    # candidates of v1's recipe at 3,500 steps ran side by side (one thread each, 2026-12-05): the discriminator's
+    # class projection at half weight (model.proj_weight 0.5, this literal) and the generator EMA at 0.99. Chosen by
+    # a rule written before their last readings, on the selection samples (train split) only: label accuracy
+    # nearest the classifier's real-test accuracy (0.9073): 0.905 here against 0.913. Weights stored as float16
+    # (the oversight of v1).
+    Recipe(
+        name="biggan-fashion-mnist",
+        version="v2",
+        arch="biggan",
+        dataset="fashion-mnist",
+        objective="hinge",
+        model={
+            "latent_dim": 96,
+            "g_widths": (128, 64, 32),
+            "d_widths": (32, 64, 128),
+            "embed_dim": 32,
+            "attention": 0,
+            "ortho_reg": 0.0001,
+            "proj_weight": 0.5,
+        },
+        steps=3500,
+        batch_size=64,
+        n_critic=2,
+        optimizer="adam",
+        lr_g=0.0002,
+        lr_d=0.0002,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=0,
+        seed=0,
+        log_every=50,
+        sample_every=500,
+        eval_every=250,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float16",
+    ),
 )
 
 # CycleGAN MNIST <> Fashion-MNIST v1 (issue 38), as planned before any run (v2 below: what changed and why).
