@@ -484,11 +484,7 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         data,
         template_path=str(model_cards_dir() / "template.md"),
         name=name,
-        hub_line=(
-            f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
-            if entry.hub_repo
-            else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"
-        ),
+        **_run_fields(entry, run, recipe),
         description=description(name, entry, m, eval_res),
         labels_example=', labels="Sneaker"' if cond and dataset == "fashion-mnist" else (", labels=7" if cond else ""),
         cli_labels=" --labels 7" if cond else "",
@@ -499,16 +495,6 @@ def build_card(name: str, eval_res: dict, run: dict | None):
         num_params=f"{sum(p.numel() for p in m.generator.parameters()):,}",
         config=json.dumps(m.config["config"]),
         dataset=dataset,
-        command=run.get("command", "n/a"),
-        version=run.get("version") or entry.version or "n/a",
-        wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
-        + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
-        hardware=run.get("hardware", "n/a"),
-        steps=run.get("steps", "n/a"),
-        best_step=run.get("best_step", "n/a"),
-        eval_n=recipe.get("eval_n", "n/a"),
-        eval_every=recipe.get("eval_every", "n/a"),
-        recipe=json.dumps(recipe),
         eval_command=f"ganzoo eval {name} --n {proto['n_generated']} --seed {proto['seed']}",
         n_generated=proto["n_generated"],
         n_real=proto["n_real"],
@@ -637,11 +623,7 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
         name=name,
         a=a,
         b=b,
-        hub_line=(
-            f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
-            if entry.hub_repo
-            else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"
-        ),
+        **_run_fields(entry, run, recipe),
         description=(
             f"A CycleGAN that translates {m.image_shape[1]}×{m.image_shape[2]} images between {a} and {b}, both "
             f"ways, trained without paired examples with ganzoo's recipe `{name}`. You give it images (a {a} image "
@@ -652,16 +634,6 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
         paper=ARCHITECTURES[entry.arch].paper,
         num_params=f"{sum(p.numel() for p in m.generator.g_ab.parameters()):,}",
         config=json.dumps(m.config["config"]),
-        command=run.get("command", "n/a"),
-        version=run.get("version") or entry.version or "n/a",
-        wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
-        + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
-        hardware=run.get("hardware", "n/a"),
-        steps=run.get("steps", "n/a"),
-        best_step=run.get("best_step", "n/a"),
-        eval_n=recipe.get("eval_n", "n/a"),
-        eval_every=recipe.get("eval_every", "n/a"),
-        recipe=json.dumps(recipe),
         eval_command=f"ganzoo eval {name} --n {proto['n_translated']}",
         n_translated=proto["n_translated"],
         real_split=proto["real_split"],
@@ -674,6 +646,27 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
         if has_curves
         else "",
         dist=DIST_NAME,
+    )
+
+
+def _run_fields(entry, run: dict, recipe: dict) -> dict[str, str]:
+    """The fields every card template shares: where the folder lives and how its weights were trained."""
+    return dict(
+        hub_line=(
+            f'# model = ganzoo.load("{entry.hub_repo}")    # the same folder from the Hugging Face Hub'
+            if entry.hub_repo
+            else "# (not on the Hugging Face Hub yet: `ganzoo publish` uploads this folder)"
+        ),
+        command=run.get("command", "n/a"),
+        version=run.get("version") or entry.version or "n/a",
+        wall_time=(f"{run['wall_seconds'] / 60:.1f} min" if "wall_seconds" in run else "n/a")
+        + (f" ({run['cpu_seconds'] / 60:.1f} min of CPU time)" if "cpu_seconds" in run else ""),
+        hardware=run.get("hardware", "n/a"),
+        steps=run.get("steps", "n/a"),
+        best_step=run.get("best_step", "n/a"),
+        eval_n=recipe.get("eval_n", "n/a"),
+        eval_every=recipe.get("eval_every", "n/a"),
+        recipe=json.dumps(recipe),
     )
 
 
