@@ -649,7 +649,7 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
     )
 
 
-def _run_fields(entry, run: dict, recipe: dict) -> dict[str, str]:
+def _run_fields(entry, run: dict, recipe: dict) -> dict[str, object]:
     """The fields every card template shares: where the folder lives and how its weights were trained."""
     return dict(
         hub_line=(
