@@ -70,6 +70,10 @@ INVERT_VARIANTS = {
     "label0.1-select-steps450": dict(label_weight=0.1, select_weight=0.1, steps=450),
     "select-only": dict(select_weight=0.1),  # the default now
     "select1": dict(select_weight=1.0),
+    # style-based entries, projected into W+ (the protocol of their report): the label gap in the descent's loss
+    "wplus": dict(space="w+"),
+    "wplus-label0.1": dict(space="w+", label_weight=0.1),
+    "wplus-label1": dict(space="w+", label_weight=1.0),
 }
 
 

@@ -737,3 +737,24 @@ def test_inversion_benchmark_projects_style_based_models_in_pieces(tmp_path, dat
             "entries": {"e": {"invert": {**both, "date": "d", "threads": 1, "command": "c", "runs": ["c"]}}},
         }
     )
+
+
+def test_judge_stability_reads_the_judges_on_changed_real_images(data_root):
+    bench = control_benchmark()
+    from training.judges import load_judges, predict
+
+    st = bench.judge_stability("mnist", data_root, images=40)
+    assert st["images"] == 40 and [c for c, _ in bench.STABILITY_CHANGES] == [k for k in st if " " in k]
+    # the 1-pixel shift right is the image moved one column, a zero column entering on the left
+    x, _ = bench.load_idx_split("mnist", "test", data_root)
+    x = torch.from_numpy(x[:40].copy()).float().div(255)[:, None]
+    shifted = torch.zeros_like(x)
+    shifted[..., 1:] = x[..., :-1]
+    judges = load_judges("mnist")
+    kept = torch.stack([predict(j, shifted) == predict(j, x) for j in judges.values()]).all(0).float().mean()
+    assert st["1-pixel shift right"]["all_judges_keep"] == pytest.approx(float(kept))
+    assert st["1-pixel shift right"]["mse"] == pytest.approx(float((shifted - x).square().mean()), abs=1e-6)
+    text = bench.markdown(
+        {"cpu": "x", "torch": "y", "judges": {"mnist": {"judges": {}, "stability": st}}, "entries": {}}
+    )
+    assert f"1-pixel shift right {bench.pct(st['1-pixel shift right']['all_judges_keep'])}" in text
