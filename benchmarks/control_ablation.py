@@ -74,6 +74,7 @@ INVERT_VARIANTS = {
     "wplus": dict(space="w+"),
     "wplus-label0.1": dict(space="w+", label_weight=0.1),
     "wplus-label1": dict(space="w+", label_weight=1.0),
+    "wplus-steps3000": dict(space="w+", steps=3000),
 }
 
 
