@@ -196,40 +196,40 @@ def judge_reference(dataset: str, data_root) -> dict:
     return out
 
 
-# changes to a real image that a person would not notice, and that keep its class: (name, view or None for the blur)
+# changes to a real image that a person would not notice, and that keep its class: (name, view of VIEWS' form, or
+# None for the blur: half the image, half its 3x3 binomial blur)
 STABILITY_CHANGES = (
     ("1-pixel shift right", (0, 1, 1.0, 0)),
     ("1-pixel shift down", (0, 1, 0, 1.0)),
     ("4-degree rotation", (4, 1, 0, 0)),
     ("5 % zoom", (0, 1.05, 0, 0)),
-    ("light blur", None),
+    ("half 3x3 blur", None),
 )
 
 
-def judge_stability(dataset: str, data_root, images: int = 1000) -> dict:
-    """How often every judge keeps its label of a real test image (the first `images`) under each of
-    STABILITY_CHANGES, and its mean squared error: what "every judge keeps" can reach for an image that is the same
-    to a person (a reconstruction is never closer than these), and how often the judges agree on the originals."""
+def stability_views(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Images x (N, 1, H, W) in [0, 1] under each of STABILITY_CHANGES, by name."""
     import torch.nn.functional as F
 
     from ganzoo.control import view_images
 
+    k = torch.tensor([1.0, 2.0, 1.0])
+    kernel = (k[:, None] * k[None] / 16)[None, None]  # (1, 1, 3, 3) binomial
+    blur = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel)
+    return {name: 0.5 * x + 0.5 * blur if view is None else view_images(x, [view]) for name, view in STABILITY_CHANGES}
+
+
+def judge_stability(dataset: str, data_root: str | Path, images: int = 1000) -> dict:
+    """How often every judge keeps its label of a real test image (the first `images`) under each of
+    STABILITY_CHANGES, with each change's mean squared error, and how often the judges agree with each other on the
+    originals: how stable the judges' labels are under changes that keep the image the same to a person."""
     x, _ = load_idx_split(dataset, "test", data_root)
     x = torch.from_numpy(x[:images].copy()).float().div(255)[:, None]
     judges = load_judges(dataset)
-    base = {j: predict(judge, x) for j, judge in judges.items()}
-    k = torch.tensor([1.0, 2.0, 1.0])
-    kernel = (k[:, None] * k[None] / 16)[None, None]  # (1, 1, 3, 3) binomial
-    out = {
-        "images": images,
-        "judges_agree": float(torch.stack([b == base["resnet"] for b in base.values()]).all(0).float().mean()),
-    }
-    for name, view in STABILITY_CHANGES:
-        if view is None:  # half the image, half its 3x3 binomial blur
-            xc = 0.5 * x + 0.5 * F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel)
-        else:
-            xc = view_images(x, [view])
-        kept = torch.stack([predict(judge, xc) == base[j] for j, judge in judges.items()])
+    base = [predict(judge, x) for judge in judges.values()]
+    out = {"images": images, "judges_agree": float(torch.stack([b == base[0] for b in base]).all(0).float().mean())}
+    for name, xc in stability_views(x).items():
+        kept = torch.stack([predict(judge, xc) == b for judge, b in zip(judges.values(), base)])
         out[name] = {"mse": float((xc - x).square().mean()), "all_judges_keep": float(kept.all(0).float().mean())}
     return out
 
@@ -402,8 +402,8 @@ def markdown(res: dict) -> str:
                 "test images. How often every judge keeps its label of a real test image under a change a person "
                 "would not notice (mean squared error of the change in brackets): "
                 + ", ".join(f"{c} {pct(st[c]['all_judges_keep'])} ({st[c]['mse']:.4f})" for c, _ in STABILITY_CHANGES)
-                + '. For comparison with an inversion\'s "every judge keeps": a copy that a person would call the '
-                "same image scores these.",
+                + ". Most of these changes are larger in pixels than an inversion's error; the half blur is about "
+                "as large as a close one's.",
                 "",
             ]
     for name, r in res["entries"].items():
@@ -617,7 +617,11 @@ def main(argv: list[str] | None = None) -> None:
                 "command": stamp["command"],
             }
         if "stability" not in judges[ds]:  # every judge's label of a real image under unnoticeable changes
-            judges[ds]["stability"] = {**judge_stability(ds, a.data_root), "date": stamp["date"]}
+            judges[ds]["stability"] = {
+                **judge_stability(ds, a.data_root),
+                "date": stamp["date"],
+                "command": stamp["command"],
+            }
         if "steer" in parts:
             key = "steer_move_label" if a.move_label else "steer"
             prev = r.get(key)

@@ -743,17 +743,30 @@ def test_judge_stability_reads_the_judges_on_changed_real_images(data_root):
     bench = control_benchmark()
     from training.judges import load_judges, predict
 
+    x = torch.rand(3, 1, 28, 28)
+    views = bench.stability_views(x)
+    assert list(views) == [c for c, _ in bench.STABILITY_CHANGES]
+    # the 1-pixel shift right is the image moved one column right, a zero column entering on the left
+    right = torch.zeros_like(x)
+    right[..., 1:] = x[..., :-1]
+    assert torch.allclose(views["1-pixel shift right"], right, atol=1e-5)
+    down = torch.zeros_like(x)
+    down[..., 1:, :] = x[..., :-1, :]
+    assert torch.allclose(views["1-pixel shift down"], down, atol=1e-5)
+    # the blur: half the pixel, half the binomial mean of its 3x3 neighbourhood (an inner pixel)
+    k = torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
+    blurred = 0.5 * x[0, 0, 5, 7] + 0.5 * (x[0, 0, 4:7, 6:9] * k).sum()
+    assert float(views["half 3x3 blur"][0, 0, 5, 7]) == pytest.approx(float(blurred), abs=1e-6)
+    assert not torch.allclose(views["4-degree rotation"], x) and not torch.allclose(views["5 % zoom"], x)
+
     st = bench.judge_stability("mnist", data_root, images=40)
-    assert st["images"] == 40 and [c for c, _ in bench.STABILITY_CHANGES] == [k for k in st if " " in k]
-    # the 1-pixel shift right is the image moved one column, a zero column entering on the left
-    x, _ = bench.load_idx_split("mnist", "test", data_root)
-    x = torch.from_numpy(x[:40].copy()).float().div(255)[:, None]
-    shifted = torch.zeros_like(x)
-    shifted[..., 1:] = x[..., :-1]
+    real, _ = bench.load_idx_split("mnist", "test", data_root)
+    real = torch.from_numpy(real[:40].copy()).float().div(255)[:, None]
     judges = load_judges("mnist")
-    kept = torch.stack([predict(j, shifted) == predict(j, x) for j in judges.values()]).all(0).float().mean()
-    assert st["1-pixel shift right"]["all_judges_keep"] == pytest.approx(float(kept))
-    assert st["1-pixel shift right"]["mse"] == pytest.approx(float((shifted - x).square().mean()), abs=1e-6)
+    for name, changed in bench.stability_views(real).items():
+        kept = torch.stack([predict(j, changed) == predict(j, real) for j in judges.values()]).all(0).float().mean()
+        assert st[name]["all_judges_keep"] == pytest.approx(float(kept))
+        assert st[name]["mse"] == pytest.approx(float((changed - real).square().mean()), abs=1e-6)
     text = bench.markdown(
         {"cpu": "x", "torch": "y", "judges": {"mnist": {"judges": {}, "stability": st}}, "entries": {}}
     )
