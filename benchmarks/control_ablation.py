@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
                 previous=res.get(key, {}).get(name),
                 **INVERT_VARIANTS[variant],
             )
+            res = json.loads(path.read_text()) if path.exists() else {}  # again: another variant may have written
             res.setdefault(key, {})[name] = {**s, "date": time.strftime("%Y-%m-%d"), "command": command}
             atomic_write_text(path, json.dumps(res, indent=2) + "\n")
             print(
