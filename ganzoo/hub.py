@@ -18,7 +18,8 @@ from .errors import (
 )
 from .registry import ZOO, canonical_name, did_you_mean, get_entry
 
-REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# the Hub's rule: ASCII, each part 1-96 characters, not starting or ending with '-' or '.'
+REPO_ID = re.compile(r"^[A-Za-z0-9](?:[\w.-]{0,94}\w)?/\w(?:[\w.-]{0,94}\w)?$", re.ASCII)
 HUB_FILES = ["config.json", "model.safetensors", "discriminator.safetensors", "README.md", "samples.png", "*.onnx"]
 
 

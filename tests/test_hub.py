@@ -292,3 +292,12 @@ def test_publish_zoo_entry_tags_its_version_and_never_moves_a_tag(monkeypatch):
     ):
         publish("dcgan-mnist", "ganzoo/dcgan-mnist")
     api.upload_folder.assert_not_called()
+
+
+def test_repo_ids_follow_the_hubs_rule():
+    from ganzoo.hub import is_repo_id
+
+    for ok in ("acme/digits", "a/b", "Acme-1/dc_gan.v2", "a/" + "x" * 96):
+        assert is_repo_id(ok), ok
+    for bad in ("0/¹", "a/" + "x" * 97, "a/-x", "a/x.", "-a/x", "a/b/c", "a/..", "acme", "/x", "a/"):
+        assert not is_repo_id(bad), bad
