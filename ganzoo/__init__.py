@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.2.0"
 
-from .errors import GanzooError, LabelError, ModelFolderError, UnknownModelError  # noqa: E402
+from .errors import GanzooError, LabelError, ModelFolderError, SteeringWarning, UnknownModelError  # noqa: E402
 from .registry import info, list_models  # noqa: E402
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "GanzooError",
     "LabelError",
     "ModelFolderError",
+    "SteeringWarning",
     "UnknownModelError",
     "__version__",
 ]

@@ -8,10 +8,11 @@ import json
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
-from .errors import GanzooError, MissingDependencyError, escaped, pip_install
+from .errors import GanzooError, MissingDependencyError, SteeringWarning, escaped, pip_install
 from .images import IMAGE_EXTS
 from .registry import CONVT_FORMS, DEFAULT_CONVT, INVERT_STEPS, STEER_STEPS
 
@@ -440,8 +441,13 @@ def cmd_steer(a) -> None:
     n = len(latents)
     m.check_memory(n * a.steps, f"{n} morph(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps)
     images = torch.empty(n * a.steps, *m.image_shape)  # one morph at a time into it: no second copy
+    missed = []  # the rows whose end the steering classifiers do not all read as the target
     for i, z in enumerate(latents):
-        path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space, move_label=a.move_label)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SteeringWarning)
+            path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space, move_label=a.move_label)
+        if any(issubclass(w.category, SteeringWarning) for w in caught):
+            missed.append((i, next(str(w.message) for w in caught if issubclass(w.category, SteeringWarning))))
         path, drawn = path if a.move_label else (path, labels)  # with --move-label: the label path too
         images[i * a.steps : (i + 1) * a.steps] = m.generate(path, drawn, space=a.space).cpu()
     m.save_grid(images, out, nrow=a.steps)  # one row per latent, from its image on the left
@@ -450,6 +456,9 @@ def cmd_steer(a) -> None:
         + ("" if a.space == "z" else f"in {a.space.upper()} ")
         + f"to {out} ({rows}, left to right)"
     )
+    if missed:  # said once, naming the rows: the grid is written either way
+        which = ", ".join(str(i + 1) for i, _ in missed)
+        print(f"note: row(s) {which} of {n}: {missed[0][1]}", file=sys.stderr)
 
 
 def cmd_directions(a) -> None:

@@ -33,13 +33,14 @@ import contextlib
 import hashlib
 import math
 import numbers
+import warnings
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import GanzooError, LabelError, escaped
+from .errors import GanzooError, LabelError, SteeringWarning, escaped
 from .registry import INVERT_STEPS, STEER_STEPS
 from .runtime import empty_error
 
@@ -592,7 +593,9 @@ def steer(
             f"steer takes one latent ({dims}) or (1, {dims.rstrip(',')}), got {tuple(z.shape)}; "
             "steer several with a loop or ganzoo.control.steer_latents"
         )
-    end, _ = steer_latents(model, z0, toward, labels=labels, space=space, move_label=move_label, **kwargs)
+    end, reached = steer_latents(model, z0, toward, labels=labels, space=space, move_label=move_label, **kwargs)
+    if not bool(reached[0]):
+        warnings.warn(_not_reached(model, toward, move_label), SteeringWarning, stacklevel=3)
     t = torch.linspace(0, 1, steps, device=z0.device).reshape(-1, *[1] * len(shape))
     path = (1 - t) * z0 + t * end  # straight: the optimisation already kept the end near the start
     path[0] = z0[0]
@@ -605,6 +608,22 @@ def steer(
     label_path = (1 - tl) * held + tl * goal  # (steps, K); rows sum to 1
     label_path[0], label_path[-1] = held[0], goal[0]  # exact ends
     return path, label_path
+
+
+def _not_reached(model, toward, move_label: bool) -> str:
+    """What a SteeringWarning says: the end is not the class, and what to try."""
+    name = escaped(class_names(model)[_class_index(model, toward)])
+    text = (
+        f"steering toward {name} did not arrive: the steering classifiers do not all read the end as {name} in "
+        "every view, so other classifiers and people may not either (the path ends as close as it got)"
+    )
+    if model.conditional and not move_label:
+        return (
+            text
+            + "; with its label held a conditional model often cannot change class through z: "
+            + ("pass move_label=True (ganzoo steer --move-label) to move the label instead")
+        )
+    return text + "; raise iters (ganzoo.control.steer_latents) or steer from another latent"
 
 
 def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500, space: str = "z") -> torch.Tensor:
@@ -639,8 +658,6 @@ def open_image(path, model):
     """A PIL image read from a file for `model`: its declared size is checked against the model's before a pixel
     is decoded (so a small file declaring a huge image costs nothing: no decompression bomb), and any way the file
     can be damaged is a GanzooError naming it."""
-    import warnings
-
     from PIL import Image
 
     _, h, w = model.image_shape

@@ -64,3 +64,8 @@ class FileWriteError(GanzooError, OSError):
 
 class FolderInUseError(GanzooError):
     """A folder locked by another process (a training run in its run folder)."""
+
+
+class SteeringWarning(UserWarning):
+    """`steer` ended on a latent that its steering classifiers do not all read as the target: the path is
+    still returned (the closest it found), but other classifiers and people may not see the class there."""

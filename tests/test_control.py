@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -428,6 +430,44 @@ def test_cli_steer_move_label(tmp_path, capsys, monkeypatch):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and "Traceback" not in err, err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_steer_warns_when_it_does_not_arrive_and_says_what_to_try(tmp_path, capsys, monkeypatch):
+    from ganzoo import SteeringWarning
+    from ganzoo.control import steer_latents
+
+    cond = make_tiny_folder(tmp_path / "c", "cgan", dataset="mnist")
+    m = ganzoo.load(cond)
+    z = m.sample_latent(1, seed=0)[0]
+    # (the tiny folder names its classes as Fashion-MNIST's: class 3 is Dress)
+    # one step cannot make a tiny model's whole steering ensemble sure of a class in nine views
+    with pytest.warns(SteeringWarning) as caught:
+        path = m.steer(z, 3, labels=5, steps=4, iters=1, anchors=0)
+    assert str(caught[0].message) == (
+        "steering toward Dress did not arrive: the steering classifiers do not all read the end as Dress in every "
+        "view, "
+        "so other classifiers and people may not either (the path ends as close as it got); with its label held "
+        "a conditional model often cannot change class through z: pass move_label=True (ganzoo steer "
+        "--move-label) to move the label instead"
+    )
+    assert path.shape == (4, m.latent_dim) and torch.equal(path[0], z)  # the path still comes back
+    with pytest.warns(SteeringWarning, match=r"Dress in every view.*; raise iters \(ganzoo.control.steer_latents\)"):
+        m.steer(z, 3, labels=5, steps=4, iters=1, anchors=0, move_label=True)  # the label moved: no such hint
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SteeringWarning)  # a criterion the start already meets: no warning
+        with torch.no_grad():
+            c = int(classifier_for(m)(m.generate(z[None], 5))[1].argmax())
+        m.steer(z, c, labels=5, steps=4, confidence=0.0, views=False, ensemble=False)
+
+    for key, value in (("iters", 1), ("anchors", 0)):  # the CLI says it once, on stderr, and still writes
+        monkeypatch.setitem(steer_latents.__kwdefaults__, key, value)
+    out = tmp_path / "m.png"
+    cmd = ["steer", str(cond), "--seed", "0", "--seed", "1", "--labels", "5", "--toward", "3", "-o", str(out)]
+    assert cli(cmd) == 0 and out.exists()
+    res = capsys.readouterr()
+    assert "wrote 2 morphs of 8 steps toward 3" in res.out
+    assert res.err.startswith("note: row(s) 1, 2 of 2: steering toward Dress did not arrive"), res.err
+    assert "--move-label" in res.err and "Traceback" not in res.err and "warnings.warn" not in res.err
 
 
 @pytest.mark.slow
