@@ -182,12 +182,18 @@ def summary(per_class: dict, num_classes: int) -> dict:
     }
 
 
+def real_images(dataset: str, data_root, split: str = "test", first: int = 0, n: int | None = None):
+    """Images first..first+n-1 of a data set's split (all from `first` when n is None) as (N, 1, H, W) floats in
+    [0, 1], and their labels (N,) long: what the judges, the stability check and inversion read."""
+    x, y = load_idx_split(dataset, split, data_root)
+    end = len(x) if n is None else first + n
+    return torch.from_numpy(x[first:end].copy()).float().div(255)[:, None], torch.from_numpy(y[first:end]).long()
+
+
 def judge_reference(dataset: str, data_root) -> dict:
     """Each judge's accuracy on the real test images, overall and per class: how well a judge can read the
     class at all (a ceiling for what it can agree with on generated images)."""
-    x, y = load_idx_split(dataset, "test", data_root)
-    x = torch.from_numpy(x.copy()).float().div(255)[:, None]
-    y = torch.from_numpy(y).long()
+    x, y = real_images(dataset, data_root)
     out = {}
     for j, judge in load_judges(dataset).items():
         ok = predict(judge, x) == y
@@ -223,8 +229,7 @@ def judge_stability(dataset: str, data_root: str | Path, images: int = 1000) -> 
     """How often every judge keeps its label of a real test image (the first `images`) under each of
     STABILITY_CHANGES, with each change's mean squared error, and how often the judges agree with each other on the
     originals: how stable the judges' labels are under changes that keep the image the same to a person."""
-    x, _ = load_idx_split(dataset, "test", data_root)
-    x = torch.from_numpy(x[:images].copy()).float().div(255)[:, None]
+    x, _ = real_images(dataset, data_root, n=images)
     judges = load_judges(dataset)
     base = [predict(judge, x) for judge in judges.values()]
     out = {"images": images, "judges_agree": float(torch.stack([b == base[0] for b in base]).all(0).float().mean())}
@@ -252,9 +257,7 @@ def invert_stats(
     is replaced): a long run goes in pieces; the shares are over them all. `space` "w" / "w+" (style-based
     generators): projected into W / W+ (`invert(..., space=...)`), part of the protocol, so pieces of another space
     are not merged."""
-    x, y = load_idx_split(m.config["dataset"], split, data_root)
-    x = torch.from_numpy(x[first : first + images].copy()).float().div(255)[:, None]
-    y = torch.from_numpy(y[first : first + images]).long()
+    x, y = real_images(m.config["dataset"], data_root, split, first, images)
     if len(x) < images:
         raise ValueError(f"the {split} split has no images {first}..{first + images - 1}")
     net = classifier_for(m)
@@ -346,9 +349,8 @@ def morphs_picture(m, path: Path, data_root) -> None:
     for seed, c in ((0, 7), (1, 3), (2, 1), (3, 8)):
         y = [seed % m.num_classes] if m.conditional else None
         rows.append(m.generate(m.steer(m.sample_latent(1, seed=seed)[0], c, steps=8, labels=y), y * 8 if y else None))
-    x, labels = load_idx_split(m.config["dataset"], "test", data_root)
-    real = torch.from_numpy(x[:8].copy()).float().div(255)[:, None]
-    y = torch.from_numpy(labels[:8]).long() if m.conditional else None
+    real, labels = real_images(m.config["dataset"], data_root, n=8)
+    y = labels if m.conditional else None
     rows += [real, m.generate(m.invert(real, labels=y), y)]
     m.save_grid(torch.cat(rows), path, nrow=8)
 
