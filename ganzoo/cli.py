@@ -446,8 +446,11 @@ def cmd_steer(a) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SteeringWarning)
             path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space, move_label=a.move_label)
-        if any(issubclass(w.category, SteeringWarning) for w in caught):
-            missed.append((i, next(str(w.message) for w in caught if issubclass(w.category, SteeringWarning))))
+        for w in caught:  # a SteeringWarning becomes the note below; any other warning is shown as it came
+            if issubclass(w.category, SteeringWarning):
+                missed.append((i, str(w.message)))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         path, drawn = path if a.move_label else (path, labels)  # with --move-label: the label path too
         images[i * a.steps : (i + 1) * a.steps] = m.generate(path, drawn, space=a.space).cpu()
     m.save_grid(images, out, nrow=a.steps)  # one row per latent, from its image on the left

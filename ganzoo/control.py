@@ -568,10 +568,13 @@ def steer(
     labels=None,
     space: str = "z",
     move_label: bool = False,
+    _stacklevel: int = 2,
     **kwargs,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """A path of `steps` latents from z (exactly) to a latent the classifier assigns to `toward`; in `space`
-    (a style-based generator's "w" or "w+" too), shape (steps, *latent_shape(space)).
+    (a style-based generator's "w" or "w+" too), shape (steps, *latent_shape(space)). An end that does not meet
+    the steering criterion (see steer_latents) is still the path's end, with a SteeringWarning that says what to
+    try (`_stacklevel`: where the warning points, 2 the caller of this function).
 
     With `move_label` (conditional models) the pair (latent path, label path): the label path (steps,
     num_classes) runs in a straight line from the one-hot row of the held label (`labels`) to the target's, so
@@ -595,7 +598,7 @@ def steer(
         )
     end, reached = steer_latents(model, z0, toward, labels=labels, space=space, move_label=move_label, **kwargs)
     if not bool(reached[0]):
-        warnings.warn(_not_reached(model, toward, move_label), SteeringWarning, stacklevel=3)
+        warnings.warn(_not_reached(model, toward, labels, move_label), SteeringWarning, stacklevel=_stacklevel)
     t = torch.linspace(0, 1, steps, device=z0.device).reshape(-1, *[1] * len(shape))
     path = (1 - t) * z0 + t * end  # straight: the optimisation already kept the end near the start
     path[0] = z0[0]
@@ -610,20 +613,20 @@ def steer(
     return path, label_path
 
 
-def _not_reached(model, toward, move_label: bool) -> str:
+def _not_reached(model, toward, labels, move_label: bool) -> str:
     """What a SteeringWarning says: the end is not the class, and what to try."""
-    name = escaped(class_names(model)[_class_index(model, toward)])
+    target = _class_index(model, toward)
+    name = escaped(class_names(model)[target])
     text = (
         f"steering toward {name} did not arrive: the steering classifiers do not all read the end as {name} in "
-        "every view, so other classifiers and people may not either (the path ends as close as it got)"
+        "every view, so other classifiers and people may not either (the path ends where the steering stopped)"
     )
-    if model.conditional and not move_label:
-        return (
-            text
-            + "; with its label held a conditional model often cannot change class through z: "
-            + ("pass move_label=True (ganzoo steer --move-label) to move the label instead")
+    if model.conditional and not move_label and int(model.labels_tensor(labels, 1)[0]) != target:
+        return text + (
+            "; with its label held a conditional model often cannot change class through z: "
+            "pass move_label=True (ganzoo steer --move-label) to move the label instead"
         )
-    return text + "; raise iters (ganzoo.control.steer_latents) or steer from another latent"
+    return text + "; raise iters (steer(..., iters=200)) or start from another latent (ganzoo steer: another --seed)"
 
 
 def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500, space: str = "z") -> torch.Tensor:

@@ -497,10 +497,12 @@ class GANModel:
         (`space="w"`, (w_dim,)) or one w per layer (`space="w+"`, (num_ws, w_dim)), such as `invert(...,
         space=...)` projected: the path is then
         (steps, w_dim) or (steps, num_ws, w_dim), drawn by `generate(path, space=space)`. Keyword arguments go to
-        ganzoo.control.steer_latents."""
+        ganzoo.control.steer_latents. An end that does not meet that criterion is still the path's end, with a
+        ganzoo.SteeringWarning that says what to try."""
         from .control import steer
 
-        return steer(self, z, toward, steps=steps, labels=labels, space=space, move_label=move_label, **kwargs)
+        kw = dict(steps=steps, labels=labels, space=space, move_label=move_label, _stacklevel=3)  # warn at the caller
+        return steer(self, z, toward, **kw, **kwargs)
 
     def class_directions(self, n: int = 2000, *, seed: int = 0, space: str = "z") -> torch.Tensor:
         """(num_classes, latent_dim) mean latent per class of n classified samples: z + d[7] - d[1]

@@ -434,7 +434,8 @@ def test_cli_steer_move_label(tmp_path, capsys, monkeypatch):
 
 def test_steer_warns_when_it_does_not_arrive_and_says_what_to_try(tmp_path, capsys, monkeypatch):
     from ganzoo import SteeringWarning
-    from ganzoo.control import steer_latents
+    from ganzoo import control
+    from ganzoo.control import steer
 
     cond = make_tiny_folder(tmp_path / "c", "cgan", dataset="mnist")
     m = ganzoo.load(cond)
@@ -445,29 +446,43 @@ def test_steer_warns_when_it_does_not_arrive_and_says_what_to_try(tmp_path, caps
         path = m.steer(z, 3, labels=5, steps=4, iters=1, anchors=0)
     assert str(caught[0].message) == (
         "steering toward Dress did not arrive: the steering classifiers do not all read the end as Dress in every "
-        "view, "
-        "so other classifiers and people may not either (the path ends as close as it got); with its label held "
-        "a conditional model often cannot change class through z: pass move_label=True (ganzoo steer "
+        "view, so other classifiers and people may not either (the path ends where the steering stopped); with its "
+        "label held a conditional model often cannot change class through z: pass move_label=True (ganzoo steer "
         "--move-label) to move the label instead"
     )
+    assert caught[0].filename == __file__  # it points at the caller's line, through Model.steer...
     assert path.shape == (4, m.latent_dim) and torch.equal(path[0], z)  # the path still comes back
-    with pytest.warns(SteeringWarning, match=r"Dress in every view.*; raise iters \(ganzoo.control.steer_latents\)"):
-        m.steer(z, 3, labels=5, steps=4, iters=1, anchors=0, move_label=True)  # the label moved: no such hint
+    with pytest.warns(SteeringWarning) as caught:
+        steer(m, z, 3, labels=5, steps=4, iters=1, anchors=0)
+    assert caught[0].filename == __file__  # ...and called directly
+    iters_hint = r"Dress in every view.*stopped\); raise iters \(steer\(..., iters=200\)\) or start from another"
+    with pytest.warns(SteeringWarning, match=iters_hint):
+        m.steer(z, 3, labels=5, steps=4, iters=1, anchors=0, move_label=True)  # the label moved: no label hint
+    with pytest.warns(SteeringWarning, match=iters_hint):
+        m.steer(z, 3, labels=3, steps=4, iters=1, anchors=0)  # the held label is the target: nothing to move
     with warnings.catch_warnings():
         warnings.simplefilter("error", SteeringWarning)  # a criterion the start already meets: no warning
         with torch.no_grad():
             c = int(classifier_for(m)(m.generate(z[None], 5))[1].argmax())
         m.steer(z, c, labels=5, steps=4, confidence=0.0, views=False, ensemble=False)
 
-    for key, value in (("iters", 1), ("anchors", 0)):  # the CLI says it once, on stderr, and still writes
-        monkeypatch.setitem(steer_latents.__kwdefaults__, key, value)
+    # the CLI says it once, on stderr, naming only the rows that did not arrive, and still writes the grid:
+    # here a steering that stays where it starts and arrives on every second call
+    calls = []
+
+    def stay(model, z, toward, **kw):
+        calls.append(1)
+        return z.clone(), torch.tensor([len(calls) % 2 == 1])
+
+    monkeypatch.setattr(control, "steer_latents", stay)
     out = tmp_path / "m.png"
-    cmd = ["steer", str(cond), "--seed", "0", "--seed", "1", "--labels", "5", "--toward", "3", "-o", str(out)]
-    assert cli(cmd) == 0 and out.exists()
+    cmd = ["steer", str(cond), "--seed", "0", "--seed", "1", "--seed", "2", "--labels", "5", "--toward", "3"]
+    assert cli([*cmd, "-o", str(out)]) == 0 and out.exists() and len(calls) == 3
     res = capsys.readouterr()
-    assert "wrote 2 morphs of 8 steps toward 3" in res.out
-    assert res.err.startswith("note: row(s) 1, 2 of 2: steering toward Dress did not arrive"), res.err
+    assert "wrote 3 morphs of 8 steps toward 3" in res.out
+    assert res.err.startswith("note: row(s) 2 of 3: steering toward Dress did not arrive"), res.err
     assert "--move-label" in res.err and "Traceback" not in res.err and "warnings.warn" not in res.err
+    assert res.err.count("\n") == 1
 
 
 @pytest.mark.slow
