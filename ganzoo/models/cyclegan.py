@@ -2,9 +2,10 @@
 
 Two generators, A -> B and B -> A, each a small ResNet encoder-decoder as in the paper's generator (c7s1-w, d2w, d4w,
 residual blocks at 4w, u2w, uw, c7s1-C with tanh; instance norm, reflection padding), and two PatchGAN
-discriminators (stride-2 4x4 convs, then a 3x3 conv to one score per patch: a 7x7 map of 18x18-pixel patches at
-28x28). Trained with least-squares adversarial, cycle-consistency and identity losses and a history pool of
-generated images (training/objectives.py `CycleGANObjective`).
+discriminators (stride-2 4x4 convs, then a 3x3 conv to one score per patch: at 28x28, with d_layers 2 a 7x7 map
+of 18x18-pixel patches, with 3 (v4) a 3x3 map of 38x38-pixel patches). Trained with least-squares adversarial,
+cycle-consistency and identity losses and a history pool of generated images (training/objectives.py
+`CycleGANObjective`).
 
 There is no latent: the generator module holds both translators and `translate(x, to=...)` maps images in [-1, 1]
 between the domains named by the config (`domain_a`, `domain_b`: data set names of ganzoo's registry).
@@ -197,6 +198,7 @@ class CycleGANDiscriminator(nn.Module):
         self.d_a, self.d_b = PatchDiscriminator(cfg), PatchDiscriminator(cfg)
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Patch scores (N_a, 1, H/4, W/4) of a under d_a and (N_b, ...) of b under d_b: one call for both, so
-        DDP sees one forward per backward."""
+        """Patch scores (N_a, 1, h, w) of a under d_a and (N_b, ...) of b under d_b, h and w the image's halved
+        d_layers times (rounded down: 7x7 at 28x28 with 2, 3x3 with 3): one call for both, so DDP sees one forward
+        per backward."""
         return self.d_a(a), self.d_b(b)
