@@ -81,6 +81,7 @@ def test_release_writes_folder_and_manifest_and_loads_pinned(tmp_path, zoo_copy)
     dst = rel.release("dcgan-mnist", run, "v4", ev)
     m = json.loads((dst / "manifest.json").read_text())
     assert m["version"] == "v4" and m["recipe"]["version"] == "v4" and m["training"]["cpu_seconds"] == 1.5
+    assert m["training"]["command"] == "python -m training.train dcgan-mnist --version=v4"
     assert sorted(m["files"]) == ["config.json", "model.safetensors"]
     assert (tmp_path / "root" / "zoo_extras" / "dcgan-mnist.discriminator.safetensors").is_file()
     after = ganzoo.load("dcgan-mnist", revision="v4")
@@ -91,6 +92,26 @@ def test_release_writes_folder_and_manifest_and_loads_pinned(tmp_path, zoo_copy)
     ):
         ganzoo.load("dcgan-mnist", revision="v3")
     assert not [p for p in zoo_copy.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+
+
+@pytest.mark.parametrize(
+    "command, want",
+    [
+        (  # overrides relative to the recipe newest when the run ended (v5's run: v5's literal, float32 then)
+            "python -m training.train cyclegan-mnist-fashion-mnist --data-root /d --threads 1 --quiet --out runs/x "
+            "--version= --storage=float16 --model.d_layers=3 --seed=1",
+            "python -m training.train cyclegan-mnist-fashion-mnist --data-root /d --threads 1 --quiet --out runs/x "
+            "--version=v5",
+        ),
+        (  # CLI options written with '=' stay; recipe fields go
+            "python -m training.train cyclegan-mnist-fashion-mnist --data-root=/d --max-cpu-minutes=10 --lr_g=0.1",
+            "python -m training.train cyclegan-mnist-fashion-mnist --data-root=/d --max-cpu-minutes=10 --version=v5",
+        ),
+        ("train", "python -m training.train cyclegan-mnist-fashion-mnist --version=v5"),
+    ],
+)
+def test_retrain_command_names_the_released_literal(command, want):
+    assert rel.retrain_command(command, "cyclegan-mnist-fashion-mnist", "v5") == want
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ from ganzoo.folder import load_modules, sha256_file
 from ganzoo.hub import VERSION_RE
 from ganzoo.registry import ARCHITECTURES, MANIFEST, WEIGHTS_DIR, ZOO
 
-from .recipes import VERSIONS
+from .recipes import VERSIONS, Recipe
 
 BUNDLED = ("config.json", "model.safetensors", "samples.png", "curves.png")  # each hash-checked at load
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,24 @@ def class_picture_name(source: str, target: str) -> str:
 
 def version_number(version: str) -> int:
     return int(version[1:])
+
+
+def retrain_command(command: str, name: str, version: str) -> str:
+    """The command that trains `name` `version` from scratch, from the run's own command: its options (data root,
+    threads, output folder) kept, its recipe overrides replaced by `--version=VERSION`. check_release has shown
+    that literal to be exactly the run's recipe; the run's overrides were relative to whichever recipe was newest
+    when it ended, which a later release changes (and `--version=` alone no longer names one)."""
+    fields = {f.name for f in dataclasses.fields(Recipe)}
+    words = command.split()
+    if name not in words:  # not a training command we wrote: name the recipe alone
+        return f"python -m training.train {name} --version={version}"
+    head, opts = words[: words.index(name) + 1], words[words.index(name) + 1 :]
+    kept = [
+        w
+        for w in opts
+        if not (w.startswith("--") and "=" in w and (w[2:].split("=")[0] in fields or w.startswith("--model.")))
+    ]
+    return " ".join([*head, *kept, f"--version={version}"])
 
 
 def check_release(name: str, version: str, run: dict, eval_res: dict) -> None:
@@ -179,7 +197,8 @@ def release(name: str, run_dir: Path, version: str, eval_json: Path, data_root=N
         "files": {f: sha256_file(staging / f) for f in files},
         "discriminator_sha256": sha256_file(src / "discriminator.safetensors") if has_d else None,
         "recipe": run["recipe"] | {"version": version},
-        "training": {k: v for k, v in run.items() if k != "recipe"},
+        "training": {k: v for k, v in run.items() if k != "recipe"}
+        | {"command": retrain_command(run.get("command", ""), name, version)},
         "evaluation": eval_res,
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
