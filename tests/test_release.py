@@ -103,9 +103,10 @@ def test_release_writes_folder_and_manifest_and_loads_pinned(tmp_path, zoo_copy)
             "python -m training.train cyclegan-mnist-fashion-mnist --data-root /d --threads 1 --quiet --out runs/x "
             "--version=v5",
         ),
-        (  # CLI options written with '=' stay; recipe fields go
-            "python -m training.train cyclegan-mnist-fashion-mnist --data-root=/d --max-cpu-minutes=10 --lr_g=0.1",
-            "python -m training.train cyclegan-mnist-fashion-mnist --data-root=/d --max-cpu-minutes=10 --version=v5",
+        (  # CLI options written with '=' stay; recipe fields, a CPU budget and an older --version go
+            "python -m training.train cyclegan-mnist-fashion-mnist --data-root=/d --max-cpu-minutes=10 --lr_g=0.1 "
+            "--version v4 --threads=1 --max-cpu-minutes 3",
+            "python -m training.train cyclegan-mnist-fashion-mnist --data-root=/d --threads=1 --version=v5",
         ),
         ("train", "python -m training.train cyclegan-mnist-fashion-mnist --version=v5"),
     ],

@@ -16,7 +16,7 @@ import torch
 import ganzoo
 from ganzoo.errors import DataNotFoundError, TrainingError
 from training.recipes import RECIPES, apply_overrides, get_recipe
-from training.train import TrainingDiverged, hardware, main
+from training.train import TrainingDiverged, hardware, main, reproduce_command, without_positional
 
 # the recipes that sample from a latent (a translation recipe, CycleGAN's, has its own tests in test_cyclegan.py)
 ZOO_RECIPES = [
@@ -686,3 +686,25 @@ def test_hardware_names_the_gpu_only_for_a_cuda_run():
     assert cpu == hardware() and "(cuda)" not in cpu and cpu.endswith(f"torch {torch.__version__}")
     if torch.cuda.is_available():
         assert hardware("cuda").startswith(f"{torch.cuda.get_device_name()} (cuda) with ")
+
+
+@pytest.mark.parametrize(
+    "version, overrides",
+    [("v4", ["--ema=0.999", "--steps=8000", "--decay_from=0"]), (None, ["--model.cycle_weight=1.5"]), ("v3", [])],
+)
+def test_reproduce_command_rebuilds_the_recipe(version, overrides):
+    """The recorded command, parsed back (its --version and overrides), gives exactly the run's recipe: a changed
+    recipe names the version its values differ from (before: `--version=`, which names none)."""
+    name = "cyclegan-mnist-fashion-mnist"
+    recipe = apply_overrides(get_recipe(name, version), overrides)
+    words = reproduce_command(recipe, ["--out", "runs/x", "--threads", "1"], overrides).split()
+    assert words[:5] == ["python", "-m", "training.train", name, "--out"] and "--version=" not in words
+    opts = [w for w in words[8:] if not w.startswith("--version=")]
+    named = [w.split("=", 1)[1] for w in words if w.startswith("--version=")]
+    assert apply_overrides(get_recipe(name, named[0] if named else None), opts) == recipe
+
+
+def test_without_positional_finds_the_recipe_name_anywhere():
+    argv = ["--threads", "1", "--out", "dcgan-mnist", "dcgan-mnist", "--quiet"]
+    assert without_positional(argv, "dcgan-mnist") == ["--threads", "1", "--out", "dcgan-mnist", "--quiet"]
+    assert without_positional(["dcgan-mnist", "--steps=3"], "dcgan-mnist") == ["--steps=3"]

@@ -67,19 +67,26 @@ def version_number(version: str) -> int:
 
 def retrain_command(command: str, name: str, version: str) -> str:
     """The command that trains `name` `version` from scratch, from the run's own command: its options (data root,
-    threads, output folder) kept, its recipe overrides replaced by `--version=VERSION`. check_release has shown
-    that literal to be exactly the run's recipe; the run's overrides were relative to whichever recipe was newest
-    when it ended, which a later release changes (and `--version=` alone no longer names one)."""
+    threads, output folder) kept, its recipe overrides and version replaced by `--version=VERSION` (check_release
+    has shown that literal to be exactly the run's recipe; the run's overrides were relative to whichever recipe
+    was newest when it ended, which a later release changes) and a CPU-time budget dropped (it belongs to the
+    machine the run was on, not to the recipe)."""
     fields = {f.name for f in dataclasses.fields(Recipe)}
     words = command.split()
     if name not in words:  # not a training command we wrote: name the recipe alone
         return f"python -m training.train {name} --version={version}"
     head, opts = words[: words.index(name) + 1], words[words.index(name) + 1 :]
-    kept = [
-        w
-        for w in opts
-        if not (w.startswith("--") and "=" in w and (w[2:].split("=")[0] in fields or w.startswith("--model.")))
-    ]
+    kept, skip_next = [], False
+    for w in opts:
+        key = w[2:].split("=")[0] if w.startswith("--") else None
+        if skip_next:
+            skip_next = False
+        elif w in ("--version", "--max-cpu-minutes"):
+            skip_next = True  # and its value, the next word
+        elif key == "max-cpu-minutes" or ("=" in w and (key in fields or w.startswith("--model."))):
+            pass
+        else:
+            kept.append(w)
     return " ".join([*head, *kept, f"--version={version}"])
 
 

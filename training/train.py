@@ -682,19 +682,29 @@ RUN_OUTPUTS = (
 )
 
 
-def reproduce_command(recipe: Recipe, argv: list[str], overrides: list[str]) -> str:
-    """The one command that trains this run from scratch: the CLI options it was run with (without
-    --resume/--overwrite) and every recipe value that differs from the registered recipe."""
+def reproduce_command(recipe: Recipe, opts: list[str], overrides: list[str]) -> str:
+    """The one command that trains this run from scratch: the CLI options it was run with (`opts`, without the
+    recipe name and --resume/--overwrite) and every recipe value that differs from the registered recipe. A
+    changed recipe has no version of its own (""), so the command names the version its values differ from."""
     base = RECIPES[recipe.name]
     skip = {"--resume", "--overwrite", *overrides}
-    opts = [a for a in argv[1:] if a not in skip]
+    kept = [a for a in opts if a not in skip]
     diff = [
-        f"--{f.name}={_fmt(getattr(recipe, f.name))}"
+        f"--{f.name}={_fmt(base.version if f.name == 'version' and not recipe.version else getattr(recipe, f.name))}"
         for f in dataclasses.fields(Recipe)
         if f.name not in ("name", "model") and getattr(recipe, f.name) != getattr(base, f.name)
     ]
     diff += [f"--model.{k}={_fmt(v)}" for k, v in recipe.model.items() if base.model.get(k, object()) != v]
-    return " ".join(["python -m training.train", recipe.name, *opts, *diff])
+    return " ".join(["python -m training.train", recipe.name, *kept, *diff])
+
+
+def without_positional(argv: list[str], name: str) -> list[str]:
+    """argv without the recipe name, wherever it stood (not a value of an option that takes one)."""
+    takes_value = {"--out", "--data-root", "--device", "--threads", "--max-cpu-minutes", "--version"}
+    for i, a in enumerate(argv):
+        if a == name and (i == 0 or argv[i - 1] not in takes_value):
+            return argv[:i] + argv[i + 1 :]
+    return list(argv)
 
 
 def _fmt(v) -> str:
@@ -820,7 +830,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m training.train") 
         if trainer.main:
             sessions = trainer.all_sessions()
             run = {
-                "command": reproduce_command(recipe, [args.recipe, *argv[1:]], overrides),
+                "command": reproduce_command(recipe, without_positional(argv, args.recipe), overrides),
                 "wall_seconds": round(sum(x["wall_seconds"] for x in sessions), 1),
                 "cpu_seconds": round(sum(x["cpu_seconds"] or x["wall_seconds"] for x in sessions), 1),
                 "sessions": sessions,
