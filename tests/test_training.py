@@ -693,15 +693,16 @@ def test_hardware_names_the_gpu_only_for_a_cuda_run():
     [("v4", ["--ema=0.999", "--steps=8000", "--decay_from=0"]), (None, ["--model.cycle_weight=1.5"]), ("v3", [])],
 )
 def test_reproduce_command_rebuilds_the_recipe(version, overrides):
-    """The recorded command, parsed back (its --version and overrides), gives exactly the run's recipe: a changed
-    recipe names the version its values differ from (before: `--version=`, which names none)."""
+    """The recorded command, parsed back (its one --version and overrides), gives exactly the run's recipe: it names
+    the literal its values differ from (before: `--version=` for a changed recipe, which names none)."""
     name = "cyclegan-mnist-fashion-mnist"
     recipe = apply_overrides(get_recipe(name, version), overrides)
-    words = reproduce_command(recipe, ["--out", "runs/x", "--threads", "1"], overrides).split()
-    assert words[:5] == ["python", "-m", "training.train", name, "--out"] and "--version=" not in words
-    opts = [w for w in words[8:] if not w.startswith("--version=")]
-    named = [w.split("=", 1)[1] for w in words if w.startswith("--version=")]
-    assert apply_overrides(get_recipe(name, named[0] if named else None), opts) == recipe
+    opts = ["--out", "runs/x", "--version", "v2", "--threads", "1", "--version=v3"]  # the user's --version is replaced
+    words = reproduce_command(recipe, opts, overrides).split()
+    assert words[:8] == ["python", "-m", "training.train", name, "--out", "runs/x", "--threads", "1"]
+    (named,) = [w.split("=", 1)[1] for w in words if w.startswith("--version")]
+    assert named == (recipe.version or RECIPES[name].version)  # a changed recipe: relative to the newest
+    assert apply_overrides(get_recipe(name, named), [w for w in words[8:] if not w.startswith("--version")]) == recipe
 
 
 def test_without_positional_finds_the_recipe_name_anywhere():

@@ -53,7 +53,7 @@ from .objectives import make_objective
 from .optim import make_optimizers
 from .plots import plot_run
 from .runlog import CKPT, PREV, CSVLog, TensorBoardLog, load_verified, recorded_hashes, save_checkpoint
-from .recipes import RECIPES, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
+from .recipes import RECIPES, VERSIONS, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
 
 
 EVAL_FIELDS = ("step", "fd", "min_class_share", "label_accuracy", "diversity", "cpu_seconds", "wall_seconds")
@@ -684,18 +684,25 @@ RUN_OUTPUTS = (
 
 def reproduce_command(recipe: Recipe, opts: list[str], overrides: list[str]) -> str:
     """The one command that trains this run from scratch: the CLI options it was run with (`opts`, without the
-    recipe name and --resume/--overwrite) and every recipe value that differs from the registered recipe. A
-    changed recipe has no version of its own (""), so the command names the version its values differ from."""
-    base = RECIPES[recipe.name]
+    recipe name, --resume/--overwrite and --version), `--version=` of the literal it starts from (its own; a
+    changed recipe has none, "", and starts from the newest) and every recipe value that differs from that literal."""
+    base = VERSIONS[recipe.name].get(recipe.version) or RECIPES[recipe.name]
     skip = {"--resume", "--overwrite", *overrides}
-    kept = [a for a in opts if a not in skip]
+    kept, drop_next = [], False
+    for a in opts:
+        if drop_next:
+            drop_next = False
+        elif a == "--version":
+            drop_next = True  # and its value
+        elif a not in skip and not a.startswith("--version="):
+            kept.append(a)
     diff = [
-        f"--{f.name}={_fmt(base.version if f.name == 'version' and not recipe.version else getattr(recipe, f.name))}"
+        f"--{f.name}={_fmt(getattr(recipe, f.name))}"
         for f in dataclasses.fields(Recipe)
-        if f.name not in ("name", "model") and getattr(recipe, f.name) != getattr(base, f.name)
+        if f.name not in ("name", "model", "version") and getattr(recipe, f.name) != getattr(base, f.name)
     ]
     diff += [f"--model.{k}={_fmt(v)}" for k, v in recipe.model.items() if base.model.get(k, object()) != v]
-    return " ".join(["python -m training.train", recipe.name, *kept, *diff])
+    return " ".join(["python -m training.train", recipe.name, *kept, f"--version={base.version}", *diff])
 
 
 def without_positional(argv: list[str], name: str) -> list[str]:
