@@ -685,8 +685,12 @@ RUN_OUTPUTS = (
 def reproduce_command(recipe: Recipe, opts: list[str], overrides: list[str]) -> str:
     """The one command that trains this run from scratch: the CLI options it was run with (`opts`, without the
     recipe name, --resume/--overwrite and --version), `--version=` of the literal it starts from (its own; a
-    changed recipe has none, "", and starts from the newest) and every recipe value that differs from that literal."""
-    base = VERSIONS[recipe.name].get(recipe.version) or RECIPES[recipe.name]
+    changed recipe has none, "", and starts from the newest literal whose model keys it all has, since an override
+    cannot remove a key a newer literal added) and every recipe value that differs from that literal."""
+    literals = VERSIONS[recipe.name]
+    base = literals.get(recipe.version) or next(
+        (r for r in reversed(literals.values()) if set(r.model) <= set(recipe.model)), RECIPES[recipe.name]
+    )
     skip = {"--resume", "--overwrite", *overrides}
     kept, drop_next = [], False
     for a in opts:
