@@ -1333,3 +1333,17 @@ def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
     # a recipe with any value changed is no longer the published version it came from
     new = dataclasses.replace(recipe, model=model, **changes)
     return new if new == recipe else dataclasses.replace(new, version="")
+
+
+def drop_options(words: list[str], names: set[str]) -> list[str]:
+    """Command-line words without each option in `names` (e.g. "--version"), written `--name=VALUE` or
+    `--name VALUE`: what the recorded training commands replace or leave out."""
+    kept, drop_next = [], False
+    for w in words:
+        if drop_next:
+            drop_next = False
+        elif w in names:
+            drop_next = True  # and its value, the next word
+        elif w.split("=", 1)[0] not in names:
+            kept.append(w)
+    return kept

@@ -43,7 +43,7 @@ from ganzoo.folder import load_modules, sha256_file
 from ganzoo.hub import VERSION_RE
 from ganzoo.registry import ARCHITECTURES, MANIFEST, WEIGHTS_DIR, ZOO
 
-from .recipes import VERSIONS, Recipe
+from .recipes import VERSIONS, Recipe, drop_options
 
 BUNDLED = ("config.json", "model.safetensors", "samples.png", "curves.png")  # each hash-checked at load
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,17 +76,11 @@ def retrain_command(command: str, name: str, version: str) -> str:
     if name not in words:  # not a training command we wrote: name the recipe alone
         return f"python -m training.train {name} --version={version}"
     head, opts = words[: words.index(name) + 1], words[words.index(name) + 1 :]
-    kept, skip_next = [], False
-    for w in opts:
-        key = w[2:].split("=")[0] if w.startswith("--") else None
-        if skip_next:
-            skip_next = False
-        elif w in ("--version", "--max-cpu-minutes"):
-            skip_next = True  # and its value, the next word
-        elif key == "max-cpu-minutes" or ("=" in w and (key in fields or w.startswith("--model."))):
-            pass
-        else:
-            kept.append(w)
+    kept = [
+        w
+        for w in drop_options(opts, {"--version", "--max-cpu-minutes"})
+        if not (w.startswith("--") and "=" in w and (w[2:].split("=")[0] in fields or w.startswith("--model.")))
+    ]
     return " ".join([*head, *kept, f"--version={version}"])
 
 

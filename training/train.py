@@ -53,7 +53,16 @@ from .objectives import make_objective
 from .optim import make_optimizers
 from .plots import plot_run
 from .runlog import CKPT, PREV, CSVLog, TensorBoardLog, load_verified, recorded_hashes, save_checkpoint
-from .recipes import RECIPES, VERSIONS, Recipe, apply_overrides, get_recipe, recipe_from_dict, resume_overrides
+from .recipes import (
+    RECIPES,
+    VERSIONS,
+    Recipe,
+    apply_overrides,
+    drop_options,
+    get_recipe,
+    recipe_from_dict,
+    resume_overrides,
+)
 
 
 EVAL_FIELDS = ("step", "fd", "min_class_share", "label_accuracy", "diversity", "cpu_seconds", "wall_seconds")
@@ -692,14 +701,7 @@ def reproduce_command(recipe: Recipe, opts: list[str], overrides: list[str]) -> 
         (r for r in reversed(literals.values()) if set(r.model) <= set(recipe.model)), RECIPES[recipe.name]
     )
     skip = {"--resume", "--overwrite", *overrides}
-    kept, drop_next = [], False
-    for a in opts:
-        if drop_next:
-            drop_next = False
-        elif a == "--version":
-            drop_next = True  # and its value
-        elif a not in skip and not a.startswith("--version="):
-            kept.append(a)
+    kept = [a for a in drop_options(opts, {"--version"}) if a not in skip]
     diff = [
         f"--{f.name}={_fmt(getattr(recipe, f.name))}"
         for f in dataclasses.fields(Recipe)
