@@ -198,6 +198,40 @@ def test_cycle_scale_b_weighs_the_b_cycle_apart(tmp_path, data_root):
     assert rest[1] == pytest.approx(3 * ca + 1.5 * cb, rel=1e-5)  # the b cycle at half weight, the a cycle's kept
 
 
+def test_distance_term(tmp_path, data_root):
+    """distance_loss is 0 for translations that keep every pair's relative distance (an affine map of the
+    batch), about 1 for unrelated ones, finite in its gradient when every translation is the same image; with
+    distance_weight w the generators' loss holds w x the logged distance term (0 and not logged at weight 0)."""
+    from ganzoo.models import make_config
+    from training.objectives import distance_loss
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 1, 28, 28, generator=g)
+    assert distance_loss(x, 0.5 * x - 0.2).item() == pytest.approx(0, abs=1e-5)
+    assert distance_loss(x, torch.rand(8, 1, 28, 28, generator=g)).item() > 0.5
+    y = torch.zeros(8, 1, 28, 28, requires_grad=True)
+    distance_loss(x, y).backward()
+    assert bool(torch.isfinite(y.grad).all())
+    with pytest.raises(ValueError, match=re.escape("distance_weight must be >= 0, got -1")):
+        make_config("cyclegan", {**TINY_CFG, "distance_weight": -1})
+    rows = []
+    before = torch.get_num_threads()
+    try:
+        for i, w in enumerate((0, 2)):
+            out = tmp_path / str(i)
+            train([NAME, "--out", str(out), "--steps=1", "--data-root", str(data_root), *TINY_RUN,
+                   "--decay_from=0", f"--model.distance_weight={w}"])  # fmt: skip
+            rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
+    finally:
+        torch.set_num_threads(before)
+    cfg = make_config("cyclegan", RECIPES[NAME].model)
+    wa, wb = cfg.cycle_weights
+    rest = [r["loss_g"] - r["adv_g"] - wa * r["cycle_a"] - wb * r["cycle_b"] - cfg.identity_weight * r["identity"]
+            for r in rows]  # fmt: skip
+    assert rows[0]["distance"] == 0 and rest[0] == pytest.approx(0, abs=1e-5)
+    assert rows[1]["distance"] > 0.1 and rest[1] == pytest.approx(2 * rows[1]["distance"], rel=1e-4)
+
+
 def test_training_resumes_bit_exactly(tmp_path, data_root):
     """A run interrupted at step 2 and resumed equals an uninterrupted one: weights, the image pools (in the
     checkpoint), both data streams and the learning-rate decay."""

@@ -328,6 +328,20 @@ class ImagePool:
         self.images = state["images"].clone() if "images" in state else None  # moved to the images' device on use
 
 
+def distance_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """DistanceGAN's term (Benaim & Wolf 2017) for a batch x (N, C, H, W) and its translations y: the mean absolute
+    difference between the standardised pairwise distances of x and of y. Standardised over the batch's own
+    pairs (the paper uses each data set's mean and deviation), so it asks only that pairs keep their relative
+    distances: two digits closer than most stay closer as garments. L2 distance of the pixels: on 3,000 training
+    images of each set it tells same-class pairs from others a little better than L1 (AUC 0.739 / 0.803 against
+    0.727 / 0.805 for mnist / fashion-mnist)."""
+    i, j = torch.triu_indices(len(x), len(x), 1, device=x.device)
+    # (N (N - 1) / 2,) each; the epsilon keeps the gradient finite for two equal translations (cdist's is NaN)
+    d = [((v.flatten(1)[i] - v.flatten(1)[j]).square().sum(1) + 1e-12).sqrt() for v in (x, y)]
+    dx, dy = ((v - v.mean()) / (v.std() + 1e-8) for v in d)
+    return (dx - dy).abs().mean()
+
+
 class CycleGANObjective(Objective):
     """CycleGAN (Zhu et al. 2017) for a generator holding g_ab and g_ba and a discriminator holding d_a and d_b
     (ganzoo/models/cyclegan.py); its weights and pool size come from the model config. One step on an unpaired
@@ -335,7 +349,8 @@ class CycleGANObjective(Objective):
 
     - generators: least-squares adversarial (D_b(G_ab(a)) - 1)^2 + (D_a(G_ba(b)) - 1)^2, plus cycle_weight times
       the L1 cycle error |G_ba(G_ab(a)) - a| and cycle_weight x cycle_scale_b times |G_ab(G_ba(b)) - b|,
-      plus identity_weight times |G_ab(b) - b| + |G_ba(a) - a|; the discriminators are frozen for this update.
+      plus identity_weight times |G_ab(b) - b| + |G_ba(a) - a|, plus distance_weight times the distance term
+      (`distance_loss`, both directions); the discriminators are frozen for this update.
     - discriminators: (D(real) - 1)^2 / 2 + D(fake)^2 / 2 per domain, the fakes drawn through the history pools.
 
     An objective that owns its whole update (`step`), evaluation (`evaluate`: classifier FD of translations in
@@ -350,6 +365,7 @@ class CycleGANObjective(Objective):
         "cycle_a",
         "cycle_b",
         "identity",
+        "distance",
         "d_real",
         "d_fake",
         "grad_norm_d",
@@ -399,7 +415,8 @@ class CycleGANObjective(Objective):
         cycle = cycle_a + cycle_b  # logged as one number, weighted apart
         idt = (idt_b - real_b).abs().mean() + (idt_a - real_a).abs().mean() if cfg.identity_weight else adv * 0
         wa, wb = cfg.cycle_weights
-        loss_g = adv + wa * cycle_a + wb * cycle_b + cfg.identity_weight * idt
+        dist = distance_loss(real_a, fake_b) + distance_loss(real_b, fake_a) if cfg.distance_weight else adv * 0
+        loss_g = adv + wa * cycle_a + wb * cycle_b + cfg.identity_weight * idt + cfg.distance_weight * dist
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         D.requires_grad_(True)
@@ -426,6 +443,7 @@ class CycleGANObjective(Objective):
             cycle_a=cycle_a.item(),  # a -> b -> a: digits' cycle with the zoo's domains
             cycle_b=cycle_b.item(),
             identity=idt.item(),
+            distance=dist.item(),
             d_real=(ra.mean().item() + rb.mean().item()) / 2,  # least squares: real scores aim at 1, fakes at 0
             d_fake=(fa.mean().item() + fb.mean().item()) / 2,
         )

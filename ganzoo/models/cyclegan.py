@@ -38,6 +38,8 @@ class CycleGANConfig:
     cycle_weight: float = 10.0  # lambda of || G_ba(G_ab(a)) - a ||_1 and the B cycle (the paper's 10)
     cycle_scale_b: float = 1.0  # the B cycle's lambda (|| G_ab(G_ba(b)) - b ||_1) as a multiple of cycle_weight
     identity_weight: float = 5.0  # of || G_ab(b) - b ||_1 and || G_ba(a) - a ||_1 (the paper's 0.5 x lambda)
+    distance_weight: float = 0.0  # of the distance term (DistanceGAN, Benaim & Wolf 2017): pairs of a batch
+    # as far apart after translation as before, relative to the batch; 0: none
     pool_size: int = 50  # generated images per domain the discriminators also see (Shrivastava 2017); 0: none
 
     def __post_init__(self):
@@ -51,7 +53,7 @@ class CycleGANConfig:
             raise ValueError(f"domain_a and domain_b must differ (both are {self.domain_a!r})")
         if self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (two stride-2 layers), got {self.image_size}")
-        for k in ("cycle_weight", "identity_weight"):
+        for k in ("cycle_weight", "identity_weight", "distance_weight"):
             if not getattr(self, k) >= 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         if not self.cycle_scale_b >= 0:
