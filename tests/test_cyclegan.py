@@ -232,6 +232,48 @@ def test_distance_term(tmp_path, data_root):
     assert rows[1]["distance"] > 0.1 and rest[1] == pytest.approx(2 * rows[1]["distance"], rel=1e-4)
 
 
+def test_mapping_term(tmp_path, data_root):
+    """mapping_mi is near its most for a class-to-class mapping (each digit to a garment of one class), lower for
+    an unrelated pairing and 0 for a collapse; its gradient reaches the translations only; with mapping_weight w
+    the generators' loss holds -w x the logged term, and the classifier that reads it is never ganzoo's own."""
+    from ganzoo.models import make_config
+    from training.objectives import MAPPING_MEMBER, mapping_classifier, mapping_mi
+
+    assert MAPPING_MEMBER.startswith("allconv")  # ganzoo's classifier (FD, mapping share) stays out of training
+    ca, cb = mapping_classifier("mnist"), mapping_classifier("fashion-mnist")
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(64, 1, 28, 28, generator=g) * 2 - 1, torch.rand(64, 1, 28, 28, generator=g) * 2 - 1
+    with torch.no_grad():
+        src = ca((x + 1) / 2)[1].argmax(1)
+        dst = cb((y + 1) / 2)[1].argmax(1)
+    # translations chosen by the source's class: every source class to the target images of one target class
+    by_class = torch.stack([y[dst == dst[int(c) % len(dst)]][0] for c in src])
+    mi_mapped, mi_random = mapping_mi(ca, cb, x, by_class).item(), mapping_mi(ca, cb, x, y).item()
+    assert mi_mapped > mi_random
+    assert mapping_mi(ca, cb, x, y[:1].expand(64, -1, -1, -1)).item() == pytest.approx(0, abs=1e-5)
+    xg, yg = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
+    mapping_mi(ca, cb, xg, yg).backward()
+    assert xg.grad is None and bool(yg.grad.abs().sum() > 0)
+    with pytest.raises(ValueError, match=re.escape("mapping_weight must be >= 0, got -1")):
+        make_config("cyclegan", {**TINY_CFG, "mapping_weight": -1})
+    rows = []
+    before = torch.get_num_threads()
+    try:
+        for i, w in enumerate((0, 1000)):  # 1000: the synthetic images' term is tiny (about 1e-5)
+            out = tmp_path / str(i)
+            train([NAME, "--out", str(out), "--steps=1", "--data-root", str(data_root), *TINY_RUN,
+                   "--decay_from=0", f"--model.mapping_weight={w}"])  # fmt: skip
+            rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
+    finally:
+        torch.set_num_threads(before)
+    cfg = make_config("cyclegan", RECIPES[NAME].model)
+    wa, wb = cfg.cycle_weights
+    rest = [r["loss_g"] - r["adv_g"] - wa * r["cycle_a"] - wb * r["cycle_b"] - cfg.identity_weight * r["identity"]
+            for r in rows]  # fmt: skip
+    assert rows[0]["mapping_mi"] == 0 and rest[0] == pytest.approx(0, abs=1e-5)
+    assert rows[1]["mapping_mi"] > 0 and rest[1] == pytest.approx(-1000 * rows[1]["mapping_mi"], rel=1e-3)
+
+
 def test_training_resumes_bit_exactly(tmp_path, data_root):
     """A run interrupted at step 2 and resumed equals an uninterrupted one: weights, the image pools (in the
     checkpoint), both data streams and the learning-rate decay."""

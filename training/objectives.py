@@ -342,6 +342,38 @@ def distance_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (dx - dy).abs().mean()
 
 
+# The steering ensemble member that reads classes for the class-mapping term: never ganzoo's own classifier
+# (`ganzoo eval`'s mapping share and FD read with it), nor the other member or the held-out judges.
+MAPPING_MEMBER = "allconv-10"
+
+
+def mapping_classifier(dataset: str) -> torch.nn.Module:
+    """The data set's steering ensemble member MAPPING_MEMBER, eval mode, frozen: (B, 1, 28, 28) in [0, 1] ->
+    ((B, 64) features, (B, 10) logits)."""
+    from ganzoo.control import AllConvNet
+    from ganzoo.folder import load_state_file, load_strict
+    from ganzoo.metrics import CLASSIFIER_DIR
+
+    path = CLASSIFIER_DIR / f"{dataset}-{MAPPING_MEMBER}.safetensors"
+    net = AllConvNet()
+    load_strict(net, load_state_file(path), path)
+    return net.eval().requires_grad_(False)
+
+
+def mapping_mi(src_net, dst_net, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The mutual information (nats) between the class src_net reads in x (N, C, H, W), real images in [-1, 1],
+    and the class dst_net reads in their translations y, from the batch's joint distribution of the two
+    classifiers' probabilities (IIC's estimate, Ji et al. 2019). High when each source class goes to one target
+    class (a peaked row) and different classes to different ones (a spread marginal); at most ln 10. Gradients
+    reach y only."""
+    with torch.no_grad():
+        ps = src_net((x + 1) / 2)[1].softmax(1)  # (N, K)
+    pt = dst_net((y + 1) / 2)[1].softmax(1)  # (N, K)
+    joint = (ps.T @ pt / len(x)).clamp_min(1e-8)  # (K, K): P(source class, target class)
+    marg = joint.sum(1, keepdim=True) @ joint.sum(0, keepdim=True)  # (K, K): P(source) P(target)
+    return (joint * (joint.log() - marg.log())).sum()
+
+
 class CycleGANObjective(Objective):
     """CycleGAN (Zhu et al. 2017) for a generator holding g_ab and g_ba and a discriminator holding d_a and d_b
     (ganzoo/models/cyclegan.py); its weights and pool size come from the model config. One step on an unpaired
@@ -350,7 +382,8 @@ class CycleGANObjective(Objective):
     - generators: least-squares adversarial (D_b(G_ab(a)) - 1)^2 + (D_a(G_ba(b)) - 1)^2, plus cycle_weight times
       the L1 cycle error |G_ba(G_ab(a)) - a| and cycle_weight x cycle_scale_b times |G_ab(G_ba(b)) - b|,
       plus identity_weight times |G_ab(b) - b| + |G_ba(a) - a|, plus distance_weight times the distance term
-      (`distance_loss`, both directions); the discriminators are frozen for this update.
+      (`distance_loss`, both directions), plus mapping_weight times the class-mapping term (`mapping_loss`, both
+      directions); the discriminators are frozen for this update.
     - discriminators: (D(real) - 1)^2 / 2 + D(fake)^2 / 2 per domain, the fakes drawn through the history pools.
 
     An objective that owns its whole update (`step`), evaluation (`evaluate`: classifier FD of translations in
@@ -366,6 +399,7 @@ class CycleGANObjective(Objective):
         "cycle_b",
         "identity",
         "distance",
+        "mapping_mi",
         "d_real",
         "d_fake",
         "grad_norm_d",
@@ -389,6 +423,14 @@ class CycleGANObjective(Objective):
     def __init__(self, pool_size: int = 50):
         super().__init__("cyclegan")
         self.pool_a, self.pool_b = ImagePool(pool_size), ImagePool(pool_size)
+        self.mapping_nets: dict | None = None  # loaded at the first step that needs them
+
+    def _mapping_mi(self, cfg, real_a, fake_b, real_b, fake_a) -> torch.Tensor:
+        """mapping_mi for both directions, with each domain's mapping classifier (loaded once, frozen)."""
+        if self.mapping_nets is None:
+            self.mapping_nets = {d: mapping_classifier(d).to(real_a.device) for d in cfg.domains}
+        ca, cb = (self.mapping_nets[d] for d in cfg.domains)
+        return mapping_mi(ca, cb, real_a, fake_b) + mapping_mi(cb, ca, real_b, fake_a)
 
     def state_dict(self) -> dict:
         return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
@@ -416,7 +458,9 @@ class CycleGANObjective(Objective):
         idt = (idt_b - real_b).abs().mean() + (idt_a - real_a).abs().mean() if cfg.identity_weight else adv * 0
         wa, wb = cfg.cycle_weights
         dist = distance_loss(real_a, fake_b) + distance_loss(real_b, fake_a) if cfg.distance_weight else adv * 0
+        mi = self._mapping_mi(cfg, real_a, fake_b, real_b, fake_a) if cfg.mapping_weight else adv * 0
         loss_g = adv + wa * cycle_a + wb * cycle_b + cfg.identity_weight * idt + cfg.distance_weight * dist
+        loss_g = loss_g - cfg.mapping_weight * mi
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         D.requires_grad_(True)
@@ -444,6 +488,7 @@ class CycleGANObjective(Objective):
             cycle_b=cycle_b.item(),
             identity=idt.item(),
             distance=dist.item(),
+            mapping_mi=mi.item(),  # nats, both directions summed: at most 2 ln 10 = 4.6 (each class one class)
             d_real=(ra.mean().item() + rb.mean().item()) / 2,  # least squares: real scores aim at 1, fakes at 0
             d_fake=(fa.mean().item() + fb.mean().item()) / 2,
         )

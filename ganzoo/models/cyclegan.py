@@ -40,6 +40,9 @@ class CycleGANConfig:
     identity_weight: float = 5.0  # of || G_ab(b) - b ||_1 and || G_ba(a) - a ||_1 (the paper's 0.5 x lambda)
     distance_weight: float = 0.0  # of the distance term (DistanceGAN, Benaim & Wolf 2017): pairs of a batch
     # as far apart after translation as before, relative to the batch; 0: none
+    mapping_weight: float = 0.0  # of the class-mapping term: minus the mutual information between a source
+    # image's class and its translation's, each read by a steering ensemble member (training.objectives
+    # mapping_loss); the evaluation's classifier never enters training; 0: none
     pool_size: int = 50  # generated images per domain the discriminators also see (Shrivastava 2017); 0: none
 
     def __post_init__(self):
@@ -53,7 +56,7 @@ class CycleGANConfig:
             raise ValueError(f"domain_a and domain_b must differ (both are {self.domain_a!r})")
         if self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (two stride-2 layers), got {self.image_size}")
-        for k in ("cycle_weight", "identity_weight", "distance_weight"):
+        for k in ("cycle_weight", "identity_weight", "distance_weight", "mapping_weight"):
             if not getattr(self, k) >= 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         if not self.cycle_scale_b >= 0:
