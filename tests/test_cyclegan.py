@@ -474,3 +474,31 @@ def test_mapping_summary_of_a_collapse_and_a_permutation():
     assert s["top_target_share"] == pytest.approx(0.1)
     s = mapping_summary([[0] * 10 if i == 4 else [int(i == j) for j in range(10)] for i in range(10)])
     assert s["mapping_share_one_to_one"] == 1.0 and s["mapping_classes"] == 9  # an absent class is left out
+
+
+def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_path, capsys):
+    """benchmarks/cyclegan_mapping.py: ganzoo's classifier's reading equals `ganzoo eval`'s mapping numbers on the
+    same images; every other reader (the two ensemble members, the judges) gives its own; a latent model is
+    refused with a clear error."""
+    import importlib.util
+
+    from ganzoo.metrics import evaluate_translation
+
+    spec = importlib.util.spec_from_file_location("cyclegan_mapping", "benchmarks/cyclegan_mapping.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "mapping.json"
+    assert bench.main([str(model.folder), "--n", "40", "--data-root", str(data_root), "--json", str(out)]) == 0
+    res = json.loads(out.read_text())["directions"]
+    m = evaluate_translation(model, n=40, root=data_root)["metrics"]
+    for d in ("mnist_to_fashion-mnist", "fashion-mnist_to_mnist"):
+        r = res[d]["readers"]
+        assert set(r) == {"ganzoo", "allconv-10", "allconv-11", "judge resnet", "judge mlp", "judge lenet"}
+        assert r["ganzoo"]["agrees_with_ganzoo"] == 1.0 and res[d]["n"] == 40
+        assert r["ganzoo"]["mapping_share"] == pytest.approx(m[f"mapping_share_{d}"], abs=1e-4)
+        assert r["ganzoo"]["mapping_share_one_to_one"] == pytest.approx(m[f"mapping_share_one_to_one_{d}"], abs=1e-4)
+        assert r["ganzoo"]["mapping_classes"] == m[f"mapping_classes_{d}"]
+    assert "| judge lenet |" in capsys.readouterr().out
+    assert bench.main(["dcgan-mnist", "--n", "4", "--data-root", str(data_root)]) == 2
+    err = capsys.readouterr().err
+    assert "error: dcgan-mnist is not a translation model; give a cyclegan-* entry or its folder" in err

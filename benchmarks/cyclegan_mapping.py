@@ -1,0 +1,123 @@
+"""The class mapping of a translation entry (cyclegan-*) read by every classifier ganzoo has, not only by the one
+`ganzoo eval` uses: does a translation's class hold up on networks its training never saw?
+
+    python benchmarks/cyclegan_mapping.py cyclegan-mnist-fashion-mnist --data-root ../shared/data [--n 10000]
+
+For each direction, the first --n test images of the source are translated and each target-domain classifier reads
+the translations: ganzoo's classifier (`ganzoo eval`'s FD and mapping share), the two steering ensemble members
+(allconv-10 is the one a recipe's class-mapping term, `model.mapping_weight`, trains against; allconv-11 is never
+in training) and the held-out judges of benchmarks/judges/ (resnet, mlp, lenet: never in training or steering).
+Per reader: the mapping share (issue 38's metric), the one-to-one share and the distinct target classes
+(ganzoo.metrics.mapping_summary), and how often that reader agrees with ganzoo's classifier on a translation.
+Prints a markdown table; --json writes the numbers. A model folder (an unreleased run's model/) works too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import ganzoo  # noqa: E402
+from ganzoo.datasets import load_idx_split  # noqa: E402
+from ganzoo.errors import GanzooError  # noqa: E402
+from ganzoo.metrics import class_table, load_classifier, mapping_summary  # noqa: E402
+from training.judges import load_judges, predict  # noqa: E402
+from training.objectives import mapping_classifier  # noqa: E402
+
+MEMBERS = ("allconv-10", "allconv-11")
+
+
+@torch.inference_mode()
+def readers(dataset: str) -> dict:
+    """Every classifier of a data set as name -> f(images in [0, 1]) -> predicted classes (N,)."""
+    from ganzoo.control import AllConvNet
+    from ganzoo.folder import load_state_file, load_strict
+    from ganzoo.metrics import CLASSIFIER_DIR
+
+    out = {"ganzoo": lambda x, net=load_classifier(dataset): predict(lambda v: net(v)[1], x)}
+    for m in MEMBERS:
+        net = mapping_classifier(dataset) if m == "allconv-10" else AllConvNet().eval()
+        if m != "allconv-10":
+            path = CLASSIFIER_DIR / f"{dataset}-{m}.safetensors"
+            load_strict(net, load_state_file(path), path)
+        out[m] = lambda x, net=net: predict(lambda v: net(v)[1], x)
+    for arch, net in load_judges(dataset).items():
+        out[f"judge {arch}"] = lambda x, net=net: predict(net, x)
+    return out
+
+
+@torch.inference_mode()
+def measure(model, n: int, root) -> dict:
+    result = {}
+    for src in model.domains:
+        dst = model.other(src)
+        x, labels = load_idx_split(src, "test", root)
+        x = torch.from_numpy(x[:n].copy()).float().div(255)[:, None]
+        labels = torch.from_numpy(labels[:n])
+        y = model.translate(x, to=dst).cpu()
+        preds = {name: f(y) for name, f in readers(dst).items()}
+        rows = {}
+        for name, pred in preds.items():
+            s = mapping_summary(class_table(labels, pred))
+            rows[name] = {
+                "mapping_share": round(s["mapping_share"], 4),
+                "mapping_share_one_to_one": round(s["mapping_share_one_to_one"], 4),
+                "mapping_classes": s["mapping_classes"],
+                "agrees_with_ganzoo": round(float((pred == preds["ganzoo"]).float().mean()), 4),
+            }
+        result[f"{src}_to_{dst}"] = {"n": len(x), "readers": rows}
+    return result
+
+
+def table(result: dict) -> str:
+    lines = []
+    for direction, r in result.items():
+        lines += [
+            f"**{direction.replace('_to_', ' -> ')}** ({r['n']} test images)",
+            "",
+            "| reader | mapping share | one-to-one | target classes | agrees with ganzoo's classifier |",
+            "|---|---|---|---|---|",
+        ]
+        for name, v in r["readers"].items():
+            lines.append(
+                f"| {name} | {v['mapping_share']:.3f} | {v['mapping_share_one_to_one']:.3f} | "
+                f"{v['mapping_classes']} | {100 * v['agrees_with_ganzoo']:.1f}% |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model", help="a translation zoo entry (cyclegan-*) or a model folder")
+    p.add_argument("--data-root", help="data root holding MNIST/ FashionMNIST/ (default $GANZOO_DATA or ./data)")
+    p.add_argument("--n", type=int, default=10000, help="test images per direction (default 10000)")
+    p.add_argument("--json", type=Path, help="also write the numbers here")
+    a = p.parse_args(argv)
+    try:
+        model = ganzoo.load(a.model)
+        if not hasattr(model, "translate") or not getattr(model, "domains", None):
+            raise GanzooError(f"{a.model} is not a translation model; give a cyclegan-* entry or its folder")
+        t0 = time.process_time()
+        result = measure(model, a.n, a.data_root)
+    except GanzooError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(table(result))
+    print(f"({time.process_time() - t0:.0f} CPU-s)")
+    if a.json:
+        meta = {"model": a.model, "version": model.config.get("version"), "n": a.n, "torch": torch.__version__}
+        a.json.write_text(json.dumps({**meta, "directions": result}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
