@@ -28,11 +28,14 @@ sys.path.insert(0, str(ROOT))
 import ganzoo  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
 from ganzoo.errors import GanzooError  # noqa: E402
+from ganzoo.fileio import atomic_write_text  # noqa: E402
+from ganzoo.folder import sha256_file  # noqa: E402
+from ganzoo.runtime import check_n  # noqa: E402
 from ganzoo.metrics import class_table, load_classifier, mapping_summary  # noqa: E402
-from training.judges import load_judges, predict  # noqa: E402
-from training.objectives import mapping_classifier  # noqa: E402
+from training.judges import ARCHS, judge_path, load_judges, predict  # noqa: E402
+from training.objectives import MAPPING_MEMBER, mapping_classifier  # noqa: E402
 
-MEMBERS = ("allconv-10", "allconv-11")
+MEMBERS = ("allconv-10", "allconv-11")  # the steering ensemble's members (MAPPING_MEMBER among them)
 
 
 @torch.inference_mode()
@@ -42,10 +45,16 @@ def readers(dataset: str) -> dict:
     from ganzoo.folder import load_state_file, load_strict
     from ganzoo.metrics import CLASSIFIER_DIR
 
+    missing = [str(judge_path(dataset, arch)) for arch in ARCHS if not judge_path(dataset, arch).is_file()]
+    if missing:  # a table without a judge's row would read as complete
+        raise GanzooError(
+            f"missing held-out judge(s) {', '.join(missing)}; train them with "
+            f"`python -m training.train_classifier {dataset} --arch ARCH` or restore benchmarks/judges/"
+        )
     out = {"ganzoo": lambda x, net=load_classifier(dataset): predict(lambda v: net(v)[1], x)}
     for m in MEMBERS:
-        net = mapping_classifier(dataset) if m == "allconv-10" else AllConvNet().eval()
-        if m != "allconv-10":
+        net = mapping_classifier(dataset) if m == MAPPING_MEMBER else AllConvNet().eval()
+        if m != MAPPING_MEMBER:
             path = CLASSIFIER_DIR / f"{dataset}-{m}.safetensors"
             load_strict(net, load_state_file(path), path)
         out[m] = lambda x, net=net: predict(lambda v: net(v)[1], x)
@@ -103,19 +112,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write the numbers here")
     a = p.parse_args(argv)
     try:
+        n = check_n(a.n)
+        if a.json and not a.json.parent.is_dir():
+            raise GanzooError(f"--json {a.json}: the folder {a.json.parent} does not exist; create it first")
         model = ganzoo.load(a.model)
         if not hasattr(model, "translate") or not getattr(model, "domains", None):
             raise GanzooError(f"{a.model} is not a translation model; give a cyclegan-* entry or its folder")
         t0 = time.process_time()
-        result = measure(model, a.n, a.data_root)
+        result = measure(model, n, a.data_root)
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(table(result))
     print(f"({time.process_time() - t0:.0f} CPU-s)")
     if a.json:
-        meta = {"model": a.model, "version": model.config.get("version"), "n": a.n, "torch": torch.__version__}
-        a.json.write_text(json.dumps({**meta, "directions": result}, indent=1) + "\n")
+        weights = Path(model.folder) / "model.safetensors"
+        meta = {
+            "model": a.model,
+            "version": model.config.get("version"),
+            "weights_sha256": sha256_file(weights),  # which weights: a run's model/ has no version
+            "n": n,
+            "date": time.strftime("%Y-%m-%d"),
+            "torch": torch.__version__,
+        }
+        atomic_write_text(a.json, json.dumps({**meta, "directions": result}, indent=1) + "\n")
     return 0
 
 

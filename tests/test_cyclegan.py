@@ -233,27 +233,41 @@ def test_distance_term(tmp_path, data_root):
 
 
 def test_mapping_term(tmp_path, data_root):
-    """mapping_mi is near its most for a class-to-class mapping (each digit to a garment of one class), lower for
-    an unrelated pairing and 0 for a collapse; its gradient reaches the translations only; with mapping_weight w
-    the generators' loss holds -w x the logged term, and the classifier that reads it is never ganzoo's own."""
+    """mapping_mi, with classifiers that read a class for sure: ln 10 for a one-to-one mapping of ten balanced
+    classes, H(target) for a many-to-one mapping, 0 for a collapse or independent classes; its gradient reaches the
+    translations only; with mapping_weight w the generators' loss holds -w x the logged term; the classifier that
+    reads it is a steering ensemble member, never ganzoo's own."""
+    import math
+
     from ganzoo.models import make_config
     from training.objectives import MAPPING_MEMBER, mapping_classifier, mapping_mi
 
     assert MAPPING_MEMBER.startswith("allconv")  # ganzoo's classifier (FD, mapping share) stays out of training
-    ca, cb = mapping_classifier("mnist"), mapping_classifier("fashion-mnist")
-    g = torch.Generator().manual_seed(0)
-    x, y = torch.rand(64, 1, 28, 28, generator=g) * 2 - 1, torch.rand(64, 1, 28, 28, generator=g) * 2 - 1
-    with torch.no_grad():
-        src = ca((x + 1) / 2)[1].argmax(1)
-        dst = cb((y + 1) / 2)[1].argmax(1)
-    # translations chosen by the source's class: every source class to the target images of one target class
-    by_class = torch.stack([y[dst == dst[int(c) % len(dst)]][0] for c in src])
-    mi_mapped, mi_random = mapping_mi(ca, cb, x, by_class).item(), mapping_mi(ca, cb, x, y).item()
-    assert mi_mapped > mi_random
-    assert mapping_mi(ca, cb, x, y[:1].expand(64, -1, -1, -1)).item() == pytest.approx(0, abs=1e-5)
-    xg, yg = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
-    mapping_mi(ca, cb, xg, yg).backward()
-    assert xg.grad is None and bool(yg.grad.abs().sum() > 0)
+    assert isinstance(mapping_classifier("mnist")((torch.rand(2, 1, 28, 28)))[1], torch.Tensor)
+
+    class Sure(torch.nn.Module):  # reads an image's class from its first pixel, (B, 1, 28, 28) -> logits
+        def forward(self, v):
+            c = (v[:, 0, 0, 0] * 10).long().clamp(0, 9)
+            return None, torch.nn.functional.one_hot(c, 10).float() * 40 + v[:, 0, 0, :1] * 0
+
+    def images(classes):  # in [-1, 1], first pixel encoding the class
+        x = torch.zeros(len(classes), 1, 28, 28)
+        x[:, 0, 0, 0] = (torch.tensor(classes).float() + 0.5) / 10
+        return x * 2 - 1
+
+    sure = Sure()
+    src = [c for c in range(10) for _ in range(4)]  # 40 images, balanced
+    perm = [(c * 3 + 1) % 10 for c in src]  # one-to-one
+    two = [c % 2 for c in src]  # many-to-one: ten classes onto two, evenly
+    spread = [(c + i % 4) % 10 for i, c in enumerate(src)]  # each source class evenly over four target classes
+    assert mapping_mi(sure, sure, images(src), images(perm)).item() == pytest.approx(math.log(10), abs=1e-4)
+    assert mapping_mi(sure, sure, images(src), images(two)).item() == pytest.approx(math.log(2), abs=1e-4)
+    assert mapping_mi(sure, sure, images(src), images([5] * 40)).item() == pytest.approx(0, abs=1e-4)
+    # a source class spread evenly over four classes: ln 10 - ln 4 (H(target) - H(target | source))
+    assert mapping_mi(sure, sure, images(src), images(spread)).item() == pytest.approx(math.log(10 / 4), abs=1e-4)
+    xg, yg = images(src).requires_grad_(True), images(perm).requires_grad_(True)
+    mapping_mi(sure, sure, xg, yg).backward()
+    assert xg.grad is None and yg.grad is not None
     with pytest.raises(ValueError, match=re.escape("mapping_weight must be >= 0, got -1")):
         make_config("cyclegan", {**TINY_CFG, "mapping_weight": -1})
     rows = []
@@ -482,6 +496,7 @@ def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_pat
     refused with a clear error."""
     import importlib.util
 
+    from ganzoo.folder import sha256_file
     from ganzoo.metrics import evaluate_translation
 
     spec = importlib.util.spec_from_file_location("cyclegan_mapping", "benchmarks/cyclegan_mapping.py")
@@ -499,6 +514,13 @@ def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_pat
         assert r["ganzoo"]["mapping_share_one_to_one"] == pytest.approx(m[f"mapping_share_one_to_one_{d}"], abs=1e-4)
         assert r["ganzoo"]["mapping_classes"] == m[f"mapping_classes_{d}"]
     assert "| judge lenet |" in capsys.readouterr().out
+    assert json.loads(out.read_text())["weights_sha256"] == sha256_file(model.folder / "model.safetensors")
+    for args, message in (
+        (["--n", "0"], "error: n must be a positive int, got 0"),
+        (["--json", str(tmp_path / "no" / "m.json")], f"error: --json {tmp_path / 'no' / 'm.json'}: the folder"),
+    ):
+        assert bench.main([str(model.folder), "--data-root", str(data_root), *args]) == 2
+        assert message in capsys.readouterr().err
     assert bench.main(["dcgan-mnist", "--n", "4", "--data-root", str(data_root)]) == 2
     err = capsys.readouterr().err
     assert "error: dcgan-mnist is not a translation model; give a cyclegan-* entry or its folder" in err

@@ -42,7 +42,7 @@ class CycleGANConfig:
     # as far apart after translation as before, relative to the batch; 0: none
     mapping_weight: float = 0.0  # of the class-mapping term: minus the mutual information between a source
     # image's class and its translation's, each read by a steering ensemble member (training.objectives
-    # mapping_loss); the evaluation's classifier never enters training; 0: none
+    # mapping_mi, subtracted); the evaluation's classifier never enters training; 0: none
     pool_size: int = 50  # generated images per domain the discriminators also see (Shrivastava 2017); 0: none
 
     def __post_init__(self):
