@@ -198,6 +198,28 @@ def test_cycle_scale_b_weighs_the_b_cycle_apart(tmp_path, data_root):
     assert rest[1] == pytest.approx(3 * ca + 1.5 * cb, rel=1e-5)  # the b cycle at half weight, the a cycle's kept
 
 
+def _first_step_rest(tmp_path, data_root, option: str, weights: tuple) -> tuple[list, list]:
+    """One tiny step per weight of model.OPTION: the logged rows, and each loss_g less its adversarial, cycle and
+    identity parts (what an extra term adds)."""
+    from ganzoo.models import make_config
+
+    rows = []
+    before = torch.get_num_threads()
+    try:
+        for i, w in enumerate(weights):
+            out = tmp_path / str(i)
+            train([NAME, "--out", str(out), "--steps=1", "--data-root", str(data_root), *TINY_RUN,
+                   "--decay_from=0", f"--model.{option}={w}"])  # fmt: skip
+            rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
+    finally:
+        torch.set_num_threads(before)
+    cfg = make_config("cyclegan", RECIPES[NAME].model)
+    wa, wb = cfg.cycle_weights
+    rest = [r["loss_g"] - r["adv_g"] - wa * r["cycle_a"] - wb * r["cycle_b"] - cfg.identity_weight * r["identity"]
+            for r in rows]  # fmt: skip
+    return rows, rest
+
+
 def test_distance_term(tmp_path, data_root):
     """distance_loss is 0 for translations that keep every pair's relative distance (an affine map of the
     batch), about 1 for unrelated ones, finite in its gradient when every translation is the same image; with
@@ -214,20 +236,7 @@ def test_distance_term(tmp_path, data_root):
     assert bool(torch.isfinite(y.grad).all())
     with pytest.raises(ValueError, match=re.escape("distance_weight must be >= 0, got -1")):
         make_config("cyclegan", {**TINY_CFG, "distance_weight": -1})
-    rows = []
-    before = torch.get_num_threads()
-    try:
-        for i, w in enumerate((0, 2)):
-            out = tmp_path / str(i)
-            train([NAME, "--out", str(out), "--steps=1", "--data-root", str(data_root), *TINY_RUN,
-                   "--decay_from=0", f"--model.distance_weight={w}"])  # fmt: skip
-            rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
-    finally:
-        torch.set_num_threads(before)
-    cfg = make_config("cyclegan", RECIPES[NAME].model)
-    wa, wb = cfg.cycle_weights
-    rest = [r["loss_g"] - r["adv_g"] - wa * r["cycle_a"] - wb * r["cycle_b"] - cfg.identity_weight * r["identity"]
-            for r in rows]  # fmt: skip
+    rows, rest = _first_step_rest(tmp_path, data_root, "distance_weight", (0, 2))
     assert rows[0]["distance"] == 0 and rest[0] == pytest.approx(0, abs=1e-5)
     assert rows[1]["distance"] > 0.1 and rest[1] == pytest.approx(2 * rows[1]["distance"], rel=1e-4)
 
@@ -270,20 +279,8 @@ def test_mapping_term(tmp_path, data_root):
     assert xg.grad is None and yg.grad is not None
     with pytest.raises(ValueError, match=re.escape("mapping_weight must be >= 0, got -1")):
         make_config("cyclegan", {**TINY_CFG, "mapping_weight": -1})
-    rows = []
-    before = torch.get_num_threads()
-    try:
-        for i, w in enumerate((0, 1000)):  # 1000: the synthetic images' term is tiny (about 1e-5)
-            out = tmp_path / str(i)
-            train([NAME, "--out", str(out), "--steps=1", "--data-root", str(data_root), *TINY_RUN,
-                   "--decay_from=0", f"--model.mapping_weight={w}"])  # fmt: skip
-            rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
-    finally:
-        torch.set_num_threads(before)
-    cfg = make_config("cyclegan", RECIPES[NAME].model)
-    wa, wb = cfg.cycle_weights
-    rest = [r["loss_g"] - r["adv_g"] - wa * r["cycle_a"] - wb * r["cycle_b"] - cfg.identity_weight * r["identity"]
-            for r in rows]  # fmt: skip
+    # 1000: the synthetic images' term is tiny (about 1e-5)
+    rows, rest = _first_step_rest(tmp_path, data_root, "mapping_weight", (0, 1000))
     assert rows[0]["mapping_mi"] == 0 and rest[0] == pytest.approx(0, abs=1e-5)
     assert rows[1]["mapping_mi"] > 0 and rest[1] == pytest.approx(-1000 * rows[1]["mapping_mi"], rel=1e-3)
 
