@@ -33,18 +33,14 @@ from ganzoo.folder import sha256_file  # noqa: E402
 from ganzoo.runtime import check_n  # noqa: E402
 from ganzoo.metrics import class_table, load_classifier, mapping_summary  # noqa: E402
 from training.judges import ARCHS, judge_path, load_judges, predict  # noqa: E402
-from training.objectives import MAPPING_MEMBER, mapping_classifier  # noqa: E402
+from training.objectives import mapping_classifier  # noqa: E402
 
-MEMBERS = ("allconv-10", "allconv-11")  # the steering ensemble's members (MAPPING_MEMBER among them)
+MEMBERS = ("allconv-10", "allconv-11")  # the steering ensemble's members (the mapping term's among them)
 
 
 @torch.inference_mode()
 def readers(dataset: str) -> dict:
     """Every classifier of a data set as name -> f(images in [0, 1]) -> predicted classes (N,)."""
-    from ganzoo.control import AllConvNet
-    from ganzoo.folder import load_state_file, load_strict
-    from ganzoo.metrics import CLASSIFIER_DIR
-
     missing = [str(judge_path(dataset, arch)) for arch in ARCHS if not judge_path(dataset, arch).is_file()]
     if missing:  # a table without a judge's row would read as complete
         raise GanzooError(
@@ -53,10 +49,7 @@ def readers(dataset: str) -> dict:
         )
     out = {"ganzoo": lambda x, net=load_classifier(dataset): predict(lambda v: net(v)[1], x)}
     for m in MEMBERS:
-        net = mapping_classifier(dataset) if m == MAPPING_MEMBER else AllConvNet().eval()
-        if m != MAPPING_MEMBER:
-            path = CLASSIFIER_DIR / f"{dataset}-{m}.safetensors"
-            load_strict(net, load_state_file(path), path)
+        net = mapping_classifier(dataset, m)
         out[m] = lambda x, net=net: predict(lambda v: net(v)[1], x)
     for arch, net in load_judges(dataset).items():
         out[f"judge {arch}"] = lambda x, net=net: predict(net, x)

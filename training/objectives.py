@@ -348,14 +348,14 @@ def distance_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 MAPPING_MEMBER = "allconv-10"
 
 
-def mapping_classifier(dataset: str) -> torch.nn.Module:
-    """The data set's steering ensemble member MAPPING_MEMBER, eval mode, frozen: (B, 1, 28, 28) in [0, 1] ->
-    ((B, 64) features, (B, 10) logits)."""
+def mapping_classifier(dataset: str, member: str = MAPPING_MEMBER) -> torch.nn.Module:
+    """The data set's steering ensemble member (MAPPING_MEMBER unless another is named), eval mode, frozen:
+    (B, 1, 28, 28) in [0, 1] -> ((B, 64) features, (B, 10) logits)."""
     from ganzoo.control import AllConvNet
     from ganzoo.folder import load_state_file, load_strict
     from ganzoo.metrics import CLASSIFIER_DIR
 
-    path = CLASSIFIER_DIR / f"{dataset}-{MAPPING_MEMBER}.safetensors"
+    path = CLASSIFIER_DIR / f"{dataset}-{member}.safetensors"
     net = AllConvNet()
     load_strict(net, load_state_file(path), path)
     return net.eval().requires_grad_(False)
