@@ -9,7 +9,9 @@ the translations: ganzoo's classifier (`ganzoo eval`'s FD and mapping share), th
 in training) and the held-out judges of benchmarks/judges/ (resnet, mlp, lenet: never in training or steering).
 Per reader: the mapping share (issue 38's metric), the one-to-one share and the distinct target classes
 (ganzoo.metrics.mapping_summary), and how often that reader agrees with ganzoo's classifier on a translation.
-Prints a markdown table; --json writes the numbers. A model folder (an unreleased run's model/) works too.
+Prints a markdown table; --json writes the numbers. A model folder (an unreleased run's model/) works too. For a
+released entry, --update-docs writes model_cards/NAME.mapping.json, which `ganzoo card NAME` reads (the card refuses
+a JSON measured on other weights).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ganzoo.metrics import class_table, load_classifier, mapping_summary  # noqa
 from training.judges import ARCHS, judge_path, load_judges, predict  # noqa: E402
 from training.objectives import mapping_classifier  # noqa: E402
 
+CARDS = ROOT / "model_cards"
 MEMBERS = ("allconv-10", "allconv-11")  # the steering ensemble's members (the mapping term's among them)
 
 
@@ -103,11 +106,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root", help="data root holding MNIST/ FashionMNIST/ (default $GANZOO_DATA or ./data)")
     p.add_argument("--n", type=int, default=10000, help="test images per direction (default 10000)")
     p.add_argument("--json", type=Path, help="also write the numbers here")
+    p.add_argument(
+        "--update-docs", action="store_true", help="for a zoo entry: write model_cards/NAME.mapping.json for its card"
+    )
     a = p.parse_args(argv)
     try:
+        from ganzoo.cards import measured_json
+        from ganzoo.registry import ZOO
+
         n = check_n(a.n)
         if a.json and not a.json.parent.is_dir():
             raise GanzooError(f"--json {a.json}: the folder {a.json.parent} does not exist; create it first")
+        if a.update_docs and a.model not in ZOO:
+            raise GanzooError(
+                f"--update-docs writes a zoo entry's card measurements; {a.model} is not a zoo entry "
+                "(use --json FILE for a model folder)"
+            )
         model = ganzoo.load(a.model)
         if not hasattr(model, "translate") or not getattr(model, "domains", None):
             raise GanzooError(f"{a.model} is not a translation model; give a cyclegan-* entry or its folder")
@@ -118,17 +132,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(table(result))
     print(f"({time.process_time() - t0:.0f} CPU-s)")
-    if a.json:
-        weights = Path(model.folder) / "model.safetensors"
-        meta = {
-            "model": a.model,
-            "version": model.config.get("version"),
-            "weights_sha256": sha256_file(weights),  # which weights: a run's model/ has no version
-            "n": n,
-            "date": time.strftime("%Y-%m-%d"),
-            "torch": torch.__version__,
-        }
-        atomic_write_text(a.json, json.dumps({**meta, "directions": result}, indent=1) + "\n")
+    res = {
+        "model": a.model,
+        "version": model.version,  # None for a run's model/: the sha256 says which weights
+        "model_sha256": sha256_file(Path(model.folder) / "model.safetensors"),
+        "command": " ".join(
+            ["python benchmarks/cyclegan_mapping.py", a.model, "--n", str(n), "--data-root", "DATA"]
+            + (["--update-docs"] if a.update_docs else [])
+        ),
+        "n": n,
+        "date": time.strftime("%Y-%m-%d"),
+        "torch": torch.__version__,
+        "directions": result,
+    }
+    outs = ([a.json] if a.json else []) + ([CARDS / measured_json(a.model, "cyclegan")] if a.update_docs else [])
+    for out in outs:
+        atomic_write_text(out, json.dumps(res, indent=1) + "\n")
+        print(f"wrote {out}")
     return 0
 
 

@@ -170,11 +170,27 @@ def read_run_json(path: str | os.PathLike) -> dict:
 
 
 # The families whose card shows measurements of a script beside the card (model_cards/NAME.KIND.json, checked to
-# measure the bundled weights): architecture -> (KIND, the script, the tables it holds)
+# measure the bundled weights): architecture -> (KIND, the script, the tables it holds, the keys its JSON must have)
 MEASURED = {
-    "stylegan2": ("style", "benchmarks/stylegan2.py", "truncation and equal-CPU tables"),
-    "progan": ("progan", "benchmarks/progan_biggan.py", "equal-CPU table"),
-    "biggan": ("biggan", "benchmarks/progan_biggan.py", "truncation and equal-CPU tables"),
+    "stylegan2": (
+        "style",
+        "benchmarks/stylegan2.py",
+        "truncation and equal-CPU tables",
+        ("equal_cpu", "command", "truncation", "protocol"),
+    ),
+    "progan": ("progan", "benchmarks/progan_biggan.py", "equal-CPU table", ("equal_cpu", "command")),
+    "biggan": (
+        "biggan",
+        "benchmarks/progan_biggan.py",
+        "truncation and equal-CPU tables",
+        ("equal_cpu", "command", "truncation", "protocol"),
+    ),
+    "cyclegan": (
+        "mapping",
+        "benchmarks/cyclegan_mapping.py",
+        "held-out readers' mapping table",
+        ("directions", "command"),
+    ),
 }
 
 
@@ -188,7 +204,7 @@ def measured_results(name: str) -> dict:
     from .registry import get_entry
 
     entry = get_entry(name)
-    _, script, what = MEASURED[entry.arch]
+    _, script, what, keys = MEASURED[entry.arch]
     path = model_cards_dir() / measured_json(name, entry.arch)
     redo = f"run `python {script} {name} --data-root DATA --update-docs` (after the run's ablation record)"
     if not path.is_file():
@@ -201,7 +217,6 @@ def measured_results(name: str) -> dict:
             f"(weights {str(res.get('model_sha256'))[:12]}...), not the bundled {entry.version} "
             f"({str(want)[:12]}...); {redo}"
         )
-    keys = ("equal_cpu", "command") + (("truncation", "protocol") if "truncation" in what else ())
     for key in keys:
         if key not in res:
             raise GanzooError(f"{path} has no {key!r}: it is not {script}'s output; {redo}")
@@ -538,6 +553,33 @@ def mapping_table(counts: list[list[int]], source_names, target_names) -> str:
     return "\n".join(rows)
 
 
+def readers_section(res: dict) -> str:
+    """The mapping of a translation entry read by every classifier ganzoo has (benchmarks/cyclegan_mapping.py's
+    model_cards/NAME.mapping.json), as markdown: one table per direction."""
+    parts = [
+        f"Measured by `{res['command']}` on the first {res['n']} test images of each domain: the mapping share and "
+        "its one-to-one form read by ganzoo's classifier (the numbers above), by the two steering ensemble members "
+        "(allconv-10, allconv-11) and by three held-out judges (a ResNet, an MLP and a LeNet, trained apart and "
+        "never used in any training or steering), with how often each agrees with ganzoo's classifier on a "
+        "translation. Readers that disagree with each other would mean the translations fool one network rather "
+        "than change class."
+    ]
+    for direction, r in res["directions"].items():
+        parts += [
+            "",
+            f"**{direction.replace('_to_', ' -> ')}**",
+            "",
+            "| reader | mapping share | one-to-one | target classes | agrees with ganzoo's classifier |",
+            "|---|---|---|---|---|",
+        ]
+        parts += [
+            f"| {k} | {v['mapping_share']:.3f} | {v['mapping_share_one_to_one']:.3f} | {v['mapping_classes']} | "
+            f"{100 * v['agrees_with_ganzoo']:.1f}% |"
+            for k, v in r["readers"].items()
+        ]
+    return "\n".join(parts)
+
+
 def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None):
     """The card of an image-to-image entry (CycleGAN): translation grids, FD both ways, cycle error, the 10x10
     class-to-class tables with their mean share, and one picture per direction with a row per source class."""
@@ -617,6 +659,17 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
     run = run or {}
     recipe = run.get("recipe", {})
     has_curves = folder is not None and (folder / "curves.png").is_file()
+    weight = m.config["config"].get("mapping_weight", 0.0)
+    guided = (
+        f" Besides its unpaired images, training read class information: a class-mapping term (weight {weight:g}) "
+        "rewarded translations whose class, as allconv-10 reads it (a classifier ganzoo trained on each data "
+        "set's labels, a member of the steering ensemble), follows the source image's class as the same network "
+        "reads it, in both directions; which target class a source class becomes was left to the model. ganzoo's "
+        "own classifier, which measures the FD and the mapping share below, was never in training; the section "
+        "'Read by other classifiers' shows the mapping read by networks the training never saw."
+        if weight
+        else ""
+    )
     return ModelCard.from_template(
         data,
         template_path=str(model_cards_dir() / "template-translation.md"),
@@ -627,8 +680,9 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
         description=(
             f"A CycleGAN that translates {m.image_shape[1]}×{m.image_shape[2]} images between {a} and {b}, both "
             f"ways, trained without paired examples with ganzoo's recipe `{name}`. You give it images (a {a} image "
-            f"becomes a {b} image, and back), not a seed."
+            f"becomes a {b} image, and back), not a seed." + guided
         ),
+        readers=readers_section(measured_results(name)),
         image_shape=", ".join(map(str, m.image_shape)),
         arch=entry.arch,
         paper=ARCHITECTURES[entry.arch].paper,

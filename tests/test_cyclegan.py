@@ -511,10 +511,11 @@ def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_pat
         assert r["ganzoo"]["mapping_share_one_to_one"] == pytest.approx(m[f"mapping_share_one_to_one_{d}"], abs=1e-4)
         assert r["ganzoo"]["mapping_classes"] == m[f"mapping_classes_{d}"]
     assert "| judge lenet |" in capsys.readouterr().out
-    assert json.loads(out.read_text())["weights_sha256"] == sha256_file(model.folder / "model.safetensors")
+    assert json.loads(out.read_text())["model_sha256"] == sha256_file(model.folder / "model.safetensors")
     for args, message in (
         (["--n", "0"], "error: n must be a positive int, got 0"),
         (["--json", str(tmp_path / "no" / "m.json")], f"error: --json {tmp_path / 'no' / 'm.json'}: the folder"),
+        (["--update-docs"], f"error: --update-docs writes a zoo entry's card measurements; {model.folder} is not"),
     ):
         assert bench.main([str(model.folder), "--data-root", str(data_root), *args]) == 2
         assert message in capsys.readouterr().err

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -14,12 +15,14 @@ import torch
 from PIL import Image
 
 import ganzoo
+from ganzoo.errors import GanzooError
 from ganzoo.metrics import evaluate_translation
 from training import golden
 from training import release as rel
 from training.recipes import apply_overrides, get_recipe
 from training.train import main as train
 
+from .conftest import ROOT
 from .test_cyclegan import NAME, TINY_RUN
 from .test_golden import assert_golden
 
@@ -63,7 +66,7 @@ def zoo_copy(tmp_path, monkeypatch, tiny_run):
     return weights
 
 
-def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_path, capsys):
+def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_path, capsys, monkeypatch):
     from ganzoo.cards import check_card_against_eval, write_card
     from training.report import rows, zoo_table
 
@@ -100,10 +103,41 @@ def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_pa
     want = model.translate(torch.from_numpy(images[row3]).float().div(255)[:, None], to="fashion-mnist")[:, 0]
     assert (translated - want).abs().max() <= 1 / 255 + 1e-6
 
+    # the card needs the mapping read by the other classifiers, measured on these weights
+    from ganzoo import cards
+
+    from .release_helpers import load_benchmark
+
+    cards_dir = tmp_path / "cards"
+    cards_dir.mkdir()
+    shutil.copy(ROOT / "model_cards" / "template-translation.md", cards_dir)
+    monkeypatch.setattr(cards, "model_cards_dir", lambda: cards_dir)
+    with pytest.raises(GanzooError, match=rf"{NAME}.mapping.json is missing; run `python benchmarks/cyclegan_mapping"):
+        write_card(NAME, out=tmp_path / "card.md")
+    bench = load_benchmark("cyclegan_mapping.py", "cyclegan_mapping")
+    monkeypatch.setattr(bench, "CARDS", cards_dir)
+    assert bench.main([NAME, "--n", "40", "--data-root", str(data_root), "--update-docs"]) == 0
+    readers = json.loads((cards_dir / f"{NAME}.mapping.json").read_text())
+    assert readers["version"] == "v1" and readers["command"].endswith("--n 40 --data-root DATA --update-docs")
+
     # the card: numbers from the eval JSON, both 10x10 tables with their mean, the pictures, no latent usage
     card = write_card(NAME, out=tmp_path / "card.md")
     text = card.read_text()
     res = json.loads(ev.read_text())
+    for d, r in readers["directions"].items():  # every reader's row, under its direction
+        section = text.split("### Read by other classifiers")[1].split(f"**{d.replace('_to_', ' -> ')}**")[1]
+        lenet = r["readers"]["judge lenet"]
+        assert f"| judge lenet | {lenet['mapping_share']:.3f} | {lenet['mapping_share_one_to_one']:.3f} |" in section
+    weight = model.config["config"]["mapping_weight"]  # the newest recipe's, which the tiny run keeps
+    if weight:  # the card says the training read class information, and from which network
+        assert f"training read class information: a class-mapping term (weight {weight:g})" in text
+        assert "as allconv-10 reads it" in text
+    else:
+        assert "class information" not in text
+    readers["model_sha256"] = "0" * 64  # measured on other weights: refused, saying what to run
+    (cards_dir / f"{NAME}.mapping.json").write_text(json.dumps(readers))
+    with pytest.raises(GanzooError, match=r"not the bundled v1 .*; run `python benchmarks/cyclegan_mapping.py"):
+        write_card(NAME, out=tmp_path / "card2.md")
     check_card_against_eval(card, res)
     for k, v in res["metrics"].items():  # the goals beside FD, cycle error and both mapping shares
         if k.startswith(("mapping_classes_", "top_target_share_")):

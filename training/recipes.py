@@ -1161,6 +1161,54 @@ ZOO_RECIPES += (
         subset=0,
         storage="float16",
     ),
+    # v6: v5 with the class-mapping term at weight 0.3 (training/objectives.py mapping_mi: minus the batch's mutual
+    # information between the class the steering ensemble member allconv-10 reads in a source image and in its
+    # translation, both directions; ganzoo's own classifier, which the FD and mapping share use, never in training).
+    # Its 8,000-step proxy at constant rates (record cyclegan-mnist-fashion-mnist-v5-map03, docs/cyclegan.md
+    # "Round 8") qualified by the rule set before (means over 6,000-8,000: FD 22.5, cycle 0.0282, mapping 0.72,
+    # one-to-one 0.68; v5's first 8,000 steps 27.5, 0.0252, 0.52, 0.46), and so did its second seed; the judges
+    # read the proxy's mapping within 0.05 of ganzoo's classifier. This literal is that proxy resumed to v5's schedule.
+    Recipe(
+        name="cyclegan-mnist-fashion-mnist",
+        version="v6",
+        arch="cyclegan",
+        dataset="mnist",
+        objective="cyclegan",
+        model={
+            "domain_a": "mnist",
+            "domain_b": "fashion-mnist",
+            "g_width": 16,
+            "g_blocks": 3,
+            "d_width": 32,
+            "d_layers": 3,
+            "cycle_weight": 3.0,
+            "identity_weight": 0.0,
+            "pool_size": 50,
+            "mapping_weight": 0.3,
+        },
+        steps=42000,
+        batch_size=16,
+        n_critic=1,
+        optimizer="adam",
+        lr_g=0.0004,
+        lr_d=0.0004,
+        betas=(0.5, 0.999),
+        clip=0.01,
+        d_joint_batch=False,
+        gp_weight=10.0,
+        gp_every=1,
+        r1_gamma=0.0,
+        ema=0.999,
+        decay_from=21000,
+        seed=0,
+        log_every=50,
+        sample_every=1000,
+        eval_every=1000,
+        eval_n=2000,
+        ckpt_every=500,
+        subset=0,
+        storage="float16",
+    ),
 )
 
 # Recipes for GPUs (not trained for the zoo: CPU-only machines). 32x32 RGB and 64x64 RGB, the DCGAN paper's widths.
