@@ -198,9 +198,9 @@ def test_cycle_scale_b_weighs_the_b_cycle_apart(tmp_path, data_root):
     assert rest[1] == pytest.approx(3 * ca + 1.5 * cb, rel=1e-5)  # the b cycle at half weight, the a cycle's kept
 
 
-def _first_step_rest(tmp_path, data_root, option: str, weights: tuple) -> tuple[list, list]:
-    """One tiny step per weight of model.OPTION: the logged rows, and each loss_g less its adversarial, cycle and
-    identity parts (what an extra term adds)."""
+def _first_step_rest(tmp_path, data_root, option: str, weights: tuple, extra: tuple = ()) -> tuple[list, list]:
+    """One tiny step per weight of model.OPTION (and the EXTRA options): the logged rows, and each loss_g less its
+    adversarial, cycle and identity parts (what an extra term adds)."""
     from ganzoo.models import make_config
 
     rows = []
@@ -209,7 +209,7 @@ def _first_step_rest(tmp_path, data_root, option: str, weights: tuple) -> tuple[
         for i, w in enumerate(weights):
             out = tmp_path / str(i)
             train([NAME, "--out", str(out), "--steps=1", "--data-root", str(data_root), *TINY_RUN,
-                   "--decay_from=0", f"--model.{option}={w}"])  # fmt: skip
+                   "--decay_from=0", f"--model.{option}={w}", *extra])  # fmt: skip
             rows.append({k: float(v) for k, v in read_log(out / "log.csv")[0].items()})
     finally:
         torch.set_num_threads(before)
@@ -283,6 +283,16 @@ def test_mapping_term(tmp_path, data_root):
     rows, rest = _first_step_rest(tmp_path, data_root, "mapping_weight", (0, 1000))
     assert rows[0]["mapping_mi"] == 0 and rest[0] == pytest.approx(0, abs=1e-5)
     assert rows[1]["mapping_mi"] > 0 and rest[1] == pytest.approx(-1000 * rows[1]["mapping_mi"], rel=1e-3)
+    # mapping_scale_b s weighs the B -> A term alone: the loss holds -w (mi_a + s mi_b), the log mi_a + mi_b
+    with pytest.raises(ValueError, match=re.escape("mapping_scale_b must be >= 0 (1: the B mapping term weighs")):
+        make_config("cyclegan", {**TINY_CFG, "mapping_scale_b": -1})
+    rows, rest = _first_step_rest(
+        tmp_path / "s", data_root, "mapping_scale_b", (0, 1, 3), ("--model.mapping_weight=1000",)
+    )
+    assert rows[0]["mapping_mi"] == rows[1]["mapping_mi"] == rows[2]["mapping_mi"] > 0  # the same first step
+    mi_b = (rest[0] - rest[1]) / 1000  # scale 0 leaves out w mi_b
+    assert mi_b > 0 and rest[1] - rest[2] == pytest.approx(2 * 1000 * mi_b, rel=1e-2)
+    assert rest[0] == pytest.approx(-1000 * (rows[0]["mapping_mi"] - mi_b), rel=1e-2)
 
 
 def test_training_resumes_bit_exactly(tmp_path, data_root):

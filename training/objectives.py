@@ -383,8 +383,8 @@ class CycleGANObjective(Objective):
     - generators: least-squares adversarial (D_b(G_ab(a)) - 1)^2 + (D_a(G_ba(b)) - 1)^2, plus cycle_weight times
       the L1 cycle error |G_ba(G_ab(a)) - a| and cycle_weight x cycle_scale_b times |G_ab(G_ba(b)) - b|,
       plus identity_weight times |G_ab(b) - b| + |G_ba(a) - a|, plus distance_weight times the distance term
-      (`distance_loss`, both directions), minus mapping_weight times the class-mapping term (`mapping_mi`, both
-      directions); the discriminators are frozen for this update.
+      (`distance_loss`, both directions), minus mapping_weight times the class-mapping term (`mapping_mi`, A -> B
+      plus mapping_scale_b times B -> A); the discriminators are frozen for this update.
     - discriminators: (D(real) - 1)^2 / 2 + D(fake)^2 / 2 per domain, the fakes drawn through the history pools.
 
     An objective that owns its whole update (`step`), evaluation (`evaluate`: classifier FD of translations in
@@ -426,12 +426,12 @@ class CycleGANObjective(Objective):
         self.pool_a, self.pool_b = ImagePool(pool_size), ImagePool(pool_size)
         self.mapping_nets: dict | None = None  # loaded at the first step that needs them
 
-    def _mapping_mi(self, cfg, real_a, fake_b, real_b, fake_a) -> torch.Tensor:
-        """mapping_mi for both directions, with each domain's mapping classifier (loaded once, frozen)."""
+    def _mapping_mi(self, cfg, real_a, fake_b, real_b, fake_a) -> tuple[torch.Tensor, torch.Tensor]:
+        """mapping_mi of A -> B and of B -> A, with each domain's mapping classifier (loaded once, frozen)."""
         if self.mapping_nets is None:
             self.mapping_nets = {d: mapping_classifier(d).to(real_a.device) for d in cfg.domains}
         ca, cb = (self.mapping_nets[d] for d in cfg.domains)
-        return mapping_mi(ca, cb, real_a, fake_b) + mapping_mi(cb, ca, real_b, fake_a)
+        return mapping_mi(ca, cb, real_a, fake_b), mapping_mi(cb, ca, real_b, fake_a)
 
     def state_dict(self) -> dict:
         return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
@@ -459,9 +459,10 @@ class CycleGANObjective(Objective):
         idt = (idt_b - real_b).abs().mean() + (idt_a - real_a).abs().mean() if cfg.identity_weight else adv * 0
         wa, wb = cfg.cycle_weights
         dist = distance_loss(real_a, fake_b) + distance_loss(real_b, fake_a) if cfg.distance_weight else adv * 0
-        mi = self._mapping_mi(cfg, real_a, fake_b, real_b, fake_a) if cfg.mapping_weight else adv * 0
+        mi_a, mi_b = self._mapping_mi(cfg, real_a, fake_b, real_b, fake_a) if cfg.mapping_weight else (adv * 0,) * 2
+        mi = mi_a + mi_b  # logged as one number, weighted apart (a scale of 1.0 adds exactly mi_b)
         loss_g = adv + wa * cycle_a + wb * cycle_b + cfg.identity_weight * idt + cfg.distance_weight * dist
-        loss_g = loss_g - cfg.mapping_weight * mi
+        loss_g = loss_g - cfg.mapping_weight * (mi_a + cfg.mapping_scale_b * mi_b)
         t.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         D.requires_grad_(True)

@@ -43,6 +43,8 @@ class CycleGANConfig:
     mapping_weight: float = 0.0  # of the class-mapping term: minus the mutual information between a source
     # image's class and its translation's, each read by a steering ensemble member (training.objectives
     # mapping_mi, subtracted); the evaluation's classifier never enters training; 0: none
+    mapping_scale_b: float = 1.0  # the B direction's (b -> G_ba(b)) class-mapping weight as a multiple of
+    # mapping_weight
     pool_size: int = 50  # generated images per domain the discriminators also see (Shrivastava 2017); 0: none
 
     def __post_init__(self):
@@ -59,10 +61,9 @@ class CycleGANConfig:
         for k in ("cycle_weight", "identity_weight", "distance_weight", "mapping_weight"):
             if not getattr(self, k) >= 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
-        if not self.cycle_scale_b >= 0:
-            raise ValueError(
-                f"cycle_scale_b must be >= 0 (1: the B cycle weighs as the A cycle), got {self.cycle_scale_b}"
-            )
+        for k, what in (("cycle_scale_b", "cycle"), ("mapping_scale_b", "mapping term")):
+            if not getattr(self, k) >= 0:
+                raise ValueError(f"{k} must be >= 0 (1: the B {what} weighs as the A {what}), got {getattr(self, k)}")
         if self.image_size >> self.d_layers < 2:
             raise ValueError(
                 f"d_layers={self.d_layers} halves a {self.image_size}x{self.image_size} image below 2x2; "
