@@ -2,6 +2,7 @@
 `ganzoo eval` uses: does a translation's class hold up on networks its training never saw?
 
     python benchmarks/cyclegan_mapping.py cyclegan-mnist-fashion-mnist --data-root ../shared/data [--n 10000]
+        [--json FILE] [--update-docs]
 
 For each direction, the first --n test images of the source are translated and each target-domain classifier reads
 the translations: ganzoo's classifier (`ganzoo eval`'s FD and mapping share), the two steering ensemble members
@@ -9,9 +10,10 @@ the translations: ganzoo's classifier (`ganzoo eval`'s FD and mapping share), th
 in training) and the held-out judges of benchmarks/judges/ (resnet, mlp, lenet: never in training or steering).
 Per reader: the mapping share (issue 38's metric), the one-to-one share and the distinct target classes
 (ganzoo.metrics.mapping_summary), and how often that reader agrees with ganzoo's classifier on a translation.
-Prints a markdown table; --json writes the numbers. A model folder (an unreleased run's model/) works too. For a
-released entry, --update-docs writes model_cards/NAME.mapping.json, which `ganzoo card NAME` reads (the card refuses
-a JSON measured on other weights).
+Prints a markdown table; --json FILE writes the numbers to FILE. A model folder (an unreleased run's model/) works
+too. For a zoo entry, --update-docs also writes model_cards/NAME.mapping.json, which `ganzoo card NAME` reads (the
+card refuses a JSON measured on other weights). Unlike benchmarks/stylegan2.py and progan_biggan.py, which write
+their card JSON by default, this script writes it only with --update-docs: it also measures unreleased runs.
 """
 
 from __future__ import annotations
@@ -112,43 +114,50 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     try:
         from ganzoo.cards import measured_json
-        from ganzoo.registry import ZOO
+        from ganzoo.registry import ZOO, canonical_name
 
         n = check_n(a.n)
+        if a.json and a.json.is_dir():
+            raise GanzooError(f"--json {a.json} is a folder; give a file name, e.g. {a.json / 'mapping.json'}")
         if a.json and not a.json.parent.is_dir():
             raise GanzooError(f"--json {a.json}: the folder {a.json.parent} does not exist; create it first")
-        if a.update_docs and a.model not in ZOO:
+        name = canonical_name(a.model)  # zoo names are case-insensitive
+        if a.update_docs and name not in ZOO:
             raise GanzooError(
                 f"--update-docs writes a zoo entry's card measurements; {a.model} is not a zoo entry "
                 "(use --json FILE for a model folder)"
             )
-        model = ganzoo.load(a.model)
+        model = ganzoo.load(name)
         if not hasattr(model, "translate") or not getattr(model, "domains", None):
             raise GanzooError(f"{a.model} is not a translation model; give a cyclegan-* entry or its folder")
         t0 = time.process_time()
         result = measure(model, n, a.data_root)
+        print(table(result))
+        print(f"({time.process_time() - t0:.0f} CPU-s)")
+        res = {
+            "model": str(name),
+            "version": model.version,  # None for a run's model/: the sha256 says which weights
+            "model_sha256": sha256_file(Path(model.folder) / "model.safetensors"),
+            "command": " ".join(
+                ["python benchmarks/cyclegan_mapping.py", str(name), "--n", str(n), "--data-root", "DATA"]
+                + (["--update-docs"] if a.update_docs else [])
+            ),
+            "n": n,
+            "date": time.strftime("%Y-%m-%d"),
+            "torch": torch.__version__,
+            "directions": result,
+        }
+        outs = [a.json] if a.json else []
+        outs += [CARDS / measured_json(name, "cyclegan")] if a.update_docs else []
+        for out in outs:
+            try:
+                atomic_write_text(out, json.dumps(res, indent=1) + "\n")
+            except OSError as e:
+                raise GanzooError(f"cannot write {out}: {e.strerror or e}") from None
+            print(f"wrote {out}")
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(table(result))
-    print(f"({time.process_time() - t0:.0f} CPU-s)")
-    res = {
-        "model": a.model,
-        "version": model.version,  # None for a run's model/: the sha256 says which weights
-        "model_sha256": sha256_file(Path(model.folder) / "model.safetensors"),
-        "command": " ".join(
-            ["python benchmarks/cyclegan_mapping.py", a.model, "--n", str(n), "--data-root", "DATA"]
-            + (["--update-docs"] if a.update_docs else [])
-        ),
-        "n": n,
-        "date": time.strftime("%Y-%m-%d"),
-        "torch": torch.__version__,
-        "directions": result,
-    }
-    outs = ([a.json] if a.json else []) + ([CARDS / measured_json(a.model, "cyclegan")] if a.update_docs else [])
-    for out in outs:
-        atomic_write_text(out, json.dumps(res, indent=1) + "\n")
-        print(f"wrote {out}")
     return 0
 
 

@@ -189,7 +189,7 @@ MEASURED = {
         "mapping",
         "benchmarks/cyclegan_mapping.py",
         "held-out readers' mapping table",
-        ("directions", "command"),
+        ("directions", "command", "n"),
     ),
 }
 
@@ -206,7 +206,9 @@ def measured_results(name: str) -> dict:
     entry = get_entry(name)
     _, script, what, keys = MEASURED[entry.arch]
     path = model_cards_dir() / measured_json(name, entry.arch)
-    redo = f"run `python {script} {name} --data-root DATA --update-docs` (after the run's ablation record)"
+    redo = f"run `python {script} {name} --data-root DATA --update-docs`" + (
+        " (after the run's ablation record)" if "equal_cpu" in keys else ""
+    )
     if not path.is_file():
         raise GanzooError(f"{name}'s card needs its {what}: {path} is missing; {redo}")
     res = read_json_object(path, f"{entry.arch} results JSON")
@@ -553,16 +555,40 @@ def mapping_table(counts: list[list[int]], source_names, target_names) -> str:
     return "\n".join(rows)
 
 
+def training_note(config: dict) -> str:
+    """What a translation entry's training read besides its unpaired images (the class-mapping term), as one
+    sentence for the card's opening paragraph; empty when its config has no such term."""
+    from .models.cyclegan import MAPPING_MEMBER
+
+    w, scale = config.get("mapping_weight", 0.0), config.get("mapping_scale_b", 1.0)
+    if not w:
+        return ""
+    a, b = config["domain_a"], config["domain_b"]
+    weights = f"weight {w:g}" if scale == 1 else f"weight {w:g} for {a} -> {b}, {w * scale:g} for {b} -> {a}"
+    return (
+        f" Besides its unpaired images, training read class information: a class-mapping term ({weights}) "
+        f"rewarded translations whose class, as read by the target data set's {MAPPING_MEMBER} (classifiers ganzoo "
+        "trained on each data set's labels, members of the steering ensemble), follows the source image's class as "
+        f"read by the source data set's {MAPPING_MEMBER}; which target class a source class becomes was left to the "
+        "model. ganzoo's own classifiers, which measure the FD and the mapping share below, were never in "
+        "training; the section 'Read by other classifiers' shows the mapping read by networks the training never "
+        "saw."
+    )
+
+
 def readers_section(res: dict) -> str:
     """The mapping of a translation entry read by every classifier ganzoo has (benchmarks/cyclegan_mapping.py's
     model_cards/NAME.mapping.json), as markdown: one table per direction."""
+    names = list(next(iter(res["directions"].values()))["readers"])
+    members = [n for n in names if n.startswith("allconv")]
+    judges = [n.removeprefix("judge ") for n in names if n.startswith("judge ")]
     parts = [
         f"Measured by `{res['command']}` on the first {res['n']} test images of each domain: the mapping share and "
-        "its one-to-one form read by ganzoo's classifier (the numbers above), by the two steering ensemble members "
-        "(allconv-10, allconv-11) and by three held-out judges (a ResNet, an MLP and a LeNet, trained apart and "
-        "never used in any training or steering), with how often each agrees with ganzoo's classifier on a "
-        "translation. Readers that disagree with each other would mean the translations fool one network rather "
-        "than change class."
+        "its one-to-one form read by ganzoo's classifier (as `ganzoo eval` reads it), by the steering ensemble's "
+        f"members ({', '.join(members)}) and by held-out judges ({', '.join(judges)}: trained apart and never used "
+        "in any training or steering), with how often each agrees with ganzoo's classifier on a translation. "
+        "Readers that disagree with each other would mean the translations fool one network rather than change "
+        "class."
     ]
     for direction, r in res["directions"].items():
         parts += [
@@ -659,17 +685,6 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
     run = run or {}
     recipe = run.get("recipe", {})
     has_curves = folder is not None and (folder / "curves.png").is_file()
-    weight = m.config["config"].get("mapping_weight", 0.0)
-    guided = (
-        f" Besides its unpaired images, training read class information: a class-mapping term (weight {weight:g}) "
-        "rewarded translations whose class, as allconv-10 reads it (a classifier ganzoo trained on each data "
-        "set's labels, a member of the steering ensemble), follows the source image's class as the same network "
-        "reads it, in both directions; which target class a source class becomes was left to the model. ganzoo's "
-        "own classifier, which measures the FD and the mapping share below, was never in training; the section "
-        "'Read by other classifiers' shows the mapping read by networks the training never saw."
-        if weight
-        else ""
-    )
     return ModelCard.from_template(
         data,
         template_path=str(model_cards_dir() / "template-translation.md"),
@@ -680,7 +695,7 @@ def build_translation_card(name: str, entry, m, eval_res: dict, run: dict | None
         description=(
             f"A CycleGAN that translates {m.image_shape[1]}×{m.image_shape[2]} images between {a} and {b}, both "
             f"ways, trained without paired examples with ganzoo's recipe `{name}`. You give it images (a {a} image "
-            f"becomes a {b} image, and back), not a seed." + guided
+            f"becomes a {b} image, and back), not a seed." + training_note(m.config["config"])
         ),
         readers=readers_section(measured_results(name)),
         image_shape=", ".join(map(str, m.image_shape)),

@@ -532,3 +532,23 @@ def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_pat
     assert bench.main(["dcgan-mnist", "--n", "4", "--data-root", str(data_root)]) == 2
     err = capsys.readouterr().err
     assert "error: dcgan-mnist is not a translation model; give a cyclegan-* entry or its folder" in err
+    assert bench.main(["DCGAN-MNIST", "--update-docs", "--data-root", str(data_root)]) == 2  # a zoo name, any case
+    assert "error: DCGAN-MNIST is not a translation model" in capsys.readouterr().err
+    assert bench.main([str(model.folder), "--json", str(tmp_path), "--data-root", str(data_root)]) == 2
+    assert f"error: --json {tmp_path} is a folder; give a file name" in capsys.readouterr().err
+
+
+def test_card_says_what_the_training_read():
+    """The translation card's opening names the class-mapping term, its weights per direction and the network
+    that read the classes, and says nothing of it for a recipe without the term."""
+    from ganzoo.cards import training_note
+    from ganzoo.models.cyclegan import MAPPING_MEMBER
+    from training.objectives import mapping_classifier
+
+    cfg = {"domain_a": "mnist", "domain_b": "fashion-mnist", "mapping_weight": 0.0}
+    assert training_note(cfg) == "" and training_note({**cfg, "mapping_weight": 0.0, "mapping_scale_b": 3}) == ""
+    note = training_note({**cfg, "mapping_weight": 0.3})
+    assert "a class-mapping term (weight 0.3) rewarded" in note and f"the target data set's {MAPPING_MEMBER}" in note
+    note = training_note({**cfg, "mapping_weight": 0.3, "mapping_scale_b": 3})
+    assert "(weight 0.3 for mnist -> fashion-mnist, 0.9 for fashion-mnist -> mnist)" in note
+    assert mapping_classifier.__defaults__ == (MAPPING_MEMBER,)  # the card names the network the training reads

@@ -73,7 +73,9 @@ def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_pa
     run, _, ev = tiny_run
     args = [NAME, "--run", str(run), "--version", "v1", "--eval-json", str(ev), "--data-root", str(data_root)]
     assert rel.main(args) == 0
-    assert f"released {NAME} v1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"released {NAME} v1" in out and "training.ablation collect" not in out  # no equal-CPU table to feed
+    assert f"Next: `python benchmarks/cyclegan_mapping.py {NAME} --data-root DATA --update-docs`, `ganzoo card" in out
     folder = zoo_copy / NAME
     m = json.loads((folder / "manifest.json").read_text())
     pictures = ["classes-mnist-to-fashion-mnist.png", "classes-fashion-mnist-to-mnist.png"]
@@ -124,16 +126,19 @@ def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_pa
     card = write_card(NAME, out=tmp_path / "card.md")
     text = card.read_text()
     res = json.loads(ev.read_text())
-    for d, r in readers["directions"].items():  # every reader's row, under its direction
-        section = text.split("### Read by other classifiers")[1].split(f"**{d.replace('_to_', ' -> ')}**")[1]
-        lenet = r["readers"]["judge lenet"]
-        assert f"| judge lenet | {lenet['mapping_share']:.3f} | {lenet['mapping_share_one_to_one']:.3f} |" in section
-    weight = model.config["config"]["mapping_weight"]  # the newest recipe's, which the tiny run keeps
-    if weight:  # the card says the training read class information, and from which network
-        assert f"training read class information: a class-mapping term (weight {weight:g})" in text
-        assert "as allconv-10 reads it" in text
-    else:
-        assert "class information" not in text
+    readers_part = text.split("### Read by other classifiers")[1].split("## Limitations")[0]
+    first, second = readers_part.split("**fashion-mnist -> mnist**")
+    for d, part in (("mnist_to_fashion-mnist", first), ("fashion-mnist_to_mnist", second)):  # each under its own
+        assert part.count("| judge lenet |") == 1
+        for reader, v in readers["directions"][d]["readers"].items():
+            assert f"| {reader} | {v['mapping_share']:.3f} | {v['mapping_share_one_to_one']:.3f} |" in part
+    assert "members (allconv-10, allconv-11) and by held-out judges (resnet, mlp, lenet:" in readers_part
+    weight = model.config["config"]["mapping_weight"]  # the newest recipe's (v6: 0.3), which the tiny run keeps
+    assert weight > 0 and f"training read class information: a class-mapping term (weight {weight:g})" in text
+    for key in ("directions", "n"):  # not the script's output: refused, saying what to run
+        (cards_dir / f"{NAME}.mapping.json").write_text(json.dumps({k: v for k, v in readers.items() if k != key}))
+        with pytest.raises(GanzooError, match=rf"has no '{key}': it is not benchmarks/cyclegan_mapping.py's output"):
+            write_card(NAME, out=tmp_path / "card2.md")
     readers["model_sha256"] = "0" * 64  # measured on other weights: refused, saying what to run
     (cards_dir / f"{NAME}.mapping.json").write_text(json.dumps(readers))
     with pytest.raises(GanzooError, match=r"not the bundled v1 .*; run `python benchmarks/cyclegan_mapping.py"):

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.models.cyclegan import MAPPING_MEMBER
+
 
 @dataclass
 class Objective:
@@ -341,11 +343,6 @@ def distance_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     d = [((v.flatten(1)[i] - v.flatten(1)[j]).square().sum(1) + 1e-12).sqrt() for v in (x, y)]
     dx, dy = ((v - v.mean()) / (v.std() + 1e-8) for v in d)
     return (dx - dy).abs().mean()
-
-
-# The steering ensemble member that reads classes for the class-mapping term: never ganzoo's own classifier
-# (`ganzoo eval`'s mapping share and FD read with it), nor the other member or the held-out judges.
-MAPPING_MEMBER = "allconv-10"
 
 
 def mapping_classifier(dataset: str, member: str = MAPPING_MEMBER) -> torch.nn.Module:

@@ -15,7 +15,9 @@ Then regenerate the card (`ganzoo card NAME`), the golden samples (`python -m tr
 table (`python -m training.report --update-zoo README.md`). A style-based, ProGAN or BigGAN entry's card also needs
 its measured tables (truncation, equal CPU time), measured first: `python -m training.ablation collect runs/X --note
 ...` (the run's FD curve as an ablation record) and `python benchmarks/stylegan2.py NAME --data-root DATA
---update-docs` (stylegan2-*) or `python benchmarks/progan_biggan.py NAME --data-root DATA --update-docs`.
+--update-docs` (stylegan2-*) or `python benchmarks/progan_biggan.py NAME --data-root DATA --update-docs`. A
+CycleGAN entry's card needs its class mapping read by every classifier: `python benchmarks/cyclegan_mapping.py NAME
+--data-root DATA --update-docs`.
 
 A translation entry (CycleGAN: no latent, two domains) is measured by `ganzoo eval RUN/model --n 10000 --json FILE`
 (no seed: nothing is drawn at random), and its release also bundles one picture per direction,
@@ -235,12 +237,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     style = ""
-    if ZOO[a.name].arch in MEASURED:
-        script = MEASURED[ZOO[a.name].arch][1]  # its card reads the tables measured from the weights and the records
-        style = (
-            f'`python -m training.ablation collect {a.run} --note "recipe {a.version}, the released run"` (unless '
-            f"collected), `python {script} {a.name} --data-root DATA --update-docs`, "
-        )
+    if ZOO[a.name].arch in MEASURED:  # its card reads tables measured from the weights (and the records)
+        _, script, _, keys = MEASURED[ZOO[a.name].arch]
+        if "equal_cpu" in keys:  # the equal-CPU table reads the run's FD curve from its ablation record
+            style = (
+                f'`python -m training.ablation collect {a.run} --note "recipe {a.version}, the released run"` '
+                "(unless collected), "
+            )
+        style += f"`python {script} {a.name} --data-root DATA --update-docs`, "
     print(
         f"released {a.name} {a.version} to {dst}. Next: {style}`ganzoo card {a.name}`, "
         f"`python -m training.golden {a.name}`, `python -m training.report --update-zoo README.md`."

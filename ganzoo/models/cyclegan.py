@@ -23,6 +23,12 @@ from torch import nn
 
 from ..registry import DATASETS
 
+# The steering ensemble member (ganzoo/classifiers/DATASET-MEMBER.safetensors) that reads classes for the
+# class-mapping term (`mapping_weight`; training.objectives.mapping_mi): never ganzoo's own classifier, which reads
+# `ganzoo eval`'s mapping share and FD, nor the other member or the held-out judges. Here so that the card, which
+# says what the training read, and the training name the same network.
+MAPPING_MEMBER = "allconv-10"
+
 
 @dataclass(frozen=True)
 class CycleGANConfig:
