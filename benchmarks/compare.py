@@ -238,9 +238,12 @@ def check_same_dataset(model, name: str, entry: str) -> None:
 def model_and_entry(model: str, entry: str | None, json_path: str | None) -> tuple[Path | str, str]:
     """A benchmark's `model` argument resolved: (what to `ganzoo.load`, the canonical zoo entry). A model folder (an
     unreleased run's model/) needs `entry` (whose records and baselines to use) and `json_path` (where to write)."""
+    from ganzoo.cli import output_path
     from ganzoo.errors import GanzooError
     from ganzoo.registry import canonical_name
 
+    if json_path:  # checked before any work: a .json file in a writable folder, never a device or a folder
+        output_path(str(json_path), (".json",), "the results", flag="--json")
     folder = Path(model)
     if folder.is_dir():
         if not entry or not json_path:

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import ganzoo  # noqa: E402
 from ganzoo.control import class_names, classifier_for, ensemble_paths, invert, steer_latents, to_space  # noqa: E402
+from ganzoo.cli import output_path  # noqa: E402
 from ganzoo.errors import GanzooError  # noqa: E402
 from ganzoo.folder import sha256_file  # noqa: E402
 from ganzoo.datasets import load_idx_split  # noqa: E402
@@ -592,7 +593,10 @@ def main(argv: list[str] | None = None) -> None:
             p.error(f"--entries {name}: {e}")
     torch.set_num_threads(a.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = Path(a.out)
+    try:  # a .json file in a writable folder, never a device or a folder (the results merge into it)
+        path = output_path(a.out, (".json",), "the results", flag="--out")
+    except GanzooError as e:
+        p.error(str(e))
     res = json.loads(path.read_text()) if path.exists() else {"entries": {}}
     res.update(cpu=cpu_model(), torch=torch.__version__)
     judges = res.setdefault("judges", {})

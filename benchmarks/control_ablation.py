@@ -26,6 +26,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ganzoo  # noqa: E402
+from ganzoo.cli import output_path  # noqa: E402
+from ganzoo.errors import GanzooError  # noqa: E402
 from control import RESULTS, default_data_root, invert_stats, steer_stats  # noqa: E402
 from training.runlog import atomic_write_text  # noqa: E402
 
@@ -138,7 +140,10 @@ def main(argv: list[str] | None = None) -> None:
         print(table(res, ["Pullover", "Dress", "Shirt"]))
         return
     torch.set_num_threads(1)
-    path = Path(a.out)
+    try:  # a .json file in a writable folder, never a device or a folder (the results merge into it)
+        path = output_path(a.out, (".json",), "the results", flag="--out")
+    except GanzooError as e:
+        p.error(str(e))
     command = "python benchmarks/control_ablation.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for variant in a.variant:
         for name in a.entries:

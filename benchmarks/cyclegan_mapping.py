@@ -34,6 +34,7 @@ from ganzoo.datasets import load_idx_split  # noqa: E402
 from ganzoo.errors import GanzooError  # noqa: E402
 from ganzoo.fileio import atomic_write_text  # noqa: E402
 from ganzoo.folder import sha256_file  # noqa: E402
+from ganzoo.cli import output_path  # noqa: E402
 from ganzoo.runtime import check_n  # noqa: E402
 from ganzoo.metrics import class_table, load_classifier, mapping_summary  # noqa: E402
 from training.judges import ARCHS, judge_path, load_judges, predict  # noqa: E402
@@ -62,11 +63,18 @@ def readers(dataset: str) -> dict:
 
 
 @torch.inference_mode()
-def measure(model, n: int, root) -> dict:
+def measure(model, n: int, root, *, every: bool = False) -> dict:
+    """Per direction: the first n test images of the source translated and read by every classifier (`every`:
+    refuse unless that is the whole test split, as the card's numbers are)."""
     result = {}
     for src in model.domains:
         dst = model.other(src)
         x, labels = load_idx_split(src, "test", root)
+        if every and n < len(x):
+            raise GanzooError(
+                f"--update-docs records the card's numbers, read on every test image: {src}'s test split has "
+                f"{len(x)}, --n is {n}; use --n {len(x)} or leave out --update-docs for a quick look"
+            )
         x = torch.from_numpy(x[:n].copy()).float().div(255)[:, None]
         labels = torch.from_numpy(labels[:n])
         y = model.translate(x, to=dst).cpu()
@@ -117,10 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         from ganzoo.registry import ZOO, canonical_name
 
         n = check_n(a.n)
-        if a.json and a.json.is_dir():
-            raise GanzooError(f"--json {a.json} is a folder; give a file name, e.g. {a.json / 'mapping.json'}")
-        if a.json and not a.json.parent.is_dir():
-            raise GanzooError(f"--json {a.json}: the folder {a.json.parent} does not exist; create it first")
+        if a.json:
+            output_path(str(a.json), (".json",), "the results", flag="--json")
         name = canonical_name(a.model)  # zoo names are case-insensitive
         if a.update_docs and name not in ZOO:
             raise GanzooError(
@@ -130,8 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         model = ganzoo.load(name)
         if not hasattr(model, "translate") or not getattr(model, "domains", None):
             raise GanzooError(f"{a.model} is not a translation model; give a cyclegan-* entry or its folder")
+        if a.json and a.json.resolve().parent == Path(model.folder).resolve():
+            raise GanzooError(f"--json {a.json} is inside the model's folder; write the numbers elsewhere")
         t0 = time.process_time()
-        result = measure(model, n, a.data_root)
+        result = measure(model, n, a.data_root, every=a.update_docs)
+        n = min(r["n"] for r in result.values())  # the images read: --n may exceed a test split
         print(table(result))
         print(f"({time.process_time() - t0:.0f} CPU-s)")
         res = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import reprlib
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def read_json_object(path: str | os.PathLike, what: str) -> dict:
         if path.stat().st_size > MAX_JSON_BYTES:
             raise GanzooError(f"{what} {path} is over {MAX_JSON_BYTES // 2**20} MiB; it is not a ganzoo JSON file")
         obj = json.loads(path.read_bytes().decode("utf-8"))
+    except GanzooError:
+        raise
     except FileNotFoundError:
         raise GanzooError(f"{what} {path} not found") from None
     except OSError as e:
@@ -209,10 +212,17 @@ def measured_results(name: str) -> dict:
     redo = f"run `python {script} {name} --data-root DATA --update-docs`" + (
         " (after the run's ablation record)" if "equal_cpu" in keys else ""
     )
+    if path.exists() and not path.is_file():
+        raise GanzooError(f"{name}'s card needs its {what}: {path} is not a regular file; {redo}")
     if not path.is_file():
         raise GanzooError(f"{name}'s card needs its {what}: {path} is missing; {redo}")
     res = read_json_object(path, f"{entry.arch} results JSON")
     want = entry.sha256.get("model.safetensors") if entry.sha256 else None
+    for key in ("version", "model_sha256"):
+        if not isinstance(res.get(key), str):
+            raise GanzooError(
+                f"{path} has no {key!r} naming the weights it measured: it is not {script}'s output; {redo}"
+            )
     if res.get("version") != entry.version or res.get("model_sha256") != want:
         raise GanzooError(
             f"{path} measures {name} {reprlib.repr(res.get('version'))} "
@@ -222,7 +232,53 @@ def measured_results(name: str) -> dict:
     for key in keys:
         if key not in res:
             raise GanzooError(f"{path} has no {key!r}: it is not {script}'s output; {redo}")
+    if entry.arch == "cyclegan":
+        check_mapping_results(res, path, redo, entry.domains)
     return res
+
+
+READER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}")  # ganzoo, allconv-10, judge resnet, ...
+
+
+def check_mapping_results(res: dict, path: Path, redo: str, domains: tuple[str, ...]) -> None:
+    """benchmarks/cyclegan_mapping.py's JSON, checked for everything the card renders: a one-line command of the
+    script, a positive image count, and for each direction of the entry (and no other) a table of readers with
+    shares in [0, 1] and a class count; a GanzooError naming the file and the key otherwise."""
+
+    def bad(key: str, want: str, got) -> GanzooError:
+        return GanzooError(f"{path}: {key} must be {want}, got {reprlib.repr(got)}; {redo}")
+
+    cmd = res["command"]
+    if not (isinstance(cmd, str) and cmd.startswith("python benchmarks/cyclegan_mapping.py ") and len(cmd) < 500):
+        raise bad("command", "the one-line command of benchmarks/cyclegan_mapping.py", cmd)
+    if any(c in cmd for c in "`\n\r|"):
+        raise bad("command", "a plain command line (no backticks, bars or line breaks)", cmd)
+    n = res["n"]
+    if not (_number(n) and isinstance(n, int) and n > 0):
+        raise bad("n", "a positive whole number of test images", n)
+    a, b = domains
+    directions = res["directions"]
+    want = [f"{a}_to_{b}", f"{b}_to_{a}"]
+    if not isinstance(directions, dict) or sorted(directions) != sorted(want):
+        raise bad("directions", f"an object with the directions {' and '.join(want)}", directions)
+    for d in want:
+        r = directions[d]
+        if not isinstance(r, dict) or not isinstance(r.get("readers"), dict) or not r["readers"]:
+            raise bad(f"directions[{d!r}]", "an object with a non-empty 'readers' object", r)
+        if "ganzoo" not in r["readers"]:
+            raise bad(f"directions[{d!r}]['readers']", "an object holding ganzoo's classifier's reading", r["readers"])
+        for reader, v in r["readers"].items():
+            key = f"directions[{d!r}]['readers'][{reader!r}]"
+            if not READER_NAME.fullmatch(reader):
+                raise bad(f"directions[{d!r}]['readers']", "an object keyed by reader names", reader)
+            if not isinstance(v, dict):
+                raise bad(key, "an object of numbers", v)
+            for k in ("mapping_share", "mapping_share_one_to_one", "agrees_with_ganzoo"):
+                if not (_number(v.get(k)) and 0 <= v[k] <= 1):
+                    raise bad(f"{key}[{k!r}]", "a number in [0, 1]", v.get(k))
+            c = v.get("mapping_classes")
+            if not (isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 10):
+                raise bad(f"{key}['mapping_classes']", "a whole number from 1 to 10", c)
 
 
 def style_results(name: str) -> dict:

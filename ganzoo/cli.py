@@ -47,6 +47,8 @@ def output_path(path: str, exts: tuple[str, ...], what: str, *, flag: str = "-o"
         raise GanzooError(f"{flag} {path}: {what} needs a file name ending in {', '.join(exts)} (got {got})")
     if p.is_dir():
         raise GanzooError(f"{flag} {path} is an existing folder; give a file name such as {p / ('out' + exts[0])}")
+    if p.exists() and not p.is_file():  # a device or a pipe: the atomic rename would replace it with our file
+        raise GanzooError(f"{flag} {path} is not a regular file; give a file name such as out{exts[0]}")
     parent = p.parent
     if not parent.is_dir():
         raise GanzooError(f"{flag} {path}: folder {parent} does not exist; create it first or choose another path")

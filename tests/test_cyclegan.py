@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import numpy as np
@@ -524,7 +525,10 @@ def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_pat
     assert json.loads(out.read_text())["model_sha256"] == sha256_file(model.folder / "model.safetensors")
     for args, message in (
         (["--n", "0"], "error: n must be a positive int, got 0"),
-        (["--json", str(tmp_path / "no" / "m.json")], f"error: --json {tmp_path / 'no' / 'm.json'}: the folder"),
+        (
+            ["--json", str(tmp_path / "no" / "m.json")],
+            f"error: --json {tmp_path / 'no' / 'm.json'}: folder {tmp_path / 'no'} does not exist",
+        ),
         (["--update-docs"], f"error: --update-docs writes a zoo entry's card measurements; {model.folder} is not"),
     ):
         assert bench.main([str(model.folder), "--data-root", str(data_root), *args]) == 2
@@ -534,8 +538,19 @@ def test_mapping_benchmark_reads_with_every_classifier(model, data_root, tmp_pat
     assert "error: dcgan-mnist is not a translation model; give a cyclegan-* entry or its folder" in err
     assert bench.main(["DCGAN-MNIST", "--update-docs", "--data-root", str(data_root)]) == 2  # a zoo name, any case
     assert "error: DCGAN-MNIST is not a translation model" in capsys.readouterr().err
-    assert bench.main([str(model.folder), "--json", str(tmp_path), "--data-root", str(data_root)]) == 2
-    assert f"error: --json {tmp_path} is a folder; give a file name" in capsys.readouterr().err
+    (tmp_path / "d.json").mkdir()
+    for target, message in (
+        (tmp_path / "d.json", "is an existing folder; give a file name"),
+        (tmp_path / "m.txt", "needs a file name ending in .json"),
+        (model.folder / "config.json", "is inside the model's folder; write the numbers elsewhere"),
+    ):
+        assert bench.main([str(model.folder), "--n", "4", "--json", str(target), "--data-root", str(data_root)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: --json {target}" in err and message in err, err
+    os.mkfifo(tmp_path / "pipe.json")  # a device or a pipe would be replaced by the atomic rename: refused
+    assert bench.main([str(model.folder), "--json", str(tmp_path / "pipe.json"), "--data-root", str(data_root)]) == 2
+    assert "is not a regular file; give a file name such as out.json" in capsys.readouterr().err
+    assert (tmp_path / "pipe.json").is_fifo()
 
 
 def test_card_says_what_the_training_read():

@@ -118,9 +118,16 @@ def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_pa
         write_card(NAME, out=tmp_path / "card.md")
     bench = load_benchmark("cyclegan_mapping.py", "cyclegan_mapping")
     monkeypatch.setattr(bench, "CARDS", cards_dir)
-    assert bench.main([NAME, "--n", "40", "--data-root", str(data_root), "--update-docs"]) == 0
+    # the card's numbers are read on every test image: a shorter --n is refused before anything is written
+    assert bench.main([NAME, "--n", "40", "--data-root", str(data_root), "--update-docs"]) == 2
+    assert "error: --update-docs records the card's numbers, read on every test image: mnist's test split has 256" in (
+        capsys.readouterr().err
+    )
+    assert not (cards_dir / f"{NAME}.mapping.json").exists()
+    assert bench.main([NAME, "--n", "10000", "--data-root", str(data_root), "--update-docs"]) == 0
     readers = json.loads((cards_dir / f"{NAME}.mapping.json").read_text())
-    assert readers["version"] == "v1" and readers["command"].endswith("--n 40 --data-root DATA --update-docs")
+    assert readers["version"] == "v1" and readers["n"] == 256  # the images read, not the --n asked for
+    assert readers["command"].endswith("--n 256 --data-root DATA --update-docs")
 
     # the card: numbers from the eval JSON, both 10x10 tables with their mean, the pictures, no latent usage
     card = write_card(NAME, out=tmp_path / "card.md")
@@ -139,6 +146,30 @@ def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_pa
         (cards_dir / f"{NAME}.mapping.json").write_text(json.dumps({k: v for k, v in readers.items() if k != key}))
         with pytest.raises(GanzooError, match=rf"has no '{key}': it is not benchmarks/cyclegan_mapping.py's output"):
             write_card(NAME, out=tmp_path / "card2.md")
+    # a damaged JSON: refused with the file, the key and what to run, never rendered or a traceback
+    ab = "mnist_to_fashion-mnist"
+    for change, message in (
+        (lambda r: r.pop("version"), r"has no 'version' naming the weights it measured"),
+        (lambda r: r.update(n=-1), r"n must be a positive whole number of test images, got -1"),
+        (lambda r: r.update(command="python benchmarks/cyclegan_mapping.py x`\n# H"), r"command must be a plain"),
+        (lambda r: r.update(command=None), r"command must be the one-line command of benchmarks/cyclegan_mapping"),
+        (lambda r: r.update(directions={"x": {}}), r"directions must be an object with the directions mnist_to_"),
+        (lambda r: r["directions"].update({ab: None}), rf"directions\['{ab}'\] must be an object with a non-empty"),
+        (lambda r: r["directions"][ab]["readers"].pop("ganzoo"), r"an object holding ganzoo's classifier's reading"),
+        (
+            lambda r: r["directions"][ab]["readers"]["ganzoo"].update(mapping_share=float("nan")),
+            r"a number in \[0, 1\]",
+        ),
+        (lambda r: r["directions"][ab]["readers"]["ganzoo"].update(mapping_share="0.8"), r"got '0.8'"),
+        (lambda r: r["directions"][ab]["readers"]["ganzoo"].update(mapping_classes=True), r"from 1 to 10, got True"),
+        (lambda r: r["directions"][ab]["readers"].update({"a|b\n# H": {}}), r"keyed by reader names"),
+    ):
+        bad = json.loads(json.dumps(readers))
+        change(bad)
+        (cards_dir / f"{NAME}.mapping.json").write_text(json.dumps(bad))
+        with pytest.raises(GanzooError, match=message + r".*; run `python benchmarks/cyclegan_mapping.py"):
+            write_card(NAME, out=tmp_path / "card2.md")
+        assert not (tmp_path / "card2.md").exists()
     readers["model_sha256"] = "0" * 64  # measured on other weights: refused, saying what to run
     (cards_dir / f"{NAME}.mapping.json").write_text(json.dumps(readers))
     with pytest.raises(GanzooError, match=r"not the bundled v1 .*; run `python benchmarks/cyclegan_mapping.py"):
