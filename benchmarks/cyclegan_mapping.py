@@ -34,6 +34,7 @@ from ganzoo.datasets import load_idx_split  # noqa: E402
 from ganzoo.errors import GanzooError  # noqa: E402
 from ganzoo.fileio import atomic_write_text  # noqa: E402
 from ganzoo.folder import sha256_file  # noqa: E402
+from ganzoo.models.cyclegan import MAPPING_MEMBER  # noqa: E402
 from ganzoo.cli import output_path  # noqa: E402
 from ganzoo.runtime import check_n  # noqa: E402
 from ganzoo.metrics import class_table, load_classifier, mapping_summary  # noqa: E402
@@ -41,7 +42,7 @@ from training.judges import ARCHS, judge_path, load_judges, predict  # noqa: E40
 from training.objectives import mapping_classifier  # noqa: E402
 
 CARDS = ROOT / "model_cards"
-MEMBERS = ("allconv-10", "allconv-11")  # the steering ensemble's members (the mapping term's among them)
+MEMBERS = (MAPPING_MEMBER, "allconv-11")  # the steering ensemble's members (the mapping term's among them)
 
 
 @torch.inference_mode()
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         model = ganzoo.load(name)
         if not hasattr(model, "translate") or not getattr(model, "domains", None):
             raise GanzooError(f"{a.model} is not a translation model; give a cyclegan-* entry or its folder")
-        if a.json and a.json.resolve().parent == Path(model.folder).resolve():
+        if a.json and Path(model.folder).resolve() in a.json.resolve().parents:
             raise GanzooError(f"--json {a.json} is inside the model's folder; write the numbers elsewhere")
         t0 = time.process_time()
         result = measure(model, n, a.data_root, every=a.update_docs)
@@ -159,10 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         outs = [a.json] if a.json else []
         outs += [CARDS / measured_json(name, "cyclegan")] if a.update_docs else []
         for out in outs:
-            try:
-                atomic_write_text(out, json.dumps(res, indent=1) + "\n")
-            except OSError as e:
-                raise GanzooError(f"cannot write {out}: {e.strerror or e}") from None
+            atomic_write_text(out, json.dumps(res, indent=1) + "\n")  # a FileWriteError says what failed
             print(f"wrote {out}")
     except GanzooError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -261,12 +261,21 @@ def check_mapping_results(res: dict, path: Path, redo: str, domains: tuple[str, 
     want = [f"{a}_to_{b}", f"{b}_to_{a}"]
     if not isinstance(directions, dict) or sorted(directions) != sorted(want):
         raise bad("directions", f"an object with the directions {' and '.join(want)}", directions)
+    from .models.cyclegan import MAPPING_MEMBER
+
     for d in want:
         r = directions[d]
         if not isinstance(r, dict) or not isinstance(r.get("readers"), dict) or not r["readers"]:
             raise bad(f"directions[{d!r}]", "an object with a non-empty 'readers' object", r)
-        if "ganzoo" not in r["readers"]:
-            raise bad(f"directions[{d!r}]['readers']", "an object holding ganzoo's classifier's reading", r["readers"])
+        names = list(r["readers"])
+        if "ganzoo" not in names or MAPPING_MEMBER not in names or not any(k.startswith("judge ") for k in names):
+            raise bad(
+                f"directions[{d!r}]['readers']",
+                f"an object holding ganzoo's classifier's, {MAPPING_MEMBER}'s and the judges' readings",
+                names,
+            )
+        if names != list(directions[want[0]]["readers"]):
+            raise bad(f"directions[{d!r}]['readers']", f"the readers of {want[0]}", names)
         for reader, v in r["readers"].items():
             key = f"directions[{d!r}]['readers'][{reader!r}]"
             if not READER_NAME.fullmatch(reader):

@@ -155,7 +155,11 @@ def test_release_card_golden_and_zoo_table(tiny_run, zoo_copy, data_root, tmp_pa
         (lambda r: r.update(command=None), r"command must be the one-line command of benchmarks/cyclegan_mapping"),
         (lambda r: r.update(directions={"x": {}}), r"directions must be an object with the directions mnist_to_"),
         (lambda r: r["directions"].update({ab: None}), rf"directions\['{ab}'\] must be an object with a non-empty"),
-        (lambda r: r["directions"][ab]["readers"].pop("ganzoo"), r"an object holding ganzoo's classifier's reading"),
+        (
+            lambda r: r["directions"][ab]["readers"].pop("ganzoo"),
+            r"holding ganzoo's classifier's, allconv-10's and the",
+        ),
+        (lambda r: r["directions"][ab]["readers"].pop("judge mlp"), r"\['readers'\] must be the readers of mnist_to_"),
         (
             lambda r: r["directions"][ab]["readers"]["ganzoo"].update(mapping_share=float("nan")),
             r"a number in \[0, 1\]",
