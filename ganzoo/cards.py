@@ -286,7 +286,7 @@ def check_mapping_results(res: dict, path: Path, redo: str, domains: tuple[str, 
                 if not (_number(v.get(k)) and 0 <= v[k] <= 1):
                     raise bad(f"{key}[{k!r}]", "a number in [0, 1]", v.get(k))
             c = v.get("mapping_classes")
-            if not (isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 10):
+            if not (_number(c) and isinstance(c, int) and 1 <= c <= 10):
                 raise bad(f"{key}['mapping_classes']", "a whole number from 1 to 10", c)
 
 
