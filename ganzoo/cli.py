@@ -36,11 +36,29 @@ NEEDS: dict[str, tuple[tuple[str, str], ...]] = {
 TORCH_FREE = "list, info and sample FILE.onnx"  # the commands that work without torch
 
 
-def output_path(path: str, exts: tuple[str, ...], what: str, *, flag: str = "-o", inputs: Sequence[str] = ()) -> Path:
+def output_path(
+    path: str | None,
+    exts: tuple[str, ...],
+    what: str,
+    *,
+    flag: str = "-o",
+    inputs: Sequence[str] = (),
+    default: str | None = None,
+) -> Path:
     """Check an output file path before any work: known extension, an existing writable folder, not a folder,
-    and not one of the command's `inputs` (writing the result over its own input file would lose it)."""
+    and not one of the command's `inputs` (writing the result over its own input file would lose it). `path`
+    None: the command's `default` name, which never replaces an existing file (the user did not name it)."""
+    if path is None and default is not None:
+        if os.path.lexists(default):
+            raise GanzooError(
+                f"{default} already exists here and was not named with {flag}, so it is kept; "
+                f"name the output ({flag} {default} replaces it, or {flag} another{exts[0]})"
+            )
+        path = default
     if not path:
         raise GanzooError(f"{flag} '' is empty: give a file name ending in {', '.join(exts)}")
+    if path.endswith(("/", os.sep)):
+        raise GanzooError(f"{flag} {path} ends in a slash, which names a folder; give a file name ending in {exts[0]}")
     p = Path(path)
     if p.suffix.lower() not in exts:
         got = f"{p.suffix!r}" if p.suffix else "no extension"
@@ -50,6 +68,8 @@ def output_path(path: str, exts: tuple[str, ...], what: str, *, flag: str = "-o"
     if p.exists() and not p.is_file():  # a device or a pipe: the atomic rename would replace it with our file
         raise GanzooError(f"{flag} {path} is not a regular file; give a file name such as out{exts[0]}")
     parent = p.parent
+    if parent.exists() and not parent.is_dir():
+        raise GanzooError(f"{flag} {path}: {parent} is a file, not a folder; choose another path")
     if not parent.is_dir():
         raise GanzooError(f"{flag} {path}: folder {parent} does not exist; create it first or choose another path")
     if not os.access(parent, os.W_OK):
@@ -121,8 +141,8 @@ def positive(kind: str, low: int = 1):
     return parse
 
 
-def finite_positive(kind: str):
-    """argparse type: a finite float > 0, with a clear message."""
+def finite_positive(kind: str, high: float | None = None, why: str = ""):
+    """argparse type: a finite float > 0 (and <= high, where given, for the reason `why`), with a clear message."""
 
     def parse(text: str) -> float:
         try:
@@ -131,6 +151,8 @@ def finite_positive(kind: str):
             raise argparse.ArgumentTypeError(f"{kind} must be a number, got {text!r}") from None
         if not math.isfinite(v) or v <= 0:
             raise argparse.ArgumentTypeError(f"{kind} must be a finite number > 0, got {text}")
+        if high is not None and v > high:
+            raise argparse.ArgumentTypeError(f"{kind} must be at most {high:g} ({why}), got {text}")
         return v
 
     return parse
@@ -139,10 +161,14 @@ def finite_positive(kind: str):
 def seed_type(text: str) -> int:
     from .runtime import MAX_SEED
 
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be an int, got {text!r}") from None
+    from .runtime import int_label
+
+    try:  # ASCII digits only, as labels: int() would also read '７', '٣' and '1_000'
+        v = int_label(text)
+    except GanzooError:
+        v = None
+    if v is None:
+        raise argparse.ArgumentTypeError(f"seed must be an int written in digits 0-9, got {text!r}")
     if not 0 <= v < MAX_SEED:
         raise argparse.ArgumentTypeError(f"seed must be in [0, 2**64), got {v}")
     return v
@@ -159,12 +185,14 @@ def seed_list(text: str) -> list[int]:
         ) from None
 
 
-def _labels(text: str | None):
+def _labels(text: str | None, flag: str = "--labels"):
     """--labels/--toward as given: one string or a list of them. Class names and ints are told apart where the
     model's classes are known (ganzoo.runtime.label_indices), by one rule for the CLI and the Python API."""
     if text is None:
         return None
     parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise GanzooError(f"{flag} {text!r} names no class; give an int or a class name, e.g. {flag} 7")
     return parts[0] if len(parts) == 1 else parts
 
 
@@ -218,7 +246,7 @@ def cmd_info(a) -> None:
 def cmd_sample(a) -> None:
     from . import load
 
-    out = output_path(a.output, IMAGE_EXTS, "a sample grid")
+    out = output_path(a.output, IMAGE_EXTS, "a sample grid", default=a.default_output)
     if a.name.lower().endswith(".onnx"):
         return _sample_onnx(a, out)
     m = load(a.name, device=a.device, revision=a.revision)
@@ -389,7 +417,12 @@ def _read_latents(path: str, m, space: str):
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except OSError as e:  # missing, unreadable
         raise GanzooError(f"cannot read --latents {escaped(path)} as a .npy array: {escaped(e)}") from None
-    except (ValueError, EOFError):  # not a .npy file, or an object array: numpy's words would suggest unpickling it
+    except (ValueError, EOFError) as e:  # not .npy, damaged, or an object array (numpy's words suggest unpickling)
+        if isinstance(e, ValueError) and str(e) and not any(w in str(e) for w in ("pickle", "object")):  # damaged
+            raise GanzooError(
+                f"cannot read --latents {escaped(path)} as a .npy array: {escaped(e)} (a truncated or damaged "
+                "file?); write it again with numpy.save or `ganzoo invert --save-latents FILE.npy`"
+            ) from None
         raise GanzooError(
             f"cannot read --latents {escaped(path)} as a .npy array: not a .npy file of numbers (object arrays are "
             "never unpickled); write one with numpy.save or `ganzoo invert --space w --save-latents FILE.npy`"
@@ -415,7 +448,8 @@ def _read_latents(path: str, m, space: str):
         )
     if not np.issubdtype(arr.dtype, np.floating):
         raise GanzooError(f"--latents {escaped(path)} holds {arr.dtype} values; latents are floats")
-    return torch.from_numpy(np.array(arr, dtype=np.float32))
+    with np.errstate(over="ignore"):  # values beyond float32 become inf here, and the latent check names them
+        return torch.from_numpy(np.array(arr, dtype=np.float32))
 
 
 def cmd_steer(a) -> None:
@@ -424,7 +458,7 @@ def cmd_steer(a) -> None:
     from . import load
     from .control import to_space
 
-    out = output_path(a.output, IMAGE_EXTS, "a morph grid")
+    out = output_path(a.output, IMAGE_EXTS, "a morph grid", default=a.default_output)
     if a.latents is not None and a.seed:
         raise GanzooError("give --seed or --latents, not both: the rows are the seeds' latents or the file's")
     m = load(a.name, device=a.device, revision=a.revision)
@@ -447,7 +481,9 @@ def cmd_steer(a) -> None:
     for i, z in enumerate(latents):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SteeringWarning)
-            path = m.steer(z, _labels(a.toward), steps=a.steps, labels=labels, space=a.space, move_label=a.move_label)
+            path = m.steer(
+                z, _labels(a.toward, "--toward"), steps=a.steps, labels=labels, space=a.space, move_label=a.move_label
+            )
         for w in caught:  # a SteeringWarning becomes the note below; any other warning is shown as it came
             if issubclass(w.category, SteeringWarning):
                 missed.append((i, str(w.message)))
@@ -471,9 +507,14 @@ def cmd_directions(a) -> None:
 
     from . import load
 
-    out = output_path(a.output, IMAGE_EXTS, "a directions grid")
+    out = output_path(a.output, IMAGE_EXTS, "a directions grid", default=a.default_output)
     m = load(a.name, device=a.device, revision=a.revision)
     labels = _model_labels(m, a.labels, "the label held while z moves")
+    if isinstance(labels, list):  # one label for the whole grid: its rows are directions, not samples
+        raise GanzooError(
+            f"--labels {a.labels}: directions holds one label for the whole grid, got {len(labels)}; "
+            f"give one, e.g. --labels {labels[0]}"
+        )
     d = m.directions(a.k, method=a.method)  # checks k and the method before any image is made
     m.check_memory(a.k * a.steps, f"{a.k} direction(s) of {a.steps} steps and their grid", grid=True, nrow=a.steps)
     space = "w" if m.has_w_space else "z"  # a style-based model's directions live in W
@@ -497,7 +538,7 @@ def cmd_invert(a) -> None:
     from . import load
     from .control import open_image
 
-    out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid", inputs=a.images)
+    out = output_path(a.output, IMAGE_EXTS, "a reconstruction grid", inputs=a.images, default=a.default_output)
     if a.save_latents is not None:
         latents_out = output_path(a.save_latents, (".npy",), "a latents file", flag="--save-latents", inputs=a.images)
     m = load(a.name, device=a.device, revision=a.revision)
@@ -532,7 +573,7 @@ def cmd_mix(a) -> None:
     from . import load
     from .control import mixing_figure
 
-    out = output_path(a.output, IMAGE_EXTS, "a style-mixing grid")
+    out = output_path(a.output, IMAGE_EXTS, "a style-mixing grid", default=a.default_output)
     m = load(a.name, device=a.device, revision=a.revision)
     # the papers' figure: column sources along the top, row sources down the left, an empty corner
     tiles, nrow = mixing_figure(m, a.rows, a.cols, crossover=a.crossover, truncation=a.truncation)  # checks input
@@ -563,7 +604,7 @@ def cmd_translate(a) -> None:
 
     from .control import open_image
 
-    out = output_path(a.output, IMAGE_EXTS, "a translation grid", inputs=a.images)
+    out = output_path(a.output, IMAGE_EXTS, "a translation grid", inputs=a.images, default=a.default_output)
     m = _translation_model(a, "translate")
     target = m.check_direction(a.to, a.source, names=("--to", "--from"))  # before the images are read
     m.check_memory(len(a.images), f"translating {len(a.images)} images and their grid", grid=True)
@@ -631,7 +672,12 @@ def _load_and_output(s: argparse.ArgumentParser, output: str) -> None:
     """The options of the commands that load a model and write one picture."""
     s.add_argument("--device", default="cpu")
     s.add_argument("--revision")
-    s.add_argument("-o", "--output", default=output)
+    s.add_argument(
+        "-o",
+        "--output",
+        help=f"the picture to write (default {output}, which must not exist yet; a file named here is replaced)",
+    )
+    s.set_defaults(default_output=output)
 
 
 class Parser(argparse.ArgumentParser):
@@ -721,7 +767,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=positive("--steps", 2), default=7, help="columns per row (default 7)")
     s.add_argument(
         "--distance",
-        type=finite_positive("--distance"),
+        type=finite_positive("--distance", 100, "farther along a unit direction is far from all the generator saw"),
         default=3.0,
         help="the columns go from z - distance * d to z + distance * d (default 3)",
     )
@@ -841,9 +887,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """warnings.showwarning for the CLI: one `warning:` line, without the source line Python would add."""
+    print(f"warning: {escaped(str(message))}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a user's mistake is one `error:` line and exit code 2, never a traceback."""
     argv = sys.argv[1:] if argv is None else argv
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if argv[:1] == ["train"]:
             return cmd_train(argv[1:])

@@ -127,6 +127,10 @@ def _class_index(model, toward: int | str) -> int:
     from .runtime import int_label
 
     names = class_names(model)
+    if isinstance(toward, torch.Tensor) and toward.ndim == 0 and not toward.is_floating_point():
+        toward = toward.item()  # a 0-d integer tensor (bool stays bool, refused below)
+    if isinstance(toward, numbers.Integral) and not isinstance(toward, bool):  # numpy ints too, as in sample()
+        toward = int(toward)
     if isinstance(toward, str) and toward in names:
         return names.index(toward)
     if isinstance(toward, str) and int_label(toward) is not None:
@@ -372,6 +376,12 @@ def steer_latents(
     """
     if restart not in ("centre", "nearest"):
         raise GanzooError(f"restart must be 'centre' or 'nearest', got {escaped(repr(restart))}")
+    iters, anchors, centre_top = _count("iters", iters), _count("anchors", anchors, 0), _count("centre_top", centre_top)
+    lr, confidence = _number("lr", lr), _number("confidence", confidence, high=1.0)
+    anchor_mix = _number("anchor_mix", anchor_mix, high=1.0)
+    for name, v in (("distance_weight", distance_weight), ("prior_weight", prior_weight)):
+        _number(name, v)
+    _number("worst_weight", worst_weight)
     z0 = _check_latents(model, z, space)
     nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
@@ -673,15 +683,22 @@ def open_image(path, model):
                         f"image {escaped(path)}: size {im.size[0]}x{im.size[1]} does not match the "
                         f"model's {w}x{h}; resize it first (e.g. PIL's img.resize)"
                     )
+                if getattr(im, "n_frames", 1) > 1:  # an animation or a multi-page TIFF: which one was meant?
+                    raise GanzooError(
+                        f"image {escaped(path)} holds {im.n_frames} frames; save the one you mean as a single image"
+                    )
                 im.load()
                 check_opaque(im, f"image {escaped(path)}")
+                _pil_array(im, model.image_shape[0])  # a mode PIL cannot convert fails here, naming the file
                 return im.copy()
     except GanzooError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise GanzooError(f"image {escaped(path)} declares more pixels than an image can sensibly have ({e})") from None
     except Exception as e:  # noqa: BLE001 - PIL's decoders raise many types (OSError, ValueError, SyntaxError, ...)
-        raise GanzooError(f"cannot read image {escaped(path)}: {escaped(e)}") from None
+        raise GanzooError(
+            f"cannot read image {escaped(path)}: {escaped(e)}; save it as a greyscale or RGB PNG and try again"
+        ) from None
 
 
 def check_opaque(im, what: str) -> None:
@@ -689,7 +706,8 @@ def check_opaque(im, what: str) -> None:
     background became an all-black image when alpha was dropped), so the user flattens it onto the background meant."""
     import numpy as np
 
-    band = next((b for b in ("A", "a") if b in im.getbands()), None)  # "a": premultiplied alpha
+    # "a": premultiplied alpha; a LAB image's "A" band is a colour axis, not alpha
+    band = next((b for b in ("A", "a") if b in im.getbands()), None) if im.mode != "LAB" else None
     key = im.info.get("transparency")  # a grey level or RGB colour that is transparent (PNG tRNS)
     if band is not None:
         clear = np.asarray(im.getchannel(band)) < 255
@@ -747,13 +765,24 @@ def to_image_tensor(model, images) -> torch.Tensor:
             raise GanzooError("images must be a tensor in [0, 1] (N, C, H, W) or PIL images")
         arrs = []
         for i, im in enumerate(items):
-            check_opaque(im, "image" if len(items) == 1 else f"image {i}")
+            what = "image" if len(items) == 1 else f"image {i}"
             if im.size != (w, h):
                 raise GanzooError(
                     f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "
                     "it first (e.g. PIL's img.resize)"
                 )
-            arrs.append(_pil_array(im, c))
+            try:
+                check_opaque(im, what)
+                arrs.append(_pil_array(im, c))
+            except GanzooError:
+                raise
+            except (ValueError, OSError) as e:  # PIL: a closed image, a mode it cannot convert (LAB, ...)
+                fix = (
+                    "open it again: a closed PIL image has no pixels"
+                    if "closed" in str(e)
+                    else ("convert it to greyscale or RGB first")
+                )
+                raise GanzooError(f"cannot read {what} (mode {escaped(im.mode)}): {escaped(e)}; {fix}") from None
         images = torch.from_numpy(np.stack(arrs))
     x = images[None] if images.ndim == 3 else images
     if x.ndim != 4 or tuple(x.shape[1:]) != (c, h, w):
@@ -800,9 +829,10 @@ def invert(
     pixels' mean squared error, plus `feature_weight` times that of ganzoo's classifier's features, plus
     `label_weight` times the label gap read under one view of VIEWS per step, a different one each step
     (`label_views`; otherwise the image itself), so that it is no match on one pixel grid."""
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise GanzooError(f"steps must be a positive int, got {steps!r}")
-    steps = int(steps)
+    steps, starts = _count("steps", steps), _count("starts", starts)
+    lr = _number("lr", lr)
+    for name, v in (("prior_weight", prior_weight), ("feature_weight", feature_weight)):
+        _number(name, v)
     for name, v in (("select_weight", select_weight), ("label_weight", label_weight)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
             raise GanzooError(f"{name} must be a finite number >= 0 (0 turns it off), got {v!r}")
@@ -1109,6 +1139,22 @@ def directions(model, k: int = 5, *, method: str = "sefa") -> torch.Tensor:
     vecs = vecs[:, vals.argsort(descending=True)[:k]].T  # (k, d)
     sign = vecs.gather(1, vecs.abs().argmax(1, keepdim=True)).sign()
     return (vecs * sign).float().to(model.device)
+
+
+def _count(name: str, v, low: int = 1) -> int:
+    """An int option (steps, starts, ...) >= low, or a GanzooError naming it."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+        raise GanzooError(f"{name} must be an int >= {low}, got {escaped(repr(v))}")
+    return int(v)
+
+
+def _number(name: str, v, low: float = 0.0, high: float = math.inf, *, above: bool = False) -> float:
+    """A finite number option in [low, high] (above: > low), or a GanzooError naming it and its range."""
+    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+    if not ok or not (v > low if above else v >= low) or v > high:
+        rng = f"{'>' if above else '>='} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
+        raise GanzooError(f"{name} must be a finite number {rng}, got {escaped(repr(v))}")
+    return float(v)
 
 
 def _check_latents(model, z, space: str = "z") -> torch.Tensor:

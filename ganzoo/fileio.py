@@ -13,6 +13,7 @@ Policy (the bad-input section of the docs says the same):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -69,6 +70,14 @@ def _sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def refuse_special(path: Path) -> None:
+    """Refuse a target that exists and is not a regular file (a folder, a pipe, a device): the rename would
+    replace it with our file."""
+    if path.exists() and not path.is_file():
+        kind = "an existing folder" if path.is_dir() else "not a regular file (a pipe, a device or a socket)"
+        raise FileWriteError(f"cannot write {escaped(str(path))}: it is {kind}; choose another file name")
+
+
 def write_temp(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
     """Write a new uniquely named temporary file beside `path` with `write(f)`, synced; returns its path.
 
@@ -97,6 +106,7 @@ def atomic_write(
     """Write `path` atomically: `write(f)` fills a unique temporary file, which then replaces `path`. With `check`,
     `check(temporary file)` runs first and a file it refuses (by raising) never replaces `path`."""
     path = Path(path)
+    refuse_special(path)
     tmp = write_temp(path, write)
     try:
         if check is not None:
@@ -123,14 +133,22 @@ def atomic_folder(path: str | os.PathLike, build: Callable[[Path], object], *, r
     """Create folder `path` atomically: `build(tmp)` fills a new unique temporary folder beside it,
     which is then renamed to `path`. An existing `path` is refused unless `replace`, in which case it
     is moved aside under a unique name and removed only once the new folder is in place."""
-    path = Path(path)
+    shown = Path(path)
+    path = Path(os.path.abspath(path))  # "." and ".." have no name to put a temporary name beside
+    cwd = Path(os.path.abspath(os.getcwd()))
+    if path == cwd or path in cwd.parents:
+        raise GanzooError(
+            f"cannot write a folder at {escaped(str(shown))}: it is the current folder or one above it, which "
+            "cannot be replaced; give a new folder's name (e.g. ./my-model)"
+        )
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX))
+    aside = None
     try:
         build(tmp)
         os.chmod(tmp, 0o777 & ~_umask())
         if path.exists() or path.is_symlink():
             if not replace:
-                raise GanzooError(f"{path} already exists; it was left as it was")
+                raise GanzooError(f"{shown} already exists; it was left as it was")
             aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=OLD_SUFFIX))
             os.replace(path, aside)  # onto the empty folder just made: a unique name nobody else uses
             os.replace(tmp, path)
@@ -141,10 +159,16 @@ def atomic_folder(path: str | os.PathLike, build: Callable[[Path], object], *, r
             _sync_dir(path.parent)
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if aside is not None:  # a failed swap: the old folder goes back where it was, the empty stand-in away
+            with contextlib.suppress(OSError):
+                if path.exists():
+                    aside.rmdir()
+                else:
+                    os.replace(aside, path)
         if isinstance(e, OSError):
-            raise write_error(e, path) from None
+            raise write_error(e, shown) from None
         raise
-    return path
+    return shown
 
 
 def is_leftover(p: Path) -> bool:

@@ -139,6 +139,20 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _absent(file: Path, why: str) -> ModelFolderError:
+    """The error for a model folder's file that is not a regular file: missing, or something else of that name."""
+    if not os.path.lexists(file):
+        return ModelFolderError(f"{file.parent} has no {file.name}: {why}")
+    kind = (
+        "a folder"
+        if file.is_dir()
+        else "a broken or looping symbolic link"
+        if file.is_symlink()
+        else "not a regular file (a pipe, a device or a socket)"
+    )
+    return ModelFolderError(f"{file} is {kind}, not the file a model folder needs: {why}")
+
+
 def read_config(path: str | os.PathLike) -> dict:
     """config.json of a model folder, parsed and checked at the top level; any damage is a ModelFolderError."""
     path = Path(path)
@@ -146,9 +160,10 @@ def read_config(path: str | os.PathLike) -> dict:
         raise ModelFolderError(f"{path} is not a folder. A ganzoo model is a folder with {CONFIG} and {GENERATOR}.")
     cfile = path / CONFIG
     if not cfile.is_file():
-        raise ModelFolderError(
-            f"{path} has no {CONFIG}: it is not a ganzoo model folder. "
-            f"A model folder holds {CONFIG} and {GENERATOR} (see `ganzoo info` and the README)."
+        raise _absent(
+            cfile,
+            f"it is not a ganzoo model folder. A model folder holds {CONFIG} and {GENERATOR} (see `ganzoo info` "
+            "and the README).",
         )
     damaged = "Re-download or re-export the model."
     try:
@@ -170,7 +185,8 @@ def read_config(path: str | os.PathLike) -> dict:
     except RecursionError:
         raise ModelFolderError(f"{cfile} is nested too deeply to be a ganzoo config. {damaged}") from None
     except ValueError as e:  # NaN/Infinity, an integer of thousands of digits
-        raise ModelFolderError(f"{cfile} holds a value ganzoo does not accept ({e}). {damaged}") from None
+        why = "an integer of thousands of digits" if "digits" in str(e) else str(e)  # not Python's own advice
+        raise ModelFolderError(f"{cfile} holds a value ganzoo does not accept ({why}). {damaged}") from None
     if not isinstance(conf, dict):
         raise ModelFolderError(
             f"{cfile} must hold a JSON object, got {type(conf).__name__}; it was not written by ganzoo. {damaged}"
@@ -214,10 +230,7 @@ def load_state_file(file: Path) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     if not file.is_file():
-        raise ModelFolderError(
-            f"{file.parent} has no {file.name}: the weights are missing. "
-            "Re-download the model or re-run the training recipe."
-        )
+        raise _absent(file, "the weights are missing. Re-download the model or re-run the training recipe.")
     try:
         return load_file(str(file), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
@@ -295,10 +308,7 @@ def check_header(module: nn.Module, file: Path, *, half_ok: bool = False) -> Non
     from safetensors import SafetensorError, safe_open
 
     if not file.is_file():
-        raise ModelFolderError(
-            f"{file.parent} has no {file.name}: the weights are missing. "
-            "Re-download the model or re-run the training recipe."
-        )
+        raise _absent(file, "the weights are missing. Re-download the model or re-run the training recipe.")
     try:
         with safe_open(str(file), framework="pt") as f:
             header = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}

@@ -100,6 +100,10 @@ def resolve(
         return _local(Path(name), revision), str(name)
     if not isinstance(name, str):
         raise GanzooError(f"expected a model name, folder or Hub repo id as a str, got {type(name).__name__}")
+    if not name.strip():  # Path("") is the current folder: an empty name must not load whatever is here
+        raise GanzooError(
+            f"the model name is empty ({name!r}); give a zoo name (`ganzoo list`), ./FOLDER or OWNER/NAME"
+        )
     if is_explicit_path(name):
         try:
             path = Path(name).expanduser()

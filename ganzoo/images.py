@@ -16,9 +16,24 @@ IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
 def _nchw(images) -> np.ndarray:
+    """The images as a numpy N x C x H x W array of uint8 or floats in [0, 1], or a GanzooError saying what to give."""
     arr = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
     if arr.ndim != 4:
-        raise ValueError(f"images must be N x C x H x W, got shape {arr.shape}")
+        hint = "; for one image use images[None]" if arr.ndim == 3 else ""
+        raise GanzooError(f"images must be N x C x H x W, got shape {tuple(arr.shape)}{hint}")
+    if arr.shape[1] not in (1, 3, 4):
+        raise GanzooError(
+            f"images must have 1 (grey), 3 (RGB) or 4 (RGBA) channels in dimension 1 (N x C x H x W), "
+            f"got shape {tuple(arr.shape)}"
+        )
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu" and arr.dtype != np.uint8:  # 0..255 ints would clip to 0/1 silently
+        raise GanzooError(f"images of dtype {arr.dtype}: give floats in [0, 1] or uint8 values 0..255")
+    if arr.dtype.kind not in "fu":
+        raise GanzooError(f"images of dtype {arr.dtype}: give floats in [0, 1] or uint8 values 0..255")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise GanzooError("images hold NaN or infinite values, which have no grey level: check what made them")
     return arr
 
 
@@ -76,7 +91,9 @@ def save_grid(images, path: str | os.PathLike, nrow: int | None = None) -> Path:
         )
     if not path.parent.is_dir():
         raise GanzooError(f"folder {path.parent} does not exist; create it or choose another output path")
-    from .fileio import atomic_write
+    from .fileio import atomic_write, refuse_special
+
+    refuse_special(path)  # before the grid is made: a folder or a pipe named x.png is never replaced
 
     g = make_grid(images, nrow)
     img = Image.fromarray(g[..., 0] if g.shape[-1] == 1 else g)

@@ -190,11 +190,13 @@ class GANModel:
             return (1 - t) * z0 + t * z1
         if method != "slerp":
             raise GanzooError(f"method must be 'slerp' or 'lerp', got {method!r}")
+        if z0.norm() == 0 or z1.norm() == 0:  # a zero latent has no direction on the circle: the straight line
+            return (1 - t) * z0 + t * z1
         cos = torch.dot(z0 / z0.norm(), z1 / z1.norm()).clamp(-1, 1)
         omega = torch.arccos(cos)
-        if omega.abs() < 1e-6:
-            return (1 - t) * z0 + t * z1
         so = torch.sin(omega)
+        if omega.abs() < 1e-6 or so.abs() < 1e-6:  # the same or opposite directions: no single great circle
+            return (1 - t) * z0 + t * z1
         return torch.sin((1 - t) * omega) / so * z0 + torch.sin(t * omega) / so * z1
 
     # -- labels ---------------------------------------------------------------------------------

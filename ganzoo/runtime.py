@@ -450,6 +450,13 @@ class OnnxGenerator:
                 f"{_clip(meta.get('class_names', '[]'))})"
             )
         self.output_format = meta.get("output_format", "")
+        uint8_graph = self.session.get_outputs()[0].type == "tensor(uint8)"
+        if self.output_format and self.output_format.startswith("uint8") != uint8_graph:
+            # the CLI and the examples lay out the images by this text: it must say what the graph gives
+            raise OnnxGeneratorError(
+                f"{bad} (output_format says {_clip(self.output_format)}, but the graph's output is "
+                f"{self.session.get_outputs()[0].type})"
+            )
         self.precision = meta.get("precision", "fp32")  # fp32 | fp16 | int8 (ganzoo export --fp16/--quantize)
         if self.precision not in ("fp32", "fp16", "int8"):
             raise OnnxGeneratorError(f"{bad} (precision must be fp32, fp16 or int8, got {_clip(self.precision)})")
@@ -677,9 +684,41 @@ class OnnxTranslator:
                 "with OnnxGenerator, and translators are exported with `ganzoo export NAME --to DOMAIN`"
             )
         self.metadata = dict(meta)
-        self.domains = tuple(json.loads(meta["domains"]))
+        bad = f"{path} has damaged ganzoo metadata: re-export it with `ganzoo export NAME --to DOMAIN`"
+        for key in ("domains", "source_domain", "target_domain", "image_shape"):
+            if key not in meta:
+                raise OnnxGeneratorError(f"{bad} (no {key})")
+        domains = _meta_json(meta, "domains", "[]", bad)
+        if (
+            not isinstance(domains, list)
+            or len(domains) != 2
+            or not all(isinstance(d, str) and 0 < len(d) <= 100 for d in domains)
+            or domains[0] == domains[1]
+        ):
+            raise OnnxGeneratorError(f"{bad} (domains must be two different names, got {_clip(meta['domains'])})")
+        self.domains = tuple(domains)
         self.source_domain, self.target_domain = meta["source_domain"], meta["target_domain"]
-        self.image_shape = tuple(json.loads(meta["image_shape"]))
+        if sorted((self.source_domain, self.target_domain)) != sorted(domains):
+            raise OnnxGeneratorError(
+                f"{bad} (source_domain {_clip(self.source_domain)} and target_domain {_clip(self.target_domain)} "
+                f"must be the two domains {list(domains)}, one each)"
+            )
+        self.image_shape = tuple(_meta_json(meta, "image_shape", "[]", bad))
+        if len(self.image_shape) != 3 or not all(_is_size(v, 1) for v in self.image_shape):
+            raise OnnxGeneratorError(
+                f"{bad} (image_shape must be [channels, height, width], got {_clip(meta['image_shape'])})"
+            )
+        inputs = self.session.get_inputs()
+        dims = inputs[0].shape if len(inputs) == 1 and inputs[0].name == "images" else None
+        if (
+            dims is None
+            or len(dims) != 4
+            or any(isinstance(d, int) and d != v for d, v in zip(dims[1:], self.image_shape))
+        ):
+            raise OnnxGeneratorError(
+                f"{bad} (the metadata says the input is images (batch, {', '.join(map(str, self.image_shape))}); "
+                f"the graph takes {[(i.name, i.shape) for i in inputs]})"
+            )
 
     def translate(self, images) -> np.ndarray:
         """Images of target_domain, float32 in [0, 1], for images of source_domain: an array (N, C, H, W) or

@@ -207,7 +207,7 @@ HOSTILE_CONFIGS = [
     (b'{"architecture": "dcgan\xe9"}', r"is not UTF-8 text \(byte 23\)"),
     (b"\xff\xfe{\x00}\x00", r"is not UTF-8 text \(byte 0\)"),
     ("{", "is not valid JSON"),
-    ('{"latent_dim": ' + "9" * 5000 + "}", "holds a value ganzoo does not accept .Exceeds the limit"),
+    ('{"latent_dim": ' + "9" * 5000 + "}", "holds a value ganzoo does not accept .an integer of thousands of digits"),
     ('{"latent_dim": NaN}', r"holds a value ganzoo does not accept \(NaN is not a JSON number\)"),
     ('{"latent_dim": Infinity}', r"\(Infinity is not a JSON number\)"),
     ('{"architecture": ["dcgan"], "config": {}}', r"'architecture' must be a string, got \['dcgan'\]"),
@@ -257,6 +257,10 @@ SIZE = r"must be an int in \[0, 1048576\]"
         ("dcgan", lambda c: c["config"].update(latent_dim=10**3000), rf"'latent_dim' {SIZE}, got an int of 9966 bits"),
         ("dcgan", lambda c: c["config"].update(g_width=10**18), rf"'g_width' {SIZE}"),
         ("dcgan", lambda c: c["config"].update(image_size=7 * 2**60), rf"'image_size' {SIZE}"),
+        ("dcgan", lambda c: c["config"].update(image_size=0), r"'image_size' must be >= 1, got 0"),  # not log2's words
+        ("vae", lambda c: c["config"].update(channels=0), r"'channels' must be >= 1, got 0"),
+        # a count of blocks is modules built before any weight is read: bounded, refused at once
+        ("cyclegan", lambda c: c["config"].update(g_blocks=10**5), r"g_blocks must be at most 64 .*got 100000"),
         (
             "dcgan",
             lambda c: c["config"].update(d_norm=["batch"]),
@@ -502,6 +506,10 @@ def test_tiny_onnx_graph_runs(tmp_path):
         ({"class_names": "{]"}, r"class_names is not valid JSON"),
         ({"class_names": '["a"]'}, r"class_names must be 0 distinct strings"),
         ({"precision": "fp8"}, r"precision must be fp32, fp16 or int8, got 'fp8'"),
+        (  # the CLI lays the images out by this text: it must say what the graph gives
+            {"output_format": "uint8 NHWC [0, 255]"},
+            r"output_format says 'uint8 NHWC \[0, 255\]', but the graph's output is tensor\(float\)",
+        ),
     ],
 )
 def test_bad_onnx_metadata_is_one_clear_error(change, message, tmp_path):
@@ -540,3 +548,55 @@ def test_runtime_refuses_float64_latents_beyond_float32(tmp_path):
         rt.generate(z)
     z[0, 1] = 3e38
     assert rt.generate(z)[0, 0, 0, 1] == np.float32(3e38)
+
+
+def tiny_translator(path: Path, meta: dict) -> Path:
+    """images (batch, 1, 2, 2) -> 1 - images: a translator graph small enough to build here."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Sub", ["one", "images"], ["images_out"])],
+        "t",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 1, 2, 2])],
+        [helper.make_tensor_value_info("images_out", TensorProto.FLOAT, ["batch", 1, 2, 2])],
+        [helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    for k, v in meta.items():
+        model.metadata_props.add(key=k, value=v)
+    onnx.save_model(model, str(path))
+    return path
+
+
+TRANSLATOR_META = {
+    "task": "translation",
+    "domains": '["mnist", "fashion-mnist"]',
+    "source_domain": "mnist",
+    "target_domain": "fashion-mnist",
+    "image_shape": "[1, 2, 2]",
+}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"source_domain": None}, r"no source_domain"),
+        ({"domains": "x"}, r"domains is not valid JSON"),
+        ({"domains": '["a", "a"]'}, r"domains must be two different names"),
+        ({"domains": '["mnist"]'}, r"domains must be two different names"),
+        ({"target_domain": "mnist"}, r"source_domain 'mnist' and target_domain 'mnist' must be the two domains"),
+        ({"source_domain": "cifar10"}, r"source_domain 'cifar10' and target_domain 'fashion-mnist' must be the two"),
+        ({"image_shape": "[1, 1, 1]"}, r"the metadata says the input is images \(batch, 1, 1, 1\); the graph takes"),
+        ({"image_shape": "[1, 2]"}, r"image_shape must be \[channels, height, width\]"),
+    ],
+)
+def test_bad_translator_metadata_is_one_clear_error(change, message, tmp_path):
+    from ganzoo.runtime import OnnxGeneratorError, OnnxTranslator
+
+    good = tiny_translator(tmp_path / "good.onnx", TRANSLATOR_META)
+    x = np.full((1, 1, 2, 2), 0.25, np.float32)
+    np.testing.assert_array_equal(OnnxTranslator(good).translate(x), 1 - x)
+    meta = {k: v for k, v in {**TRANSLATOR_META, **change}.items() if v is not None}
+    with pytest.raises(OnnxGeneratorError, match=rf"t.onnx has damaged ganzoo metadata: .*\({message}"):
+        OnnxTranslator(tiny_translator(tmp_path / "t.onnx", meta))

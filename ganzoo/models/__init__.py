@@ -54,6 +54,8 @@ def make_config(arch: str, values: dict[str, Any] | None = None):
         )
         if not ok:
             raise ValueError(f"{arch} config key {k!r} must be {_kind(like)}, got {_short(v)}")
+        if k in ("image_size", "channels") and v < 1:  # every family's: an image has at least one pixel and channel
+            raise ValueError(f"{arch} config key {k!r} must be >= 1, got {v}")
     if not get_architecture(arch).conditional and values.get("num_classes", 0) != 0:
         # the networks would ignore labels while the model claimed to take them
         conditional = [a.name for a in ARCHITECTURES.values() if a.conditional]

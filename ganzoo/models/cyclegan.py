@@ -28,6 +28,7 @@ from ..registry import DATASETS
 # `ganzoo eval`'s mapping share and FD, nor the other member or the held-out judges. Here so that the card, which
 # says what the training read, and the training name the same network.
 MAPPING_MEMBER = "allconv-10"
+MAX_BLOCKS = 64  # the paper's largest generator has 9; a config asking for more is refused before any build
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class CycleGANConfig:
         for k in ("channels", "g_width", "g_blocks", "d_width", "d_layers"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.g_blocks > MAX_BLOCKS:  # each block is modules built before any weight is read: bound the count
+            raise ValueError(f"g_blocks must be at most {MAX_BLOCKS} (residual blocks), got {self.g_blocks}")
         for k in ("domain_a", "domain_b"):
             if getattr(self, k) not in DATASETS:
                 raise ValueError(f"{k} must be a data set name ({', '.join(DATASETS)}), got {getattr(self, k)!r}")
