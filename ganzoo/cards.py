@@ -844,10 +844,9 @@ def write_card(
     if run_json:
         run = read_run_json(run_json)
     card = build_card(name, eval_res, run)
-    try:
-        out.write_text(str(card))
-    except OSError as e:
-        raise GanzooError(f"cannot write the card to {out}: {e.strerror or e}") from None
+    from .fileio import atomic_write_text
+
+    atomic_write_text(out, str(card))  # refuses a pipe or a folder of that name; a full disk is one clear error
     return out
 
 

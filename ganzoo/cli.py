@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -161,14 +162,12 @@ def finite_positive(kind: str, high: float | None = None, why: str = ""):
 def seed_type(text: str) -> int:
     from .runtime import MAX_SEED
 
-    from .runtime import int_label
-
-    try:  # ASCII digits only, as labels: int() would also read '７', '٣' and '1_000'
-        v = int_label(text)
-    except GanzooError:
-        v = None
-    if v is None:
+    t = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", t):  # ASCII digits only, as labels: int() also reads '７', '٣' and '1_000'
         raise argparse.ArgumentTypeError(f"seed must be an int written in digits 0-9, got {text!r}")
+    if len(t) > 30:  # int() refuses thousands of digits; any such seed is out of range
+        raise argparse.ArgumentTypeError(f"seed must be in [0, 2**64), got {t[:12]}... ({len(t)} digits)")
+    v = int(t)
     if not 0 <= v < MAX_SEED:
         raise argparse.ArgumentTypeError(f"seed must be in [0, 2**64), got {v}")
     return v
@@ -306,6 +305,7 @@ def cmd_eval(a) -> None:
 
 
 def _eval_translation(a, m) -> None:
+    from .fileio import atomic_write_text
     from .metrics import evaluate_translation
 
     if a.inception_weights:
@@ -325,7 +325,7 @@ def _eval_translation(a, m) -> None:
         ):
             print(f"  {i} -> {j} ({share:.2f}); {k} ({kshare:.2f})")
     if a.json:
-        Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+        atomic_write_text(a.json, json.dumps(res, indent=2) + "\n")
         print(f"wrote {a.json}")
 
 

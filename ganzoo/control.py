@@ -376,12 +376,19 @@ def steer_latents(
     """
     if restart not in ("centre", "nearest"):
         raise GanzooError(f"restart must be 'centre' or 'nearest', got {escaped(repr(restart))}")
-    iters, anchors, centre_top = _count("iters", iters), _count("anchors", anchors, 0), _count("centre_top", centre_top)
+    iters, anchors, centre_top = (
+        _count("iters", iters, 0),
+        _count("anchors", anchors, 0),
+        _count("centre_top", centre_top),
+    )
     lr, confidence = _number("lr", lr), _number("confidence", confidence, high=1.0)
     anchor_mix = _number("anchor_mix", anchor_mix, high=1.0)
     for name, v in (("distance_weight", distance_weight), ("prior_weight", prior_weight)):
         _number(name, v)
     _number("worst_weight", worst_weight)
+    for name, v in (("views", views), ("ensemble", ensemble)):
+        if not isinstance(v, bool):
+            raise GanzooError(f"{name} must be True or False, got {escaped(repr(v))}")
     z0 = _check_latents(model, z, space)
     nets = steering_classifiers(model) if ensemble else [classifier_for(model)]
     target = _class_index(model, toward)
@@ -648,8 +655,9 @@ def class_directions(model, n: int = 2000, *, seed: int = 0, batch: int = 500, s
             "class_directions is for unconditional models: a conditional model's class is its label "
             "input, so change `labels` instead of adding a direction to z."
         )
-    if isinstance(n, bool) or not isinstance(n, int) or n < 10:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 10:
         raise GanzooError(f"n must be an int >= 10 (samples to classify), got {n!r}")
+    n, batch = int(n), _count("batch", batch)
     model.check_space(space)
     net = classifier_for(model)
     names = class_names(model)
@@ -695,6 +703,8 @@ def open_image(path, model):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise GanzooError(f"image {escaped(path)} declares more pixels than an image can sensibly have ({e})") from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError, NotADirectoryError) as e:  # not the image's fault
+        raise GanzooError(f"cannot read image {escaped(path)}: {escaped(e.strerror or e)}; check the path") from None
     except Exception as e:  # noqa: BLE001 - PIL's decoders raise many types (OSError, ValueError, SyntaxError, ...)
         raise GanzooError(
             f"cannot read image {escaped(path)}: {escaped(e)}; save it as a greyscale or RGB PNG and try again"
@@ -771,6 +781,8 @@ def to_image_tensor(model, images) -> torch.Tensor:
                     f"image size {im.size[0]}x{im.size[1]} does not match the model's {w}x{h}; resize "
                     "it first (e.g. PIL's img.resize)"
                 )
+            if getattr(im, "n_frames", 1) > 1:  # an animation: which frame was meant is a guess
+                raise GanzooError(f"{what} holds {im.n_frames} frames; pass the one you mean (im.seek(i); im.copy())")
             try:
                 check_opaque(im, what)
                 arrs.append(_pil_array(im, c))

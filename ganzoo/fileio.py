@@ -73,8 +73,12 @@ def _sync_dir(folder: Path) -> None:
 def refuse_special(path: Path) -> None:
     """Refuse a target that exists and is not a regular file (a folder, a pipe, a device): the rename would
     replace it with our file."""
-    if path.exists() and not path.is_file():
+    try:
+        special = path.exists() and not path.is_file()
         kind = "an existing folder" if path.is_dir() else "not a regular file (a pipe, a device or a socket)"
+    except OSError as e:  # a folder on the way that cannot be searched
+        raise write_error(e, path) from None
+    if special:
         raise FileWriteError(f"cannot write {escaped(str(path))}: it is {kind}; choose another file name")
 
 
@@ -135,8 +139,8 @@ def atomic_folder(path: str | os.PathLike, build: Callable[[Path], object], *, r
     is moved aside under a unique name and removed only once the new folder is in place."""
     shown = Path(path)
     path = Path(os.path.abspath(path))  # "." and ".." have no name to put a temporary name beside
-    cwd = Path(os.path.abspath(os.getcwd()))
-    if path == cwd or path in cwd.parents:
+    cwd, real = Path(os.path.realpath(os.getcwd())), Path(os.path.realpath(path))
+    if real == cwd or real in cwd.parents:
         raise GanzooError(
             f"cannot write a folder at {escaped(str(shown))}: it is the current folder or one above it, which "
             "cannot be replaced; give a new folder's name (e.g. ./my-model)"

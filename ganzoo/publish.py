@@ -25,6 +25,10 @@ def source_folder(source: str) -> tuple[str | None, Path, Path | None]:
     from .hub import local_folder, zoo_folder
     from .registry import ZOO, canonical_name, checkout_dir
 
+    if not source.strip():  # Path("") is the current folder: an empty name must not publish whatever is here
+        raise GanzooError(
+            f"the model name is empty ({source!r}); give a zoo name or a model folder such as ./runs/x/model"
+        )
     if not Path(source).exists():
         source = canonical_name(source)  # zoo names are case-insensitive
     if source in ZOO:  # a bare zoo name is the zoo entry, as in ganzoo.load

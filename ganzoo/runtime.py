@@ -451,7 +451,7 @@ class OnnxGenerator:
             )
         self.output_format = meta.get("output_format", "")
         uint8_graph = self.session.get_outputs()[0].type == "tensor(uint8)"
-        if self.output_format and self.output_format.startswith("uint8") != uint8_graph:
+        if self.output_format.startswith("uint8") != uint8_graph:  # no output_format: floats, as before uint8 files
             # the CLI and the examples lay out the images by this text: it must say what the graph gives
             raise OnnxGeneratorError(
                 f"{bad} (output_format says {_clip(self.output_format)}, but the graph's output is "

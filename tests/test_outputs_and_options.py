@@ -121,7 +121,7 @@ def test_images_pil_cannot_convert_are_an_error_naming_them(tiny_mnist, tmp_path
 @pytest.mark.parametrize(
     "kw, message",
     [
-        ({"iters": 0}, r"iters must be an int >= 1, got 0"),
+        ({"iters": -1}, r"iters must be an int >= 0, got -1"),
         ({"lr": float("nan")}, r"lr must be a finite number >= 0, got nan"),
         ({"confidence": 2}, r"confidence must be a finite number >= 0 and <= 1, got 2"),
         ({"anchor_mix": -0.5}, r"anchor_mix must be a finite number >= 0 and <= 1, got -0.5"),
@@ -161,7 +161,7 @@ def test_slerp_from_a_zero_latent_is_the_straight_line(tiny_mnist):
     for z0, z1 in ((torch.zeros_like(z), torch.zeros_like(z)), (torch.zeros_like(z), z), (z, torch.zeros_like(z))):
         path = tiny_mnist.interpolate(z0, z1, 5)  # no direction to follow on the circle: was NaN
         torch.testing.assert_close(path, tiny_mnist.interpolate(z0, z1, 5, method="lerp"))
-    path = tiny_mnist.interpolate(z, -z, 5)  # opposite latents: some great circle, finite, from z to -z
+    path = tiny_mnist.interpolate(z, -z, 5)  # opposite latents: no single great circle; finite, from z to -z
     assert (
         torch.isfinite(path).all() and torch.allclose(path[0], z, atol=1e-5) and torch.allclose(path[-1], -z, atol=1e-5)
     )
@@ -233,3 +233,33 @@ def test_an_image_file_of_several_frames_is_refused(tiny_mnist, tmp_path, capsys
     frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
     assert main(["invert", str(tiny_mnist.folder), str(tmp_path / "a.gif"), "-o", str(tmp_path / "r.png")]) == 2
     assert "a.gif holds 2 frames; save the one you mean as a single image" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_every_atomic_writer_refuses_a_pipe(tmp_path):
+    from ganzoo.fileio import atomic_write_text
+
+    os.mkfifo(tmp_path / "p.json")
+    with pytest.raises(ganzoo.GanzooError, match=r"p.json: it is not a regular file \(a pipe"):
+        atomic_write_text(tmp_path / "p.json", "{}")  # opening a pipe to write would block; replacing it loses it
+    assert not (tmp_path / "p.json").is_file() and [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_more_names_and_options_that_loaded_the_wrong_thing_or_crashed(tiny_mnist, tmp_path, monkeypatch, capsys):
+    from ganzoo.control import class_directions
+    from ganzoo.publish import source_folder
+
+    monkeypatch.chdir(tiny_mnist.folder)
+    with pytest.raises(ganzoo.GanzooError, match=r"the model name is empty"):
+        source_folder("")  # published the current folder before
+    frames = [Image.new("L", (28, 28), v) for v in (0, 255)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(ganzoo.GanzooError, match=r"image holds 2 frames; pass the one you mean"):
+        tiny_mnist.invert(Image.open(tmp_path / "a.gif"), steps=1, starts=1)
+    with pytest.raises(ganzoo.GanzooError, match=r"batch must be an int >= 1, got 0"):
+        class_directions(tiny_mnist, n=10, batch=0)
+    with pytest.raises(ganzoo.GanzooError, match=r"views must be True or False, got 'yes'"):
+        tiny_mnist.steer(tiny_mnist.sample_latent(1, seed=0)[0], 3, views="yes")
+    assert main(["sample", str(tiny_mnist.folder), "--seed", "9" * 40, "-o", str(tmp_path / "x.png")]) == 2
+    assert "seed must be in [0, 2**64), got 999999999999... (40 digits)" in capsys.readouterr().err
+    assert main(["sample", str(tiny_mnist.folder), "-n", "1", "--seed", "+7", "-o", str(tmp_path / "x.png")]) == 0

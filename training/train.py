@@ -433,6 +433,11 @@ class Trainer:
     def save_samples(self) -> Path:
         path = self.out / "samples" / f"step_{self.step:06d}.png"
         images, nrow = self.sample_grid()
+        if not bool(torch.isfinite(images).all()):  # save_grid refuses them; say what it means for the run
+            raise TrainingError(
+                f"the sample grid at step {self.step} holds NaN or infinite values: the generator diverged. The last "
+                "checkpoint is kept; continue from ckpt.prev.pt with a lower learning rate, or start again"
+            )
         save_grid(images, path, nrow=nrow)
         if self.tb is not None:
             self.tb.image("samples", make_grid(images, nrow=nrow), self.step)
