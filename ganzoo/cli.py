@@ -894,10 +894,11 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a user's mistake is one `error:` line and exit code 2, never a traceback."""
-    argv = sys.argv[1:] if argv is None else argv
-    with warnings.catch_warnings():
-        warnings.showwarning = _warning_line
+    if argv is not None:  # called in-process (scripts, tests): warnings go where the caller's filters send them
         return _main(argv)
+    with warnings.catch_warnings():  # the `ganzoo` command: one line per warning on the terminal
+        warnings.showwarning = _warning_line
+        return _main(sys.argv[1:])
 
 
 def _main(argv: list[str]) -> int:
