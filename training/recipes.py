@@ -1213,8 +1213,8 @@ ZOO_RECIPES += (
     # v7: v6 with generators 32 wide and cycle weight 6 (the levers of the width-32 full run, record
     # cyclegan-mnist-fashion-mnist-v5-w32-cyc6-full, which lost the class mapping without v6's class-mapping term).
     # Its 4,000-step proxy at constant rates (record cyclegan-mnist-fashion-mnist-v6-w32-cyc6, docs/cyclegan.md
-    # "Round 10") qualified by the rule set before (means over 3,000-4,000: mapping 0.647, one-to-one 0.604, FD 31.1,
-    # cycle 0.0188); this literal is that proxy resumed to 32,000 steps decaying from 16,000.
+    # "Rounds 10 and 11") qualified by the rule set before (means over 3,000-4,000: mapping 0.647, one-to-one 0.604,
+    # FD 31.1, cycle 0.0188); this literal is that proxy resumed to 32,000 steps decaying from 16,000.
     Recipe(
         name="cyclegan-mnist-fashion-mnist",
         version="v7",
