@@ -441,6 +441,18 @@ GOOD_META = {
 }
 
 
+def save_graph(graph, meta: dict, path: Path) -> Path:
+    """An ONNX file of `graph` (opset 18) with `meta` as its metadata, as ganzoo's exporter writes it."""
+    from onnx import helper
+
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    for k, v in meta.items():
+        model.metadata_props.add(key=k, value=v)
+    onnx.save_model(model, str(path))
+    return path
+
+
 def tiny_onnx(path: Path, meta: dict, *, scale: float = 1.0, latent: int | str = 4, labels: bool = False) -> Path:
     """z (batch, latent) -> images = reshape(z * scale) as (batch, 1, 2, 2): a graph small enough to build here."""
     from onnx import TensorProto, helper
@@ -459,12 +471,7 @@ def tiny_onnx(path: Path, meta: dict, *, scale: float = 1.0, latent: int | str =
     graph = helper.make_graph(
         nodes, "g", inputs, [helper.make_tensor_value_info("images", TensorProto.FLOAT, None)], inits
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    for k, v in meta.items():
-        model.metadata_props.add(key=k, value=v)
-    onnx.save_model(model, str(path))
-    return path
+    return save_graph(graph, meta, path)
 
 
 def test_tiny_onnx_graph_runs(tmp_path):
@@ -561,12 +568,7 @@ def tiny_translator(path: Path, meta: dict) -> Path:
         [helper.make_tensor_value_info("images_out", TensorProto.FLOAT, ["batch", 1, 2, 2])],
         [helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    for k, v in meta.items():
-        model.metadata_props.add(key=k, value=v)
-    onnx.save_model(model, str(path))
-    return path
+    return save_graph(graph, meta, path)
 
 
 TRANSLATOR_META = {
