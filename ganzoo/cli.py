@@ -127,14 +127,27 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def positive(kind: str, low: int = 1):
-    """argparse type: an int >= low, with a clear message."""
+def integer(kind: str):
+    """argparse type: an int written in ASCII digits (int() also reads '７', '٣' and '1_000'), with a clear message.
+    Ranges are checked where the value is used, in the library's words."""
 
     def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{kind} must be an int, got {text!r}") from None
+        t = text.strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", t):
+            raise argparse.ArgumentTypeError(f"{kind} must be an int written in digits 0-9, got {text!r}")
+        if len(t) > 30:  # int() refuses thousands of digits; no option of ours takes a number this long
+            raise argparse.ArgumentTypeError(f"{kind} is too large, got {t[:12]}... ({len(t)} digits)")
+        return int(t)
+
+    return parse
+
+
+def positive(kind: str, low: int = 1):
+    """argparse type: an int >= low, with a clear message."""
+    as_int = integer(kind)
+
+    def parse(text: str) -> int:
+        v = as_int(text)
         if v < low:
             raise argparse.ArgumentTypeError(f"{kind} must be >= {low}, got {v}")
         return v
@@ -163,11 +176,9 @@ def seed_type(text: str) -> int:
     from .runtime import MAX_SEED
 
     t = text.strip()
-    if not re.fullmatch(r"[+-]?[0-9]+", t):  # ASCII digits only, as labels: int() also reads '７', '٣' and '1_000'
-        raise argparse.ArgumentTypeError(f"seed must be an int written in digits 0-9, got {text!r}")
-    if len(t) > 30:  # int() refuses thousands of digits; any such seed is out of range
+    if re.fullmatch(r"[+-]?[0-9]{31,}", t):  # any such seed is out of range
         raise argparse.ArgumentTypeError(f"seed must be in [0, 2**64), got {t[:12]}... ({len(t)} digits)")
-    v = int(t)
+    v = integer("seed")(t)
     if not 0 <= v < MAX_SEED:
         raise argparse.ArgumentTypeError(f"seed must be in [0, 2**64), got {v}")
     return v
@@ -723,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--resolution",
-        type=int,
+        type=integer("--resolution"),
         help="progressively grown models (progan-*): draw from the growth stage of this resolution (7, 14, 28)",
     )
     s.add_argument("--nrow", type=positive("--nrow"))
@@ -805,7 +816,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cols", type=seed_list, required=True, help="seeds of the column latents, e.g. 3,4,5")
     s.add_argument(
         "--crossover",
-        type=int,
+        type=integer("--crossover"),
         required=True,
         help="how many style inputs (coarsest first) come from the rows: 1 .. num_ws - 1",
     )
@@ -837,7 +848,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export", help="export the generator to ONNX and verify it")
     s.add_argument("name")
     s.add_argument("-o", "--output", required=True)
-    s.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 or newer")
+    s.add_argument("--opset", type=integer("--opset"), default=18, help="ONNX opset, 18 or newer")
     s.add_argument("--uint8", action="store_true", help="output uint8 N x H x W x C")
     s.add_argument(
         "--convt",

@@ -231,6 +231,23 @@ def test_seeds_are_ascii_digits_and_an_empty_name_loads_nothing(tiny_mnist, tmp_
             ganzoo.load(name)
 
 
+def test_every_int_option_is_ascii_digits(tiny_mnist, tmp_path, capsys):
+    """int() reads '٣' as 3 and '1_000' as 1000: every int option takes ASCII digits only, as --seed does."""
+    folder = str(tiny_mnist.folder)
+    for argv, flag in (
+        (["sample", folder, "-n", "\u0663"], "-n"),
+        (["sample", folder, "--nrow", "1_0"], "--nrow"),
+        (["sample", folder, "--resolution", "\uff17"], "--resolution"),
+        (["mix", folder, "--rows", "0", "--cols", "1", "--crossover", "\u0661"], "--crossover"),
+        (["export", folder, "--opset", "1_8"], "--opset"),
+        (["directions", folder, "-k", "\u0663"], "-k"),
+    ):
+        assert main([*argv, "-o", str(tmp_path / "x.png")]) == 2, argv
+        err = capsys.readouterr().err
+        assert f"{flag} must be an int written in digits 0-9, got {argv[-1]!r}" in err and err.count("\n") == 1, err
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_image_file_of_several_frames_is_refused(tiny_mnist, tmp_path, capsys):
     frames = [Image.new("L", (28, 28), v) for v in (0, 255)]
     frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])

@@ -203,7 +203,10 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
         (["--device", "foo", "-o", "{tmp}/x.png"], "unknown device 'foo': use 'cpu', 'cuda', 'cuda:N' or 'mps'"),
         (["--seed", str(2**64), "-o", "{tmp}/x.png"], "seed must be in [0, 2**64)"),
         (["--nrow", "-3", "-o", "{tmp}/x.png"], "--nrow must be >= 1, got -3"),
-        (["-n", "abc", "-o", "{tmp}/x.png"], "-n must be an int, got 'abc'"),
+        (["-n", "abc", "-o", "{tmp}/x.png"], "-n must be an int written in digits 0-9, got 'abc'"),
+        (["-n", "\u0663", "-o", "{tmp}/x.png"], "-n must be an int written in digits 0-9, got '\u0663'"),
+        (["-n", "1_000", "-o", "{tmp}/x.png"], "-n must be an int written in digits 0-9, got '1_000'"),
+        (["-n", "9" * 40, "-o", "{tmp}/x.png"], "-n is too large, got 999999999999... (40 digits)"),
     ],
 )
 def test_sample_mistakes(args, message, tmp_path, capsys):
