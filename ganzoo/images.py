@@ -32,9 +32,31 @@ def _nchw(images) -> np.ndarray:
         raise GanzooError(f"images of dtype {arr.dtype}: give floats in [0, 1] or uint8 values 0..255")
     if arr.dtype.kind not in "fu":
         raise GanzooError(f"images of dtype {arr.dtype}: give floats in [0, 1] or uint8 values 0..255")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise GanzooError("images hold NaN or infinite values, which have no grey level: check what made them")
+    if arr.dtype.kind == "f":
+        _check_float_range(arr)
     return arr
+
+
+def _check_float_range(arr: np.ndarray) -> None:
+    """Float images must be finite and in [0, 1]: 0..255 or -1..1 values would be clipped to a wrong picture
+    without a word. A little slack (0.5) is left for arithmetic that strays just outside the range, which is
+    clipped as torchvision's save_image clips it. Read in slices of about 4M values: no full-size temporaries."""
+    step = max(1, (1 << 22) // max(1, arr[0].size if len(arr) else 1))
+    lo, hi = np.inf, -np.inf
+    for i in range(0, len(arr), step):
+        part = arr[i : i + step]
+        if not np.isfinite(part).all():
+            raise GanzooError("images hold NaN or infinite values, which have no grey level: check what made them")
+        lo, hi = min(lo, float(part.min())), max(hi, float(part.max()))
+    if hi > 1.5:
+        raise GanzooError(
+            f"images hold values up to {hi:g}, but float images must be in [0, 1]: divide 0..255 values by 255 "
+            "(or give them as uint8)"
+        )
+    if lo < -0.5:
+        raise GanzooError(
+            f"images hold values down to {lo:g}, but float images must be in [0, 1]: map -1..1 values with (x + 1) / 2"
+        )
 
 
 def _to_uint8_nhwc(arr: np.ndarray) -> np.ndarray:

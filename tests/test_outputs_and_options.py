@@ -79,6 +79,14 @@ def test_save_grid_never_replaces_a_pipe_or_a_folder(tiny_mnist, tmp_path):
             torch.full((1, 1, 28, 28), 255, dtype=torch.int64),
             r"images of dtype int64: give floats in \[0, 1\] or uint8",
         ),
+        (
+            torch.full((2, 1, 28, 28), 0.5).index_fill_(2, torch.tensor([3]), 255.0),
+            r"images hold values up to 255, but float images must be in \[0, 1\]: divide 0..255 values by 255",
+        ),
+        (
+            torch.full((2, 1, 28, 28), 0.5).index_fill_(0, torch.tensor([1]), -1.0),
+            r"images hold values down to -1, but float images must be in \[0, 1\]: map -1..1 values with \(x \+ 1\) / 2",
+        ),
     ],
 )
 def test_save_grid_refuses_images_it_would_draw_wrong(images, message, tiny_mnist, tmp_path):
@@ -86,6 +94,14 @@ def test_save_grid_refuses_images_it_would_draw_wrong(images, message, tiny_mnis
         tiny_mnist.save_grid(images, tmp_path / "g.png")
     assert not (tmp_path / "g.png").exists()
     tiny_mnist.save_grid(torch.zeros(1, 1, 28, 28, dtype=torch.bool), tmp_path / "g.png")  # bools are 0 / 1
+
+
+def test_save_grid_clips_floats_that_stray_just_outside_the_unit_range(tiny_mnist, tmp_path):
+    """Arithmetic strays a little past 0 and 1 (bilinear resizing, sums): clipped, as torchvision clips."""
+    x = torch.rand(2, 1, 28, 28) * 1.2 - 0.1  # in [-0.1, 1.1]
+    out = tiny_mnist.save_grid(x, tmp_path / "x.png", nrow=2)
+    got = np.asarray(Image.open(out))[2:30, 2:30]
+    assert np.array_equal(got, (x[0, 0].clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8))
 
 
 def test_save_pretrained_refuses_the_current_folder_and_above_and_leaves_nothing(tiny_mnist, tmp_path, monkeypatch):
