@@ -328,6 +328,51 @@ def test_training_resumes_bit_exactly(tmp_path, data_root):
     assert Image.open(tmp_path / "a" / "model" / "samples.png").size == (8 * 30 + 2, 4 * 30 + 2)
 
 
+def test_late_cycle_weight_acts_from_decay_from_and_a_fork_there_is_exact(tmp_path, data_root):
+    """late_cycle_weight replaces cycle_weight for the updates from decay_from on (the logged loss says which
+    weight acted); a run stopped at decay_from and resumed with it set equals a fresh run of that recipe (one
+    first phase shared by two second phases); past decay_from the change is refused, as it would rewrite history."""
+    from ganzoo.models import make_config
+    from ganzoo.errors import TrainingError
+
+    cfg = make_config("cyclegan", {**TINY_CFG, "cycle_weight": 3, "late_cycle_weight": 7, "cycle_scale_b": 0.5})
+    assert cfg.cycle_weights == cfg.cycle_weights_at(False) == (3, 1.5) and cfg.cycle_weights_at(True) == (7, 3.5)
+    assert make_config("cyclegan", TINY_CFG).cycle_weights_at(True) == (10.0, 10.0)  # 0: cycle_weight throughout
+    with pytest.raises(ValueError, match=re.escape("late_cycle_weight must be >= 0, got -1")):
+        make_config("cyclegan", {**TINY_CFG, "late_cycle_weight": -1})
+    args = ["--data-root", str(data_root), *TINY_RUN, "--model.cycle_weight=3"]
+    before = torch.get_num_threads()
+    try:
+        train([NAME, "--out", str(tmp_path / "a"), "--steps=4", *args, "--decay_from=2", "--model.late_cycle_weight=7"])
+        train([NAME, "--out", str(tmp_path / "b"), "--steps=2", *args, "--decay_from=0"])  # stopped at decay_from
+        train([NAME, "--out", str(tmp_path / "b"), "--steps=4", "--decay_from=2", "--resume",
+               "--data-root", str(data_root), "--model.late_cycle_weight=7"])  # fmt: skip
+        message = (
+            "--resume cannot change model.late_cycle_weight at step 4: it acts from decay_from on (2), and update 3 "
+            "of the checkpoint's 4 already ran with the saved value"
+        )
+        with pytest.raises(TrainingError, match=re.escape(message)):
+            train([NAME, "--out", str(tmp_path / "b"), "--resume", "--data-root", str(data_root),
+                   "--model.late_cycle_weight=9"])  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    rows = [{k: float(v) for k, v in row.items()} for row in read_log(tmp_path / "a" / "log.csv")]
+    idt_w = RECIPES[NAME].model.get("identity_weight", 5.0)
+    for r, w in zip(rows, (3, 3, 7, 7)):  # updates 0, 1 before decay_from=2; 2, 3 from it on
+        rest = (
+            r["loss_g"] - r["adv_g"] - idt_w * r["identity"] + RECIPES[NAME].model["mapping_weight"] * r["mapping_mi"]
+        )
+        assert rest == pytest.approx(w * r["cycle_a"] + w * r["cycle_b"], rel=1e-4), (r["step"], w)
+    logs = [[{k: v for k, v in row.items() if k != "images_per_s"} for row in read_log(tmp_path / r / "log.csv")]
+            for r in "ab"]  # fmt: skip
+    assert logs[0] == logs[1]
+    ca = torch.load(tmp_path / "a" / "ckpt.pt", weights_only=True)
+    cb = torch.load(tmp_path / "b" / "ckpt.pt", weights_only=True)
+    assert all(torch.equal(ca["G"][k], cb["G"][k]) for k in ca["G"])
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert run["recipe"]["model"]["late_cycle_weight"] == 7 and "--model.late_cycle_weight=7" in run["command"]
+
+
 def test_training_evaluates_translations(tmp_path, data_root):
     """The selection metric of a translation run: classifier FD of translations in each target domain (their
     mean is `fd`) and the cycle error; the best step's model is the run's model."""

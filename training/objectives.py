@@ -378,7 +378,8 @@ class CycleGANObjective(Objective):
     batch a (domain A) and b (domain B):
 
     - generators: least-squares adversarial (D_b(G_ab(a)) - 1)^2 + (D_a(G_ba(b)) - 1)^2, plus cycle_weight times
-      the L1 cycle error |G_ba(G_ab(a)) - a| and cycle_weight x cycle_scale_b times |G_ab(G_ba(b)) - b|,
+      the L1 cycle error |G_ba(G_ab(a)) - a| and cycle_weight x cycle_scale_b times |G_ab(G_ba(b)) - b|
+      (late_cycle_weight in place of cycle_weight, where set, from the recipe's decay_from on),
       plus identity_weight times |G_ab(b) - b| + |G_ba(a) - a|, plus distance_weight times the distance term
       (`distance_loss`, both directions), minus mapping_weight times the class-mapping term (`mapping_mi`, A -> B
       plus mapping_scale_b times B -> A); the discriminators are frozen for this update.
@@ -454,7 +455,7 @@ class CycleGANObjective(Objective):
         cycle_a, cycle_b = (rec_a - real_a).abs().mean(), (rec_b - real_b).abs().mean()
         cycle = cycle_a + cycle_b  # logged as one number, weighted apart
         idt = (idt_b - real_b).abs().mean() + (idt_a - real_a).abs().mean() if cfg.identity_weight else adv * 0
-        wa, wb = cfg.cycle_weights
+        wa, wb = cfg.cycle_weights_at(late=bool(t.r.decay_from) and t.step >= t.r.decay_from)
         dist = distance_loss(real_a, fake_b) + distance_loss(real_b, fake_a) if cfg.distance_weight else adv * 0
         mi_a, mi_b = self._mapping_mi(cfg, real_a, fake_b, real_b, fake_a) if cfg.mapping_weight else (adv * 0,) * 2
         mi = mi_a + mi_b  # logged as one number, weighted apart (a scale of 1.0 adds exactly mi_b)

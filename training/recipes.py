@@ -19,6 +19,9 @@ STORAGE = ("float32", "float16")
 # What --resume may change: the schedule around the optimisation, never the optimisation itself.
 # steps and decay_from only while the learning rates of the steps already taken stay the same.
 RESUMABLE = ("steps", "decay_from", "log_every", "sample_every", "eval_every", "eval_n", "ckpt_every", "storage")
+# model keys that act only on updates from decay_from on: a resume from a step <= decay_from may change them (the
+# run then equals a fresh run of the new recipe), so one run's first phase can be shared by two second phases
+LATE_MODEL_KEYS = ("late_cycle_weight",)
 
 
 def _one_of(what: str, value: str, valid) -> None:
@@ -1356,6 +1359,9 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
         if f.name != "version" and getattr(new, f.name) != getattr(saved, f.name)
     ]
     refused = [k for k in changed if k not in RESUMABLE]
+    late = _late_model_change(saved, new, step)
+    if late:
+        refused.remove("model")
     if refused:
         was = ", ".join(f"{k}={getattr(saved, k)!r}" for k in refused)
         raise TrainingError(
@@ -1364,6 +1370,38 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
             "change), or start a new run in another --out folder."
         )
     return new
+
+
+def _late_model_change(saved: Recipe, new: Recipe, step: int) -> bool:
+    """Whether new changes only LATE_MODEL_KEYS of saved's model, and the updates already taken (0..step-1) ran
+    with the same cycle weights under both (the one late key so far weighs the cycle from decay_from on)."""
+    from ganzoo.models import config_class, make_config
+
+    defaults = {f.name: f.default for f in dataclasses.fields(config_class(saved.arch))}
+    keys = {k for k in {*saved.model, *new.model} if saved.model.get(k, defaults[k]) != new.model.get(k, defaults[k])}
+    if not keys or not keys <= set(LATE_MODEL_KEYS):
+        return False
+    cfgs = make_config(saved.arch, saved.model), make_config(new.arch, new.model)
+
+    def weights(r: Recipe, cfg, u: int) -> tuple:
+        return cfg.cycle_weights_at(late=bool(r.decay_from) and u >= r.decay_from)
+
+    # piecewise constant in the update index, changing only at decay_from: these indices cover every piece
+    past = next(
+        (
+            u
+            for u in sorted({0, saved.decay_from, new.decay_from, step - 1})
+            if 0 <= u < step and weights(saved, cfgs[0], u) != weights(new, cfgs[1], u)
+        ),
+        None,
+    )
+    if past is not None:
+        raise TrainingError(
+            f"--resume cannot change model.{', model.'.join(sorted(keys))} at step {step}: it acts from decay_from "
+            f"on ({new.decay_from or 'no decay'}), and update {past + 1} of the checkpoint's {step} already ran with "
+            "the saved value. Resume without it, or from a checkpoint at or before decay_from."
+        )
+    return True
 
 
 def _parse_value(text: str, like: Any) -> Any:

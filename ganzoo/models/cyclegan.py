@@ -44,6 +44,8 @@ class CycleGANConfig:
     # patches of 38x38 (at 28x28 the centre score sees the whole image, the others all but a corner strip)
     cycle_weight: float = 10.0  # lambda of || G_ba(G_ab(a)) - a ||_1 and the B cycle (the paper's 10)
     cycle_scale_b: float = 1.0  # the B cycle's lambda (|| G_ab(G_ba(b)) - b ||_1) as a multiple of cycle_weight
+    late_cycle_weight: float = 0.0  # the cycle lambda once the learning rates decay (updates from the recipe's
+    # decay_from on), when the class mapping has formed; 0: cycle_weight throughout
     identity_weight: float = 5.0  # of || G_ab(b) - b ||_1 and || G_ba(a) - a ||_1 (the paper's 0.5 x lambda)
     distance_weight: float = 0.0  # of the distance term (DistanceGAN, Benaim & Wolf 2017): pairs of a batch
     # as far apart after translation as before, relative to the batch; 0: none
@@ -67,7 +69,7 @@ class CycleGANConfig:
             raise ValueError(f"domain_a and domain_b must differ (both are {self.domain_a!r})")
         if self.image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4 (two stride-2 layers), got {self.image_size}")
-        for k in ("cycle_weight", "identity_weight", "distance_weight", "mapping_weight"):
+        for k in ("cycle_weight", "late_cycle_weight", "identity_weight", "distance_weight", "mapping_weight"):
             if not getattr(self, k) >= 0:
                 raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         for k, what in (("cycle_scale_b", "cycle"), ("mapping_scale_b", "mapping term")):
@@ -82,7 +84,12 @@ class CycleGANConfig:
     @property
     def cycle_weights(self) -> tuple[float, float]:
         """The lambdas of the A cycle (a -> b -> a) and the B cycle (b -> a -> b)."""
-        return self.cycle_weight, self.cycle_weight * self.cycle_scale_b
+        return self.cycle_weights_at(late=False)
+
+    def cycle_weights_at(self, late: bool) -> tuple[float, float]:
+        """The cycle lambdas of an update before (late False) or during (True) the learning rates' decay."""
+        w = self.late_cycle_weight if late and self.late_cycle_weight else self.cycle_weight
+        return w, w * self.cycle_scale_b
 
     # A translator has no latent and no classes; the model folder's fields say so (ganzoo.folder).
     @property
