@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,10 @@ TOP_LEVEL_KEYS = {
         lambda v: _same(v, [-1.0, 1.0]) or _same(v, [-1, 1]),
         "[-1.0, 1.0] (ganzoo generators end in tanh)",
     ),
-    "dataset": (lambda v: v is None or isinstance(v, str) and len(v) <= 100, "a data set name or null"),
+    "dataset": (  # a name, never a path: it picks data folders and classifiers
+        lambda v: v is None or isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", v) is not None,
+        "a data set name or null (letters, digits, '.', '_' and '-', such as fashion-mnist)",
+    ),
     "training": (lambda v: isinstance(v, dict), "an object (the training run's summary)"),
 }
 

@@ -213,6 +213,8 @@ HOSTILE_CONFIGS = [
     ('{"architecture": ["dcgan"], "config": {}}', r"'architecture' must be a string, got \['dcgan'\]"),
     ('{"architecture": "dcgan", "config": []}', r"'config' must be an object of architecture settings, got \[\]"),
     ('{"architecture": "dcgan", "config": {}, "dataset": ["mnist"]}', r"'dataset' must be a data set name or null"),
+    ('{"architecture": "dcgan", "config": {}, "dataset": "../../etc"}', r"'dataset' must be a data set name or null"),
+    ('{"architecture": "dcgan", "config": {}, "dataset": "mnist/x"}', r"'dataset' must be a data set name or null"),
     ('{"architecture": "dcgan", "config": {}, "output_range": [0, 1]}', r"'output_range' must be \[-1.0, 1.0\]"),
     ('{"architecture": "dcgan", "config": {}, "training": 3}', "'training' must be an object"),
     ('{"architecture": "dcgan", "config": {}, "ganzoo_version": 1}', "'ganzoo_version' must be a version string"),

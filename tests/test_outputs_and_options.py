@@ -85,7 +85,8 @@ def test_save_grid_never_replaces_a_pipe_or_a_folder(tiny_mnist, tmp_path):
         ),
         (
             torch.full((2, 1, 28, 28), 0.5).index_fill_(0, torch.tensor([1]), -1.0),
-            r"images hold values down to -1, but float images must be in \[0, 1\]: map -1..1 values with \(x \+ 1\) / 2",
+            r"images hold values down to -1, but float images must be in \[0, 1\]: map -1..1 values with "
+            r"\(x \+ 1\) / 2",
         ),
     ],
 )
