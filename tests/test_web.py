@@ -321,3 +321,179 @@ def test_node_example_runs_a_style_based_progressive_or_biggan_generator(site, t
     want = OnnxGenerator(onnx).sample(16, labels=labels, seed=3)  # (16, 1, 28, 28) in [0, 1]
     want = np.round(np.clip(want, 0, 1) * 255).reshape(4, 4, 28, 28).transpose(0, 2, 1, 3).reshape(112, 112)
     assert np.abs(np.asarray(Image.open(tmp_path / "n.png"), dtype=int) - want.astype(int)).max() <= 1
+
+
+# -- the Node scripts given hostile files: one clear line, exit status 2, nothing written -----------------------------
+def _node(script: str, *args: str, cwd) -> subprocess.CompletedProcess:
+    if shutil.which("node") is None or not (WEB / "node_modules").is_dir():
+        pytest.fail("the Node tests need node and `npm --prefix web ci`")
+    return subprocess.run(
+        ["node", str(WEB / script), *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
+    )
+
+
+def _hostile_files(tmp_path):
+    """Tiny graphs (2x2 images) with good and bad metadata, and 2x2 PNGs, in tmp_path."""
+    from PIL import Image
+
+    from .test_hostile_inputs import GOOD_META, TRANSLATOR_META, tiny_onnx, tiny_translator
+
+    tiny_translator(tmp_path / "t.onnx", TRANSLATOR_META)
+    tiny_translator(tmp_path / "bare.onnx", {})
+    tiny_translator(tmp_path / "json.onnx", {**TRANSLATOR_META, "domains": "[mnist"})
+    tiny_translator(tmp_path / "same.onnx", {**TRANSLATOR_META, "domains": '["a", "a"]'})
+    tiny_translator(tmp_path / "shape.onnx", {**TRANSLATOR_META, "image_shape": "[1, 2]"})
+    tiny_translator(tmp_path / "format.onnx", {**TRANSLATOR_META, "output_format": "uint8 NHWC [0, 255]"})
+    tiny_translator(tmp_path / "ints.onnx", {**TRANSLATOR_META, "image_shape": '[1, 2, "2"]'})
+    tiny_onnx(tmp_path / "g.onnx", GOOD_META)
+    tiny_onnx(tmp_path / "u8.onnx", {**GOOD_META, "output_format": "uint8 NHWC [0, 255]"})
+    names = '["a", "b", "c"]'
+    tiny_onnx(tmp_path / "c.onnx", {**GOOD_META, "num_classes": "3", "class_names": names}, labels=True)
+    Image.fromarray(np.array([[0, 255], [128, 64]], np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "a.png").read_bytes()[:-20])  # IDAT cut short
+    (tmp_path / "text.onnx").write_text("hello")
+
+
+TRANSLATE_EXPORT = "`ganzoo export NAME --to DOMAIN -o {}`"
+DAMAGED = "{0} has damaged ganzoo metadata: re-export it with `ganzoo export NAME --to DOMAIN -o {0}` "
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["bare.onnx", "a.png"],
+            "bare.onnx has no ganzoo translation metadata: export a translator with "
+            + TRANSLATE_EXPORT.format("bare.onnx"),
+        ),
+        (["json.onnx", "a.png"], DAMAGED.format("json.onnx") + "(domains is not valid JSON: '[mnist')"),
+        (
+            ["same.onnx", "a.png"],
+            DAMAGED.format("same.onnx") + """(domains must be two different names, got '["a", "a"]')""",
+        ),
+        (
+            ["shape.onnx", "a.png"],
+            DAMAGED.format("shape.onnx") + "(image_shape must be [channels, height, width], got '[1, 2]')",
+        ),
+        (
+            ["ints.onnx", "a.png"],
+            DAMAGED.format("ints.onnx") + """(image_shape must be [channels, height, width], got '[1, 2, "2"]')""",
+        ),
+        (
+            ["format.onnx", "a.png"],
+            DAMAGED.format("format.onnx") + "(output_format must be float32 NCHW [0, 1], got 'uint8 NHWC [0, 255]')",
+        ),
+        (
+            ["g.onnx", "a.png"],
+            "g.onnx is a generator (it samples images from latents), not a translator: run it with "
+            "node-example.mjs, or export a translator with `ganzoo export NAME --to DOMAIN`",
+        ),
+        (
+            ["none.onnx", "a.png"],
+            "ONNX file none.onnx not found; export one with " + TRANSLATE_EXPORT.format("none.onnx"),
+        ),
+        (
+            ["text.onnx", "a.png"],
+            "text.onnx is not a valid ONNX model (Load model from text.onnx failed:Protobuf parsing "
+            "failed.); export one with " + TRANSLATE_EXPORT.format("text.onnx"),
+        ),
+        (
+            ["t.onnx", "cut.png"],
+            "cut.png is a damaged PNG (its image data does not decompress: unexpected end of file)",
+        ),
+        (
+            ["t.onnx", "a.png", "-o", "a.png"],
+            "the output a.png is also an input (a.png) and would be replaced: choose another name",
+        ),
+        (
+            ["t.onnx", "a.png", "-o", "./t.onnx"],
+            "the output ./t.onnx is also an input (t.onnx) and would be replaced: choose another name",
+        ),
+        (["t.onnx", "a.png", "-o", ""], "the output file name is empty: give one with -o FILE.png"),
+        (["t.onnx", "a.png", "-o", "no/x.png"], "cannot write no/x.png: the folder no does not exist; create it first"),
+        (["t.onnx", ""], "usage: node node-translate.mjs MODEL.onnx IMAGE.png [IMAGE.png ...] [-o OUT.png]"),
+    ],
+)
+def test_node_translate_refuses_hostile_files_and_writes_nothing(tmp_path, args, message):
+    _hostile_files(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    r = _node("node-translate.mjs", *args, *([] if "-o" in args else ["-o", "out.png"]), cwd=tmp_path)
+    assert (r.returncode, r.stderr, r.stdout) == (2, f"error: {message}\n", "")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no output, no temporary file, inputs kept
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["t.onnx", "out.png"],
+            "t.onnx translates images ('mnist' -> 'fashion-mnist') and has no latent to sample: "
+            "run it with node-translate.mjs",
+        ),
+        (
+            ["bare.onnx", "out.png"],
+            "bare.onnx has no ganzoo metadata; export it with `ganzoo export NAME -o bare.onnx`",
+        ),
+        (
+            ["u8.onnx", "out.png"],
+            "u8.onnx gives uint8 images (`ganzoo export --uint8`); the Node example reads float32 "
+            "ones: export one with `ganzoo export NAME -o u8.onnx`",
+        ),
+        (["g.onnx", "out.png", "3"], 'g.onnx is unconditional: it takes no label; drop "3"'),
+        (
+            ["c.onnx", "out.png", "3"],
+            'label "3" is not one of c.onnx\'s classes: give an int 0..2 or a class name (a, b, c)',
+        ),
+        (["c.onnx", "out.png", "-1"], None),  # parseArgs: an option; checked below for one line
+        (
+            ["g.onnx", "g.onnx"],
+            "the output g.onnx is also an input (g.onnx) and would be replaced: choose another name",
+        ),
+        (
+            ["g.onnx", "out.png", "--seed", "x"],
+            "seed must be an int in [0, 2**64) (a BigInt or a decimal string above 2**53), got x",
+        ),
+    ],
+)
+def test_node_example_refuses_hostile_files_and_writes_nothing(tmp_path, args, message):
+    _hostile_files(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    r = _node("node-example.mjs", *args, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+    assert message is None or r.stderr == f"error: {message}\n"
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.slow
+def test_node_scripts_write_tiny_graphs_atomically(tmp_path):
+    """The good tiny files run: the metadata reader accepts what ganzoo writes, and only the output is added."""
+    from PIL import Image
+
+    _hostile_files(tmp_path)
+    before = {p.name for p in tmp_path.iterdir()}
+    r = _node("node-translate.mjs", "t.onnx", "a.png", "-o", "t.png", cwd=tmp_path)
+    assert r.returncode == 0 and "mnist -> fashion-mnist" in r.stdout, r.stderr
+    grid = np.asarray(Image.open(tmp_path / "t.png"), dtype=int)
+    assert grid[2:4, 2:4].tolist() == [[0, 255], [128, 64]] and grid[6:8, 2:4].tolist() == [[255, 0], [127, 191]]
+    r = _node("node-example.mjs", "c.onnx", "g.png", "b", "--seed", "1", cwd=tmp_path)  # a class name as the label
+    assert r.returncode == 0, r.stderr
+    assert Image.open(tmp_path / "g.png").size == (8, 8)
+    assert {p.name for p in tmp_path.iterdir()} == before | {"t.png", "g.png"}
+
+
+@pytest.mark.slow
+def test_build_never_replaces_a_folder_it_did_not_write(tmp_path):
+    """GANZOO_WEB_OUT is replaced as a whole: a folder that is not an earlier build (the sources, say) is refused."""
+    keep = tmp_path / "src"
+    keep.mkdir()
+    (keep / "app.js").write_text("mine")
+    env = {**os.environ, "GANZOO_WEB_OUT": str(keep), "PYTHON": sys.executable, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(["node", str(WEB / "build.mjs")], env=env, capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stderr) == (
+        2,
+        f"error: GANZOO_WEB_OUT={keep} exists and is not a site this build wrote (no models/index.json): it would be "
+        "replaced; name a new folder\n",
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["src"] and (keep / "app.js").read_text() == "mine"

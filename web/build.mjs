@@ -18,13 +18,29 @@ const ortDist = path.join(here, "node_modules", "onnxruntime-web", "dist");
 // ort.min.mjs runs the wasm backend and WebGPU (JSEP build); nothing is fetched from a CDN
 const ORT_FILES = ["ort.min.mjs", "ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm"];
 
-function py(...args) {
-  return execFileSync(python, ["-m", "ganzoo", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+let tmp = null;  // the build's unique temporary folder beside `out`: renamed to `out` once complete, removed otherwise
+
+function fail(message) {
+  console.error(`error: ${message}`);
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(2);
 }
 
-if (!fs.existsSync(ortDist)) {
-  console.error("error: web/node_modules is missing: run `npm --prefix web ci` first");
-  process.exit(2);
+function py(...args) {
+  try {
+    return execFileSync(python, ["-m", "ganzoo", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  } catch (e) {  // ganzoo's own error line is above (stderr passes through); nothing of the build is kept
+    return fail(`\`${python} -m ganzoo ${args.join(" ")}\` failed (${e.status === undefined ? e.message :
+      `exit status ${e.status}`}); nothing was written to ${out}`);
+  }
+}
+
+if (!fs.existsSync(ortDist)) fail("web/node_modules is missing: run `npm --prefix web ci` first");
+// `out` is replaced as a whole: only a folder an earlier build wrote (models/index.json), or an empty one
+if (fs.existsSync(out) && !fs.existsSync(path.join(out, "models", "index.json")) &&
+    !(fs.statSync(out).isDirectory() && !fs.readdirSync(out).length)) {
+  fail(`GANZOO_WEB_OUT=${out} exists and is not a site this build wrote (no models/index.json): it would be ` +
+    "replaced; name a new folder");
 }
 // every entry with bundled weights, from `ganzoo list --json` (names, shapes, classes; no parsing of the table)
 const zoo = JSON.parse(py("list", "--json"));
@@ -32,25 +48,19 @@ let entries = (process.env.GANZOO_WEB_ENTRIES || "").split(",").filter(Boolean);
 const folders = (process.env.GANZOO_WEB_FOLDERS || "").split(",").filter(Boolean);
 if (!entries.length && !folders.length) entries = zoo.map((e) => e.name);
 const unknown = entries.filter((n) => !zoo.some((e) => e.name === n));
-if (unknown.length) {
-  console.error(`error: GANZOO_WEB_ENTRIES names entries without bundled weights: ${unknown.join(", ")}`);
-  process.exit(2);
-}
+if (unknown.length) fail(`GANZOO_WEB_ENTRIES names entries without bundled weights: ${unknown.join(", ")}`);
 // [name, source given to `ganzoo export`, its metadata]
 const models = entries.map((n) => [n, n, zoo.find((e) => e.name === n)]);
 for (const f of folders) {
   const meta = JSON.parse(py("info", f));  // a folder's config: shapes, classes, a translator's domains
   const base = path.basename(path.resolve(f));
   const name = base === "model" ? path.basename(path.dirname(path.resolve(f))) : base;
-  if (models.some(([n]) => n === name)) {
-    console.error(`error: two models are named ${name}; rename a folder`);
-    process.exit(2);
-  }
+  if (models.some(([n]) => n === name)) fail(`two models are named ${name}; rename a folder`);
   models.push([name, f, { ...meta, architecture: meta.config.architecture, dataset: meta.config.dataset }]);
 }
-const tmp = `${out}.tmp`;
-fs.rmSync(tmp, { recursive: true, force: true });
-fs.mkdirSync(path.join(tmp, "models"), { recursive: true });
+fs.mkdirSync(path.dirname(out), { recursive: true });
+tmp = fs.mkdtempSync(`${out}.tmp-`);
+fs.mkdirSync(path.join(tmp, "models"));
 for (const f of fs.readdirSync(path.join(here, "src"))) fs.copyFileSync(path.join(here, "src", f), path.join(tmp, f));
 for (const f of ORT_FILES) fs.copyFileSync(path.join(ortDist, f), path.join(tmp, f));
 const index = [];

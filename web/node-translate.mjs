@@ -5,10 +5,12 @@
 // Writes the originals (top row) above their translations (bottom row), as `ganzoo translate` does: the same
 // pixels as OnnxTranslator("to-fashion-mnist.onnx").translate(images) in Python. Inputs: 8-bit PNGs of the model's
 // size (28x28), greyscale or RGB(A) (made greyscale as Pillow's convert("L") does; an image with transparent pixels
-// is refused, as in Python). png.mjs reads and writes them.
+// is refused, as in Python). png.mjs reads and writes them; model-file.mjs checks the file's metadata, as
+// OnnxTranslator does, and writes the grid atomically (never over an input).
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
+import { checkOutput, openTranslator, writeAtomic } from "./model-file.mjs";
 import { decodeGrey, encodeGrey } from "./png.mjs";
 
 function fail(message) {
@@ -16,20 +18,32 @@ function fail(message) {
   process.exit(2);
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { output: { type: "string", short: "o", default: "translated.png" } },
-});
-const [file, ...inputs] = positionals;
-if (!file || !inputs.length) fail("usage: node node-translate.mjs MODEL.onnx IMAGE.png [IMAGE.png ...] [-o OUT.png]");
-const session = await ort.InferenceSession.create(file);
-const meta = session.inputMetadata.find((i) => i.name === "images");  // images: float32 [batch, C, H, W] in [0, 1]
-if (!meta || !session.outputNames.includes("images_out")) {
-  fail(`${file} is not a ganzoo translator (input "images", output "images_out"): export one with ` +
-    "`ganzoo export NAME --to DOMAIN -o FILE.onnx`");
+const usage = "usage: node node-translate.mjs MODEL.onnx IMAGE.png [IMAGE.png ...] [-o OUT.png]";
+let values, positionals;
+try {
+  ({ values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { output: { type: "string", short: "o", default: "translated.png" } },
+  }));
+} catch (e) {
+  fail(`${e.message.replace(/\s*\n\s*/g, " ")}; ${usage}`);
 }
-const [, c, h, w] = meta.shape;
-if (c !== 1) fail(`${file} takes ${c}-channel images; this example reads greyscale ones`);
+const [file, ...inputs] = positionals;
+if (!file || !inputs.length || inputs.some((name) => !name)) fail(usage);
+const out = values.output;
+try {
+  checkOutput(out, [file, ...inputs]);
+} catch (e) {
+  fail(e.message);
+}
+let model;
+try {
+  model = await openTranslator(file);  // its metadata checked as OnnxTranslator checks it
+} catch (e) {
+  fail(e.message);
+}
+const { session, source, target } = model, [c, h, w] = model.shape;
+if (c !== 1) fail(`${file} takes ${c}-channel images; this example reads greyscale ones: use ganzoo.runtime in Python`);
 const n = inputs.length, per = h * w;
 const x = new Float32Array(n * per);
 inputs.forEach((name, k) => {
@@ -39,10 +53,23 @@ inputs.forEach((name, k) => {
   } catch (e) {
     fail(e.code ? `cannot read ${name}: ${e.message}` : e.message);
   }
-  if (png.width !== w || png.height !== h) fail(`${name} is ${png.width}x${png.height}; the model takes ${w}x${h} images`);
+  if (png.width !== w || png.height !== h) {
+    fail(`${name} is ${png.width}x${png.height}; the model takes ${w}x${h} images (of ${source}): resize it first`);
+  }
   for (let i = 0; i < per; i++) x[k * per + i] = png.grey[i] / 255;
 });
-const { images_out: y } = await session.run({ images: new ort.Tensor("float32", x, [n, 1, h, w]) });
+let y;
+try {
+  ({ images_out: y } = await session.run({ images: new ort.Tensor("float32", x, [n, 1, h, w]) }));
+} catch (e) {
+  fail(`${file} failed to run (${e.message.split("\n")[0]}): re-export it with \`ganzoo export NAME --to ${target}\``);
+}
+const nonfinite = y.data.filter((v) => !Number.isFinite(v)).length;
+if (nonfinite || y.data.length !== n * per) {
+  fail(`${file} gave ${nonfinite ? `${nonfinite} NaN or infinite value(s) in ${y.data.length} outputs` :
+    `images_out of shape [${y.dims}] for [${n}, 1, ${h}, ${w}] images`}: its weights or graph are damaged; ` +
+    `re-export it with \`ganzoo export NAME --to ${target}\``);
+}
 // a grid as ganzoo's save_grid makes it: 2-pixel black padding, originals in the first row, translations below
 const pad = 2, W = n * (w + pad) + pad, H = 2 * (h + pad) + pad;
 const grid = new Uint8Array(W * H);
@@ -52,5 +79,10 @@ for (const [row, data] of [[0, x], [1, y.data]]) {
     grid[(pad + row * (h + pad) + i) * W + pad + k * (w + pad) + j] = Math.round(Math.min(1, Math.max(0, v)) * 255);
   }
 }
-fs.writeFileSync(values.output, encodeGrey(W, H, grid));
-console.log(`wrote ${values.output}: ${n} original(s) (top) and their translations by ${file} (bottom), made by onnxruntime-node`);
+try {
+  writeAtomic(out, encodeGrey(W, H, grid));
+} catch (e) {
+  fail(e.message);
+}
+console.log(`wrote ${out}: ${n} original(s) (top) and their translations by ${file} (bottom), ${source} -> ` +
+  `${target}, made by onnxruntime-node`);

@@ -3,6 +3,7 @@
 // pixels is refused, as ganzoo's Python side refuses it: what lies behind them is a guess.
 import zlib from "node:zlib";
 
+const MAX_PIXELS = 2 ** 26;  // Pillow warns of a decompression bomb above 89,478,485 pixels; no model takes such
 const SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 const crcTable = Array.from({ length: 256 }, (_, i) => {
   let c = i;
@@ -49,7 +50,7 @@ export function decodeGrey(buf, name = "the file") {
     else if (type === "IEND") break;
     pos += 12 + len;
   }
-  if (!ihdr || !idat.length) throw new Error(`${name} is a damaged PNG (no IHDR or IDAT chunk)`);
+  if (!ihdr || ihdr.length < 13 || !idat.length) throw new Error(`${name} is a damaged PNG (no IHDR or IDAT chunk)`);
   const width = ihdr.readUInt32BE(0), height = ihdr.readUInt32BE(4), depth = ihdr[8], type = ihdr[9];
   const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[type];
   if (depth !== 8 || !channels || ihdr[12] !== 0) {
@@ -59,8 +60,17 @@ export function decodeGrey(buf, name = "the file") {
   if (trns && (channels === 1 || channels === 3) && trns.length < 2 * channels) {
     throw new Error(`${name} is a damaged PNG (tRNS of ${trns.length} bytes)`);  // as Pillow refuses it
   }
-  const raw = zlib.inflateSync(Buffer.concat(idat));
+  if (!width || !height || width * height > MAX_PIXELS) {
+    throw new Error(`${name} is a damaged PNG or too large (${width}x${height} pixels; at most ${MAX_PIXELS} here)`);
+  }
   const stride = width * channels;
+  let raw;
+  try {  // no more than the image needs: a small file that inflates to gigabytes (a zip bomb) stops here
+    raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: height * (stride + 1) });
+  } catch (e) {
+    throw new Error(`${name} is a damaged PNG (${e.code === "ERR_BUFFER_TOO_LARGE" ? "more image data than " +
+      `${width}x${height} pixels` : `its image data does not decompress: ${e.message}`})`);
+  }
   if (raw.length < height * (stride + 1)) throw new Error(`${name} is a damaged PNG (too little image data)`);
   const px = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {  // undo the scanline filters (PNG spec, section 9)

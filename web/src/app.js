@@ -14,6 +14,15 @@ const maxThreads = self.crossOriginIsolated ? navigator.hardwareConcurrency || 1
 ort.env.wasm.numThreads = Math.min(maxThreads, Number(params.get("threads")) || Math.min(4, maxThreads));
 
 const $ = (id) => document.getElementById(id);
+// a select's options as [value, text] pairs: names from model files (classes, domains, folders) are text, never HTML
+function fillSelect(select, options) {
+  select.replaceChildren(...options.map(([value, text]) => {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    return o;
+  }));
+}
 const sessions = new Map();
 let backend = "wasm";
 
@@ -80,7 +89,9 @@ async function generate(name, z, labels) {
 // the model's domain that is not `to`: the file exported with `ganzoo export NAME --to TO`
 async function translate(name, to, images) {
   const e = entry(name, "translation");
-  if (!e.files[to]) throw new Error(`${name} translates into ${e.domains.join(" or ")}, not ${to}`);
+  if (typeof to !== "string" || !Object.hasOwn(e.files, to)) {
+    throw new Error(`${name} translates into ${e.domains.join(" or ")}, not ${to}`);
+  }
   const [c, h, w] = e.image_shape, per = c * h * w;
   const x = images instanceof Float32Array ? images : Float32Array.from(images.flat ? images.flat(Infinity) : images);
   if (!x.length || x.length % per) {
@@ -151,8 +162,7 @@ async function interpolate() {
 function fillClasses() {
   const e = entry($("entry").value);
   $("classLabel").style.display = e.num_classes ? "" : "none";
-  $("cls").innerHTML = '<option value="">balanced</option>' +
-    e.class_names.map((c, i) => `<option value="${i}">${c}</option>`).join("");
+  fillSelect($("cls"), [["", "balanced"], ...e.class_names.map((c, i) => [String(i), c])]);
 }
 
 // -- the drawing pad: draw on a 280x280 canvas, translate its 28x28 image live ----------------------------------
@@ -254,12 +264,12 @@ async function settled() {
 
 function fillSources() {
   const e = entry($("tmodel").value, "translation");
-  $("tsource").innerHTML = e.domains.map((d) => `<option value="${d}">${WORDS[d] ?? "an image"} (${d})</option>`).join("");
+  fillSelect($("tsource"), e.domains.map((d) => [d, `${WORDS[d] ?? "an image"} (${d})`]));
 }
 
 function setupPad(translators) {
   $("translators").hidden = false;
-  $("tmodel").innerHTML = translators.map((e) => `<option>${e.name}</option>`).join("");
+  fillSelect($("tmodel"), translators.map((e) => [e.name, e.name]));
   fillSources();
   const c = $("pad");
   c.onpointerdown = (ev) => {
@@ -285,7 +295,11 @@ function setupPad(translators) {
 }
 
 async function main() {
-  const index = await (await fetch("models/index.json")).json();
+  const res = await fetch("models/index.json");
+  if (!res.ok) {
+    throw new Error(`models/index.json: ${res.status} ${res.statusText}; build the site: \`npm --prefix web run build\``);
+  }
+  const index = await res.json();
   backend = await pickBackend();
   window.ganzoo.index = index;
   window.ganzoo.backend = backendText();
@@ -297,7 +311,7 @@ async function main() {
     $("status").textContent = "";
     return;
   }
-  $("entry").innerHTML = generators.map((e) => `<option>${e.name}</option>`).join("");
+  fillSelect($("entry"), generators.map((e) => [e.name, e.name]));
   // a click's error (a seed outside [0, 2**64), say) goes to the status line
   const reported = (f) => () => f().catch((err) => { $("status").textContent = `error: ${err.message}`; });
   $("entry").onchange = () => { fillClasses(); reported(sample)(); };
