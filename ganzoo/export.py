@@ -17,6 +17,7 @@ from .errors import GanzooError, MissingDependencyError, pip_install
 from .fileio import atomic_write
 from .model import to_unit_range
 from .registry import DEFAULT_CONVT
+from .runtime import TRANSLATOR_FORMAT
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 18  # torch's ONNX exporter emits opset 18 or newer (older requests were silently raised)
@@ -457,7 +458,7 @@ def export_translator(
         "source_domain": source,
         "target_domain": target,
         "image_shape": json.dumps(list(model.image_shape)),
-        "output_format": "float32 NCHW [0, 1]",
+        "output_format": TRANSLATOR_FORMAT,
         "precision": "fp32",
         "inputs": f"images: float32 [batch, C, H, W] in [0, 1], {source} images",
     }

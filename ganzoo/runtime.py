@@ -387,6 +387,7 @@ def ensure_fits(nbytes: int, what: str) -> None:
 
 
 MAX_META_SIZE = 2**20  # latent size, image side, classes: no exported ganzoo model comes near
+TRANSLATOR_FORMAT = "float32 NCHW [0, 1]"  # what ganzoo.export writes for a translator, and all it writes
 
 
 def _is_size(v, low: int) -> bool:
@@ -703,6 +704,9 @@ class OnnxTranslator:
                 f"{bad} (source_domain {_clip(self.source_domain)} and target_domain {_clip(self.target_domain)} "
                 f"must be the two domains {list(domains)}, one each)"
             )
+        fmt = meta.get("output_format", TRANSLATOR_FORMAT)  # the one format a translator is exported in
+        if fmt != TRANSLATOR_FORMAT:
+            raise OnnxGeneratorError(f"{bad} (output_format must be {TRANSLATOR_FORMAT}, got {_clip(fmt)})")
         self.image_shape = tuple(_meta_json(meta, "image_shape", "[]", bad))
         if len(self.image_shape) != 3 or not all(_is_size(v, 1) for v in self.image_shape):
             raise OnnxGeneratorError(

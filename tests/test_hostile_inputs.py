@@ -593,6 +593,7 @@ TRANSLATOR_META = {
         ({"source_domain": "cifar10"}, r"source_domain 'cifar10' and target_domain 'fashion-mnist' must be the two"),
         ({"image_shape": "[1, 1, 1]"}, r"the metadata says the input is images \(batch, 1, 1, 1\); the graph takes"),
         ({"image_shape": "[1, 2]"}, r"image_shape must be \[channels, height, width\]"),
+        ({"output_format": "uint8 NHWC [0, 255]"}, r"output_format must be float32 NCHW \[0, 1\], got 'uint8 NHWC"),
     ],
 )
 def test_bad_translator_metadata_is_one_clear_error(change, message, tmp_path):
