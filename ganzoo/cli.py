@@ -136,7 +136,7 @@ def integer(kind: str):
         if not re.fullmatch(r"[+-]?[0-9]+", t):
             raise argparse.ArgumentTypeError(f"{kind} must be an int written in digits 0-9, got {text!r}")
         if len(t) > 30:  # int() refuses thousands of digits; no option of ours takes a number this long
-            raise argparse.ArgumentTypeError(f"{kind} is too large, got {t[:12]}... ({len(t)} digits)")
+            raise argparse.ArgumentTypeError(f"{kind} must have at most 30 digits, got {t[:12]}... ({len(t)} digits)")
         return int(t)
 
     return parse

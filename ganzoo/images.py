@@ -26,6 +26,8 @@ def _nchw(images) -> np.ndarray:
             f"images must have 1 (grey), 3 (RGB) or 4 (RGBA) channels in dimension 1 (N x C x H x W), "
             f"got shape {tuple(arr.shape)}"
         )
+    if 0 in arr.shape[2:]:
+        raise GanzooError(f"images must have at least one pixel, got shape {tuple(arr.shape)} (N x C x H x W)")
     if arr.dtype == np.bool_:
         return arr.astype(np.float32)
     if arr.dtype.kind in "iu" and arr.dtype != np.uint8:  # 0..255 ints would clip to 0/1 silently

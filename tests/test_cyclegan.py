@@ -348,8 +348,8 @@ def test_late_cycle_weight_acts_from_decay_from_and_a_fork_there_is_exact(tmp_pa
         train([NAME, "--out", str(tmp_path / "b"), "--steps=4", "--decay_from=2", "--resume",
                "--data-root", str(data_root), "--model.late_cycle_weight=7"])  # fmt: skip
         message = (
-            "--resume cannot change model.late_cycle_weight at step 4: it acts from decay_from on (2), and update 3 "
-            "of the checkpoint's 4 already ran with the saved value"
+            "--resume cannot change the cycle weight of updates already taken: update 3 of the checkpoint's 4 ran "
+            "with cycle weights 7 / 7, the new recipe gives it cycle weights 9 / 9"
         )
         with pytest.raises(TrainingError, match=re.escape(message)):
             train([NAME, "--out", str(tmp_path / "b"), "--resume", "--data-root", str(data_root),
@@ -371,6 +371,24 @@ def test_late_cycle_weight_acts_from_decay_from_and_a_fork_there_is_exact(tmp_pa
     assert all(torch.equal(ca["G"][k], cb["G"][k]) for k in ca["G"])
     run = json.loads((tmp_path / "b" / "run.json").read_text())
     assert run["recipe"]["model"]["late_cycle_weight"] == 7 and "--model.late_cycle_weight=7" in run["command"]
+
+
+def test_resume_keeps_the_cycle_weight_of_updates_taken():
+    """With late_cycle_weight set, moving decay_from across an update already taken changes its cycle weight
+    (which the learning-rate check does not see: the rate at decay_from is still 1): refused. Spelling out the
+    default (0) on a run saved without the key changes nothing: allowed."""
+    from ganzoo.errors import TrainingError
+    from training.recipes import resume_overrides
+
+    saved = apply_overrides(get_recipe(NAME), ["--steps=4", "--decay_from=2", "--model.late_cycle_weight=7"])
+    for overrides, step in ((["--decay_from=1"], 2), (["--decay_from=3", "--steps=8"], 3), (["--decay_from=0"], 3)):
+        with pytest.raises(TrainingError, match=r"cannot change the cycle weight of updates already taken"):
+            resume_overrides(saved, overrides, step)
+    assert resume_overrides(saved, ["--steps=8", "--decay_from=6"], 2).decay_from == 6  # no late update taken yet
+    plain = apply_overrides(get_recipe(NAME), ["--steps=4", "--decay_from=2"])
+    assert resume_overrides(plain, ["--model.late_cycle_weight=0"], 3).model["late_cycle_weight"] == 0
+    with pytest.raises(TrainingError, match=r"--resume cannot change model"):
+        resume_overrides(plain, ["--model.late_cycle_weight=7", "--model.g_width=8"], 1)
 
 
 def test_training_evaluates_translations(tmp_path, data_root):

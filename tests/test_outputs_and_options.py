@@ -75,6 +75,7 @@ def test_save_grid_never_replaces_a_pipe_or_a_folder(tiny_mnist, tmp_path):
         ),
         (torch.rand(1, 5, 28, 28), r"images must have 1 \(grey\), 3 \(RGB\) or 4 \(RGBA\) channels"),
         (torch.full((1, 1, 28, 28), float("nan")), r"images hold NaN or infinite values"),
+        (torch.zeros(2, 1, 0, 28), r"images must have at least one pixel, got shape \(2, 1, 0, 28\)"),
         (
             torch.full((1, 1, 28, 28), 255, dtype=torch.int64),
             r"images of dtype int64: give floats in \[0, 1\] or uint8",
@@ -263,6 +264,20 @@ def test_every_int_option_is_ascii_digits(tiny_mnist, tmp_path, capsys):
         err = capsys.readouterr().err
         assert f"{flag} must be an int written in digits 0-9, got {argv[-1]!r}" in err and err.count("\n") == 1, err
     assert not list(tmp_path.iterdir())
+
+
+def test_training_overrides_are_ascii_numbers():
+    from ganzoo.errors import TrainingError
+    from training.recipes import apply_overrides, get_recipe
+
+    for item, what in (
+        ("--steps=1_000", "an integer"),
+        ("--lr_g=\u0661e-4", "a number"),
+        ("--model.g_width=\uff18", "an integer"),
+    ):
+        with pytest.raises(TrainingError, match=f"expected {what} in ASCII digits, got '{item.partition('=')[2]}'"):
+            apply_overrides(get_recipe("dcgan-mnist"), [item])
+    assert apply_overrides(get_recipe("dcgan-mnist"), ["--steps=1000", "--lr_g=1e-4"]).steps == 1000
 
 
 def test_an_image_file_of_several_frames_is_refused(tiny_mnist, tmp_path, capsys):

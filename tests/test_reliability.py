@@ -206,7 +206,7 @@ def run_cli(capsys, *argv) -> tuple[int, str]:
         (["-n", "abc", "-o", "{tmp}/x.png"], "-n must be an int written in digits 0-9, got 'abc'"),
         (["-n", "\u0663", "-o", "{tmp}/x.png"], "-n must be an int written in digits 0-9, got '\u0663'"),
         (["-n", "1_000", "-o", "{tmp}/x.png"], "-n must be an int written in digits 0-9, got '1_000'"),
-        (["-n", "9" * 40, "-o", "{tmp}/x.png"], "-n is too large, got 999999999999... (40 digits)"),
+        (["-n", "9" * 40, "-o", "{tmp}/x.png"], "-n must have at most 30 digits, got 999999999999... (40 digits)"),
     ],
 )
 def test_sample_mistakes(args, message, tmp_path, capsys):

@@ -485,15 +485,17 @@ def test_node_scripts_write_tiny_graphs_atomically(tmp_path):
 
 @pytest.mark.slow
 def test_build_never_replaces_a_folder_it_did_not_write(tmp_path):
-    """GANZOO_WEB_OUT is replaced as a whole: a folder that is not an earlier build (the sources, say) is refused."""
+    """GANZOO_WEB_OUT is replaced as a whole: a folder that is not an earlier build (the sources, or any folder that
+    merely holds a models/index.json) is refused."""
     keep = tmp_path / "src"
-    keep.mkdir()
+    (keep / "models").mkdir(parents=True)
     (keep / "app.js").write_text("mine")
+    (keep / "models" / "index.json").write_text("[]")
     env = {**os.environ, "GANZOO_WEB_OUT": str(keep), "PYTHON": sys.executable, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(["node", str(WEB / "build.mjs")], env=env, capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stderr) == (
         2,
-        f"error: GANZOO_WEB_OUT={keep} exists and is not a site this build wrote (no models/index.json): it would be "
+        f"error: GANZOO_WEB_OUT={keep} exists and is not a site this build wrote (no .ganzoo-web-build): it would be "
         "replaced; name a new folder\n",
     )
     assert [p.name for p in tmp_path.iterdir()] == ["src"] and (keep / "app.js").read_text() == "mine"

@@ -1342,7 +1342,8 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
     """A resumed run keeps its saved recipe; only the schedule (RESUMABLE) may change, others are refused.
 
     `step` is the checkpoint's: a new steps/decay_from must keep the learning rates of updates 0..step-1,
-    so the resumed run equals a fresh run of the new recipe.
+    so the resumed run equals a fresh run of the new recipe. For the same reason LATE_MODEL_KEYS may change too
+    where no update taken so far would have run otherwise (_check_stage_weights).
     """
     new = apply_overrides(saved, overrides)
     if saved.decay_from or new.decay_from:
@@ -1359,9 +1360,8 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
         if f.name != "version" and getattr(new, f.name) != getattr(saved, f.name)
     ]
     refused = [k for k in changed if k not in RESUMABLE]
-    late = _late_model_change(saved, new, step)
-    if late:
-        refused.remove("model")
+    if "model" in refused and _model_changes(saved, new) <= set(LATE_MODEL_KEYS):
+        refused.remove("model")  # only keys that have not acted yet (checked next), or a default spelled out
     if refused:
         was = ", ".join(f"{k}={getattr(saved, k)!r}" for k in refused)
         raise TrainingError(
@@ -1369,39 +1369,45 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
             f"goes on with its saved recipe. Resume without those overrides (only {', '.join(RESUMABLE)} may "
             "change), or start a new run in another --out folder."
         )
+    _check_stage_weights(saved, new, step)
     return new
 
 
-def _late_model_change(saved: Recipe, new: Recipe, step: int) -> bool:
-    """Whether new changes only LATE_MODEL_KEYS of saved's model, and the updates already taken (0..step-1) ran
-    with the same cycle weights under both (the one late key so far weighs the cycle from decay_from on)."""
-    from ganzoo.models import config_class, make_config
+def _model_changes(saved: Recipe, new: Recipe) -> set[str]:
+    """The model keys whose values differ between saved and new, a missing key read as its default."""
+    from ganzoo.models import config_class
 
     defaults = {f.name: f.default for f in dataclasses.fields(config_class(saved.arch))}
-    keys = {k for k in {*saved.model, *new.model} if saved.model.get(k, defaults[k]) != new.model.get(k, defaults[k])}
-    if not keys or not keys <= set(LATE_MODEL_KEYS):
-        return False
-    cfgs = make_config(saved.arch, saved.model), make_config(new.arch, new.model)
+    return {
+        k
+        for k in {*saved.model, *new.model}
+        if saved.model.get(k, defaults.get(k)) != new.model.get(k, defaults.get(k))
+    }
+
+
+def _check_stage_weights(saved: Recipe, new: Recipe, step: int) -> None:
+    """Refuse a resume under which an update already taken (0..step-1) would have had another cycle weight: a new
+    model.late_cycle_weight, or a moved decay_from where one is set (lr_factor(decay_from) is 1, so the
+    learning-rate check alone does not see it)."""
+    saved_cfg, new_cfg = saved.model_config(), new.model_config()
+    if not hasattr(saved_cfg, "cycle_weights_at"):
+        return
 
     def weights(r: Recipe, cfg, u: int) -> tuple:
         return cfg.cycle_weights_at(late=bool(r.decay_from) and u >= r.decay_from)
 
     # piecewise constant in the update index, changing only at decay_from: these indices cover every piece
-    past = next(
-        (
-            u
-            for u in sorted({0, saved.decay_from, new.decay_from, step - 1})
-            if 0 <= u < step and weights(saved, cfgs[0], u) != weights(new, cfgs[1], u)
-        ),
-        None,
-    )
-    if past is not None:
-        raise TrainingError(
-            f"--resume cannot change model.{', model.'.join(sorted(keys))} at step {step}: it acts from decay_from "
-            f"on ({new.decay_from or 'no decay'}), and update {past + 1} of the checkpoint's {step} already ran with "
-            "the saved value. Resume without it, or from a checkpoint at or before decay_from."
-        )
-    return True
+    for u in sorted({0, saved.decay_from, new.decay_from, step - 1}):
+        if 0 <= u < step and weights(saved, saved_cfg, u) != weights(new, new_cfg, u):
+            was, now = (
+                "cycle weights {:g} / {:g}".format(*weights(r, c, u)) for r, c in ((saved, saved_cfg), (new, new_cfg))
+            )
+            raise TrainingError(
+                f"--resume cannot change the cycle weight of updates already taken: update {u + 1} of the "
+                f"checkpoint's {step} ran with {was}, the new recipe gives it {now} (model.late_cycle_weight acts "
+                "from decay_from on). Keep model.late_cycle_weight and decay_from as they were, or resume from a "
+                "checkpoint at or before decay_from."
+            )
 
 
 def _parse_value(text: str, like: Any) -> Any:
@@ -1422,6 +1428,8 @@ def _parse_value(text: str, like: Any) -> Any:
 
 
 def _number(kind: type, text: str) -> int | float:
+    if not text.strip().isascii() or "_" in text:  # int() / float() also read '٣', '７' and '1_000'
+        raise ValueError(f"expected {'an integer' if kind is int else 'a number'} in ASCII digits, got {text!r}")
     try:
         return kind(text)
     except ValueError:

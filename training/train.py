@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ganzoo.cli import integer
 from ganzoo.errors import GanzooError, TrainingError, escaped
 from ganzoo.fileio import (
     DISK_FULL,
@@ -767,7 +768,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m training.train") 
         help="start over in OUT: an existing run there is moved to OUT.replaced-<time>, not deleted",
     )
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--threads", type=integer("--threads"), help="torch CPU threads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--max-cpu-minutes",

@@ -36,12 +36,19 @@ function py(...args) {
 }
 
 if (!fs.existsSync(ortDist)) fail("web/node_modules is missing: run `npm --prefix web ci` first");
-// `out` is replaced as a whole: only a folder an earlier build wrote (models/index.json), or an empty one
-if (fs.existsSync(out) && !fs.existsSync(path.join(out, "models", "index.json")) &&
-    !(fs.statSync(out).isDirectory() && !fs.readdirSync(out).length)) {
-  fail(`GANZOO_WEB_OUT=${out} exists and is not a site this build wrote (no models/index.json): it would be ` +
-    "replaced; name a new folder");
+// `out` is replaced as a whole: only a folder an earlier build wrote (its marker file; builds before the marker:
+// models/index.json beside app.js and ort.min.mjs), or an empty one. Checked again just before the swap.
+const MARKER = ".ganzoo-web-build";
+function checkOut() {
+  if (!fs.existsSync(out)) return;
+  const has = (...p) => fs.existsSync(path.join(out, ...p));
+  const ours = has(MARKER) || (has("models", "index.json") && has("app.js") && has("ort.min.mjs"));
+  if (!ours && !(fs.statSync(out).isDirectory() && !fs.readdirSync(out).length)) {
+    fail(`GANZOO_WEB_OUT=${out} exists and is not a site this build wrote (no ${MARKER}): it would be ` +
+      "replaced; name a new folder");
+  }
 }
+checkOut();
 // every entry with bundled weights, from `ganzoo list --json` (names, shapes, classes; no parsing of the table)
 const zoo = JSON.parse(py("list", "--json"));
 let entries = (process.env.GANZOO_WEB_ENTRIES || "").split(",").filter(Boolean);
@@ -83,6 +90,8 @@ for (const [name, source, e] of models) {
   console.log(`exported ${name}`);
 }
 fs.writeFileSync(path.join(tmp, "models", "index.json"), JSON.stringify(index, null, 1) + "\n");
+fs.writeFileSync(path.join(tmp, MARKER), "written by ganzoo's web/build.mjs: the next build replaces this folder\n");
+checkOut();  // the exports took minutes: the folder may have changed meanwhile
 fs.rmSync(out, { recursive: true, force: true });
 fs.renameSync(tmp, out);
 console.log(`wrote ${out} (${index.length} models); serve it with: python -m http.server -d ${path.relative(process.cwd(), out) || "."}`);
