@@ -846,8 +846,7 @@ def invert(
     for name, v in (("prior_weight", prior_weight), ("feature_weight", feature_weight)):
         _number(name, v)
     for name, v in (("select_weight", select_weight), ("label_weight", label_weight)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise GanzooError(f"{name} must be a finite number >= 0 (0 turns it off), got {v!r}")
+        _number(name, v, why=" (0 turns it off)")
     for name, v in (("label_views", label_views), ("ensemble", ensemble)):
         if not isinstance(v, bool):
             raise GanzooError(f"{name} must be True or False, got {v!r}")
@@ -1160,12 +1159,12 @@ def _count(name: str, v, low: int = 1) -> int:
     return int(v)
 
 
-def _number(name: str, v, low: float = 0.0, high: float = math.inf, *, above: bool = False) -> float:
-    """A finite number option in [low, high] (above: > low), or a GanzooError naming it and its range."""
+def _number(name: str, v, low: float = 0.0, high: float = math.inf, *, above: bool = False, why: str = "") -> float:
+    """A finite number option in [low, high] (above: > low), or a GanzooError naming it, its range and `why`."""
     ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
     if not ok or not (v > low if above else v >= low) or v > high:
         rng = f"{'>' if above else '>='} {low:g}" + (f" and <= {high:g}" if high < math.inf else "")
-        raise GanzooError(f"{name} must be a finite number {rng}, got {escaped(repr(v))}")
+        raise GanzooError(f"{name} must be a finite number {rng}{why}, got {escaped(repr(v))}")
     return float(v)
 
 

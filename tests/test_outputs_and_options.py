@@ -159,6 +159,8 @@ def test_invert_names_the_option_that_is_wrong(tiny_mnist):
         ({"steps": 0}, r"steps must be an int >= 1, got 0"),
         ({"lr": -1.0}, r"lr must be a finite number >= 0, got -1.0"),
         ({"feature_weight": float("nan")}, r"feature_weight must be a finite number >= 0, got nan"),
+        ({"label_weight": -1}, r"label_weight must be a finite number >= 0 \(0 turns it off\), got -1"),
+        ({"select_weight": True}, r"select_weight must be a finite number >= 0 \(0 turns it off\), got True"),
     ):
         with pytest.raises(ganzoo.GanzooError, match=message):
             tiny_mnist.invert(x, **kw)
