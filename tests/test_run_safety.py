@@ -547,7 +547,11 @@ def test_damaged_data_in_ganzoo_eval_and_train_is_one_error_line(tmp_path, capsy
             f"got {10**20}",
         ),
         ("--model.g_width=1048576", "the networks of dcgan-mnist with these model settings have "),  # under the cap
-        ("--threads=1e11", "ganzoo train: argument --threads: invalid int value: '1e11' (see `ganzoo train -h`)"),
+        (
+            "--threads=1e11",
+            "ganzoo train: argument --threads: --threads must be an int written in digits 0-9, got '1e11' (see `ganzoo "
+            "train -h`)",
+        ),
         (
             f"--threads={10**11}",
             f"--threads must be between 1 and {os.cpu_count()} (the CPUs of this machine), got {10**11}",
