@@ -6,6 +6,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
 
 const MAX_META_SIZE = 2 ** 20;  // latent size, image side, classes: as ganzoo.runtime
@@ -217,5 +218,20 @@ export function writeAtomic(out, data) {
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw new Error(`cannot write ${out}: ${e.message.replaceAll(tmp, out)}`);
+  }
+}
+
+// for the scripts: a user's mistake is one `error:` line and exit status 2, never a stack trace
+export function fail(message) {
+  console.error(`error: ${message}`);
+  process.exit(2);
+}
+
+// the command line as node:util's parseArgs reads it, or fail() with its message on one line and the usage
+export function commandLine(usage, options) {
+  try {
+    return parseArgs({ allowPositionals: true, options });
+  } catch (e) {
+    return fail(`${e.message.replace(/\s*\n\s*/g, " ")}; ${usage}`);
   }
 }

@@ -5,27 +5,13 @@
 // The same 16 images as OnnxGenerator("cgan.onnx").sample(16, labels=label, seed=N) in Python (seed 0 by default):
 // latents come from ganzoo's portable generator, src/latent.js, and png.mjs writes the PNG; model-file.mjs checks
 // the file's metadata, as OnnxGenerator does (copy all three along into an app). LABEL: an int or a class name.
-import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import { checkOutput, openGenerator, writeAtomic } from "./model-file.mjs";
+import { checkOutput, commandLine, fail, openGenerator, writeAtomic } from "./model-file.mjs";
 import { encodeGrey } from "./png.mjs";
 import { sampleLatent } from "./src/latent.js";
 
-function fail(message) {
-  console.error(`error: ${message}`);
-  process.exit(2);
-}
-
 const usage = "usage: node node-example.mjs [MODEL.onnx [OUT.png [LABEL]]] [--seed N]";
-let values, positionals;
-try {
-  ({ values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { seed: { type: "string", default: "0" } },
-  }));
-} catch (e) {
-  fail(`${e.message.replace(/\s*\n\s*/g, " ")}; ${usage}`);
-}
+const { values, positionals } = commandLine(usage, { seed: { type: "string", default: "0" } });
 if (positionals.length > 3) fail(`too many arguments (${positionals.length}); ${usage}`);
 const [file = "dist/models/dcgan-mnist.onnx", out = "samples.png", label] = positionals;
 if (!file) fail(`the model file name is empty; ${usage}`);

@@ -8,26 +8,12 @@
 // is refused, as in Python). png.mjs reads and writes them; model-file.mjs checks the file's metadata, as
 // OnnxTranslator does, and writes the grid atomically (never over an input).
 import fs from "node:fs";
-import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
-import { checkOutput, openTranslator, writeAtomic } from "./model-file.mjs";
+import { checkOutput, commandLine, fail, openTranslator, writeAtomic } from "./model-file.mjs";
 import { decodeGrey, encodeGrey } from "./png.mjs";
 
-function fail(message) {
-  console.error(`error: ${message}`);
-  process.exit(2);
-}
-
 const usage = "usage: node node-translate.mjs MODEL.onnx IMAGE.png [IMAGE.png ...] [-o OUT.png]";
-let values, positionals;
-try {
-  ({ values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { output: { type: "string", short: "o", default: "translated.png" } },
-  }));
-} catch (e) {
-  fail(`${e.message.replace(/\s*\n\s*/g, " ")}; ${usage}`);
-}
+const { values, positionals } = commandLine(usage, { output: { type: "string", short: "o", default: "translated.png" } });
 const [file, ...inputs] = positionals;
 if (!file || !inputs.length || inputs.some((name) => !name)) fail(usage);
 const out = values.output;
