@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def _check_float_range(arr: np.ndarray) -> None:
     """Float images must be finite and in [0, 1]: 0..255 or -1..1 values would be clipped to a wrong picture
     without a word. A little slack (0.5) is left for arithmetic that strays just outside the range, which is
     clipped as torchvision's save_image clips it. Read in slices of about 4M values: no full-size temporaries."""
-    step = max(1, (1 << 22) // max(1, arr[0].size if len(arr) else 1))
+    step = max(1, (1 << 22) // math.prod(arr.shape[1:]))  # images per slice (each has >= 1 pixel: _nchw)
     lo, hi = np.inf, -np.inf
     for i in range(0, len(arr), step):
         part = arr[i : i + step]

@@ -1373,11 +1373,16 @@ def resume_overrides(saved: Recipe, overrides: list[str], step: int = 0) -> Reci
     return new
 
 
-def _model_changes(saved: Recipe, new: Recipe) -> set[str]:
-    """The model keys whose values differ between saved and new, a missing key read as its default."""
+def _model_defaults(arch: str) -> dict[str, Any]:
+    """Every model key of the architecture's config, with its default."""
     from ganzoo.models import config_class
 
-    defaults = {f.name: f.default for f in dataclasses.fields(config_class(saved.arch))}
+    return {f.name: f.default for f in dataclasses.fields(config_class(arch))}
+
+
+def _model_changes(saved: Recipe, new: Recipe) -> set[str]:
+    """The model keys whose values differ between saved and new, a missing key read as its default."""
+    defaults = _model_defaults(saved.arch)
     return {
         k
         for k in {*saved.model, *new.model}
@@ -1438,10 +1443,8 @@ def _number(kind: type, text: str) -> int | float:
 
 def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
     """Apply `key=value` / `model.key=value` overrides; unknown keys are an error with close matches."""
-    from ganzoo.models import config_class
-
     top = {f.name: f for f in dataclasses.fields(Recipe)}
-    model_keys = {f.name: f.default for f in dataclasses.fields(config_class(recipe.arch))}
+    model_keys = _model_defaults(recipe.arch)
     changes: dict[str, Any] = {}
     model = dict(recipe.model)
     for item in overrides:
